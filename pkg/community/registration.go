@@ -25,7 +25,8 @@ type Registration struct {
 	MemberID      string // empty for a guest
 	Guest         *Guest // nil for a member
 	Status        RegistrationStatus
-	WaitlistSeq   int64 // arrival order among the waitlisted; 0 when never waitlisted
+	WaitlistSeq   int64     // arrival order among the waitlisted; 0 when never waitlisted
+	EventStartsAt time.Time // copied from the event so a member's list sorts without reading events
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
 	CheckedInAt   *time.Time

@@ -1,0 +1,246 @@
+package community
+
+import (
+	"context"
+	"strings"
+	"time"
+)
+
+// RegistrationStore keeps registrations and enforces capacity itself: every
+// method that changes seats does so in one DynamoDB transaction, so the
+// confirmed count never exceeds capacity and always equals the number of
+// confirmed registrations.
+type RegistrationStore interface {
+	// Register stores r for e: confirmed while a seat is free, else waitlisted
+	// when e has a waitlist. It sets r.Status. Conflict "already_registered"
+	// when the same member or guest email holds a live registration, Conflict
+	// "event_full" when full without waitlist, Closed "event_cancelled" when
+	// the event stopped being published meanwhile.
+	Register(ctx context.Context, e *Event, r *Registration) error
+	// Registration returns one registration of an event. NotFound when unknown.
+	Registration(ctx context.Context, eventID, regID string) (*Registration, error)
+	// MemberRegistration returns the member's live registration for the
+	// event. NotFound when none.
+	MemberRegistration(ctx context.Context, eventID, memberID string) (*Registration, error)
+	// CancelRegistration cancels a live registration; when it held a seat the
+	// waitlist head is promoted in the same transaction. It returns the
+	// cancelled registration and the promoted one (nil if none). NotFound when
+	// unknown, Conflict "already_cancelled" when already cancelled.
+	CancelRegistration(ctx context.Context, eventID, regID string, now time.Time) (cancelled, promoted *Registration, err error)
+	// WaitlistPosition returns the 1-based place of a waitlisted registration.
+	WaitlistPosition(ctx context.Context, r *Registration) (int, error)
+	// MemberRegistrations lists a member's registrations, soonest event first.
+	MemberRegistrations(ctx context.Context, memberID string) ([]*Registration, error)
+}
+
+// RegistrationNotifier sends the mails about a person's place at an event.
+type RegistrationNotifier interface {
+	// RegistrationConfirmed mails the confirmation; joinURL is "" unless the
+	// person holds a seat (it always does here, but the mailer never decides).
+	RegistrationConfirmed(ctx context.Context, to Recipient, e *Event, joinURL, cancelLink string) error
+	Waitlisted(ctx context.Context, to Recipient, e *Event, position int, cancelLink string) error
+	Promoted(ctx context.Context, to Recipient, e *Event, joinURL, cancelLink string) error
+	RegistrationCancelled(ctx context.Context, to Recipient, e *Event) error
+}
+
+// CancelLinks makes and reads the signed cancel links in mails.
+type CancelLinks interface {
+	CancelLink(eventID, regID string) string
+	ParseCancelToken(token string) (eventID, regID string, ok bool)
+}
+
+// Registrations runs RSVPs.
+type Registrations struct {
+	Events   EventStore
+	Regs     RegistrationStore
+	Members  MemberStore
+	Notifier RegistrationNotifier
+	Clock    Clock
+	Links    CancelLinks
+	// Log reports mails that failed after the registration was stored: the
+	// seat is kept (never lose a registration) and the failure is visible.
+	Log func(ctx context.Context, msg string, err error)
+}
+
+// RegisterResult is the answer to a registration.
+type RegisterResult struct {
+	Registration     *Registration
+	WaitlistPosition int
+}
+
+// Register takes a seat or a waitlist place at event id for v, or for guest
+// when nobody is signed in.
+func (s *Registrations) Register(ctx context.Context, v Viewer, id string, guest *Guest) (RegisterResult, error) {
+	now := s.Clock.Now()
+	if guest != nil {
+		if v.Member != nil {
+			return RegisterResult{}, Errorf(Invalid, "guest_with_session", "ログイン中はゲストとして申し込めません。")
+		}
+		g, err := validGuest(*guest)
+		if err != nil {
+			return RegisterResult{}, err
+		}
+		guest = &g
+	}
+	e, err := s.Events.Event(ctx, id)
+	if err != nil {
+		return RegisterResult{}, err
+	}
+	if err := e.CheckRegistration(v, guest, now); err != nil {
+		return RegisterResult{}, err
+	}
+	r := &Registration{ID: NewID(now), EventID: e.ID, Guest: guest, CreatedAt: now, UpdatedAt: now, EventStartsAt: e.StartsAt}
+	if v.Member != nil {
+		r.MemberID = v.Member.ID
+	}
+	if err := s.Regs.Register(ctx, e, r); err != nil {
+		return RegisterResult{}, err
+	}
+	res := RegisterResult{Registration: r}
+	to := s.recipient(ctx, r, v)
+	cancel := s.Links.CancelLink(e.ID, r.ID)
+	switch r.Status {
+	case RegistrationConfirmed:
+		s.mailed(ctx, "registration confirmed", s.Notifier.RegistrationConfirmed(ctx, to, e, e.JoinURL, cancel))
+	case RegistrationWaitlisted:
+		pos, err := s.Regs.WaitlistPosition(ctx, r)
+		if err != nil {
+			return RegisterResult{}, err
+		}
+		res.WaitlistPosition = pos
+		s.mailed(ctx, "waitlisted", s.Notifier.Waitlisted(ctx, to, e, pos, cancel))
+	}
+	return res, nil
+}
+
+func validGuest(g Guest) (Guest, error) {
+	f := FieldErrors{}
+	g.Name = textField(f, "guest.name", "お名前", g.Name, true, 100)
+	g.Email = strings.TrimSpace(g.Email)
+	if !ValidEmail(g.Email) {
+		f.Add("guest.email", "メールアドレスの形式が正しくありません。")
+	}
+	g.Email = NormalizeEmail(g.Email)
+	return g, f.Err()
+}
+
+func (s *Registrations) mailed(ctx context.Context, what string, err error) {
+	if err != nil && s.Log != nil {
+		s.Log(ctx, "mail failed after the registration was stored: "+what, err)
+	}
+}
+
+// recipient finds who to mail about r: the guest, or the member (read fresh
+// when the viewer is not the registrant, e.g. a promoted member).
+func (s *Registrations) recipient(ctx context.Context, r *Registration, v Viewer) Recipient {
+	if r.Guest != nil {
+		return Recipient{Name: r.Guest.Name, Email: r.Guest.Email}
+	}
+	if v.Member != nil && v.Member.ID == r.MemberID {
+		return Recipient{Name: v.Member.Name, Email: v.Member.Email}
+	}
+	m, err := s.Members.Member(ctx, r.MemberID)
+	if err != nil {
+		return Recipient{}
+	}
+	return Recipient{Name: m.Name, Email: m.Email}
+}
+
+// CancelMine cancels the signed-in member's registration for event id.
+func (s *Registrations) CancelMine(ctx context.Context, v Viewer, eventID string) (*Registration, error) {
+	if v.Member == nil {
+		return nil, Errorf(Unauthorized, "unauthorized", "ログインしてください。")
+	}
+	r, err := s.Regs.MemberRegistration(ctx, eventID, v.Member.ID)
+	if err != nil {
+		return nil, err
+	}
+	return s.cancel(ctx, r)
+}
+
+// CancelByToken cancels the registration named by a signed cancel link.
+func (s *Registrations) CancelByToken(ctx context.Context, token string) (*Registration, *Event, error) {
+	eventID, regID, ok := s.Links.ParseCancelToken(token)
+	if !ok {
+		return nil, nil, errBadCancelToken
+	}
+	r, err := s.Regs.Registration(ctx, eventID, regID)
+	if ErrorCode(err) == NotFound {
+		return nil, nil, errBadCancelToken
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	e, err := s.Events.Event(ctx, eventID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if r.Status == RegistrationCancelled {
+		return r, e, nil // a second click on the same link is harmless
+	}
+	c, err := s.cancel(ctx, r)
+	return c, e, err
+}
+
+var errBadCancelToken = Errorf(Invalid, "invalid_token", "キャンセル用のリンクが正しくありません。")
+
+func (s *Registrations) cancel(ctx context.Context, r *Registration) (*Registration, error) {
+	e, err := s.Events.Event(ctx, r.EventID)
+	if err != nil {
+		return nil, err
+	}
+	now := s.Clock.Now()
+	if !now.Before(e.StartsAt) && e.Status != EventCancelled {
+		return nil, Errorf(Closed, "event_started", "開始後のイベントはキャンセルできません。")
+	}
+	cancelled, promoted, err := s.Regs.CancelRegistration(ctx, r.EventID, r.ID, now)
+	if err != nil {
+		return nil, err
+	}
+	s.mailed(ctx, "registration cancelled", s.Notifier.RegistrationCancelled(ctx, s.recipient(ctx, cancelled, Viewer{}), e))
+	if promoted != nil {
+		s.mailed(ctx, "promoted", s.Notifier.Promoted(ctx, s.recipient(ctx, promoted, Viewer{}), e, e.JoinURL, s.Links.CancelLink(e.ID, promoted.ID)))
+	}
+	return cancelled, nil
+}
+
+// Mine lists the signed-in member's registrations with their events.
+func (s *Registrations) Mine(ctx context.Context, v Viewer) ([]*Registration, map[string]*Event, error) {
+	if v.Member == nil {
+		return nil, nil, Errorf(Unauthorized, "unauthorized", "ログインしてください。")
+	}
+	regs, err := s.Regs.MemberRegistrations(ctx, v.Member.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	events := make(map[string]*Event, len(regs))
+	for _, r := range regs {
+		if _, ok := events[r.EventID]; ok {
+			continue
+		}
+		e, err := s.Events.Event(ctx, r.EventID)
+		if err != nil {
+			return nil, nil, err
+		}
+		events[r.EventID] = e
+	}
+	return regs, events, nil
+}
+
+// CancelFutureFor cancels every future registration of a withdrawing member,
+// promoting waitlists as usual. It is Members.BeforeWithdraw.
+func (s *Registrations) CancelFutureFor(ctx context.Context, m *Member, now time.Time) error {
+	regs, err := s.Regs.MemberRegistrations(ctx, m.ID)
+	if err != nil {
+		return err
+	}
+	for _, r := range regs {
+		if r.Status == RegistrationCancelled || !r.EventStartsAt.After(now) {
+			continue
+		}
+		if _, err := s.cancel(ctx, r); err != nil && ErrorReason(err) != "already_cancelled" {
+			return err
+		}
+	}
+	return nil
+}

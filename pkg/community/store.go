@@ -61,4 +61,5 @@ type MemberStore interface {
 type Store interface {
 	EventStore
 	MemberStore
+	MembershipStore
 }

@@ -1,0 +1,86 @@
+package auth
+
+import (
+	"net/url"
+	"strings"
+
+	"github.com/sorae/tabane/pkg/community"
+)
+
+// Links builds the links mails carry and reads the signed ones back. Links
+// point at the web pages and carry their token as ?token=, and the API takes
+// the same token (DESIGN.md).
+type Links struct {
+	BaseURL string // no trailing slash
+	Secret  []byte
+}
+
+var (
+	_ community.Links       = Links{}
+	_ community.CancelLinks = Links{}
+)
+
+func (l Links) page(path, token string) string {
+	return l.BaseURL + path + "?token=" + url.QueryEscape(token)
+}
+
+// Verify is the double opt-in link.
+func (l Links) Verify(token string) string { return l.page("/verify", token) }
+
+// SignIn is the one-time sign-in link.
+func (l Links) SignIn(token string) string { return l.page("/signin", token) }
+
+// CancelToken signs "<event id>:<registration id>"; it does not expire,
+// because a person may cancel any time before the event, and holding the
+// mail is what proves the right to cancel.
+func (l Links) CancelToken(eventID, regID string) string {
+	p := eventID + ":" + regID
+	return p + "." + Sign(l.Secret, "cancel", p)
+}
+
+// CancelLink is the cancel page for one registration.
+func (l Links) CancelLink(eventID, regID string) string {
+	return l.page("/cancel", l.CancelToken(eventID, regID))
+}
+
+// ParseCancelToken checks a cancel token and returns what it names.
+func (l Links) ParseCancelToken(token string) (string, string, bool) {
+	p, ok := Verify(l.Secret, "cancel", token)
+	if !ok {
+		return "", "", false
+	}
+	eventID, regID, ok := strings.Cut(p, ":")
+	return eventID, regID, ok && community.ValidID(eventID) && community.ValidID(regID)
+}
+
+// UnsubscribeToken signs "<member id>:<list>".
+func (l Links) UnsubscribeToken(memberID, list string) string {
+	p := memberID + ":" + list
+	return p + "." + Sign(l.Secret, "unsubscribe", p)
+}
+
+// UnsubscribeLink is the opt-out page (and RFC 8058 one-click target) for one list.
+func (l Links) UnsubscribeLink(memberID, list string) string {
+	return l.page("/unsubscribe", l.UnsubscribeToken(memberID, list))
+}
+
+// ParseUnsubscribeToken checks an unsubscribe token; a tampered one is refused.
+func (l Links) ParseUnsubscribeToken(token string) (memberID, list string, ok bool) {
+	p, ok := Verify(l.Secret, "unsubscribe", token)
+	if !ok {
+		return "", "", false
+	}
+	memberID, list, ok = strings.Cut(p, ":")
+	return memberID, list, ok && community.ValidID(memberID) && (list == community.ListReminders || list == community.ListAnnouncements)
+}
+
+// Secrets makes mailed single-use secrets and the digests the store keeps.
+type Secrets struct{}
+
+var _ community.Secrets = Secrets{}
+
+// NewSecret returns a fresh random secret.
+func (Secrets) NewSecret() string { return NewSecret() }
+
+// Hash returns the digest stored for a secret.
+func (Secrets) Hash(s string) string { return HashSecret(s) }

@@ -1,0 +1,310 @@
+package community
+
+import (
+	"context"
+	"strings"
+	"time"
+)
+
+// Lifetimes of the links members receive.
+const (
+	VerifyTTL = 24 * time.Hour
+	SignInTTL = 15 * time.Minute
+	// MailsPerHour is how many signup or sign-in mails one address may cause
+	// in an hour; beyond it requests are answered the same but nothing is sent.
+	MailsPerHour = 3
+	// SignupFormVersion names the signup form and terms a consent was given on.
+	SignupFormVersion = "2026-11"
+)
+
+// Token purposes stored by Members.
+const (
+	TokenVerify = "verify"
+	TokenSignIn = "signin"
+)
+
+// Links builds the web addresses that mails carry.
+type Links interface {
+	Verify(token string) string
+	SignIn(token string) string
+}
+
+// Secrets makes the random secrets mailed in links and the hashes stored for them.
+type Secrets interface {
+	NewSecret() string
+	Hash(secret string) string
+}
+
+// SessionIssuer starts a session for a member.
+type SessionIssuer interface {
+	Issue(ctx context.Context, memberID string) (token string, expires time.Time, err error)
+}
+
+// Members runs membership: signup with double opt-in, sign-in by mailed link,
+// profile and preferences, withdrawal.
+type Members struct {
+	Store    Store
+	Notifier Notifier
+	Clock    Clock
+	Links    Links
+	Secrets  Secrets
+	Sessions SessionIssuer
+	// BeforeWithdraw runs first when a member withdraws; registrations plug
+	// in here to cancel the member's future seats.
+	BeforeWithdraw func(ctx context.Context, m *Member, now time.Time) error
+}
+
+// SignupInput is what the signup form sends.
+type SignupInput struct {
+	Email         string
+	Name          string
+	NameKana      string
+	Membership    Membership
+	Affiliation   string
+	Department    string
+	JobCategory   string
+	PublicServant bool
+	BirthDate     string // "YYYY-MM-DD" or ""
+	Terms         bool
+	Announcements bool
+	IP            string
+	Honeypot      string // a field people never see; bots fill it
+}
+
+// ParseBirthDate reads "YYYY-MM-DD" as a Tokyo calendar day.
+func ParseBirthDate(s string) (*time.Time, bool) {
+	if s == "" {
+		return nil, true
+	}
+	t, err := time.ParseInLocation("2006-01-02", s, Tokyo)
+	if err != nil {
+		return nil, false
+	}
+	return &t, true
+}
+
+// ProfileInput is the editable part of a member's profile.
+type ProfileInput struct {
+	Name          string
+	NameKana      string
+	Affiliation   string
+	Department    string
+	JobCategory   string
+	PublicServant bool
+	BirthDate     string
+}
+
+func (p ProfileInput) validate(f FieldErrors, now time.Time) (ProfileInput, *time.Time) {
+	p.Name = textField(f, "name", "お名前", p.Name, true, 100)
+	p.NameKana = textField(f, "name_kana", "ふりがな", p.NameKana, true, 100)
+	p.Affiliation = textField(f, "affiliation", "所属", p.Affiliation, true, 100)
+	p.Department = textField(f, "department", "部署", p.Department, false, 100)
+	p.JobCategory = textField(f, "job_category", "職種", p.JobCategory, false, 100)
+	bd, ok := ParseBirthDate(strings.TrimSpace(p.BirthDate))
+	switch {
+	case !ok:
+		f.Add("birth_date", "生年月日は YYYY-MM-DD の形式で入力してください。")
+	case bd != nil && (bd.After(now) || bd.Year() < 1900):
+		f.Add("birth_date", "生年月日が正しくありません。")
+	}
+	return p, bd
+}
+
+// Validate checks a signup and returns it cleaned, with every problem
+// reported against its field.
+func (in SignupInput) Validate(now time.Time) (SignupInput, *time.Time, error) {
+	f := FieldErrors{}
+	in.Email = strings.TrimSpace(in.Email)
+	switch {
+	case in.Email == "":
+		f.Add("email", "メールアドレスを入力してください。")
+	case !ValidEmail(in.Email):
+		f.Add("email", "メールアドレスの形式が正しくありません。")
+	}
+	p, bd := ProfileInput{in.Name, in.NameKana, in.Affiliation, in.Department, in.JobCategory, in.PublicServant, in.BirthDate}.validate(f, now)
+	in.Name, in.NameKana, in.Affiliation, in.Department, in.JobCategory = p.Name, p.NameKana, p.Affiliation, p.Department, p.JobCategory
+	if !in.Membership.Valid() {
+		f.Add("membership", "会員種別を選んでください。")
+	}
+	if !in.Terms {
+		f.Add("consent.terms", "会員規約への同意が必要です。")
+	}
+	return in, bd, f.Err()
+}
+
+// Signup registers a person and mails the verification link. It answers the
+// same whatever happens after validation — a known address, a honeypot hit,
+// the mail limit — so nobody can learn who is a member.
+func (s *Members) Signup(ctx context.Context, in SignupInput) error {
+	now := s.Clock.Now()
+	in, birth, err := in.Validate(now)
+	if err != nil {
+		return err
+	}
+	if in.Honeypot != "" {
+		return nil
+	}
+	email := NormalizeEmail(in.Email)
+	if ok, err := s.allowMail(ctx, "signup", email, now); err != nil || !ok {
+		return err
+	}
+	m := &Member{
+		ID: NewID(now), Email: email, Name: in.Name, NameKana: in.NameKana, Membership: in.Membership,
+		Affiliation: in.Affiliation, Department: in.Department, JobCategory: in.JobCategory,
+		PublicServant: in.PublicServant, BirthDate: birth, Status: MemberUnverified, Role: RoleMember,
+		Preferences: Preferences{Reminders: true, Announcements: in.Announcements},
+		Consent:     Consent{Terms: true, Announcements: in.Announcements, FormVersion: SignupFormVersion, AgreedAt: now, IP: in.IP},
+		CreatedAt:   now, UpdatedAt: now,
+	}
+	err = s.Store.CreateMember(ctx, m)
+	if ErrorReason(err) == "email_taken" {
+		return s.signupExisting(ctx, email, now)
+	}
+	if err != nil {
+		return err
+	}
+	return s.sendVerification(ctx, m, now)
+}
+
+func (s *Members) signupExisting(ctx context.Context, email string, now time.Time) error {
+	existing, err := s.Store.MemberByEmail(ctx, email)
+	if err != nil {
+		return err
+	}
+	if existing.Status == MemberUnverified {
+		// They never clicked the first link: send a fresh one rather than a
+		// sign-in link they could not use yet.
+		return s.sendVerification(ctx, existing, now)
+	}
+	link, err := s.newToken(ctx, TokenSignIn, existing.ID, now, SignInTTL)
+	if err != nil {
+		return err
+	}
+	return s.Notifier.AlreadyRegistered(ctx, Recipient{existing.Name, existing.Email}, s.Links.SignIn(link))
+}
+
+func (s *Members) sendVerification(ctx context.Context, m *Member, now time.Time) error {
+	secret, err := s.newToken(ctx, TokenVerify, m.ID, now, VerifyTTL)
+	if err != nil {
+		return err
+	}
+	return s.Notifier.Verification(ctx, Recipient{m.Name, m.Email}, s.Links.Verify(secret))
+}
+
+func (s *Members) newToken(ctx context.Context, purpose, memberID string, now time.Time, ttl time.Duration) (string, error) {
+	secret := s.Secrets.NewSecret()
+	err := s.Store.PutToken(ctx, &Token{ID: s.Secrets.Hash(secret), Purpose: purpose, MemberID: memberID, CreatedAt: now, ExpiresAt: now.Add(ttl)})
+	return secret, err
+}
+
+// allowMail counts a mail to an address and reports whether it is within the
+// hourly limit. The key is hashed so the table never holds the address.
+func (s *Members) allowMail(ctx context.Context, scope, email string, now time.Time) (bool, error) {
+	n, err := s.Store.Hit(ctx, "mail#"+scope+"#"+s.Secrets.Hash(email), time.Hour, now)
+	if err != nil {
+		return false, err
+	}
+	return n <= MailsPerHour, nil
+}
+
+var errBadToken = Errorf(Invalid, "invalid_token", "リンクが無効か、有効期限が切れています。もう一度お手続きください。")
+
+// Verify confirms an address from the mailed link. Verifying twice is
+// harmless: the second time reports the member's current status.
+func (s *Members) Verify(ctx context.Context, secret string) (*Member, error) {
+	now := s.Clock.Now()
+	if secret == "" || len(secret) > 200 {
+		return nil, errBadToken
+	}
+	tok, err := s.Store.Token(ctx, s.Secrets.Hash(secret), TokenVerify, now)
+	if ErrorCode(err) == NotFound {
+		return nil, errBadToken
+	}
+	if err != nil {
+		return nil, err
+	}
+	m, err := s.Store.Member(ctx, tok.MemberID)
+	if ErrorCode(err) == NotFound {
+		return nil, errBadToken
+	}
+	if err != nil {
+		return nil, err
+	}
+	if m.Status != MemberUnverified {
+		return m, nil
+	}
+	next := MemberActive
+	if m.Membership.NeedsApproval() {
+		next = MemberPendingApproval
+	}
+	m.Status, m.VerifiedAt, m.UpdatedAt = next, &now, now
+	err = s.Store.UpdateMember(ctx, m)
+	if ErrorReason(err) == "member_changed" {
+		// A concurrent click verified them first; its mail is on the way.
+		return s.Store.Member(ctx, m.ID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if next == MemberActive {
+		err = s.Notifier.Welcome(ctx, m)
+	} else {
+		err = s.Notifier.PendingApproval(ctx, m)
+	}
+	return m, err
+}
+
+// RequestSignIn mails a one-time sign-in link to a known, verified address.
+// It answers the same for every address.
+func (s *Members) RequestSignIn(ctx context.Context, email string) error {
+	now := s.Clock.Now()
+	email = strings.TrimSpace(email)
+	if !ValidEmail(email) {
+		return FieldErrors{"email": "メールアドレスの形式が正しくありません。"}.Err()
+	}
+	email = NormalizeEmail(email)
+	m, err := s.Store.MemberByEmail(ctx, email)
+	if ErrorCode(err) == NotFound {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if ok, err := s.allowMail(ctx, "signin", email, now); err != nil || !ok {
+		return err
+	}
+	switch m.Status {
+	case MemberUnverified:
+		return s.sendVerification(ctx, m, now)
+	case MemberWithdrawn:
+		return nil
+	}
+	secret, err := s.newToken(ctx, TokenSignIn, m.ID, now, SignInTTL)
+	if err != nil {
+		return err
+	}
+	return s.Notifier.SignInLink(ctx, Recipient{m.Name, m.Email}, s.Links.SignIn(secret))
+}
+
+// SignIn exchanges a mailed sign-in link for a session. The link works once.
+func (s *Members) SignIn(ctx context.Context, secret string) (string, time.Time, error) {
+	now := s.Clock.Now()
+	if secret == "" || len(secret) > 200 {
+		return "", time.Time{}, errBadToken
+	}
+	tok, err := s.Store.ConsumeToken(ctx, s.Secrets.Hash(secret), TokenSignIn, now)
+	if ErrorCode(err) == NotFound {
+		return "", time.Time{}, errBadToken
+	}
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	m, err := s.Store.Member(ctx, tok.MemberID)
+	if ErrorCode(err) == NotFound || (err == nil && (m.Status == MemberWithdrawn || m.Status == MemberUnverified)) {
+		return "", time.Time{}, errBadToken
+	}
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	return s.Sessions.Issue(ctx, m.ID)
+}

@@ -1,0 +1,178 @@
+// Package eventsapi is the HTTP side of event listing, the `events`
+// function: GET /api/events (upcoming published events, paginated and
+// filtered), GET /api/events/{id} and GET /api/events.ics (the public
+// iCalendar feed). The visibility rules are community's; this package turns
+// requests into queries and views into the contract's JSON.
+package eventsapi
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/sorae/tabane/pkg/community"
+	"github.com/sorae/tabane/pkg/config"
+	"github.com/sorae/tabane/pkg/httpapi"
+	"github.com/sorae/tabane/pkg/ics"
+)
+
+// Routes this handler serves, as template.yaml names them.
+const (
+	RouteList   = "GET /api/events"
+	RouteDetail = "GET /api/events/{id}"
+	RouteFeed   = "GET /api/events.ics"
+)
+
+// How long shared caches may keep anonymous answers: short, because seats
+// left and cancellations should show soon.
+const (
+	listMaxAge = time.Minute
+	feedMaxAge = 15 * time.Minute
+)
+
+// feedHorizon is how far ahead the iCalendar feed looks.
+const feedHorizon = 366 * 24 * time.Hour
+
+// ViewerResolver tells who holds a session token. An empty token is an
+// anonymous Viewer; a bad, expired or revoked one is Unauthorized.
+// auth.Sessions implements it.
+type ViewerResolver interface {
+	Resolve(ctx context.Context, token string) (community.Viewer, error)
+}
+
+// Handler serves the event listing routes.
+type Handler struct {
+	events  *community.Events
+	viewers ViewerResolver
+	cfg     config.Config
+	log     *slog.Logger
+}
+
+// New returns a Handler on ready services.
+func New(events *community.Events, viewers ViewerResolver, cfg config.Config, log *slog.Logger) *Handler {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Handler{events: events, viewers: viewers, cfg: cfg, log: log}
+}
+
+// Handle answers one API Gateway v2 request. Failures are answered in the
+// contract's error shape, so the returned error is always nil: Lambda must
+// not retry or replace a deliberate 4xx/5xx.
+func (h *Handler) Handle(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
+	return httpapi.Serve(ctx, h.log, req, func(ctx context.Context) (httpapi.Response, error) {
+		switch req.RouteKey {
+		case RouteList:
+			return h.list(ctx, req)
+		case RouteDetail:
+			return h.detail(ctx, req)
+		case RouteFeed:
+			return h.feed(ctx, req)
+		}
+		return httpapi.Response{}, httpapi.ErrRouteNotFound()
+	}), nil
+}
+
+func (h *Handler) viewer(ctx context.Context, req httpapi.Request) (community.Viewer, error) {
+	token, err := httpapi.SessionToken(req)
+	if err != nil {
+		return community.Viewer{}, err
+	}
+	return h.viewers.Resolve(ctx, token)
+}
+
+// maxCursor bounds what is handed to the store; real cursors are far shorter.
+const maxCursor = 1024
+
+func (h *Handler) list(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
+	q, err := parseListQuery(req)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	v, err := h.viewer(ctx, req)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	views, next, err := h.events.List(ctx, v, q)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.CachePublic(req, httpapi.JSON(200, ListJSON(views, next)), listMaxAge), nil
+}
+
+// parseListQuery checks every parameter before anything is read, so a bad
+// request costs no DynamoDB call.
+func parseListQuery(req httpapi.Request) (community.EventQuery, error) {
+	qs, err := httpapi.ParseQuery(req, "cursor", "limit", "kind", "from", "to")
+	if err != nil {
+		return community.EventQuery{}, err
+	}
+	var q community.EventQuery
+	if q.Limit, err = qs.Int("limit", 20, 1, 100); err != nil {
+		return q, err
+	}
+	if k := community.Kind(qs.Get("kind")); k != "" {
+		if !k.Valid() {
+			return q, invalid("kind", "kind は meeting, lecture, field_trip, workshop のいずれかで指定してください。")
+		}
+		q.Kind = k
+	}
+	if q.From, err = qs.Time("from", httpapi.StartOfDay); err != nil {
+		return q, err
+	}
+	if q.To, err = qs.Time("to", httpapi.EndOfDay); err != nil {
+		return q, err
+	}
+	if !q.From.IsZero() && !q.To.IsZero() && !q.To.After(q.From) {
+		return q, invalid("to", "to は from より後の日時で指定してください。")
+	}
+	q.Cursor = qs.Get("cursor")
+	if len(q.Cursor) > maxCursor {
+		return q, invalid("cursor", "cursor が正しくありません。前のページの next_cursor をそのまま指定してください。")
+	}
+	return q, nil
+}
+
+func invalid(name, message string) error {
+	return &community.Error{Code: community.Invalid, Reason: "invalid_" + name, Message: message,
+		Fields: map[string]string{name: message}}
+}
+
+func (h *Handler) detail(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
+	if _, err := httpapi.ParseQuery(req); err != nil {
+		return httpapi.Response{}, err
+	}
+	id := req.PathParameters["id"]
+	if !community.ValidID(id) {
+		// Garbage never becomes a key, and looks like any unknown event.
+		return httpapi.Response{}, errEventNotFound()
+	}
+	v, err := h.viewer(ctx, req)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	view, err := h.events.Get(ctx, v, id)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.CachePublic(req, httpapi.JSON(200, EventJSON(view)), listMaxAge), nil
+}
+
+func errEventNotFound() error {
+	return community.Errorf(community.NotFound, "event_not_found", "イベントが見つかりません。")
+}
+
+// feed serves public events only, to everyone alike, so it needs no viewer;
+// ics.Feed never writes a join URL.
+func (h *Handler) feed(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
+	if _, err := httpapi.ParseQuery(req); err != nil {
+		return httpapi.Response{}, err
+	}
+	events, err := h.events.PublicFeed(ctx, feedHorizon)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	resp := httpapi.Body(200, httpapi.ContentTypeCalendar, string(ics.Feed(h.cfg.CommunityName, events, h.cfg.BaseURL)))
+	resp.Headers["Content-Disposition"] = `inline; filename="events.ics"`
+	return httpapi.CachePublic(req, resp, feedMaxAge), nil
+}

@@ -1,0 +1,167 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/sorae/tabane/pkg/community"
+)
+
+// MaxBodyBytes is the largest request body the API takes (DESIGN.md: 64 KiB).
+const MaxBodyBytes = 64 << 10
+
+// SessionCookie is the cookie that carries a browser's session token.
+const SessionCookie = "tabane_session"
+
+type ctxKey int
+
+const requestIDKey ctxKey = iota
+
+// WithRequest returns ctx carrying req's API Gateway request id, which
+// RequestID, Logger and Error put into every log line of the request.
+func WithRequest(ctx context.Context, req Request) context.Context {
+	return context.WithValue(ctx, requestIDKey, req.RequestContext.RequestID)
+}
+
+// RequestID returns the request id WithRequest stored, or "".
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey).(string)
+	return id
+}
+
+// Logger returns log with the request id of ctx attached.
+func Logger(ctx context.Context, log *slog.Logger) *slog.Logger {
+	return log.With("request_id", RequestID(ctx))
+}
+
+// Cookie returns the named cookie. API Gateway moves cookies out of the
+// headers into req.Cookies; a Cookie header is read too for callers that
+// build requests by hand.
+func Cookie(req Request, name string) (string, bool) {
+	lines := req.Cookies
+	if h := Header(req, "Cookie"); h != "" {
+		lines = append(lines[:len(lines):len(lines)], h)
+	}
+	for _, line := range lines {
+		cs, err := http.ParseCookie(line)
+		if err != nil {
+			continue // a malformed cookie of some other site is not our concern
+		}
+		for _, c := range cs {
+			if c.Name == name {
+				return c.Value, true
+			}
+		}
+	}
+	return "", false
+}
+
+// SessionToken returns the session token req presents: `Authorization:
+// Bearer <token>` for programs, else the tabane_session cookie for browsers;
+// "" when there is none. An Authorization header of another shape is
+// Unauthorized (reason invalid_authorization) rather than ignored, so a
+// program learns its mistake instead of silently acting anonymously.
+func SessionToken(req Request) (string, error) {
+	if h := strings.TrimSpace(Header(req, "Authorization")); h != "" {
+		scheme, token, ok := strings.Cut(h, " ")
+		token = strings.TrimSpace(token)
+		if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" || strings.ContainsAny(token, " \t") {
+			return "", community.Errorf(community.Unauthorized, "invalid_authorization", "Authorization ヘッダーは「Bearer <トークン>」の形式で指定してください。")
+		}
+		return token, nil
+	}
+	if v, ok := Cookie(req, SessionCookie); ok {
+		return v, nil
+	}
+	return "", nil
+}
+
+// RawBody returns req's body as bytes, decoding base64 when API Gateway
+// encoded it. Too large a body is reported before it is decoded.
+func RawBody(req Request) ([]byte, error) {
+	if !req.IsBase64Encoded {
+		if len(req.Body) > MaxBodyBytes {
+			return nil, ErrTooLarge()
+		}
+		return []byte(req.Body), nil
+	}
+	if base64.StdEncoding.DecodedLen(len(req.Body)) > MaxBodyBytes+3 {
+		return nil, ErrTooLarge()
+	}
+	b, err := base64.StdEncoding.DecodeString(req.Body)
+	if err != nil {
+		return nil, community.Errorf(community.Invalid, "invalid_body", "リクエストの本文を読み取れません。")
+	}
+	if len(b) > MaxBodyBytes {
+		return nil, ErrTooLarge()
+	}
+	return b, nil
+}
+
+// DecodeJSON decodes req's JSON body into v, strictly: Content-Type must be
+// application/json (UTF-8), the body at most 64 KiB (413 too_large),
+// exactly one JSON value, and no field v does not know (400 unknown_field,
+// naming it in fields). An empty body decodes as {} so that bodiless POSTs
+// such as a member's registration need no ceremony.
+func DecodeJSON(req Request, v any) error {
+	body, err := RawBody(req)
+	if err != nil {
+		return err
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil
+	}
+	mt, params, err := mime.ParseMediaType(Header(req, "Content-Type"))
+	if err != nil || mt != "application/json" {
+		return ErrUnsupportedMediaType()
+	}
+	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
+		return ErrUnsupportedMediaType()
+	}
+	if !utf8.Valid(body) {
+		return invalidJSON()
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return invalidJSON()
+	}
+	return nil
+}
+
+func invalidJSON() error {
+	return community.Errorf(community.Invalid, "invalid_json", "JSONの形式が正しくありません。")
+}
+
+// jsonError turns what encoding/json reports into the contract's reasons,
+// naming the offending field where there is one.
+func jsonError(err error) error {
+	var typeErr *json.UnmarshalTypeError
+	if errors.As(err, &typeErr) {
+		field := typeErr.Field
+		if field == "" {
+			field = "body"
+		}
+		return &community.Error{Code: community.Invalid, Reason: "invalid_field", Message: "入力内容に誤りがあります。",
+			Fields: map[string]string{field: "値の型が正しくありません。"}, Err: err}
+	}
+	// encoding/json has no typed error for unknown fields; its message is stable.
+	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		name = strings.Trim(name, `"`)
+		return &community.Error{Code: community.Invalid, Reason: "unknown_field", Message: "受け付けていない項目が含まれています。",
+			Fields: map[string]string{name: "この項目は受け付けていません。"}, Err: err}
+	}
+	return &community.Error{Code: community.Invalid, Reason: "invalid_json", Message: "JSONの形式が正しくありません。", Err: err}
+}

@@ -1,0 +1,106 @@
+// Package jadate writes dates and times the way people in Japan read them —
+// "2025年5月14日(水) 19:00〜20:30", or with the era, "令和7年5月14日(水)" — always
+// in Asia/Tokyo, whatever location the time.Time carries, because events are
+// stored in UTC and Lambda runs in UTC.
+package jadate
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/sorae/tabane/pkg/community"
+)
+
+// weekdays are the one-kanji day names, indexed by time.Weekday.
+var weekdays = [...]string{"日", "月", "火", "水", "木", "金", "土"}
+
+// era is a Japanese era and the Tokyo calendar day it began.
+type era struct {
+	name             string
+	year, month, day int
+	startsAt         time.Time
+}
+
+// eras are newest first so the first whose start is not after a day wins.
+var eras = func() []era {
+	es := []era{
+		{name: "令和", year: 2019, month: 5, day: 1},
+		{name: "平成", year: 1989, month: 1, day: 8},
+		{name: "昭和", year: 1926, month: 12, day: 25},
+	}
+	for i := range es {
+		es[i].startsAt = time.Date(es[i].year, time.Month(es[i].month), es[i].day, 0, 0, 0, 0, community.Tokyo)
+	}
+	return es
+}()
+
+// Date returns the Tokyo calendar day of t, e.g. "2025年5月14日(水)".
+func Date(t time.Time) string {
+	t = t.In(community.Tokyo)
+	return fmt.Sprintf("%d年%s", t.Year(), monthDay(t))
+}
+
+// Wareki returns the Tokyo calendar day of t with the Japanese era, e.g.
+// "令和7年5月14日(水)"; the first year of an era is 元年 ("令和元年5月1日(水)").
+// Days before 昭和 are written as Date writes them.
+func Wareki(t time.Time) string {
+	t = t.In(community.Tokyo)
+	day := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, community.Tokyo)
+	for _, e := range eras {
+		if day.Before(e.startsAt) {
+			continue
+		}
+		y := t.Year() - e.year + 1
+		year := fmt.Sprintf("%d年", y)
+		if y == 1 {
+			year = "元年"
+		}
+		return e.name + year + monthDay(t)
+	}
+	return Date(t)
+}
+
+// TimeRange returns the Tokyo clock times of start and end, "19:00〜20:30".
+// When end falls on another day the days are written too, the end's year
+// only when it differs: "2025年5月14日(水) 9:00〜5月16日(金) 17:00". A zero
+// end gives an open range, "19:00〜".
+func TimeRange(start, end time.Time) string {
+	start = start.In(community.Tokyo)
+	if end.IsZero() {
+		return clock(start) + "〜"
+	}
+	end = end.In(community.Tokyo)
+	if sameDay(start, end) {
+		return clock(start) + "〜" + clock(end)
+	}
+	endDay := monthDay(end)
+	if end.Year() != start.Year() {
+		endDay = Date(end)
+	}
+	return Date(start) + " " + clock(start) + "〜" + endDay + " " + clock(end)
+}
+
+// DateTimeRange returns the day and times of an event,
+// "2025年5月14日(水) 19:00〜20:30"; across days it is what TimeRange writes.
+func DateTimeRange(start, end time.Time) string {
+	if !end.IsZero() && !sameDay(start.In(community.Tokyo), end.In(community.Tokyo)) {
+		return TimeRange(start, end)
+	}
+	return Date(start) + " " + TimeRange(start, end)
+}
+
+// monthDay writes "5月14日(水)" for a time already in Tokyo.
+func monthDay(t time.Time) string {
+	return fmt.Sprintf("%d月%d日(%s)", int(t.Month()), t.Day(), weekdays[t.Weekday()])
+}
+
+// clock writes "9:00" or "19:30": hours without a leading zero, as timetables do here.
+func clock(t time.Time) string {
+	return fmt.Sprintf("%d:%02d", t.Hour(), t.Minute())
+}
+
+func sameDay(a, b time.Time) bool {
+	ay, am, ad := a.Date()
+	by, bm, bd := b.Date()
+	return ay == by && am == bm && ad == bd
+}

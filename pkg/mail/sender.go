@@ -1,0 +1,180 @@
+package mail
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ses"
+	"github.com/aws/aws-sdk-go-v2/service/ses/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/sorae/tabane/pkg/community"
+)
+
+// SESClient is the part of the SES v1 client that Sender uses; *ses.Client
+// satisfies it, and tests substitute a fake that throttles.
+type SESClient interface {
+	SendRawEmail(ctx context.Context, in *ses.SendRawEmailInput, optFns ...func(*ses.Options)) (*ses.SendRawEmailOutput, error)
+}
+
+var _ SESClient = (*ses.Client)(nil)
+
+// Defaults for Sender's zero fields.
+const (
+	DefaultCallTimeout = 10 * time.Second
+	DefaultMaxAttempts = 5
+	DefaultBaseDelay   = 250 * time.Millisecond
+	DefaultMaxDelay    = 4 * time.Second
+)
+
+// Sender sends Messages with SES SendRawEmail, one message per recipient.
+// Zero fields take the defaults above.
+//
+// The SDK's own retryer already retries a throttled call a couple of times;
+// Sender adds its own bounded backoff on top because a sweep sending many
+// mails hits SES's per-second rate for longer than the SDK's few attempts
+// (and its retry quota) cover. With the defaults a throttled send gives up
+// after about four seconds of waiting, leaving the rest to the next sweep.
+type Sender struct {
+	SES   SESClient
+	Clock community.Clock // dates the mails; nil for the wall clock
+	// CallTimeout bounds each SendRawEmail call. Without one a call can hang
+	// for good (the local SES stand-in never answers some calls).
+	CallTimeout time.Duration
+	MaxAttempts int           // calls per message while throttled, the first included
+	BaseDelay   time.Duration // wait after the first throttled call; doubles each time
+	MaxDelay    time.Duration // cap on one wait
+	// ConfigurationSet names the SES configuration set (bounce and complaint
+	// events); empty for none.
+	ConfigurationSet string
+}
+
+// NewSender returns a Sender on client with the default limits.
+func NewSender(client SESClient, clock community.Clock) *Sender {
+	return &Sender{SES: client, Clock: clock}
+}
+
+// Send encodes m and sends it to m.To, returning SES's message id.
+// Errors: Invalid (invalid_email, invalid_message) for an unusable message;
+// Unavailable with reason mail_throttled when SES kept throttling through
+// every attempt (or the context ended while waiting), mail_quota_exceeded when
+// the daily quota is used up, mail_timeout when a call passed its deadline
+// (not retried: SES may have accepted it, and a second copy is worse than a
+// late one); any other failure wrapped with %w.
+func (s *Sender) Send(ctx context.Context, m *Message) (string, error) {
+	now := time.Now()
+	if s.Clock != nil {
+		now = s.Clock.Now()
+	}
+	raw, err := m.Encode(now)
+	if err != nil {
+		return "", err
+	}
+	in := &ses.SendRawEmailInput{
+		RawMessage: &types.RawMessage{Data: raw},
+		// Naming the one recipient makes SES deliver to exactly that address,
+		// whatever the headers say.
+		Destinations: []string{m.To.Email},
+	}
+	if s.ConfigurationSet != "" {
+		in.ConfigurationSetName = aws.String(s.ConfigurationSet)
+	}
+	attempts := s.MaxAttempts
+	if attempts <= 0 {
+		attempts = DefaultMaxAttempts
+	}
+	for attempt := 1; ; attempt++ {
+		out, err := s.call(ctx, in)
+		if err == nil {
+			return aws.ToString(out.MessageId), nil
+		}
+		switch {
+		case quotaExceeded(err):
+			return "", &community.Error{Code: community.Unavailable, Reason: "mail_quota_exceeded",
+				Message: "本日のメール送信上限に達しました。時間をおいて再度お試しください。", Err: err}
+		case throttled(err):
+			if attempt >= attempts {
+				return "", errThrottled(err)
+			}
+			if werr := wait(ctx, s.backoff(attempt)); werr != nil {
+				return "", errThrottled(errors.Join(err, werr))
+			}
+		case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
+			return "", &community.Error{Code: community.Unavailable, Reason: "mail_timeout",
+				Message: "メール送信サービスが応答しません。時間をおいて再度お試しください。", Err: err}
+		default:
+			return "", fmt.Errorf("mail: ses send raw email: %w", err)
+		}
+	}
+}
+
+func (s *Sender) call(ctx context.Context, in *ses.SendRawEmailInput) (*ses.SendRawEmailOutput, error) {
+	timeout := s.CallTimeout
+	if timeout <= 0 {
+		timeout = DefaultCallTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	return s.SES.SendRawEmail(ctx, in)
+}
+
+// backoff returns the wait after the attempt-th throttled call: exponential,
+// capped, with "equal jitter" (half fixed, half random) so that concurrent
+// senders spread out yet each still waits a real while.
+func (s *Sender) backoff(attempt int) time.Duration {
+	base, maxd := s.BaseDelay, s.MaxDelay
+	if base <= 0 {
+		base = DefaultBaseDelay
+	}
+	if maxd <= 0 {
+		maxd = DefaultMaxDelay
+	}
+	d := base
+	for i := 1; i < attempt && d < maxd; i++ {
+		d *= 2
+	}
+	d = min(d, maxd)
+	half := d / 2
+	return half + rand.N(d-half+1)
+}
+
+func wait(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+func errThrottled(err error) error {
+	return &community.Error{Code: community.Unavailable, Reason: "mail_throttled",
+		Message: "メールの送信が混み合っています。時間をおいて再度お試しください。", Err: err}
+}
+
+// throttled reports whether SES refused the call for its sending rate
+// ("Throttling: Maximum sending rate exceeded."), which passes in a moment.
+func throttled(err error) bool {
+	var ae smithy.APIError
+	if !errors.As(err, &ae) {
+		return false
+	}
+	code := ae.ErrorCode()
+	return code == "Throttling" || code == "ThrottlingException" ||
+		strings.Contains(ae.ErrorMessage(), "Maximum sending rate exceeded")
+}
+
+// quotaExceeded reports whether SES refused the call for the daily quota,
+// which also comes as "Throttling" but will not pass for hours: retrying it
+// only delays the answer.
+func quotaExceeded(err error) bool {
+	var ae smithy.APIError
+	return errors.As(err, &ae) && strings.Contains(ae.ErrorMessage(), "Daily message quota exceeded")
+}

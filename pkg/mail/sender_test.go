@@ -1,0 +1,164 @@
+package mail
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ses"
+	"github.com/aws/smithy-go"
+
+	"github.com/sorae/tabane/pkg/community"
+)
+
+// fakeSES answers SendRawEmail from a script, one error per call (nil for
+// success; past the end of the script every call succeeds). It records
+// whether each call carried a deadline.
+type fakeSES struct {
+	mu        sync.Mutex
+	script    []error
+	always    error
+	block     bool
+	calls     int
+	deadlines []bool
+	inputs    []*ses.SendRawEmailInput
+}
+
+func (f *fakeSES) SendRawEmail(ctx context.Context, in *ses.SendRawEmailInput, _ ...func(*ses.Options)) (*ses.SendRawEmailOutput, error) {
+	f.mu.Lock()
+	i := f.calls
+	f.calls++
+	_, ok := ctx.Deadline()
+	f.deadlines = append(f.deadlines, ok)
+	f.inputs = append(f.inputs, in)
+	f.mu.Unlock()
+	if f.block {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
+	if f.always != nil {
+		return nil, f.always
+	}
+	if i < len(f.script) && f.script[i] != nil {
+		return nil, f.script[i]
+	}
+	return &ses.SendRawEmailOutput{MessageId: aws.String("fake-id")}, nil
+}
+
+// The SDK hands such errors back wrapped in an OperationError; so do we.
+func sesError(code, msg string) error {
+	return &smithy.OperationError{ServiceID: "SES", OperationName: "SendRawEmail",
+		Err: &smithy.GenericAPIError{Code: code, Message: msg}}
+}
+
+var (
+	errThrottle = sesError("Throttling", "Maximum sending rate exceeded.")
+	errQuota    = sesError("Throttling", "Daily message quota exceeded.")
+	errRejected = sesError("MessageRejected", "Email address is not verified.")
+)
+
+func TestSender(t *testing.T) {
+	tests := []struct {
+		name      string
+		fake      *fakeSES
+		wantCalls int
+		wantCode  community.Code // "" for success
+		reason    string
+		wantIs    error // errors.Is target for a wrapped failure
+	}{
+		{"OK", &fakeSES{}, 1, "", "", nil},
+		{"ThrottledTwiceThenSent", &fakeSES{script: []error{errThrottle, errThrottle}}, 3, "", "", nil},
+		{"AlwaysThrottled", &fakeSES{always: errThrottle}, 4, community.Unavailable, "mail_throttled", nil},
+		{"DailyQuota", &fakeSES{always: errQuota}, 1, community.Unavailable, "mail_quota_exceeded", nil},
+		{"Rejected", &fakeSES{always: errRejected}, 1, community.Internal, "internal_error", errRejected},
+		{"CallTimeout", &fakeSES{block: true}, 1, community.Unavailable, "mail_timeout", context.DeadlineExceeded},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := &Sender{SES: tt.fake, MaxAttempts: 4, BaseDelay: time.Millisecond, MaxDelay: 4 * time.Millisecond,
+				CallTimeout: 50 * time.Millisecond, Clock: community.ClockFunc(func() time.Time { return testDate })}
+			id, err := s.Send(context.Background(), testMessage())
+			if tt.fake.calls != tt.wantCalls {
+				t.Errorf("calls = %d, want %d", tt.fake.calls, tt.wantCalls)
+			}
+			for i, ok := range tt.fake.deadlines {
+				if !ok {
+					t.Errorf("call %d had no deadline", i)
+				}
+			}
+			if tt.wantCode == "" {
+				if err != nil || id != "fake-id" {
+					t.Fatalf("Send = %q, %v; want fake-id", id, err)
+				}
+			} else {
+				if community.ErrorCode(err) != tt.wantCode || community.ErrorReason(err) != tt.reason {
+					t.Fatalf("err = %v, want %s/%s", err, tt.wantCode, tt.reason)
+				}
+				if tt.wantIs != nil && !errors.Is(err, tt.wantIs) {
+					t.Errorf("err = %v, want it to wrap %v", err, tt.wantIs)
+				}
+			}
+			for _, in := range tt.fake.inputs {
+				if len(in.Destinations) != 1 || in.Destinations[0] != "takahashi@example.jp" {
+					t.Errorf("destinations = %v, want the one recipient", in.Destinations)
+				}
+				if !bytes.Contains(in.RawMessage.Data, []byte("\r\nTo: ")) {
+					t.Errorf("raw message has no To header")
+				}
+			}
+		})
+	}
+}
+
+func TestSenderStopsWithContext(t *testing.T) {
+	fake := &fakeSES{always: errThrottle}
+	s := &Sender{SES: fake, MaxAttempts: 100, BaseDelay: time.Hour, MaxDelay: time.Hour}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := s.Send(ctx, testMessage())
+	if community.ErrorReason(err) != "mail_throttled" || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want mail_throttled wrapping the deadline", err)
+	}
+	if fake.calls != 1 || time.Since(start) > 5*time.Second {
+		t.Errorf("calls = %d after %v, want 1 and an early return", fake.calls, time.Since(start))
+	}
+}
+
+func TestSenderInvalidMessage(t *testing.T) {
+	fake := &fakeSES{}
+	m := testMessage()
+	m.To.Email = "a@example.jp\r\nBcc: b@example.jp"
+	_, err := NewSender(fake, nil).Send(context.Background(), m)
+	if community.ErrorCode(err) != community.Invalid || fake.calls != 0 {
+		t.Fatalf("err = %v after %d calls, want invalid and no call", err, fake.calls)
+	}
+}
+
+func TestBackoff(t *testing.T) {
+	s := &Sender{BaseDelay: 100 * time.Millisecond, MaxDelay: time.Second}
+	tests := []struct {
+		attempt  int
+		min, max time.Duration
+	}{
+		{1, 50 * time.Millisecond, 100 * time.Millisecond},
+		{2, 100 * time.Millisecond, 200 * time.Millisecond},
+		{4, 400 * time.Millisecond, 800 * time.Millisecond},
+		{5, 500 * time.Millisecond, time.Second},
+		{60, 500 * time.Millisecond, time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("Attempt%d", tt.attempt), func(t *testing.T) {
+			for range 200 {
+				if d := s.backoff(tt.attempt); d < tt.min || d > tt.max {
+					t.Fatalf("backoff(%d) = %v, want in [%v, %v]", tt.attempt, d, tt.min, tt.max)
+				}
+			}
+		})
+	}
+}

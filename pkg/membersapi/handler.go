@@ -1,0 +1,310 @@
+// Package membersapi is the HTTP side of membership, the `signup` function:
+// signup with double opt-in, sign-in by mailed link, the member's own
+// profile, withdrawal and unsubscribe. The rules live in community.Members;
+// this package turns requests into calls and members into the contract's JSON.
+package membersapi
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/sorae/tabane/pkg/auth"
+	"github.com/sorae/tabane/pkg/community"
+	"github.com/sorae/tabane/pkg/httpapi"
+)
+
+// Routes this handler serves, as template.yaml names them.
+const (
+	RouteSignup      = "POST /api/members"
+	RouteVerify      = "POST /api/members/verify"
+	RouteLink        = "POST /api/auth/link"
+	RouteSession     = "POST /api/auth/session"
+	RouteSignOut     = "DELETE /api/auth/session"
+	RouteMe          = "GET /api/me"
+	RouteUpdateMe    = "PATCH /api/me"
+	RouteWithdraw    = "DELETE /api/me"
+	RouteUnsubscribe = "POST /api/unsubscribe"
+)
+
+// Handler serves the membership routes.
+type Handler struct {
+	members  *community.Members
+	sessions *auth.Sessions
+	links    auth.Links
+	log      *slog.Logger
+}
+
+// New returns a Handler on ready services.
+func New(members *community.Members, sessions *auth.Sessions, links auth.Links, log *slog.Logger) *Handler {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Handler{members: members, sessions: sessions, links: links, log: log}
+}
+
+// Handle answers one API Gateway v2 request; failures are answered in the
+// contract's error shape, so the error is always nil.
+func (h *Handler) Handle(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
+	return httpapi.Serve(ctx, h.log, req, func(ctx context.Context) (httpapi.Response, error) {
+		switch req.RouteKey {
+		case RouteSignup:
+			return h.signup(ctx, req)
+		case RouteVerify:
+			return h.verify(ctx, req)
+		case RouteLink:
+			return h.link(ctx, req)
+		case RouteSession:
+			return h.session(ctx, req)
+		case RouteSignOut:
+			return h.signOut(ctx, req)
+		case RouteMe:
+			return h.me(ctx, req)
+		case RouteUpdateMe:
+			return h.updateMe(ctx, req)
+		case RouteWithdraw:
+			return h.withdraw(ctx, req)
+		case RouteUnsubscribe:
+			return h.unsubscribe(ctx, req)
+		}
+		return httpapi.Response{}, httpapi.ErrRouteNotFound()
+	}), nil
+}
+
+// signupRequest is the contract's Signup shape; role and status are not in
+// it, so mass assignment is refused as an unknown field.
+type signupRequest struct {
+	Email         string `json:"email"`
+	Name          string `json:"name"`
+	NameKana      string `json:"name_kana"`
+	Membership    string `json:"membership"`
+	Affiliation   string `json:"affiliation"`
+	Department    string `json:"department"`
+	JobCategory   string `json:"job_category"`
+	PublicServant bool   `json:"public_servant"`
+	BirthDate     string `json:"birth_date"`
+	Consent       struct {
+		Terms         bool `json:"terms"`
+		Announcements bool `json:"announcements"`
+	} `json:"consent"`
+}
+
+func (h *Handler) signup(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
+	var body signupRequest
+	if err := httpapi.DecodeJSON(req, &body); err != nil {
+		return httpapi.Response{}, err
+	}
+	err := h.members.Signup(ctx, community.SignupInput{
+		Email: body.Email, Name: body.Name, NameKana: body.NameKana, Membership: community.Membership(body.Membership),
+		Affiliation: body.Affiliation, Department: body.Department, JobCategory: body.JobCategory,
+		PublicServant: body.PublicServant, BirthDate: body.BirthDate,
+		Terms: body.Consent.Terms, Announcements: body.Consent.Announcements,
+		IP: req.RequestContext.HTTP.SourceIP,
+	})
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.JSON(202, map[string]string{"status": "verification_sent"}), nil
+}
+
+type tokenRequest struct {
+	Token string `json:"token"`
+}
+
+func decodeToken(req httpapi.Request) (string, error) {
+	var body tokenRequest
+	if err := httpapi.DecodeJSON(req, &body); err != nil {
+		return "", err
+	}
+	if body.Token == "" {
+		return "", &community.Error{Code: community.Invalid, Reason: "invalid_token", Message: "token を指定してください。",
+			Fields: map[string]string{"token": "token を指定してください。"}}
+	}
+	return body.Token, nil
+}
+
+func (h *Handler) verify(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
+	token, err := decodeToken(req)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	m, err := h.members.Verify(ctx, token)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.JSON(200, map[string]string{"status": string(m.Status), "membership": string(m.Membership)}), nil
+}
+
+func (h *Handler) link(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
+	var body struct {
+		Email string `json:"email"`
+	}
+	if err := httpapi.DecodeJSON(req, &body); err != nil {
+		return httpapi.Response{}, err
+	}
+	if err := h.members.RequestSignIn(ctx, body.Email); err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.JSON(202, map[string]string{"status": "link_sent"}), nil
+}
+
+func (h *Handler) session(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
+	token, err := decodeToken(req)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	session, expires, err := h.members.SignIn(ctx, token)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.JSON(200, map[string]string{"token": session, "expires_at": expires.Format(time.RFC3339)}), nil
+}
+
+func (h *Handler) signOut(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
+	token, err := httpapi.SessionToken(req)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	if token == "" {
+		return httpapi.Response{}, community.Errorf(community.Unauthorized, "unauthorized", "ログインしてください。")
+	}
+	if err := h.sessions.Revoke(ctx, token); err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.NoContent(), nil
+}
+
+func (h *Handler) viewer(ctx context.Context, req httpapi.Request) (community.Viewer, error) {
+	token, err := httpapi.SessionToken(req)
+	if err != nil {
+		return community.Viewer{}, err
+	}
+	v, err := h.sessions.Resolve(ctx, token)
+	if err != nil {
+		return v, err
+	}
+	if v.Member == nil {
+		return v, community.Errorf(community.Unauthorized, "unauthorized", "ログインしてください。")
+	}
+	return v, nil
+}
+
+func (h *Handler) me(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
+	v, err := h.viewer(ctx, req)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.JSON(200, MemberJSON(v.Member)), nil
+}
+
+// updateRequest lists what a member may change about themselves; email,
+// membership, role and status are not here, so they are refused.
+type updateRequest struct {
+	Name          *string `json:"name"`
+	NameKana      *string `json:"name_kana"`
+	Affiliation   *string `json:"affiliation"`
+	Department    *string `json:"department"`
+	JobCategory   *string `json:"job_category"`
+	PublicServant *bool   `json:"public_servant"`
+	BirthDate     *string `json:"birth_date"`
+	Preferences   *struct {
+		Reminders     *bool `json:"reminders"`
+		Announcements *bool `json:"announcements"`
+	} `json:"preferences"`
+}
+
+func (h *Handler) updateMe(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
+	v, err := h.viewer(ctx, req)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	var body updateRequest
+	if err := httpapi.DecodeJSON(req, &body); err != nil {
+		return httpapi.Response{}, err
+	}
+	u := community.ProfileUpdate{
+		Name: body.Name, NameKana: body.NameKana, Affiliation: body.Affiliation, Department: body.Department,
+		JobCategory: body.JobCategory, PublicServant: body.PublicServant, BirthDate: body.BirthDate,
+	}
+	if p := body.Preferences; p != nil {
+		u.Reminders, u.Announcements = p.Reminders, p.Announcements
+	}
+	m, err := h.members.UpdateMe(ctx, v, u)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.JSON(200, MemberJSON(m)), nil
+}
+
+func (h *Handler) withdraw(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
+	v, err := h.viewer(ctx, req)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	if err := h.members.Withdraw(ctx, v); err != nil {
+		return httpapi.Response{}, err
+	}
+	if token, _ := httpapi.SessionToken(req); token != "" {
+		if err := h.sessions.Revoke(ctx, token); err != nil {
+			return httpapi.Response{}, err
+		}
+	}
+	return httpapi.JSON(200, map[string]string{"status": string(community.MemberWithdrawn)}), nil
+}
+
+func (h *Handler) unsubscribe(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
+	token, err := decodeToken(req)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	memberID, list, ok := h.links.ParseUnsubscribeToken(token)
+	if !ok {
+		return httpapi.Response{}, community.Errorf(community.Invalid, "invalid_token", "配信停止用のリンクが正しくありません。")
+	}
+	if _, err := h.members.Unsubscribe(ctx, memberID, list); err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.JSON(200, map[string]string{"status": "unsubscribed", "list": list}), nil
+}
+
+// Member is the member's own view of themselves.
+type Member struct {
+	ID            string      `json:"id"`
+	Email         string      `json:"email"`
+	Name          string      `json:"name"`
+	NameKana      string      `json:"name_kana"`
+	Membership    string      `json:"membership"`
+	Status        string      `json:"status"`
+	Role          string      `json:"role"`
+	Affiliation   string      `json:"affiliation"`
+	Department    string      `json:"department"`
+	JobCategory   string      `json:"job_category"`
+	PublicServant bool        `json:"public_servant"`
+	BirthDate     *string     `json:"birth_date"`
+	Preferences   preferences `json:"preferences"`
+	CreatedAt     string      `json:"created_at"`
+}
+
+type preferences struct {
+	Reminders     bool `json:"reminders"`
+	Announcements bool `json:"announcements"`
+}
+
+// MemberJSON presents a member to themselves (or to an organizer).
+func MemberJSON(m *community.Member) Member {
+	out := Member{
+		ID: m.ID, Email: m.Email, Name: m.Name, NameKana: m.NameKana, Membership: string(m.Membership),
+		Status: string(m.Status), Role: string(m.Role), Affiliation: m.Affiliation, Department: m.Department,
+		JobCategory: m.JobCategory, PublicServant: m.PublicServant,
+		Preferences: preferences{m.Preferences.Reminders, m.Preferences.Announcements},
+		CreatedAt:   m.CreatedAt.In(community.Tokyo).Format(time.RFC3339),
+	}
+	if m.Role == "" {
+		out.Role = string(community.RoleMember)
+	}
+	if m.BirthDate != nil {
+		s := m.BirthDate.In(community.Tokyo).Format("2006-01-02")
+		out.BirthDate = &s
+	}
+	return out
+}

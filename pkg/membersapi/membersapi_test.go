@@ -1,0 +1,487 @@
+package membersapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/sorae/tabane/pkg/auth"
+	"github.com/sorae/tabane/pkg/community"
+	"github.com/sorae/tabane/pkg/config"
+	"github.com/sorae/tabane/pkg/localstack/localtest"
+	"github.com/sorae/tabane/pkg/mail"
+	"github.com/sorae/tabane/pkg/membersapi"
+	"github.com/sorae/tabane/pkg/store/dynamo"
+)
+
+func TestMain(m *testing.M) { os.Exit(localtest.Main(m)) }
+
+// clock is a settable clock, so expiry can be tested without waiting.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+type env struct {
+	t       *testing.T
+	h       *membersapi.Handler
+	store   *dynamo.Store
+	table   string
+	clock   *clock
+	links   auth.Links
+	members *community.Members
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	cfg, err := config.FromEnv(func(k string) string {
+		return map[string]string{
+			"TABANE_SESSION_SECRET": "test-secret-test-secret-test-secret-0123",
+			"TABANE_BASE_URL":       "http://localhost:8080",
+			"TABANE_ORGANIZERS":     "organizer@example.jp",
+		}[k]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	table := localtest.NewTable(t)
+	store := dynamo.New(localtest.DynamoDB(), table)
+	clk := &clock{now: time.Now()}
+	composer, err := mail.NewComposer(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	links := auth.Links{BaseURL: cfg.BaseURL, Secret: cfg.SessionSecret}
+	sessions := &auth.Sessions{Store: store, Secret: cfg.SessionSecret, TTL: cfg.SessionTTL, Clock: clk, Organizers: cfg.IsOrganizer}
+	members := &community.Members{
+		Store: store, Clock: clk, Links: links, Secrets: auth.Secrets{}, Sessions: sessions,
+		Notifier: &mail.Notifier{Composer: composer, Sender: mail.NewSender(localtest.SES(), clk)},
+	}
+	log := slog.New(slog.DiscardHandler)
+	return &env{t: t, h: membersapi.New(members, sessions, links, log), store: store, table: table, clock: clk, links: links, members: members}
+}
+
+func (e *env) do(route, body, bearer string) (int, map[string]any) {
+	e.t.Helper()
+	method, path, _ := strings.Cut(route, " ")
+	req := events.APIGatewayV2HTTPRequest{
+		Version: "2.0", RouteKey: route, RawPath: path, Body: body,
+		Headers: map[string]string{"content-type": "application/json"},
+		RequestContext: events.APIGatewayV2HTTPRequestContext{
+			RequestID: "req-" + localtest.UniqueID(),
+			HTTP:      events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: method, Path: path, SourceIP: "192.0.2.10"},
+		},
+	}
+	if bearer != "" {
+		req.Headers["authorization"] = "Bearer " + bearer
+	}
+	// Through JSON, as Lambda delivers it.
+	raw, _ := json.Marshal(req)
+	var in events.APIGatewayV2HTTPRequest
+	if err := json.Unmarshal(raw, &in); err != nil {
+		e.t.Fatal(err)
+	}
+	resp, err := e.h.Handle(context.Background(), in)
+	if err != nil {
+		e.t.Fatalf("Handle returned error %v", err)
+	}
+	var out map[string]any
+	if resp.Body != "" {
+		if err := json.Unmarshal([]byte(resp.Body), &out); err != nil {
+			e.t.Fatalf("body is not JSON: %q", resp.Body)
+		}
+	}
+	return resp.StatusCode, out
+}
+
+func errCode(body map[string]any) string {
+	if e, ok := body["error"].(map[string]any); ok {
+		c, _ := e["code"].(string)
+		return c
+	}
+	return ""
+}
+
+func signupBody(email, name, membership string) string {
+	b, _ := json.Marshal(map[string]any{
+		"email": email, "name": name, "name_kana": "たかはし さきこ", "membership": membership,
+		"affiliation": "伊勢崎市", "department": "建設部道路課", "job_category": "土木",
+		"public_servant": true, "birth_date": "1990-04-01",
+		"consent": map[string]any{"terms": true, "announcements": false},
+	})
+	return string(b)
+}
+
+var tokenRE = regexp.MustCompile(`token=([A-Za-z0-9_\-.%]+)`)
+
+// linkToken returns the token of the link to page in the n-th mail to addr.
+func linkToken(t *testing.T, m localtest.Mail, page string) string {
+	t.Helper()
+	for _, line := range strings.Split(m.Body.Text, "\n") {
+		if strings.Contains(line, page+"?token=") {
+			if sub := tokenRE.FindStringSubmatch(line); sub != nil {
+				tok, err := url.QueryUnescape(sub[1])
+				if err != nil {
+					t.Fatal(err)
+				}
+				return tok
+			}
+		}
+	}
+	t.Fatalf("no %s link in mail %q:\n%s", page, m.Subject, m.Body.Text)
+	return ""
+}
+
+func TestSignupVerifySignInMe(t *testing.T) {
+	e := newEnv(t)
+	addr := localtest.UniqueEmail("flow")
+	name := "髙橋 﨑子 🌸"
+
+	code, body := e.do(membersapi.RouteSignup, signupBody(strings.ToUpper(addr[:1])+addr[1:], name, "supporting"), "")
+	if code != 202 || body["status"] != "verification_sent" {
+		t.Fatalf("signup = %d %v", code, body)
+	}
+	mails := localtest.WaitMail(t, addr, 1)
+	if !strings.Contains(mails[0].Body.Text, name) || !strings.Contains(mails[0].Body.HTML, name) {
+		t.Errorf("the name did not survive into the mail body:\n%s", mails[0].Body.Text)
+	}
+	verify := linkToken(t, mails[0], "/verify")
+
+	// Verify twice: the second is harmless and mails nothing more.
+	for i := 0; i < 2; i++ {
+		code, body = e.do(membersapi.RouteVerify, `{"token":"`+verify+`"}`, "")
+		if code != 200 || body["status"] != "active" {
+			t.Fatalf("verify #%d = %d %v", i+1, code, body)
+		}
+	}
+	welcome := localtest.WaitMail(t, addr, 2)
+	time.Sleep(200 * time.Millisecond)
+	if n := len(localtest.MailTo(t, addr)); n != 2 {
+		t.Errorf("after verifying twice: %d mails, want 2 (verification, welcome)", n)
+	}
+	_ = welcome
+
+	code, body = e.do(membersapi.RouteLink, `{"email":"`+addr+`"}`, "")
+	if code != 202 {
+		t.Fatalf("link = %d %v", code, body)
+	}
+	signin := linkToken(t, localtest.WaitMail(t, addr, 3)[2], "/signin")
+	code, body = e.do(membersapi.RouteSession, `{"token":"`+signin+`"}`, "")
+	if code != 200 || body["token"] == "" {
+		t.Fatalf("session = %d %v", code, body)
+	}
+	session := body["token"].(string)
+	// The link is single-use.
+	if code, body := e.do(membersapi.RouteSession, `{"token":"`+signin+`"}`, ""); code != 400 || errCode(body) != "invalid_token" {
+		t.Errorf("reused sign-in link = %d %v, want 400 invalid_token", code, body)
+	}
+
+	code, body = e.do(membersapi.RouteMe, "", session)
+	if code != 200 || body["name"] != name || body["email"] != addr || body["status"] != "active" || body["membership"] != "supporting" {
+		t.Fatalf("me = %d %v", code, body)
+	}
+
+	// Signed out, the session no longer works.
+	if code, _ := e.do(membersapi.RouteSignOut, "", session); code != 204 {
+		t.Fatalf("sign out = %d", code)
+	}
+	if code, body := e.do(membersapi.RouteMe, "", session); code != 401 {
+		t.Errorf("me after sign-out = %d %v, want 401", code, body)
+	}
+}
+
+func TestRegularMemberWaitsForApproval(t *testing.T) {
+	e := newEnv(t)
+	addr := localtest.UniqueEmail("regular")
+	if code, _ := e.do(membersapi.RouteSignup, signupBody(addr, "山田 太郎", "regular"), ""); code != 202 {
+		t.Fatal(code)
+	}
+	tok := linkToken(t, localtest.WaitMail(t, addr, 1)[0], "/verify")
+	code, body := e.do(membersapi.RouteVerify, `{"token":"`+tok+`"}`, "")
+	if code != 200 || body["status"] != "pending_approval" {
+		t.Fatalf("verify = %d %v", code, body)
+	}
+	if m := localtest.WaitMail(t, addr, 2)[1]; !strings.Contains(m.Subject, "承認") {
+		t.Errorf("second mail %q is not the pending-approval notice", m.Subject)
+	}
+}
+
+func TestDuplicateSignupRevealsNothing(t *testing.T) {
+	e := newEnv(t)
+	addr := localtest.UniqueEmail("dup")
+	_, first := e.do(membersapi.RouteSignup, signupBody(addr, "一人目", "supporting"), "")
+	tok := linkToken(t, localtest.WaitMail(t, addr, 1)[0], "/verify")
+	e.do(membersapi.RouteVerify, `{"token":"`+tok+`"}`, "")
+	localtest.WaitMail(t, addr, 2)
+
+	code, second := e.do(membersapi.RouteSignup, signupBody(strings.ToUpper(addr), "二人目", "regular"), "")
+	if code != 202 || second["status"] != first["status"] {
+		t.Fatalf("second signup = %d %v, want the same answer as the first (%v)", code, second, first)
+	}
+	m := localtest.WaitMail(t, addr, 3)[2]
+	if !strings.Contains(m.Subject, "登録済み") {
+		t.Errorf("third mail %q is not the already-registered notice", m.Subject)
+	}
+	got, err := e.store.MemberByEmail(context.Background(), addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Name != "一人目" || got.Membership != community.MembershipSupporting {
+		t.Errorf("the second signup changed the account: %+v", got)
+	}
+}
+
+func TestTokensRefused(t *testing.T) {
+	e := newEnv(t)
+	addr := localtest.UniqueEmail("expiry")
+	e.do(membersapi.RouteSignup, signupBody(addr, "期限 切子", "supporting"), "")
+	verify := linkToken(t, localtest.WaitMail(t, addr, 1)[0], "/verify")
+
+	t.Run("ErrVerifyExpired", func(t *testing.T) {
+		e.clock.Advance(community.VerifyTTL + time.Second)
+		defer e.clock.Advance(-(community.VerifyTTL + time.Second))
+		if code, body := e.do(membersapi.RouteVerify, `{"token":"`+verify+`"}`, ""); code != 400 || errCode(body) != "invalid_token" {
+			t.Errorf("expired verify = %d %v", code, body)
+		}
+	})
+	t.Run("ErrVerifyUnknown", func(t *testing.T) {
+		if code, body := e.do(membersapi.RouteVerify, `{"token":"nope"}`, ""); code != 400 || errCode(body) != "invalid_token" {
+			t.Errorf("unknown verify = %d %v", code, body)
+		}
+	})
+	e.do(membersapi.RouteVerify, `{"token":"`+verify+`"}`, "")
+	e.do(membersapi.RouteLink, `{"email":"`+addr+`"}`, "")
+	signin := linkToken(t, localtest.WaitMail(t, addr, 3)[2], "/signin")
+	t.Run("ErrSignInExpired", func(t *testing.T) {
+		e.clock.Advance(community.SignInTTL + time.Second)
+		defer e.clock.Advance(-(community.SignInTTL + time.Second))
+		if code, body := e.do(membersapi.RouteSession, `{"token":"`+signin+`"}`, ""); code != 400 || errCode(body) != "invalid_token" {
+			t.Errorf("expired sign-in = %d %v", code, body)
+		}
+	})
+	t.Run("ErrVerifyTokenAsSignIn", func(t *testing.T) {
+		if code, body := e.do(membersapi.RouteSession, `{"token":"`+verify+`"}`, ""); code != 400 || errCode(body) != "invalid_token" {
+			t.Errorf("verification token used to sign in = %d %v", code, body)
+		}
+	})
+	t.Run("ErrForgedSession", func(t *testing.T) {
+		if code, body := e.do(membersapi.RouteMe, "", "abc.def"); code != 401 {
+			t.Errorf("forged session = %d %v", code, body)
+		}
+	})
+}
+
+func TestSignupRefusals(t *testing.T) {
+	e := newEnv(t)
+	tests := []struct {
+		name   string
+		body   func(addr string) string
+		ctype  string
+		status int
+		code   string
+	}{
+		{"ErrRole", func(a string) string {
+			return strings.Replace(signupBody(a, "x", "supporting"), `{`, `{"role":"organizer",`, 1)
+		}, "", 400, "unknown_field"},
+		{"ErrStatus", func(a string) string {
+			return strings.Replace(signupBody(a, "x", "supporting"), `{`, `{"status":"active",`, 1)
+		}, "", 400, "unknown_field"},
+		{"ErrUnknown", func(a string) string {
+			return strings.Replace(signupBody(a, "x", "supporting"), `{`, `{"nickname":"x",`, 1)
+		}, "", 400, "unknown_field"},
+		{"ErrCRLFInName", func(a string) string { return signupBody(a, "悪意\r\nBcc: victim@example.jp", "supporting") }, "", 400, "validation_failed"},
+		{"ErrBadEmail", func(a string) string { return signupBody("not-an-email", "x", "supporting") }, "", 400, "validation_failed"},
+		{"ErrNoConsent", func(a string) string {
+			return strings.Replace(signupBody(a, "x", "supporting"), `"terms":true`, `"terms":false`, 1)
+		}, "", 400, "validation_failed"},
+		{"ErrMembership", func(a string) string { return signupBody(a, "x", "vip") }, "", 400, "validation_failed"},
+		{"ErrTooLarge", func(a string) string { return signupBody(a, strings.Repeat("あ", 30000), "supporting") }, "", 413, "too_large"},
+		{"ErrContentType", func(a string) string { return signupBody(a, "x", "supporting") }, "text/plain", 415, "unsupported_media_type"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			addr := localtest.UniqueEmail("refuse")
+			req := tt.body(addr)
+			var code int
+			var body map[string]any
+			if tt.ctype != "" {
+				code, body = e.doType(membersapi.RouteSignup, req, tt.ctype)
+			} else {
+				code, body = e.do(membersapi.RouteSignup, req, "")
+			}
+			if code != tt.status || errCode(body) != tt.code {
+				t.Fatalf("= %d %v, want %d %s", code, body, tt.status, tt.code)
+			}
+			msg, _ := body["error"].(map[string]any)["message"].(string)
+			if msg == "" {
+				t.Error("no Japanese message")
+			}
+			if _, err := e.store.MemberByEmail(context.Background(), addr); community.ErrorCode(err) != community.NotFound {
+				t.Errorf("something was stored: %v", err)
+			}
+			time.Sleep(100 * time.Millisecond)
+			if n := len(localtest.MailTo(t, addr)); n != 0 {
+				t.Errorf("%d mails sent", n)
+			}
+		})
+	}
+}
+
+func (e *env) doType(route, body, ctype string) (int, map[string]any) {
+	e.t.Helper()
+	req := events.APIGatewayV2HTTPRequest{Version: "2.0", RouteKey: route, Body: body, Headers: map[string]string{"content-type": ctype}}
+	resp, _ := e.h.Handle(context.Background(), req)
+	var out map[string]any
+	_ = json.Unmarshal([]byte(resp.Body), &out)
+	return resp.StatusCode, out
+}
+
+func TestHoneypot(t *testing.T) {
+	e := newEnv(t)
+	addr := localtest.UniqueEmail("bot")
+	err := e.members.Signup(context.Background(), community.SignupInput{
+		Email: addr, Name: "bot", NameKana: "ぼっと", Membership: community.MembershipSupporting,
+		Affiliation: "x", Terms: true, Honeypot: "http://spam.example",
+	})
+	if err != nil {
+		t.Fatalf("honeypot answered %v, want the same answer as a real signup", err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if _, err := e.store.MemberByEmail(context.Background(), addr); community.ErrorCode(err) != community.NotFound {
+		t.Errorf("a member was stored: %v", err)
+	}
+	if n := len(localtest.MailTo(t, addr)); n != 0 {
+		t.Errorf("%d mails sent", n)
+	}
+}
+
+func TestMailRateLimit(t *testing.T) {
+	e := newEnv(t)
+	addr := localtest.UniqueEmail("flood")
+	for i := 0; i < community.MailsPerHour+4; i++ {
+		if code, body := e.do(membersapi.RouteSignup, signupBody(addr, "連打", "supporting"), ""); code != 202 {
+			t.Fatalf("signup #%d = %d %v", i, code, body)
+		}
+	}
+	time.Sleep(300 * time.Millisecond)
+	if n := len(localtest.MailTo(t, addr)); n != community.MailsPerHour {
+		t.Errorf("%d mails, want %d", n, community.MailsPerHour)
+	}
+	// The next hour allows mail again.
+	e.clock.Advance(time.Hour)
+	e.do(membersapi.RouteSignup, signupBody(addr, "連打", "supporting"), "")
+	localtest.WaitMail(t, addr, community.MailsPerHour+1)
+}
+
+func TestUpdateMeAndUnsubscribe(t *testing.T) {
+	e := newEnv(t)
+	addr := localtest.UniqueEmail("prefs")
+	session := e.signUpAndIn(addr, "設定 変子")
+
+	code, body := e.do(membersapi.RouteUpdateMe, `{"department":"都市整備課","preferences":{"reminders":false}}`, session)
+	if code != 200 || body["department"] != "都市整備課" || body["preferences"].(map[string]any)["reminders"] != false {
+		t.Fatalf("patch = %d %v", code, body)
+	}
+	for _, bad := range []string{`{"email":"x@example.jp"}`, `{"role":"organizer"}`, `{"status":"active"}`, `{"birth_date":"1990/01/01"}`, `{"name":""}`} {
+		if code, body := e.do(membersapi.RouteUpdateMe, bad, session); code != 400 {
+			t.Errorf("patch %s = %d %v, want 400", bad, code, body)
+		}
+	}
+	_, me := e.do(membersapi.RouteMe, "", session)
+	id := me["id"].(string)
+	if me["role"] != "member" || me["status"] != "active" {
+		t.Errorf("refused patches changed something: %v", me)
+	}
+
+	good := e.links.UnsubscribeToken(id, community.ListAnnouncements)
+	tampered := strings.Replace(good, ":announcements", ":reminders", 1)
+	if code, body := e.do(membersapi.RouteUnsubscribe, `{"token":"`+tampered+`"}`, ""); code != 400 || errCode(body) != "invalid_token" {
+		t.Errorf("tampered token = %d %v", code, body)
+	}
+	e.do(membersapi.RouteUpdateMe, `{"preferences":{"announcements":true}}`, session)
+	for i := 0; i < 2; i++ {
+		if code, body := e.do(membersapi.RouteUnsubscribe, `{"token":"`+good+`"}`, ""); code != 200 || body["list"] != "announcements" {
+			t.Fatalf("unsubscribe #%d = %d %v", i, code, body)
+		}
+	}
+	_, me = e.do(membersapi.RouteMe, "", session)
+	if me["preferences"].(map[string]any)["announcements"] != false {
+		t.Errorf("still subscribed: %v", me)
+	}
+}
+
+// signUpAndIn runs the whole flow for a supporting member and returns a session.
+func (e *env) signUpAndIn(addr, name string) string {
+	t := e.t
+	t.Helper()
+	e.do(membersapi.RouteSignup, signupBody(addr, name, "supporting"), "")
+	tok := linkToken(t, localtest.WaitMail(t, addr, 1)[0], "/verify")
+	e.do(membersapi.RouteVerify, `{"token":"`+tok+`"}`, "")
+	e.do(membersapi.RouteLink, `{"email":"`+addr+`"}`, "")
+	signin := linkToken(t, localtest.WaitMail(t, addr, 3)[2], "/signin")
+	_, body := e.do(membersapi.RouteSession, `{"token":"`+signin+`"}`, "")
+	s, _ := body["token"].(string)
+	if s == "" {
+		t.Fatalf("no session: %v", body)
+	}
+	return s
+}
+
+func TestWithdrawalLeavesNoPersonalData(t *testing.T) {
+	e := newEnv(t)
+	addr := localtest.UniqueEmail("leaver")
+	name, kana, aff := "退会 花子", "たかはし さきこ", "伊勢崎市"
+	session := e.signUpAndIn(addr, name)
+	if code, body := e.do(membersapi.RouteWithdraw, "", session); code != 200 {
+		t.Fatalf("withdraw = %d %v", code, body)
+	}
+	if code, _ := e.do(membersapi.RouteMe, "", session); code != 401 {
+		t.Errorf("me after withdrawal = %d, want 401", code)
+	}
+	// Scan the whole table: no item may hold the name, kana, email or affiliation.
+	out, err := localtest.DynamoDB().Scan(context.Background(), &dynamodb.ScanInput{TableName: aws.String(e.table)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Items) == 0 {
+		t.Fatal("empty table: the scan proves nothing")
+	}
+	for _, item := range out.Items {
+		var m map[string]any
+		if err := attributevalue.UnmarshalMap(item, &m); err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := json.Marshal(m)
+		for _, pii := range []string{name, kana, addr, strings.Split(addr, "@")[0], aff, "1990-04-01"} {
+			if strings.Contains(string(raw), pii) {
+				t.Errorf("item %s still holds %q", raw, pii)
+			}
+		}
+	}
+	// The address may sign up again.
+	if code, _ := e.do(membersapi.RouteSignup, signupBody(addr, "再入会", "supporting"), ""); code != 202 {
+		t.Fatal(code)
+	}
+	if _, err := e.store.MemberByEmail(context.Background(), addr); err != nil {
+		t.Errorf("re-signup after withdrawal: %v", err)
+	}
+}

@@ -1,0 +1,135 @@
+// Package dynamo implements community.Store (and community.MembershipStore)
+// on one DynamoDB table through aws-sdk-go-v2, with attributevalue for items
+// and expression for every key, condition and update. Every access pattern
+// is a GetItem, a Query or a transaction; nothing on a request path scans.
+//
+// # Table
+//
+// One table (template.yaml, resource Table): primary key PK/SK, three
+// overloaded GSIs GSI1–GSI3 (each GSInPK/GSInSK, projection ALL), TTL on
+// expires_at (epoch seconds). An index key is written only on the items
+// that belong in that index, so each index is sparse: drafts, for example,
+// are absent from the event listing rather than filtered out of it.
+//
+// Notation: <startsUTC>, <createdUTC>, <atUTC>, <dueUTC> are times in the
+// fixed-width UTC form 2006-01-02T15:04:05Z, so strings sort as times;
+// <email> is lower-cased and trimmed; <id>s are community.NewID values,
+// which themselves sort by creation time. Every item has a "type" attribute
+// naming its kind. "planned" marks items later issues add; their keys are
+// fixed here so that they fit beside what exists.
+//
+// # Items
+//
+//	item                   PK                     SK                               TTL (expires_at)
+//	---------------------  ---------------------  -------------------------------  ----------------
+//	event                  EVENT#<eid>            EVENT                            -
+//	member                 MEMBER#<mid>           MEMBER                           -
+//	email claim            EMAIL#<email>          EMAIL                            -
+//	session                SESSION#<sid>          SESSION                          yes
+//	token                  TOKEN#<digest>         TOKEN                            yes
+//	rate counter           RATE#<sha256(key)>     <window>#<windowStartUTC>        yes
+//	registration (planned) EVENT#<eid>            REG#<rid>                        -
+//	attendee (planned)     EVENT#<eid>            ATTENDEE#MEMBER#<mid>            -
+//	                                              ATTENDEE#GUEST#<sha256(email)>
+//	reminder (planned)     EVENT#<eid>            REMINDER#<offset seconds>        -
+//	series (planned)       SERIES#<sid>           SERIES                           -
+//	audit (planned)        AUDIT#<aid>            AUDIT                            -
+//	idempotency (planned)  IDEMP#<sha256(key)>    IDEMP                            yes
+//
+// Index keys, written only where the last column says:
+//
+//	index  item                    GSInPK                 GSInSK                         written
+//	-----  ----------------------  ---------------------  -----------------------------  -----------------------------
+//	GSI1   event                   EVENTS                 <startsUTC>#<eid>              while published
+//	GSI1   member                  MEMBERS#<status>       <createdUTC>#<mid>             always
+//	GSI1   registration (planned)  REGS#<eid>#<status>    <createdUTC>#<rid>             confirmed, cancelled
+//	GSI1   registration (planned)  REGS#<eid>#waitlisted  <waitlist_seq, 20 digits>      waitlisted
+//	GSI1   series (planned)        SERIES                 <createdUTC>#<sid>             always
+//	GSI1   audit (planned)         AUDIT                  <atUTC>#<aid>                  always
+//	GSI2   event                   EVENTS#<kind>          <startsUTC>#<eid>              while published
+//	GSI2   registration (planned)  REGS#MEMBER#<mid>      <startsUTC>#<eid>              member registrations
+//	GSI2   audit (planned)         AUDIT#<actor mid>      <atUTC>#<aid>                  always
+//	GSI3   event                   SERIES#<sid>           <startsUTC>#<eid>              when in a series, any status
+//	GSI3   reminder (planned)      DUE                    <dueUTC>#<eid>#<offset>        while still owed to someone
+//
+// Notes on the items:
+//   - event: the counters confirmed_count, waitlist_count and (planned)
+//     waitlist_seq live on the event item, so a registration and its
+//     counter change in one transaction. Publishing adds the GSI1/GSI2 keys;
+//     cancelling removes them. GSI3 keeps every occurrence of a series,
+//     drafts included, so the series clock never creates one twice.
+//   - member: ver is a version number; every replacing write requires the
+//     version it read, so a member item and its email claim cannot drift.
+//   - email claim: {member_id}. Written in the same transaction as the
+//     member (both attribute_not_exists(PK)), moved transactionally on an
+//     email change, deleted on withdrawal. The table itself keeps emails
+//     unique, case-insensitively.
+//   - session: {member_id, created_at, expires_at}. token: {purpose,
+//     member_id, data, created_at, expires_at}; the id is a digest of the
+//     secret in the mailed link, so a table dump yields no usable link.
+//   - rate counter: {count}; the caller's key (often an email address) is
+//     stored only as a digest, so withdrawal leaves no address behind.
+//   - registration (planned): {member_id | guest{name,email}, status,
+//     waitlist_seq, created_at, checked_in_at, reminders_sent (string set)}.
+//     waitlist_seq comes from ADD waitlist_seq :1 on the event item in the
+//     registering transaction: first come, first served. The attendee item
+//     {registration_id} is written in the same transaction with
+//     attribute_not_exists(PK), so one person holds one registration per event.
+//   - reminder (planned): one per event and offset, rewritten when the event
+//     moves and deleted when it is cancelled. Its GSI3 keys are removed once
+//     every confirmed registration has been sent that reminder, so the DUE
+//     partition holds only reminders still owed; what stays unsent stays due.
+//   - audit (planned): a single GSI1 partition is fine at an organizers'
+//     write rate; split it by month (AUDIT#<yyyy-mm>) if that ever changes.
+//
+// # Access patterns
+//
+//	pattern (DESIGN.md)                              operation
+//	-----------------------------------------------  --------------------------------------------------------------------------------
+//	event by id                                      GetItem EVENT#<eid> / EVENT
+//	create event                                     PutItem IF attribute_not_exists(PK)
+//	upcoming published events, all kinds             Query GSI1 GSI1PK = EVENTS AND GSI1SK BETWEEN <from> AND <to> (or >= <from>),
+//	  or one date range                                Limit n+1, one Query per page; the cursor is the key of the page's last item
+//	upcoming published events of one kind            the same on GSI2 with GSI2PK = EVENTS#<kind>
+//	member by id                                     GetItem MEMBER#<mid> / MEMBER (consistent)
+//	member by email (unique, case-insensitive)       GetItem EMAIL#<email> / EMAIL, then GetItem MEMBER#<member_id>
+//	sign up (email uniqueness)                       TransactWriteItems: Put member + Put email claim, both IF attribute_not_exists(PK)
+//	update member, change email                      TransactWriteItems: Put member IF ver = :read, Delete old claim IF member_id = :mid,
+//	                                                   Put new claim IF attribute_not_exists(PK)
+//	members by status (approval queue)               Query GSI1 GSI1PK = MEMBERS#<status>, oldest first, paginated
+//	withdraw (erase personal data)                   TransactWriteItems: Put erased member IF ver = :read, Delete claim IF member_id = :mid
+//	session                                          PutItem IF attribute_not_exists(PK); GetItem, expired ones ignored in Go; DeleteItem
+//	single-use tokens                                PutItem IF attribute_not_exists(PK); consume: DeleteItem IF purpose = :p AND
+//	                                                   expires_at > :now, ReturnValues ALL_OLD (exactly one concurrent winner)
+//	per-address rate-limit counters                  UpdateItem ADD count :1 SET expires_at, ReturnValues UPDATED_NEW
+//	(planned) register for an event                  TransactWriteItems: Update event ADD confirmed_count :1 IF confirmed_count < capacity
+//	                                                   (or ADD waitlist_count, waitlist_seq), Put registration, Put attendee IF not exists
+//	(planned) cancel, promote the waitlist head      Query GSI1 REGS#<eid>#waitlisted Limit 1 (head first), then TransactWriteItems:
+//	                                                   cancel IF status = confirmed, promote IF status = waitlisted, counters unchanged net
+//	(planned) an event's registrations by status     Query GSI1 GSI1PK = REGS#<eid>#<status> (confirmed, waitlisted, cancelled)
+//	(planned) waitlist in arrival order              Query GSI1 GSI1PK = REGS#<eid>#waitlisted, ascending waitlist_seq
+//	(planned) all of an event's registrations        Query PK = EVENT#<eid> AND begins_with(SK, "REG#") (admin export)
+//	(planned) a member's registrations (my page)     Query GSI2 GSI2PK = REGS#MEMBER#<mid> AND GSI2SK >= <nowUTC> (upcoming first)
+//	(planned) reminders due now                      Query GSI3 GSI3PK = DUE AND GSI3SK < <now+1s UTC>; cost grows with what is due;
+//	                                                   each send guarded by UpdateItem ADD reminders_sent :r IF NOT contains(reminders_sent, :r)
+//	(planned) a series and its occurrences           GetItem SERIES#<sid> / SERIES; Query GSI3 GSI3PK = SERIES#<sid> AND GSI3SK >= <fromUTC>
+//	(planned) every series (for the clock)           Query GSI1 GSI1PK = SERIES
+//	(planned) audit log, newest first                Query GSI1 GSI1PK = AUDIT, ScanIndexForward = false (GSI2 for one organizer)
+//	(planned) idempotency records                    PutItem IF attribute_not_exists(PK) OR expires_at <= :now; GetItem, expired ignored
+//
+// # Time to live
+//
+// TTL deletes expired items late (up to days in AWS, never in DynamoDB
+// Local), so every read of a TTL item compares expires_at with the caller's
+// now itself; expiry is to the second.
+//
+// # Errors
+//
+// An empty GetItem is NotFound, never (nil, nil). A failed condition
+// (*types.ConditionalCheckFailedException) or a cancelled transaction
+// (*types.TransactionCanceledException, read item by item from its
+// CancellationReasons) becomes Conflict or NotFound with a reason; a
+// transaction cancelled only by TransactionConflict with another in flight
+// is retried a few times first. Anything else is wrapped as
+// "dynamo: <operation>: %w".
+package dynamo

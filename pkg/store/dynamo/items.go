@@ -1,0 +1,344 @@
+package dynamo
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
+	"time"
+
+	"github.com/sorae/tabane/pkg/community"
+)
+
+// keyTime is the fixed-width UTC form used inside sort keys, so that string
+// order is time order. It has whole seconds: bounds are compared to the second.
+const keyTime = "2006-01-02T15:04:05Z"
+
+// dateOnly stores birth dates as the calendar day people gave, in Tokyo.
+const dateOnly = "2006-01-02"
+
+// Item type markers, kept on every item so a table dump reads by itself.
+const (
+	typeEvent   = "event"
+	typeMember  = "member"
+	typeEmail   = "email"
+	typeSession = "session"
+	typeToken   = "token"
+	typeRate    = "rate"
+)
+
+// Keys of each item type (see doc.go).
+func eventKey(id string) key      { return key{PK: "EVENT#" + id, SK: "EVENT"} }
+func memberKey(id string) key     { return key{PK: "MEMBER#" + id, SK: "MEMBER"} }
+func emailKey(email string) key   { return key{PK: "EMAIL#" + normEmail(email), SK: "EMAIL"} }
+func sessionKey(id string) key    { return key{PK: "SESSION#" + id, SK: "SESSION"} }
+func tokenKey(id string) key      { return key{PK: "TOKEN#" + id, SK: "TOKEN"} }
+func keyStamp(t time.Time) string { return t.UTC().Format(keyTime) }
+
+const (
+	eventsPartition  = "EVENTS"
+	membersPartition = "MEMBERS#"
+)
+
+func eventsKindPartition(k community.Kind) string { return "EVENTS#" + string(k) }
+
+// rateKey hashes the caller's key: callers count per address, and an email
+// address must not survive in the table after its owner withdraws.
+func rateKey(k string, window time.Duration, start time.Time) key {
+	sum := sha256.Sum256([]byte(k))
+	return key{PK: "RATE#" + hex.EncodeToString(sum[:]), SK: window.String() + "#" + keyStamp(start)}
+}
+
+// normEmail is the form under which an address is unique: the local part of
+// an address is case-sensitive by RFC, but no provider people use here
+// treats it so, and two accounts differing only in case are always a mistake.
+func normEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
+
+// key is the table's primary key.
+type key struct {
+	PK string `dynamodbav:"PK"`
+	SK string `dynamodbav:"SK"`
+}
+
+// indexKeys holds every key attribute an item may carry; pages read their
+// cursors from it.
+type indexKeys struct {
+	PK     string `dynamodbav:"PK"`
+	SK     string `dynamodbav:"SK"`
+	GSI1PK string `dynamodbav:"GSI1PK"`
+	GSI1SK string `dynamodbav:"GSI1SK"`
+	GSI2PK string `dynamodbav:"GSI2PK"`
+	GSI2SK string `dynamodbav:"GSI2SK"`
+	GSI3PK string `dynamodbav:"GSI3PK"`
+	GSI3SK string `dynamodbav:"GSI3SK"`
+}
+
+type venueItem struct {
+	Name    string `dynamodbav:"name,omitempty"`
+	Address string `dynamodbav:"address,omitempty"`
+}
+
+type eligibilityItem struct {
+	PublicServantOnly bool `dynamodbav:"public_servant_only"`
+	MinAge            *int `dynamodbav:"min_age,omitempty"`
+	MaxAge            *int `dynamodbav:"max_age,omitempty"`
+}
+
+type eventItem struct {
+	PK     string `dynamodbav:"PK"`
+	SK     string `dynamodbav:"SK"`
+	GSI1PK string `dynamodbav:"GSI1PK,omitempty"`
+	GSI1SK string `dynamodbav:"GSI1SK,omitempty"`
+	GSI2PK string `dynamodbav:"GSI2PK,omitempty"`
+	GSI2SK string `dynamodbav:"GSI2SK,omitempty"`
+	GSI3PK string `dynamodbav:"GSI3PK,omitempty"`
+	GSI3SK string `dynamodbav:"GSI3SK,omitempty"`
+	Type   string `dynamodbav:"type"`
+
+	ID                   string           `dynamodbav:"id"`
+	Title                string           `dynamodbav:"title"`
+	Kind                 string           `dynamodbav:"kind"`
+	Audience             string           `dynamodbav:"audience"`
+	Description          string           `dynamodbav:"description,omitempty"`
+	StartsAt             time.Time        `dynamodbav:"starts_at"`
+	EndsAt               time.Time        `dynamodbav:"ends_at"`
+	Venue                *venueItem       `dynamodbav:"venue,omitempty"`
+	OnlinePlatform       string           `dynamodbav:"online_platform,omitempty"`
+	JoinURL              string           `dynamodbav:"join_url,omitempty"`
+	Capacity             int              `dynamodbav:"capacity"`
+	Waitlist             bool             `dynamodbav:"waitlist"`
+	RegistrationOpensAt  *time.Time       `dynamodbav:"registration_opens_at,omitempty"`
+	RegistrationClosesAt *time.Time       `dynamodbav:"registration_closes_at,omitempty"`
+	Eligibility          *eligibilityItem `dynamodbav:"eligibility,omitempty"`
+	FeeJPY               int              `dynamodbav:"fee_jpy"`
+	Speakers             []string         `dynamodbav:"speakers,omitempty"`
+	Notes                string           `dynamodbav:"notes,omitempty"`
+	Status               string           `dynamodbav:"status"`
+	SeriesID             string           `dynamodbav:"series_id,omitempty"`
+	ReminderOffsets      []int64          `dynamodbav:"reminder_offsets_s,omitempty"` // seconds before the start
+	CancelReason         string           `dynamodbav:"cancel_reason,omitempty"`
+	ConfirmedCount       int              `dynamodbav:"confirmed_count"`
+	WaitlistCount        int              `dynamodbav:"waitlist_count"`
+	CreatedAt            time.Time        `dynamodbav:"created_at"`
+	UpdatedAt            time.Time        `dynamodbav:"updated_at"`
+}
+
+// listed reports whether an event belongs in the upcoming-events indexes:
+// drafts are private and cancelled events are no longer on offer.
+func listed(s community.EventStatus) bool { return s == community.EventPublished }
+
+func newEventItem(e *community.Event) eventItem {
+	k := eventKey(e.ID)
+	start := keyStamp(e.StartsAt) + "#" + e.ID
+	it := eventItem{
+		PK: k.PK, SK: k.SK, Type: typeEvent,
+		ID: e.ID, Title: e.Title, Kind: string(e.Kind), Audience: string(e.Audience),
+		Description: e.Description, StartsAt: e.StartsAt.UTC(), EndsAt: e.EndsAt.UTC(),
+		OnlinePlatform: e.OnlinePlatform, JoinURL: e.JoinURL, Capacity: e.Capacity, Waitlist: e.Waitlist,
+		RegistrationOpensAt: utcPtr(e.RegistrationOpensAt), RegistrationClosesAt: utcPtr(e.RegistrationClosesAt),
+		FeeJPY: e.FeeJPY, Speakers: e.Speakers, Notes: e.Notes, Status: string(e.Status),
+		SeriesID: e.SeriesID, CancelReason: e.CancelReason,
+		ConfirmedCount: e.ConfirmedCount, WaitlistCount: e.WaitlistCount,
+		CreatedAt: e.CreatedAt.UTC(), UpdatedAt: e.UpdatedAt.UTC(),
+	}
+	if listed(e.Status) {
+		it.GSI1PK, it.GSI1SK = eventsPartition, start
+		it.GSI2PK, it.GSI2SK = eventsKindPartition(e.Kind), start
+	}
+	if e.SeriesID != "" {
+		it.GSI3PK, it.GSI3SK = "SERIES#"+e.SeriesID, start
+	}
+	if v := e.Venue; v != nil {
+		it.Venue = &venueItem{Name: v.Name, Address: v.Address}
+	}
+	if el := e.Eligibility; el != nil {
+		it.Eligibility = &eligibilityItem{PublicServantOnly: el.PublicServantOnly, MinAge: el.MinAge, MaxAge: el.MaxAge}
+	}
+	for _, d := range e.ReminderOffsets {
+		it.ReminderOffsets = append(it.ReminderOffsets, int64(d/time.Second))
+	}
+	return it
+}
+
+func (it eventItem) event() *community.Event {
+	e := &community.Event{
+		ID: it.ID, Title: it.Title, Kind: community.Kind(it.Kind), Audience: community.Audience(it.Audience),
+		Description: it.Description, StartsAt: it.StartsAt, EndsAt: it.EndsAt,
+		OnlinePlatform: it.OnlinePlatform, JoinURL: it.JoinURL, Capacity: it.Capacity, Waitlist: it.Waitlist,
+		RegistrationOpensAt: it.RegistrationOpensAt, RegistrationClosesAt: it.RegistrationClosesAt,
+		FeeJPY: it.FeeJPY, Speakers: it.Speakers, Notes: it.Notes, Status: community.EventStatus(it.Status),
+		SeriesID: it.SeriesID, CancelReason: it.CancelReason,
+		ConfirmedCount: it.ConfirmedCount, WaitlistCount: it.WaitlistCount,
+		CreatedAt: it.CreatedAt, UpdatedAt: it.UpdatedAt,
+	}
+	if v := it.Venue; v != nil {
+		e.Venue = &community.Venue{Name: v.Name, Address: v.Address}
+	}
+	if el := it.Eligibility; el != nil {
+		e.Eligibility = &community.Eligibility{PublicServantOnly: el.PublicServantOnly, MinAge: el.MinAge, MaxAge: el.MaxAge}
+	}
+	for _, s := range it.ReminderOffsets {
+		e.ReminderOffsets = append(e.ReminderOffsets, time.Duration(s)*time.Second)
+	}
+	return e
+}
+
+type preferencesItem struct {
+	Reminders     bool `dynamodbav:"reminders"`
+	Announcements bool `dynamodbav:"announcements"`
+}
+
+type consentItem struct {
+	Terms         bool      `dynamodbav:"terms"`
+	Announcements bool      `dynamodbav:"announcements"`
+	FormVersion   string    `dynamodbav:"form_version,omitempty"`
+	AgreedAt      time.Time `dynamodbav:"agreed_at"`
+	IP            string    `dynamodbav:"ip,omitempty"`
+}
+
+type memberItem struct {
+	PK     string `dynamodbav:"PK"`
+	SK     string `dynamodbav:"SK"`
+	GSI1PK string `dynamodbav:"GSI1PK"`
+	GSI1SK string `dynamodbav:"GSI1SK"`
+	Type   string `dynamodbav:"type"`
+	// Version guards read-modify-write: every write bumps it and requires the
+	// value it read, so the member item and its EMAIL# item never drift apart.
+	Version int64 `dynamodbav:"ver"`
+
+	ID            string          `dynamodbav:"id"`
+	Email         string          `dynamodbav:"email,omitempty"`
+	Name          string          `dynamodbav:"name,omitempty"`
+	NameKana      string          `dynamodbav:"name_kana,omitempty"`
+	Membership    string          `dynamodbav:"membership"`
+	Affiliation   string          `dynamodbav:"affiliation,omitempty"`
+	Department    string          `dynamodbav:"department,omitempty"`
+	JobCategory   string          `dynamodbav:"job_category,omitempty"`
+	PublicServant bool            `dynamodbav:"public_servant"`
+	BirthDate     string          `dynamodbav:"birth_date,omitempty"` // YYYY-MM-DD, Tokyo calendar day
+	Status        string          `dynamodbav:"status"`
+	Role          string          `dynamodbav:"role"`
+	Preferences   preferencesItem `dynamodbav:"preferences"`
+	Consent       consentItem     `dynamodbav:"consent"`
+	CreatedAt     time.Time       `dynamodbav:"created_at"`
+	UpdatedAt     time.Time       `dynamodbav:"updated_at"`
+	VerifiedAt    *time.Time      `dynamodbav:"verified_at,omitempty"`
+	ApprovedAt    *time.Time      `dynamodbav:"approved_at,omitempty"`
+}
+
+func newMemberItem(m *community.Member, version int64) memberItem {
+	k := memberKey(m.ID)
+	it := memberItem{
+		PK: k.PK, SK: k.SK, Type: typeMember, Version: version,
+		GSI1PK: membersPartition + string(m.Status), GSI1SK: keyStamp(m.CreatedAt) + "#" + m.ID,
+		ID: m.ID, Email: m.Email, Name: m.Name, NameKana: m.NameKana, Membership: string(m.Membership),
+		Affiliation: m.Affiliation, Department: m.Department, JobCategory: m.JobCategory,
+		PublicServant: m.PublicServant, Status: string(m.Status), Role: string(m.Role),
+		Preferences: preferencesItem{Reminders: m.Preferences.Reminders, Announcements: m.Preferences.Announcements},
+		Consent: consentItem{
+			Terms: m.Consent.Terms, Announcements: m.Consent.Announcements, FormVersion: m.Consent.FormVersion,
+			AgreedAt: m.Consent.AgreedAt.UTC(), IP: m.Consent.IP,
+		},
+		CreatedAt: m.CreatedAt.UTC(), UpdatedAt: m.UpdatedAt.UTC(),
+		VerifiedAt: utcPtr(m.VerifiedAt), ApprovedAt: utcPtr(m.ApprovedAt),
+	}
+	if m.BirthDate != nil {
+		it.BirthDate = m.BirthDate.In(community.Tokyo).Format(dateOnly)
+	}
+	return it
+}
+
+func (it memberItem) member() (*community.Member, error) {
+	m := &community.Member{
+		ID: it.ID, Email: it.Email, Name: it.Name, NameKana: it.NameKana,
+		Membership: community.Membership(it.Membership), Affiliation: it.Affiliation,
+		Department: it.Department, JobCategory: it.JobCategory, PublicServant: it.PublicServant,
+		Status: community.MemberStatus(it.Status), Role: community.Role(it.Role),
+		Preferences: community.Preferences{Reminders: it.Preferences.Reminders, Announcements: it.Preferences.Announcements},
+		Consent: community.Consent{
+			Terms: it.Consent.Terms, Announcements: it.Consent.Announcements, FormVersion: it.Consent.FormVersion,
+			AgreedAt: it.Consent.AgreedAt, IP: it.Consent.IP,
+		},
+		CreatedAt: it.CreatedAt, UpdatedAt: it.UpdatedAt, VerifiedAt: it.VerifiedAt, ApprovedAt: it.ApprovedAt,
+	}
+	if it.BirthDate != "" {
+		d, err := time.ParseInLocation(dateOnly, it.BirthDate, community.Tokyo)
+		if err != nil {
+			return nil, err
+		}
+		m.BirthDate = &d
+	}
+	return m, nil
+}
+
+type emailItem struct {
+	PK       string `dynamodbav:"PK"`
+	SK       string `dynamodbav:"SK"`
+	Type     string `dynamodbav:"type"`
+	MemberID string `dynamodbav:"member_id"`
+}
+
+func newEmailItem(email, memberID string) emailItem {
+	k := emailKey(email)
+	return emailItem{PK: k.PK, SK: k.SK, Type: typeEmail, MemberID: memberID}
+}
+
+type sessionItem struct {
+	PK        string    `dynamodbav:"PK"`
+	SK        string    `dynamodbav:"SK"`
+	Type      string    `dynamodbav:"type"`
+	ID        string    `dynamodbav:"id"`
+	MemberID  string    `dynamodbav:"member_id"`
+	CreatedAt time.Time `dynamodbav:"created_at"`
+	ExpiresAt int64     `dynamodbav:"expires_at"` // the TTL attribute: epoch seconds
+}
+
+func newSessionItem(s *community.Session) sessionItem {
+	k := sessionKey(s.ID)
+	return sessionItem{
+		PK: k.PK, SK: k.SK, Type: typeSession, ID: s.ID, MemberID: s.MemberID,
+		CreatedAt: s.CreatedAt.UTC(), ExpiresAt: s.ExpiresAt.Unix(),
+	}
+}
+
+func (it sessionItem) session() *community.Session {
+	return &community.Session{ID: it.ID, MemberID: it.MemberID, CreatedAt: it.CreatedAt, ExpiresAt: time.Unix(it.ExpiresAt, 0).UTC()}
+}
+
+type tokenItem struct {
+	PK        string    `dynamodbav:"PK"`
+	SK        string    `dynamodbav:"SK"`
+	Type      string    `dynamodbav:"type"`
+	ID        string    `dynamodbav:"id"`
+	Purpose   string    `dynamodbav:"purpose"`
+	MemberID  string    `dynamodbav:"member_id,omitempty"`
+	Data      string    `dynamodbav:"data,omitempty"`
+	CreatedAt time.Time `dynamodbav:"created_at"`
+	ExpiresAt int64     `dynamodbav:"expires_at"`
+}
+
+func newTokenItem(t *community.Token) tokenItem {
+	k := tokenKey(t.ID)
+	return tokenItem{
+		PK: k.PK, SK: k.SK, Type: typeToken, ID: t.ID, Purpose: t.Purpose, MemberID: t.MemberID,
+		Data: t.Data, CreatedAt: t.CreatedAt.UTC(), ExpiresAt: t.ExpiresAt.Unix(),
+	}
+}
+
+func (it tokenItem) token() *community.Token {
+	return &community.Token{
+		ID: it.ID, Purpose: it.Purpose, MemberID: it.MemberID, Data: it.Data,
+		CreatedAt: it.CreatedAt, ExpiresAt: time.Unix(it.ExpiresAt, 0).UTC(),
+	}
+}
+
+// expired reports whether an epoch-seconds expiry has passed at now. TTL
+// deletes late (and never locally), so every read of a TTL item asks this.
+func expired(expiresAt int64, now time.Time) bool { return !now.Before(time.Unix(expiresAt, 0)) }
+
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}

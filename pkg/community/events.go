@@ -10,6 +10,9 @@ import (
 type Events struct {
 	Store Store
 	Clock Clock
+	// Regs tells whether a member holds a seat, which shows them the join
+	// URL; nil means nobody is treated as confirmed.
+	Regs RegistrationStore
 }
 
 // EventView is an event as one viewer may see it: secrets removed where the
@@ -53,9 +56,13 @@ func (s *Events) List(ctx context.Context, v Viewer, q EventQuery) ([]EventView,
 	if err != nil {
 		return nil, "", err
 	}
+	seats, err := s.seats(ctx, v)
+	if err != nil {
+		return nil, "", err
+	}
 	views := make([]EventView, 0, len(page.Events))
 	for _, e := range page.Events {
-		views = append(views, View(e, v, false))
+		views = append(views, View(e, v, seats[e.ID]))
 	}
 	return views, page.NextCursor, nil
 }
@@ -69,7 +76,36 @@ func (s *Events) Get(ctx context.Context, v Viewer, id string) (EventView, error
 	if !e.VisibleTo(v) {
 		return EventView{}, Errorf(NotFound, "event_not_found", "イベントが見つかりません。")
 	}
-	return View(e, v, false), nil
+	confirmed := false
+	if v.Member != nil && s.Regs != nil && e.JoinURL != "" {
+		r, err := s.Regs.MemberRegistration(ctx, e.ID, v.Member.ID)
+		switch {
+		case err == nil:
+			confirmed = r.Status == RegistrationConfirmed
+		case ErrorCode(err) != NotFound:
+			return EventView{}, err
+		}
+	}
+	return View(e, v, confirmed), nil
+}
+
+// seats returns the events where v holds a confirmed seat: one Query for a
+// member, none for anyone else.
+func (s *Events) seats(ctx context.Context, v Viewer) (map[string]bool, error) {
+	if v.Member == nil || s.Regs == nil {
+		return nil, nil
+	}
+	regs, err := s.Regs.MemberRegistrations(ctx, v.Member.ID)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]bool, len(regs))
+	for _, r := range regs {
+		if r.Status == RegistrationConfirmed {
+			out[r.EventID] = true
+		}
+	}
+	return out, nil
 }
 
 // PublicFeed returns the published public events starting from now on, for

@@ -14,13 +14,28 @@ import (
 // Template is the parsed template; resource properties stay as YAML nodes
 // because they carry CloudFormation tags (!Ref, !GetAtt, !Sub).
 type Template struct {
-	Globals   yaml.Node           `yaml:"Globals"`
-	Resources map[string]Resource `yaml:"Resources"`
+	Globals    yaml.Node            `yaml:"Globals"`
+	Parameters map[string]Parameter `yaml:"Parameters"`
+	Conditions map[string]yaml.Node `yaml:"Conditions"`
+	Resources  map[string]Resource  `yaml:"Resources"`
+	Outputs    map[string]yaml.Node `yaml:"Outputs"`
+
+	root yaml.Node // the whole document, for walking every reference
+}
+
+// Parameter is one template parameter.
+type Parameter struct {
+	Type          string   `yaml:"Type"`
+	Default       string   `yaml:"Default"`
+	NoEcho        bool     `yaml:"NoEcho"`
+	AllowedValues []string `yaml:"AllowedValues"`
+	Description   string   `yaml:"Description"`
 }
 
 // Resource is one CloudFormation resource.
 type Resource struct {
 	Type       string    `yaml:"Type"`
+	Condition  string    `yaml:"Condition"`
 	Properties yaml.Node `yaml:"Properties"`
 	Metadata   yaml.Node `yaml:"Metadata"`
 }
@@ -38,6 +53,9 @@ func Load(path string) (*Template, error) {
 func Parse(b []byte) (*Template, error) {
 	var t Template
 	if err := yaml.Unmarshal(b, &t); err != nil {
+		return nil, fmt.Errorf("samtemplate: %w", err)
+	}
+	if err := yaml.Unmarshal(b, &t.root); err != nil {
 		return nil, fmt.Errorf("samtemplate: %w", err)
 	}
 	return &t, nil
@@ -60,4 +78,13 @@ func Find() (string, error) {
 		}
 		dir = parent
 	}
+}
+
+// LoadNearest finds and loads the template.yaml above the working directory.
+func LoadNearest() (*Template, error) {
+	p, err := Find()
+	if err != nil {
+		return nil, err
+	}
+	return Load(p)
 }

@@ -28,9 +28,10 @@
 //	session                SESSION#<sid>          SESSION                          yes
 //	token                  TOKEN#<digest>         TOKEN                            yes
 //	rate counter           RATE#<sha256(key)>     <window>#<windowStartUTC>        yes
-//	registration (planned) EVENT#<eid>            REG#<rid>                        -
-//	attendee (planned)     EVENT#<eid>            ATTENDEE#MEMBER#<mid>            -
-//	                                              ATTENDEE#GUEST#<sha256(email)>
+//	registration           EVENT#<eid>            REG#<rid>                        -
+//	attendee               EVENT#<eid>            ATTENDEE#M#<mid>                 -
+//	                                              ATTENDEE#G#<sha256(email)>
+//	waitlist ticket        EVENT#<eid>            WAITLIST_SEQ                     -
 //	reminder (planned)     EVENT#<eid>            REMINDER#<offset seconds>        -
 //	series (planned)       SERIES#<sid>           SERIES                           -
 //	audit (planned)        AUDIT#<aid>            AUDIT                            -
@@ -42,20 +43,25 @@
 //	-----  ----------------------  ---------------------  -----------------------------  -----------------------------
 //	GSI1   event                   EVENTS                 <startsUTC>#<eid>              while published
 //	GSI1   member                  MEMBERS#<status>       <createdUTC>#<mid>             always
-//	GSI1   registration (planned)  REGS#<eid>#<status>    <createdUTC>#<rid>             confirmed, cancelled
-//	GSI1   registration (planned)  REGS#<eid>#waitlisted  <waitlist_seq, 20 digits>      waitlisted
+//	GSI1   registration            EREG#<eid>#<status>    <rid>                          confirmed, cancelled
+//	GSI1   registration            EREG#<eid>#waitlisted  <seq, 20 digits>#<rid>         waitlisted
 //	GSI1   series (planned)        SERIES                 <createdUTC>#<sid>             always
 //	GSI1   audit (planned)         AUDIT                  <atUTC>#<aid>                  always
 //	GSI2   event                   EVENTS#<kind>          <startsUTC>#<eid>              while published
-//	GSI2   registration (planned)  REGS#MEMBER#<mid>      <startsUTC>#<eid>              member registrations
+//	GSI2   registration            MREG#<mid>             <startsUTC>#<eid>#<rid>        a member's, any status
 //	GSI2   audit (planned)         AUDIT#<actor mid>      <atUTC>#<aid>                  always
 //	GSI3   event                   SERIES#<sid>           <startsUTC>#<eid>              when in a series, any status
 //	GSI3   reminder (planned)      DUE                    <dueUTC>#<eid>#<offset>        while still owed to someone
 //
 // Notes on the items:
-//   - event: the counters confirmed_count, waitlist_count and (planned)
-//     waitlist_seq live on the event item, so a registration and its
-//     counter change in one transaction. Publishing adds the GSI1/GSI2 keys;
+//   - event: the counters confirmed_count and waitlist_count live on the
+//     event item, so a registration and its counter change in one
+//     transaction. They change without touching updated_at, which is the
+//     organizer's edit time (the iCalendar SEQUENCE follows it). Any other
+//     write of the event item must leave them alone (UpdateItem of the
+//     edited attributes, not a Put of an item read earlier), and a change of
+//     starts_at must rewrite event_starts_at and GSI2SK of the event's
+//     registrations. Publishing adds the GSI1/GSI2 keys;
 //     cancelling removes them. GSI3 keeps every occurrence of a series,
 //     drafts included, so the series clock never creates one twice.
 //   - member: ver is a version number; every replacing write requires the
@@ -69,12 +75,25 @@
 //     secret in the mailed link, so a table dump yields no usable link.
 //   - rate counter: {count}; the caller's key (often an email address) is
 //     stored only as a digest, so withdrawal leaves no address behind.
-//   - registration (planned): {member_id | guest{name,email}, status,
-//     waitlist_seq, created_at, checked_in_at, reminders_sent (string set)}.
-//     waitlist_seq comes from ADD waitlist_seq :1 on the event item in the
-//     registering transaction: first come, first served. The attendee item
-//     {registration_id} is written in the same transaction with
-//     attribute_not_exists(PK), so one person holds one registration per event.
+//   - registration: {id, event_id, member_id | guest_name + guest_email,
+//     status, waitlist_seq (once waitlisted), event_starts_at, created_at,
+//     updated_at, checked_in_at, cancelled_at, reminders_sent (string set,
+//     for ADD)}. The GSI1 keys follow the status. rid is a NewID, so
+//     confirmed and cancelled lists read in arrival order.
+//   - waitlist ticket: {seq}. The waitlist is ordered by a ticket from
+//     UpdateItem ADD seq :1 (ReturnValues UPDATED_NEW), taken afresh for each
+//     attempt to join, not by rid: a rid carries the caller's clock (fixed in
+//     tests, skewed between Lambdas, and older by every retry), and a
+//     transaction cannot return what its ADD made. The ticket has its own
+//     item so that taking one never collides with a transaction on the event
+//     item. Whoever starts to join after another has joined queues behind
+//     them; only two joins in flight together may commit against their
+//     tickets' order, one round trip's worth of "first".
+//   - attendee: {reg_id}. Put with attribute_not_exists(PK) in the
+//     registering transaction and deleted in the cancelling one, so one
+//     person (a member, or a guest address case-insensitively) holds at most
+//     one live registration per event and may register again after
+//     cancelling. A guest's address is keyed only by its digest.
 //   - reminder (planned): one per event and offset, rewritten when the event
 //     moves and deleted when it is cancelled. Its GSI3 keys are removed once
 //     every confirmed registration has been sent that reminder, so the DUE
@@ -102,14 +121,28 @@
 //	single-use tokens                                PutItem IF attribute_not_exists(PK); consume: DeleteItem IF purpose = :p AND
 //	                                                   expires_at > :now, ReturnValues ALL_OLD (exactly one concurrent winner)
 //	per-address rate-limit counters                  UpdateItem ADD count :1 SET expires_at, ReturnValues UPDATED_NEW
-//	(planned) register for an event                  TransactWriteItems: Update event ADD confirmed_count :1 IF confirmed_count < capacity
-//	                                                   (or ADD waitlist_count, waitlist_seq), Put registration, Put attendee IF not exists
-//	(planned) cancel, promote the waitlist head      Query GSI1 REGS#<eid>#waitlisted Limit 1 (head first), then TransactWriteItems:
-//	                                                   cancel IF status = confirmed, promote IF status = waitlisted, counters unchanged net
-//	(planned) an event's registrations by status     Query GSI1 GSI1PK = REGS#<eid>#<status> (confirmed, waitlisted, cancelled)
-//	(planned) waitlist in arrival order              Query GSI1 GSI1PK = REGS#<eid>#waitlisted, ascending waitlist_seq
-//	(planned) all of an event's registrations        Query PK = EVENT#<eid> AND begins_with(SK, "REG#") (admin export)
-//	(planned) a member's registrations (my page)     Query GSI2 GSI2PK = REGS#MEMBER#<mid> AND GSI2SK >= <nowUTC> (upcoming first)
+//	register for an event                            TransactWriteItems: [Update event ADD confirmed_count :1 IF status = published
+//	                                                   AND waitlist_count = 0 AND (capacity = 0 OR confirmed_count < capacity),
+//	                                                   ReturnValuesOnConditionCheckFailure ALL_OLD; Put attendee IF not exists;
+//	                                                   Put registration IF not exists]; or, full or with people waiting, a ticket
+//	                                                   (UpdateItem WAITLIST_SEQ) and [Update event ADD waitlist_count :1 IF status =
+//	                                                   published AND waitlist AND capacity > 0 AND (confirmed_count >= capacity OR
+//	                                                   waitlist_count > 0); Put attendee; Put registration]. A failed event condition
+//	                                                   returns the event as it was, which says which way is open; a conflict backs off
+//	cancel a waitlisted place                        TransactWriteItems: [registration → cancelled IF status = waitlisted; Delete attendee
+//	                                                   IF reg_id = :rid; event ADD waitlist_count :-1 IF waitlist_count > 0]
+//	cancel a seat, promote the waitlist head         GetItem registration and event (consistent); Query GSI1 EREG#<eid>#waitlisted (head
+//	                                                   first), then TransactWriteItems: [registration → cancelled IF status = confirmed;
+//	                                                   Delete attendee; head → confirmed IF status = waitlisted; event ADD waitlist_count
+//	                                                   :-1 IF status = published AND waitlist_count > 0] — confirmed_count unchanged.
+//	                                                   Nobody waiting (or event not published): event ADD confirmed_count :-1 IF
+//	                                                   confirmed_count > 0 AND (waitlist_count = 0 OR status <> published)
+//	an event's registrations by status               Query GSI1 GSI1PK = EREG#<eid>#<status>, arrival order, paginated like events
+//	waitlist in arrival order, a place in it         Query GSI1 GSI1PK = EREG#<eid>#waitlisted; place = 1 + COUNT of GSI1SK < own key
+//	one member's live registration for an event      GetItem EVENT#<eid> / ATTENDEE#M#<mid>, then GetItem the registration
+//	count an event's confirmed registrations         Query PK = EVENT#<eid> AND begins_with(SK, "REG#"), consistent, filter status,
+//	                                                   Select COUNT (checks the counter; reads the event's registrations)
+//	a member's registrations (my page)               Query GSI2 GSI2PK = MREG#<mid>, soonest event first, every page
 //	(planned) reminders due now                      Query GSI3 GSI3PK = DUE AND GSI3SK < <now+1s UTC>; cost grows with what is due;
 //	                                                   each send guarded by UpdateItem ADD reminders_sent :r IF NOT contains(reminders_sent, :r)
 //	(planned) a series and its occurrences           GetItem SERIES#<sid> / SERIES; Query GSI3 GSI3PK = SERIES#<sid> AND GSI3SK >= <fromUTC>

@@ -24,6 +24,10 @@ const (
 	typeSession = "session"
 	typeToken   = "token"
 	typeRate    = "rate"
+
+	typeRegistration = "registration"
+	typeAttendee     = "attendee"
+	typeWaitlistSeq  = "waitlist_seq"
 )
 
 // Keys of each item type (see doc.go).
@@ -33,6 +37,22 @@ func emailKey(email string) key   { return key{PK: "EMAIL#" + normEmail(email), 
 func sessionKey(id string) key    { return key{PK: "SESSION#" + id, SK: "SESSION"} }
 func tokenKey(id string) key      { return key{PK: "TOKEN#" + id, SK: "TOKEN"} }
 func keyStamp(t time.Time) string { return t.UTC().Format(keyTime) }
+
+// Registrations live in their event's partition (see doc.go).
+func registrationKey(eventID, regID string) key {
+	return key{PK: "EVENT#" + eventID, SK: "REG#" + regID}
+}
+func memberAttendeeKey(eventID, memberID string) key {
+	return key{PK: "EVENT#" + eventID, SK: "ATTENDEE#M#" + memberID}
+}
+
+// guestAttendeeKey keys a guest by a digest of the address, like rateKey:
+// the key says only "this address is registered", and stays fixed-width.
+func guestAttendeeKey(eventID, email string) key {
+	sum := sha256.Sum256([]byte(normEmail(email)))
+	return key{PK: "EVENT#" + eventID, SK: "ATTENDEE#G#" + hex.EncodeToString(sum[:])}
+}
+func waitlistSeqKey(eventID string) key { return key{PK: "EVENT#" + eventID, SK: "WAITLIST_SEQ"} }
 
 const (
 	eventsPartition  = "EVENTS"

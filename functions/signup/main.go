@@ -1,0 +1,35 @@
+// Command signup is the SignupFunction Lambda: the membership API (signup,
+// sign-in links, sessions, profile, unsubscribe). Wiring only; the handler
+// lives in pkg/membersapi.
+package main
+
+import (
+	"context"
+	"log"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/sorae/tabane/pkg/app"
+	"github.com/sorae/tabane/pkg/config"
+)
+
+func main() {
+	cfg, err := config.FromEnv(os.Getenv)
+	if err != nil {
+		log.Fatal(err)
+	}
+	deps, err := app.LoadDeps(context.Background(), cfg)
+	if err != nil {
+		log.Fatal(err)
+	}
+	build, ok := app.Functions["SignupFunction"]
+	if !ok {
+		log.Fatal("pkg/app.Functions has no SignupFunction")
+	}
+	h, err := build(deps)
+	if err != nil {
+		log.Fatal(err)
+	}
+	lambda.Start(h)
+}

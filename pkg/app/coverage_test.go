@@ -1,0 +1,337 @@
+package app_test
+
+import (
+	"bufio"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"unicode"
+
+	"github.com/sorae/tabane/pkg/app"
+	"github.com/sorae/tabane/pkg/config"
+	"github.com/sorae/tabane/pkg/devserver"
+	"github.com/sorae/tabane/pkg/eventsapi"
+	"github.com/sorae/tabane/pkg/membersapi"
+	"github.com/sorae/tabane/pkg/rsvpapi"
+	"github.com/sorae/tabane/pkg/samtemplate"
+	"github.com/sorae/tabane/pkg/web"
+)
+
+// These tests keep template.yaml, functions/, the Makefile, pkg/app and the
+// dev server in step: add a route, a schedule or a function to any one of
+// them and they say exactly what the others lack.
+
+type repo struct {
+	root string
+	tpl  *samtemplate.Template
+	fns  []samtemplate.Function
+}
+
+func loadRepo(t *testing.T) repo {
+	t.Helper()
+	path, err := samtemplate.Find()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tpl, err := samtemplate.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fns, err := tpl.Functions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return repo{root: filepath.Dir(path), tpl: tpl, fns: fns}
+}
+
+// folderOf is the functions/ folder of a LogicalId: EventsFunction → events,
+// AdminMembersFunction → admin-members.
+func folderOf(id string) string {
+	var b strings.Builder
+	for i, r := range strings.TrimSuffix(id, "Function") {
+		if unicode.IsUpper(r) && i > 0 {
+			b.WriteByte('-')
+		}
+		b.WriteRune(unicode.ToLower(r))
+	}
+	return b.String()
+}
+
+// logicalIDOf is the inverse of folderOf.
+func logicalIDOf(folder string) string {
+	var b strings.Builder
+	for _, part := range strings.Split(folder, "-") {
+		if part != "" {
+			b.WriteString(strings.ToUpper(part[:1]) + part[1:])
+		}
+	}
+	return b.String() + "Function"
+}
+
+func newServer(t *testing.T, r repo) *devserver.Server {
+	t.Helper()
+	cfg, err := config.FromEnv(func(k string) string {
+		if k == "TABANE_SESSION_SECRET" {
+			return strings.Repeat("s", 32)
+		}
+		return ""
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Constructors only wire; no AWS call is made, so clients need no endpoint.
+	handlers, err := app.Handlers(app.NewDeps(cfg, app.LocalAWSConfig("ap-northeast-1"), app.Endpoints{}, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := devserver.New(r.tpl, handlers, devserver.Options{})
+	if err != nil {
+		t.Fatalf("the dev server refuses template.yaml with pkg/app.Functions: %v", err)
+	}
+	return srv
+}
+
+func TestEveryTemplateFunctionHasAConstructor(t *testing.T) {
+	r := loadRepo(t)
+	for _, f := range r.fns {
+		if _, ok := app.Functions[f.LogicalID]; !ok {
+			var keys []string
+			for _, rt := range f.Routes {
+				keys = append(keys, rt.Key())
+			}
+			for _, s := range f.Schedules {
+				keys = append(keys, s.Type+" "+s.Expression)
+			}
+			t.Errorf("template.yaml declares %s (%s) but pkg/app.Functions has no %q: add its constructor to pkg/app/functions.go",
+				f.LogicalID, strings.Join(keys, ", "), f.LogicalID)
+		}
+	}
+	for id := range app.Functions {
+		if !slices.ContainsFunc(r.fns, func(f samtemplate.Function) bool { return f.LogicalID == id }) {
+			t.Errorf("pkg/app.Functions has %q but template.yaml has no AWS::Serverless::Function %s", id, id)
+		}
+	}
+}
+
+func TestEveryRouteIsServed(t *testing.T) {
+	r := loadRepo(t)
+	srv := newServer(t, r)
+	routes, err := r.tpl.Routes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(routes) == 0 {
+		t.Fatal("template.yaml has no HttpApi routes")
+	}
+	for _, rt := range routes {
+		t.Run(rt.Key(), func(t *testing.T) {
+			method := rt.Method
+			if method == "ANY" {
+				method = "GET"
+			}
+			path := devserver.Example(rt)
+			m, ok := srv.Match(method, path)
+			switch {
+			case !ok:
+				t.Errorf("route %q (%s.Events.%s in template.yaml): the dev server matches no route for %s %s", rt.Key(), rt.Function, rt.Event, method, path)
+			case m.Route.Key() != rt.Key() || m.Route.Function != rt.Function:
+				t.Errorf("route %q (%s.Events.%s): %s %s goes to %q of %s instead — two routes overlap", rt.Key(), rt.Function, rt.Event, method, path, m.Route.Key(), m.Route.Function)
+			case !srv.Served(rt.Function):
+				t.Errorf("route %q is served by %s, which has no handler: add %q to pkg/app.Functions", rt.Key(), rt.Function, rt.Function)
+			}
+		})
+	}
+}
+
+func TestEveryScheduleIsServed(t *testing.T) {
+	r := loadRepo(t)
+	srv := newServer(t, r)
+	scheds, err := r.tpl.Schedules()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range scheds {
+		t.Run(s.Name(), func(t *testing.T) {
+			if !slices.Contains(srv.Schedules(), s) {
+				t.Errorf("schedule %s (%s) is not run by the dev server", s.Name(), s.Expression)
+			}
+			if !srv.Served(s.Function) {
+				t.Errorf("schedule %s (%s) runs %s, which has no handler: add %q to pkg/app.Functions", s.Name(), s.Expression, s.Function, s.Function)
+			}
+			if s.Type == "ScheduleV2" && s.Input == "" {
+				t.Errorf("schedule %s: give it an explicit Input so the payload is the same in AWS and in the dev server", s.Name())
+			}
+		})
+	}
+}
+
+type makefile struct {
+	functions []string          // FUNCTIONS := …
+	recipes   map[string]string // target → recipe text
+}
+
+func readMakefile(t *testing.T, root string) makefile {
+	t.Helper()
+	f, err := os.Open(filepath.Join(root, "Makefile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	mk := makefile{recipes: map[string]string{}}
+	target := regexp.MustCompile(`^([A-Za-z0-9_.-]+):`)
+	cur := ""
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		if v, ok := strings.CutPrefix(line, "FUNCTIONS :="); ok {
+			mk.functions = strings.Fields(v)
+		}
+		if m := target.FindStringSubmatch(line); m != nil {
+			cur = m[1]
+			mk.recipes[cur] = ""
+			continue
+		}
+		if strings.HasPrefix(line, "\t") && cur != "" {
+			mk.recipes[cur] += line + "\n"
+		} else if strings.TrimSpace(line) != "" {
+			cur = ""
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return mk
+}
+
+func TestEveryFunctionHasFolderAndBuildTarget(t *testing.T) {
+	r := loadRepo(t)
+	mk := readMakefile(t, r.root)
+	for _, f := range r.fns {
+		t.Run(f.LogicalID, func(t *testing.T) {
+			dir := folderOf(f.LogicalID)
+			main := filepath.Join(r.root, "functions", dir, "main.go")
+			src, err := os.ReadFile(main)
+			if err != nil {
+				t.Errorf("template.yaml declares %s but functions/%s/main.go is missing: add it (config → app.LoadDeps → app.Functions[%q] → lambda.Start)", f.LogicalID, dir, f.LogicalID)
+			} else if !strings.Contains(string(src), `app.Functions["`+f.LogicalID+`"]`) {
+				t.Errorf("functions/%s/main.go does not start app.Functions[%q]", dir, f.LogicalID)
+			}
+			recipe, ok := mk.recipes["build-"+f.LogicalID]
+			switch {
+			case !ok:
+				t.Errorf("Makefile has no build-%s target (sam build runs it for BuildMethod makefile): add\n\nbuild-%s:\n\t$(GO_LAMBDA) -o $(ARTIFACTS_DIR)/bootstrap ./functions/%s", f.LogicalID, f.LogicalID, dir)
+			case !strings.Contains(recipe, "$(GO_LAMBDA)") || !strings.Contains(recipe, "$(ARTIFACTS_DIR)/bootstrap") || !strings.Contains(recipe, "./functions/"+dir+"\n"):
+				t.Errorf("Makefile build-%s must run $(GO_LAMBDA) -o $(ARTIFACTS_DIR)/bootstrap ./functions/%s; it runs:\n%s", f.LogicalID, dir, recipe)
+			}
+			if !slices.Contains(mk.functions, f.LogicalID) {
+				t.Errorf("Makefile FUNCTIONS does not list %s (make build would skip it)", f.LogicalID)
+			}
+		})
+	}
+	for _, id := range mk.functions {
+		if !slices.ContainsFunc(r.fns, func(f samtemplate.Function) bool { return f.LogicalID == id }) {
+			t.Errorf("Makefile FUNCTIONS lists %s, which template.yaml does not declare", id)
+		}
+	}
+}
+
+func TestEveryFolderHasATemplateFunction(t *testing.T) {
+	r := loadRepo(t)
+	entries, err := os.ReadDir(filepath.Join(r.root, "functions"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		id := logicalIDOf(e.Name())
+		if !slices.ContainsFunc(r.fns, func(f samtemplate.Function) bool { return f.LogicalID == id }) {
+			t.Errorf("functions/%s has no AWS::Serverless::Function %s in template.yaml: declare it (Metadata BuildMethod makefile, CodeUri ., its routes or schedule)", e.Name(), id)
+		}
+	}
+}
+
+func TestFolderNames(t *testing.T) {
+	for id, dir := range map[string]string{"EventsFunction": "events", "AdminMembersFunction": "admin-members", "WebFunction": "web"} {
+		if got := folderOf(id); got != dir {
+			t.Errorf("folderOf(%s) = %s, want %s", id, got, dir)
+		}
+		if got := logicalIDOf(dir); got != id {
+			t.Errorf("logicalIDOf(%s) = %s, want %s", dir, got, id)
+		}
+	}
+}
+
+// handlerRoutes are the route keys each handler answers, from the handler
+// packages themselves; a template route its function does not answer would
+// be a 404 in every environment.
+var handlerRoutes = map[string][]string{
+	"EventsFunction": {eventsapi.RouteList, eventsapi.RouteDetail, eventsapi.RouteFeed},
+	"SignupFunction": {membersapi.RouteSignup, membersapi.RouteVerify, membersapi.RouteLink, membersapi.RouteSession,
+		membersapi.RouteSignOut, membersapi.RouteMe, membersapi.RouteUpdateMe, membersapi.RouteWithdraw, membersapi.RouteUnsubscribe},
+	"RsvpFunction": {rsvpapi.RouteRegister, rsvpapi.RouteCancelMine, rsvpapi.RouteCancelByToken, rsvpapi.RouteMyRegistrations},
+	"WebFunction":  web.Routes(),
+}
+
+func TestTemplateRoutesMatchHandlers(t *testing.T) {
+	r := loadRepo(t)
+	for _, f := range r.fns {
+		want, ok := handlerRoutes[f.LogicalID]
+		if !ok {
+			continue
+		}
+		t.Run(f.LogicalID, func(t *testing.T) {
+			declared := map[string]bool{}
+			for _, rt := range f.Routes {
+				declared[rt.Key()] = true
+				if !slices.Contains(want, rt.Key()) {
+					t.Errorf("template.yaml routes %q to %s, whose handler does not answer it", rt.Key(), f.LogicalID)
+				}
+			}
+			for _, k := range want {
+				if !declared[k] {
+					t.Errorf("%s answers %q but template.yaml declares no such HttpApi event for it", f.LogicalID, k)
+				}
+			}
+		})
+	}
+}
+
+// TestTemplateEnvironmentMatchesConfig keeps Globals.Function.Environment and
+// pkg/config in step: a misspelt variable would silently fall back to its
+// local default in AWS.
+func TestTemplateEnvironmentMatchesConfig(t *testing.T) {
+	r := loadRepo(t)
+	vars := samtemplate.MapGet(r.tpl.GlobalFunction("Environment"), "Variables")
+	if vars == nil {
+		t.Fatal("template.yaml has no Globals.Function.Environment.Variables")
+	}
+	declared := map[string]bool{}
+	for i := 0; i+1 < len(vars.Content); i += 2 {
+		declared[vars.Content[i].Value] = true
+	}
+	read := map[string]bool{}
+	if _, err := config.FromEnv(func(k string) string {
+		read[k] = true
+		if k == "TABANE_SESSION_SECRET" {
+			return strings.Repeat("s", 32)
+		}
+		return ""
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for k := range declared {
+		if !read[k] {
+			t.Errorf("template.yaml sets %s, which pkg/config never reads", k)
+		}
+	}
+	for k := range read {
+		if strings.HasPrefix(k, "TABANE_") && !declared[k] {
+			t.Errorf("pkg/config reads %s, but template.yaml's Globals.Function.Environment does not set it", k)
+		}
+	}
+}

@@ -1,0 +1,230 @@
+// Package rsvpapi is the HTTP side of registrations, the `rsvp` function:
+// registering (members and guests, with Idempotency-Key replay), cancelling
+// (own registration, or by the signed link in a mail) and the member's own
+// list. Capacity and the waitlist are the store's; rules are community's.
+package rsvpapi
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/sorae/tabane/pkg/community"
+	"github.com/sorae/tabane/pkg/eventsapi"
+	"github.com/sorae/tabane/pkg/httpapi"
+	"github.com/sorae/tabane/pkg/idempotency"
+)
+
+// Routes this handler serves, as template.yaml names them.
+const (
+	RouteRegister        = "POST /api/events/{id}/registrations"
+	RouteCancelMine      = "DELETE /api/events/{id}/registrations/me"
+	RouteCancelByToken   = "POST /api/registrations/cancel"
+	RouteMyRegistrations = "GET /api/me/registrations"
+)
+
+// ViewerResolver tells who holds a session token (auth.Sessions).
+type ViewerResolver interface {
+	Resolve(ctx context.Context, token string) (community.Viewer, error)
+}
+
+// Handler serves the registration routes.
+type Handler struct {
+	regs    *community.Registrations
+	viewers ViewerResolver
+	keeper  *idempotency.Keeper
+	log     *slog.Logger
+}
+
+// New returns a Handler on ready services.
+func New(regs *community.Registrations, viewers ViewerResolver, keeper *idempotency.Keeper, log *slog.Logger) *Handler {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Handler{regs: regs, viewers: viewers, keeper: keeper, log: log}
+}
+
+// Handle answers one API Gateway v2 request; failures are answered in the
+// contract's error shape, so the error is always nil.
+func (h *Handler) Handle(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
+	return httpapi.Serve(ctx, h.log, req, func(ctx context.Context) (httpapi.Response, error) {
+		switch req.RouteKey {
+		case RouteRegister:
+			return h.register(ctx, req)
+		case RouteCancelMine:
+			return h.cancelMine(ctx, req)
+		case RouteCancelByToken:
+			return h.cancelByToken(ctx, req)
+		case RouteMyRegistrations:
+			return h.mine(ctx, req)
+		}
+		return httpapi.Response{}, httpapi.ErrRouteNotFound()
+	}), nil
+}
+
+func (h *Handler) viewer(ctx context.Context, req httpapi.Request) (community.Viewer, error) {
+	token, err := httpapi.SessionToken(req)
+	if err != nil {
+		return community.Viewer{}, err
+	}
+	return h.viewers.Resolve(ctx, token)
+}
+
+func eventID(req httpapi.Request) (string, error) {
+	id := req.PathParameters["id"]
+	if !community.ValidID(id) {
+		return "", community.Errorf(community.NotFound, "event_not_found", "イベントが見つかりません。")
+	}
+	return id, nil
+}
+
+type registerRequest struct {
+	Guest *community.Guest `json:"guest"`
+}
+
+// Registration is the contract's Registration shape.
+type Registration struct {
+	RegistrationID   string  `json:"registration_id"`
+	EventID          string  `json:"event_id"`
+	Status           string  `json:"status"`
+	WaitlistPosition *int    `json:"waitlist_position,omitempty"`
+	CreatedAt        string  `json:"created_at"`
+	CheckedInAt      *string `json:"checked_in_at"`
+}
+
+// RegistrationJSON presents r; position is shown only while waitlisted.
+func RegistrationJSON(r *community.Registration, position int) Registration {
+	out := Registration{
+		RegistrationID: r.ID, EventID: r.EventID, Status: string(r.Status),
+		CreatedAt: r.CreatedAt.In(community.Tokyo).Format(time.RFC3339),
+	}
+	if r.Status == community.RegistrationWaitlisted && position > 0 {
+		out.WaitlistPosition = &position
+	}
+	if r.CheckedInAt != nil {
+		s := r.CheckedInAt.In(community.Tokyo).Format(time.RFC3339)
+		out.CheckedInAt = &s
+	}
+	return out
+}
+
+func (h *Handler) register(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
+	id, err := eventID(req)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	var body registerRequest
+	if err := httpapi.DecodeJSON(req, &body); err != nil {
+		return httpapi.Response{}, err
+	}
+	v, err := h.viewer(ctx, req)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	work := func(ctx context.Context) idempotency.Answer {
+		res, err := h.regs.Register(ctx, v, id, body.Guest)
+		var resp httpapi.Response
+		if err != nil {
+			resp = httpapi.Error(ctx, h.log, err)
+		} else {
+			resp = httpapi.JSON(201, RegistrationJSON(res.Registration, res.WaitlistPosition))
+		}
+		return idempotency.Answer{Status: resp.StatusCode, Body: resp.Body, ContentType: resp.Headers["Content-Type"]}
+	}
+	key := httpapi.Header(req, "Idempotency-Key")
+	if key == "" {
+		a := work(ctx)
+		return answer(a), nil
+	}
+	if !idempotency.ValidKey(key) {
+		return httpapi.Response{}, community.Errorf(community.Invalid, "invalid_idempotency_key", "Idempotency-Key は255文字以内の英数字記号で指定してください。")
+	}
+	// The key is the client's, but only within what the caller is: two
+	// people choosing the same key never see each other's answers.
+	who := "anonymous"
+	if v.Member != nil {
+		who = "member:" + v.Member.ID
+	} else if body.Guest != nil {
+		who = "guest:" + community.NormalizeEmail(body.Guest.Email)
+	}
+	raw, _ := json.Marshal(body) // marshalling a struct of strings cannot fail
+	a, err := h.keeper.Do(ctx, who+"|"+req.RouteKey+"|"+key, idempotency.Fingerprint(id, string(raw)), work)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	resp := answer(a)
+	resp.Headers["Idempotency-Key"] = key
+	return resp, nil
+}
+
+// answer rebuilds a response from a kept answer, with the headers every response carries.
+func answer(a idempotency.Answer) httpapi.Response {
+	resp := httpapi.Body(a.Status, a.ContentType, a.Body)
+	if resp.Headers["Content-Type"] == "" {
+		resp.Headers["Content-Type"] = "application/json; charset=utf-8"
+	}
+	return resp
+}
+
+func (h *Handler) cancelMine(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
+	id, err := eventID(req)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	v, err := h.viewer(ctx, req)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	r, err := h.regs.CancelMine(ctx, v, id)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.JSON(200, RegistrationJSON(r, 0)), nil
+}
+
+func (h *Handler) cancelByToken(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
+	var body struct {
+		Token string `json:"token"`
+	}
+	if err := httpapi.DecodeJSON(req, &body); err != nil {
+		return httpapi.Response{}, err
+	}
+	if strings.TrimSpace(body.Token) == "" {
+		return httpapi.Response{}, community.Errorf(community.Invalid, "invalid_token", "token を指定してください。")
+	}
+	r, _, err := h.regs.CancelByToken(ctx, body.Token)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.JSON(200, RegistrationJSON(r, 0)), nil
+}
+
+// MyRegistration is one line of my registrations: the registration and its
+// event as the member may see it (the join URL only with a seat).
+type MyRegistration struct {
+	Registration
+	Event eventsapi.Event `json:"event"`
+}
+
+func (h *Handler) mine(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
+	v, err := h.viewer(ctx, req)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	regs, events, err := h.regs.Mine(ctx, v)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	out := make([]MyRegistration, 0, len(regs))
+	for _, r := range regs {
+		if r.Status == community.RegistrationCancelled {
+			continue
+		}
+		e := events[r.EventID]
+		view := community.View(e, v, r.Status == community.RegistrationConfirmed)
+		out = append(out, MyRegistration{Registration: RegistrationJSON(r, 0), Event: eventsapi.EventJSON(view)})
+	}
+	return httpapi.JSON(200, map[string]any{"registrations": out}), nil
+}

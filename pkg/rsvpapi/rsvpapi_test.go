@@ -1,0 +1,544 @@
+package rsvpapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/sorae/tabane/pkg/app"
+	"github.com/sorae/tabane/pkg/community"
+	"github.com/sorae/tabane/pkg/config"
+	"github.com/sorae/tabane/pkg/eventsapi"
+	"github.com/sorae/tabane/pkg/idempotency"
+	"github.com/sorae/tabane/pkg/localstack/localtest"
+	"github.com/sorae/tabane/pkg/rsvpapi"
+)
+
+func TestMain(m *testing.M) { os.Exit(localtest.Main(m)) }
+
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+
+type env struct {
+	t      *testing.T
+	svc    *app.Services
+	rsvp   *rsvpapi.Handler
+	events *eventsapi.Handler
+	clock  *clock
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	cfg, err := config.FromEnv(func(k string) string {
+		return map[string]string{
+			"TABANE_SESSION_SECRET": "test-secret-test-secret-test-secret-0123",
+			"TABANE_BASE_URL":       "http://localhost:8080",
+			"TABANE_TABLE":          localtest.NewTable(t),
+		}[k]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.DiscardHandler)
+	d := app.NewDeps(cfg, localtest.AWSConfig(), app.Endpoints{DynamoDB: localtest.DynamoDBURL(), SES: localtest.SESURL()}, log)
+	clk := &clock{now: time.Now()}
+	d.Clock = clk
+	svc, err := app.NewServices(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keeper := &idempotency.Keeper{Store: svc.Store, Clock: clk}
+	return &env{t: t, svc: svc, clock: clk,
+		rsvp:   rsvpapi.New(svc.Registrations, svc.Sessions, keeper, log),
+		events: eventsapi.New(svc.Events, svc.Sessions, cfg, log)}
+}
+
+type resp struct {
+	code int
+	body map[string]any
+	raw  string
+}
+
+func (r resp) errCode() string {
+	if e, ok := r.body["error"].(map[string]any); ok {
+		s, _ := e["code"].(string)
+		return s
+	}
+	return ""
+}
+
+func (e *env) call(h interface {
+	Handle(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error)
+}, route, eventID, body, session string, headers map[string]string) resp {
+	e.t.Helper()
+	method, path, _ := strings.Cut(route, " ")
+	path = strings.Replace(path, "{id}", eventID, 1)
+	req := events.APIGatewayV2HTTPRequest{
+		Version: "2.0", RouteKey: route, RawPath: path, Body: body,
+		Headers:        map[string]string{"content-type": "application/json"},
+		PathParameters: map[string]string{"id": eventID},
+		RequestContext: events.APIGatewayV2HTTPRequestContext{RequestID: localtest.UniqueID(),
+			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: method, Path: path, SourceIP: "192.0.2.1"}},
+	}
+	for k, v := range headers {
+		req.Headers[strings.ToLower(k)] = v
+	}
+	if session != "" {
+		req.Headers["authorization"] = "Bearer " + session
+	}
+	raw, _ := json.Marshal(req)
+	var in events.APIGatewayV2HTTPRequest
+	_ = json.Unmarshal(raw, &in)
+	out, err := h.Handle(context.Background(), in)
+	if err != nil {
+		e.t.Errorf("Handle returned error %v", err)
+	}
+	var m map[string]any
+	_ = json.Unmarshal([]byte(out.Body), &m)
+	return resp{out.StatusCode, m, out.Body}
+}
+
+func (e *env) register(eventID, body, session string) resp {
+	return e.call(e.rsvp, rsvpapi.RouteRegister, eventID, body, session, nil)
+}
+
+func guestBody(name, email string) string {
+	b, _ := json.Marshal(map[string]any{"guest": map[string]string{"name": name, "email": email}})
+	return string(b)
+}
+
+const joinURL = "https://zoom.example.jp/j/secret-123"
+
+func (e *env) event(mod func(*community.Event)) *community.Event {
+	e.t.Helper()
+	now := e.clock.Now()
+	start := now.Add(10 * 24 * time.Hour).Truncate(time.Hour)
+	ev := &community.Event{
+		ID: community.NewID(now), Title: "私塾：道路維持管理のDX", Kind: community.KindLecture, Audience: community.AudiencePublic,
+		StartsAt: start, EndsAt: start.Add(90 * time.Minute), OnlinePlatform: "Zoom", JoinURL: joinURL,
+		Capacity: 10, Waitlist: true, Status: community.EventPublished, CreatedAt: now, UpdatedAt: now,
+	}
+	if mod != nil {
+		mod(ev)
+	}
+	if err := e.svc.Store.CreateEvent(context.Background(), ev); err != nil {
+		e.t.Fatal(err)
+	}
+	return ev
+}
+
+// member stores an active member and returns a session for them.
+func (e *env) member(mod func(*community.Member)) (*community.Member, string) {
+	e.t.Helper()
+	now := e.clock.Now()
+	birth := time.Date(1990, 4, 1, 0, 0, 0, 0, community.Tokyo)
+	m := &community.Member{
+		ID: community.NewID(now), Email: localtest.UniqueEmail("m"), Name: "会員 太郎", NameKana: "かいいん たろう",
+		Membership: community.MembershipRegular, Affiliation: "伊勢崎市", PublicServant: true, BirthDate: &birth,
+		Status: community.MemberActive, Role: community.RoleMember, Preferences: community.Preferences{Reminders: true},
+		CreatedAt: now, UpdatedAt: now,
+	}
+	if mod != nil {
+		mod(m)
+	}
+	if err := e.svc.Store.CreateMember(context.Background(), m); err != nil {
+		e.t.Fatal(err)
+	}
+	tok, _, err := e.svc.Sessions.Issue(context.Background(), m.ID)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return m, tok
+}
+
+func (e *env) counters(id string) (confirmed, waitlisted, counted int) {
+	e.t.Helper()
+	ev, err := e.svc.Store.Event(context.Background(), id)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	n, err := e.svc.Store.CountConfirmed(context.Background(), id)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return ev.ConfirmedCount, ev.WaitlistCount, n
+}
+
+func TestConcurrentRegistrations(t *testing.T) {
+	for _, waitlist := range []bool{true, false} {
+		t.Run(fmt.Sprintf("waitlist=%v", waitlist), func(t *testing.T) {
+			e := newEnv(t)
+			ev := e.event(func(ev *community.Event) { ev.Waitlist = waitlist })
+			var mu sync.Mutex
+			statuses := map[string]int{}
+			var wg sync.WaitGroup
+			for i := 0; i < 200; i++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					r := e.register(ev.ID, guestBody(fmt.Sprintf("参加者%d", i), localtest.UniqueEmail("crowd")), "")
+					mu.Lock()
+					defer mu.Unlock()
+					if r.code >= 500 {
+						t.Errorf("5xx: %d %s", r.code, r.raw)
+					}
+					key := fmt.Sprint(r.code)
+					if s, ok := r.body["status"].(string); ok {
+						key += " " + s
+					} else {
+						key += " " + r.errCode()
+					}
+					statuses[key]++
+				}()
+			}
+			wg.Wait()
+			want := map[string]int{"201 confirmed": 10, "201 waitlisted": 190}
+			if !waitlist {
+				want = map[string]int{"201 confirmed": 10, "409 event_full": 190}
+			}
+			if fmt.Sprint(statuses) != fmt.Sprint(want) {
+				t.Errorf("answers %v, want %v", statuses, want)
+			}
+			confirmed, waiting, counted := e.counters(ev.ID)
+			if confirmed != 10 || counted != 10 {
+				t.Errorf("confirmed_count %d, counted %d, want 10", confirmed, counted)
+			}
+			if wantWait := map[bool]int{true: 190, false: 0}[waitlist]; waiting != wantWait {
+				t.Errorf("waitlist_count %d, want %d", waiting, wantWait)
+			}
+		})
+	}
+}
+
+var tokenRE = regexp.MustCompile(`/cancel\?token=([A-Za-z0-9_\-.%]+)`)
+
+func cancelToken(t *testing.T, m localtest.Mail) string {
+	t.Helper()
+	sub := tokenRE.FindStringSubmatch(m.Body.Text)
+	if sub == nil {
+		t.Fatalf("no cancel link in %q", m.Subject)
+	}
+	tok, _ := url.QueryUnescape(sub[1])
+	return tok
+}
+
+// Cancellations racing new registrations: never over capacity, promotions
+// in arrival order, one promotion mail per promoted person.
+func TestCancellationsRaceRegistrations(t *testing.T) {
+	e := newEnv(t)
+	ev := e.event(func(ev *community.Event) { ev.Capacity = 20 })
+	type guest struct{ email, rid string }
+	var seated, waiting []guest
+	for i := 0; i < 40; i++ { // sequential, so arrival order is known
+		g := guest{email: localtest.UniqueEmail(fmt.Sprintf("g%02d", i))}
+		r := e.register(ev.ID, guestBody("ゲスト", g.email), "")
+		if r.code != 201 {
+			t.Fatalf("register %d: %d %s", i, r.code, r.raw)
+		}
+		g.rid = r.body["registration_id"].(string)
+		if i < 20 {
+			seated = append(seated, g)
+		} else {
+			waiting = append(waiting, g)
+		}
+	}
+	tokens := make([]string, len(seated))
+	for i, g := range seated {
+		tokens[i] = cancelToken(t, localtest.WaitMail(t, g.email, 1)[0])
+	}
+
+	stop := make(chan struct{})
+	var maxSeen int
+	var pollWG sync.WaitGroup
+	pollWG.Add(1)
+	go func() {
+		defer pollWG.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if c, _, _ := e.counters(ev.ID); c > maxSeen {
+				maxSeen = c
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	newcomers := make([]string, 20)
+	for i := 0; i < 20; i++ {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			if r := e.call(e.rsvp, rsvpapi.RouteCancelByToken, "", `{"token":"`+tokens[i]+`"}`, "", nil); r.code != 200 {
+				t.Errorf("cancel: %d %s", r.code, r.raw)
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			newcomers[i] = localtest.UniqueEmail("late")
+			if r := e.register(ev.ID, guestBody("後から", newcomers[i]), ""); r.code != 201 || r.body["status"] != "waitlisted" {
+				t.Errorf("newcomer: %d %s (a newcomer never jumps the queue)", r.code, r.raw)
+			}
+		}()
+	}
+	wg.Wait()
+	close(stop)
+	pollWG.Wait()
+	if maxSeen > 20 {
+		t.Errorf("confirmed_count reached %d, capacity 20", maxSeen)
+	}
+	if c, _, n := e.counters(ev.ID); c != 20 || n != 20 {
+		t.Errorf("confirmed_count %d, counted %d, want 20", c, n)
+	}
+	// The 20 who waited first are the ones promoted, each mailed once.
+	for _, g := range waiting {
+		mails := localtest.WaitMail(t, g.email, 2)
+		promoted := 0
+		for _, m := range mails {
+			if strings.Contains(m.Subject, "参加が確定しました") {
+				promoted++
+				if !strings.Contains(m.Body.Text, joinURL) {
+					t.Errorf("promotion mail to %s lacks the join link", g.email)
+				}
+			}
+			if strings.Contains(m.Subject, "キャンセル待ちで受け付けました") && strings.Contains(m.Body.Text+m.Body.HTML, joinURL) {
+				t.Errorf("waitlisted mail to %s carries the join link", g.email)
+			}
+		}
+		if promoted != 1 {
+			t.Errorf("%s got %d promotion mails, want 1", g.email, promoted)
+		}
+		r, err := e.svc.Store.Registration(context.Background(), ev.ID, g.rid)
+		if err != nil || r.Status != community.RegistrationConfirmed {
+			t.Errorf("%s: %v %v, want confirmed", g.email, r, err)
+		}
+	}
+	time.Sleep(300 * time.Millisecond)
+	for _, addr := range newcomers {
+		for _, m := range localtest.MailTo(t, addr) {
+			if strings.Contains(m.Subject, "参加が確定しました") {
+				t.Errorf("newcomer %s was promoted ahead of earlier waiters", addr)
+			}
+		}
+	}
+}
+
+func TestIdempotencyKey(t *testing.T) {
+	e := newEnv(t)
+	ev := e.event(nil)
+	_, session := e.member(nil)
+	var wg sync.WaitGroup
+	answers := make([]resp, 5)
+	for i := range answers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			answers[i] = e.call(e.rsvp, rsvpapi.RouteRegister, ev.ID, `{}`, session, map[string]string{"Idempotency-Key": "retry-abc-1"})
+		}()
+	}
+	wg.Wait()
+	for i, a := range answers {
+		if a.code != 201 || a.raw != answers[0].raw {
+			t.Errorf("answer %d = %d %s, want the first (%s)", i, a.code, a.raw, answers[0].raw)
+		}
+	}
+	if c, _, n := e.counters(ev.ID); c != 1 || n != 1 {
+		t.Errorf("confirmed %d/%d, want one registration", c, n)
+	}
+	// The same key on another event is another request: refused, not replayed.
+	other := e.event(nil)
+	if r := e.call(e.rsvp, rsvpapi.RouteRegister, other.ID, `{}`, session, map[string]string{"Idempotency-Key": "retry-abc-1"}); r.code != 201 && r.errCode() != "idempotency_key_reused" {
+		t.Errorf("same key, other event = %d %s", r.code, r.raw)
+	}
+	// Without a key, a second try is a conflict, not a second seat.
+	if r := e.register(ev.ID, `{}`, session); r.code != 409 || r.errCode() != "already_registered" {
+		t.Errorf("second registration = %d %s", r.code, r.raw)
+	}
+}
+
+func TestRules(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	now := e.clock.Now()
+	minAge, maxAge := 25, 39
+	workshop := e.event(func(ev *community.Event) {
+		ev.Kind, ev.Audience, ev.Capacity, ev.FeeJPY = community.KindWorkshop, community.AudienceMembers, 16, 35000
+		ev.Eligibility = &community.Eligibility{PublicServantOnly: true, MinAge: &minAge, MaxAge: &maxAge}
+	})
+	regular := e.event(func(ev *community.Event) { ev.Kind, ev.Audience = community.KindMeeting, community.AudienceRegular })
+	closed := e.event(func(ev *community.Event) { c := now.Add(-time.Hour); ev.RegistrationClosesAt = &c })
+	notOpen := e.event(func(ev *community.Event) { o := now.Add(time.Hour); ev.RegistrationOpensAt = &o })
+	full := e.event(func(ev *community.Event) { ev.Capacity, ev.Waitlist = 1, false })
+	if r := e.register(full.ID, guestBody("先着", localtest.UniqueEmail("first")), ""); r.code != 201 {
+		t.Fatal(r.raw)
+	}
+	_, okSession := e.member(nil)
+	_, supporting := e.member(func(m *community.Member) { m.Membership = community.MembershipSupporting })
+	_, notServant := e.member(func(m *community.Member) { m.PublicServant = false })
+	_, tooOld := e.member(func(m *community.Member) { b := time.Date(1970, 1, 1, 0, 0, 0, 0, community.Tokyo); m.BirthDate = &b })
+	_, noBirth := e.member(func(m *community.Member) { m.BirthDate = nil })
+	susp, suspended := e.member(nil)
+	susp.Status = community.MemberSuspended
+	if err := e.svc.Store.UpdateMember(ctx, susp); err != nil {
+		t.Fatal(err)
+	}
+	guestEmail := localtest.UniqueEmail("twice")
+	tests := []struct {
+		name, event, body, session string
+		status                     int
+		code                       string
+	}{
+		{"OK", workshop.ID, `{}`, okSession, 201, ""},
+		{"ErrAlreadyRegistered", workshop.ID, `{}`, okSession, 409, "already_registered"},
+		{"ErrGuestMembersOnly", workshop.ID, guestBody("ゲスト", localtest.UniqueEmail("g")), "", 403, "members_only"},
+		{"ErrAnonymous", workshop.ID, `{}`, "", 401, "unauthorized"},
+		{"ErrRegularOnly", regular.ID, `{}`, supporting, 403, "regular_members_only"},
+		{"ErrPublicServantsOnly", workshop.ID, `{}`, notServant, 403, "public_servants_only"},
+		{"ErrAge", workshop.ID, `{}`, tooOld, 403, "age_not_eligible"},
+		{"ErrBirthDateRequired", workshop.ID, `{}`, noBirth, 403, "birth_date_required"},
+		{"ErrSuspended", workshop.ID, `{}`, suspended, 403, "member_suspended"},
+		{"ErrClosed", closed.ID, `{}`, okSession, 422, "registration_closed"},
+		{"ErrNotOpen", notOpen.ID, `{}`, okSession, 422, "registration_not_open"},
+		{"ErrFull", full.ID, `{}`, okSession, 409, "event_full"},
+		{"OKGuest", closed.ID, "", "", 0, ""}, // placeholder replaced below
+		{"ErrGuestTwice", regular.ID, "", "", 0, ""},
+		{"ErrUnknownEvent", community.NewID(now), `{}`, okSession, 404, "event_not_found"},
+		{"ErrBadID", "../../etc", `{}`, okSession, 404, "event_not_found"},
+		{"ErrUnknownField", workshop.ID, `{"seats":2}`, okSession, 400, "unknown_field"},
+		{"ErrBadGuestEmail", notOpen.ID, guestBody("x", "not-mail"), "", 0, ""},
+	}
+	public := e.event(nil)
+	tests[12] = struct {
+		name, event, body, session string
+		status                     int
+		code                       string
+	}{"OKGuest", public.ID, guestBody("ゲスト", guestEmail), "", 201, ""}
+	tests[13] = struct {
+		name, event, body, session string
+		status                     int
+		code                       string
+	}{"ErrGuestTwice", public.ID, guestBody("ゲスト", strings.ToUpper(guestEmail)), "", 409, "already_registered"}
+	tests[17] = struct {
+		name, event, body, session string
+		status                     int
+		code                       string
+	}{"ErrBadGuestEmail", public.ID, guestBody("x", "not-mail"), "", 400, "validation_failed"}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := e.register(tt.event, tt.body, tt.session)
+			if r.code != tt.status || r.errCode() != tt.code {
+				t.Errorf("= %d %s, want %d %s", r.code, r.raw, tt.status, tt.code)
+			}
+			if r.code >= 400 {
+				if msg, _ := r.body["error"].(map[string]any)["message"].(string); msg == "" {
+					t.Error("no message")
+				}
+			}
+		})
+	}
+}
+
+func TestJoinURLOnlyForConfirmed(t *testing.T) {
+	e := newEnv(t)
+	ev := e.event(func(ev *community.Event) {
+		ev.Audience, ev.Kind, ev.Capacity, ev.Notes = community.AudienceMembers, community.KindMeeting, 1, "録画・録音なし"
+	})
+	a, sa := e.member(nil)
+	b, sb := e.member(nil)
+	if r := e.register(ev.ID, `{}`, sa); r.body["status"] != "confirmed" {
+		t.Fatal(r.raw)
+	}
+	if r := e.register(ev.ID, `{}`, sb); r.body["status"] != "waitlisted" || r.body["waitlist_position"] != 1.0 {
+		t.Fatal(r.raw)
+	}
+	detail := func(session string) resp { return e.call(e.events, eventsapi.RouteDetail, ev.ID, "", session, nil) }
+	if r := detail(sa); !strings.Contains(r.raw, joinURL) {
+		t.Errorf("confirmed member does not see the join URL: %s", r.raw)
+	}
+	for who, s := range map[string]string{"waitlisted": sb, "anonymous": ""} {
+		if r := detail(s); strings.Contains(r.raw, "secret-123") {
+			t.Errorf("%s sees the join URL: %s", who, r.raw)
+		}
+		if r := e.call(e.events, eventsapi.RouteList, "", "", s, nil); strings.Contains(r.raw, "secret-123") {
+			t.Errorf("%s sees the join URL in the list", who)
+		}
+	}
+	for _, m := range localtest.WaitMail(t, b.Email, 1) {
+		if strings.Contains(m.Body.Text+m.Body.HTML, "secret-123") {
+			t.Errorf("mail to the waitlisted member carries the join URL: %q", m.Subject)
+		}
+		for _, at := range m.Attachments {
+			if strings.Contains(at.Content, "secret-123") {
+				t.Error("attachment carries the join URL")
+			}
+		}
+	}
+	if m := localtest.WaitMail(t, a.Email, 1)[0]; !strings.Contains(m.Body.Text, joinURL) || len(m.Attachments) != 1 {
+		t.Errorf("confirmation mail lacks the join URL or the .ics: %q", m.Subject)
+	}
+	mine := func(s string) resp { return e.call(e.rsvp, rsvpapi.RouteMyRegistrations, "", "", s, nil) }
+	if r := mine(sa); !strings.Contains(r.raw, joinURL) {
+		t.Errorf("my registrations (confirmed) lacks the join URL: %s", r.raw)
+	}
+	if r := mine(sb); strings.Contains(r.raw, "secret-123") || !strings.Contains(r.raw, `"waitlisted"`) {
+		t.Errorf("my registrations (waitlisted) = %s", r.raw)
+	}
+}
+
+// BOLA: one member can neither see nor cancel another's registration.
+func TestNoAccessToOthersRegistrations(t *testing.T) {
+	e := newEnv(t)
+	ev := e.event(nil)
+	a, sa := e.member(nil)
+	b, sb := e.member(nil)
+	ra := e.register(ev.ID, `{}`, sa)
+	rb := e.register(ev.ID, `{}`, sb)
+	if ra.code != 201 || rb.code != 201 {
+		t.Fatal(ra.raw, rb.raw)
+	}
+	if r := e.call(e.rsvp, rsvpapi.RouteMyRegistrations, "", "", sa, nil); strings.Contains(r.raw, rb.body["registration_id"].(string)) || strings.Contains(r.raw, b.Email) {
+		t.Errorf("A's list shows B's registration: %s", r.raw)
+	}
+	// A forges a cancel token for B's registration from A's own.
+	tokA := cancelToken(t, localtest.WaitMail(t, a.Email, 1)[0])
+	forged := strings.Replace(tokA, ra.body["registration_id"].(string), rb.body["registration_id"].(string), 1)
+	if r := e.call(e.rsvp, rsvpapi.RouteCancelByToken, "", `{"token":"`+forged+`"}`, "", nil); r.code != 400 || strings.Contains(r.raw, b.Email) {
+		t.Errorf("forged cancel = %d %s, want 400", r.code, r.raw)
+	}
+	// A cancelling "mine" twice cancels only A's, then finds nothing.
+	if r := e.call(e.rsvp, rsvpapi.RouteCancelMine, ev.ID, "", sa, nil); r.code != 200 || r.body["registration_id"] != ra.body["registration_id"] {
+		t.Errorf("cancel mine = %d %s", r.code, r.raw)
+	}
+	if r := e.call(e.rsvp, rsvpapi.RouteCancelMine, ev.ID, "", sa, nil); r.code != 404 {
+		t.Errorf("cancel mine again = %d %s, want 404", r.code, r.raw)
+	}
+	got, err := e.svc.Store.Registration(context.Background(), ev.ID, rb.body["registration_id"].(string))
+	if err != nil || got.Status != community.RegistrationConfirmed {
+		t.Errorf("B's registration: %v %v", got, err)
+	}
+	// The cancel link works for B, and a second click is harmless.
+	tokB := cancelToken(t, localtest.WaitMail(t, b.Email, 1)[0])
+	for i := 0; i < 2; i++ {
+		if r := e.call(e.rsvp, rsvpapi.RouteCancelByToken, "", `{"token":"`+tokB+`"}`, "", nil); r.code != 200 || r.body["status"] != "cancelled" {
+			t.Errorf("cancel by link #%d = %d %s", i, r.code, r.raw)
+		}
+	}
+	if c, _, n := e.counters(ev.ID); c != 0 || n != 0 {
+		t.Errorf("confirmed %d/%d after both cancelled", c, n)
+	}
+}

@@ -1,0 +1,805 @@
+package dynamo
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/sorae/tabane/pkg/community"
+)
+
+var _ community.RegistrationStore = (*Store)(nil)
+
+func errRegistrationNotFound() error {
+	return community.Errorf(community.NotFound, "registration_not_found", "申込が見つかりません。")
+}
+
+func errAlreadyRegistered() error {
+	return community.Errorf(community.Conflict, "already_registered", "すでにこのイベントに申し込んでいます。")
+}
+
+func errEventFull() error {
+	return community.Errorf(community.Conflict, "event_full", "定員に達したため、申し込めません。")
+}
+
+func errEventCancelled() error {
+	return community.Errorf(community.Closed, "event_cancelled", "このイベントは中止になりました。")
+}
+
+func errAlreadyCancelled() error {
+	return community.Errorf(community.Conflict, "already_cancelled", "この申込はすでにキャンセルされています。")
+}
+
+func errBusy() error {
+	return community.Errorf(community.Unavailable, "busy", "申込が混み合っています。しばらくしてからもう一度お試しください。")
+}
+
+// Bounds of the optimistic loops below. Each attempt is one transaction;
+// under a rush of a few hundred people on one event the jittered pauses
+// spread them out enough that every one lands well inside the bound.
+const (
+	registerAttempts = 10
+	cancelAttempts   = 10
+	pauseBase        = 10 * time.Millisecond
+	pauseCap         = time.Second
+)
+
+// pause waits before the next attempt: full jitter on an exponential
+// ceiling, so that racers who collided once do not collide again in step.
+func pause(ctx context.Context, attempt int) error {
+	ceil := min(pauseBase<<min(attempt, 16), pauseCap)
+	t := time.NewTimer(time.Duration(rand.Int64N(int64(ceil))) + time.Millisecond)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+func eventRegsPartition(eventID string, st community.RegistrationStatus) string {
+	return "EREG#" + eventID + "#" + string(st)
+}
+
+func memberRegsPartition(memberID string) string { return "MREG#" + memberID }
+
+// regSortKey orders an event's registrations of one status: by id (which
+// is arrival time) in general, and the waitlist by its ticket, which the
+// table hands out, so no Lambda's clock decides who is first in line.
+func regSortKey(st community.RegistrationStatus, seq int64, id string) string {
+	if st == community.RegistrationWaitlisted {
+		return fmt.Sprintf("%020d#%s", seq, id)
+	}
+	return id
+}
+
+type registrationItem struct {
+	PK     string `dynamodbav:"PK"`
+	SK     string `dynamodbav:"SK"`
+	GSI1PK string `dynamodbav:"GSI1PK"`
+	GSI1SK string `dynamodbav:"GSI1SK"`
+	GSI2PK string `dynamodbav:"GSI2PK,omitempty"`
+	GSI2SK string `dynamodbav:"GSI2SK,omitempty"`
+	Type   string `dynamodbav:"type"`
+
+	ID            string     `dynamodbav:"id"`
+	EventID       string     `dynamodbav:"event_id"`
+	MemberID      string     `dynamodbav:"member_id,omitempty"`
+	GuestName     string     `dynamodbav:"guest_name,omitempty"`
+	GuestEmail    string     `dynamodbav:"guest_email,omitempty"`
+	Status        string     `dynamodbav:"status"`
+	WaitlistSeq   int64      `dynamodbav:"waitlist_seq,omitempty"`
+	EventStartsAt time.Time  `dynamodbav:"event_starts_at"`
+	CreatedAt     time.Time  `dynamodbav:"created_at"`
+	UpdatedAt     time.Time  `dynamodbav:"updated_at"`
+	CheckedInAt   *time.Time `dynamodbav:"checked_in_at,omitempty"`
+	CancelledAt   *time.Time `dynamodbav:"cancelled_at,omitempty"`
+	// A string set, not a list: the reminder sweep marks a send with
+	// ADD reminders_sent :r IF NOT contains(reminders_sent, :r), and ADD
+	// works on sets only.
+	RemindersSent []string `dynamodbav:"reminders_sent,stringset,omitempty"`
+}
+
+func newRegistrationItem(r *community.Registration) registrationItem {
+	k := registrationKey(r.EventID, r.ID)
+	it := registrationItem{
+		PK: k.PK, SK: k.SK, Type: typeRegistration,
+		GSI1PK: eventRegsPartition(r.EventID, r.Status), GSI1SK: regSortKey(r.Status, r.WaitlistSeq, r.ID),
+		ID: r.ID, EventID: r.EventID, MemberID: r.MemberID, Status: string(r.Status), WaitlistSeq: r.WaitlistSeq,
+		EventStartsAt: r.EventStartsAt.UTC(), CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+		CheckedInAt: utcPtr(r.CheckedInAt), CancelledAt: utcPtr(r.CancelledAt), RemindersSent: r.RemindersSent,
+	}
+	if r.MemberID != "" {
+		it.GSI2PK = memberRegsPartition(r.MemberID)
+		it.GSI2SK = keyStamp(r.EventStartsAt) + "#" + r.EventID + "#" + r.ID
+	}
+	if g := r.Guest; g != nil {
+		it.GuestName, it.GuestEmail = g.Name, g.Email
+	}
+	return it
+}
+
+func (it registrationItem) registration() *community.Registration {
+	r := &community.Registration{
+		ID: it.ID, EventID: it.EventID, MemberID: it.MemberID, Status: community.RegistrationStatus(it.Status),
+		WaitlistSeq: it.WaitlistSeq, EventStartsAt: it.EventStartsAt, CreatedAt: it.CreatedAt, UpdatedAt: it.UpdatedAt,
+		CheckedInAt: it.CheckedInAt, CancelledAt: it.CancelledAt,
+	}
+	if it.GuestEmail != "" {
+		r.Guest = &community.Guest{Name: it.GuestName, Email: it.GuestEmail}
+	}
+	if len(it.RemindersSent) > 0 {
+		// A set has no order; a sorted copy compares and prints the same every time.
+		r.RemindersSent = slices.Sorted(slices.Values(it.RemindersSent))
+	}
+	return r
+}
+
+// attendee returns the key of the item that lets one person hold one live
+// registration per event.
+func (it registrationItem) attendee() key {
+	if it.MemberID != "" {
+		return memberAttendeeKey(it.EventID, it.MemberID)
+	}
+	return guestAttendeeKey(it.EventID, it.GuestEmail)
+}
+
+// attendeeItem exists while its registration is live (confirmed or
+// waitlisted); Put IF attribute_not_exists(PK) is what refuses a second one.
+type attendeeItem struct {
+	PK    string `dynamodbav:"PK"`
+	SK    string `dynamodbav:"SK"`
+	Type  string `dynamodbav:"type"`
+	RegID string `dynamodbav:"reg_id"`
+}
+
+// txUpdate is a transactional Update of the item at k under cond.
+func (s *Store) txUpdate(k key, upd expression.UpdateBuilder, cond expression.ConditionBuilder) (*types.Update, error) {
+	av, err := attributevalue.MarshalMap(k)
+	if err != nil {
+		return nil, err
+	}
+	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
+	if err != nil {
+		return nil, err
+	}
+	return &types.Update{
+		TableName: aws.String(s.table), Key: av, UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+	}, nil
+}
+
+func statusIs(st community.EventStatus) expression.ConditionBuilder {
+	return expression.Name("status").Equal(expression.Value(string(st)))
+}
+
+// The two ways in, as conditions on the event item. They mirror
+// registerPath exactly: when one fails, the event it failed on says which
+// way is open, so a retry never guesses.
+var (
+	// A seat is free and nobody waits for it: a newcomer never jumps the queue.
+	seatCond = statusIs(community.EventPublished).And(
+		expression.Name("waitlist_count").Equal(expression.Value(0)),
+		expression.Or(
+			expression.Name("capacity").Equal(expression.Value(0)),
+			expression.Name("confirmed_count").LessThan(expression.Name("capacity"))))
+	// The event is full, or people already wait: join the end of the line.
+	waitCond = statusIs(community.EventPublished).And(
+		expression.Name("waitlist").Equal(expression.Value(true)),
+		expression.Name("capacity").GreaterThan(expression.Value(0)),
+		expression.Or(
+			expression.Name("confirmed_count").GreaterThanEqual(expression.Name("capacity")),
+			expression.Name("waitlist_count").GreaterThan(expression.Value(0))))
+)
+
+// registerPath decides, from an event's status and counters, whether a
+// newcomer gets a seat, joins the waitlist, or is refused.
+func registerPath(status community.EventStatus, capacity int, waitlist bool, confirmed, waiting int) (community.RegistrationStatus, error) {
+	switch status {
+	case community.EventPublished:
+	case community.EventCancelled:
+		return "", errEventCancelled()
+	default:
+		return "", errEventNotFound() // back to draft: invisible again
+	}
+	if waiting == 0 && (capacity == 0 || confirmed < capacity) {
+		return community.RegistrationConfirmed, nil
+	}
+	if waitlist && capacity > 0 {
+		return community.RegistrationWaitlisted, nil
+	}
+	return "", errEventFull()
+}
+
+// Register stores r for e, confirmed while a seat is free and nobody waits,
+// else waitlisted when e has a waitlist, and sets r.Status and, when
+// waitlisted, r.WaitlistSeq. The seat (or place) and its counter on the
+// event item are written in one transaction, with the attendee item that
+// keeps one live registration per person and event; e is only the first
+// guess, the event item's conditions decide. Conflict (reason
+// "already_registered") when the member or guest email holds a live
+// registration, (reason "event_full") when full without waitlist,
+// (reason "registration_exists") when r.ID is taken; Closed (reason
+// "event_cancelled") when the event was cancelled meanwhile; NotFound
+// (reason "event_not_found") when it is unknown or a draft; Unavailable
+// (reason "busy") when contention outlasts every attempt.
+func (s *Store) Register(ctx context.Context, e *community.Event, r *community.Registration) error {
+	if e == nil || !community.ValidID(r.ID) || r.EventID == "" || r.EventID != e.ID ||
+		(r.MemberID == "") == (r.Guest == nil) || (r.Guest != nil && normEmail(r.Guest.Email) == "") {
+		return errors.New("dynamo: register: registration needs an id, its event, and one member or guest email")
+	}
+	first, err := registerPath(e.Status, e.Capacity, e.Waitlist, e.ConfirmedCount, e.WaitlistCount)
+	wait := err == nil && first == community.RegistrationWaitlisted
+	// Even a snapshot that says "full" or "cancelled" may be stale: the
+	// event item answers, so the first attempt is always made.
+	for attempt := 1; ; attempt++ {
+		status, seq := community.RegistrationConfirmed, int64(0)
+		if wait {
+			status = community.RegistrationWaitlisted
+			// A fresh ticket each attempt: the place in line is taken when
+			// the person actually joins, not when a retry began.
+			if seq, err = s.nextWaitlistSeq(ctx, e.ID); err != nil {
+				return fmt.Errorf("dynamo: register: %w", err)
+			}
+		}
+		items, err := s.registerItems(r, status, seq)
+		if err != nil {
+			return fmt.Errorf("dynamo: register: %w", err)
+		}
+		_, err = s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+		if err == nil {
+			r.Status, r.WaitlistSeq = status, seq
+			return nil
+		}
+		codes := cancelCodes(err)
+		switch {
+		case codes == nil:
+			return fmt.Errorf("dynamo: register: %w", err)
+		case failedAt(codes, 1):
+			return errAlreadyRegistered()
+		case failedAt(codes, 2):
+			return community.Errorf(community.Conflict, "registration_exists", "同じIDの申込がすでにあります。")
+		case failedAt(codes, 0):
+			ev, err := s.eventAtFailure(ctx, err, e.ID)
+			if err != nil {
+				return err
+			}
+			next, err := registerPath(community.EventStatus(ev.Status), ev.Capacity, ev.Waitlist, ev.ConfirmedCount, ev.WaitlistCount)
+			if err != nil {
+				return err
+			}
+			switched := (next == community.RegistrationWaitlisted) != wait
+			wait = next == community.RegistrationWaitlisted
+			if switched && attempt < registerAttempts {
+				continue // the event said which way is open: take it now
+			}
+		}
+		if attempt == registerAttempts {
+			return errBusy()
+		}
+		if err := pause(ctx, attempt); err != nil {
+			return fmt.Errorf("dynamo: register: %w", err)
+		}
+	}
+}
+
+// registerItems is the registering transaction: [0] the event's counter
+// under seatCond or waitCond, [1] the attendee item, [2] the registration.
+func (s *Store) registerItems(r *community.Registration, status community.RegistrationStatus, seq int64) ([]types.TransactWriteItem, error) {
+	x := *r
+	x.Status, x.WaitlistSeq = status, seq
+	reg := newRegistrationItem(&x)
+	counter, cond := "confirmed_count", seatCond
+	if status == community.RegistrationWaitlisted {
+		counter, cond = "waitlist_count", waitCond
+	}
+	ev, err := s.txUpdate(eventKey(r.EventID), expression.Add(expression.Name(counter), expression.Value(1)), cond)
+	if err != nil {
+		return nil, err
+	}
+	// The event item as it was tells why the condition failed, without a
+	// second read that could see a later state.
+	ev.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
+	att := reg.attendee()
+	notExists := expression.AttributeNotExists(expression.Name("PK"))
+	guard, err := s.txPut(attendeeItem{PK: att.PK, SK: att.SK, Type: typeAttendee, RegID: r.ID}, notExists)
+	if err != nil {
+		return nil, err
+	}
+	put, err := s.txPut(reg, notExists)
+	if err != nil {
+		return nil, err
+	}
+	return []types.TransactWriteItem{{Update: ev}, {Put: guard}, {Put: put}}, nil
+}
+
+// eventAtFailure returns the event item as the failed condition saw it
+// (item 0 of a cancelled transaction), reading it only when the
+// cancellation carries no item. NotFound when the event does not exist.
+func (s *Store) eventAtFailure(ctx context.Context, txErr error, id string) (eventItem, error) {
+	var ev eventItem
+	var tc *types.TransactionCanceledException
+	if errors.As(txErr, &tc) && len(tc.CancellationReasons) > 0 && len(tc.CancellationReasons[0].Item) > 0 {
+		if err := attributevalue.UnmarshalMap(tc.CancellationReasons[0].Item, &ev); err != nil {
+			return eventItem{}, fmt.Errorf("dynamo: register: %w", err)
+		}
+		return ev, nil
+	}
+	ok, err := s.get(ctx, eventKey(id), true, &ev)
+	if err != nil {
+		return eventItem{}, fmt.Errorf("dynamo: register: %w", err)
+	}
+	if !ok {
+		return eventItem{}, errEventNotFound()
+	}
+	return ev, nil
+}
+
+// nextWaitlistSeq takes the next waitlist ticket of an event. The counter
+// has its own item so that taking a ticket never collides with the
+// transactions on the event item.
+func (s *Store) nextWaitlistSeq(ctx context.Context, eventID string) (int64, error) {
+	av, err := attributevalue.MarshalMap(waitlistSeqKey(eventID))
+	if err != nil {
+		return 0, err
+	}
+	upd := expression.Add(expression.Name("seq"), expression.Value(1)).
+		Set(expression.Name("type"), expression.Value(typeWaitlistSeq))
+	expr, err := expression.NewBuilder().WithUpdate(upd).Build()
+	if err != nil {
+		return 0, err
+	}
+	out, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(s.table), Key: av,
+		UpdateExpression:          expr.Update(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+		ReturnValues:              types.ReturnValueUpdatedNew,
+	})
+	if err != nil {
+		return 0, err
+	}
+	var got struct {
+		Seq int64 `dynamodbav:"seq"`
+	}
+	if err := attributevalue.UnmarshalMap(out.Attributes, &got); err != nil {
+		return 0, err
+	}
+	return got.Seq, nil
+}
+
+// Registration returns one registration of an event, read consistently.
+// NotFound (reason "registration_not_found") when unknown.
+func (s *Store) Registration(ctx context.Context, eventID, regID string) (*community.Registration, error) {
+	it, err := s.registrationItem(ctx, eventID, regID)
+	if err != nil {
+		return nil, err
+	}
+	return it.registration(), nil
+}
+
+func (s *Store) registrationItem(ctx context.Context, eventID, regID string) (registrationItem, error) {
+	var it registrationItem
+	ok, err := s.get(ctx, registrationKey(eventID, regID), true, &it)
+	if err != nil {
+		return registrationItem{}, fmt.Errorf("dynamo: get registration: %w", err)
+	}
+	if !ok {
+		return registrationItem{}, errRegistrationNotFound()
+	}
+	return it, nil
+}
+
+// MemberRegistration returns the member's live (confirmed or waitlisted)
+// registration for the event, found through its attendee item. NotFound
+// (reason "registration_not_found") when none.
+func (s *Store) MemberRegistration(ctx context.Context, eventID, memberID string) (*community.Registration, error) {
+	var att attendeeItem
+	ok, err := s.get(ctx, memberAttendeeKey(eventID, memberID), true, &att)
+	if err != nil {
+		return nil, fmt.Errorf("dynamo: get attendee: %w", err)
+	}
+	if !ok {
+		return nil, errRegistrationNotFound()
+	}
+	it, err := s.registrationItem(ctx, eventID, att.RegID)
+	if err != nil {
+		return nil, err
+	}
+	if it.MemberID != memberID || it.Status == string(community.RegistrationCancelled) {
+		return nil, errRegistrationNotFound()
+	}
+	return it.registration(), nil
+}
+
+// CancelRegistration cancels a live registration at now and frees its
+// attendee item, so the person may register again later. Cancelling a
+// confirmed seat of a published event with people waiting promotes the
+// head of the waitlist in the same transaction — the seat changes hands,
+// confirmed_count stays — and only the transaction that turns the head from
+// waitlisted to confirmed reports it, so each promotion is reported once.
+// It returns the cancelled registration and the promoted one (nil if
+// none). NotFound (reason "registration_not_found") when unknown; Conflict
+// (reason "already_cancelled") when already cancelled; Unavailable (reason
+// "busy") when contention outlasts every attempt.
+func (s *Store) CancelRegistration(ctx context.Context, eventID, regID string, now time.Time) (cancelled, promoted *community.Registration, err error) {
+	// Registrations known not to be waitlisted. A registration never returns
+	// to the waitlist, so once a head turns out taken (by a racing
+	// cancellation, or a stale index) it is skipped for good.
+	skip := map[string]bool{regID: true}
+	for attempt := 1; ; {
+		cur, err := s.registrationItem(ctx, eventID, regID)
+		if err != nil {
+			return nil, nil, err
+		}
+		var head *registrationItem
+		switch community.RegistrationStatus(cur.Status) {
+		case community.RegistrationCancelled:
+			return nil, nil, errAlreadyCancelled()
+		case community.RegistrationConfirmed:
+			var ev eventItem
+			ok, err := s.get(ctx, eventKey(eventID), true, &ev)
+			if err != nil {
+				return nil, nil, fmt.Errorf("dynamo: cancel registration: %w", err)
+			}
+			if !ok {
+				return nil, nil, errEventNotFound()
+			}
+			if ev.Status == string(community.EventPublished) && ev.WaitlistCount > 0 {
+				if head, err = s.waitlistHead(ctx, eventID, skip); err != nil {
+					return nil, nil, fmt.Errorf("dynamo: cancel registration: %w", err)
+				}
+				if head == nil {
+					// The index lags behind the counter (GSIs are eventually
+					// consistent): the head is on its way.
+					if attempt == cancelAttempts {
+						return nil, nil, errBusy()
+					}
+					if err := pause(ctx, attempt); err != nil {
+						return nil, nil, fmt.Errorf("dynamo: cancel registration: %w", err)
+					}
+					attempt++
+					continue
+				}
+			}
+		case community.RegistrationWaitlisted:
+		default:
+			return nil, nil, fmt.Errorf("dynamo: cancel registration: unknown status %q", cur.Status)
+		}
+		items, err := s.cancelItems(cur, head, now)
+		if err != nil {
+			return nil, nil, fmt.Errorf("dynamo: cancel registration: %w", err)
+		}
+		_, err = s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+		if err == nil {
+			c := cur.registration()
+			c.Status, c.UpdatedAt, c.CancelledAt = community.RegistrationCancelled, now.UTC(), utcPtr(&now)
+			if head != nil {
+				promoted = head.registration()
+				promoted.Status, promoted.UpdatedAt = community.RegistrationConfirmed, now.UTC()
+			}
+			return c, promoted, nil
+		}
+		codes := cancelCodes(err)
+		if codes == nil {
+			return nil, nil, fmt.Errorf("dynamo: cancel registration: %w", err)
+		}
+		if head != nil && failedAt(codes, 2) {
+			skip[head.ID] = true
+			if headOnly(codes) && len(skip) <= maxLimit {
+				// Another cancellation promoted this head first: that is
+				// progress, not contention, so it spends no attempt; the
+				// short pause keeps the losers from meeting again on the
+				// next head all at once.
+				if err := pause(ctx, 0); err != nil {
+					return nil, nil, fmt.Errorf("dynamo: cancel registration: %w", err)
+				}
+				continue
+			}
+		}
+		// Any other failure (a racing cancel or promotion of this one, a
+		// waitlist that changed, a conflict) is settled by reading again.
+		if attempt == cancelAttempts {
+			return nil, nil, errBusy()
+		}
+		if err := pause(ctx, attempt); err != nil {
+			return nil, nil, fmt.Errorf("dynamo: cancel registration: %w", err)
+		}
+		attempt++
+	}
+}
+
+// headOnly reports whether a cancelling transaction with a promotion failed
+// on the head's condition alone.
+func headOnly(codes []string) bool {
+	for i, c := range codes {
+		if i != 2 && c != "" && c != "None" {
+			return false
+		}
+	}
+	return failedAt(codes, 2)
+}
+
+// cancelItems is the cancelling transaction: [0] the registration, IF its
+// status is still the one read; [1] release of its attendee item; then,
+// when head is set, [2] the head promoted IF still waitlisted and [3] the
+// event's waitlist_count less one; else [2] the event's counter of cur's
+// status less one.
+func (s *Store) cancelItems(cur registrationItem, head *registrationItem, now time.Time) ([]types.TransactWriteItem, error) {
+	st := community.RegistrationStatus(cur.Status)
+	reg, err := s.txUpdate(registrationKey(cur.EventID, cur.ID),
+		moveRegistration(cur, community.RegistrationCancelled, now).
+			Set(expression.Name("cancelled_at"), expression.Value(now.UTC())),
+		expression.Name("status").Equal(expression.Value(cur.Status)))
+	if err != nil {
+		return nil, err
+	}
+	// Never release another registration's claim; a claim already gone
+	// (nothing should remove it, but if) must not block the cancellation.
+	att := cur.attendee()
+	release, err := s.txDelete(att, expression.Or(
+		expression.AttributeNotExists(expression.Name("PK")),
+		expression.Name("reg_id").Equal(expression.Value(cur.ID))))
+	if err != nil {
+		return nil, err
+	}
+	items := []types.TransactWriteItem{{Update: reg}, {Delete: release}}
+
+	var counter expression.UpdateBuilder
+	var cond expression.ConditionBuilder
+	waiting := expression.Name("waitlist_count").GreaterThan(expression.Value(0))
+	switch {
+	case head != nil:
+		promote, err := s.txUpdate(registrationKey(head.EventID, head.ID),
+			moveRegistration(*head, community.RegistrationConfirmed, now),
+			expression.Name("status").Equal(expression.Value(string(community.RegistrationWaitlisted))))
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, types.TransactWriteItem{Update: promote})
+		counter = expression.Add(expression.Name("waitlist_count"), expression.Value(-1))
+		cond = statusIs(community.EventPublished).And(waiting)
+	case st == community.RegistrationWaitlisted:
+		counter = expression.Add(expression.Name("waitlist_count"), expression.Value(-1))
+		cond = waiting
+	default:
+		// Nobody to promote: nobody waits, or the event is no longer on
+		// offer (promoting into a cancelled event would only mislead).
+		counter = expression.Add(expression.Name("confirmed_count"), expression.Value(-1))
+		cond = expression.Name("confirmed_count").GreaterThan(expression.Value(0)).And(expression.Or(
+			expression.Name("waitlist_count").Equal(expression.Value(0)),
+			statusIs(community.EventPublished).Not()))
+	}
+	ev, err := s.txUpdate(eventKey(cur.EventID), counter, cond)
+	if err != nil {
+		return nil, err
+	}
+	return append(items, types.TransactWriteItem{Update: ev}), nil
+}
+
+// moveRegistration sets a registration's status and the index keys that
+// follow it.
+func moveRegistration(it registrationItem, to community.RegistrationStatus, now time.Time) expression.UpdateBuilder {
+	return expression.Set(expression.Name("status"), expression.Value(string(to))).
+		Set(expression.Name("GSI1PK"), expression.Value(eventRegsPartition(it.EventID, to))).
+		Set(expression.Name("GSI1SK"), expression.Value(regSortKey(to, it.WaitlistSeq, it.ID))).
+		Set(expression.Name("updated_at"), expression.Value(now.UTC()))
+}
+
+// waitlistHead returns the first waitlisted registration of an event not in
+// skip, or nil when the index shows none.
+func (s *Store) waitlistHead(ctx context.Context, eventID string, skip map[string]bool) (*registrationItem, error) {
+	in, err := s.regsQuery(eventID, community.RegistrationWaitlisted, expression.KeyConditionBuilder{})
+	if err != nil {
+		return nil, err
+	}
+	in.Limit = aws.Int32(int32(min(len(skip)+1, maxLimit)))
+	p := dynamodb.NewQueryPaginator(s.client, in)
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		var items []registrationItem
+		if err := attributevalue.UnmarshalListOfMaps(out.Items, &items); err != nil {
+			return nil, err
+		}
+		for _, it := range items {
+			if !skip[it.ID] && it.Status == string(community.RegistrationWaitlisted) {
+				return &it, nil
+			}
+		}
+	}
+	return nil, nil
+}
+
+// regsQuery is a Query of GSI1 for an event's registrations of one status,
+// in arrival order, optionally narrowed by sort.
+func (s *Store) regsQuery(eventID string, st community.RegistrationStatus, sort expression.KeyConditionBuilder) (*dynamodb.QueryInput, error) {
+	kc := expression.Key(gsi1.pk).Equal(expression.Value(eventRegsPartition(eventID, st)))
+	if sort.IsSet() {
+		kc = kc.And(sort)
+	}
+	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
+	if err != nil {
+		return nil, err
+	}
+	return &dynamodb.QueryInput{
+		TableName: aws.String(s.table), IndexName: aws.String(gsi1.name),
+		KeyConditionExpression: expr.KeyCondition(), ExpressionAttributeNames: expr.Names(),
+		ExpressionAttributeValues: expr.Values(), ScanIndexForward: aws.Bool(true),
+	}, nil
+}
+
+// countAll runs a Select COUNT query over every page.
+func (s *Store) countAll(ctx context.Context, in *dynamodb.QueryInput) (int, error) {
+	in.Select = types.SelectCount
+	n := 0
+	p := dynamodb.NewQueryPaginator(s.client, in)
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			return 0, err
+		}
+		n += int(out.Count)
+	}
+	return n, nil
+}
+
+// WaitlistPosition returns the 1-based place of a waitlisted registration:
+// one more than the waitlisted registrations ahead of it. Counting only
+// those ahead keeps the answer right just after Register, before the index
+// shows r itself. It is 0 for a registration that is not waitlisted.
+func (s *Store) WaitlistPosition(ctx context.Context, r *community.Registration) (int, error) {
+	if r.Status != community.RegistrationWaitlisted {
+		return 0, nil
+	}
+	in, err := s.regsQuery(r.EventID, community.RegistrationWaitlisted,
+		expression.Key(gsi1.sk).LessThan(expression.Value(regSortKey(r.Status, r.WaitlistSeq, r.ID))))
+	if err != nil {
+		return 0, fmt.Errorf("dynamo: waitlist position: %w", err)
+	}
+	n, err := s.countAll(ctx, in)
+	if err != nil {
+		return 0, fmt.Errorf("dynamo: waitlist position: %w", err)
+	}
+	return n + 1, nil
+}
+
+// MemberRegistrations lists every registration of a member, cancelled ones
+// included, soonest event first (ties by event, then arrival).
+func (s *Store) MemberRegistrations(ctx context.Context, memberID string) ([]*community.Registration, error) {
+	expr, err := expression.NewBuilder().
+		WithKeyCondition(expression.Key(gsi2.pk).Equal(expression.Value(memberRegsPartition(memberID)))).Build()
+	if err != nil {
+		return nil, fmt.Errorf("dynamo: member registrations: %w", err)
+	}
+	p := dynamodb.NewQueryPaginator(s.client, &dynamodb.QueryInput{
+		TableName: aws.String(s.table), IndexName: aws.String(gsi2.name),
+		KeyConditionExpression: expr.KeyCondition(), ExpressionAttributeNames: expr.Names(),
+		ExpressionAttributeValues: expr.Values(), ScanIndexForward: aws.Bool(true),
+	})
+	regs := []*community.Registration{}
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("dynamo: member registrations: %w", err)
+		}
+		var items []registrationItem
+		if err := attributevalue.UnmarshalListOfMaps(out.Items, &items); err != nil {
+			return nil, fmt.Errorf("dynamo: member registrations: %w", err)
+		}
+		for _, it := range items {
+			regs = append(regs, it.registration())
+		}
+	}
+	return regs, nil
+}
+
+// EventRegistrations returns one page of an event's registrations with
+// status, in arrival order (the waitlist head first), with one Query per
+// page. Invalid (reason "invalid_status") for an unknown status, (reason
+// "invalid_limit") for a limit outside 1–100, (reason "invalid_cursor")
+// for a cursor not issued for this event and status.
+func (s *Store) EventRegistrations(ctx context.Context, eventID string, status community.RegistrationStatus, limit int, cur string) ([]*community.Registration, string, error) {
+	switch status {
+	case community.RegistrationConfirmed, community.RegistrationWaitlisted, community.RegistrationCancelled:
+	default:
+		return nil, "", community.Errorf(community.Invalid, "invalid_status", "status は confirmed, waitlisted, cancelled のいずれかです。")
+	}
+	if limit < 1 || limit > maxLimit {
+		return nil, "", errInvalidLimit()
+	}
+	part := eventRegsPartition(eventID, status)
+	after, err := decodeRegCursor(cur, eventID, status)
+	if err != nil {
+		return nil, "", err
+	}
+	raw, next, err := s.page(ctx, pageQuery{idx: gsi1, part: part, limit: limit, after: after, forward: true})
+	if err != nil {
+		return nil, "", fmt.Errorf("dynamo: event registrations: %w", err)
+	}
+	var items []registrationItem
+	if err := attributevalue.UnmarshalListOfMaps(raw, &items); err != nil {
+		return nil, "", fmt.Errorf("dynamo: event registrations: %w", err)
+	}
+	regs := make([]*community.Registration, 0, len(items))
+	for _, it := range items {
+		regs = append(regs, it.registration())
+	}
+	return regs, next, nil
+}
+
+// decodeRegCursor reads a cursor that page issued for this event's
+// registrations of status; "" is the zero cursor.
+func decodeRegCursor(s, eventID string, status community.RegistrationStatus) (cursor, error) {
+	if s == "" {
+		return cursor{}, nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return cursor{}, errInvalidCursor()
+	}
+	var c cursor
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		return cursor{}, errInvalidCursor()
+	}
+	rid, ok := strings.CutPrefix(c.SK, "REG#")
+	if !ok || !community.ValidID(rid) || c.Index != gsi1.name || c.Part != eventRegsPartition(eventID, status) ||
+		c.PK != registrationKey(eventID, rid).PK {
+		return cursor{}, errInvalidCursor()
+	}
+	want := rid
+	if status == community.RegistrationWaitlisted {
+		seq, ok := strings.CutSuffix(c.Sort, "#"+rid)
+		if !ok || len(seq) != 20 || strings.Trim(seq, "0123456789") != "" {
+			return cursor{}, errInvalidCursor()
+		}
+		want = c.Sort
+	}
+	if c.Sort != want {
+		return cursor{}, errInvalidCursor()
+	}
+	return c, nil
+}
+
+// CountConfirmed counts an event's confirmed registrations from the table
+// itself (a consistent Query of the event's partition, not the eventually
+// consistent index), so that it can be held against confirmed_count. It
+// reads every registration of the event: for checks and reports, not for
+// request paths.
+func (s *Store) CountConfirmed(ctx context.Context, eventID string) (int, error) {
+	k := eventKey(eventID)
+	expr, err := expression.NewBuilder().
+		WithKeyCondition(expression.Key("PK").Equal(expression.Value(k.PK)).And(expression.Key("SK").BeginsWith("REG#"))).
+		WithFilter(expression.Name("status").Equal(expression.Value(string(community.RegistrationConfirmed)))).
+		Build()
+	if err != nil {
+		return 0, fmt.Errorf("dynamo: count confirmed: %w", err)
+	}
+	n, err := s.countAll(ctx, &dynamodb.QueryInput{
+		TableName: aws.String(s.table), ConsistentRead: aws.Bool(true),
+		KeyConditionExpression: expr.KeyCondition(), FilterExpression: expr.Filter(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+	})
+	if err != nil {
+		return 0, fmt.Errorf("dynamo: count confirmed: %w", err)
+	}
+	return n, nil
+}

@@ -1,0 +1,283 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/chromedp/chromedp"
+
+	"github.com/sorae/tabane/pkg/community"
+	"github.com/sorae/tabane/pkg/config"
+	"github.com/sorae/tabane/pkg/devserver"
+	"github.com/sorae/tabane/pkg/localstack/localtest"
+	"github.com/sorae/tabane/pkg/mail"
+	"github.com/sorae/tabane/pkg/samtemplate"
+)
+
+const chromiumPath = "/usr/bin/chromium"
+
+// gateway serves h over HTTP the way the dev server does: each request
+// becomes the API Gateway v2 JSON event, goes through lambda.NewHandler's
+// Invoke (the JSON path lambda.Start uses) and comes back as the gateway
+// would answer. The routes are the handler's own, so this test does not
+// depend on template.yaml (TestTemplateDeclaresEveryRoute checks that).
+func gateway(t *testing.T, h *Handler) http.Handler {
+	t.Helper()
+	var routes []samtemplate.Route
+	for _, key := range Routes() {
+		method, path, _ := strings.Cut(key, " ")
+		routes = append(routes, samtemplate.Route{Function: "WebFunction", Event: key, Method: method, Path: path})
+	}
+	router, err := devserver.NewRouter(routes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		m, ok := router.Match(r.Method, r.URL.EscapedPath())
+		if !ok {
+			// API Gateway's own answer for a route nobody declared.
+			http.Error(w, `{"message":"Not Found"}`, http.StatusNotFound)
+			return
+		}
+		body, err := io.ReadAll(io.LimitReader(r.Body, devserver.MaxRequestBody))
+		if err != nil {
+			http.Error(w, "bad request", http.StatusBadRequest)
+			return
+		}
+		payload, err := json.Marshal(devserver.BuildRequest(r, body, m, devserver.RequestID(), time.Now()))
+		if err != nil {
+			t.Errorf("encode event: %v", err)
+			http.Error(w, "internal", http.StatusInternalServerError)
+			return
+		}
+		out, err := lambda.NewHandler(h.Handle).Invoke(r.Context(), payload)
+		if err != nil {
+			t.Errorf("invoke: %v", err)
+			http.Error(w, "internal", http.StatusInternalServerError)
+			return
+		}
+		if err := devserver.WriteResponse(w, out); err != nil {
+			t.Errorf("write response: %v", err)
+		}
+	})
+}
+
+// browser starts headless Chromium with a fresh profile. Without Chromium
+// the test is skipped on a developer's machine and fails in CI.
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	if _, err := os.Stat(chromiumPath); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("CI is set but %s is missing: install Debian's chromium package", chromiumPath)
+		}
+		t.Skipf("%s not found: install Debian's chromium package to run the browser test", chromiumPath)
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], // headless, no-first-run, disable-background-networking, disable-sync, …
+		chromedp.ExecPath(chromiumPath),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.WindowSize(390, 844), // a phone: the pages must work there
+	)
+	// The deadline bounds the whole browser: when it passes, Chromium is killed.
+	ctx, cancelTimeout := context.WithTimeout(context.Background(), 90*time.Second)
+	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	bctx, cancelBrowser := chromedp.NewContext(actx)
+	t.Cleanup(func() {
+		cancelBrowser() // closes Chromium and waits for it to exit
+		cancelAlloc()
+		cancelTimeout()
+	})
+	if err := chromedp.Do(bctx); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	return bctx
+}
+
+var mailLink = regexp.MustCompile(`https?://[^\s"<>]+\?token=[A-Za-z0-9_%\-.~:]+`)
+
+// linkIn returns the first link to page in the mails' text parts.
+func linkIn(t *testing.T, mails []localtest.Mail, page string) string {
+	t.Helper()
+	for _, m := range mails {
+		for _, l := range mailLink.FindAllString(m.Body.Text, -1) {
+			if strings.Contains(l, page+"?token=") {
+				return l
+			}
+		}
+	}
+	t.Fatalf("no %s link in %d mails", page, len(mails))
+	return ""
+}
+
+func TestBrowserSignupToMyPage(t *testing.T) {
+	ctx := browser(t)
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String()
+	e := newEnvWith(t, envOptions{
+		BaseURL: base,
+		Notifier: func(cfg config.Config, clock community.Clock) community.Notifier {
+			c, err := mail.NewComposer(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := mail.NewSender(localtest.SES(), clock)
+			s.CallTimeout = 5 * time.Second
+			return &mail.Notifier{Composer: c, Sender: s}
+		},
+	})
+	srv := &http.Server{Handler: gateway(t, e.h), ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }() // returns ErrServerClosed at cleanup
+	t.Cleanup(func() { _ = srv.Close() })
+
+	email := localtest.UniqueEmail("browser")
+	const name = "伊勢崎 花子"
+	shot := screenshotter()
+	do := func(step string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, actions...); err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+	}
+	read := func(a chromedp.Action[string]) string {
+		t.Helper()
+		v, err := chromedp.Run(ctx, a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
+
+	// A bad address first: the form comes back with the message beside the
+	// email field and everything else as typed.
+	do("fill the signup form",
+		chromedp.Navigate(base+"/signup"),
+		chromedp.WaitVisible(css("#email")),
+		chromedp.SendKeys(css("#email"), "hanako.example.jp"),
+		chromedp.SendKeys(css("#name"), name),
+		chromedp.SendKeys(css("#name_kana"), "いせさき はなこ"),
+		chromedp.Click(css(`input[name="membership"][value="supporting"]`)),
+		chromedp.SendKeys(css("#affiliation"), "伊勢崎市"),
+		chromedp.SendKeys(css("#department"), "建設部 道路維持課"),
+		chromedp.SendKeys(css("#job_category"), "土木職"),
+		chromedp.Click(css(`input[name="public_servant"][value="yes"]`)),
+		chromedp.Click(css(`input[name="terms"]`)),
+		shot("signup-filled"),
+		chromedp.Click(css(`form[action="/signup"] button[type="submit"]`)),
+		chromedp.WaitVisible(css("#error-email")),
+		shot("signup-error"),
+	)
+	if got := read(chromedp.Text(css("#error-email"))); got != "メールアドレスの形式が正しくありません。" {
+		t.Errorf("email error = %q", got)
+	}
+	nextToEmail, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => {
+		const i = document.querySelector('#email');
+		return i.nextElementSibling !== null && i.nextElementSibling.id === 'error-email' &&
+			i.getAttribute('aria-describedby') === 'error-email' && i.getAttribute('aria-invalid') === 'true';
+	})()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !nextToEmail {
+		t.Error("the email error is not right after the email field")
+	}
+	if got := read(chromedp.Value(css("#name"))); got != name {
+		t.Errorf("name after the error = %q, want %q kept", got, name)
+	}
+	if got := read(chromedp.Value(css("#email"))); got != "hanako.example.jp" {
+		t.Errorf("email after the error = %q, want what was typed", got)
+	}
+
+	// Corrected, the signup goes through.
+	do("sign up",
+		chromedp.Clear(css("#email")),
+		chromedp.SendKeys(css("#email"), email),
+		chromedp.Click(css(`form[action="/signup"] button[type="submit"]`)),
+		chromedp.WaitVisible(css(".notice")),
+		shot("signup-sent"),
+	)
+	if got := read(chromedp.Text(css("h1"))); got != "確認メールを送信しました" {
+		t.Fatalf("after signup the page says %q", got)
+	}
+
+	// The verification mail, as the SES stand-in received it.
+	verify := linkIn(t, localtest.WaitMail(t, email, 1), "/verify")
+	if !strings.HasPrefix(verify, base+"/verify?token=") {
+		t.Fatalf("verification link %q does not point at this server", verify)
+	}
+	do("verify", chromedp.Navigate(verify), chromedp.WaitVisible(css(".notice")), shot("verified"))
+	if got := read(chromedp.Text(css(".notice"))); !strings.Contains(got, "ご登録が完了しました") {
+		t.Errorf("verification page says %q", got)
+	}
+	do("ask for a sign-in link",
+		chromedp.Click(css(`a.button[href="/signin"]`)),
+		chromedp.WaitVisible(css("#email")),
+		chromedp.SendKeys(css("#email"), email),
+		chromedp.Click(css(`form[action="/signin"] button[type="submit"]`)),
+		chromedp.WaitVisible(css(".notice")),
+	)
+	if got := read(chromedp.Text(css("h1"))); got != "ログイン用のメールを送信しました" {
+		t.Errorf("after asking for a link the page says %q", got)
+	}
+
+	// Verification, welcome, then the sign-in link.
+	signin := linkIn(t, localtest.WaitMail(t, email, 3), "/signin")
+	do("sign in by link",
+		chromedp.Navigate(signin),
+		chromedp.WaitVisible(css(`form[action="/signin"] button[type="submit"]`)),
+		shot("signin-confirm"),
+		chromedp.Click(css(`form[action="/signin"] button[type="submit"]`)),
+		chromedp.WaitVisible(css("#preferences-heading")),
+		shot("me"),
+	)
+	if got := read(chromedp.Location()); got != base+"/me" {
+		t.Errorf("signed in at %q, want %s/me", got, base)
+	}
+	body := read(chromedp.Text(css("main")))
+	for _, want := range []string{name + " さん", "賛助会員", email, "建設部 道路維持課", "申込済みのイベントはありません"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("my page lacks %q", want)
+		}
+	}
+	visible, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.cookie.includes('tabane_session')`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if visible {
+		t.Error("the session cookie is readable from JavaScript")
+	}
+}
+
+// screenshotter saves full-page screenshots into $TABANE_WEB_SCREENSHOTS
+// when set, for people checking the look; otherwise it does nothing.
+func screenshotter() func(name string) chromedp.Action[chromedp.Void] {
+	dir := os.Getenv("TABANE_WEB_SCREENSHOTS")
+	return func(name string) chromedp.Action[chromedp.Void] {
+		return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+			if dir == "" {
+				return chromedp.Void{}, nil
+			}
+			buf, err := chromedp.FullScreenshot(100)(ctx, t) // 100 means PNG
+			if err != nil {
+				return chromedp.Void{}, err
+			}
+			return chromedp.Void{}, os.WriteFile(filepath.Join(dir, name+".png"), buf, 0o644)
+		}
+	}
+}

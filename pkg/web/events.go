@@ -1,0 +1,48 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+
+	"github.com/sorae/tabane/pkg/community"
+)
+
+// pageSize is how many events one list page shows.
+const pageSize = 20
+
+type eventListData struct {
+	Months  []monthGroup
+	NextURL string
+	Later   bool // this is not the first page
+}
+
+// eventList shows upcoming events by month, a page at a time.
+func (h *Handler) eventList(ctx context.Context, r *request) response {
+	cursor := r.query.Get("cursor")
+	views, next, err := h.events.List(ctx, r.viewer, community.EventQuery{Limit: pageSize, Cursor: cursor})
+	if err != nil {
+		return h.errorPage(ctx, r, err)
+	}
+	d := eventListData{Months: groupByMonth(views, h.clock.Now()), Later: cursor != ""}
+	if next != "" {
+		d.NextURL = "/?" + url.Values{"cursor": {next}}.Encode()
+	}
+	return h.render(ctx, r, http.StatusOK, "events", "イベント一覧", "events", d)
+}
+
+var errNoEvent = community.Errorf(community.NotFound, "event_not_found", "イベントが見つかりません。")
+
+// eventDetail shows one event. Unknown, malformed and draft ids are all 404.
+func (h *Handler) eventDetail(ctx context.Context, r *request) response {
+	id := r.params["id"]
+	if !community.ValidID(id) {
+		return h.errorPage(ctx, r, errNoEvent)
+	}
+	v, err := h.events.Get(ctx, r.viewer, id)
+	if err != nil {
+		return h.errorPage(ctx, r, err)
+	}
+	d := newEventDetail(v, h.clock.Now())
+	return h.render(ctx, r, http.StatusOK, "event", v.Title, "events", d)
+}

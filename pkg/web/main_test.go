@@ -1,0 +1,319 @@
+package web
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/sorae/tabane/pkg/auth"
+	"github.com/sorae/tabane/pkg/community"
+	"github.com/sorae/tabane/pkg/config"
+	"github.com/sorae/tabane/pkg/localstack/localtest"
+	"github.com/sorae/tabane/pkg/store/dynamo"
+)
+
+func TestMain(m *testing.M) { os.Exit(localtest.Main(m)) }
+
+// testClock is a clock tests move by hand.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *testClock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// fakeNotifier is a community.Notifier whose behaviour each test sets by
+// function fields; nil fields do nothing.
+type fakeNotifier struct {
+	VerificationFn      func(ctx context.Context, to community.Recipient, link string) error
+	AlreadyRegisteredFn func(ctx context.Context, to community.Recipient, link string) error
+	SignInLinkFn        func(ctx context.Context, to community.Recipient, link string) error
+	WelcomeFn           func(ctx context.Context, m *community.Member) error
+	PendingApprovalFn   func(ctx context.Context, m *community.Member) error
+}
+
+var _ community.Notifier = (*fakeNotifier)(nil)
+
+func (f *fakeNotifier) Verification(ctx context.Context, to community.Recipient, link string) error {
+	if f.VerificationFn == nil {
+		return nil
+	}
+	return f.VerificationFn(ctx, to, link)
+}
+
+func (f *fakeNotifier) AlreadyRegistered(ctx context.Context, to community.Recipient, link string) error {
+	if f.AlreadyRegisteredFn == nil {
+		return nil
+	}
+	return f.AlreadyRegisteredFn(ctx, to, link)
+}
+
+func (f *fakeNotifier) SignInLink(ctx context.Context, to community.Recipient, link string) error {
+	if f.SignInLinkFn == nil {
+		return nil
+	}
+	return f.SignInLinkFn(ctx, to, link)
+}
+
+func (f *fakeNotifier) Welcome(ctx context.Context, m *community.Member) error {
+	if f.WelcomeFn == nil {
+		return nil
+	}
+	return f.WelcomeFn(ctx, m)
+}
+
+func (f *fakeNotifier) PendingApproval(ctx context.Context, m *community.Member) error {
+	if f.PendingApprovalFn == nil {
+		return nil
+	}
+	return f.PendingApprovalFn(ctx, m)
+}
+
+// mailbox records the links mailed to each address, by kind.
+type mailbox struct {
+	mu    sync.Mutex
+	links map[string][]string // "<kind> <email>" → links, oldest first
+}
+
+func (b *mailbox) record(kind string) func(context.Context, community.Recipient, string) error {
+	return func(_ context.Context, to community.Recipient, link string) error {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		k := kind + " " + strings.ToLower(to.Email)
+		b.links[k] = append(b.links[k], link)
+		return nil
+	}
+}
+
+// last returns the newest link of kind mailed to email.
+func (b *mailbox) last(t *testing.T, kind, email string) string {
+	t.Helper()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	ls := b.links[kind+" "+strings.ToLower(email)]
+	if len(ls) == 0 {
+		t.Fatalf("no %s link was mailed to %s", kind, email)
+	}
+	return ls[len(ls)-1]
+}
+
+func (b *mailbox) count(kind, email string) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.links[kind+" "+strings.ToLower(email)])
+}
+
+// env is a web handler on a fresh table in DynamoDB Local.
+type env struct {
+	h        *Handler
+	store    *dynamo.Store
+	members  *community.Members
+	sessions *auth.Sessions
+	mail     *mailbox
+	clock    *testClock
+	cfg      config.Config
+}
+
+var testSecret = []byte("0123456789abcdef0123456789abcdef-web-tests")
+
+// testNow is Thursday 1 May 2025, 10:00 in Tokyo.
+var testNow = time.Date(2025, 5, 1, 10, 0, 0, 0, community.Tokyo)
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	return newEnvWith(t, envOptions{BaseURL: "https://tabane.example.jp", Secure: true})
+}
+
+type envOptions struct {
+	BaseURL string
+	Secure  bool
+	// Notifier sends the mails; nil records links in env.mail instead.
+	Notifier func(cfg config.Config, clock community.Clock) community.Notifier
+}
+
+func newEnvWith(t *testing.T, o envOptions) *env {
+	t.Helper()
+	store := dynamo.New(localtest.DynamoDB(), localtest.NewTable(t))
+	clock := &testClock{t: testNow}
+	cfg := config.Config{
+		BaseURL:       o.BaseURL,
+		Sender:        config.DefaultSender,
+		CommunityName: config.DefaultCommunity,
+		ContactEmail:  config.DefaultContact,
+		SessionSecret: testSecret,
+		SessionTTL:    30 * 24 * time.Hour,
+		Secure:        o.Secure,
+	}
+	sessions := &auth.Sessions{Store: store, Secret: cfg.SessionSecret, TTL: cfg.SessionTTL, Clock: clock, Organizers: cfg.IsOrganizer}
+	box := &mailbox{links: map[string][]string{}}
+	var notifier community.Notifier = &fakeNotifier{
+		VerificationFn:      box.record("verify"),
+		AlreadyRegisteredFn: box.record("already"),
+		SignInLinkFn:        box.record("signin"),
+	}
+	if o.Notifier != nil {
+		notifier = o.Notifier(cfg, clock)
+	}
+	members := &community.Members{
+		Store:    store,
+		Notifier: notifier,
+		Clock:    clock,
+		Links:    auth.Links{BaseURL: cfg.BaseURL, Secret: cfg.SessionSecret},
+		Secrets:  auth.Secrets{},
+		Sessions: sessions,
+	}
+	h := New(Options{
+		Events:   &community.Events{Store: store, Clock: clock},
+		Members:  members,
+		Sessions: sessions,
+		Config:   cfg,
+	})
+	return &env{h: h, store: store, members: members, sessions: sessions, mail: box, clock: clock, cfg: cfg}
+}
+
+// member signs someone up and verifies them through the domain, and
+// returns them with a session token for the cookie.
+func (e *env) member(t *testing.T, name string, membership community.Membership) (*community.Member, string) {
+	t.Helper()
+	ctx := context.Background()
+	email := localtest.UniqueEmail("web")
+	err := e.members.Signup(ctx, community.SignupInput{
+		Email: email, Name: name, NameKana: "てすと", Membership: membership,
+		Affiliation: "伊勢崎市", Terms: true, Announcements: true, IP: "192.0.2.1",
+	})
+	if err != nil {
+		t.Fatalf("signup: %v", err)
+	}
+	if _, err := e.members.Verify(ctx, tokenOf(t, e.mail.last(t, "verify", email))); err != nil {
+		t.Fatalf("verify: %v", err)
+	}
+	m, err := e.store.MemberByEmail(ctx, email)
+	if err != nil {
+		t.Fatalf("member by email: %v", err)
+	}
+	token, _, err := e.sessions.Issue(ctx, m.ID)
+	if err != nil {
+		t.Fatalf("issue session: %v", err)
+	}
+	return m, token
+}
+
+// tokenOf returns the token a mailed link carries.
+func tokenOf(t *testing.T, link string) string {
+	t.Helper()
+	u, err := url.Parse(link)
+	if err != nil {
+		t.Fatalf("parse link %q: %v", link, err)
+	}
+	tok := u.Query().Get("token")
+	if tok == "" {
+		t.Fatalf("link %q has no token", link)
+	}
+	return tok
+}
+
+// fixture reads an API Gateway v2 event from testdata.
+func fixture(t *testing.T, name string) events.APIGatewayV2HTTPRequest {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var req events.APIGatewayV2HTTPRequest
+	if err := json.Unmarshal(b, &req); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return req
+}
+
+// get builds a GET for path (with its query) from the GET fixture, carrying
+// the session cookie when session is not "".
+func get(t *testing.T, target, session string) events.APIGatewayV2HTTPRequest {
+	t.Helper()
+	req := fixture(t, "get-home.json")
+	setTarget(t, &req, "GET", target)
+	if session != "" {
+		req.Cookies = []string{SessionCookie + "=" + session}
+	}
+	return req
+}
+
+// post builds a same-origin form POST to target from the signup fixture.
+func post(t *testing.T, target string, form url.Values, session string) events.APIGatewayV2HTTPRequest {
+	t.Helper()
+	req := fixture(t, "post-signup-form.json")
+	setTarget(t, &req, "POST", target)
+	body := form.Encode()
+	req.Body = base64.StdEncoding.EncodeToString([]byte(body))
+	req.IsBase64Encoded = true
+	req.Headers["content-length"] = strconv.Itoa(len(body))
+	req.Cookies = nil
+	if session != "" {
+		req.Cookies = []string{SessionCookie + "=" + session}
+	}
+	return req
+}
+
+// setTarget points req at method and target as API Gateway would: route
+// key, raw path and query, path parameters.
+func setTarget(t *testing.T, req *events.APIGatewayV2HTTPRequest, method, target string) {
+	t.Helper()
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, params := matchRoute(method, u.Path)
+	req.RouteKey, req.RequestContext.RouteKey = key, key
+	req.RawPath, req.RequestContext.HTTP.Path = u.Path, u.Path
+	req.RequestContext.HTTP.Method = method
+	req.PathParameters = params
+	req.RawQueryString = u.RawQuery
+	req.QueryStringParameters = nil
+	if u.RawQuery != "" {
+		req.QueryStringParameters = map[string]string{}
+		for k, v := range u.Query() {
+			req.QueryStringParameters[k] = v[0]
+		}
+	}
+}
+
+// do runs req through the handler.
+func (e *env) do(t *testing.T, req events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
+	t.Helper()
+	resp, err := e.h.Handle(context.Background(), req)
+	if err != nil {
+		t.Fatalf("%s %s: Handle returned an error: %v", req.RequestContext.HTTP.Method, req.RawPath, err)
+	}
+	return resp
+}
+
+// cookieValue returns the value resp sets for the session cookie, and whether it sets one.
+func cookieValue(resp events.APIGatewayV2HTTPResponse) (string, string, bool) {
+	for _, c := range resp.Cookies {
+		if strings.HasPrefix(c, SessionCookie+"=") {
+			v, _, _ := strings.Cut(strings.TrimPrefix(c, SessionCookie+"="), ";")
+			return v, c, true
+		}
+	}
+	return "", "", false
+}

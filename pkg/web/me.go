@@ -1,0 +1,193 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+
+	"github.com/sorae/tabane/pkg/community"
+	"github.com/sorae/tabane/pkg/jadate"
+)
+
+var errCSRF = community.Errorf(community.Forbidden, "invalid_csrf_token",
+	"フォームの有効期限が切れたか、別のサイトから送信されました。マイページを開き直してからお試しください。")
+
+// profileValues is the profile form, as stored or as typed.
+type profileValues struct {
+	Name          string
+	NameKana      string
+	Affiliation   string
+	Department    string
+	JobCategory   string
+	PublicServant string // "yes" or "no"
+	BirthDate     string // YYYY-MM-DD or ""
+}
+
+type meData struct {
+	Member        *community.Member
+	Membership    string
+	Status        string
+	Pending       bool
+	BirthDate     string // 1990年4月1日(日), "" when not given
+	Profile       profileValues
+	Errors        map[string]string // profile form
+	Message       string
+	Saved         string // which form was just saved
+	WithdrawError string
+}
+
+func profileOf(m *community.Member) profileValues {
+	p := profileValues{
+		Name:          m.Name,
+		NameKana:      m.NameKana,
+		Affiliation:   m.Affiliation,
+		Department:    m.Department,
+		JobCategory:   m.JobCategory,
+		PublicServant: "no",
+	}
+	if m.PublicServant {
+		p.PublicServant = "yes"
+	}
+	if m.BirthDate != nil {
+		p.BirthDate = m.BirthDate.In(community.Tokyo).Format("2006-01-02")
+	}
+	return p
+}
+
+func newMeData(m *community.Member) meData {
+	d := meData{
+		Member:     m,
+		Membership: m.Membership.Label(),
+		Status:     statusLabel(m.Status),
+		Pending:    m.Status == community.MemberPendingApproval,
+		Profile:    profileOf(m),
+	}
+	if m.BirthDate != nil {
+		d.BirthDate = jadate.Date(*m.BirthDate)
+	}
+	return d
+}
+
+// me is my page; without a session it sends people to sign in.
+func (h *Handler) me(ctx context.Context, r *request) response {
+	if r.viewer.Member == nil {
+		return redirect("/signin")
+	}
+	d := newMeData(r.viewer.Member)
+	switch r.query.Get("saved") {
+	case "profile":
+		d.Saved = "プロフィールを保存しました。"
+	case "preferences":
+		d.Saved = "メール配信の設定を保存しました。"
+	}
+	return h.render(ctx, r, http.StatusOK, "me", "マイページ", "me", d)
+}
+
+// sessionForm reads a form posted with the session and checks its CSRF
+// token. ok is false when resp is the answer already.
+func (h *Handler) sessionForm(ctx context.Context, r *request) (f url.Values, resp response, ok bool) {
+	if r.viewer.Member == nil {
+		return nil, redirect("/signin"), false
+	}
+	f, err := r.form()
+	if err != nil {
+		return nil, h.errorPage(ctx, r, err), false
+	}
+	if !h.validCSRF(r, f) {
+		return nil, h.errorPage(ctx, r, errCSRF), false
+	}
+	return f, response{}, true
+}
+
+// updateMe saves either the preferences form or the profile form, then
+// redirects so a reload does not post again.
+func (h *Handler) updateMe(ctx context.Context, r *request) response {
+	f, resp, ok := h.sessionForm(ctx, r)
+	if !ok {
+		return resp
+	}
+	var u community.ProfileUpdate
+	which := f.Get("form")
+	switch which {
+	case "preferences":
+		reminders, announcements := f.Get("reminders") != "", f.Get("announcements") != ""
+		u.Reminders, u.Announcements = &reminders, &announcements
+	case "profile":
+		p := profileValues{
+			Name:          f.Get("name"),
+			NameKana:      f.Get("name_kana"),
+			Affiliation:   f.Get("affiliation"),
+			Department:    f.Get("department"),
+			JobCategory:   f.Get("job_category"),
+			PublicServant: f.Get("public_servant"),
+			BirthDate:     f.Get("birth_date"),
+		}
+		ps := p.PublicServant == "yes"
+		u = community.ProfileUpdate{
+			Name: &p.Name, NameKana: &p.NameKana, Affiliation: &p.Affiliation, Department: &p.Department,
+			JobCategory: &p.JobCategory, PublicServant: &ps, BirthDate: &p.BirthDate,
+		}
+		_, err := h.members.UpdateMe(ctx, r.viewer, u)
+		var ce *community.Error
+		if errors.As(err, &ce) && ce.Code == community.Invalid {
+			d := newMeData(r.viewer.Member)
+			d.Profile, d.Errors, d.Message = p, ce.Fields, ce.Message
+			return h.render(ctx, r, http.StatusBadRequest, "me", "マイページ（入力内容の確認）", "me", d)
+		}
+		if err != nil {
+			return h.errorPage(ctx, r, err)
+		}
+		return redirect("/me?saved=profile")
+	default:
+		return h.errorPage(ctx, r, errBadForm)
+	}
+	if _, err := h.members.UpdateMe(ctx, r.viewer, u); err != nil {
+		return h.errorPage(ctx, r, err)
+	}
+	return redirect("/me?saved=preferences")
+}
+
+// withdraw ends the membership after an explicit confirmation.
+func (h *Handler) withdraw(ctx context.Context, r *request) response {
+	f, resp, ok := h.sessionForm(ctx, r)
+	if !ok {
+		return resp
+	}
+	if f.Get("confirm") != "yes" {
+		d := newMeData(r.viewer.Member)
+		d.WithdrawError = "退会するには、確認のチェックを入れてください。"
+		return h.render(ctx, r, http.StatusBadRequest, "me", "マイページ（退会の確認）", "me", d)
+	}
+	if err := h.members.Withdraw(ctx, r.viewer); err != nil {
+		return h.errorPage(ctx, r, err)
+	}
+	// Withdrawal already made the session useless; revoking it too keeps a
+	// copied cookie from resolving even for a moment.
+	if err := h.sessions.Revoke(ctx, r.token); err != nil {
+		logger(ctx).WarnContext(ctx, "web: revoke after withdrawal", "err", err)
+	}
+	r.viewer, r.token = community.Viewer{}, ""
+	resp = h.render(ctx, r, http.StatusOK, "withdrawn", "退会しました", "", nil)
+	resp.cookies = []string{h.expiredCookie()}
+	return resp
+}
+
+// signout ends the session and forgets the cookie.
+func (h *Handler) signout(ctx context.Context, r *request) response {
+	if r.viewer.Member == nil {
+		resp := redirect("/")
+		resp.cookies = []string{h.expiredCookie()}
+		return resp
+	}
+	_, resp, ok := h.sessionForm(ctx, r)
+	if !ok {
+		return resp
+	}
+	if err := h.sessions.Revoke(ctx, r.token); err != nil {
+		return h.errorPage(ctx, r, err)
+	}
+	resp = redirect("/")
+	resp.cookies = []string{h.expiredCookie()}
+	return resp
+}

@@ -1,0 +1,216 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"embed"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/sorae/tabane/pkg/community"
+	"github.com/sorae/tabane/pkg/httpapi"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static/site.css
+var cssFile string
+
+// pageTemplates are parsed once per process (a Lambda cold start).
+var pageTemplates = sync.OnceValue(mustParseTemplates)
+
+// mustParseTemplates pairs the layout and the shared partials with each
+// page; a page defines "content" and is executed through "layout".
+func mustParseTemplates() map[string]*template.Template {
+	pages, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		panic(err)
+	}
+	out := map[string]*template.Template{}
+	for _, p := range pages {
+		name := strings.TrimSuffix(strings.TrimPrefix(p, "templates/"), ".html")
+		if name == "layout" || name == "partials" {
+			continue
+		}
+		t := template.Must(template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials.html", p))
+		out[name] = t
+	}
+	return out
+}
+
+// response is a page before it becomes an API Gateway response.
+type response struct {
+	status   int
+	body     string
+	location string   // for redirects
+	cookies  []string // Set-Cookie values
+	// referrer overrides the Referrer-Policy; "" keeps same-origin.
+	referrer string
+}
+
+func (resp response) apiGateway(csp string) events.APIGatewayV2HTTPResponse {
+	ref := resp.referrer
+	if ref == "" {
+		ref = "same-origin"
+	}
+	headers := map[string]string{
+		"Content-Type":            "text/html; charset=utf-8",
+		"Content-Security-Policy": csp,
+		"X-Content-Type-Options":  "nosniff",
+		"X-Frame-Options":         "DENY",
+		"Referrer-Policy":         ref,
+		// Every page depends on who is signed in (the menu at least), and some
+		// show personal data: nothing is stored by browsers or proxies.
+		"Cache-Control": "no-store",
+	}
+	if resp.location != "" {
+		headers["Location"] = resp.location
+	}
+	return events.APIGatewayV2HTTPResponse{
+		StatusCode: resp.status,
+		Headers:    headers,
+		Body:       resp.body,
+		Cookies:    resp.cookies,
+	}
+}
+
+// page is what the layout needs besides the page's own data.
+type page struct {
+	Title     string
+	Community string
+	Contact   string
+	Nav       string // which menu entry is current
+	SignedIn  bool
+	CSS       template.CSS
+	CSRF      string
+	Data      any
+}
+
+// render executes the named page template.
+func (h *Handler) render(ctx context.Context, r *request, status int, name, title, nav string, data any) response {
+	t, ok := h.templates[name]
+	if !ok {
+		logger(ctx).ErrorContext(ctx, "web: unknown template", "template", name)
+		return fallbackPage()
+	}
+	p := page{
+		Title:     title,
+		Community: h.cfg.CommunityName,
+		Contact:   h.cfg.ContactEmail,
+		Nav:       nav,
+		SignedIn:  r.viewer.Member != nil,
+		CSS:       h.css,
+		CSRF:      h.csrfToken(r),
+		Data:      data,
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {
+		logger(ctx).ErrorContext(ctx, "web: render", "template", name, "err", err)
+		return fallbackPage()
+	}
+	return response{status: status, body: buf.String()}
+}
+
+// fallbackPage is served when a template itself fails; it uses no template.
+func fallbackPage() response {
+	return response{status: http.StatusInternalServerError, body: `<!DOCTYPE html><html lang="ja"><meta charset="utf-8"><title>エラー</title>` +
+		`<h1>エラーが発生しました</h1><p>時間をおいて再度お試しください。</p><p><a href="/">トップへ戻る</a></p></html>`}
+}
+
+func redirect(location string) response {
+	return response{status: http.StatusSeeOther, location: location}
+}
+
+type errorData struct {
+	Heading string
+	Message string
+	Status  int
+}
+
+// errorPage answers err with a friendly page. The message shown is the
+// domain's Japanese message for expected errors and a generic one for
+// anything internal, which goes to the log instead.
+func (h *Handler) errorPage(ctx context.Context, r *request, err error) response {
+	status := httpapi.Status(err)
+	d := errorData{Status: status}
+	switch {
+	case status == http.StatusNotFound:
+		d.Heading = "ページが見つかりません"
+		d.Message = "お探しのページは見つかりませんでした。URLをお確かめください。"
+		if e := community.ErrorMessage(err); community.ErrorCode(err) == community.NotFound && e != "" {
+			d.Message = e
+		}
+	case status == http.StatusForbidden:
+		d.Heading = "この操作はできません"
+		d.Message = community.ErrorMessage(err)
+	case status >= 500:
+		logger(ctx).ErrorContext(ctx, "web: request failed", "err", err)
+		d.Heading = "エラーが発生しました"
+		d.Message = "申し訳ありません。サーバーで問題が発生しました。時間をおいて再度お試しください。"
+		if status == http.StatusServiceUnavailable {
+			d.Message = "ただいま混み合っているか、一時的に利用できません。時間をおいて再度お試しください。"
+		}
+	default:
+		d.Heading = "お手続きを続けられません"
+		d.Message = community.ErrorMessage(err)
+	}
+	return h.render(ctx, r, status, "error", d.Heading, "", d)
+}
+
+// sessionCookie sets the session for the browser until the session expires.
+func (h *Handler) sessionCookie(token string, expires time.Time) string {
+	age := int(expires.Sub(h.clock.Now()).Seconds())
+	if age < 1 {
+		age = 1
+	}
+	c := &http.Cookie{
+		Name:     SessionCookie,
+		Value:    token,
+		Path:     "/",
+		MaxAge:   age,
+		HttpOnly: true,
+		Secure:   h.cfg.Secure,
+		SameSite: http.SameSiteLaxMode,
+	}
+	return c.String()
+}
+
+// expiredCookie removes the session cookie.
+func (h *Handler) expiredCookie() string {
+	c := &http.Cookie{
+		Name:     SessionCookie,
+		Value:    "",
+		Path:     "/",
+		MaxAge:   -1,
+		HttpOnly: true,
+		Secure:   h.cfg.Secure,
+		SameSite: http.SameSiteLaxMode,
+	}
+	return c.String()
+}
+
+// formatInt writes n with thousands separators, as prices are written here.
+func formatInt(n int) string {
+	s := fmt.Sprint(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}

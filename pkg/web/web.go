@@ -1,0 +1,199 @@
+// Package web serves tabane's server-rendered Japanese HTML pages — the event
+// list and detail, signup, verification, sign-in by link, my page and
+// unsubscribe — as one Lambda handler behind API Gateway's HTTP API. Pages
+// work without JavaScript; every value people typed is escaped by
+// html/template, and every response carries a strict Content-Security-Policy.
+package web
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"html/template"
+	"io"
+	"log/slog"
+	"net/url"
+	"sort"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/sorae/tabane/pkg/auth"
+	"github.com/sorae/tabane/pkg/community"
+	"github.com/sorae/tabane/pkg/config"
+	"github.com/sorae/tabane/pkg/httpapi"
+)
+
+// SessionCookie is the name of the cookie that carries the session token,
+// the same one the JSON API reads.
+const SessionCookie = httpapi.SessionCookie
+
+// Options are the ready-made services the pages call.
+type Options struct {
+	Events   *community.Events
+	Members  *community.Members
+	Sessions *auth.Sessions
+	Config   config.Config
+	Log      *slog.Logger
+	// Clock decides whether registration windows are open; nil uses
+	// Events.Clock, then the wall clock.
+	Clock community.Clock
+}
+
+// Handler answers API Gateway HTTP API (payload 2.0) requests for the web pages.
+type Handler struct {
+	events    *community.Events
+	members   *community.Members
+	sessions  *auth.Sessions
+	cfg       config.Config
+	log       *slog.Logger
+	clock     community.Clock
+	links     auth.Links
+	baseHost  string
+	css       template.CSS
+	csp       string
+	templates map[string]*template.Template
+	routes    map[string]route
+}
+
+// route serves one route key; it gets the request already decoded.
+type route func(ctx context.Context, r *request) response
+
+// New builds the handler. It panics only if the embedded templates are
+// broken, which the package's tests rule out.
+func New(o Options) *Handler {
+	h := &Handler{
+		events:    o.Events,
+		members:   o.Members,
+		sessions:  o.Sessions,
+		cfg:       o.Config,
+		log:       o.Log,
+		clock:     o.Clock,
+		links:     auth.Links{BaseURL: o.Config.BaseURL, Secret: o.Config.SessionSecret},
+		templates: pageTemplates(),
+	}
+	if h.log == nil {
+		h.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if h.clock == nil && o.Events != nil && o.Events.Clock != nil {
+		h.clock = o.Events.Clock
+	}
+	if h.clock == nil {
+		h.clock = community.SystemClock{}
+	}
+	if u, err := url.Parse(o.Config.BaseURL); err == nil {
+		h.baseHost = strings.ToLower(u.Host)
+	}
+	// The stylesheet is inlined and allowed by its hash: no extra request per
+	// page, no extra route, and no nonce to mint per response. It is our own
+	// embedded file, never user data, so it may bypass escaping.
+	h.css = template.CSS(cssFile)
+	sum := sha256.Sum256([]byte(cssFile))
+	h.csp = "default-src 'none'; style-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'; " +
+		"img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+	h.routes = h.routeTable()
+	return h
+}
+
+// routeTable maps each API Gateway route key to its page.
+func (h *Handler) routeTable() map[string]route {
+	return map[string]route{
+		"GET /":             h.eventList,
+		"GET /events/{id}":  h.eventDetail,
+		"GET /signup":       h.signupForm,
+		"POST /signup":      h.signup,
+		"GET /verify":       h.verify,
+		"GET /signin":       h.signinPage,
+		"POST /signin":      h.signin,
+		"GET /me":           h.me,
+		"POST /me":          h.updateMe,
+		"POST /me/withdraw": h.withdraw,
+		"POST /signout":     h.signout,
+		"GET /unsubscribe":  h.unsubscribePage,
+		"POST /unsubscribe": h.unsubscribe,
+	}
+}
+
+// Routes lists the route keys the handler serves, sorted; template.yaml must
+// declare each of them for the web function.
+func Routes() []string {
+	keys := make([]string, 0, 16)
+	for k := range (&Handler{}).routeTable() {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// Handle serves one request. It never returns an error: failures become a
+// Japanese error page, and internals go to the log only.
+func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	r := newRequest(req)
+	ctx = httpapi.WithRequest(ctx, req)
+	ctx = withLogger(ctx, httpapi.Logger(ctx, h.log).With("route", r.routeKey))
+	serve, ok := h.routes[r.routeKey]
+	if !ok {
+		serve = h.notFound
+	}
+	return h.serve(ctx, r, serve).apiGateway(h.csp), nil
+}
+
+var errNoPage = community.Errorf(community.NotFound, "page_not_found", "お探しのページは見つかりませんでした。URLをお確かめください。")
+
+// notFound answers a route the handler does not serve; the session is still
+// resolved so the menu shows who is signed in.
+func (h *Handler) notFound(ctx context.Context, r *request) response {
+	return h.errorPage(ctx, r, errNoPage)
+}
+
+// serve resolves the session, then runs the route, turning a panic into a
+// 500 page rather than a dropped connection.
+func (h *Handler) serve(ctx context.Context, r *request, serve route) (resp response) {
+	defer func() {
+		if p := recover(); p != nil {
+			logger(ctx).ErrorContext(ctx, "web: panic", "panic", p)
+			resp = h.errorPage(ctx, r, nil)
+		}
+	}()
+	if err := h.resolveSession(ctx, r); err != nil {
+		return h.errorPage(ctx, r, err)
+	}
+	resp = serve(ctx, r)
+	if r.clearCookie && resp.cookies == nil {
+		resp.cookies = append(resp.cookies, h.expiredCookie())
+	}
+	return resp
+}
+
+// resolveSession finds who holds the session cookie. A stale or forged
+// cookie makes the visitor anonymous and is cleared; only a failing store is
+// an error.
+func (h *Handler) resolveSession(ctx context.Context, r *request) error {
+	r.token = r.cookie(SessionCookie)
+	if r.token == "" {
+		return nil
+	}
+	v, err := h.sessions.Resolve(ctx, r.token)
+	if community.ErrorCode(err) == community.Unauthorized {
+		r.token, r.clearCookie = "", true
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	r.viewer = v
+	return nil
+}
+
+type loggerKey struct{}
+
+func withLogger(ctx context.Context, l *slog.Logger) context.Context {
+	return context.WithValue(ctx, loggerKey{}, l)
+}
+
+func logger(ctx context.Context) *slog.Logger {
+	if l, ok := ctx.Value(loggerKey{}).(*slog.Logger); ok {
+		return l
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}

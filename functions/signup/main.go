@@ -11,23 +11,10 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/sorae/tabane/pkg/app"
-	"github.com/sorae/tabane/pkg/config"
 )
 
 func main() {
-	cfg, err := config.FromEnv(os.Getenv)
-	if err != nil {
-		log.Fatal(err)
-	}
-	deps, err := app.LoadDeps(context.Background(), cfg)
-	if err != nil {
-		log.Fatal(err)
-	}
-	build, ok := app.Functions["SignupFunction"]
-	if !ok {
-		log.Fatal("pkg/app.Functions has no SignupFunction")
-	}
-	h, err := build(deps)
+	h, err := app.Build(context.Background(), "SignupFunction", os.Getenv)
 	if err != nil {
 		log.Fatal(err)
 	}

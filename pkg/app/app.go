@@ -104,3 +104,22 @@ func Handlers(d Deps) (map[string]any, error) {
 	}
 	return out, nil
 }
+
+// Build reads the configuration through getenv, loads the AWS clients once
+// and returns the handler of the function with the given LogicalId: all a
+// Lambda's main does before lambda.Start.
+func Build(ctx context.Context, logicalID string, getenv func(string) string) (any, error) {
+	build, ok := Functions[logicalID]
+	if !ok {
+		return nil, fmt.Errorf("app: pkg/app.Functions has no %s", logicalID)
+	}
+	cfg, err := config.FromEnv(getenv)
+	if err != nil {
+		return nil, err
+	}
+	deps, err := LoadDeps(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return build(deps)
+}

@@ -215,9 +215,9 @@ func TestEveryFunctionHasFolderAndBuildTarget(t *testing.T) {
 			main := filepath.Join(r.root, "functions", dir, "main.go")
 			src, err := os.ReadFile(main)
 			if err != nil {
-				t.Errorf("template.yaml declares %s but functions/%s/main.go is missing: add it (config → app.LoadDeps → app.Functions[%q] → lambda.Start)", f.LogicalID, dir, f.LogicalID)
-			} else if !strings.Contains(string(src), `app.Functions["`+f.LogicalID+`"]`) {
-				t.Errorf("functions/%s/main.go does not start app.Functions[%q]", dir, f.LogicalID)
+				t.Errorf("template.yaml declares %s but functions/%s/main.go is missing: add it (app.Build(ctx, %q, os.Getenv) → lambda.Start)", f.LogicalID, dir, f.LogicalID)
+			} else if !strings.Contains(string(src), `app.Build(context.Background(), "`+f.LogicalID+`"`) {
+				t.Errorf("functions/%s/main.go does not start app.Build(ctx, %q, …)", dir, f.LogicalID)
 			}
 			recipe, ok := mk.recipes["build-"+f.LogicalID]
 			switch {

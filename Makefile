@@ -70,7 +70,7 @@ chromium-deps:
 run: node-deps java-deps
 	@echo "==> building the dev server (go build ./infra/devserver; the first build compiles the AWS SDK and takes a while)"
 	@$(GO) build -o bin/devserver ./infra/devserver
-	@exec bin/devserver
+	@TABANE_ORGANIZERS="$${TABANE_ORGANIZERS-organizer@example.jp}" exec bin/devserver
 
 # ------------------------------------------------------------ test, bench
 

@@ -50,11 +50,12 @@ func newWeb(d Deps) (any, error) {
 		return nil, err
 	}
 	return web.New(web.Options{
-		Events:   s.Events,
-		Members:  s.Members,
-		Sessions: s.Sessions,
-		Config:   d.Config,
-		Log:      d.Log,
-		Clock:    d.Clock,
+		Events:        s.Events,
+		Members:       s.Members,
+		Registrations: s.Registrations,
+		Sessions:      s.Sessions,
+		Config:        d.Config,
+		Log:           d.Log,
+		Clock:         d.Clock,
 	}).Handle, nil
 }

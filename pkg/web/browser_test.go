@@ -121,9 +121,10 @@ func linkIn(t *testing.T, mails []localtest.Mail, page string) string {
 	return ""
 }
 
-func TestBrowserSignupToMyPage(t *testing.T) {
-	ctx := browser(t)
-
+// serveWithSES serves a web handler on a loopback port, its mails sent for
+// real to the SES stand-in, and returns the env and the server's base URL.
+func serveWithSES(t *testing.T) (*env, string) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -144,25 +145,45 @@ func TestBrowserSignupToMyPage(t *testing.T) {
 	srv := &http.Server{Handler: gateway(t, e.h), ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = srv.Serve(ln) }() // returns ErrServerClosed at cleanup
 	t.Cleanup(func() { _ = srv.Close() })
+	return e, base
+}
+
+// steps are the helpers a browser test uses to act and read.
+type steps struct {
+	do   func(step string, actions ...chromedp.Action[chromedp.Void])
+	read func(a chromedp.Action[string]) string
+}
+
+func newSteps(ctx context.Context, t *testing.T) steps {
+	return steps{
+		do: func(step string, actions ...chromedp.Action[chromedp.Void]) {
+			t.Helper()
+			if err := chromedp.Do(ctx, actions...); err != nil {
+				t.Fatalf("%s: %v", step, err)
+			}
+		},
+		read: func(a chromedp.Action[string]) string {
+			t.Helper()
+			v, err := chromedp.Run(ctx, a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return v
+		},
+	}
+}
+
+func css(sel string) chromedp.CSS { return chromedp.CSS(sel) }
+
+func TestBrowserSignupToMyPage(t *testing.T) {
+	ctx := browser(t)
+	_, base := serveWithSES(t)
 
 	email := localtest.UniqueEmail("browser")
 	const name = "伊勢崎 花子"
 	shot := screenshotter()
-	do := func(step string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			t.Fatalf("%s: %v", step, err)
-		}
-	}
-	read := func(a chromedp.Action[string]) string {
-		t.Helper()
-		v, err := chromedp.Run(ctx, a)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return v
-	}
-	css := func(sel string) chromedp.CSS { return chromedp.CSS(sel) }
+	st := newSteps(ctx, t)
+	do, read := st.do, st.read
 
 	// A bad address first: the form comes back with the message beside the
 	// email field and everything else as typed.
@@ -261,6 +282,86 @@ func TestBrowserSignupToMyPage(t *testing.T) {
 	}
 	if visible {
 		t.Error("the session cookie is readable from JavaScript")
+	}
+}
+
+func TestBrowserGuestRegistersAndCancels(t *testing.T) {
+	ctx := browser(t)
+	e, base := serveWithSES(t)
+	lecture := e.createEvent(t, "私塾 道路メンテナンスの現場から", jst(5, 14, 19, 0), func(ev *community.Event) {
+		ev.Capacity = 30
+		ev.OnlinePlatform, ev.JoinURL = "Zoom", joinURL
+		ev.Speakers = []string{"山田 太郎"}
+	})
+	email := localtest.UniqueEmail("guest-browser")
+	const name = "前橋 次郎"
+	shot := screenshotter()
+	st := newSteps(ctx, t)
+	do, read := st.do, st.read
+
+	do("open the lecture",
+		chromedp.Navigate(base+"/events/"+lecture.ID),
+		chromedp.WaitVisible(css("#guest-name")),
+		shot("event-guest-form"),
+	)
+	if got := read(chromedp.Text(css(".seats"))); !strings.Contains(got, "残り30席") {
+		t.Errorf("seats line = %q", got)
+	}
+	if body := read(chromedp.Text(css("main"))); strings.Contains(body, "zoom.example.com") {
+		t.Error("the join URL is on the page for an anonymous visitor")
+	}
+	do("register as a guest",
+		chromedp.SendKeys(css("#guest-name"), name),
+		chromedp.SendKeys(css("#guest-email"), email),
+		chromedp.Click(css(`form[action="/events/`+lecture.ID+`/register"] button[type="submit"]`)),
+		chromedp.WaitVisible(css(".notice")),
+		shot("registered"),
+	)
+	if got := read(chromedp.Text(css("h1"))); got != "参加登録が完了しました" {
+		t.Fatalf("after registering the page says %q", got)
+	}
+	if got := read(chromedp.Text(css("main"))); !strings.Contains(got, email) || !strings.Contains(got, "確認メールをお送りしました") {
+		t.Errorf("the confirmation page does not mention the mail to %s: %q", email, got)
+	}
+
+	// The confirmation mail, as the SES stand-in received it, with its cancel link.
+	mails := localtest.WaitMail(t, email, 1)
+	if !strings.Contains(mails[0].Body.Text, "私塾 道路メンテナンスの現場から") {
+		t.Errorf("the confirmation mail does not name the event:\n%s", mails[0].Body.Text)
+	}
+	cancel := linkIn(t, mails, "/cancel")
+	if !strings.HasPrefix(cancel, base+"/cancel?token=") {
+		t.Fatalf("cancel link %q does not point at this server", cancel)
+	}
+	do("open the cancel link",
+		chromedp.Navigate(cancel),
+		chromedp.WaitVisible(css(`form[action="/cancel"] button[type="submit"]`)),
+		shot("cancel-confirm"),
+	)
+	if r := e.byLink(t, cancel); r.Status != community.RegistrationConfirmed {
+		t.Fatalf("opening the cancel link already made the registration %s", r.Status)
+	}
+	if got := read(chromedp.Text(css("main"))); !strings.Contains(got, name) || !strings.Contains(got, "参加確定") {
+		t.Errorf("the cancel page does not show the registration: %q", got)
+	}
+	do("cancel",
+		chromedp.Click(css(`form[action="/cancel"] button[type="submit"]`)),
+		chromedp.WaitVisible(css(".notice")),
+		shot("cancelled"),
+	)
+	if got := read(chromedp.Text(css("h1"))); got != "申込を取り消しました" {
+		t.Fatalf("after cancelling the page says %q", got)
+	}
+	if got := read(chromedp.Text(css(".notice"))); !strings.Contains(got, "取り消しました") {
+		t.Errorf("notice = %q", got)
+	}
+	if r := e.byLink(t, cancel); r.Status != community.RegistrationCancelled {
+		t.Errorf("registration is %s, want cancelled", r.Status)
+	}
+	// The seat is free again.
+	do("back to the lecture", chromedp.Navigate(base+"/events/"+lecture.ID), chromedp.WaitVisible(css(".seats")))
+	if got := read(chromedp.Text(css(".seats"))); !strings.Contains(got, "残り30席") {
+		t.Errorf("after cancelling the seats line = %q", got)
 	}
 }
 

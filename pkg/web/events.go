@@ -33,16 +33,12 @@ func (h *Handler) eventList(ctx context.Context, r *request) response {
 
 var errNoEvent = community.Errorf(community.NotFound, "event_not_found", "イベントが見つかりません。")
 
-// eventDetail shows one event. Unknown, malformed and draft ids are all 404.
+// eventDetail shows one event with its registration panel. Unknown,
+// malformed and draft ids are all 404.
 func (h *Handler) eventDetail(ctx context.Context, r *request) response {
-	id := r.params["id"]
-	if !community.ValidID(id) {
-		return h.errorPage(ctx, r, errNoEvent)
-	}
-	v, err := h.events.Get(ctx, r.viewer, id)
-	if err != nil {
-		return h.errorPage(ctx, r, err)
-	}
-	d := newEventDetail(v, h.clock.Now())
-	return h.render(ctx, r, http.StatusOK, "event", v.Title, "events", d)
+	return h.eventPage(ctx, r, r.params["id"], http.StatusOK, func(p *applyPanel) {
+		if r.query.Get("cancelled") != "" && p.Mine == nil {
+			p.Notice = "申込を取り消しました。"
+		}
+	})
 }

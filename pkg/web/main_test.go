@@ -89,6 +89,38 @@ func (f *fakeNotifier) PendingApproval(ctx context.Context, m *community.Member)
 	return f.PendingApprovalFn(ctx, m)
 }
 
+// regMail is a community.RegistrationNotifier that records each mail's
+// cancel link in the mailbox (kinds "confirmed", "waitlisted", "promoted")
+// and the join URL a mail would carry (kind "join").
+type regMail struct{ box *mailbox }
+
+var _ community.RegistrationNotifier = regMail{}
+
+func (m regMail) record(ctx context.Context, kind string, to community.Recipient, joinURL, cancelLink string) error {
+	if joinURL != "" {
+		if err := m.box.record("join")(ctx, to, joinURL); err != nil {
+			return err
+		}
+	}
+	return m.box.record(kind)(ctx, to, cancelLink)
+}
+
+func (m regMail) RegistrationConfirmed(ctx context.Context, to community.Recipient, _ *community.Event, joinURL, cancelLink string) error {
+	return m.record(ctx, "confirmed", to, joinURL, cancelLink)
+}
+
+func (m regMail) Waitlisted(ctx context.Context, to community.Recipient, _ *community.Event, _ int, cancelLink string) error {
+	return m.record(ctx, "waitlisted", to, "", cancelLink)
+}
+
+func (m regMail) Promoted(ctx context.Context, to community.Recipient, _ *community.Event, joinURL, cancelLink string) error {
+	return m.record(ctx, "promoted", to, joinURL, cancelLink)
+}
+
+func (m regMail) RegistrationCancelled(ctx context.Context, to community.Recipient, _ *community.Event) error {
+	return m.box.record("cancelled")(ctx, to, "")
+}
+
 // mailbox records the links mailed to each address, by kind.
 type mailbox struct {
 	mu    sync.Mutex
@@ -128,6 +160,7 @@ type env struct {
 	h        *Handler
 	store    *dynamo.Store
 	members  *community.Members
+	regs     *community.Registrations
 	sessions *auth.Sessions
 	mail     *mailbox
 	clock    *testClock
@@ -147,7 +180,8 @@ func newEnv(t *testing.T) *env {
 type envOptions struct {
 	BaseURL string
 	Secure  bool
-	// Notifier sends the mails; nil records links in env.mail instead.
+	// Notifier sends the mails; nil records links in env.mail instead. When
+	// it also sends registration mails, it is used for those too.
 	Notifier func(cfg config.Config, clock community.Clock) community.Notifier
 }
 
@@ -171,24 +205,35 @@ func newEnvWith(t *testing.T, o envOptions) *env {
 		AlreadyRegisteredFn: box.record("already"),
 		SignInLinkFn:        box.record("signin"),
 	}
+	var regNotifier community.RegistrationNotifier = regMail{box: box}
 	if o.Notifier != nil {
 		notifier = o.Notifier(cfg, clock)
+		if rn, ok := notifier.(community.RegistrationNotifier); ok {
+			regNotifier = rn
+		}
+	}
+	links := auth.Links{BaseURL: cfg.BaseURL, Secret: cfg.SessionSecret}
+	regs := &community.Registrations{
+		Events: store, Regs: store, Members: store, Notifier: regNotifier, Clock: clock, Links: links,
+		Log: func(_ context.Context, msg string, err error) { t.Errorf("%s: %v", msg, err) },
 	}
 	members := &community.Members{
-		Store:    store,
-		Notifier: notifier,
-		Clock:    clock,
-		Links:    auth.Links{BaseURL: cfg.BaseURL, Secret: cfg.SessionSecret},
-		Secrets:  auth.Secrets{},
-		Sessions: sessions,
+		Store:          store,
+		Notifier:       notifier,
+		Clock:          clock,
+		Links:          links,
+		Secrets:        auth.Secrets{},
+		Sessions:       sessions,
+		BeforeWithdraw: regs.CancelFutureFor,
 	}
 	h := New(Options{
-		Events:   &community.Events{Store: store, Clock: clock},
-		Members:  members,
-		Sessions: sessions,
-		Config:   cfg,
+		Events:        &community.Events{Store: store, Clock: clock, Regs: store},
+		Members:       members,
+		Registrations: regs,
+		Sessions:      sessions,
+		Config:        cfg,
 	})
-	return &env{h: h, store: store, members: members, sessions: sessions, mail: box, clock: clock, cfg: cfg}
+	return &env{h: h, store: store, members: members, regs: regs, sessions: sessions, mail: box, clock: clock, cfg: cfg}
 }
 
 // member signs someone up and verifies them through the domain, and

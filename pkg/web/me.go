@@ -11,7 +11,7 @@ import (
 )
 
 var errCSRF = community.Errorf(community.Forbidden, "invalid_csrf_token",
-	"フォームの有効期限が切れたか、別のサイトから送信されました。マイページを開き直してからお試しください。")
+	"フォームの有効期限が切れたか、別のサイトから送信されました。ページを開き直してからお試しください。")
 
 // profileValues is the profile form, as stored or as typed.
 type profileValues struct {
@@ -35,6 +35,8 @@ type meData struct {
 	Message       string
 	Saved         string // which form was just saved
 	WithdrawError string
+	Upcoming      []myRegistration
+	Past          []myRegistration
 }
 
 func profileOf(m *community.Member) profileValues {
@@ -80,8 +82,21 @@ func (h *Handler) me(ctx context.Context, r *request) response {
 		d.Saved = "プロフィールを保存しました。"
 	case "preferences":
 		d.Saved = "メール配信の設定を保存しました。"
+	case "cancelled":
+		d.Saved = "申込を取り消しました。"
 	}
-	return h.render(ctx, r, http.StatusOK, "me", "マイページ", "me", d)
+	return h.renderMe(ctx, r, http.StatusOK, "マイページ", d)
+}
+
+// renderMe shows my page with the member's registrations, which every
+// version of the page lists, also after a refused form.
+func (h *Handler) renderMe(ctx context.Context, r *request, status int, title string, d meData) response {
+	var err error
+	d.Upcoming, d.Past, err = h.myRegistrations(ctx, r)
+	if err != nil {
+		return h.errorPage(ctx, r, err)
+	}
+	return h.render(ctx, r, status, "me", title, "me", d)
 }
 
 // sessionForm reads a form posted with the session and checks its CSRF
@@ -133,7 +148,7 @@ func (h *Handler) updateMe(ctx context.Context, r *request) response {
 		if errors.As(err, &ce) && ce.Code == community.Invalid {
 			d := newMeData(r.viewer.Member)
 			d.Profile, d.Errors, d.Message = p, ce.Fields, ce.Message
-			return h.render(ctx, r, http.StatusBadRequest, "me", "マイページ（入力内容の確認）", "me", d)
+			return h.renderMe(ctx, r, http.StatusBadRequest, "マイページ（入力内容の確認）", d)
 		}
 		if err != nil {
 			return h.errorPage(ctx, r, err)
@@ -157,7 +172,7 @@ func (h *Handler) withdraw(ctx context.Context, r *request) response {
 	if f.Get("confirm") != "yes" {
 		d := newMeData(r.viewer.Member)
 		d.WithdrawError = "退会するには、確認のチェックを入れてください。"
-		return h.render(ctx, r, http.StatusBadRequest, "me", "マイページ（退会の確認）", "me", d)
+		return h.renderMe(ctx, r, http.StatusBadRequest, "マイページ（退会の確認）", d)
 	}
 	if err := h.members.Withdraw(ctx, r.viewer); err != nil {
 		return h.errorPage(ctx, r, err)

@@ -107,6 +107,7 @@ type eventDetail struct {
 	Speakers       []string
 	Notes          string
 	CancelReason   string
+	Apply          applyPanel
 }
 
 func newEventDetail(v community.EventView, now time.Time) eventDetail {

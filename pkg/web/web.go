@@ -1,6 +1,6 @@
 // Package web serves tabane's server-rendered Japanese HTML pages — the event
-// list and detail, signup, verification, sign-in by link, my page and
-// unsubscribe — as one Lambda handler behind API Gateway's HTTP API. Pages
+// list and detail with its registration form, signup, verification, sign-in
+// by link, my page, cancelling by mailed link and unsubscribe — as one Lambda handler behind API Gateway's HTTP API. Pages
 // work without JavaScript; every value people typed is escaped by
 // html/template, and every response carries a strict Content-Security-Policy.
 package web
@@ -30,11 +30,13 @@ const SessionCookie = httpapi.SessionCookie
 
 // Options are the ready-made services the pages call.
 type Options struct {
-	Events   *community.Events
-	Members  *community.Members
-	Sessions *auth.Sessions
-	Config   config.Config
-	Log      *slog.Logger
+	Events  *community.Events
+	Members *community.Members
+	// Registrations takes, lists and cancels registrations.
+	Registrations *community.Registrations
+	Sessions      *auth.Sessions
+	Config        config.Config
+	Log           *slog.Logger
 	// Clock decides whether registration windows are open; nil uses
 	// Events.Clock, then the wall clock.
 	Clock community.Clock
@@ -44,6 +46,7 @@ type Options struct {
 type Handler struct {
 	events    *community.Events
 	members   *community.Members
+	regs      *community.Registrations
 	sessions  *auth.Sessions
 	cfg       config.Config
 	log       *slog.Logger
@@ -65,6 +68,7 @@ func New(o Options) *Handler {
 	h := &Handler{
 		events:    o.Events,
 		members:   o.Members,
+		regs:      o.Registrations,
 		sessions:  o.Sessions,
 		cfg:       o.Config,
 		log:       o.Log,
@@ -98,19 +102,23 @@ func New(o Options) *Handler {
 // routeTable maps each API Gateway route key to its page.
 func (h *Handler) routeTable() map[string]route {
 	return map[string]route{
-		"GET /":             h.eventList,
-		"GET /events/{id}":  h.eventDetail,
-		"GET /signup":       h.signupForm,
-		"POST /signup":      h.signup,
-		"GET /verify":       h.verify,
-		"GET /signin":       h.signinPage,
-		"POST /signin":      h.signin,
-		"GET /me":           h.me,
-		"POST /me":          h.updateMe,
-		"POST /me/withdraw": h.withdraw,
-		"POST /signout":     h.signout,
-		"GET /unsubscribe":  h.unsubscribePage,
-		"POST /unsubscribe": h.unsubscribe,
+		"GET /":                      h.eventList,
+		"GET /events/{id}":           h.eventDetail,
+		"POST /events/{id}/register": h.register,
+		"POST /events/{id}/cancel":   h.cancelMine,
+		"GET /cancel":                h.cancelPage,
+		"POST /cancel":               h.cancelByToken,
+		"GET /signup":                h.signupForm,
+		"POST /signup":               h.signup,
+		"GET /verify":                h.verify,
+		"GET /signin":                h.signinPage,
+		"POST /signin":               h.signin,
+		"GET /me":                    h.me,
+		"POST /me":                   h.updateMe,
+		"POST /me/withdraw":          h.withdraw,
+		"POST /signout":              h.signout,
+		"GET /unsubscribe":           h.unsubscribePage,
+		"POST /unsubscribe":          h.unsubscribe,
 	}
 }
 

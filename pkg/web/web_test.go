@@ -157,6 +157,11 @@ func TestEveryPageIsProtected(t *testing.T) {
 		{"Me", get(t, "/me", session), 200},
 		{"MeAnonymous", get(t, "/me", ""), 303},
 		{"MeWithoutCSRF", post(t, "/me", url.Values{"form": {"preferences"}}, session), 403},
+		{"RegisterGuest", post(t, "/events/"+ev.ID+"/register", url.Values{"name": {"来訪 者"}, "email": {localtest.UniqueEmail("guest")}}, ""), 200},
+		{"RegisterWithoutCSRF", post(t, "/events/"+ev.ID+"/register", url.Values{}, session), 403},
+		{"CancelMineWithoutCSRF", post(t, "/events/"+ev.ID+"/cancel", url.Values{}, session), 403},
+		{"CancelPageBadToken", get(t, "/cancel?token=nope", ""), 400},
+		{"CancelBadToken", post(t, "/cancel", url.Values{"token": {"nope"}}, ""), 400},
 		{"Unsubscribe", get(t, "/unsubscribe?token="+url.QueryEscape(unsub), ""), 200},
 		{"UnsubscribeTampered", get(t, "/unsubscribe?token=x.y", ""), 400},
 		{"UnknownPath", get(t, "/wp-login.php", ""), 404},
@@ -277,8 +282,11 @@ func TestEventDetail(t *testing.T) {
 			"伊勢崎市民プラザ", "群馬県伊勢崎市昭和町3919",
 			"16名", "残り13席", "35,000円", "公務員限定", "開始日時点で25歳以上39歳以下",
 			"申込締切", "2025年5月20日(火) 17:00", "山田 太郎、鈴木 一郎", "録画・録音なし\n昼食は各自",
-			"5日間で行政技術者のキャリアを考えます。", "参加申込は準備中です",
+			"5日間で行政技術者のキャリアを考えます。",
+			// Eligibility needs a member's profile: a guest is sent to sign in or up.
+			"空席状況: <strong>残り13席</strong>", "参加条件の確認が必要なため、会員登録のうえお申し込みください。",
 		)
+		wantNotBody(t, resp, `action="/events/`+workshop.ID+`/register"`)
 	})
 	t.Run("LectureAnonymous", func(t *testing.T) {
 		resp := e.do(t, get(t, "/events/"+lecture.ID, ""))

@@ -1,0 +1,424 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/sorae/tabane/pkg/community"
+	"github.com/sorae/tabane/pkg/httpapi"
+	"github.com/sorae/tabane/pkg/jadate"
+)
+
+// guestValues is the guest form as typed, kept to fill it again on error.
+type guestValues struct {
+	Name  string
+	Email string
+}
+
+// applyPanel is the registration part of the event page: the viewer's own
+// registration, the form that fits who they are, or why there is none.
+type applyPanel struct {
+	EventID string
+	Seats   string // 残り3席, 満席, 満席（キャンセル待ち受付中）, 定員なし
+	Notice  string // after a cancellation
+	Error   string // why the last submission failed
+	// ErrorReason is the domain's reason for Error, in a data attribute for
+	// tests and scripts; it says nothing the message does not.
+	ErrorReason string
+	Mine        *regStatus
+	// Blocked says why no form is shown (closed, full, members only, not
+	// eligible); SignInLinks adds the ways in for an anonymous visitor.
+	Blocked     string
+	SignInLinks bool
+	Member      bool // the one-button form, with the session's CSRF token
+	Guest       bool // the name and email form
+	Waitlist    bool // full: the form asks for a waitlist place
+	Form        guestValues
+	Errors      map[string]string
+	Honeypot    string
+}
+
+// regStatus is one live registration as people read it.
+type regStatus struct {
+	Label       string // 参加確定, キャンセル待ち 2番目
+	Confirmed   bool
+	Cancellable bool
+}
+
+// seatsLabel writes how many seats are left, in the words used on the page.
+func seatsLabel(e *community.Event) string {
+	left := e.SeatsLeft()
+	switch {
+	case left == nil:
+		return "定員なし"
+	case *left > 0:
+		return fmt.Sprintf("残り%d席", *left)
+	case e.Waitlist:
+		return "満席（キャンセル待ち受付中）"
+	}
+	return "満席"
+}
+
+// cancellable mirrors Registrations' rule: no cancelling once the event has
+// begun, unless the organizers cancelled it.
+func cancellable(e *community.Event, now time.Time) bool {
+	return now.Before(e.StartsAt) || e.Status == community.EventCancelled
+}
+
+// status describes a live registration; a waitlist place is looked up so
+// people know where they stand. Failing to count the place only loses the
+// number, never the page.
+func (h *Handler) status(ctx context.Context, reg *community.Registration, e *community.Event, now time.Time) regStatus {
+	s := regStatus{Cancellable: cancellable(e, now)}
+	switch reg.Status {
+	case community.RegistrationConfirmed:
+		s.Label, s.Confirmed = "参加確定", true
+	case community.RegistrationWaitlisted:
+		s.Label = "キャンセル待ち"
+		pos, err := h.regs.Regs.WaitlistPosition(ctx, reg)
+		if err != nil {
+			logger(ctx).WarnContext(ctx, "web: waitlist position", "err", err)
+		} else if pos > 0 {
+			s.Label = fmt.Sprintf("キャンセル待ち %d番目", pos)
+		}
+	case community.RegistrationCancelled:
+		s.Label, s.Cancellable = "取消済み", false
+	}
+	return s
+}
+
+// applyPanelFor decides what the registration panel offers v's viewer.
+// The rules are community's (CheckRegistration); asking them before showing
+// a form spares people a button that can only fail.
+func (h *Handler) applyPanelFor(ctx context.Context, r *request, v community.EventView) (applyPanel, error) {
+	e := v.Event
+	now := h.clock.Now()
+	p := applyPanel{EventID: e.ID, Seats: seatsLabel(e), Honeypot: honeypotField}
+	if m := r.viewer.Member; m != nil {
+		reg, err := h.regs.Regs.MemberRegistration(ctx, e.ID, m.ID)
+		switch {
+		case err == nil:
+			s := h.status(ctx, reg, e, now)
+			p.Mine = &s
+			return p, nil
+		case community.ErrorCode(err) != community.NotFound:
+			return p, err
+		}
+	}
+	var guest *community.Guest
+	if r.viewer.Member == nil {
+		guest = &community.Guest{} // only who may apply is asked here; the fields come later
+	}
+	if e.Status == community.EventDraft {
+		p.Blocked = "公開前のイベントのため、申込はまだ受け付けていません。"
+		return p, nil
+	}
+	if err := e.CheckRegistration(r.viewer, guest, now); err != nil {
+		p.Blocked = community.ErrorMessage(err)
+		p.SignInLinks = r.viewer.Member == nil && community.ErrorCode(err) == community.Forbidden
+		return p, nil
+	}
+	if left := e.SeatsLeft(); left != nil && *left == 0 {
+		if !e.Waitlist {
+			p.Blocked = "満席のため、申込の受付を終了しました。"
+			return p, nil
+		}
+		p.Waitlist = true
+	}
+	p.Member, p.Guest = r.viewer.Member != nil, r.viewer.Member == nil
+	return p, nil
+}
+
+// eventPage renders the event page with its panel; edit adjusts the panel
+// (a notice, or the error of a failed submission).
+func (h *Handler) eventPage(ctx context.Context, r *request, id string, status int, edit func(*applyPanel)) response {
+	if !community.ValidID(id) {
+		return h.errorPage(ctx, r, errNoEvent)
+	}
+	v, err := h.events.Get(ctx, r.viewer, id)
+	if err != nil {
+		return h.errorPage(ctx, r, err)
+	}
+	d := newEventDetail(v, h.clock.Now())
+	p, err := h.applyPanelFor(ctx, r, v)
+	if err != nil {
+		return h.errorPage(ctx, r, err)
+	}
+	if edit != nil {
+		edit(&p)
+	}
+	d.Apply = p
+	return h.render(ctx, r, status, "event", v.Title, "events", d)
+}
+
+var errSessionEnded = community.Errorf(community.Unauthorized, "session_expired",
+	"ログインの有効期限が切れました。もう一度ログインしてからお申し込みください。")
+
+// registeredData is the confirmation page.
+type registeredData struct {
+	EventID        string
+	Title          string
+	Date           string
+	VenueName      string
+	VenueAddress   string
+	OnlinePlatform string
+	Waitlisted     bool
+	Position       int
+	Email          string
+	Member         bool
+}
+
+// register takes the registration form: the one button of a signed-in
+// member (CSRF token), or a guest's name and email (a form that works
+// before any session, guarded like signup by where the browser says it
+// came from).
+func (h *Handler) register(ctx context.Context, r *request) response {
+	id := r.params["id"]
+	if !community.ValidID(id) {
+		return h.errorPage(ctx, r, errNoEvent)
+	}
+	member := r.viewer.Member != nil
+	if !member && !h.sameOrigin(r) {
+		return h.errorPage(ctx, r, errCrossSite)
+	}
+	f, err := r.form()
+	if err != nil {
+		return h.errorPage(ctx, r, err)
+	}
+	var guest *community.Guest
+	var typed guestValues
+	if member {
+		if !h.validCSRF(r, f) {
+			return h.errorPage(ctx, r, errCSRF)
+		}
+	} else {
+		if f.Get("csrf") != "" {
+			// The member's button, but the session ended since the page was
+			// shown: say so rather than ask for a guest's name.
+			return h.registerFailed(ctx, r, id, errSessionEnded, typed)
+		}
+		typed = guestValues{Name: f.Get("name"), Email: f.Get("email")}
+		guest = &community.Guest{Name: typed.Name, Email: typed.Email}
+	}
+	// The event as the viewer may see it, for the confirmation page; read
+	// first so that nothing after the registration can fail it.
+	v, err := h.events.Get(ctx, r.viewer, id)
+	if err != nil {
+		return h.errorPage(ctx, r, err)
+	}
+	d := registeredData{
+		EventID:        v.ID,
+		Title:          v.Title,
+		Date:           jadate.DateTimeRange(v.StartsAt, v.EndsAt),
+		OnlinePlatform: v.OnlinePlatform,
+		Member:         member,
+		Email:          typed.Email,
+	}
+	if v.Venue != nil {
+		d.VenueName, d.VenueAddress = v.Venue.Name, v.Venue.Address
+	}
+	if member {
+		d.Email = r.viewer.Member.Email
+	}
+	if !member && f.Get(honeypotField) != "" {
+		// A bot filled the field people never see: it gets the page a
+		// person would, and nothing is stored or mailed.
+		return h.render(ctx, r, http.StatusOK, "registered", "参加登録が完了しました", "events", d)
+	}
+	res, err := h.regs.Register(ctx, r.viewer, id, guest)
+	if err != nil {
+		return h.registerFailed(ctx, r, id, err, typed)
+	}
+	title := "参加登録が完了しました"
+	if res.Registration.Status == community.RegistrationWaitlisted {
+		d.Waitlisted, d.Position = true, res.WaitlistPosition
+		title = "キャンセル待ちで受け付けました"
+	}
+	if res.Registration.Guest != nil {
+		d.Email = res.Registration.Guest.Email // as stored: trimmed and lower-cased
+	}
+	return h.render(ctx, r, http.StatusOK, "registered", title, "events", d)
+}
+
+// registerFailed shows the event page again with the reason beside the
+// form and what was typed kept. Failures that are not about this
+// registration (unknown event, outages) get the error page instead.
+func (h *Handler) registerFailed(ctx context.Context, r *request, id string, err error, typed guestValues) response {
+	status := httpapi.Status(err)
+	if status == http.StatusNotFound || status >= 500 {
+		return h.errorPage(ctx, r, err)
+	}
+	return h.eventPage(ctx, r, id, status, func(p *applyPanel) {
+		p.Error, p.ErrorReason = community.ErrorMessage(err), community.ErrorReason(err)
+		var ce *community.Error
+		if errors.As(err, &ce) {
+			p.Errors = ce.Fields
+		}
+		p.Form = typed
+	})
+}
+
+// cancelMine cancels the signed-in member's registration from the event
+// page or my page, then goes back there so a reload posts nothing.
+func (h *Handler) cancelMine(ctx context.Context, r *request) response {
+	id := r.params["id"]
+	if !community.ValidID(id) {
+		return h.errorPage(ctx, r, errNoEvent)
+	}
+	f, resp, ok := h.sessionForm(ctx, r)
+	if !ok {
+		return resp
+	}
+	if _, err := h.regs.CancelMine(ctx, r.viewer, id); err != nil {
+		return h.errorPage(ctx, r, err)
+	}
+	if f.Get("from") == "me" {
+		return redirect("/me?saved=cancelled")
+	}
+	return redirect("/events/" + id + "?cancelled=1")
+}
+
+var errBadCancelLink = community.Errorf(community.Invalid, "invalid_token",
+	"キャンセル用のリンクが正しくありません。メールに記載のリンクをそのまま開いてください。")
+
+// cancelData is the page behind a mailed cancel link.
+type cancelData struct {
+	Token   string
+	EventID string
+	Title   string
+	Date    string
+	Name    string // the guest's name; members are not named on a page anyone with the link may see
+	Status  string
+	Already bool   // cancelled before
+	Blocked string // why it cannot be cancelled any more
+	Done    bool
+}
+
+// cancelPage shows what a mailed cancel link would cancel, with a button.
+// It never cancels: mail scanners fetch links before people open them.
+// No session is needed, because guests have none; the signed link is the
+// authority.
+func (h *Handler) cancelPage(ctx context.Context, r *request) response {
+	token := r.query.Get("token")
+	eventID, regID, ok := h.regs.Links.ParseCancelToken(token)
+	if !ok {
+		return h.tokenPage(h.errorPage(ctx, r, errBadCancelLink))
+	}
+	reg, err := h.regs.Regs.Registration(ctx, eventID, regID)
+	if community.ErrorCode(err) == community.NotFound {
+		err = errBadCancelLink
+	}
+	if err != nil {
+		return h.tokenPage(h.errorPage(ctx, r, err))
+	}
+	e, err := h.regs.Events.Event(ctx, eventID)
+	if err != nil {
+		return h.tokenPage(h.errorPage(ctx, r, err))
+	}
+	now := h.clock.Now()
+	d := cancelData{
+		Token:   token,
+		EventID: e.ID,
+		Title:   e.Title,
+		Date:    jadate.DateTimeRange(e.StartsAt, e.EndsAt),
+		Already: reg.Status == community.RegistrationCancelled,
+	}
+	if reg.Guest != nil {
+		d.Name = reg.Guest.Name
+	}
+	if !d.Already {
+		s := h.status(ctx, reg, e, now)
+		d.Status = s.Label
+		if !s.Cancellable {
+			d.Blocked = "開始後のイベントはキャンセルできません。"
+		}
+	}
+	return h.tokenPage(h.render(ctx, r, http.StatusOK, "cancel", "申込の取り消し", "", d))
+}
+
+// cancelByToken cancels by the mailed link. Doing it twice is harmless: the
+// second time finds the registration cancelled and says so again. There is
+// no Origin check: a forged form could only send a token its author
+// already holds, and that alone is enough to cancel.
+func (h *Handler) cancelByToken(ctx context.Context, r *request) response {
+	f, err := r.form()
+	if err != nil {
+		return h.tokenPage(h.errorPage(ctx, r, err))
+	}
+	reg, e, err := h.regs.CancelByToken(ctx, f.Get("token"))
+	if community.ErrorReason(err) == "invalid_token" {
+		err = errBadCancelLink
+	}
+	if err != nil {
+		return h.tokenPage(h.errorPage(ctx, r, err))
+	}
+	d := cancelData{
+		EventID: e.ID,
+		Title:   e.Title,
+		Date:    jadate.DateTimeRange(e.StartsAt, e.EndsAt),
+		Done:    true,
+	}
+	if reg.Guest != nil {
+		d.Name = reg.Guest.Name
+	}
+	return h.tokenPage(h.render(ctx, r, http.StatusOK, "cancel", "申込を取り消しました", "", d))
+}
+
+// myRegistration is one line of my page's registration list.
+type myRegistration struct {
+	EventID   string
+	Title     string
+	KindLabel string
+	When      string
+	regStatus
+	JoinURL        string
+	EventCancelled bool
+}
+
+// myRegistrations lists the member's live registrations: upcoming ones
+// soonest first, then past ones most recent first.
+func (h *Handler) myRegistrations(ctx context.Context, r *request) (upcoming, past []myRegistration, err error) {
+	regs, evs, err := h.regs.Mine(ctx, r.viewer)
+	if err != nil {
+		return nil, nil, err
+	}
+	now := h.clock.Now()
+	for _, reg := range regs {
+		e := evs[reg.EventID]
+		if e == nil || reg.Status == community.RegistrationCancelled {
+			continue
+		}
+		line := myRegistration{
+			EventID:        e.ID,
+			Title:          e.Title,
+			KindLabel:      e.Kind.Label(),
+			When:           jadate.DateTimeRange(e.StartsAt, e.EndsAt),
+			regStatus:      h.status(ctx, reg, e, now),
+			EventCancelled: e.Status == community.EventCancelled,
+		}
+		end := e.EndsAt
+		if end.IsZero() {
+			end = e.StartsAt
+		}
+		if line.EventCancelled {
+			line.Cancellable = false // the organizers already told everyone
+		}
+		if !now.Before(end) {
+			line.Cancellable = false
+			past = append(past, line)
+			continue
+		}
+		// The join URL only with a seat, and only as the event's view rules allow.
+		if view := community.View(e, r.viewer, reg.Status == community.RegistrationConfirmed); view.ShowJoinURL && !line.EventCancelled {
+			line.JoinURL = e.JoinURL
+		}
+		upcoming = append(upcoming, line)
+	}
+	for i, j := 0, len(past)-1; i < j; i, j = i+1, j-1 {
+		past[i], past[j] = past[j], past[i]
+	}
+	return upcoming, past, nil
+}

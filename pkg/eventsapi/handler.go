@@ -33,23 +33,16 @@ const (
 // feedHorizon is how far ahead the iCalendar feed looks.
 const feedHorizon = 366 * 24 * time.Hour
 
-// ViewerResolver tells who holds a session token. An empty token is an
-// anonymous Viewer; a bad, expired or revoked one is Unauthorized.
-// auth.Sessions implements it.
-type ViewerResolver interface {
-	Resolve(ctx context.Context, token string) (community.Viewer, error)
-}
-
 // Handler serves the event listing routes.
 type Handler struct {
 	events  *community.Events
-	viewers ViewerResolver
+	viewers httpapi.ViewerResolver
 	cfg     config.Config
 	log     *slog.Logger
 }
 
 // New returns a Handler on ready services.
-func New(events *community.Events, viewers ViewerResolver, cfg config.Config, log *slog.Logger) *Handler {
+func New(events *community.Events, viewers httpapi.ViewerResolver, cfg config.Config, log *slog.Logger) *Handler {
 	if log == nil {
 		log = slog.Default()
 	}
@@ -73,14 +66,6 @@ func (h *Handler) Handle(ctx context.Context, req httpapi.Request) (httpapi.Resp
 	}), nil
 }
 
-func (h *Handler) viewer(ctx context.Context, req httpapi.Request) (community.Viewer, error) {
-	token, err := httpapi.SessionToken(req)
-	if err != nil {
-		return community.Viewer{}, err
-	}
-	return h.viewers.Resolve(ctx, token)
-}
-
 // maxCursor bounds what is handed to the store; real cursors are far shorter.
 const maxCursor = 1024
 
@@ -89,7 +74,7 @@ func (h *Handler) list(ctx context.Context, req httpapi.Request) (httpapi.Respon
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	v, err := h.viewer(ctx, req)
+	v, err := httpapi.Viewer(ctx, req, h.viewers)
 	if err != nil {
 		return httpapi.Response{}, err
 	}
@@ -147,7 +132,7 @@ func (h *Handler) detail(ctx context.Context, req httpapi.Request) (httpapi.Resp
 		// Garbage never becomes a key, and looks like any unknown event.
 		return httpapi.Response{}, errEventNotFound()
 	}
-	v, err := h.viewer(ctx, req)
+	v, err := httpapi.Viewer(ctx, req, h.viewers)
 	if err != nil {
 		return httpapi.Response{}, err
 	}

@@ -174,23 +174,8 @@ func (h *Handler) signOut(ctx context.Context, req httpapi.Request) (httpapi.Res
 	return httpapi.NoContent(), nil
 }
 
-func (h *Handler) viewer(ctx context.Context, req httpapi.Request) (community.Viewer, error) {
-	token, err := httpapi.SessionToken(req)
-	if err != nil {
-		return community.Viewer{}, err
-	}
-	v, err := h.sessions.Resolve(ctx, token)
-	if err != nil {
-		return v, err
-	}
-	if v.Member == nil {
-		return v, community.Errorf(community.Unauthorized, "unauthorized", "ログインしてください。")
-	}
-	return v, nil
-}
-
 func (h *Handler) me(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
-	v, err := h.viewer(ctx, req)
+	v, err := httpapi.Member(ctx, req, h.sessions)
 	if err != nil {
 		return httpapi.Response{}, err
 	}
@@ -214,7 +199,7 @@ type updateRequest struct {
 }
 
 func (h *Handler) updateMe(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
-	v, err := h.viewer(ctx, req)
+	v, err := httpapi.Member(ctx, req, h.sessions)
 	if err != nil {
 		return httpapi.Response{}, err
 	}
@@ -237,7 +222,7 @@ func (h *Handler) updateMe(ctx context.Context, req httpapi.Request) (httpapi.Re
 }
 
 func (h *Handler) withdraw(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
-	v, err := h.viewer(ctx, req)
+	v, err := httpapi.Member(ctx, req, h.sessions)
 	if err != nil {
 		return httpapi.Response{}, err
 	}

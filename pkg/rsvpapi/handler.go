@@ -25,21 +25,16 @@ const (
 	RouteMyRegistrations = "GET /api/me/registrations"
 )
 
-// ViewerResolver tells who holds a session token (auth.Sessions).
-type ViewerResolver interface {
-	Resolve(ctx context.Context, token string) (community.Viewer, error)
-}
-
 // Handler serves the registration routes.
 type Handler struct {
 	regs    *community.Registrations
-	viewers ViewerResolver
+	viewers httpapi.ViewerResolver
 	keeper  *idempotency.Keeper
 	log     *slog.Logger
 }
 
 // New returns a Handler on ready services.
-func New(regs *community.Registrations, viewers ViewerResolver, keeper *idempotency.Keeper, log *slog.Logger) *Handler {
+func New(regs *community.Registrations, viewers httpapi.ViewerResolver, keeper *idempotency.Keeper, log *slog.Logger) *Handler {
 	if log == nil {
 		log = slog.Default()
 	}
@@ -62,14 +57,6 @@ func (h *Handler) Handle(ctx context.Context, req httpapi.Request) (httpapi.Resp
 		}
 		return httpapi.Response{}, httpapi.ErrRouteNotFound()
 	}), nil
-}
-
-func (h *Handler) viewer(ctx context.Context, req httpapi.Request) (community.Viewer, error) {
-	token, err := httpapi.SessionToken(req)
-	if err != nil {
-		return community.Viewer{}, err
-	}
-	return h.viewers.Resolve(ctx, token)
 }
 
 func eventID(req httpapi.Request) (string, error) {
@@ -119,7 +106,7 @@ func (h *Handler) register(ctx context.Context, req httpapi.Request) (httpapi.Re
 	if err := httpapi.DecodeJSON(req, &body); err != nil {
 		return httpapi.Response{}, err
 	}
-	v, err := h.viewer(ctx, req)
+	v, err := httpapi.Viewer(ctx, req, h.viewers)
 	if err != nil {
 		return httpapi.Response{}, err
 	}
@@ -173,7 +160,7 @@ func (h *Handler) cancelMine(ctx context.Context, req httpapi.Request) (httpapi.
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	v, err := h.viewer(ctx, req)
+	v, err := httpapi.Viewer(ctx, req, h.viewers)
 	if err != nil {
 		return httpapi.Response{}, err
 	}
@@ -209,7 +196,7 @@ type MyRegistration struct {
 }
 
 func (h *Handler) mine(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
-	v, err := h.viewer(ctx, req)
+	v, err := httpapi.Viewer(ctx, req, h.viewers)
 	if err != nil {
 		return httpapi.Response{}, err
 	}

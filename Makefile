@@ -13,7 +13,7 @@ GO ?= go
 
 # Every function in template.yaml, as LogicalId; each has a build-<LogicalId>
 # target below that `sam build` (BuildMethod: makefile) and `make build` call.
-FUNCTIONS := EventsFunction SignupFunction RsvpFunction WebFunction
+FUNCTIONS := EventsFunction SignupFunction RsvpFunction AdminFunction RemindersFunction WebFunction
 
 # Lambda binaries: Linux arm64 (Globals: provided.al2023, arm64), no cgo,
 # without the RPC shim (lambda.norpc) that provided runtimes never use.
@@ -108,6 +108,12 @@ build-SignupFunction:
 
 build-RsvpFunction:
 	$(GO_LAMBDA) -o $(ARTIFACTS_DIR)/bootstrap ./functions/rsvp
+
+build-AdminFunction:
+	$(GO_LAMBDA) -o $(ARTIFACTS_DIR)/bootstrap ./functions/admin
+
+build-RemindersFunction:
+	$(GO_LAMBDA) -o $(ARTIFACTS_DIR)/bootstrap ./functions/reminders
 
 build-WebFunction:
 	$(GO_LAMBDA) -o $(ARTIFACTS_DIR)/bootstrap ./functions/web

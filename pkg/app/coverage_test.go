@@ -10,6 +10,7 @@ import (
 	"testing"
 	"unicode"
 
+	"github.com/sorae/tabane/pkg/adminapi"
 	"github.com/sorae/tabane/pkg/app"
 	"github.com/sorae/tabane/pkg/config"
 	"github.com/sorae/tabane/pkg/devserver"
@@ -273,8 +274,9 @@ var handlerRoutes = map[string][]string{
 	"EventsFunction": {eventsapi.RouteList, eventsapi.RouteDetail, eventsapi.RouteFeed},
 	"SignupFunction": {membersapi.RouteSignup, membersapi.RouteVerify, membersapi.RouteLink, membersapi.RouteSession,
 		membersapi.RouteSignOut, membersapi.RouteMe, membersapi.RouteUpdateMe, membersapi.RouteWithdraw, membersapi.RouteUnsubscribe},
-	"RsvpFunction": {rsvpapi.RouteRegister, rsvpapi.RouteCancelMine, rsvpapi.RouteCancelByToken, rsvpapi.RouteMyRegistrations},
-	"WebFunction":  web.Routes(),
+	"RsvpFunction":  {rsvpapi.RouteRegister, rsvpapi.RouteCancelMine, rsvpapi.RouteCancelByToken, rsvpapi.RouteMyRegistrations},
+	"AdminFunction": adminapi.Routes,
+	"WebFunction":   web.Routes(),
 }
 
 func TestTemplateRoutesMatchHandlers(t *testing.T) {

@@ -1,9 +1,12 @@
 package app
 
 import (
+	"github.com/sorae/tabane/pkg/adminapi"
+	"github.com/sorae/tabane/pkg/community"
 	"github.com/sorae/tabane/pkg/eventsapi"
 	"github.com/sorae/tabane/pkg/idempotency"
 	"github.com/sorae/tabane/pkg/membersapi"
+	"github.com/sorae/tabane/pkg/reminders"
 	"github.com/sorae/tabane/pkg/rsvpapi"
 	"github.com/sorae/tabane/pkg/web"
 )
@@ -13,10 +16,12 @@ import (
 // the dev server builds them all. The coverage test in this package fails
 // when a template function, route or schedule has no entry here.
 var Functions = map[string]Constructor{
-	"EventsFunction": newEvents,
-	"SignupFunction": newSignup,
-	"RsvpFunction":   newRsvp,
-	"WebFunction":    newWeb,
+	"EventsFunction":    newEvents,
+	"SignupFunction":    newSignup,
+	"RsvpFunction":      newRsvp,
+	"AdminFunction":     newAdmin,
+	"RemindersFunction": newReminders,
+	"WebFunction":       newWeb,
 }
 
 func newEvents(d Deps) (any, error) {
@@ -42,6 +47,28 @@ func newRsvp(d Deps) (any, error) {
 	}
 	keeper := &idempotency.Keeper{Store: s.Store, Clock: d.Clock}
 	return rsvpapi.New(s.Registrations, s.Sessions, keeper, d.Log).Handle, nil
+}
+
+func newAdmin(d Deps) (any, error) {
+	s, err := NewServices(d)
+	if err != nil {
+		return nil, err
+	}
+	return adminapi.New(s.Admin, s.Sessions, d.Log).Handle, nil
+}
+
+// newReminders is the clock: each scheduled invocation sends the due
+// reminders and tops up the occurrences of every series.
+func newReminders(d Deps) (any, error) {
+	s, err := NewServices(d)
+	if err != nil {
+		return nil, err
+	}
+	sweep := &community.Reminders{
+		Store: s.Store, Notifier: s.Mailer, Links: s.Links, Clock: d.Clock, Log: d.Log,
+		SendRate: d.Config.SendRatePerSec, EnsureSeries: s.Admin.EnsureAllSeries,
+	}
+	return reminders.New(sweep, d.Log).Handle, nil
 }
 
 func newWeb(d Deps) (any, error) {

@@ -17,6 +17,7 @@ type Services struct {
 	Events        *community.Events
 	Members       *community.Members
 	Registrations *community.Registrations
+	Admin         *community.Admin
 	Sessions      *auth.Sessions
 	Links         auth.Links
 	Composer      *mail.Composer
@@ -47,7 +48,14 @@ func NewServices(d Deps) (*Services, error) {
 		Store: store, Notifier: notifier, Clock: d.Clock, Links: links, Secrets: auth.Secrets{}, Sessions: sess,
 		BeforeWithdraw: regs.CancelFutureFor,
 	}
+	admin := &community.Admin{
+		Store: store, Notifier: notifier, RegNotifier: notifier, Links: links, Clock: d.Clock,
+		Log: func(ctx context.Context, msg string, err error) { d.Log.ErrorContext(ctx, msg, "error", err) },
+		// Reminders follow every change of an event's time or status.
+		EventChanged: store.SyncEventReminders,
+	}
 	return &Services{
+		Admin:         admin,
 		Store:         store,
 		Events:        &community.Events{Store: store, Clock: d.Clock, Regs: store},
 		Members:       members,

@@ -29,6 +29,9 @@ type EventStore interface {
 	// UpcomingEvents returns published events starting in [From, To), by
 	// start time, with one Query per page. Invalid for a cursor it did not issue.
 	UpcomingEvents(ctx context.Context, q EventQuery) (EventPage, error)
+	// CancelledEvents returns cancelled events starting in [From, To), by
+	// start time, with one Query per page, so listings can show them as 中止.
+	CancelledEvents(ctx context.Context, q EventQuery) (EventPage, error)
 }
 
 // Session is a signed-in browser or program.

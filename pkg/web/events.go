@@ -15,6 +15,9 @@ type eventListData struct {
 	Months  []monthGroup
 	NextURL string
 	Later   bool // this is not the first page
+	// Cancelled lists events that were called off and would have been
+	// upcoming, shown as 中止 on the first page.
+	Cancelled []eventCard
 }
 
 // eventList shows upcoming events by month, a page at a time.
@@ -25,6 +28,16 @@ func (h *Handler) eventList(ctx context.Context, r *request) response {
 		return h.errorPage(ctx, r, err)
 	}
 	d := eventListData{Months: groupByMonth(views, h.clock.Now()), Later: cursor != ""}
+	if cursor == "" {
+		// Someone who planned to go should find out here, not only by mail.
+		cancelled, err := h.events.Cancelled(ctx, r.viewer, 10)
+		if err != nil {
+			return h.errorPage(ctx, r, err)
+		}
+		for _, v := range cancelled {
+			d.Cancelled = append(d.Cancelled, newEventCard(v, h.clock.Now()))
+		}
+	}
 	if next != "" {
 		d.NextURL = "/?" + url.Values{"cursor": {next}}.Encode()
 	}

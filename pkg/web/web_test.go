@@ -862,3 +862,31 @@ func TestTemplateDeclaresEveryRoute(t *testing.T) {
 func unsubscribeToken(secret []byte, memberID, list string) string {
 	return auth.Links{Secret: secret}.UnsubscribeToken(memberID, list)
 }
+
+// A cancelled event leaves the list of upcoming ones but is shown as 中止
+// on the first page, so people who planned to go notice.
+func TestCancelledEventsShownAsCancelled(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	kept := e.createEvent(t, "予定どおりの私塾", jst(5, 20, 19, 0), nil)
+	off := e.createEvent(t, "中止になる現場見学", jst(5, 27, 13, 30), nil)
+	if _, _, err := e.store.CancelEvent(ctx, off, "台風接近のため", e.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	resp := e.do(t, get(t, "/", ""))
+	body := resp.Body
+	section := strings.Index(body, "中止になったイベント")
+	if section < 0 {
+		t.Fatalf("no cancelled section:\n%s", body)
+	}
+	if i := strings.Index(body, off.Title); i < section {
+		t.Errorf("the cancelled event is listed among the upcoming ones (at %d, section at %d)", i, section)
+	}
+	if i := strings.Index(body, kept.Title); i < 0 || i > section {
+		t.Errorf("the kept event is not among the upcoming ones")
+	}
+	// The next page (a cursor) does not repeat the section.
+	if strings.Contains(e.do(t, get(t, "/?cursor=x", "")).Body, "中止になったイベント") {
+		t.Error("cancelled section shown past the first page")
+	}
+}

@@ -15,8 +15,7 @@
 // fixed-width UTC form 2006-01-02T15:04:05Z, so strings sort as times;
 // <email> is lower-cased and trimmed; <id>s are community.NewID values,
 // which themselves sort by creation time. Every item has a "type" attribute
-// naming its kind. "planned" marks items later issues add; their keys are
-// fixed here so that they fit beside what exists.
+// naming its kind.
 //
 // # Items
 //
@@ -32,10 +31,10 @@
 //	attendee               EVENT#<eid>            ATTENDEE#M#<mid>                 -
 //	                                              ATTENDEE#G#<sha256(email)>
 //	waitlist ticket        EVENT#<eid>            WAITLIST_SEQ                     -
-//	reminder (planned)     EVENT#<eid>            REMINDER#<offset seconds>        -
-//	series (planned)       SERIES#<sid>           SERIES                           -
-//	audit (planned)        AUDIT#<aid>            AUDIT                            -
-//	idempotency (planned)  IDEMP#<sha256(key)>    IDEMP                            yes
+//	reminder               EVENT#<eid>            REMINDER#<offset seconds>        yes (start + 30 d)
+//	reminder claim         EVENT#<eid>            REMINDED#<rid>#<offset s>#       yes (start + 30 d)
+//	                                              <startsUTC>
+//	idempotency            IDEM#<sha256(key)>     IDEM                             yes
 //
 // Index keys, written only where the last column says:
 //
@@ -45,13 +44,10 @@
 //	GSI1   member                  MEMBERS#<status>       <createdUTC>#<mid>             always
 //	GSI1   registration            EREG#<eid>#<status>    <rid>                          confirmed, cancelled
 //	GSI1   registration            EREG#<eid>#waitlisted  <seq, 20 digits>#<rid>         waitlisted
-//	GSI1   series (planned)        SERIES                 <createdUTC>#<sid>             always
-//	GSI1   audit (planned)         AUDIT                  <atUTC>#<aid>                  always
 //	GSI2   event                   EVENTS#<kind>          <startsUTC>#<eid>              while published
 //	GSI2   registration            MREG#<mid>             <startsUTC>#<eid>#<rid>        a member's, any status
-//	GSI2   audit (planned)         AUDIT#<actor mid>      <atUTC>#<aid>                  always
 //	GSI3   event                   SERIES#<sid>           <startsUTC>#<eid>              when in a series, any status
-//	GSI3   reminder (planned)      DUE                    <dueUTC>#<eid>#<offset>        while still owed to someone
+//	GSI3   reminder                REMINDERS              <dueUTC>#<eid>#<offset s>      until handled for everyone
 //
 // Notes on the items:
 //   - event: the counters confirmed_count and waitlist_count live on the
@@ -77,8 +73,11 @@
 //     stored only as a digest, so withdrawal leaves no address behind.
 //   - registration: {id, event_id, member_id | guest_name + guest_email,
 //     status, waitlist_seq (once waitlisted), event_starts_at, created_at,
-//     updated_at, checked_in_at, cancelled_at, reminders_sent (string set,
-//     for ADD)}. The GSI1 keys follow the status. rid is a NewID, so
+//     updated_at, checked_in_at, cancelled_at, reminders_sent (string set of
+//     community.ReminderMark "<offset s>@<startsUTC>", ADDed with the claim's
+//     "sent")}. updated_at changes only with the status, so a confirmed
+//     registration that once waited (waitlist_seq > 0) was confirmed at its
+//     updated_at (community.ConfirmedAt). The GSI1 keys follow the status. rid is a NewID, so
 //     confirmed and cancelled lists read in arrival order.
 //   - waitlist ticket: {seq}. The waitlist is ordered by a ticket from
 //     UpdateItem ADD seq :1 (ReturnValues UPDATED_NEW), taken afresh for each
@@ -94,12 +93,26 @@
 //     person (a member, or a guest address case-insensitively) holds at most
 //     one live registration per event and may register again after
 //     cancelling. A guest's address is keyed only by its digest.
-//   - reminder (planned): one per event and offset, rewritten when the event
-//     moves and deleted when it is cancelled. Its GSI3 keys are removed once
-//     every confirmed registration has been sent that reminder, so the DUE
-//     partition holds only reminders still owed; what stays unsent stays due.
-//   - audit (planned): a single GSI1 partition is fine at an organizers'
-//     write rate; split it by month (AUDIT#<yyyy-mm>) if that ever changes.
+//   - reminder: {event_id, offset_s, starts_at, due_at = starts_at -
+//     offset}, one per published event and offset (community.ReminderOffsetsOf:
+//     the event's own, or 24 h and 1 h when unset). Written with a published
+//     event in CreateEvent's transaction and kept in step by
+//     SyncEventReminders (publish, edit, cancel): put IF new or IF starts_at
+//     differs, so a moved event is due again at its new times while syncing an
+//     unchanged one leaves a finished reminder finished; deleted for drafts and
+//     cancelled events. Its GSI3 keys are removed (FinishReminder) once every
+//     confirmed registration was sent it or skipped for good, and the item is
+//     deleted (DropReminder) when its event is cancelled, unpublished or
+//     started — both IF starts_at is still the one the sweep read. So the
+//     REMINDERS partition holds only reminders still owed to someone, and what
+//     stays unsent stays due. GSI3 is shared with series occurrences; the
+//     partitions (REMINDERS, SERIES#<sid>) never meet. One partition suits a
+//     community's volume (a few writes per event and reminder).
+//   - reminder claim: {event_id, reg_id, offset_s, starts_at, state, owner,
+//     claim_until (epoch ms), claimed_at, done_at}. The once-only guard of one
+//     send: state "claimed" while a sweep (owner) holds it, then "sent",
+//     "refused" or "uncertain" for good. The start is in the key, so a claim
+//     for the old start of a moved event never blocks the new one.
 //
 // # Access patterns
 //
@@ -143,12 +156,49 @@
 //	count an event's confirmed registrations         Query PK = EVENT#<eid> AND begins_with(SK, "REG#"), consistent, filter status,
 //	                                                   Select COUNT (checks the counter; reads the event's registrations)
 //	a member's registrations (my page)               Query GSI2 GSI2PK = MREG#<mid>, soonest event first, every page
-//	(planned) reminders due now                      Query GSI3 GSI3PK = DUE AND GSI3SK < <now+1s UTC>; cost grows with what is due;
-//	                                                   each send guarded by UpdateItem ADD reminders_sent :r IF NOT contains(reminders_sent, :r)
-//	(planned) a series and its occurrences           GetItem SERIES#<sid> / SERIES; Query GSI3 GSI3PK = SERIES#<sid> AND GSI3SK >= <fromUTC>
-//	(planned) every series (for the clock)           Query GSI1 GSI1PK = SERIES
-//	(planned) audit log, newest first                Query GSI1 GSI1PK = AUDIT, ScanIndexForward = false (GSI2 for one organizer)
-//	(planned) idempotency records                    PutItem IF attribute_not_exists(PK) OR expires_at <= :now; GetItem, expired ignored
+//	reminders due now                                Query GSI3 GSI3PK = REMINDERS AND GSI3SK < <now+1s UTC>, every page; cost grows with
+//	                                                   what is due (handled reminders leave the index)
+//	create a published event                         TransactWriteItems: [Put event IF attribute_not_exists(PK); Put each reminder]
+//	sync an event's reminders                        Query PK = EVENT#<eid> AND begins_with(SK, "REMINDER#") (consistent); DeleteItem the
+//	                                                   unwanted; PutItem each wanted IF attribute_not_exists(PK) OR starts_at <> :start
+//	claim one send (registration, offset, start)     TransactWriteItems: [Put claim IF attribute_not_exists(PK) OR (state = claimed AND
+//	                                                   claim_until < :now), ReturnValuesOnConditionCheckFailure ALL_OLD; ConditionCheck
+//	                                                   registration status = confirmed]. Exactly one concurrent sweep wins; a crashed
+//	                                                   sweep's claim is taken over once it expires (10 min)
+//	complete / release a send                        TransactWriteItems: [Update claim state = sent IF state = claimed AND owner = :me;
+//	                                                   Update registration ADD reminders_sent :mark]; release: DeleteItem IF the same
+//	finish / drop a reminder                         UpdateItem REMOVE GSI3PK, GSI3SK IF starts_at = :read; DeleteItem IF starts_at = :read
+//	idempotency records (Idempotency-Key)            PutItem IF attribute_not_exists(PK) OR expires_at <= :now; GetItem, expired ignored
+//	organizer edits an event (admin.go)              UpdateItem SET the editable attributes (REMOVE the ones left empty) and the index
+//	                                                   keys of its status, IF status = :read AND updated_at = :read (AND confirmed_count
+//	                                                   <= :capacity); the counters are never written. An edited series occurrence gets
+//	                                                   series_detached = true
+//	publish / cancel an event                        UpdateItem status, updated_at and index keys IF status = draft / published AND
+//	                                                   updated_at = :read. Cancelled events leave GSI1 EVENTS and GSI2 and are indexed
+//	                                                   GSI1 CANCELLED <startsUTC>#<eid>, so listings can show them as 中止
+//	cancelled events not yet started                 Query GSI1 GSI1PK = CANCELLED AND GSI1SK >= <nowUTC>, one Query per page
+//	promote after a capacity increase                Query GSI1 EREG#<eid>#waitlisted (head first), then per seat TransactWriteItems:
+//	                                                   [head → confirmed IF status = waitlisted; event ADD waitlist_count :-1,
+//	                                                   confirmed_count :1 IF status = published AND waitlist_count > 0 AND
+//	                                                   (capacity = 0 OR confirmed_count < capacity)]
+//	end every registration of a cancelled event      Query PK = EVENT#<eid> AND begins_with(SK, "REG#") (consistent), then the cancel
+//	                                                   transaction above per live one; only the call whose write ended it mails
+//	check in / undo                                  UpdateItem SET checked_in_at IF status = confirmed AND attribute_not_exists(
+//	                                                   checked_in_at) / REMOVE checked_in_at IF attribute_exists(PK)
+//	attendees' names for lists and the CSV           BatchGetItem MEMBER#<mid> / MEMBER, 100 keys a call, unprocessed keys retried
+//	series (series.go)                               PK SERIES#<sid> SK SERIES {ver, template, rule_*, months, publish}; GSI1 SERIES
+//	                                                   <createdUTC>#<sid>; GetItem; replace with PutItem IF ver = :read
+//	every series (for the clock)                     Query GSI1 GSI1PK = SERIES, every page
+//	a series' occurrences from a time                Query GSI3 GSI3PK = SERIES#<sid> AND GSI3SK >= <fromUTC> (every status)
+//	create occurrences idempotently                  the occurrence id is derived from (series, Tokyo day) (community.OccurrenceID);
+//	                                                   CreateEvent's attribute_not_exists(PK) lets one of two racing sweeps through
+//	apply a series template edit                     Query PK = EVENT#<eid> AND begins_with(SK, "REG#") Limit 1 (consistent: anyone ever
+//	                                                   registered?), then the organizer edit above AND confirmed_count = 0 AND
+//	                                                   waitlist_count = 0 AND attribute_not_exists(series_detached)
+//	audit log (audit.go)                             PK AUDIT#<aid> SK AUDIT; GSI1 AUDIT <atUTC>#<aid> (everyone), GSI2 AUDIT#<actor mid>
+//	                                                   <atUTC>#<aid> (one organizer); Query ScanIndexForward = false, one Query per page.
+//	                                                   One GSI1 partition: organizers write a few entries a minute at most; split by month
+//	                                                   (AUDIT#<yyyy-mm>) if that ever changes
 //
 // # Time to live
 //

@@ -28,6 +28,9 @@ const (
 	typeRegistration = "registration"
 	typeAttendee     = "attendee"
 	typeWaitlistSeq  = "waitlist_seq"
+
+	typeReminder      = "reminder"
+	typeReminderClaim = "reminder_claim"
 )
 
 // Keys of each item type (see doc.go).
@@ -134,7 +137,7 @@ type eventItem struct {
 	Notes                string           `dynamodbav:"notes,omitempty"`
 	Status               string           `dynamodbav:"status"`
 	SeriesID             string           `dynamodbav:"series_id,omitempty"`
-	ReminderOffsets      []int64          `dynamodbav:"reminder_offsets_s,omitempty"` // seconds before the start
+	ReminderOffsets      []int64          `dynamodbav:"reminder_offsets_s"` // seconds before the start; [] = none, NULL = defaults
 	CancelReason         string           `dynamodbav:"cancel_reason,omitempty"`
 	ConfirmedCount       int              `dynamodbav:"confirmed_count"`
 	WaitlistCount        int              `dynamodbav:"waitlist_count"`
@@ -173,6 +176,9 @@ func newEventItem(e *community.Event) eventItem {
 	if el := e.Eligibility; el != nil {
 		it.Eligibility = &eligibilityItem{PublicServantOnly: el.PublicServantOnly, MinAge: el.MinAge, MaxAge: el.MaxAge}
 	}
+	if e.ReminderOffsets != nil {
+		it.ReminderOffsets = make([]int64, 0, len(e.ReminderOffsets))
+	}
 	for _, d := range e.ReminderOffsets {
 		it.ReminderOffsets = append(it.ReminderOffsets, int64(d/time.Second))
 	}
@@ -195,6 +201,9 @@ func (it eventItem) event() *community.Event {
 	}
 	if el := it.Eligibility; el != nil {
 		e.Eligibility = &community.Eligibility{PublicServantOnly: el.PublicServantOnly, MinAge: el.MinAge, MaxAge: el.MaxAge}
+	}
+	if it.ReminderOffsets != nil {
+		e.ReminderOffsets = make([]time.Duration, 0, len(it.ReminderOffsets))
 	}
 	for _, s := range it.ReminderOffsets {
 		e.ReminderOffsets = append(e.ReminderOffsets, time.Duration(s)*time.Second)

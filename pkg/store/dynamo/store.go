@@ -44,6 +44,9 @@ func (s *Store) CreateEvent(ctx context.Context, e *community.Event) error {
 	if e.ID == "" {
 		return errors.New("dynamo: create event: empty id")
 	}
+	if listed(e.Status) && len(community.ReminderOffsetsOf(e)) > 0 {
+		return s.createListedEvent(ctx, e) // with its reminders, in one transaction (reminders.go)
+	}
 	put, err := s.putNew(newEventItem(e))
 	if err != nil {
 		return fmt.Errorf("dynamo: create event: %w", err)

@@ -1,0 +1,213 @@
+package adminapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/csv"
+	"fmt"
+	"strings"
+	"unicode"
+
+	"github.com/sorae/tabane/pkg/community"
+	"github.com/sorae/tabane/pkg/httpapi"
+)
+
+// ContentTypeCSV is the attendee export's type; the BOM at the start of the
+// body is what makes Excel read it as UTF-8.
+const ContentTypeCSV = "text/csv; charset=utf-8"
+
+// csvHeader is the export's header row.
+var csvHeader = []string{"ステータス", "氏名", "ふりがな", "所属", "メールアドレス", "申込日時", "受付"}
+
+type attendeeList struct {
+	Event         Event      `json:"event"`
+	Registrations []Attendee `json:"registrations"`
+	NextCursor    *string    `json:"next_cursor"`
+}
+
+func (h *Handler) registrations(ctx context.Context, v community.Viewer, req httpapi.Request) (httpapi.Response, error) {
+	id, err := eventID(req)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	q, err := httpapi.ParseQuery(req, "format", "status", "limit", "cursor")
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	switch q.Get("format") {
+	case "", "json":
+	case "csv":
+		if q.Get("status") != "" || q.Get("limit") != "" || q.Get("cursor") != "" {
+			return httpapi.Response{}, &community.Error{Code: community.Invalid, Reason: "invalid_parameter",
+				Message: "CSVはすべての申込を出力します。status, limit, cursor は指定できません。",
+				Fields:  map[string]string{"format": "csv では status, limit, cursor を指定できません。"}}
+		}
+		return h.exportCSV(ctx, v, id)
+	default:
+		return httpapi.Response{}, &community.Error{Code: community.Invalid, Reason: "invalid_format",
+			Message: "format は json か csv で指定してください。", Fields: map[string]string{"format": "json か csv で指定してください。"}}
+	}
+	limit, err := q.Int("limit", 50, 1, 100)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	page, err := h.admin.Attendees(ctx, v, id, community.AttendeeQuery{
+		Status: community.RegistrationStatus(q.Get("status")), Limit: limit, Cursor: q.Get("cursor"),
+	})
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	out := attendeeList{Event: EventJSON(page.Event, v), Registrations: make([]Attendee, 0, len(page.Attendees)), NextCursor: nextCursor(page.NextCursor)}
+	for _, a := range page.Attendees {
+		out.Registrations = append(out.Registrations, attendeeJSON(a))
+	}
+	return httpapi.JSON(200, out), nil
+}
+
+func (h *Handler) exportCSV(ctx context.Context, v community.Viewer, id string) (httpapi.Response, error) {
+	e, list, err := h.admin.ExportAttendees(ctx, v, id)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	b, err := AttendeesCSV(list)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	// Base64, so that the BOM, CRLFs and Japanese pass API Gateway byte for byte.
+	resp := httpapi.Body(200, ContentTypeCSV, base64.StdEncoding.EncodeToString(b))
+	resp.IsBase64Encoded = true
+	resp.Headers["Content-Disposition"] = contentDisposition(csvFilename(e))
+	return resp, nil
+}
+
+// AttendeesCSV writes attendees as CSV for Excel: UTF-8 with a BOM, CRLF
+// line ends, Japanese headers, RFC 4180 quoting, one row per registration.
+// A cell that a spreadsheet would run as a formula (leading = + - @, tab or
+// CR) gets a ' in front, so a name like "=HYPERLINK(…)" stays text.
+func AttendeesCSV(list []community.Attendee) ([]byte, error) {
+	var buf bytes.Buffer
+	buf.WriteString("\uFEFF")
+	w := csv.NewWriter(&buf)
+	w.UseCRLF = true
+	if err := w.Write(csvHeader); err != nil {
+		return nil, err
+	}
+	for _, a := range list {
+		name := a.Name
+		if a.Withdrawn {
+			name = "（退会済み）"
+		}
+		checked := ""
+		if a.CheckedInAt != nil {
+			checked = "済"
+		}
+		row := []string{
+			statusLabel(a), name, a.NameKana, a.Affiliation, a.Email,
+			a.CreatedAt.In(community.Tokyo).Format("2006/01/02 15:04"), checked,
+		}
+		for i, cell := range row {
+			row[i] = safeCell(cell)
+		}
+		if err := w.Write(row); err != nil {
+			return nil, err
+		}
+	}
+	w.Flush()
+	return buf.Bytes(), w.Error()
+}
+
+// safeCell defuses CSV formula injection (OWASP): spreadsheets run a cell
+// that starts with = + - @ (or a tab or CR before one) as a formula.
+func safeCell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+// csvFilename names the export after the event: 参加者一覧_<date>_<title>.csv.
+func csvFilename(e *community.Event) string {
+	title := strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || strings.ContainsRune(`\/:*?"<>|`, r) || unicode.IsSpace(r) {
+			return '_'
+		}
+		return r
+	}, e.Title)
+	if r := []rune(title); len(r) > 40 {
+		title = string(r[:40])
+	}
+	return fmt.Sprintf("参加者一覧_%s_%s.csv", e.StartsAt.In(community.Tokyo).Format("20060102"), title)
+}
+
+// contentDisposition makes an attachment header with an ASCII fallback name
+// and the real one in RFC 5987 / RFC 6266 filename*.
+func contentDisposition(name string) string {
+	return `attachment; filename="attendees.csv"; filename*=UTF-8''` + rfc5987(name)
+}
+
+// rfc5987 percent-encodes s as an RFC 5987 value: every byte but attr-char.
+func rfc5987(s string) string {
+	const attrChar = "!#$&+-.^_`|~"
+	var b strings.Builder
+	for _, c := range []byte(s) {
+		if c < 0x80 && (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte(attrChar, c) >= 0) {
+			b.WriteByte(c)
+			continue
+		}
+		fmt.Fprintf(&b, "%%%02X", c)
+	}
+	return b.String()
+}
+
+func (h *Handler) checkIn(ctx context.Context, v community.Viewer, req httpapi.Request) (httpapi.Response, error) {
+	return h.setCheckIn(ctx, v, req, true)
+}
+
+func (h *Handler) undoCheckIn(ctx context.Context, v community.Viewer, req httpapi.Request) (httpapi.Response, error) {
+	return h.setCheckIn(ctx, v, req, false)
+}
+
+func (h *Handler) setCheckIn(ctx context.Context, v community.Viewer, req httpapi.Request, in bool) (httpapi.Response, error) {
+	id, err := eventID(req)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	rid, err := regID(req)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	if err := noBody(req); err != nil {
+		return httpapi.Response{}, err
+	}
+	var r *community.Registration
+	if in {
+		r, err = h.admin.CheckIn(ctx, v, id, rid)
+	} else {
+		r, err = h.admin.UndoCheckIn(ctx, v, id, rid)
+	}
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.JSON(200, registrationJSON(r)), nil
+}
+
+func (h *Handler) message(ctx context.Context, v community.Viewer, req httpapi.Request) (httpapi.Response, error) {
+	id, err := eventID(req)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	var body struct {
+		Subject           string `json:"subject"`
+		Body              string `json:"body"`
+		IncludeWaitlisted bool   `json:"include_waitlisted"`
+	}
+	if _, err := decode(req, &body); err != nil {
+		return httpapi.Response{}, err
+	}
+	res, err := h.admin.MessageAttendees(ctx, v, id, body.Subject, body.Body, body.IncludeWaitlisted)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.JSON(200, map[string]int{"sent": res.Sent, "failed": res.Failed}), nil
+}

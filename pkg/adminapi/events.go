@@ -1,0 +1,129 @@
+package adminapi
+
+import (
+	"context"
+	"strings"
+
+	"github.com/sorae/tabane/pkg/community"
+	"github.com/sorae/tabane/pkg/httpapi"
+)
+
+func (h *Handler) createEvent(ctx context.Context, v community.Viewer, req httpapi.Request) (httpapi.Response, error) {
+	var body eventRequest
+	p, err := decode(req, &body)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	f := community.FieldErrors{}
+	e := &community.Event{}
+	body.apply(e, p, f)
+	if body.SeriesID != nil {
+		e.SeriesID = strings.TrimSpace(*body.SeriesID)
+		if e.SeriesID != "" && !community.ValidID(e.SeriesID) {
+			f.Add("series_id", "シリーズが見つかりません。")
+		}
+	}
+	if err := f.Err(); err != nil {
+		return httpapi.Response{}, err
+	}
+	created, err := h.admin.CreateEvent(ctx, v, e)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	resp := httpapi.JSON(201, EventJSON(created, v))
+	resp.Headers["Location"] = "/api/admin/events/" + created.ID
+	return resp, nil
+}
+
+func (h *Handler) getEvent(ctx context.Context, v community.Viewer, req httpapi.Request) (httpapi.Response, error) {
+	id, err := eventID(req)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	e, err := h.admin.Event(ctx, v, id)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.JSON(200, EventJSON(e, v)), nil
+}
+
+// editResponse is an edited event and who its new seats went to.
+type editResponse struct {
+	Event
+	Changed  []string `json:"changed"`
+	Promoted []string `json:"promoted"` // registration ids, head of the waitlist first
+}
+
+func (h *Handler) updateEvent(ctx context.Context, v community.Viewer, req httpapi.Request) (httpapi.Response, error) {
+	id, err := eventID(req)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	var body eventRequest
+	p, err := decode(req, &body)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	edit, err := h.admin.UpdateEvent(ctx, v, id, func(e *community.Event) error {
+		f := community.FieldErrors{}
+		body.apply(e, p, f)
+		if p.has("series_id") && (body.SeriesID == nil || *body.SeriesID != e.SeriesID) {
+			f.Add("series_id", "シリーズは変更できません。")
+		}
+		return f.Err()
+	})
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	out := editResponse{Event: EventJSON(edit.Event, v), Changed: edit.Changed, Promoted: []string{}}
+	if out.Changed == nil {
+		out.Changed = []string{}
+	}
+	for _, r := range edit.Promoted {
+		out.Promoted = append(out.Promoted, r.ID)
+	}
+	return httpapi.JSON(200, out), nil
+}
+
+func (h *Handler) publishEvent(ctx context.Context, v community.Viewer, req httpapi.Request) (httpapi.Response, error) {
+	id, err := eventID(req)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	if err := noBody(req); err != nil {
+		return httpapi.Response{}, err
+	}
+	e, err := h.admin.PublishEvent(ctx, v, id)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.JSON(200, EventJSON(e, v)), nil
+}
+
+type cancelResponse struct {
+	Event                  Event `json:"event"`
+	RegistrationsCancelled int   `json:"registrations_cancelled"`
+	Mailed                 int   `json:"mailed"`
+	MailFailed             int   `json:"mail_failed"`
+}
+
+func (h *Handler) cancelEvent(ctx context.Context, v community.Viewer, req httpapi.Request) (httpapi.Response, error) {
+	id, err := eventID(req)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	var body struct {
+		Reason string `json:"reason"`
+	}
+	if _, err := decode(req, &body); err != nil {
+		return httpapi.Response{}, err
+	}
+	res, err := h.admin.CancelEvent(ctx, v, id, body.Reason)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.JSON(200, cancelResponse{
+		Event: EventJSON(res.Event, v), RegistrationsCancelled: res.Cancelled,
+		Mailed: res.Mailed, MailFailed: res.MailFailed,
+	}), nil
+}

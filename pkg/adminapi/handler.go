@@ -1,0 +1,165 @@
+// Package adminapi is the HTTP side of organizer administration, the
+// `admin` function: events (create, edit, publish, cancel), monthly series,
+// attendee lists (JSON and CSV for Excel), check-in, member approval,
+// messages to attendees and the audit log. Every route answers 401 without
+// a session and 403 to anyone but an organizer, before the request body is
+// read. The rules live in community.Admin; this package turns requests into
+// calls and results into the contract's JSON.
+package adminapi
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/sorae/tabane/pkg/community"
+	"github.com/sorae/tabane/pkg/httpapi"
+)
+
+// Routes this handler serves, as template.yaml names them.
+const (
+	RouteCreateEvent   = "POST /api/admin/events"
+	RouteGetEvent      = "GET /api/admin/events/{id}"
+	RouteUpdateEvent   = "PATCH /api/admin/events/{id}"
+	RoutePublishEvent  = "POST /api/admin/events/{id}/publish"
+	RouteCancelEvent   = "POST /api/admin/events/{id}/cancel"
+	RouteRegistrations = "GET /api/admin/events/{id}/registrations"
+	RouteCheckIn       = "POST /api/admin/events/{id}/registrations/{rid}/checkin"
+	RouteUndoCheckIn   = "DELETE /api/admin/events/{id}/registrations/{rid}/checkin"
+	RouteMessage       = "POST /api/admin/events/{id}/messages"
+	RouteListSeries    = "GET /api/admin/series"
+	RouteCreateSeries  = "POST /api/admin/series"
+	RouteGetSeries     = "GET /api/admin/series/{id}"
+	RouteUpdateSeries  = "PATCH /api/admin/series/{id}"
+	RouteMembers       = "GET /api/admin/members"
+	RouteApprove       = "POST /api/admin/members/{id}/approve"
+	RouteReject        = "POST /api/admin/members/{id}/reject"
+	RouteSuspend       = "POST /api/admin/members/{id}/suspend"
+	RouteReinstate     = "POST /api/admin/members/{id}/reinstate"
+	RouteAudit         = "GET /api/admin/audit"
+)
+
+// Routes lists every route of the handler, for template.yaml and tests.
+var Routes = []string{
+	RouteCreateEvent, RouteGetEvent, RouteUpdateEvent, RoutePublishEvent, RouteCancelEvent,
+	RouteRegistrations, RouteCheckIn, RouteUndoCheckIn, RouteMessage,
+	RouteListSeries, RouteCreateSeries, RouteGetSeries, RouteUpdateSeries,
+	RouteMembers, RouteApprove, RouteReject, RouteSuspend, RouteReinstate,
+	RouteAudit,
+}
+
+// Handler serves the admin routes.
+type Handler struct {
+	admin   *community.Admin
+	viewers httpapi.ViewerResolver
+	log     *slog.Logger
+	routes  map[string]route
+}
+
+// New returns a Handler on ready services.
+func New(admin *community.Admin, viewers httpapi.ViewerResolver, log *slog.Logger) *Handler {
+	if log == nil {
+		log = slog.Default()
+	}
+	h := &Handler{admin: admin, viewers: viewers, log: log}
+	h.routes = h.table()
+	return h
+}
+
+// LogFunc adapts log to community.Admin.Log: failures after a change was
+// stored (a mail, an audit entry) are logged as errors with the request id.
+func LogFunc(log *slog.Logger) func(ctx context.Context, msg string, err error) {
+	return func(ctx context.Context, msg string, err error) {
+		log.ErrorContext(ctx, msg, "request_id", httpapi.RequestID(ctx), "error", err.Error())
+	}
+}
+
+type route func(ctx context.Context, v community.Viewer, req httpapi.Request) (httpapi.Response, error)
+
+func (h *Handler) table() map[string]route {
+	return map[string]route{
+		RouteCreateEvent:   h.createEvent,
+		RouteGetEvent:      h.getEvent,
+		RouteUpdateEvent:   h.updateEvent,
+		RoutePublishEvent:  h.publishEvent,
+		RouteCancelEvent:   h.cancelEvent,
+		RouteRegistrations: h.registrations,
+		RouteCheckIn:       h.checkIn,
+		RouteUndoCheckIn:   h.undoCheckIn,
+		RouteMessage:       h.message,
+		RouteListSeries:    h.listSeries,
+		RouteCreateSeries:  h.createSeries,
+		RouteGetSeries:     h.getSeries,
+		RouteUpdateSeries:  h.updateSeries,
+		RouteMembers:       h.members,
+		RouteApprove:       h.approve,
+		RouteReject:        h.reject,
+		RouteSuspend:       h.suspend,
+		RouteReinstate:     h.reinstate,
+		RouteAudit:         h.audit,
+	}
+}
+
+// Handle answers one API Gateway v2 request. Who is asking is settled
+// first, on every route: nothing of the request is read for anyone but an
+// organizer. Failures are answered in the contract's error shape, so the
+// returned error is always nil.
+func (h *Handler) Handle(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
+	return httpapi.Serve(ctx, h.log, req, func(ctx context.Context) (httpapi.Response, error) {
+		v, err := h.organizer(ctx, req)
+		if err != nil {
+			return httpapi.Response{}, err
+		}
+		if fn, ok := h.routes[req.RouteKey]; ok {
+			return fn(ctx, v, req)
+		}
+		return httpapi.Response{}, httpapi.ErrRouteNotFound()
+	}), nil
+}
+
+func (h *Handler) organizer(ctx context.Context, req httpapi.Request) (community.Viewer, error) {
+	v, err := httpapi.Viewer(ctx, req, h.viewers)
+	if err != nil {
+		return community.Viewer{}, err
+	}
+	return v, community.RequireOrganizer(v)
+}
+
+// pathID returns the path parameter name when it is a well-formed id, and
+// NotFound with reason otherwise: garbage never becomes a key.
+func pathID(req httpapi.Request, name, reason, message string) (string, error) {
+	id := req.PathParameters[name]
+	if !community.ValidID(id) {
+		return "", community.Errorf(community.NotFound, reason, "%s", message)
+	}
+	return id, nil
+}
+
+func eventID(req httpapi.Request) (string, error) {
+	return pathID(req, "id", "event_not_found", "イベントが見つかりません。")
+}
+
+func memberID(req httpapi.Request) (string, error) {
+	return pathID(req, "id", "member_not_found", "会員が見つかりません。")
+}
+
+func seriesID(req httpapi.Request) (string, error) {
+	return pathID(req, "id", "series_not_found", "シリーズが見つかりません。")
+}
+
+func regID(req httpapi.Request) (string, error) {
+	return pathID(req, "rid", "registration_not_found", "申込が見つかりません。")
+}
+
+// noBody refuses a body on routes that take none, as DecodeJSON refuses
+// unknown fields: {} and an empty body pass.
+func noBody(req httpapi.Request) error {
+	var none struct{}
+	return httpapi.DecodeJSON(req, &none)
+}
+
+func nextCursor(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}

@@ -1,0 +1,110 @@
+package adminapi
+
+import (
+	"context"
+
+	"github.com/sorae/tabane/pkg/community"
+	"github.com/sorae/tabane/pkg/httpapi"
+)
+
+type memberList struct {
+	Members    []Member `json:"members"`
+	NextCursor *string  `json:"next_cursor"`
+}
+
+func (h *Handler) members(ctx context.Context, v community.Viewer, req httpapi.Request) (httpapi.Response, error) {
+	q, err := httpapi.ParseQuery(req, "status", "limit", "cursor")
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	limit, err := q.Int("limit", 50, 1, 100)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	page, err := h.admin.Members(ctx, v, community.MemberStatus(q.Get("status")), limit, q.Get("cursor"))
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	out := memberList{Members: make([]Member, 0, len(page.Members)), NextCursor: nextCursor(page.NextCursor)}
+	for _, m := range page.Members {
+		out.Members = append(out.Members, memberJSON(m))
+	}
+	return httpapi.JSON(200, out), nil
+}
+
+func (h *Handler) approve(ctx context.Context, v community.Viewer, req httpapi.Request) (httpapi.Response, error) {
+	return h.memberAction(ctx, v, req, h.admin.ApproveMember)
+}
+
+func (h *Handler) suspend(ctx context.Context, v community.Viewer, req httpapi.Request) (httpapi.Response, error) {
+	return h.memberAction(ctx, v, req, h.admin.SuspendMember)
+}
+
+func (h *Handler) reinstate(ctx context.Context, v community.Viewer, req httpapi.Request) (httpapi.Response, error) {
+	return h.memberAction(ctx, v, req, h.admin.ReinstateMember)
+}
+
+func (h *Handler) memberAction(ctx context.Context, v community.Viewer, req httpapi.Request,
+	act func(context.Context, community.Viewer, string) (*community.Member, error)) (httpapi.Response, error) {
+	id, err := memberID(req)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	if err := noBody(req); err != nil {
+		return httpapi.Response{}, err
+	}
+	m, err := act(ctx, v, id)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.JSON(200, memberJSON(m)), nil
+}
+
+func (h *Handler) reject(ctx context.Context, v community.Viewer, req httpapi.Request) (httpapi.Response, error) {
+	id, err := memberID(req)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	var body struct {
+		Reason string `json:"reason"`
+	}
+	if _, err := decode(req, &body); err != nil {
+		return httpapi.Response{}, err
+	}
+	m, err := h.admin.RejectMember(ctx, v, id, body.Reason)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	// What is left of the applicant: an id and a status, nothing personal.
+	return httpapi.JSON(200, map[string]string{"id": m.ID, "status": string(m.Status)}), nil
+}
+
+type auditList struct {
+	Entries    []AuditEntry `json:"entries"`
+	NextCursor *string      `json:"next_cursor"`
+}
+
+func (h *Handler) audit(ctx context.Context, v community.Viewer, req httpapi.Request) (httpapi.Response, error) {
+	q, err := httpapi.ParseQuery(req, "limit", "cursor", "actor")
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	limit, err := q.Int("limit", 50, 1, 100)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	actor := q.Get("actor")
+	if actor != "" && actor != community.SystemActor && !community.ValidID(actor) {
+		return httpapi.Response{}, &community.Error{Code: community.Invalid, Reason: "invalid_actor",
+			Message: "actor は会員IDか system で指定してください。", Fields: map[string]string{"actor": "会員IDか system で指定してください。"}}
+	}
+	page, err := h.admin.AuditLog(ctx, v, community.AuditQuery{ActorID: actor, Limit: limit, Cursor: q.Get("cursor")})
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	out := auditList{Entries: make([]AuditEntry, 0, len(page.Entries)), NextCursor: nextCursor(page.NextCursor)}
+	for _, a := range page.Entries {
+		out.Entries = append(out.Entries, auditJSON(a))
+	}
+	return httpapi.JSON(200, out), nil
+}

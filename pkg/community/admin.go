@@ -1,0 +1,368 @@
+package community
+
+import (
+	"context"
+	"errors"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+)
+
+// Admin runs the community for its organizers: events and monthly series,
+// attendee lists and check-in, member approval, messages to attendees. Every
+// method that takes a Viewer refuses anyone but an organizer (Unauthorized
+// without a session, Forbidden for a member), and every action is written to
+// the audit log.
+type Admin struct {
+	Store    AdminStore
+	Notifier AdminNotifier
+	// RegNotifier mails people promoted from a waitlist when an organizer
+	// adds seats, with the same mail a cancellation's promotion sends.
+	RegNotifier RegistrationNotifier
+	Links       CancelLinks
+	Clock       Clock
+	// Log reports what failed after the change it belongs to was stored (a
+	// mail, an audit entry): the change stands and the failure is visible.
+	Log func(ctx context.Context, msg string, err error)
+	// EventChanged runs after an event was created, edited, published or
+	// cancelled, so that derived items (the reminder schedule) follow it.
+	// nil when nothing derives from events.
+	EventChanged func(ctx context.Context, e *Event) error
+	// MailWorkers bounds the mails sent at once when an event is cancelled
+	// or its attendees messaged; 0 means 4.
+	MailWorkers int
+}
+
+// AdminStore is everything organizer administration keeps.
+type AdminStore interface {
+	EventStore
+	MemberStore
+	MembershipStore
+	RegistrationStore
+	AdminEventStore
+	SeriesStore
+	AuditStore
+}
+
+// EventUpdate is an organizer's edit of one event, written by
+// AdminEventStore.UpdateEvent.
+type EventUpdate struct {
+	// Event carries the new organizer-editable fields (everything an
+	// organizer enters). Its ID names the event; its status, counters,
+	// series, cancel reason and CreatedAt are not written.
+	Event *Event
+	// ReadAt is the UpdatedAt the edit was based on: if the event was
+	// written since, the update is refused (Conflict "event_changed") and
+	// the caller reads and applies its edit again.
+	ReadAt time.Time
+	// Status is the status the edit was based on; the index keys written
+	// follow it, so listing and status never disagree.
+	Status EventStatus
+	// Detach marks a series occurrence as edited by hand, so that later
+	// edits of the series template leave it alone.
+	Detach bool
+	// Untouched applies the edit only while nobody holds a seat or a
+	// waitlist place and the occurrence was never edited by hand (Conflict
+	// "occurrence_taken" otherwise): the rule for series template edits.
+	Untouched bool
+}
+
+// AdminEventStore is what organizers need beyond EventStore and
+// RegistrationStore.
+type AdminEventStore interface {
+	// UpdateEvent writes the editable fields of u.Event with one
+	// conditional write that leaves the counters alone, and returns the
+	// event as stored. NotFound (reason "event_not_found") when unknown;
+	// Conflict (reason "event_changed") when written since u.ReadAt or no
+	// longer in u.Status, (reason "capacity_below_confirmed") when the new
+	// capacity is below the confirmed count, (reason "occurrence_taken")
+	// when u.Untouched and the occurrence has places or was edited by hand.
+	UpdateEvent(ctx context.Context, u EventUpdate) (*Event, error)
+	// PublishEvent turns draft e into published, as of e.UpdatedAt, adding
+	// it to the listing indexes; changed is false when it was published
+	// already. NotFound; Conflict (reason "event_changed") when written
+	// since e was read, (reason "event_cancelled") when cancelled.
+	PublishEvent(ctx context.Context, e *Event, now time.Time) (stored *Event, changed bool, err error)
+	// CancelEvent turns published e into cancelled with reason: the event
+	// leaves the upcoming listing and is indexed as cancelled. changed is
+	// false when it was cancelled already (its reason kept). NotFound;
+	// Conflict (reason "event_changed") when written since e was read,
+	// (reason "event_not_published") for a draft.
+	CancelEvent(ctx context.Context, e *Event, reason string, now time.Time) (stored *Event, changed bool, err error)
+	// PromoteWaitlistHead gives a free seat of a published event to the
+	// head of its waitlist in one transaction, and returns the promoted
+	// registration; nil when no seat is free or nobody waits. Unavailable
+	// (reason "busy") when contention outlasts every attempt.
+	PromoteWaitlistHead(ctx context.Context, eventID string, now time.Time) (*Registration, error)
+	// EventRegistrations returns a page of an event's registrations with
+	// status, in arrival order (the waitlist head first). Invalid (reasons
+	// "invalid_status", "invalid_limit", "invalid_cursor").
+	EventRegistrations(ctx context.Context, eventID string, status RegistrationStatus, limit int, cursor string) ([]*Registration, string, error)
+	// AllRegistrations returns every registration of an event, read
+	// consistently, in id (arrival) order.
+	AllRegistrations(ctx context.Context, eventID string) ([]*Registration, error)
+	// HasRegistrations reports whether anyone ever registered for the
+	// event, cancelled registrations included, read consistently.
+	HasRegistrations(ctx context.Context, eventID string) (bool, error)
+	// MoveRegistrations copies an event's new start into its
+	// registrations, which members' lists sort by.
+	MoveRegistrations(ctx context.Context, eventID string, startsAt time.Time) error
+	// SetCheckIn records (at != nil) or clears (at == nil) a registration's
+	// check-in and returns the registration. Checking in twice keeps the
+	// first time. NotFound (reason "registration_not_found"); Closed
+	// (reason "not_confirmed") when checking in one that is not confirmed.
+	SetCheckIn(ctx context.Context, eventID, regID string, at *time.Time) (*Registration, error)
+	// MembersByID returns the members with these ids; unknown ids are absent.
+	MembersByID(ctx context.Context, ids []string) (map[string]*Member, error)
+	// CancelledEvents returns cancelled events starting in [From, To), by
+	// start time, with one Query per page. Invalid (reasons
+	// "invalid_limit", "invalid_cursor").
+	CancelledEvents(ctx context.Context, q EventQuery) (EventPage, error)
+}
+
+// AdminNotifier sends the mails of organizer actions. Every method returns
+// Unavailable when the mail could not be handed over.
+type AdminNotifier interface {
+	// Approved tells a member their membership was approved.
+	Approved(ctx context.Context, m *Member) error
+	// Rejected tells an applicant their membership was not approved;
+	// reason may be empty.
+	Rejected(ctx context.Context, to Recipient, reason string) error
+	// EventCancelled tells a registrant the organizers cancelled e.
+	EventCancelled(ctx context.Context, to Recipient, e *Event, reason string) error
+	// OrganizerMessage mails an organizer's message about e to someone
+	// registered for it.
+	OrganizerMessage(ctx context.Context, to Recipient, e *Event, subject, body string) error
+}
+
+// AuditEntry is one organizer action: who did what to which target, when,
+// and a short summary. Summaries never hold email addresses or join URLs.
+type AuditEntry struct {
+	ID         string
+	At         time.Time
+	ActorID    string // the organizer's member id; SystemActor for the clock
+	Action     string // e.g. AuditEventCreate
+	TargetType string // "event", "series", "member", "registration"
+	TargetID   string
+	Summary    string
+}
+
+// SystemActor is the actor of entries the clock writes (series occurrences).
+const SystemActor = "system"
+
+// Audit actions.
+const (
+	AuditEventCreate         = "event.create"
+	AuditEventUpdate         = "event.update"
+	AuditEventPublish        = "event.publish"
+	AuditEventCancel         = "event.cancel"
+	AuditEventMessage        = "event.message"
+	AuditRegistrationsExport = "registrations.export"
+	AuditCheckIn             = "registration.checkin"
+	AuditCheckInUndo         = "registration.checkin_undo"
+	AuditSeriesCreate        = "series.create"
+	AuditSeriesUpdate        = "series.update"
+	AuditSeriesExtend        = "series.extend"
+	AuditMemberApprove       = "member.approve"
+	AuditMemberReject        = "member.reject"
+	AuditMemberSuspend       = "member.suspend"
+	AuditMemberReinstate     = "member.reinstate"
+)
+
+// AuditQuery selects a page of the audit log, newest first.
+type AuditQuery struct {
+	ActorID string // "" for everyone
+	Limit   int    // 1–100
+	Cursor  string
+}
+
+// AuditPage is one page of the audit log and the cursor of the next, "" at the end.
+type AuditPage struct {
+	Entries    []*AuditEntry
+	NextCursor string
+}
+
+// AuditStore keeps the audit log.
+type AuditStore interface {
+	// AppendAudit stores an entry. Conflict when the id exists.
+	AppendAudit(ctx context.Context, a *AuditEntry) error
+	// AuditLog returns a page of entries, newest first. Invalid (reasons
+	// "invalid_limit", "invalid_cursor").
+	AuditLog(ctx context.Context, q AuditQuery) (AuditPage, error)
+}
+
+var (
+	errUnauthorized = Errorf(Unauthorized, "unauthorized", "ログインしてください。")
+	errForbidden    = Errorf(Forbidden, "forbidden", "この操作は運営者だけが行えます。")
+)
+
+// RequireOrganizer returns nil for an organizer, Unauthorized for nobody
+// and Forbidden for anyone else. Handlers call it before reading a request
+// body; every Admin method calls it again.
+func RequireOrganizer(v Viewer) error {
+	switch {
+	case v.Member == nil:
+		return errUnauthorized
+	case !v.Organizer():
+		return errForbidden
+	}
+	return nil
+}
+
+// AuditLog returns a page of the audit log, newest first.
+func (a *Admin) AuditLog(ctx context.Context, v Viewer, q AuditQuery) (AuditPage, error) {
+	if err := RequireOrganizer(v); err != nil {
+		return AuditPage{}, err
+	}
+	if q.Limit == 0 {
+		q.Limit = 50
+	}
+	return a.Store.AuditLog(ctx, q)
+}
+
+// Secrets that must never reach a summary: people's addresses and links
+// (a join URL an organizer pasted into a title or subject among them).
+var (
+	emailLike = regexp.MustCompile(`[^\s@"<>()]+@[^\s@"<>()]+`)
+	urlLike   = regexp.MustCompile(`(?i)\b[a-z][a-z0-9+.-]*://\S+`)
+)
+
+// auditSummary cleans a summary for the log: addresses and URLs removed,
+// control characters dropped, at most 300 characters.
+func auditSummary(s string) string {
+	s = urlLike.ReplaceAllString(s, "（URL）")
+	s = emailLike.ReplaceAllString(s, "（メールアドレス）")
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, s)
+	if utf8.RuneCountInString(s) > 300 {
+		s = string([]rune(s)[:299]) + "…"
+	}
+	return s
+}
+
+// audit records an action. The action has happened by now, so a failure
+// to record it must not undo it nor tell the organizer it failed: it is
+// retried briefly and then logged loudly.
+func (a *Admin) audit(ctx context.Context, actor, action, targetType, targetID, summary string) {
+	now := a.Clock.Now()
+	entry := &AuditEntry{
+		ID: NewID(now), At: now, ActorID: actor, Action: action,
+		TargetType: targetType, TargetID: targetID, Summary: auditSummary(summary),
+	}
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		if err = a.Store.AppendAudit(ctx, entry); err == nil {
+			return
+		}
+		if ErrorCode(err) == Conflict {
+			entry.ID = NewID(now)
+		}
+	}
+	a.logf(ctx, "audit entry not written: "+action+" "+targetType+" "+targetID, err)
+}
+
+func actorOf(v Viewer) string {
+	if v.Member == nil {
+		return SystemActor
+	}
+	return v.Member.ID
+}
+
+func (a *Admin) logf(ctx context.Context, msg string, err error) {
+	if err != nil && a.Log != nil {
+		a.Log(ctx, msg, err)
+	}
+}
+
+func (a *Admin) changed(ctx context.Context, e *Event) error {
+	if a.EventChanged == nil {
+		return nil
+	}
+	return a.EventChanged(ctx, e)
+}
+
+// recipients finds who to mail about each registration: the guest, or the
+// member (one batched read). Registrations whose person has no address any
+// more (a withdrawn member) are absent.
+func (a *Admin) recipients(ctx context.Context, regs []*Registration) (map[string]Recipient, map[string]*Member, error) {
+	var ids []string
+	seen := map[string]bool{}
+	for _, r := range regs {
+		if r.MemberID != "" && !seen[r.MemberID] {
+			seen[r.MemberID] = true
+			ids = append(ids, r.MemberID)
+		}
+	}
+	members := map[string]*Member{}
+	if len(ids) > 0 {
+		var err error
+		if members, err = a.Store.MembersByID(ctx, ids); err != nil {
+			return nil, nil, err
+		}
+	}
+	out := make(map[string]Recipient, len(regs))
+	for _, r := range regs {
+		switch {
+		case r.Guest != nil:
+			out[r.ID] = Recipient{Name: r.Guest.Name, Email: r.Guest.Email}
+		case members[r.MemberID] != nil && members[r.MemberID].Email != "":
+			m := members[r.MemberID]
+			out[r.ID] = Recipient{Name: m.Name, Email: m.Email}
+		}
+	}
+	return out, members, nil
+}
+
+// each runs f for every item with at most MailWorkers at once and returns
+// the first error.
+func (a *Admin) each(n int, f func(i int) error) error {
+	workers := a.MailWorkers
+	if workers <= 0 {
+		workers = 4
+	}
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		first error
+		next  int
+	)
+	for w := 0; w < min(workers, n); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				mu.Lock()
+				i := next
+				next++
+				mu.Unlock()
+				if i >= n {
+					return
+				}
+				if err := f(i); err != nil {
+					mu.Lock()
+					if first == nil {
+						first = err
+					}
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return first
+}
+
+// fieldsOf returns the per-field messages of a validation error.
+func fieldsOf(err error) map[string]string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Fields
+	}
+	return nil
+}

@@ -1,0 +1,496 @@
+package community
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+)
+
+// Bounds on what an organizer may enter, beyond Event.Validate: generous
+// for real events, small enough that a typo cannot make a mail unreadable.
+const (
+	maxCapacity     = 100000
+	maxFeeJPY       = 10000000
+	maxSpeakers     = 20
+	maxReminders    = 5
+	maxReasonRunes  = 1000
+	maxSubjectRunes = 150
+	maxBodyRunes    = 10000
+)
+
+// ValidateEvent checks an event as an organizer enters it: Event.Validate,
+// and also text free of control characters, a registration window that
+// opens and closes before the start, and sane sizes. Every problem is
+// reported against its field (JSON names, as the API takes them).
+func ValidateEvent(e *Event) error {
+	f := FieldErrors{}
+	for k, v := range fieldsOf(e.Validate()) {
+		f.Add(k, v)
+	}
+	line := func(field, label, v string, max int) {
+		if _, ok := cleanText(v); !ok {
+			f.Add(field, label+"に使えない文字が含まれています。")
+		} else if utf8.RuneCountInString(v) > max {
+			f.Add(field, fmt.Sprintf("%sは%d文字以内で入力してください。", label, max))
+		}
+	}
+	line("title", "タイトル", e.Title, 200)
+	line("online_platform", "オンラインの方式", e.OnlinePlatform, 50)
+	if strings.ContainsAny(e.JoinURL, " \t\r\n") || len(e.JoinURL) > 2000 {
+		f.Add("join_url", "参加URLは https:// で始まるURLにしてください。")
+	}
+	if v := e.Venue; v != nil {
+		line("venue.name", "会場名", v.Name, 200)
+		line("venue.address", "会場の住所", v.Address, 200)
+	}
+	if len(e.Speakers) > maxSpeakers {
+		f.Add("speakers", fmt.Sprintf("講師は%d人までです。", maxSpeakers))
+	}
+	for _, s := range e.Speakers {
+		if strings.TrimSpace(s) == "" {
+			f.Add("speakers", "講師の名前が空です。")
+		}
+		line("speakers", "講師の名前", s, 100)
+	}
+	if utf8.RuneCountInString(e.Notes) > 5000 {
+		f.Add("notes", "備考は5000文字以内で入力してください。")
+	}
+	if e.Capacity > maxCapacity {
+		f.Add("capacity", fmt.Sprintf("定員は%d人以下にしてください。", maxCapacity))
+	}
+	if e.FeeJPY > maxFeeJPY {
+		f.Add("fee_jpy", "参加費が大きすぎます。")
+	}
+	if len(e.ReminderOffsets) > maxReminders {
+		f.Add("reminder_offsets", fmt.Sprintf("リマインダーは%d件までです。", maxReminders))
+	}
+	if o := e.RegistrationOpensAt; o != nil && !e.StartsAt.IsZero() && !o.Before(e.StartsAt) {
+		f.Add("registration_opens_at", "受付開始は開始日時より前にしてください。")
+	}
+	if c := e.RegistrationClosesAt; c != nil && !e.StartsAt.IsZero() && !c.Before(e.StartsAt) {
+		f.Add("registration_closes_at", "申込締切は開始日時より前にしてください。")
+	}
+	return f.Err()
+}
+
+// normalizeEvent trims what people type and puts times on whole seconds in
+// UTC, as the listing keys are; duplicate reminders are dropped and the
+// rest sorted, longest first.
+func normalizeEvent(e *Event) {
+	e.Title = strings.TrimSpace(e.Title)
+	e.Description = strings.TrimSpace(e.Description)
+	e.OnlinePlatform = strings.TrimSpace(e.OnlinePlatform)
+	e.JoinURL = strings.TrimSpace(e.JoinURL)
+	e.Notes = strings.TrimSpace(e.Notes)
+	if v := e.Venue; v != nil {
+		e.Venue = &Venue{Name: strings.TrimSpace(v.Name), Address: strings.TrimSpace(v.Address)}
+	}
+	if el := e.Eligibility; el != nil && !el.PublicServantOnly && el.MinAge == nil && el.MaxAge == nil {
+		e.Eligibility = nil
+	}
+	speakers := make([]string, 0, len(e.Speakers))
+	for _, s := range e.Speakers {
+		speakers = append(speakers, strings.TrimSpace(s))
+	}
+	e.Speakers = speakers
+	sec := func(t time.Time) time.Time {
+		if t.IsZero() {
+			return t
+		}
+		return t.UTC().Truncate(time.Second)
+	}
+	e.StartsAt, e.EndsAt = sec(e.StartsAt), sec(e.EndsAt)
+	if t := e.RegistrationOpensAt; t != nil {
+		x := sec(*t)
+		e.RegistrationOpensAt = &x
+	}
+	if t := e.RegistrationClosesAt; t != nil {
+		x := sec(*t)
+		e.RegistrationClosesAt = &x
+	}
+	if e.ReminderOffsets != nil {
+		offs := slices.Clone(e.ReminderOffsets)
+		slices.SortFunc(offs, func(a, b time.Duration) int { return int((b - a) / time.Second) })
+		e.ReminderOffsets = slices.Compact(offs)
+	}
+}
+
+// cloneEvent copies e deeply enough that editing the copy never touches e.
+func cloneEvent(e *Event) *Event {
+	c := *e
+	if e.Venue != nil {
+		v := *e.Venue
+		c.Venue = &v
+	}
+	if e.Eligibility != nil {
+		el := *e.Eligibility
+		c.Eligibility = &el
+	}
+	if e.RegistrationOpensAt != nil {
+		t := *e.RegistrationOpensAt
+		c.RegistrationOpensAt = &t
+	}
+	if e.RegistrationClosesAt != nil {
+		t := *e.RegistrationClosesAt
+		c.RegistrationClosesAt = &t
+	}
+	c.Speakers = slices.Clone(e.Speakers)
+	c.ReminderOffsets = slices.Clone(e.ReminderOffsets)
+	return &c
+}
+
+// Event returns any event, drafts included, for an organizer.
+func (a *Admin) Event(ctx context.Context, v Viewer, id string) (*Event, error) {
+	if err := RequireOrganizer(v); err != nil {
+		return nil, err
+	}
+	return a.Store.Event(ctx, id)
+}
+
+// CreateEvent stores in as a new draft. Reminders default to
+// DefaultReminderOffsets when in has none (nil); an empty, non-nil list
+// means no reminders.
+func (a *Admin) CreateEvent(ctx context.Context, v Viewer, in *Event) (*Event, error) {
+	if err := RequireOrganizer(v); err != nil {
+		return nil, err
+	}
+	now := a.Clock.Now()
+	e := cloneEvent(in)
+	e.ID, e.Status, e.CancelReason = NewID(now), EventDraft, ""
+	e.ConfirmedCount, e.WaitlistCount = 0, 0
+	e.CreatedAt, e.UpdatedAt = now, now
+	if e.ReminderOffsets == nil {
+		e.ReminderOffsets = slices.Clone(DefaultReminderOffsets)
+	}
+	normalizeEvent(e)
+	if err := ValidateEvent(e); err != nil {
+		return nil, err
+	}
+	if e.SeriesID != "" {
+		if _, err := a.Store.Series(ctx, e.SeriesID); ErrorCode(err) == NotFound {
+			return nil, FieldErrors{"series_id": "シリーズが見つかりません。"}.Err()
+		} else if err != nil {
+			return nil, err
+		}
+	}
+	if err := a.Store.CreateEvent(ctx, e); err != nil {
+		return nil, err
+	}
+	a.audit(ctx, actorOf(v), AuditEventCreate, "event", e.ID, fmt.Sprintf("「%s」を下書きとして作成（%s）", e.Title, e.StartsAt.In(Tokyo).Format("2006-01-02 15:04")))
+	return e, a.changed(ctx, e)
+}
+
+// EventEdit is the outcome of an edit.
+type EventEdit struct {
+	Event    *Event
+	Changed  []string        // the JSON names of the fields that changed
+	Promoted []*Registration // moved from the waitlist to a seat, in order
+}
+
+// editAttempts bounds the read-apply-write loop of an edit that meets
+// concurrent writes; each retry applies the organizer's change afresh.
+const editAttempts = 5
+
+// UpdateEvent edits event id: apply sets the organizer's changes on a copy
+// of the stored event, then the edit is validated and written without
+// touching the counters. Capacity below the confirmed count is refused
+// (Conflict "capacity_below_confirmed"); added seats go to the waitlist's
+// head first, each promoted person mailed. A cancelled event is Closed
+// (reason "event_cancelled").
+func (a *Admin) UpdateEvent(ctx context.Context, v Viewer, id string, apply func(e *Event) error) (*EventEdit, error) {
+	if err := RequireOrganizer(v); err != nil {
+		return nil, err
+	}
+	for attempt := 1; ; attempt++ {
+		cur, err := a.Store.Event(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if cur.Status == EventCancelled {
+			return nil, Errorf(Closed, "event_cancelled", "中止したイベントは編集できません。")
+		}
+		next := cloneEvent(cur)
+		if err := apply(next); err != nil {
+			return nil, err
+		}
+		next.ID, next.Status, next.SeriesID, next.CancelReason = cur.ID, cur.Status, cur.SeriesID, cur.CancelReason
+		next.ConfirmedCount, next.WaitlistCount, next.CreatedAt = cur.ConfirmedCount, cur.WaitlistCount, cur.CreatedAt
+		normalizeEvent(next)
+		if err := ValidateEvent(next); err != nil {
+			return nil, err
+		}
+		changed := changedFields(cur, next)
+		if len(changed) == 0 {
+			return &EventEdit{Event: cur}, nil
+		}
+		if next.Capacity > 0 && next.Capacity < cur.ConfirmedCount {
+			return nil, errCapacityBelow(cur.ConfirmedCount)
+		}
+		next.UpdatedAt = a.after(cur.UpdatedAt)
+		stored, err := a.Store.UpdateEvent(ctx, EventUpdate{Event: next, ReadAt: cur.UpdatedAt, Status: cur.Status, Detach: cur.SeriesID != ""})
+		if ErrorReason(err) == "event_changed" && attempt < editAttempts {
+			continue
+		}
+		if ErrorReason(err) == "capacity_below_confirmed" {
+			// Someone took a seat meanwhile: say how many hold one now.
+			if now, rerr := a.Store.Event(ctx, id); rerr == nil {
+				return nil, errCapacityBelow(now.ConfirmedCount)
+			}
+		}
+		if err != nil {
+			return nil, err
+		}
+		// The edit is stored: what follows from it is attempted in full and
+		// its failures reported together, never by leaving the rest undone.
+		errs := []error{a.changed(ctx, stored)}
+		if !stored.StartsAt.Equal(cur.StartsAt) {
+			errs = append(errs, a.Store.MoveRegistrations(ctx, id, stored.StartsAt))
+		}
+		edit := &EventEdit{Event: stored, Changed: changed}
+		if stored.Status == EventPublished && stored.WaitlistCount > 0 &&
+			(stored.Capacity == 0 || stored.ConfirmedCount < stored.Capacity) {
+			// Whoever was promoted stays promoted and mailed; an error
+			// stops the rest, which the next edit (or a cancellation) resumes.
+			edit.Promoted, err = a.promote(ctx, stored)
+			errs = append(errs, err)
+			if fresh, err := a.Store.Event(ctx, id); err == nil {
+				edit.Event = fresh
+			}
+		}
+		summary := "変更: " + strings.Join(changed, ", ")
+		if slices.Contains(changed, "capacity") {
+			summary += fmt.Sprintf("（定員 %d→%d）", cur.Capacity, stored.Capacity)
+		}
+		if n := len(edit.Promoted); n > 0 {
+			summary += fmt.Sprintf("、キャンセル待ちから%d人を繰り上げ", n)
+		}
+		a.audit(ctx, actorOf(v), AuditEventUpdate, "event", id, summary)
+		return edit, errors.Join(errs...)
+	}
+}
+
+func errCapacityBelow(confirmed int) error {
+	return Errorf(Conflict, "capacity_below_confirmed", "定員を参加確定者数（%d人）より少なくはできません。", confirmed)
+}
+
+// after returns now, or a moment after t when the clock has not moved past
+// it: UpdatedAt is what the next edit's condition compares.
+func (a *Admin) after(t time.Time) time.Time {
+	now := a.Clock.Now()
+	if !now.After(t) {
+		return t.Add(time.Millisecond)
+	}
+	return now
+}
+
+// promote fills the free seats of e from its waitlist, head first, each in
+// its own transaction, and mails each promoted person.
+func (a *Admin) promote(ctx context.Context, e *Event) ([]*Registration, error) {
+	var out []*Registration
+	for {
+		r, err := a.Store.PromoteWaitlistHead(ctx, e.ID, a.Clock.Now())
+		if err != nil || r == nil {
+			return out, err
+		}
+		out = append(out, r)
+		to, _, err := a.recipients(ctx, []*Registration{r})
+		if err != nil {
+			a.logf(ctx, "promoted person not mailed", err)
+			continue
+		}
+		if rc, ok := to[r.ID]; ok && a.RegNotifier != nil {
+			a.logf(ctx, "promotion mail failed", a.RegNotifier.Promoted(ctx, rc, e, e.JoinURL, a.Links.CancelLink(e.ID, r.ID)))
+		}
+	}
+}
+
+// changedFields names (as the API does) the fields that differ between a and b.
+func changedFields(a, b *Event) []string {
+	var out []string
+	add := func(name string, same bool) {
+		if !same {
+			out = append(out, name)
+		}
+	}
+	eqTime := func(x, y *time.Time) bool { return (x == nil) == (y == nil) && (x == nil || x.Equal(*y)) }
+	eqPtr := func(x, y *int) bool { return (x == nil) == (y == nil) && (x == nil || *x == *y) }
+	add("title", a.Title == b.Title)
+	add("kind", a.Kind == b.Kind)
+	add("audience", a.Audience == b.Audience)
+	add("description", a.Description == b.Description)
+	add("starts_at", a.StartsAt.Equal(b.StartsAt))
+	add("ends_at", a.EndsAt.Equal(b.EndsAt))
+	add("venue", (a.Venue == nil) == (b.Venue == nil) && (a.Venue == nil || *a.Venue == *b.Venue))
+	add("online_platform", a.OnlinePlatform == b.OnlinePlatform)
+	add("join_url", a.JoinURL == b.JoinURL)
+	add("capacity", a.Capacity == b.Capacity)
+	add("waitlist", a.Waitlist == b.Waitlist)
+	add("registration_opens_at", eqTime(a.RegistrationOpensAt, b.RegistrationOpensAt))
+	add("registration_closes_at", eqTime(a.RegistrationClosesAt, b.RegistrationClosesAt))
+	add("eligibility", (a.Eligibility == nil) == (b.Eligibility == nil) && (a.Eligibility == nil ||
+		a.Eligibility.PublicServantOnly == b.Eligibility.PublicServantOnly &&
+			eqPtr(a.Eligibility.MinAge, b.Eligibility.MinAge) && eqPtr(a.Eligibility.MaxAge, b.Eligibility.MaxAge)))
+	add("fee_jpy", a.FeeJPY == b.FeeJPY)
+	add("speakers", slices.Equal(a.Speakers, b.Speakers))
+	add("notes", a.Notes == b.Notes)
+	add("reminder_offsets", slices.Equal(a.ReminderOffsets, b.ReminderOffsets))
+	return out
+}
+
+// PublishEvent makes a draft visible and open for registration.
+// Publishing a published event changes nothing. A cancelled event is
+// Conflict (reason "event_cancelled"); one that has started is Closed
+// (reason "event_started").
+func (a *Admin) PublishEvent(ctx context.Context, v Viewer, id string) (*Event, error) {
+	if err := RequireOrganizer(v); err != nil {
+		return nil, err
+	}
+	for attempt := 1; ; attempt++ {
+		cur, err := a.Store.Event(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		switch cur.Status {
+		case EventPublished:
+			return cur, nil
+		case EventCancelled:
+			return nil, Errorf(Conflict, "event_cancelled", "中止したイベントは公開できません。")
+		}
+		if !a.Clock.Now().Before(cur.StartsAt) {
+			return nil, Errorf(Closed, "event_started", "開始日時を過ぎたイベントは公開できません。")
+		}
+		if err := ValidateEvent(cur); err != nil {
+			return nil, err
+		}
+		stored, changed, err := a.Store.PublishEvent(ctx, cur, a.after(cur.UpdatedAt))
+		if ErrorReason(err) == "event_changed" && attempt < editAttempts {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if changed {
+			a.audit(ctx, actorOf(v), AuditEventPublish, "event", id, fmt.Sprintf("「%s」を公開", stored.Title))
+			return stored, a.changed(ctx, stored)
+		}
+		return stored, nil
+	}
+}
+
+// CancelResult is the outcome of cancelling an event.
+type CancelResult struct {
+	Event      *Event
+	Cancelled  int // registrations this call ended
+	Mailed     int // of those, people mailed
+	MailFailed int // of those, people whose mail failed (logged)
+}
+
+// CancelEvent cancels published event id with reason: the event leaves the
+// listing, every live registration ends (counters reach zero) and each
+// person is mailed once. A registration is mailed only by the call whose
+// conditional write ended it, so a retry after an interruption finishes
+// what is left and mails nobody twice. A draft is Conflict (reason
+// "event_not_published").
+func (a *Admin) CancelEvent(ctx context.Context, v Viewer, id, reason string) (*CancelResult, error) {
+	if err := RequireOrganizer(v); err != nil {
+		return nil, err
+	}
+	reason = strings.TrimSpace(reason)
+	switch _, ok := cleanText(strings.NewReplacer("\r\n", " ", "\n", " ").Replace(reason)); {
+	case reason == "":
+		return nil, FieldErrors{"reason": "中止の理由を入力してください。"}.Err()
+	case !ok:
+		return nil, FieldErrors{"reason": "中止の理由に使えない文字が含まれています。"}.Err()
+	case utf8.RuneCountInString(reason) > maxReasonRunes:
+		return nil, FieldErrors{"reason": fmt.Sprintf("中止の理由は%d文字以内で入力してください。", maxReasonRunes)}.Err()
+	}
+	var e *Event
+	var flipped bool
+	for attempt := 1; ; attempt++ {
+		cur, err := a.Store.Event(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if cur.Status == EventDraft {
+			return nil, Errorf(Conflict, "event_not_published", "下書きのイベントは中止できません（公開されていません）。")
+		}
+		e, flipped, err = a.Store.CancelEvent(ctx, cur, reason, a.after(cur.UpdatedAt))
+		if ErrorReason(err) == "event_changed" && attempt < editAttempts {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		break
+	}
+	res, err := a.endRegistrations(ctx, e)
+	summary := fmt.Sprintf("「%s」を中止、申込%d件を取り消し（通知%d件", e.Title, res.Cancelled, res.Mailed)
+	if res.MailFailed > 0 {
+		summary += fmt.Sprintf("、送信失敗%d件", res.MailFailed)
+	}
+	summary += "）"
+	if !flipped {
+		summary = "中止処理の再開：" + summary
+	}
+	a.audit(ctx, actorOf(v), AuditEventCancel, "event", id, summary)
+	// The reminders go whether or not every registration ended: the event
+	// is cancelled either way.
+	return res, errors.Join(err, a.changed(ctx, res.Event))
+}
+
+// endRegistrations cancels every live registration of cancelled event e
+// and mails each person whose registration this call ended.
+func (a *Admin) endRegistrations(ctx context.Context, e *Event) (*CancelResult, error) {
+	res := &CancelResult{Event: e}
+	regs, err := a.Store.AllRegistrations(ctx, e.ID)
+	if err != nil {
+		return res, err
+	}
+	live := regs[:0:0]
+	for _, r := range regs {
+		if r.Status != RegistrationCancelled {
+			live = append(live, r)
+		}
+	}
+	to, _, err := a.recipients(ctx, live)
+	if err != nil {
+		return res, err
+	}
+	var mu sync.Mutex
+	err = a.each(len(live), func(i int) error {
+		r := live[i]
+		_, _, err := a.Store.CancelRegistration(ctx, e.ID, r.ID, a.Clock.Now())
+		if ErrorReason(err) == "already_cancelled" {
+			return nil // its owner, or an earlier run, ended it: not ours to mail
+		}
+		if err != nil {
+			return err
+		}
+		mu.Lock()
+		res.Cancelled++
+		mu.Unlock()
+		rc, ok := to[r.ID]
+		if !ok {
+			return nil
+		}
+		merr := a.Notifier.EventCancelled(ctx, rc, e, e.CancelReason)
+		mu.Lock()
+		defer mu.Unlock()
+		if merr != nil {
+			res.MailFailed++
+			a.logf(ctx, "event cancelled mail failed for registration "+r.ID, merr)
+		} else {
+			res.Mailed++
+		}
+		return nil
+	})
+	if fresh, ferr := a.Store.Event(ctx, e.ID); ferr == nil {
+		res.Event = fresh
+	}
+	return res, err
+}

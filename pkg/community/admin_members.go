@@ -1,0 +1,167 @@
+package community
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+)
+
+// memberStatuses lists every member status, for checking a filter.
+var memberStatuses = []MemberStatus{MemberUnverified, MemberPendingApproval, MemberActive, MemberSuspended, MemberWithdrawn}
+
+// memberStatusLabel is the Japanese name of a member status.
+func memberStatusLabel(s MemberStatus) string {
+	switch s {
+	case MemberUnverified:
+		return "メール未確認"
+	case MemberPendingApproval:
+		return "承認待ち"
+	case MemberActive:
+		return "有効"
+	case MemberSuspended:
+		return "停止中"
+	case MemberWithdrawn:
+		return "退会済み"
+	}
+	return string(s)
+}
+
+// Members returns a page of members with status, oldest first; the
+// approval queue is status MemberPendingApproval, the default.
+func (a *Admin) Members(ctx context.Context, v Viewer, status MemberStatus, limit int, cursor string) (MemberPage, error) {
+	if err := RequireOrganizer(v); err != nil {
+		return MemberPage{}, err
+	}
+	if status == "" {
+		status = MemberPendingApproval
+	}
+	valid := false
+	for _, s := range memberStatuses {
+		valid = valid || s == status
+	}
+	if !valid {
+		return MemberPage{}, Errorf(Invalid, "invalid_status", "status は unverified, pending_approval, active, suspended, withdrawn のいずれかです。")
+	}
+	if limit == 0 {
+		limit = 50
+	}
+	if limit < 1 || limit > 100 {
+		return MemberPage{}, Errorf(Invalid, "invalid_limit", "limit は1から100の間で指定してください。")
+	}
+	return a.Store.MembersByStatus(ctx, status, limit, cursor)
+}
+
+// transition moves member id from one status to another with a
+// version-checked write, reading again when a concurrent write won.
+func (a *Admin) transition(ctx context.Context, id string, from, to MemberStatus, reason string, edit func(m *Member)) (*Member, error) {
+	for attempt := 1; ; attempt++ {
+		m, err := a.Store.Member(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if m.Status != from {
+			return nil, Errorf(Conflict, reason, "この会員は現在「%s」のため、この操作はできません。", memberStatusLabel(m.Status))
+		}
+		m.Status, m.UpdatedAt = to, a.after(m.UpdatedAt)
+		if edit != nil {
+			edit(m)
+		}
+		err = a.Store.UpdateMember(ctx, m)
+		if ErrorReason(err) == "member_changed" && attempt < editAttempts {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		return m, nil
+	}
+}
+
+// ApproveMember activates a membership that awaits approval and mails the
+// member. Conflict (reason "member_not_pending") for any other status.
+func (a *Admin) ApproveMember(ctx context.Context, v Viewer, id string) (*Member, error) {
+	if err := RequireOrganizer(v); err != nil {
+		return nil, err
+	}
+	m, err := a.transition(ctx, id, MemberPendingApproval, MemberActive, "member_not_pending", func(m *Member) {
+		now := m.UpdatedAt
+		m.ApprovedAt = &now
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.audit(ctx, actorOf(v), AuditMemberApprove, "member", id, m.Membership.Label()+"の入会を承認")
+	a.logf(ctx, "approval mail failed", a.Notifier.Approved(ctx, m))
+	return m, nil
+}
+
+// RejectMember declines an application: the applicant is mailed (with the
+// reason, when given) and then erased, so nothing personal remains.
+// Conflict (reason "member_not_pending") unless the member awaits approval.
+// If the mail cannot be sent nothing is erased, so the rejection can be
+// repeated.
+func (a *Admin) RejectMember(ctx context.Context, v Viewer, id, reason string) (*Member, error) {
+	if err := RequireOrganizer(v); err != nil {
+		return nil, err
+	}
+	reason = strings.TrimSpace(reason)
+	if _, ok := cleanText(strings.NewReplacer("\r\n", " ", "\n", " ").Replace(reason)); !ok {
+		return nil, FieldErrors{"reason": "理由に使えない文字が含まれています。"}.Err()
+	}
+	if utf8.RuneCountInString(reason) > maxReasonRunes {
+		return nil, FieldErrors{"reason": fmt.Sprintf("理由は%d文字以内で入力してください。", maxReasonRunes)}.Err()
+	}
+	m, err := a.Store.Member(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if m.Status != MemberPendingApproval {
+		return nil, Errorf(Conflict, "member_not_pending", "この会員は現在「%s」のため、この操作はできません。", memberStatusLabel(m.Status))
+	}
+	if err := a.Notifier.Rejected(ctx, Recipient{Name: m.Name, Email: m.Email}, reason); err != nil {
+		return nil, err
+	}
+	kept, err := a.Store.WithdrawMember(ctx, id, a.Clock.Now())
+	if err != nil {
+		return nil, err
+	}
+	summary := m.Membership.Label() + "の入会申請を却下し、申請者の情報を削除"
+	if reason != "" {
+		summary += "（理由を通知）"
+	}
+	a.audit(ctx, actorOf(v), AuditMemberReject, "member", id, summary)
+	return kept, nil
+}
+
+// SuspendMember suspends an active member, who can then no longer
+// register for events. Conflict (reason "member_not_active") for any other
+// status, (reason "cannot_suspend_self") for the organizer themselves.
+func (a *Admin) SuspendMember(ctx context.Context, v Viewer, id string) (*Member, error) {
+	if err := RequireOrganizer(v); err != nil {
+		return nil, err
+	}
+	if v.Member.ID == id {
+		return nil, Errorf(Conflict, "cannot_suspend_self", "自分自身を停止することはできません。")
+	}
+	m, err := a.transition(ctx, id, MemberActive, MemberSuspended, "member_not_active", nil)
+	if err != nil {
+		return nil, err
+	}
+	a.audit(ctx, actorOf(v), AuditMemberSuspend, "member", id, "会員資格を停止")
+	return m, nil
+}
+
+// ReinstateMember ends a suspension. Conflict (reason
+// "member_not_suspended") for any other status.
+func (a *Admin) ReinstateMember(ctx context.Context, v Viewer, id string) (*Member, error) {
+	if err := RequireOrganizer(v); err != nil {
+		return nil, err
+	}
+	m, err := a.transition(ctx, id, MemberSuspended, MemberActive, "member_not_suspended", nil)
+	if err != nil {
+		return nil, err
+	}
+	a.audit(ctx, actorOf(v), AuditMemberReinstate, "member", id, "会員資格の停止を解除")
+	return m, nil
+}

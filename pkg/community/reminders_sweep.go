@@ -1,0 +1,458 @@
+package community
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+)
+
+// Defaults for Reminders' zero fields.
+const (
+	// DefaultClaimTTL is how long a claimed send stays with its sweep. It
+	// must outlast one send (SES retries included, well under a minute), and
+	// it is how late a send is retried after a sweep died between claiming
+	// and sending.
+	DefaultClaimTTL = 10 * time.Minute
+	// DefaultReminderWorkers is how many sends a sweep has in flight: SES
+	// answers in tens of milliseconds, so a few keep a rate of tens per
+	// second without hurrying DynamoDB.
+	DefaultReminderWorkers = 4
+)
+
+// indexSettle is how long after its due time a reminder stays due even
+// when everyone listed was handled: the registrations are listed from an
+// eventually consistent index, and one confirmed just before the due time
+// may not show yet in a sweep right after it.
+const indexSettle = time.Minute
+
+// regsPage is how many registrations a sweep lists per Query.
+const regsPage = 100
+
+// Reminders is the clock's work: each sweep sends the reminders that are
+// due, once per (registration, offset, start) even when sweeps overlap or
+// EventBridge delivers one twice, and keeps the next occurrences of every
+// series in the table.
+type Reminders struct {
+	Store    ReminderStore
+	Notifier ReminderNotifier
+	Links    ReminderLinks
+	Clock    Clock
+	// Log receives one line per failure (ids only: never an address or a
+	// join URL); nil discards them. The caller logs the SweepResult.
+	Log *slog.Logger
+	// SendRate paces the sweep's sends, per second, to stay under the SES
+	// sending quota; 0 sends as fast as the workers go.
+	SendRate float64
+	// Workers is how many sends are in flight at once; 0 means
+	// DefaultReminderWorkers.
+	Workers int
+	// ClaimTTL is how long a claim holds; 0 means DefaultClaimTTL.
+	ClaimTTL time.Duration
+	// EnsureSeries tops up the occurrences of every series (Admin's
+	// EnsureAllSeries) and returns how many it created; nil skips it.
+	EnsureSeries func(ctx context.Context) (int, error)
+}
+
+// SweepResult is what one sweep did.
+type SweepResult struct {
+	Due       int            // (event, offset) reminders due
+	Sent      int            // mails handed to SES
+	Skipped   int            // registrations not mailed, for the reasons in SkippedBy
+	SkippedBy map[string]int // Skip* reason → count
+	Failed    int            // sends that failed; the throttled and transient ones stay due
+	Finished  int            // reminders done for everyone, taken out of the due index
+	Dropped   int            // reminders of cancelled, unpublished or started events, deleted
+	Resynced  int            // reminders found stale (the event moved) and rebuilt from the event
+	// Superseded counts reminders finished unsent because a shorter one of
+	// the same event was due as well (they count in Finished too).
+	Superseded int
+	// Stopped says why the sweep left mail due for the next one: "" when it
+	// did not, "time_budget", "mail_throttled", "mail_failed", "canceled".
+	Stopped     string
+	Occurrences int // series occurrences created
+	Duration    time.Duration
+}
+
+// Stop reasons of SweepResult.Stopped.
+const (
+	StopBudget    = "time_budget"
+	StopThrottled = "mail_throttled"
+	StopMailError = "mail_failed"
+	StopCanceled  = "canceled"
+)
+
+// Sweep sends every due reminder it can before stopAt (wall-clock time;
+// zero for no limit), then tops up the series. Mail left unsent — SES
+// throttling, the time budget — stays due for the next sweep and is not an
+// error. The error reports what went wrong beyond that (DynamoDB, an SES
+// failure that is not throttling), after the sweep did what it could, so
+// that the scheduler retries it.
+func (s *Reminders) Sweep(ctx context.Context, stopAt time.Time) (SweepResult, error) {
+	started := time.Now()
+	sw := &sweep{
+		s: s, now: s.Clock.Now(), owner: NewID(s.Clock.Now()), stopAt: stopAt,
+		res: SweepResult{SkippedBy: map[string]int{}},
+	}
+	if s.SendRate > 0 {
+		sw.pace = &pacer{every: time.Duration(float64(time.Second) / s.SendRate)}
+	}
+	var errs []error
+	dues, err := s.Store.DueReminders(ctx, sw.now)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	sw.res.Due = len(dues)
+	// The soonest event first: what is left when the sweep stops early is
+	// what can best wait for the next one.
+	slices.SortStableFunc(dues, func(a, b DueReminder) int { return a.StartsAt.Compare(b.StartsAt) })
+	for _, d := range dues {
+		if sw.pastBudget() {
+			sw.halt(StopBudget)
+		}
+		if sw.stopped() != "" {
+			break
+		}
+		if err := sw.remind(ctx, d); err != nil {
+			errs = append(errs, err)
+			s.logError(ctx, "reminder failed", err, "event_id", d.EventID, "offset", d.Offset.String())
+		}
+	}
+	if s.EnsureSeries != nil && ctx.Err() == nil && !sw.pastBudget() {
+		n, err := s.EnsureSeries(ctx)
+		sw.res.Occurrences = n
+		if err != nil {
+			errs = append(errs, err)
+			s.logError(ctx, "series occurrences not kept up", err)
+		}
+	}
+	sw.res.Stopped = sw.stopped()
+	if sw.res.Stopped == "" && ctx.Err() != nil {
+		sw.res.Stopped = StopCanceled
+	}
+	sw.res.Duration = time.Since(started)
+	return sw.res, errors.Join(errs...)
+}
+
+func (s *Reminders) logError(ctx context.Context, msg string, err error, attrs ...any) {
+	if s.Log != nil {
+		s.Log.ErrorContext(ctx, msg, append(attrs, "error", err.Error())...)
+	}
+}
+
+func (s *Reminders) claimTTL() time.Duration {
+	if s.ClaimTTL > 0 {
+		return s.ClaimTTL
+	}
+	return DefaultClaimTTL
+}
+
+func (s *Reminders) workers() int {
+	if s.Workers > 0 {
+		return s.Workers
+	}
+	return DefaultReminderWorkers
+}
+
+// sweep is the state of one Sweep, shared by its workers.
+type sweep struct {
+	s      *Reminders
+	now    time.Time // the domain clock at the start: what is due, and who was late
+	owner  string    // claims are held in this sweep's name
+	stopAt time.Time
+	pace   *pacer
+
+	mu   sync.Mutex
+	res  SweepResult
+	stop string
+}
+
+func (sw *sweep) halt(reason string) {
+	sw.mu.Lock()
+	defer sw.mu.Unlock()
+	if sw.stop == "" {
+		sw.stop = reason
+	}
+}
+
+func (sw *sweep) stopped() string {
+	sw.mu.Lock()
+	defer sw.mu.Unlock()
+	return sw.stop
+}
+
+func (sw *sweep) pastBudget() bool { return !sw.stopAt.IsZero() && !time.Now().Before(sw.stopAt) }
+
+func (sw *sweep) count(f func(r *SweepResult)) {
+	sw.mu.Lock()
+	defer sw.mu.Unlock()
+	f(&sw.res)
+}
+
+func (sw *sweep) skip(reason string) {
+	sw.count(func(r *SweepResult) { r.Skipped++; r.SkippedBy[reason]++ })
+}
+
+// remind handles one due (event, offset): everyone confirmed gets it or is
+// skipped for a reason, and then it leaves the due index. Anything left
+// (a stop, a failure, a claim in flight) keeps it due.
+func (sw *sweep) remind(ctx context.Context, d DueReminder) error {
+	st := sw.s.Store
+	e, err := st.Event(ctx, d.EventID)
+	if ErrorCode(err) == NotFound {
+		sw.count(func(r *SweepResult) { r.Dropped++ })
+		return st.DropReminder(ctx, d)
+	}
+	if err != nil {
+		return err
+	}
+	if e.Status != EventPublished || !sw.now.Before(e.StartsAt) {
+		sw.count(func(r *SweepResult) { r.Dropped++ })
+		return st.DropReminder(ctx, d)
+	}
+	if !e.StartsAt.Equal(d.StartsAt) || !slices.Contains(ReminderOffsetsOf(e), d.Offset) {
+		// The event changed and the schedule missed it: rebuild it from the
+		// event; a reminder still due at its new time is found next sweep.
+		sw.count(func(r *SweepResult) { r.Resynced++ })
+		return st.SyncEventReminders(ctx, e)
+	}
+	if superseded(e, d, sw.now) {
+		// A shorter reminder of the same event is due too (a sweep was
+		// missed, or the event was published late): everyone this one is for
+		// gets that one, and two mails at once would only be noise.
+		sw.count(func(r *SweepResult) { r.Superseded++; r.Finished++ })
+		return st.FinishReminder(ctx, d)
+	}
+	settled := true
+	cursor := ""
+	for {
+		regs, next, err := st.EventRegistrations(ctx, e.ID, RegistrationConfirmed, regsPage, cursor)
+		if err != nil {
+			return err
+		}
+		done, err := sw.sendPage(ctx, e, d, regs)
+		if err != nil {
+			return err
+		}
+		settled = settled && done
+		if next == "" || sw.stopped() != "" {
+			break
+		}
+		cursor = next
+		// A big event takes a while: stop as soon as it is cancelled.
+		if e, err = st.Event(ctx, d.EventID); err != nil {
+			return err
+		}
+		if e.Status != EventPublished || !e.StartsAt.Equal(d.StartsAt) {
+			return nil // the next sweep drops or rebuilds it
+		}
+	}
+	if settled && sw.stopped() == "" && !sw.now.Before(d.DueAt.Add(indexSettle)) {
+		if err := st.FinishReminder(ctx, d); err != nil {
+			return err
+		}
+		sw.count(func(r *SweepResult) { r.Finished++ })
+	}
+	return nil
+}
+
+// delivery is one reminder to send.
+type delivery struct {
+	reg      *Registration
+	to       Recipient
+	memberID string
+}
+
+// sendPage sends d to the registrations of one page that should get it, a
+// few at a time, and reports whether every one of them is settled (sent,
+// or skipped for good).
+func (sw *sweep) sendPage(ctx context.Context, e *Event, d DueReminder, regs []*Registration) (bool, error) {
+	var ids []string
+	for _, r := range regs {
+		if r.Guest == nil && r.MemberID != "" {
+			ids = append(ids, r.MemberID)
+		}
+	}
+	members := map[string]*Member{}
+	if len(ids) > 0 {
+		var err error
+		if members, err = sw.s.Store.MembersByID(ctx, ids); err != nil {
+			return false, err
+		}
+	}
+	var todo []delivery
+	for _, r := range regs {
+		if r.Status != RegistrationConfirmed {
+			continue
+		}
+		guest := r.Guest != nil
+		m := members[r.MemberID]
+		if why := reminderSkip(d, r, m, guest); why != "" {
+			sw.skip(why)
+			continue
+		}
+		if guest {
+			todo = append(todo, delivery{reg: r, to: Recipient{Name: r.Guest.Name, Email: r.Guest.Email}})
+		} else {
+			todo = append(todo, delivery{reg: r, to: Recipient{Name: m.Name, Email: m.Email}, memberID: m.ID})
+		}
+	}
+	var (
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		next    int
+		settled = true
+		errs    []error
+	)
+	for w := 0; w < min(sw.s.workers(), len(todo)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				mu.Lock()
+				i := next
+				next++
+				mu.Unlock()
+				if i >= len(todo) {
+					return
+				}
+				done, err := sw.send(ctx, e, d, todo[i])
+				mu.Lock()
+				settled = settled && done
+				if err != nil {
+					errs = append(errs, err)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return settled, errors.Join(errs...)
+}
+
+// send claims, mails and records one reminder, and reports whether it is
+// settled. A sweep that stopped settles nothing more.
+func (sw *sweep) send(ctx context.Context, e *Event, d DueReminder, x delivery) (bool, error) {
+	if sw.stopped() != "" {
+		return false, nil
+	}
+	if err := sw.pace.wait(ctx); err != nil {
+		sw.halt(StopCanceled)
+		return false, nil
+	}
+	if sw.pastBudget() {
+		sw.halt(StopBudget)
+		return false, nil
+	}
+	if !sw.s.Clock.Now().Before(e.StartsAt) {
+		return false, nil // it started during this sweep: the next one drops it
+	}
+	st := sw.s.Store
+	c := ReminderClaim{EventID: e.ID, RegistrationID: x.reg.ID, Offset: d.Offset, StartsAt: d.StartsAt, Owner: sw.owner}
+	got, err := st.ClaimReminder(ctx, c, sw.s.Clock.Now(), sw.s.claimTTL())
+	if err != nil {
+		return false, err
+	}
+	switch got {
+	case ClaimDone:
+		sw.skip(SkipAlreadySent)
+		return true, nil
+	case ClaimNotConfirmed:
+		sw.skip(SkipCancelled)
+		return true, nil
+	case ClaimBusy:
+		sw.skip(SkipInFlight)
+		return false, nil
+	}
+	unsub := ""
+	if x.memberID != "" {
+		unsub = sw.s.Links.UnsubscribeLink(x.memberID, ListReminders)
+	}
+	mailErr := sw.s.Notifier.Reminder(ctx, x.to, e, startsIn(d, sw.s.Clock.Now()), e.JoinURL, sw.s.Links.CancelLink(e.ID, x.reg.ID), unsub)
+	// The claim's bookkeeping must land even when the sweep's context is
+	// ending: a lost "sent" means a second mail after the claim expires.
+	bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	ids := []any{"event_id", e.ID, "registration_id", x.reg.ID, "offset", d.Offset.String()}
+	switch code, reason := ErrorCode(mailErr), ErrorReason(mailErr); {
+	case mailErr == nil:
+		sw.count(func(r *SweepResult) { r.Sent++ })
+		if err := st.CompleteReminder(bctx, c, ReminderSent, sw.s.Clock.Now()); err != nil {
+			sw.s.logError(ctx, "reminder sent but not recorded; it may be sent again after the claim expires", err, ids...)
+			return false, err
+		}
+		return true, nil
+	case code == Unavailable && reason == "mail_timeout", code != Unavailable && ctx.Err() != nil:
+		// The call was cut off (its own deadline, or the sweep's): SES may
+		// have taken the mail, and a second copy is worse than a missing one.
+		sw.count(func(r *SweepResult) { r.Failed++ })
+		if ctx.Err() != nil {
+			sw.halt(StopCanceled)
+		}
+		sw.s.logError(ctx, "reminder send cut off; not retried, SES may have taken it", mailErr, ids...)
+		return true, st.CompleteReminder(bctx, c, ReminderUncertain, sw.s.Clock.Now())
+	case code == Invalid:
+		sw.count(func(r *SweepResult) { r.Failed++ })
+		sw.s.logError(ctx, "reminder refused", mailErr, ids...)
+		return true, st.CompleteReminder(bctx, c, ReminderRefused, sw.s.Clock.Now())
+	case code == Unavailable:
+		// SES is at its limit (the Sender already backed off), or the sweep
+		// ended while it waited: what is left waits for the next sweep.
+		sw.count(func(r *SweepResult) { r.Failed++ })
+		if ctx.Err() != nil {
+			sw.halt(StopCanceled)
+		} else {
+			sw.halt(StopThrottled)
+		}
+		if err := st.ReleaseReminder(bctx, c); err != nil {
+			sw.s.logError(ctx, "claim not released; the send waits for the claim to expire", err, ids...)
+		}
+		return false, nil
+	default:
+		// Not a passing condition (permissions, a broken configuration):
+		// every other send would fail the same way, so stop and say so.
+		sw.count(func(r *SweepResult) { r.Failed++ })
+		sw.halt(StopMailError)
+		sw.s.logError(ctx, "reminder send failed", mailErr, ids...)
+		if err := st.ReleaseReminder(bctx, c); err != nil {
+			sw.s.logError(ctx, "claim not released; the send waits for the claim to expire", err, ids...)
+		}
+		return false, mailErr
+	}
+}
+
+// pacer spaces calls evenly: a rate limit without bursts, shared by the
+// workers of a sweep. A nil pacer never waits.
+type pacer struct {
+	every time.Duration
+	mu    sync.Mutex
+	next  time.Time
+}
+
+func (p *pacer) wait(ctx context.Context) error {
+	if p == nil || p.every <= 0 {
+		return ctx.Err()
+	}
+	p.mu.Lock()
+	now := time.Now()
+	at := p.next
+	if at.Before(now) {
+		at = now
+	}
+	p.next = at.Add(p.every)
+	p.mu.Unlock()
+	d := time.Until(at)
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

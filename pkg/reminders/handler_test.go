@@ -1,0 +1,132 @@
+package reminders_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/sorae/tabane/pkg/community"
+	"github.com/sorae/tabane/pkg/reminders"
+)
+
+// sweeperFunc is a function-field fake of reminders.Sweeper.
+type sweeperFunc func(ctx context.Context, stopAt time.Time) (community.SweepResult, error)
+
+func (f sweeperFunc) Sweep(ctx context.Context, stopAt time.Time) (community.SweepResult, error) {
+	return f(ctx, stopAt)
+}
+
+// TestHandler invokes the handler through the JSON path Lambda uses, with
+// the payloads the schedule sends (testdata/).
+func TestHandler(t *testing.T) {
+	result := community.SweepResult{
+		Due: 3, Sent: 5, Skipped: 2, SkippedBy: map[string]int{community.SkipOptedOut: 2}, Failed: 1,
+		Finished: 2, Stopped: community.StopThrottled, Occurrences: 1, Duration: 1500 * time.Millisecond,
+	}
+	boom := errors.New("dynamo: due reminders: connection refused")
+	tests := []struct {
+		name      string
+		payload   string
+		deadline  time.Duration // 0 for none
+		err       error
+		wantStop  time.Duration // stopAt - now, roughly
+		wantLog   string
+		wantError bool
+	}{
+		{name: "Scheduled", payload: "scheduler.json", deadline: 300 * time.Second, wantStop: 270 * time.Second, wantLog: "a1b2c3d4-5678-90ab-cdef-1234567890ab"},
+		{name: "Retry", payload: "retry.json", deadline: 300 * time.Second, wantStop: 270 * time.Second, wantLog: `"attempt":"2"`},
+		{name: "Empty", payload: "empty.json", deadline: 300 * time.Second, wantStop: 270 * time.Second, wantLog: `"sent":5`},
+		{name: "ShortDeadline", payload: "empty.json", deadline: 30 * time.Second, wantStop: 20 * time.Second, wantLog: `"due":3`},
+		{name: "NoDeadline", payload: "empty.json", wantStop: reminders.DefaultBudget, wantLog: `"failed":1`},
+		{name: "SweepFailed", payload: "scheduler.json", deadline: 300 * time.Second, err: boom, wantStop: 270 * time.Second, wantLog: "connection refused", wantError: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			payload, err := os.ReadFile(filepath.Join("testdata", tt.payload))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var logs bytes.Buffer
+			var gotStop time.Duration
+			h := reminders.New(sweeperFunc(func(ctx context.Context, stopAt time.Time) (community.SweepResult, error) {
+				gotStop = time.Until(stopAt)
+				return result, tt.err
+			}), slog.New(slog.NewJSONHandler(&logs, nil)))
+			ctx := context.Background()
+			if tt.deadline > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, tt.deadline)
+				defer cancel()
+			}
+			out, err := lambda.NewHandler(h.Handle).Invoke(ctx, payload)
+			if (err != nil) != tt.wantError {
+				t.Fatalf("Invoke error = %v, want error %v", err, tt.wantError)
+			}
+			if d := gotStop - tt.wantStop; d < -2*time.Second || d > time.Second {
+				t.Errorf("budget %v, want about %v", gotStop, tt.wantStop)
+			}
+			line := logs.String()
+			if strings.Count(line, "\n") != 1 || !strings.Contains(line, tt.wantLog) || !strings.Contains(line, `"duration_ms":1500`) {
+				t.Errorf("log = %s, want one JSON line with %s", line, tt.wantLog)
+			}
+			if tt.wantError {
+				if !strings.Contains(line, `"level":"ERROR"`) {
+					t.Errorf("a failed sweep logged %s", line)
+				}
+				return
+			}
+			var got reminders.Result
+			if err := json.Unmarshal(out, &got); err != nil {
+				t.Fatalf("result %s: %v", out, err)
+			}
+			if got.Due != 3 || got.Sent != 5 || got.SkippedBy[community.SkipOptedOut] != 2 || got.Stopped != community.StopThrottled || got.DurationMS != 1500 {
+				t.Errorf("result %+v", got)
+			}
+		})
+	}
+}
+
+// TestHandlerSweeps runs the real sweep through the handler: the log
+// line says what it did and carries no address and no join URL.
+func TestHandlerSweeps(t *testing.T) {
+	e := newEnv(t)
+	join := "https://zoom.example/j/never-logged"
+	ev := e.event("井戸端会議", T.Add(30*time.Minute), online(join))
+	regs := e.guests(ev, 2)
+	var logs bytes.Buffer
+	log := slog.New(slog.NewJSONHandler(&logs, nil))
+	svc := e.service()
+	svc.Log = log
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	payload, err := os.ReadFile(filepath.Join("testdata", "scheduler.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := lambda.NewHandler(reminders.New(svc, log).Handle).Invoke(ctx, payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got reminders.Result
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Sent != 2 || got.Due != 2 || got.Superseded != 1 {
+		t.Errorf("result %+v, want 2 sent of 2 due (one superseded)", got)
+	}
+	for _, secret := range []string{join, regs[0].Guest.Email, "@example.jp"} {
+		if strings.Contains(logs.String(), secret) {
+			t.Errorf("log contains %q: %s", secret, logs.String())
+		}
+	}
+	exactlyOne(t, regs)
+}

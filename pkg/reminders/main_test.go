@@ -1,0 +1,192 @@
+package reminders_test
+
+import (
+	"context"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/ses"
+
+	"github.com/sorae/tabane/pkg/auth"
+	"github.com/sorae/tabane/pkg/awsmetrics"
+	"github.com/sorae/tabane/pkg/community"
+	"github.com/sorae/tabane/pkg/config"
+	"github.com/sorae/tabane/pkg/localstack/localtest"
+	"github.com/sorae/tabane/pkg/mail"
+	"github.com/sorae/tabane/pkg/store/dynamo"
+)
+
+func TestMain(m *testing.M) { os.Exit(localtest.Main(m)) }
+
+// clock is a settable clock: the sweep's "now" without waiting for it.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *clock) Set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.now = t }
+
+// recordingSES hands every message to the SES stand-in and keeps the raw
+// MIME per recipient: the stand-in drops custom headers such as
+// List-Unsubscribe, so they are read from here. fail, when set, answers a
+// call instead of the stand-in (to throttle).
+type recordingSES struct {
+	next mail.SESClient
+	mu   sync.Mutex
+	raw  map[string][][]byte
+	fail func(call int) error
+	n    int
+}
+
+func (r *recordingSES) SendRawEmail(ctx context.Context, in *ses.SendRawEmailInput, opts ...func(*ses.Options)) (*ses.SendRawEmailOutput, error) {
+	r.mu.Lock()
+	r.n++
+	n := r.n
+	r.mu.Unlock()
+	if r.fail != nil {
+		if err := r.fail(n); err != nil {
+			return nil, err
+		}
+	}
+	out, err := r.next.SendRawEmail(ctx, in, opts...)
+	if err == nil {
+		r.mu.Lock()
+		for _, to := range in.Destinations {
+			r.raw[strings.ToLower(to)] = append(r.raw[strings.ToLower(to)], in.RawMessage.Data)
+		}
+		r.mu.Unlock()
+	}
+	return out, err
+}
+
+func (r *recordingSES) rawTo(to string) [][]byte {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.raw[strings.ToLower(to)]
+}
+
+// T is the sweep's "now" in most tests: 18:00 in Tokyo.
+var T = time.Date(2030, 6, 11, 9, 0, 0, 0, time.UTC)
+
+type env struct {
+	t        testing.TB
+	store    *dynamo.Store
+	table    string
+	clock    *clock
+	links    auth.Links
+	composer *mail.Composer
+	ses      *recordingSES
+	sender   *mail.Sender
+	notifier *mail.Notifier
+	dbCalls  *awsmetrics.Counter
+	sesCalls *awsmetrics.Counter
+}
+
+func newEnv(t testing.TB) *env {
+	t.Helper()
+	cfg, err := config.FromEnv(func(k string) string {
+		return map[string]string{
+			"TABANE_SESSION_SECRET": "test-secret-test-secret-test-secret-0123",
+			"TABANE_BASE_URL":       "https://tabane.example.jp",
+		}[k]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	table := localtest.NewTable(t)
+	dbCalls, sesCalls := awsmetrics.NewCounter(), awsmetrics.NewCounter()
+	db := dynamodb.NewFromConfig(localtest.AWSConfig(), func(o *dynamodb.Options) {
+		o.BaseEndpoint = aws.String(localtest.DynamoDBURL())
+		o.DisableValidateResponseChecksum = true
+		o.APIOptions = append(o.APIOptions, dbCalls.Middleware())
+	})
+	sesClient := ses.NewFromConfig(localtest.AWSConfig(), func(o *ses.Options) {
+		o.BaseEndpoint = aws.String(localtest.SESURL())
+		o.APIOptions = append(o.APIOptions, sesCalls.Middleware())
+	})
+	composer, err := mail.NewComposer(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := &clock{now: T}
+	rec := &recordingSES{next: sesClient, raw: map[string][][]byte{}}
+	sender := &mail.Sender{SES: rec, Clock: clk, BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond}
+	return &env{
+		t: t, store: dynamo.New(db, table), table: table, clock: clk,
+		links:    auth.Links{BaseURL: cfg.BaseURL, Secret: cfg.SessionSecret},
+		composer: composer, ses: rec, sender: sender,
+		notifier: &mail.Notifier{Composer: composer, Sender: sender},
+		dbCalls:  dbCalls, sesCalls: sesCalls,
+	}
+}
+
+// service is a sweep on the env's store, SES and clock.
+func (e *env) service() *community.Reminders {
+	return &community.Reminders{Store: e.store, Notifier: e.notifier, Links: e.links, Clock: e.clock}
+}
+
+func (e *env) sweep(s *community.Reminders) community.SweepResult {
+	e.t.Helper()
+	res, err := s.Sweep(context.Background(), time.Time{})
+	if err != nil {
+		e.t.Fatalf("sweep: %v", err)
+	}
+	return res
+}
+
+// event stores a published event starting at start, lasting an hour.
+func (e *env) event(title string, start time.Time, edit func(*community.Event)) *community.Event {
+	e.t.Helper()
+	ev := &community.Event{
+		ID: community.NewID(start), Title: title, Kind: community.KindMeeting, Audience: community.AudiencePublic,
+		StartsAt: start, EndsAt: start.Add(time.Hour), Status: community.EventPublished,
+		CreatedAt: T.Add(-7 * 24 * time.Hour), UpdatedAt: T.Add(-7 * 24 * time.Hour),
+	}
+	if edit != nil {
+		edit(ev)
+	}
+	if err := e.store.CreateEvent(context.Background(), ev); err != nil {
+		e.t.Fatal(err)
+	}
+	return ev
+}
+
+func online(url string) func(*community.Event) {
+	return func(ev *community.Event) { ev.OnlinePlatform, ev.JoinURL = "Zoom", url }
+}
+
+// member stores an active member with a unique address.
+func (e *env) member(name string, reminders bool, status community.MemberStatus) *community.Member {
+	e.t.Helper()
+	m := &community.Member{
+		ID: community.NewID(T), Email: localtest.UniqueEmail("member"), Name: name, NameKana: "かいいん",
+		Membership: community.MembershipSupporting, Affiliation: "伊勢崎市", Status: status, Role: community.RoleMember,
+		Preferences: community.Preferences{Reminders: reminders}, CreatedAt: T.Add(-90 * 24 * time.Hour), UpdatedAt: T.Add(-90 * 24 * time.Hour),
+	}
+	if err := e.store.CreateMember(context.Background(), m); err != nil {
+		e.t.Fatal(err)
+	}
+	return m
+}
+
+// register stores a registration made at at, of member m or, when m is
+// nil, of a guest with a unique address.
+func (e *env) register(ev *community.Event, m *community.Member, at time.Time) *community.Registration {
+	e.t.Helper()
+	r := &community.Registration{ID: community.NewID(at), EventID: ev.ID, EventStartsAt: ev.StartsAt, CreatedAt: at, UpdatedAt: at}
+	if m != nil {
+		r.MemberID = m.ID
+	} else {
+		r.Guest = &community.Guest{Name: "ゲスト 花子", Email: localtest.UniqueEmail("guest")}
+	}
+	if err := e.store.Register(context.Background(), ev, r); err != nil {
+		e.t.Fatal(err)
+	}
+	return r
+}

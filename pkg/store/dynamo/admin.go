@@ -1,0 +1,568 @@
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/sorae/tabane/pkg/community"
+)
+
+var _ community.AdminStore = (*Store)(nil)
+
+// cancelledPartition indexes cancelled events on GSI1 by start, so that
+// listings can show the ones not yet past as 中止 (see doc.go).
+const cancelledPartition = "CANCELLED"
+
+// seriesDetached marks an occurrence an organizer edited by hand; series
+// template edits leave such occurrences alone.
+const seriesDetached = "series_detached"
+
+// editableEventAttrs are the event attributes an organizer's edit writes:
+// everything entered, never the counters, the status or the keys. An
+// attribute the edit leaves empty is removed, as newEventItem omits it.
+var editableEventAttrs = []string{
+	"title", "kind", "audience", "description", "starts_at", "ends_at", "venue",
+	"online_platform", "join_url", "capacity", "waitlist", "registration_opens_at",
+	"registration_closes_at", "eligibility", "fee_jpy", "speakers", "notes",
+	"reminder_offsets_s", "updated_at",
+}
+
+func errEventChanged() error {
+	return community.Errorf(community.Conflict, "event_changed", "イベントが同時に更新されました。もう一度お試しください。")
+}
+
+// eventIndexKeys sets the index keys an event carries in status st, so
+// that the listings always agree with the status (doc.go): published events
+// in the upcoming indexes, cancelled ones in the cancelled index, drafts in
+// neither; every occurrence of a series in its series index.
+func eventIndexKeys(upd expression.UpdateBuilder, st community.EventStatus, e *community.Event) expression.UpdateBuilder {
+	start := keyStamp(e.StartsAt) + "#" + e.ID
+	switch st {
+	case community.EventPublished:
+		upd = upd.Set(expression.Name("GSI1PK"), expression.Value(eventsPartition)).
+			Set(expression.Name("GSI1SK"), expression.Value(start)).
+			Set(expression.Name("GSI2PK"), expression.Value(eventsKindPartition(e.Kind))).
+			Set(expression.Name("GSI2SK"), expression.Value(start))
+	case community.EventCancelled:
+		upd = upd.Set(expression.Name("GSI1PK"), expression.Value(cancelledPartition)).
+			Set(expression.Name("GSI1SK"), expression.Value(start)).
+			Remove(expression.Name("GSI2PK")).Remove(expression.Name("GSI2SK"))
+	default:
+		upd = upd.Remove(expression.Name("GSI1PK")).Remove(expression.Name("GSI1SK")).
+			Remove(expression.Name("GSI2PK")).Remove(expression.Name("GSI2SK"))
+	}
+	if e.SeriesID != "" {
+		upd = upd.Set(expression.Name("GSI3PK"), expression.Value("SERIES#"+e.SeriesID)).
+			Set(expression.Name("GSI3SK"), expression.Value(start))
+	} else {
+		upd = upd.Remove(expression.Name("GSI3PK")).Remove(expression.Name("GSI3SK"))
+	}
+	return upd
+}
+
+// eventGuard is the part of an event item a failed condition is judged by.
+type eventGuard struct {
+	Status         string    `dynamodbav:"status"`
+	UpdatedAt      time.Time `dynamodbav:"updated_at"`
+	ConfirmedCount int       `dynamodbav:"confirmed_count"`
+	WaitlistCount  int       `dynamodbav:"waitlist_count"`
+	Detached       bool      `dynamodbav:"series_detached"`
+}
+
+// updateEventItem runs one conditional UpdateItem on an event and returns
+// the event as written; on a failed condition it returns the item as it
+// was (nil when there was none) and ok false.
+func (s *Store) updateEventItem(ctx context.Context, id string, upd expression.UpdateBuilder, cond expression.ConditionBuilder) (written *community.Event, old map[string]types.AttributeValue, ok bool, err error) {
+	k, err := attributevalue.MarshalMap(eventKey(id))
+	if err != nil {
+		return nil, nil, false, err
+	}
+	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
+	if err != nil {
+		return nil, nil, false, err
+	}
+	out, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(s.table), Key: k,
+		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+		ReturnValues:                        types.ReturnValueAllNew,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	if err != nil {
+		var cf *types.ConditionalCheckFailedException
+		if errors.As(err, &cf) {
+			return nil, cf.Item, false, nil
+		}
+		return nil, nil, false, err
+	}
+	var it eventItem
+	if err := attributevalue.UnmarshalMap(out.Attributes, &it); err != nil {
+		return nil, nil, false, err
+	}
+	return it.event(), nil, true, nil
+}
+
+// UpdateEvent writes the editable attributes of u.Event with one
+// conditional UpdateItem: the counters are never written (registrations
+// change them concurrently), and the index keys follow u.Status. See
+// community.AdminEventStore for the errors.
+func (s *Store) UpdateEvent(ctx context.Context, u community.EventUpdate) (*community.Event, error) {
+	e := u.Event
+	if e == nil || e.ID == "" {
+		return nil, fmt.Errorf("dynamo: update event: no event")
+	}
+	av, err := attributevalue.MarshalMap(newEventItem(e))
+	if err != nil {
+		return nil, fmt.Errorf("dynamo: update event: %w", err)
+	}
+	var upd expression.UpdateBuilder
+	for _, name := range editableEventAttrs {
+		if v, ok := av[name]; ok {
+			upd = upd.Set(expression.Name(name), expression.Value(v))
+		} else {
+			upd = upd.Remove(expression.Name(name))
+		}
+	}
+	upd = eventIndexKeys(upd, u.Status, e)
+	if u.Detach {
+		upd = upd.Set(expression.Name(seriesDetached), expression.Value(true))
+	}
+	cond := expression.AttributeExists(expression.Name("PK")).
+		And(statusIs(u.Status)).
+		And(expression.Name("updated_at").Equal(expression.Value(u.ReadAt.UTC())))
+	if e.Capacity > 0 {
+		cond = cond.And(expression.Name("confirmed_count").LessThanEqual(expression.Value(e.Capacity)))
+	}
+	if u.Untouched {
+		cond = cond.And(
+			expression.Name("confirmed_count").Equal(expression.Value(0)),
+			expression.Name("waitlist_count").Equal(expression.Value(0)),
+			expression.AttributeNotExists(expression.Name(seriesDetached)))
+	}
+	written, old, ok, err := s.updateEventItem(ctx, e.ID, upd, cond)
+	if err != nil {
+		return nil, fmt.Errorf("dynamo: update event: %w", err)
+	}
+	if ok {
+		return written, nil
+	}
+	if len(old) == 0 {
+		return nil, errEventNotFound()
+	}
+	var g eventGuard
+	if err := attributevalue.UnmarshalMap(old, &g); err != nil {
+		return nil, fmt.Errorf("dynamo: update event: %w", err)
+	}
+	switch {
+	case g.Status != string(u.Status) || !g.UpdatedAt.Equal(u.ReadAt):
+		return nil, errEventChanged()
+	case e.Capacity > 0 && g.ConfirmedCount > e.Capacity:
+		return nil, community.Errorf(community.Conflict, "capacity_below_confirmed",
+			"定員を参加確定者数（%d人）より少なくはできません。", g.ConfirmedCount)
+	case u.Untouched:
+		return nil, community.Errorf(community.Conflict, "occurrence_taken", "申込があるか個別に編集された開催回のため、変更しませんでした。")
+	}
+	return nil, errEventChanged()
+}
+
+// PublishEvent turns draft e into published as of e.UpdatedAt and adds it
+// to the upcoming indexes, in one conditional UpdateItem.
+func (s *Store) PublishEvent(ctx context.Context, e *community.Event, now time.Time) (*community.Event, bool, error) {
+	upd := expression.Set(expression.Name("status"), expression.Value(string(community.EventPublished))).
+		Set(expression.Name("updated_at"), expression.Value(now.UTC()))
+	upd = eventIndexKeys(upd, community.EventPublished, e)
+	cond := expression.AttributeExists(expression.Name("PK")).
+		And(statusIs(community.EventDraft)).
+		And(expression.Name("updated_at").Equal(expression.Value(e.UpdatedAt.UTC())))
+	written, old, ok, err := s.updateEventItem(ctx, e.ID, upd, cond)
+	if err != nil {
+		return nil, false, fmt.Errorf("dynamo: publish event: %w", err)
+	}
+	if ok {
+		return written, true, nil
+	}
+	cur, err := oldEvent(old)
+	if err != nil {
+		return nil, false, fmt.Errorf("dynamo: publish event: %w", err)
+	}
+	switch {
+	case cur == nil:
+		return nil, false, errEventNotFound()
+	case cur.Status == community.EventPublished:
+		return cur, false, nil
+	case cur.Status == community.EventCancelled:
+		return nil, false, community.Errorf(community.Conflict, "event_cancelled", "中止したイベントは公開できません。")
+	}
+	return nil, false, errEventChanged()
+}
+
+// CancelEvent turns published e into cancelled as of e.UpdatedAt, moving
+// it from the upcoming indexes to the cancelled index, in one conditional
+// UpdateItem. Registrations are the caller's to end.
+func (s *Store) CancelEvent(ctx context.Context, e *community.Event, reason string, now time.Time) (*community.Event, bool, error) {
+	upd := expression.Set(expression.Name("status"), expression.Value(string(community.EventCancelled))).
+		Set(expression.Name("cancel_reason"), expression.Value(reason)).
+		Set(expression.Name("updated_at"), expression.Value(now.UTC()))
+	upd = eventIndexKeys(upd, community.EventCancelled, e)
+	cond := expression.AttributeExists(expression.Name("PK")).
+		And(statusIs(community.EventPublished)).
+		And(expression.Name("updated_at").Equal(expression.Value(e.UpdatedAt.UTC())))
+	written, old, ok, err := s.updateEventItem(ctx, e.ID, upd, cond)
+	if err != nil {
+		return nil, false, fmt.Errorf("dynamo: cancel event: %w", err)
+	}
+	if ok {
+		return written, true, nil
+	}
+	cur, err := oldEvent(old)
+	if err != nil {
+		return nil, false, fmt.Errorf("dynamo: cancel event: %w", err)
+	}
+	switch {
+	case cur == nil:
+		return nil, false, errEventNotFound()
+	case cur.Status == community.EventCancelled:
+		return cur, false, nil
+	case cur.Status == community.EventDraft:
+		return nil, false, community.Errorf(community.Conflict, "event_not_published", "下書きのイベントは中止できません（公開されていません）。")
+	}
+	return nil, false, errEventChanged()
+}
+
+func oldEvent(old map[string]types.AttributeValue) (*community.Event, error) {
+	if len(old) == 0 {
+		return nil, nil
+	}
+	var it eventItem
+	if err := attributevalue.UnmarshalMap(old, &it); err != nil {
+		return nil, err
+	}
+	return it.event(), nil
+}
+
+// promoteAttempts bounds PromoteWaitlistHead's optimistic loop.
+const promoteAttempts = 10
+
+// PromoteWaitlistHead gives one free seat of a published event to the head
+// of its waitlist, in its own transaction like a cancellation's promotion:
+// [0] the head confirmed IF still waitlisted, [1] the event's waitlist_count
+// less one and confirmed_count plus one IF it is published, someone waits
+// and a seat is free (confirmed_count < capacity, or capacity 0). It
+// returns nil when no seat is free or nobody waits.
+func (s *Store) PromoteWaitlistHead(ctx context.Context, eventID string, now time.Time) (*community.Registration, error) {
+	skip := map[string]bool{}
+	for attempt := 1; ; attempt++ {
+		var ev eventItem
+		ok, err := s.get(ctx, eventKey(eventID), true, &ev)
+		if err != nil {
+			return nil, fmt.Errorf("dynamo: promote: %w", err)
+		}
+		if !ok {
+			return nil, errEventNotFound()
+		}
+		if ev.Status != string(community.EventPublished) || ev.WaitlistCount <= 0 ||
+			(ev.Capacity > 0 && ev.ConfirmedCount >= ev.Capacity) {
+			return nil, nil
+		}
+		head, err := s.waitlistHead(ctx, eventID, skip)
+		if err != nil {
+			return nil, fmt.Errorf("dynamo: promote: %w", err)
+		}
+		if head != nil {
+			items, err := s.promoteItems(*head, now)
+			if err != nil {
+				return nil, fmt.Errorf("dynamo: promote: %w", err)
+			}
+			_, err = s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+			if err == nil {
+				r := head.registration()
+				r.Status, r.UpdatedAt = community.RegistrationConfirmed, now.UTC()
+				return r, nil
+			}
+			codes := cancelCodes(err)
+			if codes == nil {
+				return nil, fmt.Errorf("dynamo: promote: %w", err)
+			}
+			if failedAt(codes, 0) {
+				skip[head.ID] = true // cancelled or promoted by someone else
+			}
+		}
+		// No head in the (eventually consistent) index yet, or a race on
+		// the event: read again after a pause.
+		if attempt == promoteAttempts {
+			return nil, errBusy()
+		}
+		if err := pause(ctx, attempt); err != nil {
+			return nil, fmt.Errorf("dynamo: promote: %w", err)
+		}
+	}
+}
+
+func (s *Store) promoteItems(head registrationItem, now time.Time) ([]types.TransactWriteItem, error) {
+	reg, err := s.txUpdate(registrationKey(head.EventID, head.ID),
+		moveRegistration(head, community.RegistrationConfirmed, now),
+		expression.Name("status").Equal(expression.Value(string(community.RegistrationWaitlisted))))
+	if err != nil {
+		return nil, err
+	}
+	seat, err := s.txUpdate(eventKey(head.EventID),
+		expression.Add(expression.Name("waitlist_count"), expression.Value(-1)).
+			Add(expression.Name("confirmed_count"), expression.Value(1)),
+		statusIs(community.EventPublished).And(
+			expression.Name("waitlist_count").GreaterThan(expression.Value(0)),
+			expression.Or(
+				expression.Name("capacity").Equal(expression.Value(0)),
+				expression.Name("confirmed_count").LessThan(expression.Name("capacity")))))
+	if err != nil {
+		return nil, err
+	}
+	return []types.TransactWriteItem{{Update: reg}, {Update: seat}}, nil
+}
+
+// regsOfEvent is a consistent Query of the event's own partition for its
+// registration items: the table, not an index, so nothing just written is
+// missed.
+func (s *Store) regsOfEvent(eventID string) (*dynamodb.QueryInput, error) {
+	expr, err := expression.NewBuilder().WithKeyCondition(
+		expression.Key("PK").Equal(expression.Value(eventKey(eventID).PK)).
+			And(expression.Key("SK").BeginsWith("REG#"))).Build()
+	if err != nil {
+		return nil, err
+	}
+	return &dynamodb.QueryInput{
+		TableName: aws.String(s.table), ConsistentRead: aws.Bool(true),
+		KeyConditionExpression: expr.KeyCondition(), ExpressionAttributeNames: expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+	}, nil
+}
+
+// AllRegistrations returns every registration of an event, read
+// consistently from the event's partition, in id (arrival) order.
+func (s *Store) AllRegistrations(ctx context.Context, eventID string) ([]*community.Registration, error) {
+	in, err := s.regsOfEvent(eventID)
+	if err != nil {
+		return nil, fmt.Errorf("dynamo: all registrations: %w", err)
+	}
+	regs := []*community.Registration{}
+	p := dynamodb.NewQueryPaginator(s.client, in)
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("dynamo: all registrations: %w", err)
+		}
+		var items []registrationItem
+		if err := attributevalue.UnmarshalListOfMaps(out.Items, &items); err != nil {
+			return nil, fmt.Errorf("dynamo: all registrations: %w", err)
+		}
+		for _, it := range items {
+			regs = append(regs, it.registration())
+		}
+	}
+	return regs, nil
+}
+
+// HasRegistrations reports whether the event's partition holds any
+// registration item, whatever its status: one consistent Query, Limit 1.
+func (s *Store) HasRegistrations(ctx context.Context, eventID string) (bool, error) {
+	in, err := s.regsOfEvent(eventID)
+	if err != nil {
+		return false, fmt.Errorf("dynamo: has registrations: %w", err)
+	}
+	in.Limit = aws.Int32(1)
+	out, err := s.client.Query(ctx, in)
+	if err != nil {
+		return false, fmt.Errorf("dynamo: has registrations: %w", err)
+	}
+	return len(out.Items) > 0, nil
+}
+
+// MoveRegistrations writes an event's new start into each of its
+// registrations and the member index key that sorts by it.
+func (s *Store) MoveRegistrations(ctx context.Context, eventID string, startsAt time.Time) error {
+	regs, err := s.AllRegistrations(ctx, eventID)
+	if err != nil {
+		return err
+	}
+	for _, r := range regs {
+		x := *r
+		x.EventStartsAt = startsAt
+		it := newRegistrationItem(&x)
+		upd := expression.Set(expression.Name("event_starts_at"), expression.Value(it.EventStartsAt))
+		if it.GSI2PK != "" {
+			upd = upd.Set(expression.Name("GSI2SK"), expression.Value(it.GSI2SK))
+		}
+		if _, _, err := s.updateItem(ctx, registrationKey(eventID, r.ID), upd, expression.AttributeExists(expression.Name("PK"))); err != nil {
+			return fmt.Errorf("dynamo: move registrations: %w", err)
+		}
+	}
+	return nil
+}
+
+// updateItem runs one conditional UpdateItem and returns the item as
+// written, or as it was when the condition failed (ok false).
+func (s *Store) updateItem(ctx context.Context, k key, upd expression.UpdateBuilder, cond expression.ConditionBuilder) (item map[string]types.AttributeValue, ok bool, err error) {
+	av, err := attributevalue.MarshalMap(k)
+	if err != nil {
+		return nil, false, err
+	}
+	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
+	if err != nil {
+		return nil, false, err
+	}
+	out, err := s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(s.table), Key: av,
+		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+		ReturnValues:                        types.ReturnValueAllNew,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	if err != nil {
+		var cf *types.ConditionalCheckFailedException
+		if errors.As(err, &cf) {
+			return cf.Item, false, nil
+		}
+		return nil, false, err
+	}
+	return out.Attributes, true, nil
+}
+
+// SetCheckIn records (at != nil) or clears a registration's check-in with
+// one conditional UpdateItem. Only a confirmed registration can be checked
+// in; a second check-in keeps the first time.
+func (s *Store) SetCheckIn(ctx context.Context, eventID, regID string, at *time.Time) (*community.Registration, error) {
+	exists := expression.AttributeExists(expression.Name("PK"))
+	upd := expression.Remove(expression.Name("checked_in_at"))
+	cond := exists
+	if at != nil {
+		upd = expression.Set(expression.Name("checked_in_at"), expression.Value(at.UTC()))
+		cond = exists.And(
+			expression.Name("status").Equal(expression.Value(string(community.RegistrationConfirmed))),
+			expression.AttributeNotExists(expression.Name("checked_in_at")))
+	}
+	item, ok, err := s.updateItem(ctx, registrationKey(eventID, regID), upd, cond)
+	if err != nil {
+		return nil, fmt.Errorf("dynamo: check in: %w", err)
+	}
+	if len(item) == 0 {
+		return nil, errRegistrationNotFound()
+	}
+	var it registrationItem
+	if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+		return nil, fmt.Errorf("dynamo: check in: %w", err)
+	}
+	if !ok && it.Status != string(community.RegistrationConfirmed) {
+		return nil, community.Errorf(community.Closed, "not_confirmed", "参加が確定している申込だけ受付できます。")
+	}
+	return it.registration(), nil
+}
+
+// batchGetMax is BatchGetItem's limit of keys per call.
+const batchGetMax = 100
+
+// MembersByID reads members with BatchGetItem, 100 keys a call, retrying
+// what DynamoDB leaves unprocessed. Unknown ids are absent from the map.
+func (s *Store) MembersByID(ctx context.Context, ids []string) (map[string]*community.Member, error) {
+	out := make(map[string]*community.Member, len(ids))
+	seen := map[string]bool{}
+	var keys []map[string]types.AttributeValue
+	for _, id := range ids {
+		if id == "" || seen[id] {
+			continue
+		}
+		seen[id] = true
+		k, err := attributevalue.MarshalMap(memberKey(id))
+		if err != nil {
+			return nil, fmt.Errorf("dynamo: members by id: %w", err)
+		}
+		keys = append(keys, k)
+	}
+	for len(keys) > 0 {
+		n := min(len(keys), batchGetMax)
+		req := map[string]types.KeysAndAttributes{s.table: {Keys: keys[:n]}}
+		keys = keys[n:]
+		for attempt := 1; len(req) > 0; attempt++ {
+			res, err := s.client.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
+			if err != nil {
+				return nil, fmt.Errorf("dynamo: members by id: %w", err)
+			}
+			var items []memberItem
+			if err := attributevalue.UnmarshalListOfMaps(res.Responses[s.table], &items); err != nil {
+				return nil, fmt.Errorf("dynamo: members by id: %w", err)
+			}
+			for _, it := range items {
+				m, err := it.member()
+				if err != nil {
+					return nil, fmt.Errorf("dynamo: members by id: %w", err)
+				}
+				out[m.ID] = m
+			}
+			req = res.UnprocessedKeys
+			if len(req) > 0 {
+				if attempt == promoteAttempts {
+					return nil, errBusy()
+				}
+				if err := pause(ctx, attempt); err != nil {
+					return nil, fmt.Errorf("dynamo: members by id: %w", err)
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+// CancelledEvents returns cancelled events starting in [From, To) from the
+// cancelled index (GSI1 CANCELLED), by start time, one Query per page.
+// Invalid (reason "invalid_limit", "invalid_cursor").
+func (s *Store) CancelledEvents(ctx context.Context, q community.EventQuery) (community.EventPage, error) {
+	if q.Limit < 1 || q.Limit > maxLimit {
+		return community.EventPage{}, errInvalidLimit()
+	}
+	after, err := decodeCursor(q.Cursor, gsi1, cancelledPartition, "EVENT#", "EVENT")
+	if err != nil {
+		return community.EventPage{}, err
+	}
+	var lo, hi string
+	if !q.From.IsZero() {
+		lo = keyStamp(ceilSecond(q.From))
+	}
+	if !q.To.IsZero() {
+		hi = keyStamp(ceilSecond(q.To))
+	}
+	empty := community.EventPage{Events: []*community.Event{}}
+	if hi != "" && hi <= lo {
+		return empty, nil
+	}
+	if after.PK != "" && after.Sort < lo {
+		after = cursor{} // the window moved past the cursor: start at the window
+	}
+	var sort expression.KeyConditionBuilder
+	switch sk := expression.Key(gsi1.sk); {
+	case lo != "" && hi != "":
+		sort = sk.Between(expression.Value(lo), expression.Value(hi))
+	case lo != "":
+		sort = sk.GreaterThanEqual(expression.Value(lo))
+	case hi != "":
+		sort = sk.LessThan(expression.Value(hi))
+	}
+	raw, next, err := s.page(ctx, pageQuery{idx: gsi1, part: cancelledPartition, sort: sort, limit: q.Limit, after: after, forward: true})
+	if err != nil {
+		return community.EventPage{}, fmt.Errorf("dynamo: cancelled events: %w", err)
+	}
+	var items []eventItem
+	if err := attributevalue.UnmarshalListOfMaps(raw, &items); err != nil {
+		return community.EventPage{}, fmt.Errorf("dynamo: cancelled events: %w", err)
+	}
+	page := community.EventPage{Events: make([]*community.Event, 0, len(items)), NextCursor: next}
+	for _, it := range items {
+		page.Events = append(page.Events, it.event())
+	}
+	return page, nil
+}

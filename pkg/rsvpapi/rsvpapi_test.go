@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/sorae/tabane/pkg/app"
+	"github.com/sorae/tabane/pkg/awsmetrics"
 	"github.com/sorae/tabane/pkg/community"
 	"github.com/sorae/tabane/pkg/config"
 	"github.com/sorae/tabane/pkg/eventsapi"
@@ -34,14 +35,15 @@ type clock struct {
 func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
 
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	svc    *app.Services
 	rsvp   *rsvpapi.Handler
 	events *eventsapi.Handler
 	clock  *clock
+	calls  *awsmetrics.Counter // every AWS call the handlers made
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	cfg, err := config.FromEnv(func(k string) string {
 		return map[string]string{
@@ -54,7 +56,10 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.DiscardHandler)
-	d := app.NewDeps(cfg, localtest.AWSConfig(), app.Endpoints{DynamoDB: localtest.DynamoDBURL(), SES: localtest.SESURL()}, log)
+	calls := awsmetrics.NewCounter()
+	awsCfg := localtest.AWSConfig()
+	awsCfg.APIOptions = append(awsCfg.APIOptions, calls.Middleware())
+	d := app.NewDeps(cfg, awsCfg, app.Endpoints{DynamoDB: localtest.DynamoDBURL(), SES: localtest.SESURL()}, log)
 	clk := &clock{now: time.Now()}
 	d.Clock = clk
 	svc, err := app.NewServices(d)
@@ -62,7 +67,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	keeper := &idempotency.Keeper{Store: svc.Store, Clock: clk}
-	return &env{t: t, svc: svc, clock: clk,
+	return &env{t: t, svc: svc, clock: clk, calls: calls,
 		rsvp:   rsvpapi.New(svc.Registrations, svc.Sessions, keeper, log),
 		events: eventsapi.New(svc.Events, svc.Sessions, cfg, log)}
 }

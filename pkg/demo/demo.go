@@ -75,6 +75,27 @@ func RegularMeetings(now time.Time, n int) []time.Time {
 
 func ptr[T any](v T) *T { return &v }
 
+// Store is what seeding writes: events, members and a series.
+type Store interface {
+	community.Store
+	community.SeriesStore
+}
+
+// RegularSeries is the monthly regular members' 井戸端会議 (second Tuesday,
+// 18:00–19:00 JST) whose first occurrences Events returns; meeting is one of them.
+func RegularSeries(meeting *community.Event, now time.Time) *community.Series {
+	tmpl := *meeting
+	tmpl.ID, tmpl.Title, tmpl.SeriesID = "", "正会員の井戸端会議", ""
+	return &community.Series{
+		ID:        meeting.SeriesID,
+		Template:  tmpl,
+		Rule:      community.MonthlyRule{Week: 2, Weekday: time.Tuesday, Hour: 18, Duration: time.Hour},
+		Months:    3,
+		Publish:   true,
+		CreatedAt: now, UpdatedAt: now,
+	}
+}
+
 // Events returns the demo events for a first start at now.
 func Events(now time.Time) []*community.Event {
 	now = now.UTC().Truncate(time.Second)
@@ -242,7 +263,7 @@ type Result struct {
 
 // Seed stores the demo data unless an earlier start did: the first demo
 // event's presence marks a seeded table. Records that exist are skipped.
-func Seed(ctx context.Context, store community.Store, organizers []string, now time.Time) (Result, error) {
+func Seed(ctx context.Context, store Store, organizers []string, now time.Time) (Result, error) {
 	events := Events(now)
 	var res Result
 	_, err := store.Event(ctx, events[0].ID)
@@ -263,6 +284,11 @@ func Seed(ctx context.Context, store community.Store, organizers []string, now t
 			return res, fmt.Errorf("demo: event %q: %w", e.Title, err)
 		}
 		res.Events++
+	}
+	// The regular meetings are a series, so organizers can edit it and the
+	// clock keeps its next occurrences in the table.
+	if err := store.CreateSeries(ctx, RegularSeries(events[0], now)); err != nil && community.ErrorCode(err) != community.Conflict {
+		return res, fmt.Errorf("demo: series: %w", err)
 	}
 	for _, m := range Members(now, organizers) {
 		err := store.CreateMember(ctx, m)

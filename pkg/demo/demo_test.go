@@ -169,6 +169,30 @@ func TestSeed(t *testing.T) {
 	if len(page.Events) != first.Events {
 		t.Errorf("upcoming events = %d, want %d", len(page.Events), first.Events)
 	}
+	// The clock tops the series up without doubling a meeting the demo
+	// already stored under its own id.
+	admin := &community.Admin{Store: store, Clock: community.ClockFunc(func() time.Time { return now })}
+	if _, err := admin.EnsureAllSeries(ctx); err != nil {
+		t.Fatal(err)
+	}
+	occ, err := store.SeriesOccurrences(ctx, demo.ID("series/regular-meeting"), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	days := map[string]bool{}
+	for _, e := range occ {
+		d := e.StartsAt.In(community.Tokyo).Format("2006-01-02")
+		if days[d] {
+			t.Errorf("two occurrences on %s", d)
+		}
+		days[d] = true
+		if e.StartsAt.In(community.Tokyo).Weekday() != time.Tuesday {
+			t.Errorf("occurrence on %s is not a Tuesday", d)
+		}
+	}
+	if len(days) < 3 {
+		t.Errorf("series has %d occurrences, want at least the 3 demo meetings", len(days))
+	}
 	m, err := store.MemberByEmail(ctx, organizer)
 	if err != nil {
 		t.Fatal(err)

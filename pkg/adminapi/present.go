@@ -114,17 +114,23 @@ func attendeeJSON(a community.Attendee) Attendee {
 // Member is a member as an organizer reviews them.
 type Member struct {
 	membersapi.Member
-	StatusLabel string     `json:"status_label"`
-	VerifiedAt  *time.Time `json:"verified_at"`
-	ApprovedAt  *time.Time `json:"approved_at"`
+	StatusLabel  string     `json:"status_label"`
+	HasBirthDate bool       `json:"has_birth_date"`
+	VerifiedAt   *time.Time `json:"verified_at"`
+	ApprovedAt   *time.Time `json:"approved_at"`
 }
 
 func memberJSON(m *community.Member) Member {
+	mj := membersapi.MemberJSON(m)
+	// The birth date is only for age eligibility; organizers see whether it
+	// was given, not the date.
+	mj.BirthDate = nil
 	return Member{
-		Member:      membersapi.MemberJSON(m),
-		StatusLabel: memberStatusLabel(m.Status),
-		VerifiedAt:  tokyo(m.VerifiedAt),
-		ApprovedAt:  tokyo(m.ApprovedAt),
+		Member:       mj,
+		HasBirthDate: m.BirthDate != nil,
+		StatusLabel:  memberStatusLabel(m.Status),
+		VerifiedAt:   tokyo(m.VerifiedAt),
+		ApprovedAt:   tokyo(m.ApprovedAt),
 	}
 }
 

@@ -2,6 +2,7 @@ package community
 
 import (
 	"context"
+	"slices"
 	"time"
 )
 
@@ -28,9 +29,10 @@ type EventView struct {
 // reports whether v holds a confirmed seat.
 func View(e *Event, v Viewer, confirmed bool) EventView {
 	return EventView{
-		Event:       e,
-		Restricted:  !v.MayAttend(e) && !v.Organizer(),
-		ShowJoinURL: e.JoinURL != "" && (v.Organizer() || confirmed),
+		Event:      e,
+		Restricted: !v.MayAttend(e) && !v.Organizer(),
+		// A suspended member keeps their registration but not the link.
+		ShowJoinURL: e.JoinURL != "" && (v.Organizer() || (confirmed && v.Member != nil && v.Member.Status == MemberActive)),
 	}
 }
 
@@ -108,25 +110,31 @@ func (s *Events) seats(ctx context.Context, v Viewer) (map[string]bool, error) {
 	return out, nil
 }
 
-// PublicFeed returns the published public events starting from now on, for
-// the iCalendar feed. It pages through the store itself.
+// PublicFeed returns the public events starting from now on, for the
+// iCalendar feed, in start order: the published ones, and the cancelled
+// ones too, so that a subscribed calendar learns of the cancellation
+// instead of keeping a meeting that will not happen.
 func (s *Events) PublicFeed(ctx context.Context, horizon time.Duration) ([]*Event, error) {
 	now := s.Clock.Now()
-	q := EventQuery{From: now, To: now.Add(horizon), Limit: 100}
 	var out []*Event
-	for {
-		page, err := s.Store.UpcomingEvents(ctx, q)
-		if err != nil {
-			return nil, err
-		}
-		for _, e := range page.Events {
-			if e.Audience == AudiencePublic {
-				out = append(out, e)
+	for _, list := range []func(context.Context, EventQuery) (EventPage, error){s.Store.UpcomingEvents, s.Store.CancelledEvents} {
+		q := EventQuery{From: now, To: now.Add(horizon), Limit: 100}
+		for {
+			page, err := list(ctx, q)
+			if err != nil {
+				return nil, err
 			}
+			for _, e := range page.Events {
+				if e.Audience == AudiencePublic {
+					out = append(out, e)
+				}
+			}
+			if page.NextCursor == "" {
+				break
+			}
+			q.Cursor = page.NextCursor
 		}
-		if page.NextCursor == "" {
-			return out, nil
-		}
-		q.Cursor = page.NextCursor
 	}
+	slices.SortStableFunc(out, func(a, b *Event) int { return a.StartsAt.Compare(b.StartsAt) })
+	return out, nil
 }

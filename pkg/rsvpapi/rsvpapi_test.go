@@ -547,3 +547,62 @@ func TestNoAccessToOthersRegistrations(t *testing.T) {
 		t.Errorf("confirmed %d/%d after both cancelled", c, n)
 	}
 }
+
+// A suspended member keeps the registration but no longer sees the link.
+func TestSuspendedMemberLosesJoinURL(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	ev := e.event(nil)
+	m, s := e.member(nil)
+	if r := e.register(ev.ID, `{}`, s); r.body["status"] != "confirmed" {
+		t.Fatal(r.raw)
+	}
+	if r := e.call(e.events, eventsapi.RouteDetail, ev.ID, "", s, nil); !strings.Contains(r.raw, joinURL) {
+		t.Fatalf("active confirmed member does not see the join URL: %s", r.raw)
+	}
+	cur, err := e.svc.Store.Member(ctx, m.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur.Status = community.MemberSuspended
+	if err := e.svc.Store.UpdateMember(ctx, cur); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []resp{
+		e.call(e.events, eventsapi.RouteDetail, ev.ID, "", s, nil),
+		e.call(e.events, eventsapi.RouteList, "", "", s, nil),
+		e.call(e.rsvp, rsvpapi.RouteMyRegistrations, "", "", s, nil),
+	} {
+		if strings.Contains(r.raw, "secret-123") {
+			t.Errorf("suspended member sees the join URL: %s", r.raw)
+		}
+	}
+}
+
+// The public feed tells subscribed calendars of a cancellation, and never
+// carries a join URL.
+func TestFeedCarriesCancellations(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	kept := e.event(nil)
+	off := e.event(func(ev *community.Event) { ev.Title = "中止になる私塾"; ev.StartsAt = ev.StartsAt.Add(time.Hour); ev.EndsAt = ev.EndsAt.Add(time.Hour) })
+	if _, _, err := e.svc.Store.CancelEvent(ctx, off, "講師急病のため", e.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	r := e.call(e.events, eventsapi.RouteFeed, "", "", "", nil)
+	if r.code != 200 {
+		t.Fatalf("feed = %d", r.code)
+	}
+	unfolded := strings.ReplaceAll(r.raw, "\r\n ", "")
+	for _, id := range []string{kept.ID, off.ID} {
+		if !strings.Contains(unfolded, "UID:"+id+"@") {
+			t.Errorf("feed lacks %s", id)
+		}
+	}
+	if strings.Count(unfolded, "STATUS:CANCELLED") != 1 {
+		t.Errorf("want exactly one cancelled VEVENT:\n%s", unfolded)
+	}
+	if strings.Contains(unfolded, "secret-123") {
+		t.Error("feed carries a join URL")
+	}
+}

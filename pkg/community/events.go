@@ -58,7 +58,7 @@ func (s *Events) List(ctx context.Context, v Viewer, q EventQuery) ([]EventView,
 	if err != nil {
 		return nil, "", err
 	}
-	seats, err := s.seats(ctx, v)
+	seats, err := s.seats(ctx, v, page.Events)
 	if err != nil {
 		return nil, "", err
 	}
@@ -91,13 +91,21 @@ func (s *Events) Get(ctx context.Context, v Viewer, id string) (EventView, error
 	return View(e, v, confirmed), nil
 }
 
-// seats returns the events where v holds a confirmed seat: one Query for a
-// member, none for anyone else.
-func (s *Events) seats(ctx context.Context, v Viewer) (map[string]bool, error) {
-	if v.Member == nil || s.Regs == nil {
+// seats returns which of events v holds a confirmed seat at: one Query over
+// the page's date range for a member with a join URL to show, none for
+// anyone else.
+func (s *Events) seats(ctx context.Context, v Viewer, events []*Event) (map[string]bool, error) {
+	if v.Member == nil || s.Regs == nil || len(events) == 0 {
 		return nil, nil
 	}
-	regs, err := s.Regs.MemberRegistrations(ctx, v.Member.ID)
+	anyLink := false
+	for _, e := range events {
+		anyLink = anyLink || e.JoinURL != ""
+	}
+	if !anyLink {
+		return nil, nil
+	}
+	regs, err := s.Regs.MemberRegistrationsBetween(ctx, v.Member.ID, events[0].StartsAt, events[len(events)-1].StartsAt)
 	if err != nil {
 		return nil, err
 	}

@@ -31,6 +31,9 @@ type RegistrationStore interface {
 	WaitlistPosition(ctx context.Context, r *Registration) (int, error)
 	// MemberRegistrations lists a member's registrations, soonest event first.
 	MemberRegistrations(ctx context.Context, memberID string) ([]*Registration, error)
+	// MemberRegistrationsBetween lists a member's registrations for events
+	// starting in [from, to], soonest first.
+	MemberRegistrationsBetween(ctx context.Context, memberID string, from, to time.Time) ([]*Registration, error)
 }
 
 // RegistrationNotifier sends the mails about a person's place at an event.

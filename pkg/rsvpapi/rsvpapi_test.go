@@ -585,7 +585,11 @@ func TestFeedCarriesCancellations(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	kept := e.event(nil)
-	off := e.event(func(ev *community.Event) { ev.Title = "中止になる私塾"; ev.StartsAt = ev.StartsAt.Add(time.Hour); ev.EndsAt = ev.EndsAt.Add(time.Hour) })
+	off := e.event(func(ev *community.Event) {
+		ev.Title = "中止になる私塾"
+		ev.StartsAt = ev.StartsAt.Add(time.Hour)
+		ev.EndsAt = ev.EndsAt.Add(time.Hour)
+	})
 	if _, _, err := e.svc.Store.CancelEvent(ctx, off, "講師急病のため", e.clock.Now()); err != nil {
 		t.Fatal(err)
 	}

@@ -683,8 +683,22 @@ func (s *Store) WaitlistPosition(ctx context.Context, r *community.Registration)
 // MemberRegistrations lists every registration of a member, cancelled ones
 // included, soonest event first (ties by event, then arrival).
 func (s *Store) MemberRegistrations(ctx context.Context, memberID string) ([]*community.Registration, error) {
-	expr, err := expression.NewBuilder().
-		WithKeyCondition(expression.Key(gsi2.pk).Equal(expression.Value(memberRegsPartition(memberID)))).Build()
+	return s.memberRegistrations(ctx, expression.Key(gsi2.pk).Equal(expression.Value(memberRegsPartition(memberID))))
+}
+
+// MemberRegistrationsBetween lists the member's registrations for events
+// starting in [from, to], soonest first: the index sorts by event start, so
+// the cost is what falls in the range, not the member's whole history.
+func (s *Store) MemberRegistrationsBetween(ctx context.Context, memberID string, from, to time.Time) ([]*community.Registration, error) {
+	// "~" sorts after every character of "<startsUTC>#<eid>#<rid>", so the
+	// upper bound includes events starting exactly at to.
+	key := expression.Key(gsi2.pk).Equal(expression.Value(memberRegsPartition(memberID))).
+		And(expression.Key(gsi2.sk).Between(expression.Value(keyStamp(from)), expression.Value(keyStamp(to)+"~")))
+	return s.memberRegistrations(ctx, key)
+}
+
+func (s *Store) memberRegistrations(ctx context.Context, key expression.KeyConditionBuilder) ([]*community.Registration, error) {
+	expr, err := expression.NewBuilder().WithKeyCondition(key).Build()
 	if err != nil {
 		return nil, fmt.Errorf("dynamo: member registrations: %w", err)
 	}

@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -61,6 +63,14 @@ func LocalAWSConfig(region string) aws.Config {
 // where set.
 func NewDeps(cfg config.Config, awsCfg aws.Config, ep Endpoints, log *slog.Logger) Deps {
 	db := dynamodb.NewFromConfig(awsCfg, func(o *dynamodb.Options) {
+		// The standard retryer's shared token bucket (500 tokens per client)
+		// empties in a registration rush and then refuses to retry at all,
+		// turning contention into errors. The store retries transactions
+		// itself; let the SDK retry transient failures without a budget.
+		o.Retryer = retry.NewStandard(func(so *retry.StandardOptions) {
+			so.RateLimiter = ratelimit.None
+			so.MaxAttempts = 5
+		})
 		if ep.DynamoDB != "" {
 			o.BaseEndpoint = aws.String(ep.DynamoDB)
 			// DynamoDB Local's error responses fail the SDK's CRC32 check and

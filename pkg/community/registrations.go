@@ -106,9 +106,11 @@ func (s *Registrations) Register(ctx context.Context, v Viewer, id string, guest
 	case RegistrationConfirmed:
 		s.mailed(ctx, "registration confirmed", s.Notifier.RegistrationConfirmed(ctx, to, e, e.JoinURL, cancel))
 	case RegistrationWaitlisted:
+		// The place is stored; its number is only information, so a failed
+		// count must not turn a kept registration into an error.
 		pos, err := s.Regs.WaitlistPosition(ctx, r)
-		if err != nil {
-			return RegisterResult{}, err
+		if err != nil && s.Log != nil {
+			s.Log(ctx, "waitlist position", err)
 		}
 		res.WaitlistPosition = pos
 		s.mailed(ctx, "waitlisted", s.Notifier.Waitlisted(ctx, to, e, pos, cancel))
@@ -185,7 +187,9 @@ func (s *Registrations) CancelByToken(ctx context.Context, token string) (*Regis
 	return c, e, err
 }
 
-var errBadCancelToken = Errorf(Invalid, "invalid_token", "キャンセル用のリンクが正しくありません。")
+// errBadCancelToken is NotFound: a forged or mangled link names nothing
+// the caller may see.
+var errBadCancelToken = Errorf(NotFound, "invalid_token", "キャンセル用のリンクが正しくないか、申込が見つかりません。")
 
 func (s *Registrations) cancel(ctx context.Context, r *Registration) (*Registration, error) {
 	e, err := s.Events.Event(ctx, r.EventID)

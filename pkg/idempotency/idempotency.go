@@ -17,6 +17,11 @@ import (
 // TTL is how long an answer is kept for replay.
 const TTL = 24 * time.Hour
 
+// Lease is how long a claim holds a key before its answer is stored. A
+// request that dies after claiming (a crash, a Lambda timeout) must not
+// block the key for a day: once the lease runs out, a retry takes it over.
+const Lease = 30 * time.Second
+
 // Record is a claimed key and, once the work is done, its answer.
 type Record struct {
 	Key         string
@@ -26,13 +31,14 @@ type Record struct {
 	Body        string
 	ContentType string
 	ExpiresAt   time.Time
+	LeaseUntil  time.Time // while not Done: the claim may be taken over after this
 }
 
 // Store keeps records.
 type Store interface {
 	// ClaimIdempotency stores rec as pending unless an unexpired record with
-	// the key exists; it reports whether it claimed, and otherwise returns
-	// the existing record.
+	// the key exists (a pending one whose lease ran out counts as expired);
+	// it reports whether it claimed, and otherwise returns the existing record.
 	ClaimIdempotency(ctx context.Context, rec Record, now time.Time) (claimed bool, existing *Record, err error)
 	// CompleteIdempotency stores the answer of a claimed key.
 	CompleteIdempotency(ctx context.Context, rec Record) error
@@ -85,7 +91,7 @@ func ValidKey(k string) bool {
 // ours and a retry deserves a fresh attempt.
 func (k *Keeper) Do(ctx context.Context, key, fingerprint string, work func(ctx context.Context) Answer) (Answer, error) {
 	now := k.Clock.Now()
-	rec := Record{Key: key, Fingerprint: fingerprint, ExpiresAt: now.Add(TTL)}
+	rec := Record{Key: key, Fingerprint: fingerprint, ExpiresAt: now.Add(TTL), LeaseUntil: now.Add(Lease)}
 	claimed, existing, err := k.Store.ClaimIdempotency(ctx, rec, now)
 	if err != nil {
 		return Answer{}, err
@@ -114,6 +120,10 @@ func (k *Keeper) replay(ctx context.Context, key, fingerprint string, rec *Recor
 		wait = 10 * time.Second
 	}
 	deadline := time.Now().Add(wait)
+	// Answer before the caller's own deadline (the Lambda's) runs out.
+	if d, ok := ctx.Deadline(); ok && d.Add(-time.Second).Before(deadline) {
+		deadline = d.Add(-time.Second)
+	}
 	delay := 20 * time.Millisecond
 	for {
 		if rec != nil && rec.Fingerprint != fingerprint {
@@ -122,6 +132,10 @@ func (k *Keeper) replay(ctx context.Context, key, fingerprint string, rec *Recor
 		}
 		if rec != nil && rec.Done {
 			return Answer{Status: rec.Status, Body: rec.Body, ContentType: rec.ContentType}, nil
+		}
+		if rec != nil && !rec.LeaseUntil.After(k.Clock.Now()) {
+			// The first request died holding the claim: take it over.
+			return k.Do(ctx, key, fingerprint, work)
 		}
 		if time.Now().After(deadline) {
 			return Answer{}, community.Errorf(community.Conflict, "request_in_progress",

@@ -367,7 +367,7 @@ func TestIdempotencyKey(t *testing.T) {
 	}
 	// The same key on another event is another request: refused, not replayed.
 	other := e.event(nil)
-	if r := e.call(e.rsvp, rsvpapi.RouteRegister, other.ID, `{}`, session, map[string]string{"Idempotency-Key": "retry-abc-1"}); r.code != 201 && r.errCode() != "idempotency_key_reused" {
+	if r := e.call(e.rsvp, rsvpapi.RouteRegister, other.ID, `{}`, session, map[string]string{"Idempotency-Key": "retry-abc-1"}); r.code != 422 || r.errCode() != "idempotency_key_reused" {
 		t.Errorf("same key, other event = %d %s", r.code, r.raw)
 	}
 	// Without a key, a second try is a conflict, not a second seat.
@@ -522,8 +522,8 @@ func TestNoAccessToOthersRegistrations(t *testing.T) {
 	// A forges a cancel token for B's registration from A's own.
 	tokA := cancelToken(t, localtest.WaitMail(t, a.Email, 1)[0])
 	forged := strings.Replace(tokA, ra.body["registration_id"].(string), rb.body["registration_id"].(string), 1)
-	if r := e.call(e.rsvp, rsvpapi.RouteCancelByToken, "", `{"token":"`+forged+`"}`, "", nil); r.code != 400 || strings.Contains(r.raw, b.Email) {
-		t.Errorf("forged cancel = %d %s, want 400", r.code, r.raw)
+	if r := e.call(e.rsvp, rsvpapi.RouteCancelByToken, "", `{"token":"`+forged+`"}`, "", nil); r.code != 404 || strings.Contains(r.raw, b.Email) {
+		t.Errorf("forged cancel = %d %s, want 404", r.code, r.raw)
 	}
 	// A cancelling "mine" twice cancels only A's, then finds nothing.
 	if r := e.call(e.rsvp, rsvpapi.RouteCancelMine, ev.ID, "", sa, nil); r.code != 200 || r.body["registration_id"] != ra.body["registration_id"] {

@@ -36,17 +36,18 @@ type idemItem struct {
 	Body        string `dynamodbav:"body,omitempty"`
 	ContentType string `dynamodbav:"content_type,omitempty"`
 	ExpiresAt   int64  `dynamodbav:"expires_at"`
+	LeaseUntil  int64  `dynamodbav:"lease_until_ms,omitempty"` // epoch ms; pending claims only
 }
 
 func newIdemItem(r idempotency.Record) idemItem {
 	k := idemKey(r.Key)
 	return idemItem{PK: k.PK, SK: k.SK, Type: typeIdempotency, Fingerprint: r.Fingerprint, Done: r.Done,
-		Status: r.Status, Body: r.Body, ContentType: r.ContentType, ExpiresAt: r.ExpiresAt.Unix()}
+		Status: r.Status, Body: r.Body, ContentType: r.ContentType, ExpiresAt: r.ExpiresAt.Unix(), LeaseUntil: r.LeaseUntil.UnixMilli()}
 }
 
 func (it idemItem) record(key string) *idempotency.Record {
 	return &idempotency.Record{Key: key, Fingerprint: it.Fingerprint, Done: it.Done, Status: it.Status,
-		Body: it.Body, ContentType: it.ContentType, ExpiresAt: time.Unix(it.ExpiresAt, 0)}
+		Body: it.Body, ContentType: it.ContentType, ExpiresAt: time.Unix(it.ExpiresAt, 0), LeaseUntil: time.UnixMilli(it.LeaseUntil)}
 }
 
 // ClaimIdempotency stores a pending record unless a live one exists (an
@@ -56,8 +57,12 @@ func (s *Store) ClaimIdempotency(ctx context.Context, rec idempotency.Record, no
 	if err != nil {
 		return false, nil, fmt.Errorf("dynamo: claim idempotency: %w", err)
 	}
+	// Free, expired (TTL deletes late), or a pending claim whose lease ran
+	// out (its request died before storing an answer).
 	cond := expression.AttributeNotExists(expression.Name("PK")).
-		Or(expression.Name("expires_at").LessThanEqual(expression.Value(now.Unix())))
+		Or(expression.Name("expires_at").LessThanEqual(expression.Value(now.Unix()))).
+		Or(expression.Name("done").Equal(expression.Value(false)).
+			And(expression.Name("lease_until_ms").LessThanEqual(expression.Value(now.UnixMilli()))))
 	expr, err := expression.NewBuilder().WithCondition(cond).Build()
 	if err != nil {
 		return false, nil, fmt.Errorf("dynamo: claim idempotency: %w", err)

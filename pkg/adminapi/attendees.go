@@ -5,12 +5,14 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"unicode"
 
 	"github.com/sorae/tabane/pkg/community"
 	"github.com/sorae/tabane/pkg/httpapi"
+	"github.com/sorae/tabane/pkg/idempotency"
 )
 
 // ContentTypeCSV is the attendee export's type; the BOM at the start of the
@@ -192,6 +194,16 @@ func (h *Handler) setCheckIn(ctx context.Context, v community.Viewer, req httpap
 	return httpapi.JSON(200, registrationJSON(r)), nil
 }
 
+// messageResponse is how many people a message reached.
+type messageResponse struct {
+	Sent    int `json:"sent"`
+	Failed  int `json:"failed"`
+	NotSent int `json:"not_sent"` // not attempted: the function's time ran out
+}
+
+// message mails an event's attendees. With an Idempotency-Key header a
+// repeat of the same request (a client retrying after a timeout) gets the
+// first answer again instead of mailing everyone twice.
 func (h *Handler) message(ctx context.Context, v community.Viewer, req httpapi.Request) (httpapi.Response, error) {
 	id, err := eventID(req)
 	if err != nil {
@@ -205,9 +217,41 @@ func (h *Handler) message(ctx context.Context, v community.Viewer, req httpapi.R
 	if _, err := decode(req, &body); err != nil {
 		return httpapi.Response{}, err
 	}
-	res, err := h.admin.MessageAttendees(ctx, v, id, body.Subject, body.Body, body.IncludeWaitlisted)
+	work := func(ctx context.Context) idempotency.Answer {
+		var resp httpapi.Response
+		res, err := h.admin.MessageAttendees(ctx, v, id, body.Subject, body.Body, body.IncludeWaitlisted)
+		if err != nil {
+			resp = httpapi.Error(ctx, h.log, err)
+		} else {
+			resp = httpapi.JSON(200, messageResponse{Sent: res.Sent, Failed: res.Failed, NotSent: res.NotSent})
+		}
+		return idempotency.Answer{Status: resp.StatusCode, Body: resp.Body, ContentType: resp.Headers["Content-Type"]}
+	}
+	key := httpapi.Header(req, "Idempotency-Key")
+	if key == "" || h.keeper == nil {
+		return answer(work(ctx)), nil
+	}
+	if !idempotency.ValidKey(key) {
+		return httpapi.Response{}, community.Errorf(community.Invalid, "invalid_idempotency_key", "Idempotency-Key は255文字以内の英数字記号で指定してください。")
+	}
+	// The key is the organizer's own: two organizers choosing the same key
+	// never see each other's answers.
+	raw, _ := json.Marshal(body) // a struct of strings and a bool always marshals
+	a, err := h.keeper.Do(ctx, "organizer:"+v.Member.ID+"|"+req.RouteKey+"|"+key, idempotency.Fingerprint(id, string(raw)), work)
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	return httpapi.JSON(200, map[string]int{"sent": res.Sent, "failed": res.Failed}), nil
+	resp := answer(a)
+	resp.Headers["Idempotency-Key"] = key
+	return resp, nil
+}
+
+// answer rebuilds a response from a kept answer, with the headers every
+// response carries.
+func answer(a idempotency.Answer) httpapi.Response {
+	resp := httpapi.Body(a.Status, a.ContentType, a.Body)
+	if resp.Headers["Content-Type"] == "" {
+		resp.Headers["Content-Type"] = "application/json; charset=utf-8"
+	}
+	return resp
 }

@@ -100,11 +100,18 @@ func (h *Handler) publishEvent(ctx context.Context, v community.Viewer, req http
 	return httpapi.JSON(200, EventJSON(e, v)), nil
 }
 
+// cancelResponse is what one cancel call did. Repeating the cancel of a
+// cancelled event is how an organizer finishes one: it answers 200 with
+// what the repeat did (0s when nothing was left).
 type cancelResponse struct {
 	Event                  Event `json:"event"`
 	RegistrationsCancelled int   `json:"registrations_cancelled"`
 	Mailed                 int   `json:"mailed"`
 	MailFailed             int   `json:"mail_failed"`
+	// Complete is false when registrations were left for a repeat (the
+	// function's time ran out, or a concurrent call held some); with
+	// mail_failed > 0 a repeat is worthwhile too.
+	Complete bool `json:"complete"`
 }
 
 func (h *Handler) cancelEvent(ctx context.Context, v community.Viewer, req httpapi.Request) (httpapi.Response, error) {
@@ -124,6 +131,6 @@ func (h *Handler) cancelEvent(ctx context.Context, v community.Viewer, req httpa
 	}
 	return httpapi.JSON(200, cancelResponse{
 		Event: EventJSON(res.Event, v), RegistrationsCancelled: res.Cancelled,
-		Mailed: res.Mailed, MailFailed: res.MailFailed,
+		Mailed: res.Mailed, MailFailed: res.MailFailed, Complete: res.Complete,
 	}), nil
 }

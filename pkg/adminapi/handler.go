@@ -13,6 +13,7 @@ import (
 
 	"github.com/sorae/tabane/pkg/community"
 	"github.com/sorae/tabane/pkg/httpapi"
+	"github.com/sorae/tabane/pkg/idempotency"
 )
 
 // Routes this handler serves, as template.yaml names them.
@@ -51,16 +52,22 @@ var Routes = []string{
 type Handler struct {
 	admin   *community.Admin
 	viewers httpapi.ViewerResolver
+	keeper  *idempotency.Keeper // nil: Idempotency-Key is ignored
 	log     *slog.Logger
 	routes  map[string]route
 }
 
-// New returns a Handler on ready services.
+// New returns a Handler on ready services. When the admin's store keeps
+// idempotency records too (pkg/store/dynamo does), messages honour an
+// Idempotency-Key with them.
 func New(admin *community.Admin, viewers httpapi.ViewerResolver, log *slog.Logger) *Handler {
 	if log == nil {
 		log = slog.Default()
 	}
 	h := &Handler{admin: admin, viewers: viewers, log: log}
+	if st, ok := admin.Store.(idempotency.Store); ok {
+		h.keeper = &idempotency.Keeper{Store: st, Clock: admin.Clock}
+	}
 	h.routes = h.table()
 	return h
 }

@@ -188,7 +188,8 @@ type call struct {
 	query  string
 	body   string
 	token  string
-	ctype  string // default application/json
+	ctype  string            // default application/json
+	header map[string]string // more request headers (lower-case names, as API Gateway sends them)
 }
 
 // request builds the API Gateway v2 event of c, through JSON as Lambda
@@ -221,6 +222,9 @@ func (e *env) request(c call) events.APIGatewayV2HTTPRequest {
 		for k, v := range vs {
 			req.QueryStringParameters[k] = strings.Join(v, ",")
 		}
+	}
+	for k, v := range c.header {
+		req.Headers[k] = v
 	}
 	if c.token != "" {
 		req.Headers["authorization"] = "Bearer " + c.token

@@ -49,7 +49,7 @@ func NewServices(d Deps) (*Services, error) {
 		BeforeWithdraw: regs.CancelFutureFor,
 	}
 	admin := &community.Admin{
-		Store: store, Notifier: notifier, RegNotifier: notifier, Links: links, Clock: d.Clock,
+		Store: store, Notifier: notifier, RegNotifier: notifier, Links: links, Clock: d.Clock, SendRate: d.Config.SendRatePerSec,
 		Log: func(ctx context.Context, msg string, err error) { d.Log.ErrorContext(ctx, msg, "error", err) },
 		// Reminders follow every change of an event's time or status.
 		EventChanged: store.SyncEventReminders,

@@ -33,6 +33,10 @@ type Admin struct {
 	// MailWorkers bounds the mails sent at once when an event is cancelled
 	// or its attendees messaged; 0 means 4.
 	MailWorkers int
+	// SendRate paces those mails, per second, to stay under the SES sending
+	// quota (config TABANE_SES_RATE, as the reminders use); 0 sends as fast
+	// as the workers go.
+	SendRate float64
 }
 
 // AdminStore is everything organizer administration keeps.
@@ -42,6 +46,8 @@ type AdminStore interface {
 	MembershipStore
 	RegistrationStore
 	AdminEventStore
+	CancelNoticeStore
+	ApplicantStore
 	SeriesStore
 	AuditStore
 }
@@ -67,6 +73,11 @@ type EventUpdate struct {
 	// waitlist place and the occurrence was never edited by hand (Conflict
 	// "occurrence_taken" otherwise): the rule for series template edits.
 	Untouched bool
+	// Counted applies the edit only while the event's counters are still
+	// Event.ConfirmedCount and Event.WaitlistCount (Conflict
+	// "event_changed" otherwise): nobody registered since the caller
+	// checked the registrations against the edit.
+	Counted bool
 }
 
 // AdminEventStore is what organizers need beyond EventStore and
@@ -120,6 +131,53 @@ type AdminEventStore interface {
 	// start time, with one Query per page. Invalid (reasons
 	// "invalid_limit", "invalid_cursor").
 	CancelledEvents(ctx context.Context, q EventQuery) (EventPage, error)
+}
+
+// NoticeClaim is what an attempt to claim an event-cancelled notice found.
+type NoticeClaim int
+
+// Outcomes of CancelNoticeStore.ClaimCancelNotice.
+const (
+	// NoticeWon: the caller holds the notice until the claim expires.
+	NoticeWon NoticeClaim = iota + 1
+	// NoticeSent: the notice went out already; it is never sent again.
+	NoticeSent
+	// NoticeBusy: another run holds an unexpired claim on it.
+	NoticeBusy
+	// NoticeNotOwed: the registration ended before the event's
+	// cancellation took it on (its owner cancelled it): no notice is owed.
+	NoticeNotOwed
+)
+
+// CancelNoticeStore keeps, on each registration an event's cancellation
+// takes on, whether its event-cancelled notice went out, so that repeating
+// the cancel mails those whose notice failed, and nobody twice. A claim on
+// the notice guards the send as ReminderStore's claims guard reminders.
+type CancelNoticeStore interface {
+	// ClaimCancelNotice claims the notice of registration regID of a
+	// cancelled event for owner until now+ttl, with one conditional write.
+	// A live registration (confirmed or waitlisted) is thereby taken on by
+	// the cancellation: its notice is owed from then on, whoever ends it. A
+	// claim held past its expiry is taken over: that run died between claim
+	// and send. NotFound (reason "registration_not_found").
+	ClaimCancelNotice(ctx context.Context, eventID, regID, owner string, now time.Time, ttl time.Duration) (NoticeClaim, error)
+	// CompleteCancelNotice records that the notice was sent (or that there
+	// was nobody to send it to) and ends owner's claim. Conflict (reason
+	// "claim_lost") when another owner took the claim over meanwhile.
+	CompleteCancelNotice(ctx context.Context, eventID, regID, owner string, now time.Time) error
+	// ReleaseCancelNotice gives up owner's claim, so that the next attempt
+	// sends the notice; a claim taken over is left alone.
+	ReleaseCancelNotice(ctx context.Context, eventID, regID, owner string) error
+}
+
+// ApplicantStore erases rejected applicants.
+type ApplicantStore interface {
+	// EraseApplicant erases member id as WithdrawMember does, in one
+	// version-checked transaction, only while the member is still as the
+	// caller read them: status expect and UpdatedAt readAt. Conflict (reason
+	// "member_changed") when they are not (approved meanwhile, say);
+	// NotFound (reason "member_not_found") when unknown.
+	EraseApplicant(ctx context.Context, id string, expect MemberStatus, readAt, now time.Time) (*Member, error)
 }
 
 // AdminNotifier sends the mails of organizer actions. Every method returns
@@ -318,6 +376,40 @@ func (a *Admin) recipients(ctx context.Context, regs []*Registration) (map[strin
 	}
 	return out, members, nil
 }
+
+// sendMargin is how long before its context's deadline (the function's
+// timeout) a bulk send stops starting new sends, so that the sends in
+// flight, their bookkeeping and the answer still fit.
+const sendMargin = 5 * time.Second
+
+// sendGate paces the sends of one bulk action and says when to stop
+// starting new ones.
+type sendGate struct {
+	pace   *pacer
+	stopAt time.Time // zero for no limit
+}
+
+func (a *Admin) gate(ctx context.Context) *sendGate {
+	g := &sendGate{}
+	if a.SendRate > 0 {
+		g.pace = &pacer{every: time.Duration(float64(time.Second) / a.SendRate)}
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		g.stopAt = dl.Add(-sendMargin)
+	}
+	return g
+}
+
+// open waits for the next send's turn and reports whether it may start:
+// false once the context ended or its deadline is near.
+func (g *sendGate) open(ctx context.Context) bool {
+	if g.late() || g.pace.wait(ctx) != nil {
+		return false
+	}
+	return !g.late()
+}
+
+func (g *sendGate) late() bool { return !g.stopAt.IsZero() && !time.Now().Before(g.stopAt) }
 
 // each runs f for every item with at most MailWorkers at once and returns
 // the first error.

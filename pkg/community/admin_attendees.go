@@ -222,12 +222,17 @@ func (a *Admin) UndoCheckIn(ctx context.Context, v Viewer, eventID, regID string
 type MessageResult struct {
 	Sent   int
 	Failed int
+	// NotSent counts those not attempted: the function's deadline came
+	// first (or the request ended).
+	NotSent int
 }
 
 // MessageAttendees mails subject and body to everyone confirmed for event
 // id, and to the waitlisted too when includeWaitlisted. It goes regardless
 // of the announcement preference: the message is about an event each
-// recipient registered for. Each address gets it once.
+// recipient registered for. Each address gets it once, paced at SendRate;
+// no new send starts near the context's deadline. Unavailable (reason
+// "mail_unavailable") when nobody could be mailed.
 func (a *Admin) MessageAttendees(ctx context.Context, v Viewer, id, subject, body string, includeWaitlisted bool) (*MessageResult, error) {
 	if err := RequireOrganizer(v); err != nil {
 		return nil, err
@@ -283,7 +288,14 @@ func (a *Admin) MessageAttendees(ctx context.Context, v Viewer, id, subject, bod
 	}
 	res := &MessageResult{}
 	var mu sync.Mutex
+	g := a.gate(ctx)
 	err = a.each(len(list), func(i int) error {
+		if !g.open(ctx) {
+			mu.Lock()
+			defer mu.Unlock()
+			res.NotSent++
+			return nil
+		}
 		err := a.Notifier.OrganizerMessage(ctx, list[i], e, subject, body)
 		mu.Lock()
 		defer mu.Unlock()
@@ -306,8 +318,11 @@ func (a *Admin) MessageAttendees(ctx context.Context, v Viewer, id, subject, bod
 	if res.Failed > 0 {
 		summary += fmt.Sprintf("、失敗%d件", res.Failed)
 	}
+	if res.NotSent > 0 {
+		summary += fmt.Sprintf("、時間切れで未送信%d件", res.NotSent)
+	}
 	a.audit(ctx, actorOf(v), AuditEventMessage, "event", id, summary+"）")
-	if res.Sent == 0 && res.Failed > 0 {
+	if res.Sent == 0 && res.Failed+res.NotSent > 0 {
 		return res, Errorf(Unavailable, "mail_unavailable", "メールを送信できませんでした。時間をおいて再度お試しください。")
 	}
 	return res, nil

@@ -200,7 +200,10 @@ const editAttempts = 5
 // of the stored event, then the edit is validated and written without
 // touching the counters. Capacity below the confirmed count is refused
 // (Conflict "capacity_below_confirmed"); added seats go to the waitlist's
-// head first, each promoted person mailed. A cancelled event is Closed
+// head first, each promoted person mailed. An edit of who may attend
+// (audience, eligibility, or the start an age limit is counted at) that
+// someone holding a seat or a waitlist place would no longer fit is refused
+// (Conflict "audience_has_registrations"). A cancelled event is Closed
 // (reason "event_cancelled").
 func (a *Admin) UpdateEvent(ctx context.Context, v Viewer, id string, apply func(e *Event) error) (*EventEdit, error) {
 	if err := RequireOrganizer(v); err != nil {
@@ -231,8 +234,17 @@ func (a *Admin) UpdateEvent(ctx context.Context, v Viewer, id string, apply func
 		if next.Capacity > 0 && next.Capacity < cur.ConfirmedCount {
 			return nil, errCapacityBelow(cur.ConfirmedCount)
 		}
+		recheck := admissionChanged(changed, next)
+		if recheck {
+			if err := a.checkAdmission(ctx, next); err != nil {
+				return nil, err
+			}
+		}
 		next.UpdatedAt = a.after(cur.UpdatedAt)
-		stored, err := a.Store.UpdateEvent(ctx, EventUpdate{Event: next, ReadAt: cur.UpdatedAt, Status: cur.Status, Detach: cur.SeriesID != ""})
+		// After a check of the registrations the write requires the counters
+		// as read: whoever registers meanwhile makes the edit read and check
+		// again, rather than slip in under the old rules.
+		stored, err := a.Store.UpdateEvent(ctx, EventUpdate{Event: next, ReadAt: cur.UpdatedAt, Status: cur.Status, Detach: cur.SeriesID != "", Counted: recheck})
 		if ErrorReason(err) == "event_changed" && attempt < editAttempts {
 			continue
 		}
@@ -272,6 +284,77 @@ func (a *Admin) UpdateEvent(ctx context.Context, v Viewer, id string, apply func
 		a.audit(ctx, actorOf(v), AuditEventUpdate, "event", id, summary)
 		return edit, errors.Join(errs...)
 	}
+}
+
+// admissionChanged reports whether an edit that changed the fields named
+// changed (as changedFields names them) may change who e admits.
+func admissionChanged(changed []string, e *Event) bool {
+	if slices.Contains(changed, "audience") || slices.Contains(changed, "eligibility") {
+		return true
+	}
+	el := e.Eligibility
+	return slices.Contains(changed, "starts_at") && el != nil && (el.MinAge != nil || el.MaxAge != nil)
+}
+
+// admits reports whether e's audience and eligibility admit the person
+// behind a registration, a guest or member m, as registering would, with
+// the member's status left aside: a suspended member who fits still fits
+// (their status, not the audience, keeps mail from them while suspended).
+func admits(e *Event, guest bool, m *Member) bool {
+	if guest {
+		el := e.Eligibility
+		return e.Audience == AudiencePublic &&
+			(el == nil || (!el.PublicServantOnly && el.MinAge == nil && el.MaxAge == nil))
+	}
+	if m == nil {
+		return false
+	}
+	active := *m
+	active.Status = MemberActive
+	return Viewer{Member: &active}.MayAttend(e) && e.checkEligibility(&active) == nil
+}
+
+// checkAdmission refuses an edited e while someone holds a seat or a
+// waitlist place it would not admit: they would keep it, and with it the
+// join URL in their reminders. The organizer ends those registrations
+// first (Conflict "audience_has_registrations"). Withdrawn members count
+// for nothing: no address is left to mail.
+func (a *Admin) checkAdmission(ctx context.Context, e *Event) error {
+	regs, err := a.Store.AllRegistrations(ctx, e.ID)
+	if err != nil {
+		return err
+	}
+	live := regs[:0:0]
+	for _, r := range regs {
+		if r.Status == RegistrationConfirmed || r.Status == RegistrationWaitlisted {
+			live = append(live, r)
+		}
+	}
+	if len(live) == 0 {
+		return nil
+	}
+	_, members, err := a.recipients(ctx, live)
+	if err != nil {
+		return err
+	}
+	misfits := 0
+	for _, r := range live {
+		m := members[r.MemberID]
+		switch {
+		case r.Guest != nil:
+			if !admits(e, true, nil) {
+				misfits++
+			}
+		case m == nil || m.Status == MemberWithdrawn:
+		case !admits(e, false, m):
+			misfits++
+		}
+	}
+	if misfits > 0 {
+		return Errorf(Conflict, "audience_has_registrations",
+			"変更後の対象・参加条件に当てはまらない方の申込（参加確定またはキャンセル待ち）が%d件あります。先にそれらの申込を取り消してから、もう一度変更してください。", misfits)
+	}
+	return nil
 }
 
 func errCapacityBelow(confirmed int) error {
@@ -386,24 +469,35 @@ func (a *Admin) PublishEvent(ctx context.Context, v Viewer, id string) (*Event, 
 type CancelResult struct {
 	Event      *Event
 	Cancelled  int // registrations this call ended
-	Mailed     int // of those, people mailed
-	MailFailed int // of those, people whose mail failed (logged)
+	Mailed     int // event-cancelled notices this call sent
+	MailFailed int // notices whose send failed (logged); repeating the cancel sends them
+	// Complete is false when this call left registrations for a repeat:
+	// the function's deadline came first, or a concurrent call held some
+	// notices. Failed mails leave it true; repeating sends them too.
+	Complete bool
 }
+
+// cancelNoticeTTL is how long a claimed notice stays with the call that
+// claimed it: longer than one send with SES's retries (about a minute at
+// worst) and than the admin function's timeout, so that a claim outlives
+// only a call that died, and a repeat after it sends that call's notices.
+const cancelNoticeTTL = 2 * time.Minute
 
 // CancelEvent cancels published event id with reason: the event leaves the
 // listing, every live registration ends (counters reach zero) and each
-// person is mailed once. A registration is mailed only by the call whose
-// conditional write ended it, so a retry after an interruption finishes
-// what is left and mails nobody twice. A draft is Conflict (reason
-// "event_not_published").
+// person is mailed the notice once. Every registration the cancellation
+// takes on records whether its notice went out, so repeating the cancel
+// (after an interruption, a failed mail, or the function's timeout) ends
+// what is left and sends the notices still owed, to nobody twice; the
+// repeat keeps the first reason and needs none. A registration its owner
+// ended before the cancellation reached it is owed nothing. A draft is
+// Conflict (reason "event_not_published").
 func (a *Admin) CancelEvent(ctx context.Context, v Viewer, id, reason string) (*CancelResult, error) {
 	if err := RequireOrganizer(v); err != nil {
 		return nil, err
 	}
 	reason = strings.TrimSpace(reason)
 	switch _, ok := cleanText(strings.NewReplacer("\r\n", " ", "\n", " ").Replace(reason)); {
-	case reason == "":
-		return nil, FieldErrors{"reason": "中止の理由を入力してください。"}.Err()
 	case !ok:
 		return nil, FieldErrors{"reason": "中止の理由に使えない文字が含まれています。"}.Err()
 	case utf8.RuneCountInString(reason) > maxReasonRunes:
@@ -416,15 +510,22 @@ func (a *Admin) CancelEvent(ctx context.Context, v Viewer, id, reason string) (*
 		if err != nil {
 			return nil, err
 		}
-		if cur.Status == EventDraft {
+		switch cur.Status {
+		case EventDraft:
 			return nil, Errorf(Conflict, "event_not_published", "下書きのイベントは中止できません（公開されていません）。")
-		}
-		e, flipped, err = a.Store.CancelEvent(ctx, cur, reason, a.after(cur.UpdatedAt))
-		if ErrorReason(err) == "event_changed" && attempt < editAttempts {
-			continue
-		}
-		if err != nil {
-			return nil, err
+		case EventCancelled:
+			e, flipped = cur, false
+		default:
+			if reason == "" {
+				return nil, FieldErrors{"reason": "中止の理由を入力してください。"}.Err()
+			}
+			e, flipped, err = a.Store.CancelEvent(ctx, cur, reason, a.after(cur.UpdatedAt))
+			if ErrorReason(err) == "event_changed" && attempt < editAttempts {
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
 		}
 		break
 	}
@@ -434,6 +535,9 @@ func (a *Admin) CancelEvent(ctx context.Context, v Viewer, id, reason string) (*
 		summary += fmt.Sprintf("、送信失敗%d件", res.MailFailed)
 	}
 	summary += "）"
+	if !res.Complete {
+		summary += "、未完了（再実行で続きを処理）"
+	}
 	if !flipped {
 		summary = "中止処理の再開：" + summary
 	}
@@ -443,50 +547,89 @@ func (a *Admin) CancelEvent(ctx context.Context, v Viewer, id, reason string) (*
 	return res, errors.Join(err, a.changed(ctx, res.Event))
 }
 
-// endRegistrations cancels every live registration of cancelled event e
-// and mails each person whose registration this call ended.
+// endRegistrations ends every live registration of cancelled event e and
+// sends each notice owed, one claim per registration: claim (which takes a
+// live registration on), end it, send, record; a failed send gives the
+// claim back for the next repeat. It stops starting new work near the
+// context's deadline.
 func (a *Admin) endRegistrations(ctx context.Context, e *Event) (*CancelResult, error) {
-	res := &CancelResult{Event: e}
+	res := &CancelResult{Event: e, Complete: true}
 	regs, err := a.Store.AllRegistrations(ctx, e.ID)
 	if err != nil {
 		return res, err
 	}
-	live := regs[:0:0]
-	for _, r := range regs {
-		if r.Status != RegistrationCancelled {
-			live = append(live, r)
-		}
-	}
-	to, _, err := a.recipients(ctx, live)
+	to, _, err := a.recipients(ctx, regs)
 	if err != nil {
 		return res, err
 	}
+	owner := NewID(a.Clock.Now())
+	g := a.gate(ctx)
 	var mu sync.Mutex
-	err = a.each(len(live), func(i int) error {
-		r := live[i]
-		_, _, err := a.Store.CancelRegistration(ctx, e.ID, r.ID, a.Clock.Now())
-		if ErrorReason(err) == "already_cancelled" {
-			return nil // its owner, or an earlier run, ended it: not ours to mail
+	count := func(f func(r *CancelResult)) {
+		mu.Lock()
+		defer mu.Unlock()
+		f(res)
+	}
+	incomplete := func(r *CancelResult) { r.Complete = false }
+	err = a.each(len(regs), func(i int) error {
+		r := regs[i]
+		if g.late() || ctx.Err() != nil {
+			count(incomplete)
+			return nil
 		}
+		got, err := a.Store.ClaimCancelNotice(ctx, e.ID, r.ID, owner, a.Clock.Now(), cancelNoticeTTL)
 		if err != nil {
 			return err
 		}
-		mu.Lock()
-		res.Cancelled++
-		mu.Unlock()
-		rc, ok := to[r.ID]
-		if !ok {
+		switch got {
+		case NoticeSent, NoticeNotOwed:
+			return nil
+		case NoticeBusy:
+			count(incomplete)
 			return nil
 		}
-		merr := a.Notifier.EventCancelled(ctx, rc, e, e.CancelReason)
-		mu.Lock()
-		defer mu.Unlock()
-		if merr != nil {
-			res.MailFailed++
-			a.logf(ctx, "event cancelled mail failed for registration "+r.ID, merr)
-		} else {
-			res.Mailed++
+		// The claim's bookkeeping must land even when the context is ending:
+		// a lost record means a second notice on the next repeat.
+		bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		release := func() {
+			a.logf(ctx, "event cancelled notice claim not released for registration "+r.ID+"; it waits for the claim to expire",
+				a.Store.ReleaseCancelNotice(bctx, e.ID, r.ID, owner))
 		}
+		if r.Status != RegistrationCancelled {
+			_, _, err := a.Store.CancelRegistration(ctx, e.ID, r.ID, a.Clock.Now())
+			switch {
+			case err == nil:
+				count(func(r *CancelResult) { r.Cancelled++ })
+			case ErrorReason(err) == "already_cancelled":
+				// Ended meanwhile by its owner or a concurrent cancel: it was
+				// live when the cancellation took it on, so the notice is owed.
+			default:
+				release()
+				return err
+			}
+		}
+		rc, ok := to[r.ID]
+		if !ok {
+			// Nobody to tell (a withdrawn member): the notice is settled.
+			return a.Store.CompleteCancelNotice(bctx, e.ID, r.ID, owner, a.Clock.Now())
+		}
+		if !g.open(ctx) {
+			release()
+			count(incomplete)
+			return nil
+		}
+		if merr := a.Notifier.EventCancelled(ctx, rc, e, e.CancelReason); merr != nil {
+			// SES may in rare cases have taken a mail that timed out: a
+			// second notice is better than none for an event that is off.
+			release()
+			count(func(r *CancelResult) { r.MailFailed++ })
+			a.logf(ctx, "event cancelled mail failed for registration "+r.ID, merr)
+			return nil
+		}
+		count(func(r *CancelResult) { r.Mailed++ })
+		a.logf(ctx, "event cancelled notice sent but not recorded for registration "+r.ID+"; a repeated cancel may send it again",
+			a.Store.CompleteCancelNotice(bctx, e.ID, r.ID, owner, a.Clock.Now()))
 		return nil
 	})
 	if fresh, ferr := a.Store.Event(ctx, e.ID); ferr == nil {

@@ -96,11 +96,14 @@ func (a *Admin) ApproveMember(ctx context.Context, v Viewer, id string) (*Member
 	return m, nil
 }
 
-// RejectMember declines an application: the applicant is mailed (with the
-// reason, when given) and then erased, so nothing personal remains.
-// Conflict (reason "member_not_pending") unless the member awaits approval.
-// If the mail cannot be sent nothing is erased, so the rejection can be
-// repeated.
+// RejectMember declines an application: the applicant is erased, so that
+// nothing personal remains, and then mailed (with the reason, when given)
+// at the address read before. The erasure requires the applicant unchanged
+// since that read, so an approval (or any edit) racing the rejection wins:
+// Conflict (reason "member_changed"), nobody erased, nobody mailed.
+// Conflict (reason "member_not_pending") unless the member awaits
+// approval. A rejection mail that fails cannot be sent again (the address
+// is gone): the failure is logged and noted in the audit log.
 func (a *Admin) RejectMember(ctx context.Context, v Viewer, id, reason string) (*Member, error) {
 	if err := RequireOrganizer(v); err != nil {
 		return nil, err
@@ -119,15 +122,20 @@ func (a *Admin) RejectMember(ctx context.Context, v Viewer, id, reason string) (
 	if m.Status != MemberPendingApproval {
 		return nil, Errorf(Conflict, "member_not_pending", "この会員は現在「%s」のため、この操作はできません。", memberStatusLabel(m.Status))
 	}
-	if err := a.Notifier.Rejected(ctx, Recipient{Name: m.Name, Email: m.Email}, reason); err != nil {
-		return nil, err
+	kept, err := a.Store.EraseApplicant(ctx, id, MemberPendingApproval, m.UpdatedAt, a.Clock.Now())
+	if ErrorReason(err) == "member_changed" {
+		return nil, Errorf(Conflict, "member_changed", "この会員の情報が同時に変更されました（承認されたなど）。会員の状態を確かめてから、もう一度操作してください。")
 	}
-	kept, err := a.Store.WithdrawMember(ctx, id, a.Clock.Now())
 	if err != nil {
 		return nil, err
 	}
+	merr := a.Notifier.Rejected(ctx, Recipient{Name: m.Name, Email: m.Email}, reason)
+	a.logf(ctx, "rejection mail failed for member "+id, merr)
 	summary := m.Membership.Label() + "の入会申請を却下し、申請者の情報を削除"
-	if reason != "" {
+	switch {
+	case merr != nil:
+		summary += "（却下の通知メールは送信できませんでした）"
+	case reason != "":
 		summary += "（理由を通知）"
 	}
 	a.audit(ctx, actorOf(v), AuditMemberReject, "member", id, summary)

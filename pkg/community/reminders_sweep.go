@@ -69,6 +69,10 @@ type SweepResult struct {
 	// Superseded counts reminders finished unsent because a shorter one of
 	// the same event was due as well (they count in Finished too).
 	Superseded int
+	// Withheld counts reminders sent without the join URL: the registrant
+	// no longer fits the event's audience or eligibility (it was narrowed
+	// after they registered). They count in Sent too.
+	Withheld int
 	// Stopped says why the sweep left mail due for the next one: "" when it
 	// did not, "time_budget", "mail_throttled", "mail_failed", "canceled".
 	Stopped     string
@@ -263,6 +267,7 @@ type delivery struct {
 	reg      *Registration
 	to       Recipient
 	memberID string
+	joinURL  string // "" when the registrant may not have it
 }
 
 // sendPage sends d to the registrations of one page that should get it, a
@@ -293,11 +298,25 @@ func (sw *sweep) sendPage(ctx context.Context, e *Event, d DueReminder, regs []*
 			sw.skip(why)
 			continue
 		}
+		x := delivery{reg: r}
 		if guest {
-			todo = append(todo, delivery{reg: r, to: Recipient{Name: r.Guest.Name, Email: r.Guest.Email}})
+			x.to = Recipient{Name: r.Guest.Name, Email: r.Guest.Email}
 		} else {
-			todo = append(todo, delivery{reg: r, to: Recipient{Name: m.Name, Email: m.Email}, memberID: m.ID})
+			x.to, x.memberID = Recipient{Name: m.Name, Email: m.Email}, m.ID
 		}
+		// The seat was taken under the rules of its day; the join URL goes
+		// only to whom the event admits now. The reminder itself still goes:
+		// the seat is theirs until someone ends it, and they should know
+		// the event is on.
+		if admits(e, guest, m) {
+			x.joinURL = e.JoinURL
+		} else if e.JoinURL != "" {
+			if sw.s.Log != nil {
+				sw.s.Log.WarnContext(ctx, "reminder without the join URL: the registrant no longer fits the event's audience",
+					"event_id", e.ID, "registration_id", r.ID)
+			}
+		}
+		todo = append(todo, x)
 	}
 	var (
 		wg      sync.WaitGroup
@@ -370,7 +389,7 @@ func (sw *sweep) send(ctx context.Context, e *Event, d DueReminder, x delivery) 
 	if x.memberID != "" {
 		unsub = sw.s.Links.UnsubscribeLink(x.memberID, ListReminders)
 	}
-	mailErr := sw.s.Notifier.Reminder(ctx, x.to, e, startsIn(d, sw.s.Clock.Now()), e.JoinURL, sw.s.Links.CancelLink(e.ID, x.reg.ID), unsub)
+	mailErr := sw.s.Notifier.Reminder(ctx, x.to, e, startsIn(d, sw.s.Clock.Now()), x.joinURL, sw.s.Links.CancelLink(e.ID, x.reg.ID), unsub)
 	// The claim's bookkeeping must land even when the sweep's context is
 	// ending: a lost "sent" means a second mail after the claim expires.
 	bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
@@ -378,7 +397,12 @@ func (sw *sweep) send(ctx context.Context, e *Event, d DueReminder, x delivery) 
 	ids := []any{"event_id", e.ID, "registration_id", x.reg.ID, "offset", d.Offset.String()}
 	switch code, reason := ErrorCode(mailErr), ErrorReason(mailErr); {
 	case mailErr == nil:
-		sw.count(func(r *SweepResult) { r.Sent++ })
+		sw.count(func(r *SweepResult) {
+			r.Sent++
+			if x.joinURL != e.JoinURL {
+				r.Withheld++
+			}
+		})
 		if err := st.CompleteReminder(bctx, c, ReminderSent, sw.s.Clock.Now()); err != nil {
 			sw.s.logError(ctx, "reminder sent but not recorded; it may be sent again after the claim expires", err, ids...)
 			return false, err

@@ -104,7 +104,9 @@ func TestDeadClaimIsTakenOver(t *testing.T) {
 	if err != nil || !claimed {
 		t.Fatalf("claim: %v %v", claimed, err)
 	}
-	work := func(context.Context) idempotency.Answer { return idempotency.Answer{Status: 201, Body: `{"again":true}`} }
+	work := func(context.Context) idempotency.Answer {
+		return idempotency.Answer{Status: 201, Body: `{"again":true}`}
+	}
 
 	// Within the lease the duplicate waits, then says the request is in progress.
 	k.Wait = 300 * time.Millisecond

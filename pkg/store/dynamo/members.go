@@ -208,6 +208,32 @@ func (s *Store) WithdrawMember(ctx context.Context, id string, now time.Time) (*
 	if m.Status == community.MemberWithdrawn && m.Email == "" {
 		return m, nil
 	}
+	return s.erase(ctx, cur, m, now)
+}
+
+// EraseApplicant erases member id as WithdrawMember does, only while the
+// member is still as the caller read them: status expect and UpdatedAt
+// readAt. The erasure is WithdrawMember's transaction, guarded by the
+// version read here, so a write after this read fails it too. NotFound
+// (reason "member_not_found"); Conflict (reason "member_changed").
+func (s *Store) EraseApplicant(ctx context.Context, id string, expect community.MemberStatus, readAt, now time.Time) (*community.Member, error) {
+	cur, err := s.memberItem(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	m, err := cur.member()
+	if err != nil {
+		return nil, fmt.Errorf("dynamo: erase applicant: %w", err)
+	}
+	if m.Status != expect || !m.UpdatedAt.Equal(readAt) {
+		return nil, errMemberChanged()
+	}
+	return s.erase(ctx, cur, m, now)
+}
+
+// erase writes m, read as cur, withdrawn and without what identifies them,
+// and frees its email, in one transaction guarded by cur's version.
+func (s *Store) erase(ctx context.Context, cur memberItem, m *community.Member, now time.Time) (*community.Member, error) {
 	m.Email, m.Name, m.NameKana = "", "", ""
 	m.Affiliation, m.Department, m.JobCategory = "", "", ""
 	m.BirthDate = nil

@@ -2,6 +2,9 @@ package community
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -158,7 +161,7 @@ func (s *Members) Signup(ctx context.Context, in SignupInput) error {
 	}
 	err = s.Store.CreateMember(ctx, m)
 	if ErrorReason(err) == "email_taken" {
-		return s.signupExisting(ctx, email, now)
+		return s.signupExisting(ctx, m, now)
 	}
 	if err != nil {
 		return err
@@ -166,34 +169,79 @@ func (s *Members) Signup(ctx context.Context, in SignupInput) error {
 	return s.sendVerification(ctx, m, now)
 }
 
-func (s *Members) signupExisting(ctx context.Context, email string, now time.Time) error {
-	existing, err := s.Store.MemberByEmail(ctx, email)
-	if err != nil {
-		return err
+// signupExisting answers a signup for an address that already has a member;
+// sub is what was just submitted.
+func (s *Members) signupExisting(ctx context.Context, sub *Member, now time.Time) error {
+	for attempt := 0; ; attempt++ {
+		existing, err := s.Store.MemberByEmail(ctx, sub.Email)
+		if err != nil {
+			return err
+		}
+		switch existing.Status {
+		case MemberUnverified:
+			// Nobody has proved they hold the address yet, so no submission
+			// outranks another: the latest wins whole, consent included, and
+			// only the link mailed for it verifies. Otherwise whoever typed an
+			// address first would decide what its owner later confirms
+			// (announcements consent, say) by clicking an older link.
+			existing.Name, existing.NameKana, existing.Membership = sub.Name, sub.NameKana, sub.Membership
+			existing.Affiliation, existing.Department, existing.JobCategory = sub.Affiliation, sub.Department, sub.JobCategory
+			existing.PublicServant, existing.BirthDate = sub.PublicServant, sub.BirthDate
+			existing.Preferences, existing.Consent, existing.UpdatedAt = sub.Preferences, sub.Consent, now
+			err = s.Store.UpdateMember(ctx, existing)
+			if ErrorReason(err) == "member_changed" && attempt < 3 {
+				continue // a concurrent signup or verification won; read again
+			}
+			if err != nil {
+				return err
+			}
+			// A fresh verification rather than a sign-in link they could not use yet.
+			return s.sendVerification(ctx, existing, now)
+		case MemberSuspended:
+			// The notice carries a sign-in link, which a suspended member
+			// never gets; the answer stays the same.
+			return nil
+		}
+		link, err := s.newToken(ctx, TokenSignIn, existing.ID, "", now, SignInTTL)
+		if err != nil {
+			return err
+		}
+		return s.Notifier.AlreadyRegistered(ctx, Recipient{existing.Name, existing.Email}, s.Links.SignIn(link))
 	}
-	if existing.Status == MemberUnverified {
-		// They never clicked the first link: send a fresh one rather than a
-		// sign-in link they could not use yet.
-		return s.sendVerification(ctx, existing, now)
-	}
-	link, err := s.newToken(ctx, TokenSignIn, existing.ID, now, SignInTTL)
-	if err != nil {
-		return err
-	}
-	return s.Notifier.AlreadyRegistered(ctx, Recipient{existing.Name, existing.Email}, s.Links.SignIn(link))
 }
 
 func (s *Members) sendVerification(ctx context.Context, m *Member, now time.Time) error {
-	secret, err := s.newToken(ctx, TokenVerify, m.ID, now, VerifyTTL)
+	secret, err := s.newToken(ctx, TokenVerify, m.ID, submissionDigest(m), now, VerifyTTL)
 	if err != nil {
 		return err
 	}
 	return s.Notifier.Verification(ctx, Recipient{m.Name, m.Email}, s.Links.Verify(secret))
 }
 
-func (s *Members) newToken(ctx context.Context, purpose, memberID string, now time.Time, ttl time.Duration) (string, error) {
+// submissionDigest names what a signup submitted — profile, membership and
+// consent — so a verification link confirms exactly the submission it was
+// mailed for, and a later signup for the same address supersedes it.
+func submissionDigest(m *Member) string {
+	birth := ""
+	if m.BirthDate != nil {
+		birth = m.BirthDate.In(Tokyo).Format("2006-01-02")
+	}
+	h := sha256.New()
+	for _, v := range []string{
+		m.Name, m.NameKana, string(m.Membership), m.Affiliation, m.Department, m.JobCategory,
+		strconv.FormatBool(m.PublicServant), birth,
+		strconv.FormatBool(m.Consent.Terms), strconv.FormatBool(m.Consent.Announcements), m.Consent.FormVersion,
+		m.Consent.AgreedAt.UTC().Format(time.RFC3339Nano), m.Consent.IP,
+	} {
+		h.Write([]byte(v))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+func (s *Members) newToken(ctx context.Context, purpose, memberID, data string, now time.Time, ttl time.Duration) (string, error) {
 	secret := s.Secrets.NewSecret()
-	err := s.Store.PutToken(ctx, &Token{ID: s.Secrets.Hash(secret), Purpose: purpose, MemberID: memberID, CreatedAt: now, ExpiresAt: now.Add(ttl)})
+	err := s.Store.PutToken(ctx, &Token{ID: s.Secrets.Hash(secret), Purpose: purpose, MemberID: memberID, Data: data, CreatedAt: now, ExpiresAt: now.Add(ttl)})
 	return secret, err
 }
 
@@ -233,6 +281,10 @@ func (s *Members) Verify(ctx context.Context, secret string) (*Member, error) {
 	if m.Status != MemberUnverified {
 		return m, nil
 	}
+	if tok.Data != "" && tok.Data != submissionDigest(m) {
+		// A later signup for this address replaced what this link was for.
+		return nil, errBadToken
+	}
 	next := MemberActive
 	if m.Membership.NeedsApproval() {
 		next = MemberPendingApproval
@@ -254,8 +306,9 @@ func (s *Members) Verify(ctx context.Context, secret string) (*Member, error) {
 	return m, err
 }
 
-// RequestSignIn mails a one-time sign-in link to a known, verified address.
-// It answers the same for every address.
+// RequestSignIn mails a one-time sign-in link to a known, verified address
+// whose membership is neither suspended nor withdrawn. It answers the same
+// for every address.
 func (s *Members) RequestSignIn(ctx context.Context, email string) error {
 	now := s.Clock.Now()
 	email = strings.TrimSpace(email)
@@ -270,16 +323,17 @@ func (s *Members) RequestSignIn(ctx context.Context, email string) error {
 	if err != nil {
 		return err
 	}
+	if m.Status == MemberWithdrawn || m.Status == MemberSuspended {
+		// Closed memberships get no link, and use up none of the allowance.
+		return nil
+	}
 	if ok, err := s.allowMail(ctx, "signin", email, now); err != nil || !ok {
 		return err
 	}
-	switch m.Status {
-	case MemberUnverified:
+	if m.Status == MemberUnverified {
 		return s.sendVerification(ctx, m, now)
-	case MemberWithdrawn:
-		return nil
 	}
-	secret, err := s.newToken(ctx, TokenSignIn, m.ID, now, SignInTTL)
+	secret, err := s.newToken(ctx, TokenSignIn, m.ID, "", now, SignInTTL)
 	if err != nil {
 		return err
 	}

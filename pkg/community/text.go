@@ -1,7 +1,6 @@
 package community
 
 import (
-	"net/mail"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -10,13 +9,65 @@ import (
 // NormalizeEmail trims and lower-cases an address for comparison and keys.
 func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 
-// ValidEmail reports whether s is a plain address (no display name) of sane length.
+// Limits of an address (RFC 5321 §4.5.3.1); SES refuses longer ones anyway.
+const (
+	maxEmailLen = 254
+	maxLocalLen = 64
+	maxLabelLen = 63
+)
+
+// ValidEmail is the one rule for an address tabane stores or sends to, so a
+// signup can never store an address the mailer would refuse: a bare ASCII
+// address (SES v1 takes no SMTPUTF8), a dot-atom local part of at most 64
+// characters, and a host name with at least one dot whose labels are letters,
+// digits and inner hyphens. IP literals ("x@[127.0.0.1]" or a numeric
+// top-level label), display names, comments, quotes and whitespace are refused.
 func ValidEmail(s string) bool {
-	if len(s) > 254 || strings.ContainsAny(s, "\r\n<>\"") {
+	if len(s) > maxEmailLen {
 		return false
 	}
-	a, err := mail.ParseAddress(s)
-	return err == nil && a.Address == s && strings.Contains(s[strings.LastIndexByte(s, '@')+1:], ".")
+	at := strings.LastIndexByte(s, '@')
+	if at < 0 {
+		return false
+	}
+	return validLocal(s[:at]) && validDomain(s[at+1:])
+}
+
+// validLocal accepts RFC 5322's dot-atom: atext separated by single dots.
+func validLocal(s string) bool {
+	if s == "" || len(s) > maxLocalLen || s[0] == '.' || s[len(s)-1] == '.' || strings.Contains(s, "..") {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c != '.' && !isAlnum(c) && !strings.ContainsRune("!#$%&'*+-/=?^_`{|}~", rune(c)) {
+			return false
+		}
+	}
+	return true
+}
+
+func validDomain(s string) bool {
+	labels := strings.Split(s, ".")
+	if len(labels) < 2 {
+		return false
+	}
+	for _, l := range labels {
+		if l == "" || len(l) > maxLabelLen || l[0] == '-' || l[len(l)-1] == '-' {
+			return false
+		}
+		for i := 0; i < len(l); i++ {
+			if !isAlnum(l[i]) && l[i] != '-' {
+				return false
+			}
+		}
+	}
+	// No top-level domain is numeric, so "x@127.0.0.1" is an IP in disguise.
+	tld := labels[len(labels)-1]
+	return strings.Trim(tld, "0123456789") != ""
+}
+
+func isAlnum(c byte) bool {
+	return ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') || ('0' <= c && c <= '9')
 }
 
 // cleanText trims s and reports whether it is free of control characters

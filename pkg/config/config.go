@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sorae/tabane/pkg/community"
 )
 
 // Config is every setting a function or the dev server needs.
@@ -18,7 +20,7 @@ type Config struct {
 	Sender         string   // TABANE_SENDER: From address, e.g. "そらゑ <no-reply@example.jp>"
 	ContactEmail   string   // TABANE_CONTACT: shown in every mail's footer
 	CommunityName  string   // TABANE_COMMUNITY: default そらゑ（行政エンジニア支援機構）
-	Organizers     []string // TABANE_ORGANIZERS: comma-separated emails, lower-cased
+	Organizers     []string // TABANE_ORGANIZERS: comma-separated bare emails (no display names), lower-cased
 	SessionSecret  []byte   // TABANE_SESSION_SECRET: HMAC key for sessions and tokens (≥ 32 bytes)
 	SessionTTL     time.Duration
 	SendRatePerSec float64 // TABANE_SES_RATE: SES sends per second per sweep (default 10)
@@ -55,8 +57,11 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	}
 	for _, e := range strings.Split(getenv("TABANE_ORGANIZERS"), ",") {
 		if e = strings.ToLower(strings.TrimSpace(e)); e != "" {
-			if _, err := mail.ParseAddress(e); err != nil {
-				return Config{}, fmt.Errorf("config: TABANE_ORGANIZERS: %q is not an email address", e)
+			// Bare addresses only: "Name <addr>" would parse, but then the
+			// whole string, never equal to a member's email, would be kept
+			// and the organizer silently not recognised.
+			if !community.ValidEmail(e) {
+				return Config{}, fmt.Errorf("config: TABANE_ORGANIZERS: %q is not a bare email address", e)
 			}
 			c.Organizers = append(c.Organizers, e)
 		}

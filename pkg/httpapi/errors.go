@@ -67,7 +67,8 @@ func Status(err error) int {
 // Error answers err in the contract's shape,
 // {"error":{"code":"<reason>","message":"<日本語>","fields":{…}}}. Server-side
 // failures are logged with the request id (from ctx, see WithRequest) and
-// answered with a generic message: err.Error() never reaches a client.
+// answered with a generic message: err.Error() never reaches a client, and
+// reaches the log only with email addresses redacted.
 func Error(ctx context.Context, log *slog.Logger, err error) Response {
 	if log == nil {
 		log = slog.Default()
@@ -79,7 +80,7 @@ func Error(ctx context.Context, log *slog.Logger, err error) Response {
 	if errors.As(err, &de) && de.Code == community.Invalid {
 		fields = de.Fields
 	}
-	attrs := []any{"request_id", RequestID(ctx), "status", status, "code", reason, "error", err.Error()}
+	attrs := []any{"request_id", RequestID(ctx), "status", status, "code", reason, "error", RedactEmails(err.Error())}
 	switch {
 	case status >= 500:
 		if status == 500 {

@@ -3,10 +3,11 @@ package mail
 import (
 	"bytes"
 	"encoding/base64"
-	"net/mail"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/sorae/tabane/pkg/community"
 )
 
 // maxLine is the longest header line we write: RFC 2047 §2 limits lines that
@@ -19,13 +20,6 @@ const (
 	wordPrefix = "=?UTF-8?B?"
 	wordSuffix = "?="
 	maxWordLen = 75
-)
-
-// RFC 5321 §4.5.3.1 limits: SES refuses longer addresses anyway, and a bound
-// keeps header lines short.
-const (
-	maxLocalLen = 64
-	maxEmailLen = 254
 )
 
 // headerText makes a person's value safe for one header line. CR, LF and
@@ -56,28 +50,12 @@ func bidiControl(r rune) bool {
 	return (r >= '\u202A' && r <= '\u202E') || (r >= '\u2066' && r <= '\u2069') || r == '\u200E' || r == '\u200F'
 }
 
-// validEmail reports whether s is a bare ASCII address ("a@example.jp", no
-// display name, no comments, no whitespace) that net/mail accepts. ASCII only
-// because SES v1 takes no SMTPUTF8 addresses.
-func validEmail(s string) bool {
-	if s == "" || len(s) > maxEmailLen {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] <= ' ' || s[i] >= 0x7f {
-			return false
-		}
-	}
-	a, err := mail.ParseAddress(s)
-	if err != nil || a.Name != "" || a.Address != s {
-		return false
-	}
-	at := strings.LastIndexByte(s, '@')
-	return at > 0 && at <= maxLocalLen && at < len(s)-1
-}
+// validEmail is community.ValidEmail: one rule decides both what a signup may
+// store and what the mailer sends to, so no stored address is unsendable.
+func validEmail(s string) bool { return community.ValidEmail(s) }
 
-// ValidEmail reports whether s is an address tabane can send to: a bare
-// ASCII address as net/mail parses it, without display name or whitespace.
+// ValidEmail reports whether s is an address tabane can send to; it is
+// community.ValidEmail.
 func ValidEmail(s string) bool { return validEmail(s) }
 
 // plainPhrase reports whether s may be written as-is in a header: printable

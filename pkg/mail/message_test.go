@@ -493,11 +493,19 @@ func TestValidEmail(t *testing.T) {
 		{"(comment)a@example.jp", false},
 		{"髙橋@example.jp", false},
 		{strings.Repeat("a", 65) + "@example.jp", false},
+		{"a@例え.jp", false},
+		{"x@[127.0.0.1]", false},
+		{"x@127.0.0.1", false},
+		{"a@localhost", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
 			if got := ValidEmail(tt.in); got != tt.want {
 				t.Errorf("ValidEmail(%q) = %v, want %v", tt.in, got, tt.want)
+			}
+			// One rule: what signup accepts is exactly what the mailer sends to.
+			if got := community.ValidEmail(tt.in); got != tt.want {
+				t.Errorf("community.ValidEmail(%q) = %v, want %v", tt.in, got, tt.want)
 			}
 		})
 	}

@@ -33,6 +33,7 @@ type Handler struct {
 	sessions *auth.Sessions
 	links    auth.Links
 	log      *slog.Logger
+	minTime  time.Duration // floor of the answers that must not reveal who is a member
 }
 
 // New returns a Handler on ready services.
@@ -40,12 +41,22 @@ func New(members *community.Members, sessions *auth.Sessions, links auth.Links, 
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Handler{members: members, sessions: sessions, links: links, log: log}
+	return &Handler{members: members, sessions: sessions, links: links, log: log, minTime: httpapi.MinResponseTime}
 }
+
+// SetMinResponseTime changes how long signup and sign-in link answers take
+// at least (httpapi.MinResponseTime unless set); 0 turns the floor off, for
+// tests that are not about timing.
+func (h *Handler) SetMinResponseTime(d time.Duration) { h.minTime = d }
 
 // Handle answers one API Gateway v2 request; failures are answered in the
 // contract's error shape, so the error is always nil.
 func (h *Handler) Handle(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
+	switch req.RouteKey {
+	case RouteSignup, RouteLink:
+		// Only some of these answers send a mail; all take as long.
+		defer httpapi.Pace(ctx, time.Now(), h.minTime)
+	}
 	return httpapi.Serve(ctx, h.log, req, func(ctx context.Context) (httpapi.Response, error) {
 		switch req.RouteKey {
 		case RouteSignup:

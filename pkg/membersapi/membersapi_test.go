@@ -20,6 +20,7 @@ import (
 	"github.com/sorae/tabane/pkg/auth"
 	"github.com/sorae/tabane/pkg/community"
 	"github.com/sorae/tabane/pkg/config"
+	"github.com/sorae/tabane/pkg/httpapi"
 	"github.com/sorae/tabane/pkg/localstack/localtest"
 	"github.com/sorae/tabane/pkg/mail"
 	"github.com/sorae/tabane/pkg/membersapi"
@@ -49,9 +50,20 @@ type env struct {
 	clock   *clock
 	links   auth.Links
 	members *community.Members
+	regs    *community.Registrations
 }
 
+// newEnv is a handler on a fresh table without the minimum response time,
+// so tests that are not about timing do not wait for it.
 func newEnv(t *testing.T) *env {
+	t.Helper()
+	e := newPacedEnv(t)
+	e.h.SetMinResponseTime(0)
+	return e
+}
+
+// newPacedEnv is a handler as New makes it, minimum response time included.
+func newPacedEnv(t *testing.T) *env {
 	t.Helper()
 	cfg, err := config.FromEnv(func(k string) string {
 		return map[string]string{
@@ -72,15 +84,27 @@ func newEnv(t *testing.T) *env {
 	}
 	links := auth.Links{BaseURL: cfg.BaseURL, Secret: cfg.SessionSecret}
 	sessions := &auth.Sessions{Store: store, Secret: cfg.SessionSecret, TTL: cfg.SessionTTL, Clock: clk, Organizers: cfg.IsOrganizer}
+	notifier := &mail.Notifier{Composer: composer, Sender: mail.NewSender(localtest.SES(), clk)}
+	// Wired as app.NewServices wires them: withdrawal cancels future seats first.
+	regs := &community.Registrations{
+		Events: store, Regs: store, Members: store, Notifier: notifier, Clock: clk, Links: links,
+		Log: func(_ context.Context, msg string, err error) { t.Errorf("%s: %v", msg, err) },
+	}
 	members := &community.Members{
 		Store: store, Clock: clk, Links: links, Secrets: auth.Secrets{}, Sessions: sessions,
-		Notifier: &mail.Notifier{Composer: composer, Sender: mail.NewSender(localtest.SES(), clk)},
+		Notifier: notifier, BeforeWithdraw: regs.CancelFutureFor,
 	}
 	log := slog.New(slog.DiscardHandler)
-	return &env{t: t, h: membersapi.New(members, sessions, links, log), store: store, table: table, clock: clk, links: links, members: members}
+	return &env{t: t, h: membersapi.New(members, sessions, links, log), store: store, table: table, clock: clk, links: links, members: members, regs: regs}
 }
 
 func (e *env) do(route, body, bearer string) (int, map[string]any) {
+	e.t.Helper()
+	return e.doFrom(route, body, bearer, "192.0.2.10")
+}
+
+// doFrom runs a request from the source address ip.
+func (e *env) doFrom(route, body, bearer, ip string) (int, map[string]any) {
 	e.t.Helper()
 	method, path, _ := strings.Cut(route, " ")
 	req := events.APIGatewayV2HTTPRequest{
@@ -88,7 +112,7 @@ func (e *env) do(route, body, bearer string) (int, map[string]any) {
 		Headers: map[string]string{"content-type": "application/json"},
 		RequestContext: events.APIGatewayV2HTTPRequestContext{
 			RequestID: "req-" + localtest.UniqueID(),
-			HTTP:      events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: method, Path: path, SourceIP: "192.0.2.10"},
+			HTTP:      events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: method, Path: path, SourceIP: ip},
 		},
 	}
 	if bearer != "" {
@@ -292,35 +316,53 @@ func TestTokensRefused(t *testing.T) {
 
 func TestSignupRefusals(t *testing.T) {
 	e := newEnv(t)
+	// Addresses the mailer cannot send to, made from a fresh one per case.
+	local := func(a string) string { return a[:strings.IndexByte(a, '@')] }
 	tests := []struct {
-		name   string
+		name string
+		// email is the address the body carries, made from a fresh one; nil
+		// carries it as it is.
+		email  func(addr string) string
 		body   func(addr string) string
 		ctype  string
 		status int
 		code   string
+		field  string // a field the error must name
 	}{
-		{"ErrRole", func(a string) string {
+		{"ErrRole", nil, func(a string) string {
 			return strings.Replace(signupBody(a, "x", "supporting"), `{`, `{"role":"organizer",`, 1)
-		}, "", 400, "unknown_field"},
-		{"ErrStatus", func(a string) string {
+		}, "", 400, "unknown_field", ""},
+		{"ErrStatus", nil, func(a string) string {
 			return strings.Replace(signupBody(a, "x", "supporting"), `{`, `{"status":"active",`, 1)
-		}, "", 400, "unknown_field"},
-		{"ErrUnknown", func(a string) string {
+		}, "", 400, "unknown_field", ""},
+		{"ErrUnknown", nil, func(a string) string {
 			return strings.Replace(signupBody(a, "x", "supporting"), `{`, `{"nickname":"x",`, 1)
-		}, "", 400, "unknown_field"},
-		{"ErrCRLFInName", func(a string) string { return signupBody(a, "悪意\r\nBcc: victim@example.jp", "supporting") }, "", 400, "validation_failed"},
-		{"ErrBadEmail", func(a string) string { return signupBody("not-an-email", "x", "supporting") }, "", 400, "validation_failed"},
-		{"ErrNoConsent", func(a string) string {
+		}, "", 400, "unknown_field", ""},
+		{"ErrCRLFInName", nil, func(a string) string { return signupBody(a, "悪意\r\nBcc: victim@example.jp", "supporting") }, "", 400, "validation_failed", "name"},
+		{"ErrBadEmail", func(a string) string { return strings.Replace(a, "@", "", 1) }, nil, "", 400, "validation_failed", "email"},
+		{"ErrEmailNonASCIILocal", func(a string) string { return "髙橋" + a }, nil, "", 400, "validation_failed", "email"},
+		{"ErrEmailLocalOver64", func(a string) string { return strings.Repeat("a", 65-len(local(a))) + a }, nil, "", 400, "validation_failed", "email"},
+		{"ErrEmailIDN", func(a string) string { return strings.Replace(a, "example.jp", "例え.jp", 1) }, nil, "", 400, "validation_failed", "email"},
+		{"ErrEmailIPLiteral", func(a string) string { return local(a) + "@[127.0.0.1]" }, nil, "", 400, "validation_failed", "email"},
+		{"ErrNoConsent", nil, func(a string) string {
 			return strings.Replace(signupBody(a, "x", "supporting"), `"terms":true`, `"terms":false`, 1)
-		}, "", 400, "validation_failed"},
-		{"ErrMembership", func(a string) string { return signupBody(a, "x", "vip") }, "", 400, "validation_failed"},
-		{"ErrTooLarge", func(a string) string { return signupBody(a, strings.Repeat("あ", 30000), "supporting") }, "", 413, "too_large"},
-		{"ErrContentType", func(a string) string { return signupBody(a, "x", "supporting") }, "text/plain", 415, "unsupported_media_type"},
+		}, "", 400, "validation_failed", "consent.terms"},
+		{"ErrMembership", nil, func(a string) string { return signupBody(a, "x", "vip") }, "", 400, "validation_failed", "membership"},
+		{"ErrTooLarge", nil, func(a string) string { return signupBody(a, strings.Repeat("あ", 30000), "supporting") }, "", 413, "too_large", ""},
+		{"ErrContentType", nil, func(a string) string { return signupBody(a, "x", "supporting") }, "text/plain", 415, "unsupported_media_type", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			addr := localtest.UniqueEmail("refuse")
-			req := tt.body(addr)
+			if tt.email != nil {
+				addr = tt.email(addr)
+			}
+			var req string
+			if tt.body != nil {
+				req = tt.body(addr)
+			} else {
+				req = signupBody(addr, "髙橋 﨑子", "supporting")
+			}
 			var code int
 			var body map[string]any
 			if tt.ctype != "" {
@@ -335,8 +377,15 @@ func TestSignupRefusals(t *testing.T) {
 			if msg == "" {
 				t.Error("no Japanese message")
 			}
-			if _, err := e.store.MemberByEmail(context.Background(), addr); community.ErrorCode(err) != community.NotFound {
-				t.Errorf("something was stored: %v", err)
+			if tt.field != "" {
+				fields, _ := body["error"].(map[string]any)["fields"].(map[string]any)
+				if s, _ := fields[tt.field].(string); s == "" {
+					t.Errorf("no message for the field %q: %v", tt.field, body)
+				}
+			}
+			// Nothing stored or sent for the very address the body carried.
+			if _, err := e.store.MemberByEmail(context.Background(), community.NormalizeEmail(addr)); community.ErrorCode(err) != community.NotFound {
+				t.Errorf("something was stored for %q: %v", addr, err)
 			}
 			time.Sleep(100 * time.Millisecond)
 			if n := len(localtest.MailTo(t, addr)); n != 0 {
@@ -484,4 +533,220 @@ func TestWithdrawalLeavesNoPersonalData(t *testing.T) {
 	if _, err := e.store.MemberByEmail(context.Background(), addr); err != nil {
 		t.Errorf("re-signup after withdrawal: %v", err)
 	}
+}
+
+// A signup for an address nobody has verified yet replaces the earlier one
+// whole — profile, membership and consent — and only the newest link
+// verifies: whoever typed someone's address first decides nothing.
+func TestResignupReplacesUnverified(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	addr := localtest.UniqueEmail("victim")
+	body := func(name, membership string, announcements bool) string {
+		b, _ := json.Marshal(map[string]any{
+			"email": addr, "name": name, "name_kana": "てすと", "membership": membership,
+			"affiliation": "伊勢崎市", "public_servant": membership == "regular",
+			"consent": map[string]any{"terms": true, "announcements": announcements},
+		})
+		return string(b)
+	}
+	if code, _ := e.doFrom(membersapi.RouteSignup, body("先取り 太郎", "regular", true), "", "198.51.100.66"); code != 202 {
+		t.Fatal(code)
+	}
+	first := linkToken(t, localtest.WaitMail(t, addr, 1)[0], "/verify")
+	e.clock.Advance(time.Minute)
+	second := e.clock.Now()
+	if code, _ := e.doFrom(membersapi.RouteSignup, body("本人 花子", "supporting", false), "", "203.0.113.9"); code != 202 {
+		t.Fatal(code)
+	}
+	mails := localtest.WaitMail(t, addr, 2)
+	if !strings.Contains(mails[1].Body.Text, "本人 花子") {
+		t.Errorf("the fresh verification mail does not address the latest signup:\n%s", mails[1].Body.Text)
+	}
+	latest := linkToken(t, mails[1], "/verify")
+
+	m, err := e.store.MemberByEmail(ctx, addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := m.Consent
+	if m.Name != "本人 花子" || m.Membership != community.MembershipSupporting || m.PublicServant || m.Status != community.MemberUnverified ||
+		c.Announcements || m.Preferences.Announcements || !c.Terms || c.IP != "203.0.113.9" || !c.AgreedAt.Equal(second) ||
+		c.FormVersion != community.SignupFormVersion {
+		t.Errorf("after the second signup the member is %+v", m)
+	}
+
+	// The first link was for a submission that no longer stands.
+	if code, body := e.do(membersapi.RouteVerify, `{"token":"`+first+`"}`, ""); code != 400 || errCode(body) != "invalid_token" {
+		t.Errorf("superseded link = %d %v, want 400 invalid_token", code, body)
+	}
+	if code, body := e.do(membersapi.RouteVerify, `{"token":"`+latest+`"}`, ""); code != 200 || body["status"] != "active" || body["membership"] != "supporting" {
+		t.Errorf("latest link = %d %v", code, body)
+	}
+}
+
+// A suspended member gets no sign-in link by any route, and the answers do
+// not differ from anyone else's.
+func TestSuspendedGetsNoSignInLink(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	addr := localtest.UniqueEmail("suspended")
+	e.signUpAndIn(addr, "停止 中子")
+	m, err := e.store.MemberByEmail(ctx, addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Status = community.MemberSuspended
+	if err := e.store.UpdateMember(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(time.Hour) // a fresh hour: the mail limit is not why nothing goes out
+
+	if code, body := e.do(membersapi.RouteLink, `{"email":"`+addr+`"}`, ""); code != 202 || body["status"] != "link_sent" {
+		t.Errorf("link = %d %v, want the usual 202", code, body)
+	}
+	if code, body := e.do(membersapi.RouteSignup, signupBody(addr, "停止 中子", "supporting"), ""); code != 202 || body["status"] != "verification_sent" {
+		t.Errorf("signup = %d %v, want the usual 202", code, body)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if mails := localtest.MailTo(t, addr); len(mails) != 3 {
+		t.Errorf("%d mails, want the 3 from before the suspension; the last: %q", len(mails), mails[len(mails)-1].Subject)
+	}
+}
+
+// Sign-in links are limited per address and hour like signup mails; the
+// answer does not change when the limit is reached.
+func TestSignInMailRateLimit(t *testing.T) {
+	e := newEnv(t)
+	addr := localtest.UniqueEmail("signin-flood")
+	e.signUpAndIn(addr, "連打 二郎") // verification, welcome, one sign-in link
+	e.clock.Advance(time.Hour)   // a fresh window
+	for i := 0; i < community.MailsPerHour+3; i++ {
+		if code, body := e.do(membersapi.RouteLink, `{"email":"`+addr+`"}`, ""); code != 202 || body["status"] != "link_sent" {
+			t.Fatalf("link #%d = %d %v", i+1, code, body)
+		}
+	}
+	localtest.WaitMail(t, addr, 3+community.MailsPerHour)
+	time.Sleep(300 * time.Millisecond)
+	if n := len(localtest.MailTo(t, addr)); n != 3+community.MailsPerHour {
+		t.Errorf("%d mails, want %d: %d sign-in links in the hour", n, 3+community.MailsPerHour, community.MailsPerHour)
+	}
+}
+
+// Withdrawing frees a confirmed seat on a full event: the head of the
+// waitlist is promoted and told, and still nothing personal of the member
+// is left in the table.
+func TestWithdrawalFreesSeatForWaitlist(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	addr := localtest.UniqueEmail("seat-leaver")
+	name, kana, aff := "退会 席子", "たかはし さきこ", "伊勢崎市"
+	session := e.signUpAndIn(addr, name)
+	leaver, err := e.store.MemberByEmail(ctx, addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	now := e.clock.Now()
+	start := now.Add(7 * 24 * time.Hour)
+	ev := &community.Event{
+		ID: community.NewID(now), Title: "現場見学会", Kind: community.KindFieldTrip, Audience: community.AudiencePublic,
+		StartsAt: start, EndsAt: start.Add(2 * time.Hour), Capacity: 1, Waitlist: true,
+		Status: community.EventPublished, CreatedAt: now, UpdatedAt: now,
+	}
+	if err := ev.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.CreateEvent(ctx, ev); err != nil {
+		t.Fatal(err)
+	}
+	seat, err := e.regs.Register(ctx, community.Viewer{Member: leaver}, ev.ID, nil)
+	if err != nil || seat.Registration.Status != community.RegistrationConfirmed {
+		t.Fatalf("member's registration = %+v, %v", seat, err)
+	}
+	guestAddr := localtest.UniqueEmail("waiting")
+	waiting, err := e.regs.Register(ctx, community.Viewer{}, ev.ID, &community.Guest{Name: "待機 次郎", Email: guestAddr})
+	if err != nil || waiting.Registration.Status != community.RegistrationWaitlisted {
+		t.Fatalf("guest's registration = %+v, %v", waiting, err)
+	}
+
+	if code, body := e.do(membersapi.RouteWithdraw, "", session); code != 200 {
+		t.Fatalf("withdraw = %d %v", code, body)
+	}
+
+	if r, err := e.store.Registration(ctx, ev.ID, seat.Registration.ID); err != nil || r.Status != community.RegistrationCancelled {
+		t.Errorf("the member's seat = %+v, %v; want cancelled", r, err)
+	}
+	if r, err := e.store.Registration(ctx, ev.ID, waiting.Registration.ID); err != nil || r.Status != community.RegistrationConfirmed {
+		t.Errorf("the waitlist head = %+v, %v; want confirmed", r, err)
+	}
+	if got, err := e.store.Event(ctx, ev.ID); err != nil || got.ConfirmedCount != 1 || got.WaitlistCount != 0 {
+		t.Errorf("event counters = %+v, %v; want 1 confirmed, 0 waiting", got, err)
+	}
+	// Waitlisted, then promoted.
+	if m := localtest.WaitMail(t, guestAddr, 2)[1]; !strings.Contains(m.Subject, "現場見学会") {
+		t.Errorf("the guest's second mail %q is not about the event", m.Subject)
+	}
+
+	out, err := localtest.DynamoDB().Scan(ctx, &dynamodb.ScanInput{TableName: aws.String(e.table)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Items) < 3 {
+		t.Fatalf("only %d items: the scan proves nothing", len(out.Items))
+	}
+	for _, item := range out.Items {
+		var m map[string]any
+		if err := attributevalue.UnmarshalMap(item, &m); err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := json.Marshal(m)
+		for _, pii := range []string{name, kana, addr, strings.Split(addr, "@")[0], aff, "1990-04-01"} {
+			if strings.Contains(string(raw), pii) {
+				t.Errorf("item %s still holds %q", raw, pii)
+			}
+		}
+	}
+}
+
+// Signup and sign-in link answers take the same minimum time whether or not
+// the address is known, so their timing does not tell who is a member.
+func TestAnswersTakeTheMinimumTime(t *testing.T) {
+	e := newPacedEnv(t)
+	known := localtest.UniqueEmail("timing")
+	e.h.SetMinResponseTime(0)
+	e.signUpAndIn(known, "計時 花子")
+	e.h.SetMinResponseTime(httpapi.MinResponseTime)
+	e.clock.Advance(time.Hour)
+	for _, tt := range []struct {
+		name, route, body string
+		status            int
+	}{
+		{"LinkKnown", membersapi.RouteLink, `{"email":"` + known + `"}`, 202},
+		{"LinkUnknown", membersapi.RouteLink, `{"email":"` + localtest.UniqueEmail("nobody") + `"}`, 202},
+		{"SignupKnown", membersapi.RouteSignup, signupBody(known, "計時 花子", "supporting"), 202},
+		{"SignupNew", membersapi.RouteSignup, signupBody(localtest.UniqueEmail("new"), "新規 太郎", "supporting"), 202},
+		{"SignupInvalid", membersapi.RouteSignup, signupBody("nope", "x", "supporting"), 400},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			start := time.Now()
+			code, body := e.do(tt.route, tt.body, "")
+			took := time.Since(start)
+			if code != tt.status {
+				t.Fatalf("= %d %v, want %d", code, body, tt.status)
+			}
+			if took < httpapi.MinResponseTime {
+				t.Errorf("answered in %v, want at least %v", took, httpapi.MinResponseTime)
+			}
+		})
+	}
+	t.Run("OtherRoutesNotHeld", func(t *testing.T) {
+		start := time.Now()
+		if code, _ := e.do(membersapi.RouteVerify, `{"token":"nope"}`, ""); code != 400 {
+			t.Fatal(code)
+		}
+		if took := time.Since(start); took >= httpapi.MinResponseTime {
+			t.Errorf("verify took %v: only the answers that may mail are held", took)
+		}
+	})
 }

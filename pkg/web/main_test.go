@@ -183,6 +183,9 @@ type envOptions struct {
 	// Notifier sends the mails; nil records links in env.mail instead. When
 	// it also sends registration mails, it is used for those too.
 	Notifier func(cfg config.Config, clock community.Clock) community.Notifier
+	// Paced keeps the handler's minimum response time for the signup and
+	// sign-in forms; other tests turn it off so they do not wait for it.
+	Paced bool
 }
 
 func newEnvWith(t *testing.T, o envOptions) *env {
@@ -233,6 +236,9 @@ func newEnvWith(t *testing.T, o envOptions) *env {
 		Sessions:      sessions,
 		Config:        cfg,
 	})
+	if !o.Paced {
+		h.SetMinResponseTime(0)
+	}
 	return &env{h: h, store: store, members: members, regs: regs, sessions: sessions, mail: box, clock: clock, cfg: cfg}
 }
 

@@ -564,3 +564,44 @@ func TestMyPageRegistrations(t *testing.T) {
 		}
 	})
 }
+
+// A member and a guest named <script>, registered for an event titled the
+// same, see it as text on every page that shows a registration.
+func TestScriptInRegistrationPagesIsInert(t *testing.T) {
+	const script = `<script>alert(1)</script>`
+	const escaped = `&lt;script&gt;alert(1)&lt;/script&gt;`
+	e := newEnv(t)
+	ev := e.createEvent(t, script, jst(5, 14, 19, 0), func(ev *community.Event) { ev.Capacity = 10 })
+	_, session := e.member(t, script, community.MembershipSupporting)
+
+	memberConfirm := e.do(t, post(t, registerPath(ev), url.Values{"csrf": {e.pageCSRF(t, "/events/"+ev.ID, session)}}, session))
+	guestEmail := localtest.UniqueEmail("guest-script")
+	guestConfirm := e.do(t, post(t, registerPath(ev), guestForm(script, guestEmail), ""))
+	cancelLink := e.mail.last(t, "confirmed", guestEmail)
+
+	for _, tt := range []struct {
+		name  string
+		resp  events.APIGatewayV2HTTPResponse
+		wants []string
+	}{
+		{"MemberConfirmation", memberConfirm, []string{"参加登録が完了しました", "「" + escaped + "」への参加を受け付けました。"}},
+		{"GuestConfirmation", guestConfirm, []string{"参加登録が完了しました", "「" + escaped + "」への参加を受け付けました。"}},
+		{"EventPageWithRegistration", e.do(t, get(t, "/events/"+ev.ID, session)), []string{"<h1>" + escaped + "</h1>", `あなたの申込: <strong class="status confirmed">参加確定</strong>`}},
+		{"CancelPage", e.do(t, get(t, mustURI(t, cancelLink), "")), []string{"<h1>申込の取り消し</h1>", "<dd>" + escaped + "</dd>", ">" + escaped + "</a>"}},
+		{"MyPage", e.do(t, get(t, "/me", session)), []string{"<strong>" + escaped + "</strong> さん", `<a href="/events/` + ev.ID + `">` + escaped + `</a>`}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			wantStatus(t, tt.resp, 200)
+			checkPageHeaders(t, tt.resp)
+			wantBody(t, tt.resp, tt.wants...)
+			wantNotBody(t, tt.resp, "<script")
+		})
+	}
+	// The guest's cancellation page after cancelling names them too.
+	t.Run("CancelledPage", func(t *testing.T) {
+		resp := e.do(t, post(t, "/cancel", url.Values{"token": {tokenOf(t, cancelLink)}}, ""))
+		wantStatus(t, resp, 200)
+		wantBody(t, resp, "「"+escaped+"」", escaped+" 様")
+		wantNotBody(t, resp, "<script")
+	})
+}

@@ -56,7 +56,10 @@ type response struct {
 	referrer string
 }
 
-func (resp response) apiGateway(csp string) events.APIGatewayV2HTTPResponse {
+// apiGateway turns the page into the gateway's response; secure says the
+// site is served over HTTPS (config.Config.Secure), so browsers are told to
+// keep to it.
+func (resp response) apiGateway(csp string, secure bool) events.APIGatewayV2HTTPResponse {
 	ref := resp.referrer
 	if ref == "" {
 		ref = "same-origin"
@@ -70,6 +73,9 @@ func (resp response) apiGateway(csp string) events.APIGatewayV2HTTPResponse {
 		// Every page depends on who is signed in (the menu at least), and some
 		// show personal data: nothing is stored by browsers or proxies.
 		"Cache-Control": "no-store",
+	}
+	if secure {
+		headers["Strict-Transport-Security"] = "max-age=31536000"
 	}
 	if resp.location != "" {
 		headers["Location"] = resp.location
@@ -152,7 +158,9 @@ func (h *Handler) errorPage(ctx context.Context, r *request, err error) response
 		d.Heading = "この操作はできません"
 		d.Message = community.ErrorMessage(err)
 	case status >= 500:
-		logger(ctx).ErrorContext(ctx, "web: request failed", "err", err)
+		if err != nil { // nil after a panic, which is logged already
+			logger(ctx).ErrorContext(ctx, "web: request failed", "err", httpapi.RedactEmails(err.Error()))
+		}
 		d.Heading = "エラーが発生しました"
 		d.Message = "申し訳ありません。サーバーで問題が発生しました。時間をおいて再度お試しください。"
 		if status == http.StatusServiceUnavailable {

@@ -7,6 +7,7 @@ import (
 	"net/url"
 
 	"github.com/sorae/tabane/pkg/community"
+	"github.com/sorae/tabane/pkg/httpapi"
 )
 
 // honeypotField is the signup field people never see (hidden by CSS, out of
@@ -119,13 +120,33 @@ type verifyData struct {
 	Pending    bool // waits for an organizer's approval
 	Membership string
 	Message    string
+	Token      string // the mailed secret, on the confirmation page
 }
 
-// verify confirms an address from the mailed link. Doing it on GET is safe
-// although mail scanners fetch links: verifying is idempotent, and it is
-// what the person asked for by signing up.
+// verifyPage shows, for a mailed link, a button that confirms the address.
+// Opening the link must not confirm it: mail scanners fetch links before
+// people do, and double opt-in means the person chose to. Like the sign-in
+// confirmation, the page keeps Referrer-Policy same-origin, so the form's
+// POST carries a real Origin for sameOrigin to check.
+func (h *Handler) verifyPage(ctx context.Context, r *request) response {
+	token := r.query.Get("token")
+	if token == "" {
+		return h.render(ctx, r, http.StatusBadRequest, "verify", "メールアドレスの確認", "", verifyData{Message: errBadVerifyLink.Message})
+	}
+	return h.render(ctx, r, http.StatusOK, "verify_confirm", "メールアドレスの確認", "", verifyData{Token: token})
+}
+
+// verify confirms an address with the token the confirmation page posts.
+// Verifying twice is harmless: the second time shows the same result.
 func (h *Handler) verify(ctx context.Context, r *request) response {
-	m, err := h.members.Verify(ctx, r.query.Get("token"))
+	if !h.sameOrigin(r) {
+		return h.errorPage(ctx, r, errCrossSite)
+	}
+	f, err := r.form()
+	if err != nil {
+		return h.errorPage(ctx, r, err)
+	}
+	m, err := h.members.Verify(ctx, f.Get("token"))
 	if m != nil && (m.Status == community.MemberWithdrawn || m.Status == community.MemberSuspended) {
 		// An old link of a closed membership verifies nothing.
 		m, err = nil, errBadVerifyLink
@@ -134,17 +155,17 @@ func (h *Handler) verify(ctx context.Context, r *request) response {
 		if community.ErrorCode(err) != community.Invalid {
 			return h.errorPage(ctx, r, err)
 		}
-		return h.tokenPage(h.render(ctx, r, http.StatusBadRequest, "verify", "メールアドレスの確認", "", verifyData{Message: community.ErrorMessage(err)}))
+		return h.render(ctx, r, http.StatusBadRequest, "verify", "メールアドレスの確認", "", verifyData{Message: community.ErrorMessage(err)})
 	}
 	if err != nil {
 		// The address is verified; only the welcome mail failed. The page
 		// says what matters, and the log keeps the rest.
-		logger(ctx).WarnContext(ctx, "web: verified but mail failed", "err", err)
+		logger(ctx).WarnContext(ctx, "web: verified but mail failed", "err", httpapi.RedactEmails(err.Error()))
 	}
 	d := verifyData{
 		OK:         true,
 		Pending:    m.Status == community.MemberPendingApproval,
 		Membership: m.Membership.Label(),
 	}
-	return h.tokenPage(h.render(ctx, r, http.StatusOK, "verify", "メールアドレスの確認", "", d))
+	return h.render(ctx, r, http.StatusOK, "verify", "メールアドレスの確認", "", d)
 }

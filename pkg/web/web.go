@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -57,6 +58,7 @@ type Handler struct {
 	csp       string
 	templates map[string]*template.Template
 	routes    map[string]route
+	minTime   time.Duration // floor of the forms' answers that must not reveal who is a member
 }
 
 // route serves one route key; it gets the request already decoded.
@@ -75,6 +77,7 @@ func New(o Options) *Handler {
 		clock:     o.Clock,
 		links:     auth.Links{BaseURL: o.Config.BaseURL, Secret: o.Config.SessionSecret},
 		templates: pageTemplates(),
+		minTime:   httpapi.MinResponseTime,
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -99,6 +102,11 @@ func New(o Options) *Handler {
 	return h
 }
 
+// SetMinResponseTime changes how long the signup and sign-in forms' answers
+// take at least (httpapi.MinResponseTime unless set); 0 turns the floor off,
+// for tests that are not about timing.
+func (h *Handler) SetMinResponseTime(d time.Duration) { h.minTime = d }
+
 // routeTable maps each API Gateway route key to its page.
 func (h *Handler) routeTable() map[string]route {
 	return map[string]route{
@@ -110,7 +118,8 @@ func (h *Handler) routeTable() map[string]route {
 		"POST /cancel":               h.cancelByToken,
 		"GET /signup":                h.signupForm,
 		"POST /signup":               h.signup,
-		"GET /verify":                h.verify,
+		"GET /verify":                h.verifyPage,
+		"POST /verify":               h.verify,
 		"GET /signin":                h.signinPage,
 		"POST /signin":               h.signin,
 		"GET /me":                    h.me,
@@ -136,14 +145,20 @@ func Routes() []string {
 // Handle serves one request. It never returns an error: failures become a
 // Japanese error page, and internals go to the log only.
 func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	start := time.Now()
 	r := newRequest(req)
+	switch r.routeKey {
+	case "POST /signup", "POST /signin":
+		// Only some of these answers send a mail; all take as long.
+		defer httpapi.Pace(ctx, start, h.minTime)
+	}
 	ctx = httpapi.WithRequest(ctx, req)
 	ctx = withLogger(ctx, httpapi.Logger(ctx, h.log).With("route", r.routeKey))
 	serve, ok := h.routes[r.routeKey]
 	if !ok {
 		serve = h.notFound
 	}
-	return h.serve(ctx, r, serve).apiGateway(h.csp), nil
+	return h.serve(ctx, r, serve).apiGateway(h.csp, h.cfg.Secure), nil
 }
 
 var errNoPage = community.Errorf(community.NotFound, "page_not_found", "お探しのページは見つかりませんでした。URLをお確かめください。")

@@ -16,6 +16,7 @@ import (
 
 	"github.com/sorae/tabane/pkg/auth"
 	"github.com/sorae/tabane/pkg/community"
+	"github.com/sorae/tabane/pkg/httpapi"
 	"github.com/sorae/tabane/pkg/localstack/localtest"
 	"github.com/sorae/tabane/pkg/samtemplate"
 )
@@ -153,7 +154,9 @@ func TestEveryPageIsProtected(t *testing.T) {
 		{"SignupInvalid", post(t, "/signup", url.Values{"email": {"x"}}, ""), 400},
 		{"Signin", get(t, "/signin", ""), 200},
 		{"SigninWithToken", get(t, "/signin?token=abc", ""), 200},
-		{"VerifyBadToken", get(t, "/verify?token=nope", ""), 400},
+		{"VerifyPage", get(t, "/verify?token=nope", ""), 200},
+		{"VerifyNoToken", get(t, "/verify", ""), 400},
+		{"VerifyBadToken", post(t, "/verify", url.Values{"token": {"nope"}}, ""), 400},
 		{"Me", get(t, "/me", session), 200},
 		{"MeAnonymous", get(t, "/me", ""), 303},
 		{"MeWithoutCSRF", post(t, "/me", url.Values{"form": {"preferences"}}, session), 403},
@@ -466,19 +469,53 @@ func TestVerifyAndSignIn(t *testing.T) {
 	}
 	u, _ := url.Parse(verifyLink)
 
-	t.Run("Verify", func(t *testing.T) {
-		resp := e.do(t, get(t, u.RequestURI(), ""))
-		wantStatus(t, resp, 200)
-		wantBody(t, resp, "賛助会員としてのご登録が完了しました", `href="/signin"`)
-		if got := resp.Headers["Referrer-Policy"]; got != "no-referrer" {
-			t.Errorf("Referrer-Policy = %q on a page reached by a token", got)
+	t.Run("OpeningTheLinkDoesNotVerify", func(t *testing.T) {
+		// Opening the link twice (a mail scanner, then the person) confirms nothing.
+		for range 2 {
+			page := e.do(t, get(t, u.RequestURI(), ""))
+			wantStatus(t, page, 200)
+			checkPageHeaders(t, page)
+			wantBody(t, page, `<form method="post" action="/verify">`, "メールアドレスを確認する")
+			if m := hiddenToken.FindStringSubmatch(page.Body); m == nil || m[1] != u.Query().Get("token") {
+				t.Fatal("the verification page does not carry the token in a form")
+			}
+			// As on the sign-in page: the referrer never leaves the site, and
+			// the form's POST carries a real Origin.
+			if got := page.Headers["Referrer-Policy"]; got != "same-origin" {
+				t.Errorf("Referrer-Policy = %q", got)
+			}
 		}
-		again := e.do(t, get(t, u.RequestURI(), ""))
+		m, err := e.store.MemberByEmail(context.Background(), email)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Status != community.MemberUnverified {
+			t.Errorf("opening the link made the member %s", m.Status)
+		}
+	})
+	t.Run("CrossSiteVerify", func(t *testing.T) {
+		req := post(t, "/verify", url.Values{"token": {u.Query().Get("token")}}, "")
+		req.Headers["sec-fetch-site"] = "cross-site"
+		req.Headers["origin"] = "https://evil.example"
+		wantStatus(t, e.do(t, req), 403)
+		if m, _ := e.store.MemberByEmail(context.Background(), email); m == nil || m.Status != community.MemberUnverified {
+			t.Errorf("a cross-site POST verified the member: %+v", m)
+		}
+	})
+	t.Run("Verify", func(t *testing.T) {
+		resp := e.do(t, post(t, "/verify", url.Values{"token": {u.Query().Get("token")}}, ""))
+		wantStatus(t, resp, 200)
+		checkPageHeaders(t, resp)
+		wantBody(t, resp, "賛助会員としてのご登録が完了しました", `href="/signin"`)
+		again := e.do(t, post(t, "/verify", url.Values{"token": {u.Query().Get("token")}}, ""))
 		wantStatus(t, again, 200)
 		wantBody(t, again, "ご登録が完了しました")
+		if m, _ := e.store.MemberByEmail(context.Background(), email); m == nil || m.Status != community.MemberActive {
+			t.Errorf("after verifying: %+v", m)
+		}
 	})
 	t.Run("VerifyBadToken", func(t *testing.T) {
-		resp := e.do(t, get(t, "/verify?token=forged", ""))
+		resp := e.do(t, post(t, "/verify", url.Values{"token": {"forged"}}, ""))
 		wantStatus(t, resp, 400)
 		wantBody(t, resp, "リンクが無効か、有効期限が切れています。")
 	})
@@ -487,8 +524,7 @@ func TestVerifyAndSignIn(t *testing.T) {
 		f := signupForm(email)
 		f.Set("membership", "regular")
 		wantStatus(t, e.do(t, post(t, "/signup", f, "")), 200)
-		v, _ := url.Parse(e.mail.last(t, "verify", email))
-		resp := e.do(t, get(t, v.RequestURI(), ""))
+		resp := e.verifyByLink(t, e.mail.last(t, "verify", email))
 		wantStatus(t, resp, 200)
 		wantBody(t, resp, "正会員としてのご登録は、事務局が内容を確認したうえで承認します")
 	})
@@ -565,6 +601,18 @@ func TestVerifyAndSignIn(t *testing.T) {
 	})
 }
 
+// verifyByLink opens a mailed verification link and presses its button.
+func (e *env) verifyByLink(t *testing.T, link string) events.APIGatewayV2HTTPResponse {
+	t.Helper()
+	page := e.do(t, get(t, mustURI(t, link), ""))
+	wantStatus(t, page, 200)
+	m := hiddenToken.FindStringSubmatch(page.Body)
+	if m == nil {
+		t.Fatalf("the verification page has no token field:\n%s", page.Body)
+	}
+	return e.do(t, post(t, "/verify", url.Values{"token": {html.UnescapeString(m[1])}}, ""))
+}
+
 func TestInsecureCookieOnLocalhost(t *testing.T) {
 	e := newEnvWith(t, envOptions{BaseURL: "http://localhost:8080"})
 	email := localtest.UniqueEmail("local")
@@ -575,7 +623,7 @@ func TestInsecureCookieOnLocalhost(t *testing.T) {
 	if v.Host != "localhost:8080" {
 		t.Errorf("verification link %v", v)
 	}
-	wantStatus(t, e.do(t, get(t, v.RequestURI(), "")), 200)
+	wantStatus(t, e.verifyByLink(t, v.String()), 200)
 	wantStatus(t, e.do(t, post(t, "/signin", url.Values{"email": {email}}, "")), 200)
 	s, _ := url.Parse(e.mail.last(t, "signin", email))
 	resp := e.do(t, post(t, "/signin", url.Values{"token": {s.Query().Get("token")}}, ""))
@@ -889,4 +937,70 @@ func TestCancelledEventsShownAsCancelled(t *testing.T) {
 	if strings.Contains(e.do(t, get(t, "/?cursor=x", "")).Body, "中止になったイベント") {
 		t.Error("cancelled section shown past the first page")
 	}
+}
+
+// Over HTTPS every page tells browsers to keep to it; on plain-http
+// localhost the header would only be noise.
+func TestStrictTransportSecurity(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		o    envOptions
+		want string
+	}{
+		{"HTTPS", envOptions{BaseURL: "https://tabane.example.jp", Secure: true}, "max-age=31536000"},
+		{"PlainHTTPLocalhost", envOptions{BaseURL: "http://localhost:8080"}, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnvWith(t, tt.o)
+			for _, req := range []events.APIGatewayV2HTTPRequest{
+				get(t, "/", ""),
+				get(t, "/wp-login.php", ""),
+				post(t, "/signin", url.Values{"email": {localtest.UniqueEmail("hsts")}}, ""),
+				get(t, "/me", ""), // a redirect
+			} {
+				resp := e.do(t, req)
+				got, ok := resp.Headers["Strict-Transport-Security"]
+				if got != tt.want || ok != (tt.want != "") {
+					t.Errorf("%s %s: Strict-Transport-Security = %q (set %v), want %q", req.RequestContext.HTTP.Method, req.RawPath, got, ok, tt.want)
+				}
+			}
+		})
+	}
+}
+
+// The signup and sign-in forms take as long for an address nobody has as
+// for a member's: only some answers send a mail, so every answer is held
+// to the same minimum time.
+func TestFormsTakeTheMinimumTime(t *testing.T) {
+	e := newEnvWith(t, envOptions{BaseURL: "https://tabane.example.jp", Secure: true, Paced: true})
+	known, _ := e.member(t, "既存 会員", community.MembershipSupporting)
+	for _, tt := range []struct {
+		name   string
+		req    events.APIGatewayV2HTTPRequest
+		status int
+	}{
+		{"SignInKnown", post(t, "/signin", url.Values{"email": {known.Email}}, ""), 200},
+		{"SignInUnknown", post(t, "/signin", url.Values{"email": {localtest.UniqueEmail("nobody")}}, ""), 200},
+		{"SignInBadLink", post(t, "/signin", url.Values{"token": {"nope"}}, ""), 400},
+		{"SignupNew", post(t, "/signup", signupForm(localtest.UniqueEmail("new")), ""), 200},
+		{"SignupKnown", post(t, "/signup", signupForm(known.Email), ""), 200},
+		{"SignupInvalid", post(t, "/signup", url.Values{"email": {"x"}}, ""), 400},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			start := time.Now()
+			resp := e.do(t, tt.req)
+			took := time.Since(start)
+			wantStatus(t, resp, tt.status)
+			if took < httpapi.MinResponseTime {
+				t.Errorf("answered in %v, want at least %v", took, httpapi.MinResponseTime)
+			}
+		})
+	}
+	t.Run("OtherPagesNotHeld", func(t *testing.T) {
+		start := time.Now()
+		wantStatus(t, e.do(t, get(t, "/signin", "")), 200)
+		if took := time.Since(start); took >= httpapi.MinResponseTime {
+			t.Errorf("GET /signin took %v: only the forms that mail are held", took)
+		}
+	})
 }

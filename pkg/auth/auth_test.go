@@ -1,0 +1,172 @@
+package auth_test
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sorae/tabane/pkg/auth"
+	"github.com/sorae/tabane/pkg/community"
+)
+
+var (
+	secret = []byte("0123456789abcdef0123456789abcdef-auth-tests")
+	other  = []byte("another-secret-another-secret-another")
+)
+
+// flip changes the character at i to another one of the same alphabet.
+func flip(s string, i int) string {
+	c := byte('A')
+	if s[i] == 'A' {
+		c = 'B'
+	}
+	return s[:i] + string(c) + s[i+1:]
+}
+
+func TestSignVerify(t *testing.T) {
+	const payload = "01jv2x3y4z5a6b7c8d9e0f1g2h:announcements"
+	token := payload + "." + auth.Sign(secret, "unsubscribe", payload)
+	sig := token[strings.LastIndexByte(token, '.')+1:]
+
+	got, ok := auth.Verify(secret, "unsubscribe", token)
+	if !ok || got != payload {
+		t.Fatalf("Verify(genuine) = %q, %v", got, ok)
+	}
+	if auth.Sign(secret, "unsubscribe", payload) != sig {
+		t.Error("Sign is not deterministic")
+	}
+	tests := []struct {
+		name    string
+		secret  []byte
+		purpose string
+		token   string
+	}{
+		{"ErrTamperedPayload", secret, "unsubscribe", strings.Replace(token, ":announcements", ":reminders", 1)},
+		{"ErrTamperedSignature", secret, "unsubscribe", flip(token, len(token)-5)},
+		{"ErrTruncatedSignature", secret, "unsubscribe", token[:len(token)-1]},
+		{"ErrExtendedSignature", secret, "unsubscribe", token + "A"},
+		{"ErrWrongPurpose", secret, "cancel", token},
+		{"ErrWrongSecret", other, "unsubscribe", token},
+		{"ErrNoSignature", secret, "unsubscribe", payload},
+		{"ErrEmptySignature", secret, "unsubscribe", payload + "."},
+		{"ErrOnlySignature", secret, "unsubscribe", "." + sig},
+		{"ErrEmpty", secret, "unsubscribe", ""},
+		{"ErrTooLong", secret, "unsubscribe", strings.Repeat("a", 2048) + "." + auth.Sign(secret, "unsubscribe", strings.Repeat("a", 2048))},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got, ok := auth.Verify(tt.secret, tt.purpose, tt.token); ok || got != "" {
+				t.Errorf("Verify = %q, %v; want refused", got, ok)
+			}
+		})
+	}
+	t.Run("PurposeScopesTheSignature", func(t *testing.T) {
+		if auth.Sign(secret, "cancel", payload) == auth.Sign(secret, "unsubscribe", payload) {
+			t.Error("one signature serves two purposes")
+		}
+		// The separator keeps purpose and payload apart: ("ab","c") is not ("a","bc").
+		if auth.Sign(secret, "ab", "c") == auth.Sign(secret, "a", "bc") {
+			t.Error("purpose and payload run together")
+		}
+	})
+}
+
+func TestLinksCancelToken(t *testing.T) {
+	now := time.Date(2025, 5, 1, 10, 0, 0, 0, community.Tokyo)
+	eventID, regID := community.NewID(now), community.NewID(now.Add(time.Second))
+	links := auth.Links{BaseURL: "https://tabane.example.jp", Secret: secret}
+	token := links.CancelToken(eventID, regID)
+
+	t.Run("RoundTrip", func(t *testing.T) {
+		e, r, ok := links.ParseCancelToken(token)
+		if !ok || e != eventID || r != regID {
+			t.Errorf("ParseCancelToken = %q, %q, %v", e, r, ok)
+		}
+	})
+	t.Run("LinkCarriesTheToken", func(t *testing.T) {
+		u, err := url.Parse(links.CancelLink(eventID, regID))
+		if err != nil || u.Host != "tabane.example.jp" || u.Path != "/cancel" || u.Query().Get("token") != token {
+			t.Errorf("CancelLink = %v (%v)", u, err)
+		}
+	})
+	otherID := community.NewID(now.Add(time.Hour))
+	for _, tt := range []struct{ name, token string }{
+		{"ErrOtherEvent", otherID + token[len(eventID):]},
+		{"ErrOtherRegistration", eventID + ":" + otherID + token[len(eventID)+1+len(regID):]},
+		{"ErrTamperedSignature", flip(token, len(token)-3)},
+		{"ErrOtherSecret", auth.Links{Secret: other}.CancelToken(eventID, regID)},
+		{"ErrUnsubscribeToken", links.UnsubscribeToken(eventID, community.ListReminders)},
+		{"ErrSignedButNotIDs", "x:y." + auth.Sign(secret, "cancel", "x:y")},
+		{"ErrSignedWithoutColon", eventID + "." + auth.Sign(secret, "cancel", eventID)},
+		{"ErrEmpty", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if e, r, ok := links.ParseCancelToken(tt.token); ok {
+				t.Errorf("ParseCancelToken(%q) = %q, %q, true; want refused", tt.token, e, r)
+			}
+		})
+	}
+}
+
+func TestLinksUnsubscribeToken(t *testing.T) {
+	memberID := community.NewID(time.Date(2025, 5, 1, 10, 0, 0, 0, community.Tokyo))
+	links := auth.Links{BaseURL: "https://tabane.example.jp", Secret: secret}
+
+	for _, list := range []string{community.ListReminders, community.ListAnnouncements} {
+		t.Run("RoundTrip/"+list, func(t *testing.T) {
+			token := links.UnsubscribeToken(memberID, list)
+			m, l, ok := links.ParseUnsubscribeToken(token)
+			if !ok || m != memberID || l != list {
+				t.Errorf("ParseUnsubscribeToken = %q, %q, %v", m, l, ok)
+			}
+			u, err := url.Parse(links.UnsubscribeLink(memberID, list))
+			if err != nil || u.Path != "/unsubscribe" || u.Query().Get("token") != token {
+				t.Errorf("UnsubscribeLink = %v (%v)", u, err)
+			}
+		})
+	}
+	token := links.UnsubscribeToken(memberID, community.ListAnnouncements)
+	for _, tt := range []struct{ name, token string }{
+		{"ErrOtherList", strings.Replace(token, ":announcements", ":reminders", 1)},
+		{"ErrOtherMember", community.NewID(time.Now()) + token[len(memberID):]},
+		{"ErrTamperedSignature", flip(token, len(token)-3)},
+		{"ErrOtherSecret", auth.Links{Secret: other}.UnsubscribeToken(memberID, community.ListAnnouncements)},
+		{"ErrCancelToken", links.CancelToken(memberID, memberID)},
+		{"ErrUnknownListSigned", links.UnsubscribeToken(memberID, "everything")},
+		{"ErrNotAnIDSigned", links.UnsubscribeToken("someone", community.ListReminders)},
+		{"ErrEmpty", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if m, l, ok := links.ParseUnsubscribeToken(tt.token); ok {
+				t.Errorf("ParseUnsubscribeToken(%q) = %q, %q, true; want refused", tt.token, m, l)
+			}
+		})
+	}
+}
+
+func TestLinksVerifyAndSignIn(t *testing.T) {
+	links := auth.Links{BaseURL: "http://localhost:8080", Secret: secret}
+	const s = "a+b/c=d&e"
+	for _, tt := range []struct{ name, link, path string }{
+		{"Verify", links.Verify(s), "/verify"},
+		{"SignIn", links.SignIn(s), "/signin"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			u, err := url.Parse(tt.link)
+			if err != nil || u.Host != "localhost:8080" || u.Path != tt.path || u.Query().Get("token") != s {
+				t.Errorf("link = %q (%v)", tt.link, err)
+			}
+		})
+	}
+}
+
+func TestSecrets(t *testing.T) {
+	a, b := auth.NewSecret(), auth.NewSecret()
+	if a == b || len(a) < 43 {
+		t.Errorf("secrets %q, %q: not fresh 256-bit values", a, b)
+	}
+	if auth.HashSecret(a) != auth.HashSecret(a) || auth.HashSecret(a) == auth.HashSecret(b) || strings.Contains(auth.HashSecret(a), a) {
+		t.Error("HashSecret is not a stable digest")
+	}
+}

@@ -89,6 +89,11 @@ type Member struct {
 	UpdatedAt     time.Time
 	VerifiedAt    *time.Time
 	ApprovedAt    *time.Time
+	// Version is the store's write counter as read. A change is written
+	// only if nobody wrote in between, so a stale copy (a session's
+	// snapshot, a concurrent click) never undoes a newer change such as a
+	// withdrawal. 0 means "not read from the store".
+	Version int64
 }
 
 // AgeOn returns the member's age in whole years on the calendar day of t in

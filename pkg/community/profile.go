@@ -44,14 +44,37 @@ func (s *Members) Me(_ context.Context, v Viewer) (*Member, error) {
 	return requireMember(v)
 }
 
-// UpdateMe changes the signed-in member's profile and preferences.
+// UpdateMe changes the signed-in member's profile and preferences. It
+// applies the change to the member as stored now, not to the session's
+// copy, and retries when a concurrent write wins, so nothing written since
+// (a withdrawal, an approval) is undone.
 func (s *Members) UpdateMe(ctx context.Context, v Viewer, u ProfileUpdate) (*Member, error) {
 	cur, err := requireMember(v)
 	if err != nil {
 		return nil, err
 	}
+	for attempt := 1; ; attempt++ {
+		m, err := s.updateMe(ctx, cur.ID, u)
+		if ErrorReason(err) == "member_changed" && attempt < 3 {
+			continue
+		}
+		return m, err
+	}
+}
+
+func (s *Members) updateMe(ctx context.Context, id string, u ProfileUpdate) (*Member, error) {
 	now := s.Clock.Now()
-	m := *cur
+	fresh, err := s.Store.Member(ctx, id)
+	if ErrorCode(err) == NotFound {
+		return nil, Errorf(Unauthorized, "unauthorized", "ログインしてください。")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if fresh.Status == MemberWithdrawn || fresh.Status == MemberUnverified {
+		return nil, Errorf(Unauthorized, "unauthorized", "ログインしてください。")
+	}
+	m := *fresh
 	p := ProfileInput{m.Name, m.NameKana, m.Affiliation, m.Department, m.JobCategory, m.PublicServant, ""}
 	if m.BirthDate != nil {
 		p.BirthDate = m.BirthDate.In(Tokyo).Format("2006-01-02")

@@ -187,24 +187,15 @@ func reminderSkip(d DueReminder, r *Registration, m *Member, isGuest bool) strin
 	return ""
 }
 
-// superseded reports whether a shorter reminder of e than d is due at now
-// too. Whoever d would reach, that one reaches as well: it is due later, so
-// everyone confirmed before d's due time was confirmed before its own.
-func superseded(e *Event, d DueReminder, now time.Time) bool {
-	for _, o := range ReminderOffsetsOf(e) {
-		if o < d.Offset && !e.StartsAt.Add(-o).After(now) {
-			return true
-		}
-	}
-	return false
-}
-
 // lateTolerance is how far past its due time a reminder may go out and still
 // say its nominal offset; later than that, it says the time actually left.
 const lateTolerance = 15 * time.Minute
 
 // startsIn is what a reminder sent at now says about the start: the offset
-// ("1時間後") when on time, the real time left when a sweep was missed.
+// ("1時間後") when on time, the real time left when sweeps were missed. A
+// missed sweep delays a reminder and never drops it, so after an outage the
+// 24 h and the 1 h reminder may go out together: both then state the time
+// actually left, not "24時間後".
 func startsIn(d DueReminder, now time.Time) time.Duration {
 	left := d.StartsAt.Sub(now)
 	if left < d.Offset-lateTolerance {

@@ -1,5 +1,34 @@
 package community
 
+// Delivery policy of reminders: what a sweep promises, and what it gives up.
+//
+// Which reminders: each offset of a published event is due at start−offset
+// and stays due until it was handled for everyone or the event starts. A
+// reminder whose due time had already passed when the person got their seat
+// is skipped (SkipLate: the confirmation mail told them); any other is sent
+// by the first sweep after its due time — a missed sweep delays a reminder,
+// never drops it, so after an outage the 24 h and the 1 h reminder of an
+// event may both go out in one sweep, each stating the time actually left.
+//
+// How often: every send of a (registration, offset, start) is claimed with
+// a conditional write right before it is made — after the pacer's wait, so
+// the send rate never eats into the claim — and the claim ends as
+//   - sent: recorded on the registration, never sent again;
+//   - refused (the message itself is unusable): never sent again;
+//   - uncertain: the SES call timed out or the sweep was cut off during it.
+//     SES may have accepted the mail, so it is treated as possibly delivered
+//     and not retried: an uncertain send is made at most once, since a
+//     second copy is worse than a missing one;
+//   - released: SES throttled or failed without taking the mail; a later
+//     sweep sends it.
+//
+// The one duplicate left: a sweep that dies (or cannot write "sent") after
+// SES accepted the mail but before recording it leaves its claim to expire
+// (ClaimTTL), and the first sweep after that takes the claim over and sends
+// again. That is rare and accepted: the same takeover is what retries a
+// send whose sweep died between claiming and sending, which would otherwise
+// be dropped.
+
 import (
 	"context"
 	"errors"
@@ -12,9 +41,12 @@ import (
 // Defaults for Reminders' zero fields.
 const (
 	// DefaultClaimTTL is how long a claimed send stays with its sweep. It
-	// must outlast one send (SES retries included, well under a minute), and
-	// it is how late a send is retried after a sweep died between claiming
-	// and sending.
+	// must outlast one send, and it is how late a send is retried after a
+	// sweep died between claiming and sending. A claim is taken after the
+	// pacer's wait, right before its send, so however long a paced sweep
+	// runs, a claim is held only for one send and its bookkeeping: with the
+	// Sender's defaults at most 5 calls of 10 s plus about 4 s of backoff,
+	// then 10 s to record it — about 65 s.
 	DefaultClaimTTL = 10 * time.Minute
 	// DefaultReminderWorkers is how many sends a sweep has in flight: SES
 	// answers in tens of milliseconds, so a few keep a rate of tens per
@@ -66,9 +98,6 @@ type SweepResult struct {
 	Finished  int            // reminders done for everyone, taken out of the due index
 	Dropped   int            // reminders of cancelled, unpublished or started events, deleted
 	Resynced  int            // reminders found stale (the event moved) and rebuilt from the event
-	// Superseded counts reminders finished unsent because a shorter one of
-	// the same event was due as well (they count in Finished too).
-	Superseded int
 	// Withheld counts reminders sent without the join URL: the registrant
 	// no longer fits the event's audience or eligibility (it was narrowed
 	// after they registered). They count in Sent too.
@@ -221,13 +250,6 @@ func (sw *sweep) remind(ctx context.Context, d DueReminder) error {
 		// event; a reminder still due at its new time is found next sweep.
 		sw.count(func(r *SweepResult) { r.Resynced++ })
 		return st.SyncEventReminders(ctx, e)
-	}
-	if superseded(e, d, sw.now) {
-		// A shorter reminder of the same event is due too (a sweep was
-		// missed, or the event was published late): everyone this one is for
-		// gets that one, and two mails at once would only be noise.
-		sw.count(func(r *SweepResult) { r.Superseded++; r.Finished++ })
-		return st.FinishReminder(ctx, d)
 	}
 	settled := true
 	cursor := ""

@@ -29,7 +29,8 @@ type MembershipStore interface {
 	// UpdateMember replaces a member's stored fields with m's (CreatedAt
 	// excepted), moving the unique email with it. NotFound when unknown;
 	// Conflict (reason "email_taken") when another member has the new email,
-	// (reason "member_changed") when a concurrent write won.
+	// (reason "member_changed") when the member was written since m was read
+	// (m.Version) or a concurrent write won. On success m.Version advances.
 	UpdateMember(ctx context.Context, m *Member) error
 	// MembersByStatus returns members with status, oldest first. Invalid
 	// (reason "invalid_cursor") for a cursor it did not issue for this status.

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"runtime/debug"
 
+	"github.com/aws/smithy-go"
+
 	"github.com/sorae/tabane/pkg/community"
 )
 
@@ -59,9 +61,24 @@ func Status(err error) int {
 		return 415
 	}
 	if s, ok := statusByCode[community.ErrorCode(err)]; ok {
+		if s == 500 && dependencyFailed(err) {
+			return 503
+		}
 		return s
 	}
 	return 500
+}
+
+// dependencyFailed reports whether a foreign error came from an AWS call
+// (DynamoDB, SES) that failed after the SDK's retries: the dependency is
+// down or overloaded, which the contract answers with 503, not 500.
+func dependencyFailed(err error) bool {
+	var de *community.Error
+	if errors.As(err, &de) {
+		return false
+	}
+	var op *smithy.OperationError
+	return errors.As(err, &op)
 }
 
 // Error answers err in the contract's shape,
@@ -83,9 +100,12 @@ func Error(ctx context.Context, log *slog.Logger, err error) Response {
 	attrs := []any{"request_id", RequestID(ctx), "status", status, "code", reason, "error", RedactEmails(err.Error())}
 	switch {
 	case status >= 500:
-		if status == 500 {
+		switch {
+		case status == 500:
 			// Whatever a 500 carries was not written for people.
 			reason, message = internalReason, internalMessage
+		case status == 503 && dependencyFailed(err):
+			reason, message = "service_unavailable", "ただいま混み合っているため処理できませんでした。少し時間をおいて再度お試しください。"
 		}
 		log.ErrorContext(ctx, "request failed", attrs...)
 	case status == 429:

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/smithy-go"
 )
 
 func TestPace(t *testing.T) {
@@ -83,5 +85,18 @@ func TestErrorRedactsEmailsInLogs(t *testing.T) {
 	}
 	if !strings.Contains(got, "MessageRejected") || !strings.Contains(got, "[email]") {
 		t.Errorf("the log lost the error itself: %s", got)
+	}
+}
+
+// An AWS call that failed after the SDK's retries is a dependency down: 503,
+// with a message for people and nothing of the SDK's text.
+func TestDependencyFailureIs503(t *testing.T) {
+	err := fmt.Errorf("dynamo: register: %w", &smithy.OperationError{ServiceID: "DynamoDB", OperationName: "TransactWriteItems", Err: errors.New("InternalServerError: lock timeout")})
+	resp := Error(context.Background(), slog.New(slog.DiscardHandler), err)
+	if resp.StatusCode != 503 || !strings.Contains(resp.Body, `"service_unavailable"`) || strings.Contains(resp.Body, "lock") {
+		t.Errorf("= %d %s", resp.StatusCode, resp.Body)
+	}
+	if got := Error(context.Background(), nil, errors.New("plain bug")); got.StatusCode != 500 {
+		t.Errorf("a foreign non-AWS error = %d, want 500", got.StatusCode)
 	}
 }

@@ -43,14 +43,15 @@ func (c *clock) Advance(d time.Duration) {
 }
 
 type env struct {
-	t       *testing.T
-	h       *membersapi.Handler
-	store   *dynamo.Store
-	table   string
-	clock   *clock
-	links   auth.Links
-	members *community.Members
-	regs    *community.Registrations
+	t        *testing.T
+	h        *membersapi.Handler
+	store    *dynamo.Store
+	table    string
+	clock    *clock
+	links    auth.Links
+	members  *community.Members
+	regs     *community.Registrations
+	sessions *auth.Sessions
 }
 
 // newEnv is a handler on a fresh table without the minimum response time,
@@ -95,7 +96,7 @@ func newPacedEnv(t *testing.T) *env {
 		Notifier: notifier, BeforeWithdraw: regs.CancelFutureFor,
 	}
 	log := slog.New(slog.DiscardHandler)
-	return &env{t: t, h: membersapi.New(members, sessions, links, log), store: store, table: table, clock: clk, links: links, members: members, regs: regs}
+	return &env{t: t, h: membersapi.New(members, sessions, links, log), store: store, table: table, clock: clk, links: links, members: members, regs: regs, sessions: sessions}
 }
 
 func (e *env) do(route, body, bearer string) (int, map[string]any) {
@@ -749,4 +750,40 @@ func TestAnswersTakeTheMinimumTime(t *testing.T) {
 			t.Errorf("verify took %v: only the answers that may mail are held", took)
 		}
 	})
+}
+
+// A stale copy of a member (the session's snapshot taken before a
+// withdrawal) never brings erased data back.
+func TestStaleProfileEditAfterWithdrawal(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	addr := localtest.UniqueEmail("stale")
+	session := e.signUpAndIn(addr, "古い 写し")
+	v, err := e.sessions.Resolve(ctx, session)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.members.Withdraw(ctx, v); err != nil {
+		t.Fatal(err)
+	}
+	name := "復活 させない"
+	if _, err := e.members.UpdateMe(ctx, v, community.ProfileUpdate{Name: &name}); community.ErrorCode(err) != community.Unauthorized {
+		t.Errorf("edit through the stale session = %v, want unauthorized", err)
+	}
+	got, err := e.store.Member(ctx, v.Member.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != community.MemberWithdrawn || got.Name != "" || got.Email != "" {
+		t.Errorf("member after the stale edit = %+v", got)
+	}
+	if _, err := e.store.MemberByEmail(ctx, addr); community.ErrorCode(err) != community.NotFound {
+		t.Errorf("the email claim came back: %v", err)
+	}
+	// And the store itself refuses a write based on an old read.
+	stale := *v.Member
+	stale.Name = "古い版"
+	if err := e.store.UpdateMember(ctx, &stale); community.ErrorReason(err) != "member_changed" {
+		t.Errorf("UpdateMember with a stale version = %v, want member_changed", err)
+	}
 }

@@ -38,13 +38,14 @@ func TestSweepWithholdsJoinURL(t *testing.T) {
 	e.register(evR, supporting, T.Add(-48*time.Hour))
 	e.register(evR, regular, T.Add(-48*time.Hour))
 
-	if res := e.sweep(e.service()); res.Sent != 4 || res.Withheld != 2 {
-		t.Errorf("sent %d, withheld %d; want 4 and 2", res.Sent, res.Withheld)
+	// Both reminders of each event are due: every mail comes twice.
+	if res := e.sweep(e.service()); res.Sent != 8 || res.Withheld != 4 {
+		t.Errorf("sent %d, withheld %d; want 8 and 4", res.Sent, res.Withheld)
 	}
-	e.checkMail(t, guest.Guest.Email, []want{{subject: "会員限定 井戸端会議", absent: []string{joinM, "zoom.example"}}})
-	e.checkMail(t, supporting.Email, []want{
-		{subject: "会員限定 井戸端会議", texts: []string{joinM}, optOut: true},
-		{subject: "正会員 井戸端会議", absent: []string{joinR, "zoom.example"}, optOut: true},
-	})
-	e.checkMail(t, regular.Email, []want{{subject: "正会員 井戸端会議", texts: []string{joinR}, optOut: true}})
+	twice := func(w want) []want { return []want{w, w} }
+	e.checkMail(t, guest.Guest.Email, twice(want{subject: "会員限定 井戸端会議", absent: []string{joinM, "zoom.example"}}))
+	e.checkMail(t, supporting.Email, append(
+		twice(want{subject: "会員限定 井戸端会議", texts: []string{joinM}, optOut: true}),
+		twice(want{subject: "正会員 井戸端会議", absent: []string{joinR, "zoom.example"}, optOut: true})...))
+	e.checkMail(t, regular.Email, twice(want{subject: "正会員 井戸端会議", texts: []string{joinR}, optOut: true}))
 }

@@ -42,7 +42,6 @@ type Result struct {
 	Finished    int            `json:"finished"`
 	Dropped     int            `json:"dropped"`
 	Resynced    int            `json:"resynced"`
-	Superseded  int            `json:"superseded"`
 	Stopped     string         `json:"stopped,omitempty"`
 	Occurrences int            `json:"occurrences_created"`
 	DurationMS  int64          `json:"duration_ms"`
@@ -62,8 +61,9 @@ const (
 	// seconds) and their bookkeeping finish before Lambda stops the process.
 	DefaultReserve = 30 * time.Second
 	// DefaultBudget bounds a sweep whose context has no deadline (a test,
-	// a tool): as long as the template's timeout allows.
-	DefaultBudget = 4 * time.Minute
+	// a tool): as long as the template's Timeout (900 s) allows, less
+	// DefaultReserve.
+	DefaultBudget = 900*time.Second - DefaultReserve
 )
 
 // Handler runs one sweep per invocation.
@@ -91,7 +91,7 @@ func (h *Handler) Handle(ctx context.Context, ev Event) (Result, error) {
 	res, err := h.Sweeper.Sweep(ctx, stopAt)
 	out := Result{
 		Due: res.Due, Sent: res.Sent, Skipped: res.Skipped, SkippedBy: res.SkippedBy, Failed: res.Failed,
-		Finished: res.Finished, Dropped: res.Dropped, Resynced: res.Resynced, Superseded: res.Superseded, Stopped: res.Stopped,
+		Finished: res.Finished, Dropped: res.Dropped, Resynced: res.Resynced, Stopped: res.Stopped,
 		Occurrences: res.Occurrences, DurationMS: res.Duration.Milliseconds(),
 	}
 	if out.SkippedBy == nil {
@@ -99,7 +99,7 @@ func (h *Handler) Handle(ctx context.Context, ev Event) (Result, error) {
 	}
 	attrs := []any{
 		"due", out.Due, "sent", out.Sent, "skipped", out.Skipped, "failed", out.Failed,
-		"finished", out.Finished, "dropped", out.Dropped, "resynced", out.Resynced, "superseded", out.Superseded,
+		"finished", out.Finished, "dropped", out.Dropped, "resynced", out.Resynced,
 		"stopped", out.Stopped, "occurrences_created", out.Occurrences, "duration_ms", out.DurationMS,
 		"budget_ms", stopAt.Sub(now).Milliseconds(), "skipped_by", out.SkippedBy,
 		"execution_id", ev.ExecutionID, "scheduled_time", ev.ScheduledTime, "attempt", ev.AttemptNumber,

@@ -120,13 +120,14 @@ func TestHandlerSweeps(t *testing.T) {
 	if err := json.Unmarshal(out, &got); err != nil {
 		t.Fatal(err)
 	}
-	if got.Sent != 2 || got.Due != 2 || got.Superseded != 1 {
-		t.Errorf("result %+v, want 2 sent of 2 due (one superseded)", got)
+	// Both reminders (24 h and 1 h) are due, each to both guests.
+	if got.Sent != 4 || got.Due != 2 || got.Finished != 2 {
+		t.Errorf("result %+v, want 4 sent of 2 due, both finished", got)
 	}
 	for _, secret := range []string{join, regs[0].Guest.Email, "@example.jp"} {
 		if strings.Contains(logs.String(), secret) {
 			t.Errorf("log contains %q: %s", secret, logs.String())
 		}
 	}
-	exactlyOne(t, regs)
+	exactlyOne(t, regs, bothDue)
 }

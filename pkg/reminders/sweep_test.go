@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"net/mail"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -86,6 +87,8 @@ func htmlEscape(s string) string {
 // TestSweep: a fixed clock, events at several distances, registrations
 // before and after the due times, cancelled ones, a cancelled event,
 // opted-out and suspended members, a guest → exactly the expected mails.
+// A is 30 minutes away: its 24 h reminder was due long ago (the sweeps in
+// between were missed) and goes out with its 1 h one, both saying 30分後.
 func TestSweep(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
@@ -137,16 +140,15 @@ func TestSweep(t *testing.T) {
 			name      string
 			got, want int
 		}{
-			{"due", res.Due, 5}, // A/24h A/1h B/24h C/24h E/24h
-			{"sent", res.Sent, 4},
-			{"superseded", res.Superseded, 1}, // A/24h: A/1h is due too
+			{"due", res.Due, 5},   // A/24h A/1h B/24h C/24h E/24h
+			{"sent", res.Sent, 5}, // A/24h: m1; A/1h: m1, guest; B/24h: m1; C/24h: m1
 			{"finished", res.Finished, 4},
 			{"dropped", res.Dropped, 1}, // E
 			{"failed", res.Failed, 0},
-			{"late", res.SkippedBy[community.SkipLate], 2},
-			{"opted out", res.SkippedBy[community.SkipOptedOut], 1},
-			{"inactive", res.SkippedBy[community.SkipInactive], 1},
-			{"skipped", res.Skipped, 4},
+			{"late", res.SkippedBy[community.SkipLate], 4},          // A/24h: guest, m3; A/1h: m3; B/24h: m3
+			{"opted out", res.SkippedBy[community.SkipOptedOut], 2}, // m2 on A/24h and A/1h
+			{"inactive", res.SkippedBy[community.SkipInactive], 1},  // m4 on B/24h
+			{"skipped", res.Skipped, 7},
 		}
 		for _, c := range check {
 			if c.got != c.want {
@@ -156,12 +158,13 @@ func TestSweep(t *testing.T) {
 		if res.Stopped != "" {
 			t.Errorf("stopped: %s", res.Stopped)
 		}
-		e.checkMail(t, m1.Email, []want{{
+		aMail := want{
 			subject: "リマインダー（30分後に開始）：井戸端会議 A",
 			texts: []string{"髙橋 﨑子 様", jadate.DateTimeRange(evA.StartsAt, evA.EndsAt), joinA,
 				e.links.CancelLink(evA.ID, a1.ID), unsub1},
 			optOut: true,
-		}, {
+		}
+		e.checkMail(t, m1.Email, []want{aMail, aMail, {
 			subject: "リマインダー（2時間後に開始）：体験 B",
 			texts:   []string{"2030年6月11日(火) 20:00〜21:00", "伊勢崎市役所 会議室", "群馬県伊勢崎市今泉町2-410", e.links.CancelLink(evB.ID, b1.ID), unsub1},
 			absent:  []string{"zoom.example"},
@@ -179,15 +182,16 @@ func TestSweep(t *testing.T) {
 		for _, to := range []string{m2.Email, m3.Email, m4.Email, bGone.Guest.Email} {
 			e.checkMail(t, to, nil)
 		}
-		if n := e.sesCalls.Count("SES.SendRawEmail"); n != 4 {
-			t.Errorf("%d SES calls, want 4", n)
+		if n := e.sesCalls.Count("SES.SendRawEmail"); n != 5 {
+			t.Errorf("%d SES calls, want 5", n)
 		}
 		r, err := e.store.Registration(ctx, evA.ID, a1.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if mark := community.ReminderMark(time.Hour, evA.StartsAt); len(r.RemindersSent) != 1 || r.RemindersSent[0] != mark {
-			t.Errorf("reminders_sent = %v, want [%s]", r.RemindersSent, mark)
+		marks := []string{community.ReminderMark(24*time.Hour, evA.StartsAt), community.ReminderMark(time.Hour, evA.StartsAt)}
+		if got := slices.Sorted(slices.Values(r.RemindersSent)); !slices.Equal(got, slices.Sorted(slices.Values(marks))) {
+			t.Errorf("reminders_sent = %v, want %v", r.RemindersSent, marks)
 		}
 	})
 
@@ -202,8 +206,8 @@ func TestSweep(t *testing.T) {
 			texts:   []string{"鈴木 直前 様", e.links.CancelLink(evB.ID, b3.ID), e.links.UnsubscribeLink(m3.ID, community.ListReminders)},
 			optOut:  true,
 		}})
-		if got := len(localtest.MailTo(t, m1.Email)); got != 4 {
-			t.Errorf("m1 has %d mails, want 4", got)
+		if got := len(localtest.MailTo(t, m1.Email)); got != 5 {
+			t.Errorf("m1 has %d mails, want 5", got)
 		}
 		for _, to := range []string{m2.Email, m4.Email, bGone.Guest.Email} {
 			e.checkMail(t, to, nil)
@@ -215,8 +219,8 @@ func TestSweep(t *testing.T) {
 		if res.Due != 0 || res.Sent != 0 {
 			t.Errorf("result %+v, want nothing due", res)
 		}
-		if n := e.sesCalls.Count("SES.SendRawEmail"); n != 6 {
-			t.Errorf("%d SES calls in all, want 6", n)
+		if n := e.sesCalls.Count("SES.SendRawEmail"); n != 7 {
+			t.Errorf("%d SES calls in all, want 7", n)
 		}
 	})
 	_ = evD
@@ -237,19 +241,24 @@ func (e *env) guests(ev *community.Event, n int) []*community.Registration {
 	return regs
 }
 
-// exactlyOne checks that every guest got exactly one mail.
-func exactlyOne(t *testing.T, regs []*community.Registration) {
+// bothDue is how many reminders a guest of e.guests gets for an event
+// 30 or 50 minutes after T: both the 24 h and the 1 h one are due at T.
+const bothDue = 2
+
+// exactlyOne checks that every guest got exactly one mail per due
+// reminder: perGuest in all.
+func exactlyOne(t *testing.T, regs []*community.Registration, perGuest int) {
 	t.Helper()
 	for _, r := range regs {
-		if n := len(localtest.MailTo(t, r.Guest.Email)); n != 1 {
-			t.Errorf("%s got %d mails, want 1", r.Guest.Email, n)
+		if n := len(localtest.MailTo(t, r.Guest.Email)); n != perGuest {
+			t.Errorf("%s got %d mails, want %d", r.Guest.Email, n, perGuest)
 		}
 	}
 }
 
 // TestConcurrentSweeps: three sweeps at once over the same due set (two
 // overlapping schedules, or EventBridge delivering one twice) → exactly
-// one mail per registration.
+// one mail per (registration, offset).
 func TestConcurrentSweeps(t *testing.T) {
 	e := newEnv(t)
 	ev := e.event("井戸端会議", T.Add(30*time.Minute), online("https://zoom.example/j/x"))
@@ -278,10 +287,10 @@ func TestConcurrentSweeps(t *testing.T) {
 	for i, r := range results {
 		t.Logf("sweep %d: sent %d, skipped %v", i, r.Sent, r.SkippedBy)
 	}
-	if sent != len(regs) {
-		t.Errorf("the sweeps sent %d in all, want %d: %+v", sent, len(regs), results)
+	if sent != bothDue*len(regs) {
+		t.Errorf("the sweeps sent %d in all, want %d: %+v", sent, bothDue*len(regs), results)
 	}
-	exactlyOne(t, regs)
+	exactlyOne(t, regs, bothDue)
 	// Whatever the race left in flight, the next sweep settles without mail.
 	res := e.sweep(e.service())
 	if res.Sent != 0 {
@@ -290,7 +299,7 @@ func TestConcurrentSweeps(t *testing.T) {
 	if res := e.sweep(e.service()); res.Due != 0 {
 		t.Errorf("still due after settling: %+v", res)
 	}
-	exactlyOne(t, regs)
+	exactlyOne(t, regs, bothDue)
 }
 
 // throttled is the error the Sender returns when SES kept throttling.
@@ -348,10 +357,10 @@ func TestSESFailures(t *testing.T) {
 		for _, r := range results {
 			sent += r.Sent
 		}
-		if sent != len(regs) || len(results) < 4 {
-			t.Errorf("sent %d in %d sweeps, want %d in at least 4 (three throttled)", sent, len(results), len(regs))
+		if sent != bothDue*len(regs) || len(results) < 4 {
+			t.Errorf("sent %d in %d sweeps, want %d in at least 4 (three throttled)", sent, len(results), bothDue*len(regs))
 		}
-		exactlyOne(t, regs)
+		exactlyOne(t, regs, bothDue)
 	})
 
 	t.Run("ThrottlingSES", func(t *testing.T) {
@@ -372,7 +381,7 @@ func TestSESFailures(t *testing.T) {
 		if results[0].Stopped != community.StopThrottled {
 			t.Errorf("first sweep %+v, want stopped by throttling", results[0])
 		}
-		exactlyOne(t, regs)
+		exactlyOne(t, regs, bothDue)
 	})
 
 	t.Run("BrokenSES", func(t *testing.T) {
@@ -389,7 +398,7 @@ func TestSESFailures(t *testing.T) {
 			t.Fatalf("sweep = %+v, %v; want stopped by the failure and its error", res, err)
 		}
 		e.untilSettled(t, e.service(), 3) // fixed: everything goes, once
-		exactlyOne(t, regs)
+		exactlyOne(t, regs, bothDue)
 	})
 
 	t.Run("TimedOut", func(t *testing.T) {
@@ -407,15 +416,17 @@ func TestSESFailures(t *testing.T) {
 			return e.notifier.Reminder(ctx, to, ev, in, join, cancel, unsub)
 		})
 		res := e.sweep(svc)
-		if res.Sent != 2 || res.Failed != 1 || res.Finished != 2 { // the 1 h reminder and the superseded 24 h one
-			t.Errorf("result %+v, want 2 sent, 1 failed, finished", res)
+		// The first send (a 24 h one) timed out; the two other 24 h ones and
+		// all three 1 h ones went, and both reminders are done.
+		if res.Sent != 5 || res.Failed != 1 || res.Finished != 2 {
+			t.Errorf("result %+v, want 5 sent, 1 failed, 2 finished", res)
 		}
 		// SES may have taken the timed-out mail: it is never sent again.
 		e.untilSettled(t, e.service(), 2)
 		for _, r := range regs {
-			want := 1
+			want := bothDue
 			if r.Guest.Email == first {
-				want = 0
+				want = bothDue - 1
 			}
 			if n := len(localtest.MailTo(t, r.Guest.Email)); n != want {
 				t.Errorf("%s got %d mails, want %d", r.Guest.Email, n, want)
@@ -433,18 +444,20 @@ func TestSESFailures(t *testing.T) {
 			t.Fatalf("claim = %v, %v", got, err)
 		}
 		res := e.sweep(e.service())
-		if res.Sent != 2 || res.SkippedBy[community.SkipInFlight] != 1 || res.Finished != res.Superseded {
-			t.Errorf("with the claim held: %+v, want 2 sent, 1 in flight, the 1 h reminder still due", res)
+		// The 24 h reminder goes to all three and is done; the 1 h one to
+		// the two others, and stays due for the claimed send.
+		if res.Sent != 5 || res.SkippedBy[community.SkipInFlight] != 1 || res.Finished != 1 {
+			t.Errorf("with the claim held: %+v, want 5 sent, 1 in flight, the 1 h reminder still due", res)
 		}
-		if n := len(localtest.MailTo(t, regs[0].Guest.Email)); n != 0 {
-			t.Fatalf("claimed send went out while the claim holds: %d mails", n)
+		if n := len(localtest.MailTo(t, regs[0].Guest.Email)); n != 1 {
+			t.Fatalf("claimed send went out while the claim holds: %d mails, want the 24 h one only", n)
 		}
 		e.clock.Set(T.Add(community.DefaultClaimTTL + time.Second))
 		res = e.sweep(e.service())
 		if res.Sent != 1 || res.Finished != 1 {
 			t.Errorf("after the claim expired: %+v, want 1 sent and finished", res)
 		}
-		exactlyOne(t, regs)
+		exactlyOne(t, regs, bothDue)
 		// The crashed sweep, had it only stalled, cannot record its send now.
 		err := e.store.CompleteReminder(context.Background(), crashed, community.ReminderSent, T)
 		if community.ErrorReason(err) != "claim_lost" {
@@ -466,7 +479,7 @@ func TestSweepBudget(t *testing.T) {
 		t.Errorf("out of time: %+v", res)
 	}
 	e.untilSettled(t, e.service(), 3)
-	exactlyOne(t, regs)
+	exactlyOne(t, regs, bothDue)
 }
 
 // TestSweepPaced: the send rate spaces the mails.
@@ -478,10 +491,11 @@ func TestSweepPaced(t *testing.T) {
 	svc.SendRate = 20 // one mail every 50 ms
 	start := time.Now()
 	res := e.sweep(svc)
-	if took := time.Since(start); res.Sent != 6 || took < 250*time.Millisecond {
-		t.Errorf("sent %d in %v, want 6 in at least 250ms", res.Sent, took)
+	// Twelve mails (both reminders to six guests): eleven gaps of 50 ms.
+	if took := time.Since(start); res.Sent != 12 || took < 550*time.Millisecond {
+		t.Errorf("sent %d in %v, want 12 in at least 550ms", res.Sent, took)
 	}
-	exactlyOne(t, regs)
+	exactlyOne(t, regs, bothDue)
 }
 
 // TestMovedEvent: reminders follow a moved start; what was sent for the
@@ -534,11 +548,11 @@ func TestSeriesHook(t *testing.T) {
 		}
 		return 0, boom
 	}
-	if res := e.sweep(svc); res.Occurrences != 2 || res.Sent != 1 {
-		t.Errorf("result %+v, want 2 occurrences and 1 sent", res)
+	if res := e.sweep(svc); res.Occurrences != 2 || res.Sent != bothDue {
+		t.Errorf("result %+v, want 2 occurrences and %d sent", res, bothDue)
 	}
 	if _, err := svc.Sweep(context.Background(), time.Time{}); !errors.Is(err, boom) {
 		t.Errorf("err = %v, want the series failure", err)
 	}
-	exactlyOne(t, regs)
+	exactlyOne(t, regs, bothDue)
 }

@@ -278,7 +278,8 @@ func newMemberItem(m *community.Member, version int64) memberItem {
 
 func (it memberItem) member() (*community.Member, error) {
 	m := &community.Member{
-		ID: it.ID, Email: it.Email, Name: it.Name, NameKana: it.NameKana,
+		Version: it.Version,
+		ID:      it.ID, Email: it.Email, Name: it.Name, NameKana: it.NameKana,
 		Membership: community.Membership(it.Membership), Affiliation: it.Affiliation,
 		Department: it.Department, JobCategory: it.JobCategory, PublicServant: it.PublicServant,
 		Status: community.MemberStatus(it.Status), Role: community.Role(it.Role),

@@ -52,6 +52,7 @@ func (s *Store) CreateMember(ctx context.Context, m *community.Member) error {
 	codes := cancelCodes(err)
 	switch {
 	case err == nil:
+		m.Version = 1
 		return nil
 	case failedAt(codes, 1):
 		return errEmailTaken()
@@ -111,6 +112,9 @@ func (s *Store) UpdateMember(ctx context.Context, m *community.Member) error {
 	if err != nil {
 		return err
 	}
+	if m.Version != 0 && m.Version != cur.Version {
+		return errMemberChanged()
+	}
 	next := *m
 	next.CreatedAt = cur.CreatedAt
 	items, err := s.replaceMember(cur, &next)
@@ -130,6 +134,7 @@ func (s *Store) UpdateMember(ctx context.Context, m *community.Member) error {
 	codes := cancelCodes(err)
 	switch {
 	case err == nil:
+		m.Version = cur.Version + 1
 		return nil
 	case claim >= 0 && failedAt(codes, claim):
 		return errEmailTaken()
@@ -250,6 +255,7 @@ func (s *Store) erase(ctx context.Context, cur memberItem, m *community.Member, 
 		}
 		return nil, fmt.Errorf("dynamo: withdraw member: %w", err)
 	}
+	m.Version = cur.Version + 1
 	return m, nil
 }
 

@@ -527,47 +527,9 @@ func (s *Store) MembersByID(ctx context.Context, ids []string) (map[string]*comm
 // cancelled index (GSI1 CANCELLED), by start time, one Query per page.
 // Invalid (reason "invalid_limit", "invalid_cursor").
 func (s *Store) CancelledEvents(ctx context.Context, q community.EventQuery) (community.EventPage, error) {
-	if q.Limit < 1 || q.Limit > maxLimit {
-		return community.EventPage{}, errInvalidLimit()
-	}
-	after, err := decodeCursor(q.Cursor, gsi1, cancelledPartition, "EVENT#", "EVENT")
-	if err != nil {
-		return community.EventPage{}, err
-	}
-	var lo, hi string
-	if !q.From.IsZero() {
-		lo = keyStamp(ceilSecond(q.From))
-	}
-	if !q.To.IsZero() {
-		hi = keyStamp(ceilSecond(q.To))
-	}
-	empty := community.EventPage{Events: []*community.Event{}}
-	if hi != "" && hi <= lo {
-		return empty, nil
-	}
-	if after.PK != "" && after.Sort < lo {
-		after = cursor{} // the window moved past the cursor: start at the window
-	}
-	var sort expression.KeyConditionBuilder
-	switch sk := expression.Key(gsi1.sk); {
-	case lo != "" && hi != "":
-		sort = sk.Between(expression.Value(lo), expression.Value(hi))
-	case lo != "":
-		sort = sk.GreaterThanEqual(expression.Value(lo))
-	case hi != "":
-		sort = sk.LessThan(expression.Value(hi))
-	}
-	raw, next, err := s.page(ctx, pageQuery{idx: gsi1, part: cancelledPartition, sort: sort, limit: q.Limit, after: after, forward: true})
+	page, err := s.eventWindow(ctx, q, gsi1, cancelledPartition)
 	if err != nil {
 		return community.EventPage{}, fmt.Errorf("dynamo: cancelled events: %w", err)
-	}
-	var items []eventItem
-	if err := attributevalue.UnmarshalListOfMaps(raw, &items); err != nil {
-		return community.EventPage{}, fmt.Errorf("dynamo: cancelled events: %w", err)
-	}
-	page := community.EventPage{Events: make([]*community.Event, 0, len(items)), NextCursor: next}
-	for _, it := range items {
-		page.Events = append(page.Events, it.event())
 	}
 	return page, nil
 }

@@ -83,12 +83,22 @@ func errEventNotFound() error {
 // Invalid (reason "invalid_cursor") for a cursor not issued for this kind;
 // (reason "invalid_limit") for a limit outside 1–100.
 func (s *Store) UpcomingEvents(ctx context.Context, q community.EventQuery) (community.EventPage, error) {
-	if q.Limit < 1 || q.Limit > maxLimit {
-		return community.EventPage{}, errInvalidLimit()
-	}
 	idx, part := gsi1, eventsPartition
 	if q.Kind != "" {
 		idx, part = gsi2, eventsKindPartition(q.Kind)
+	}
+	page, err := s.eventWindow(ctx, q, idx, part)
+	if err != nil {
+		return community.EventPage{}, fmt.Errorf("dynamo: upcoming events: %w", err)
+	}
+	return page, nil
+}
+
+// eventWindow reads one page of the events indexed under part of idx (sort
+// key "<startsUTC>#<id>") that start in [q.From, q.To), with one Query.
+func (s *Store) eventWindow(ctx context.Context, q community.EventQuery, idx index, part string) (community.EventPage, error) {
+	if q.Limit < 1 || q.Limit > maxLimit {
+		return community.EventPage{}, errInvalidLimit()
 	}
 	after, err := decodeCursor(q.Cursor, idx, part, "EVENT#", "EVENT")
 	if err != nil {
@@ -129,11 +139,11 @@ func (s *Store) UpcomingEvents(ctx context.Context, q community.EventQuery) (com
 	}
 	raw, next, err := s.page(ctx, pageQuery{idx: idx, part: part, sort: sort, limit: q.Limit, after: after, forward: true})
 	if err != nil {
-		return community.EventPage{}, fmt.Errorf("dynamo: upcoming events: %w", err)
+		return community.EventPage{}, err
 	}
 	var items []eventItem
 	if err := attributevalue.UnmarshalListOfMaps(raw, &items); err != nil {
-		return community.EventPage{}, fmt.Errorf("dynamo: upcoming events: %w", err)
+		return community.EventPage{}, err
 	}
 	page := community.EventPage{Events: make([]*community.Event, 0, len(items)), NextCursor: next}
 	for _, it := range items {

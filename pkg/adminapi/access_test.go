@@ -5,8 +5,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-lambda-go/events"
+
 	"github.com/sorae/tabane/pkg/adminapi"
 	"github.com/sorae/tabane/pkg/community"
+	"github.com/sorae/tabane/pkg/httpapi"
 	"github.com/sorae/tabane/pkg/samtemplate"
 )
 
@@ -101,4 +104,23 @@ func TestAccess(t *testing.T) {
 			}
 		}
 	})
+}
+
+// The web session cookie of an organizer does not work on admin routes:
+// only a bearer token does.
+func TestAdminRefusesCookieSessions(t *testing.T) {
+	e := newEnv(t)
+	req := events.APIGatewayV2HTTPRequest{
+		Version: "2.0", RouteKey: adminapi.RouteMembers, RawPath: "/api/admin/members",
+		Cookies: []string{httpapi.SessionCookie + "=" + e.orgToken},
+		Headers: map[string]string{},
+	}
+	if r := e.send(req); r.status != 401 {
+		t.Errorf("cookie session on an admin route = %d %v, want 401", r.status, r.body)
+	}
+	req.Cookies = nil
+	req.Headers["authorization"] = "Bearer " + e.orgToken
+	if r := e.send(req); r.status != 200 {
+		t.Errorf("bearer token = %d %v, want 200", r.status, r.body)
+	}
 }

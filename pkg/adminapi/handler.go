@@ -124,6 +124,13 @@ func (h *Handler) Handle(ctx context.Context, req httpapi.Request) (httpapi.Resp
 }
 
 func (h *Handler) organizer(ctx context.Context, req httpapi.Request) (community.Viewer, error) {
+	// Organizers work through the API with a bearer token only. The web
+	// session cookie is refused here, so no page on a sibling site can make
+	// a browser act as an organizer (SameSite=Lax does not stop same-site
+	// requests, and bodiless POSTs carry no Content-Type to check).
+	if httpapi.Header(req, "Authorization") == "" {
+		return community.Viewer{}, community.Errorf(community.Unauthorized, "unauthorized", "運営者の操作には Authorization: Bearer ヘッダーでトークンを送ってください。")
+	}
 	v, err := httpapi.Viewer(ctx, req, h.viewers)
 	if err != nil {
 		return community.Viewer{}, err

@@ -45,7 +45,7 @@ func NewServices(d Deps) (*Services, error) {
 		Log: func(ctx context.Context, msg string, err error) { d.Log.ErrorContext(ctx, msg, "error", err) },
 	}
 	members := &community.Members{
-		Store: store, Notifier: notifier, Clock: d.Clock, Links: links, Secrets: auth.Secrets{}, Sessions: sess,
+		Store: store, Notifier: notifier, Clock: d.Clock, Links: links, Secrets: auth.Secrets{Key: d.Config.SessionSecret}, Sessions: sess,
 		BeforeWithdraw: regs.CancelFutureFor,
 	}
 	admin := &community.Admin{

@@ -170,3 +170,19 @@ func TestSecrets(t *testing.T) {
 		t.Error("HashSecret is not a stable digest")
 	}
 }
+
+// Digests are keyed: without the key, a digest of a guessed address
+// cannot be recomputed.
+func TestSecretsHashIsKeyed(t *testing.T) {
+	a, b := auth.Secrets{Key: []byte("key-a")}, auth.Secrets{Key: []byte("key-b")}
+	addr := "someone@example.jp"
+	if a.Hash(addr) != a.Hash(addr) {
+		t.Error("not stable")
+	}
+	if a.Hash(addr) == b.Hash(addr) || a.Hash(addr) == auth.HashSecret(addr) {
+		t.Error("the digest does not depend on the key")
+	}
+	if strings.Contains(a.Hash(addr), "someone") {
+		t.Error("the digest shows its input")
+	}
+}

@@ -1,6 +1,9 @@
 package auth
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"net/url"
 	"strings"
 
@@ -75,12 +78,22 @@ func (l Links) ParseUnsubscribeToken(token string) (memberID, list string, ok bo
 }
 
 // Secrets makes mailed single-use secrets and the digests the store keeps.
-type Secrets struct{}
+// Digests are keyed with Key: what the store keys by a digest of an email
+// address (the mail rate limit) cannot be confirmed by someone who holds a
+// copy of the table and guesses addresses, without the key.
+type Secrets struct {
+	Key []byte
+}
 
 var _ community.Secrets = Secrets{}
 
 // NewSecret returns a fresh random secret.
 func (Secrets) NewSecret() string { return NewSecret() }
 
-// Hash returns the digest stored for a secret.
-func (Secrets) Hash(s string) string { return HashSecret(s) }
+// Hash returns the keyed digest stored for s.
+func (x Secrets) Hash(s string) string {
+	mac := hmac.New(sha256.New, x.Key)
+	mac.Write([]byte("digest\x00"))
+	mac.Write([]byte(s))
+	return hex.EncodeToString(mac.Sum(nil))
+}

@@ -1,7 +1,7 @@
 // Package auth signs people in without passwords: it issues and resolves
 // sessions, and signs the self-contained tokens that mails carry (unsubscribe,
 // cancel). Single-use tokens (verification, sign-in links) are random secrets
-// whose hashes live in the store; see NewSecret and HashSecret in random.go.
+// whose hashes live in the store; see NewSecret in random.go and Secrets in links.go.
 package auth
 
 import (

@@ -92,7 +92,7 @@ func newPacedEnv(t *testing.T) *env {
 		Log: func(_ context.Context, msg string, err error) { t.Errorf("%s: %v", msg, err) },
 	}
 	members := &community.Members{
-		Store: store, Clock: clk, Links: links, Secrets: auth.Secrets{}, Sessions: sessions,
+		Store: store, Clock: clk, Links: links, Secrets: auth.Secrets{Key: cfg.SessionSecret}, Sessions: sessions,
 		Notifier: notifier, BeforeWithdraw: regs.CancelFutureFor,
 	}
 	log := slog.New(slog.DiscardHandler)

@@ -225,7 +225,7 @@ func newEnvWith(t *testing.T, o envOptions) *env {
 		Notifier:       notifier,
 		Clock:          clock,
 		Links:          links,
-		Secrets:        auth.Secrets{},
+		Secrets:        auth.Secrets{Key: cfg.SessionSecret},
 		Sessions:       sessions,
 		BeforeWithdraw: regs.CancelFutureFor,
 	}

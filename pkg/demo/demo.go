@@ -56,7 +56,18 @@ func nthWeekday(year int, month time.Month, wd time.Weekday, n, hour, minute int
 func nextWeekday(now time.Time, wd time.Weekday, minDays, hour, minute int) time.Time {
 	y, m, d := now.In(community.Tokyo).Date()
 	t := time.Date(y, m, d+minDays, hour, minute, 0, 0, community.Tokyo)
-	return t.AddDate(0, 0, (int(wd)-int(t.Weekday())+7)%7)
+	t = t.AddDate(0, 0, (int(wd)-int(t.Weekday())+7)%7)
+	// Local governments close from 29 December to 3 January (年末年始);
+	// no activity of theirs falls there.
+	for yearEnd(t) {
+		t = t.AddDate(0, 0, 7)
+	}
+	return t
+}
+
+func yearEnd(t time.Time) bool {
+	_, m, d := t.Date()
+	return (m == time.December && d >= 29) || (m == time.January && d <= 3)
 }
 
 // RegularMeetings returns the next n regular members' 井戸端会議 starts

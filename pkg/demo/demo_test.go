@@ -201,3 +201,17 @@ func TestSeed(t *testing.T) {
 		t.Errorf("organizer = %+v", m)
 	}
 }
+
+// Seeded around the turn of the year, no demo activity falls in the
+// offices' year-end closure (29 December – 3 January).
+func TestNoDemoEventInYearEndClosure(t *testing.T) {
+	for day := 0; day < 40; day++ {
+		now := time.Date(2026, 11, 15, 9, 0, 0, 0, community.Tokyo).AddDate(0, 0, day)
+		for _, e := range demo.Events(now) {
+			_, m, d := e.StartsAt.In(community.Tokyo).Date()
+			if (m == time.December && d >= 29) || (m == time.January && d <= 3) {
+				t.Errorf("seeded on %s: %q starts %s", now.Format("01-02"), e.Title, e.StartsAt.In(community.Tokyo).Format("2006-01-02"))
+			}
+		}
+	}
+}

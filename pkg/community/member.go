@@ -67,6 +67,10 @@ type Consent struct {
 	FormVersion   string    `json:"form_version"`
 	AgreedAt      time.Time `json:"agreed_at"`
 	IP            string    `json:"ip"`
+	// AnnouncementsChangedAt is when the member last changed their answer
+	// on announcements after signing up (my page, or an opt-out link);
+	// Announcements then holds that answer. nil while the signup's stands.
+	AnnouncementsChangedAt *time.Time `json:"announcements_changed_at,omitempty"`
 }
 
 // Member is a person (or, for organization members, a body's contact person).

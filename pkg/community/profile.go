@@ -1,6 +1,9 @@
 package community
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Lists a member can opt out of by the link in a mail.
 const (
@@ -103,8 +106,9 @@ func (s *Members) updateMe(ctx context.Context, id string, u ProfileUpdate) (*Me
 	if u.Reminders != nil {
 		m.Preferences.Reminders = *u.Reminders
 	}
-	if u.Announcements != nil {
+	if u.Announcements != nil && *u.Announcements != m.Preferences.Announcements {
 		m.Preferences.Announcements = *u.Announcements
+		m.Consent.recordAnnouncements(*u.Announcements, now)
 	}
 	m.UpdatedAt = now
 	if err := s.Store.UpdateMember(ctx, &m); err != nil {
@@ -151,6 +155,9 @@ func (s *Members) Unsubscribe(ctx context.Context, memberID, list string) (*Memb
 		case ListReminders:
 			m.Preferences.Reminders = false
 		case ListAnnouncements:
+			if m.Preferences.Announcements {
+				m.Consent.recordAnnouncements(false, s.Clock.Now())
+			}
 			m.Preferences.Announcements = false
 		}
 		m.UpdatedAt = s.Clock.Now()
@@ -160,4 +167,12 @@ func (s *Members) Unsubscribe(ctx context.Context, memberID, list string) (*Memb
 		}
 		return m, err
 	}
+}
+
+// recordAnnouncements keeps the consent record in step with the member's
+// answer on announcements (特定電子メール法: whoever sends them must be
+// able to show the recipient agreed, and when).
+func (c *Consent) recordAnnouncements(agreed bool, at time.Time) {
+	c.Announcements = agreed
+	c.AnnouncementsChangedAt = &at
 }

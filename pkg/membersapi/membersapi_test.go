@@ -787,3 +787,41 @@ func TestStaleProfileEditAfterWithdrawal(t *testing.T) {
 		t.Errorf("UpdateMember with a stale version = %v, want member_changed", err)
 	}
 }
+
+// The consent record follows the member's answer on announcements, with
+// when it changed; the signup's record stays beside it.
+func TestConsentFollowsAnnouncements(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	addr := localtest.UniqueEmail("consent")
+	session := e.signUpAndIn(addr, "同意 記録")
+	_, me := e.do(membersapi.RouteMe, "", session)
+	id := me["id"].(string)
+	before, err := e.store.Member(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if before.Consent.Announcements || before.Consent.AnnouncementsChangedAt != nil {
+		t.Fatalf("signup consent = %+v", before.Consent)
+	}
+	e.clock.Advance(time.Hour)
+	if code, body := e.do(membersapi.RouteUpdateMe, `{"preferences":{"announcements":true}}`, session); code != 200 {
+		t.Fatalf("patch = %d %v", code, body)
+	}
+	on, _ := e.store.Member(ctx, id)
+	if !on.Consent.Announcements || on.Consent.AnnouncementsChangedAt == nil || !on.Consent.AnnouncementsChangedAt.Equal(e.clock.Now()) {
+		t.Errorf("after opting in: %+v", on.Consent)
+	}
+	if !on.Consent.AgreedAt.Equal(before.Consent.AgreedAt) || on.Consent.IP != before.Consent.IP || !on.Consent.Terms {
+		t.Errorf("the signup's record changed: %+v", on.Consent)
+	}
+	e.clock.Advance(time.Hour)
+	tok := e.links.UnsubscribeToken(id, community.ListAnnouncements)
+	if code, body := e.do(membersapi.RouteUnsubscribe, `{"token":"`+tok+`"}`, ""); code != 200 {
+		t.Fatalf("unsubscribe = %d %v", code, body)
+	}
+	off, _ := e.store.Member(ctx, id)
+	if off.Consent.Announcements || !off.Consent.AnnouncementsChangedAt.Equal(e.clock.Now()) {
+		t.Errorf("after opting out: %+v", off.Consent)
+	}
+}

@@ -222,6 +222,8 @@ type consentItem struct {
 	FormVersion   string    `dynamodbav:"form_version,omitempty"`
 	AgreedAt      time.Time `dynamodbav:"agreed_at"`
 	IP            string    `dynamodbav:"ip,omitempty"`
+	// AnnouncementsChangedAt: the announcements answer last changed after signup.
+	AnnouncementsChangedAt *time.Time `dynamodbav:"announcements_changed_at,omitempty"`
 }
 
 type memberItem struct {
@@ -266,6 +268,7 @@ func newMemberItem(m *community.Member, version int64) memberItem {
 		Consent: consentItem{
 			Terms: m.Consent.Terms, Announcements: m.Consent.Announcements, FormVersion: m.Consent.FormVersion,
 			AgreedAt: m.Consent.AgreedAt.UTC(), IP: m.Consent.IP,
+			AnnouncementsChangedAt: utcPtr(m.Consent.AnnouncementsChangedAt),
 		},
 		CreatedAt: m.CreatedAt.UTC(), UpdatedAt: m.UpdatedAt.UTC(),
 		VerifiedAt: utcPtr(m.VerifiedAt), ApprovedAt: utcPtr(m.ApprovedAt),
@@ -287,6 +290,7 @@ func (it memberItem) member() (*community.Member, error) {
 		Consent: community.Consent{
 			Terms: it.Consent.Terms, Announcements: it.Consent.Announcements, FormVersion: it.Consent.FormVersion,
 			AgreedAt: it.Consent.AgreedAt, IP: it.Consent.IP,
+			AnnouncementsChangedAt: it.Consent.AnnouncementsChangedAt,
 		},
 		CreatedAt: it.CreatedAt, UpdatedAt: it.UpdatedAt, VerifiedAt: it.VerifiedAt, ApprovedAt: it.ApprovedAt,
 	}

@@ -26,6 +26,7 @@ const (
 	RouteRegistrations = "GET /api/admin/events/{id}/registrations"
 	RouteCheckIn       = "POST /api/admin/events/{id}/registrations/{rid}/checkin"
 	RouteUndoCheckIn   = "DELETE /api/admin/events/{id}/registrations/{rid}/checkin"
+	RouteCancelReg     = "POST /api/admin/events/{id}/registrations/{rid}/cancel"
 	RouteMessage       = "POST /api/admin/events/{id}/messages"
 	RouteListSeries    = "GET /api/admin/series"
 	RouteCreateSeries  = "POST /api/admin/series"
@@ -42,7 +43,7 @@ const (
 // Routes lists every route of the handler, for template.yaml and tests.
 var Routes = []string{
 	RouteCreateEvent, RouteGetEvent, RouteUpdateEvent, RoutePublishEvent, RouteCancelEvent,
-	RouteRegistrations, RouteCheckIn, RouteUndoCheckIn, RouteMessage,
+	RouteRegistrations, RouteCheckIn, RouteUndoCheckIn, RouteCancelReg, RouteMessage,
 	RouteListSeries, RouteCreateSeries, RouteGetSeries, RouteUpdateSeries,
 	RouteMembers, RouteApprove, RouteReject, RouteSuspend, RouteReinstate,
 	RouteAudit,
@@ -92,6 +93,7 @@ func (h *Handler) table() map[string]route {
 		RouteRegistrations: h.registrations,
 		RouteCheckIn:       h.checkIn,
 		RouteUndoCheckIn:   h.undoCheckIn,
+		RouteCancelReg:     h.cancelRegistration,
 		RouteMessage:       h.message,
 		RouteListSeries:    h.listSeries,
 		RouteCreateSeries:  h.createSeries,

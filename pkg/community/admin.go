@@ -220,6 +220,7 @@ const (
 	AuditRegistrationsExport = "registrations.export"
 	AuditCheckIn             = "registration.checkin"
 	AuditCheckInUndo         = "registration.checkin_undo"
+	AuditRegistrationCancel  = "registration.cancel" // one registration, on the registrant's behalf
 	AuditSeriesCreate        = "series.create"
 	AuditSeriesUpdate        = "series.update"
 	AuditSeriesExtend        = "series.extend"

@@ -181,32 +181,14 @@ func (s *Store) UpdateEvent(ctx context.Context, u community.EventUpdate) (*comm
 // PublishEvent turns draft e into published as of e.UpdatedAt and adds it
 // to the upcoming indexes, in one conditional UpdateItem.
 func (s *Store) PublishEvent(ctx context.Context, e *community.Event, now time.Time) (*community.Event, bool, error) {
-	upd := expression.Set(expression.Name("status"), expression.Value(string(community.EventPublished))).
-		Set(expression.Name("updated_at"), expression.Value(now.UTC()))
-	upd = eventIndexKeys(upd, community.EventPublished, e)
-	cond := expression.AttributeExists(expression.Name("PK")).
-		And(statusIs(community.EventDraft)).
-		And(expression.Name("updated_at").Equal(expression.Value(e.UpdatedAt.UTC())))
-	written, old, ok, err := s.updateEventItem(ctx, e.ID, upd, cond)
-	if err != nil {
-		return nil, false, fmt.Errorf("dynamo: publish event: %w", err)
-	}
-	if ok {
-		return written, true, nil
-	}
-	cur, err := oldEvent(old)
-	if err != nil {
-		return nil, false, fmt.Errorf("dynamo: publish event: %w", err)
-	}
-	switch {
-	case cur == nil:
-		return nil, false, errEventNotFound()
-	case cur.Status == community.EventPublished:
-		return cur, false, nil
-	case cur.Status == community.EventCancelled:
-		return nil, false, community.Errorf(community.Conflict, "event_cancelled", "中止したイベントは公開できません。")
-	}
-	return nil, false, errEventChanged()
+	upd := expression.Set(expression.Name("status"), expression.Value(string(community.EventPublished)))
+	return s.moveEvent(ctx, "publish event", e, community.EventDraft, community.EventPublished, upd, now,
+		func(cur *community.Event) error {
+			if cur.Status == community.EventCancelled {
+				return community.Errorf(community.Conflict, "event_cancelled", "中止したイベントは公開できません。")
+			}
+			return errEventChanged()
+		})
 }
 
 // CancelEvent turns published e into cancelled as of e.UpdatedAt, moving
@@ -214,32 +196,45 @@ func (s *Store) PublishEvent(ctx context.Context, e *community.Event, now time.T
 // UpdateItem. Registrations are the caller's to end.
 func (s *Store) CancelEvent(ctx context.Context, e *community.Event, reason string, now time.Time) (*community.Event, bool, error) {
 	upd := expression.Set(expression.Name("status"), expression.Value(string(community.EventCancelled))).
-		Set(expression.Name("cancel_reason"), expression.Value(reason)).
-		Set(expression.Name("updated_at"), expression.Value(now.UTC()))
-	upd = eventIndexKeys(upd, community.EventCancelled, e)
+		Set(expression.Name("cancel_reason"), expression.Value(reason))
+	return s.moveEvent(ctx, "cancel event", e, community.EventPublished, community.EventCancelled, upd, now,
+		func(cur *community.Event) error {
+			if cur.Status == community.EventDraft {
+				return community.Errorf(community.Conflict, "event_not_published", "下書きのイベントは中止できません（公開されていません）。")
+			}
+			return errEventChanged()
+		})
+}
+
+// moveEvent writes upd (which sets the status to) plus updated_at and the
+// index keys of status to, if e is still in status from as of e.UpdatedAt.
+// It reports whether it wrote. Already in status to is no error: it returns
+// the stored event and false. Otherwise refuse says why, given the event as
+// stored; NotFound when it is gone.
+func (s *Store) moveEvent(ctx context.Context, op string, e *community.Event, from, to community.EventStatus,
+	upd expression.UpdateBuilder, now time.Time, refuse func(cur *community.Event) error) (*community.Event, bool, error) {
+	upd = eventIndexKeys(upd.Set(expression.Name("updated_at"), expression.Value(now.UTC())), to, e)
 	cond := expression.AttributeExists(expression.Name("PK")).
-		And(statusIs(community.EventPublished)).
+		And(statusIs(from)).
 		And(expression.Name("updated_at").Equal(expression.Value(e.UpdatedAt.UTC())))
 	written, old, ok, err := s.updateEventItem(ctx, e.ID, upd, cond)
 	if err != nil {
-		return nil, false, fmt.Errorf("dynamo: cancel event: %w", err)
+		return nil, false, fmt.Errorf("dynamo: %s: %w", op, err)
 	}
 	if ok {
 		return written, true, nil
 	}
 	cur, err := oldEvent(old)
 	if err != nil {
-		return nil, false, fmt.Errorf("dynamo: cancel event: %w", err)
+		return nil, false, fmt.Errorf("dynamo: %s: %w", op, err)
 	}
 	switch {
 	case cur == nil:
 		return nil, false, errEventNotFound()
-	case cur.Status == community.EventCancelled:
+	case cur.Status == to:
 		return cur, false, nil
-	case cur.Status == community.EventDraft:
-		return nil, false, community.Errorf(community.Conflict, "event_not_published", "下書きのイベントは中止できません（公開されていません）。")
 	}
-	return nil, false, errEventChanged()
+	return nil, false, refuse(cur)
 }
 
 func oldEvent(old map[string]types.AttributeValue) (*community.Event, error) {

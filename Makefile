@@ -99,6 +99,9 @@ lint:
 # ----------------------------------------------------------- build, deploy
 
 build: $(addprefix build-,$(FUNCTIONS))
+	@echo "==> bootstrap sizes (MiB, 2^20 bytes)"
+	@for id in $(FUNCTIONS); do stat -c "%s $$id" bin/lambda/$$id/bootstrap || exit 1; done | \
+		awk '{ printf "  %-18s %5.1f MiB\n", $$2, $$1 / 1048576 }'
 
 build-EventsFunction:
 	$(GO_LAMBDA) -o $(ARTIFACTS_DIR)/bootstrap ./functions/events

@@ -1,5 +1,5 @@
 // Command admin is the AdminFunction Lambda: organizer administration
-// (/api/admin/*). Wiring only; the handler lives in pkg/adminapi.
+// (/api/admin/*). Wiring only: adminapi.Wire builds the handler.
 package main
 
 import (
@@ -10,12 +10,17 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/sorae/tabane/pkg/app"
+	"github.com/sorae/tabane/pkg/adminapi"
 )
 
 func main() {
-	h, err := app.Build(context.Background(), "AdminFunction", os.Getenv)
+	d, err := app.Load(context.Background(), os.Getenv)
 	if err != nil {
 		log.Fatal(err)
 	}
-	lambda.Start(h)
+	h, err := adminapi.Wire(d)
+	if err != nil {
+		log.Fatal(err)
+	}
+	lambda.Start(h.Handle)
 }

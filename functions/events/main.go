@@ -1,5 +1,5 @@
 // Command events is the EventsFunction Lambda: event listing, detail and the
-// public iCalendar feed. Wiring only; the handler lives in pkg/eventsapi.
+// public iCalendar feed. Wiring only: eventsapi.Wire builds the handler.
 package main
 
 import (
@@ -10,12 +10,17 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/sorae/tabane/pkg/app"
+	"github.com/sorae/tabane/pkg/eventsapi"
 )
 
 func main() {
-	h, err := app.Build(context.Background(), "EventsFunction", os.Getenv)
+	d, err := app.Load(context.Background(), os.Getenv)
 	if err != nil {
 		log.Fatal(err)
 	}
-	lambda.Start(h)
+	h, err := eventsapi.Wire(d)
+	if err != nil {
+		log.Fatal(err)
+	}
+	lambda.Start(h.Handle)
 }

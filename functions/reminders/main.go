@@ -1,6 +1,6 @@
 // Command reminders is the RemindersFunction Lambda: EventBridge Scheduler
 // runs it every few minutes to send the due reminders and keep series
-// occurrences in the table. Wiring only; the handler lives in pkg/reminders.
+// occurrences in the table. Wiring only: reminders.Wire builds the handler.
 package main
 
 import (
@@ -11,12 +11,17 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/sorae/tabane/pkg/app"
+	"github.com/sorae/tabane/pkg/reminders"
 )
 
 func main() {
-	h, err := app.Build(context.Background(), "RemindersFunction", os.Getenv)
+	d, err := app.Load(context.Background(), os.Getenv)
 	if err != nil {
 		log.Fatal(err)
 	}
-	lambda.Start(h)
+	h, err := reminders.Wire(d)
+	if err != nil {
+		log.Fatal(err)
+	}
+	lambda.Start(h.Handle)
 }

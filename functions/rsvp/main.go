@@ -1,5 +1,5 @@
 // Command rsvp is the RsvpFunction Lambda: registrations (register, cancel,
-// my registrations). Wiring only; the handler lives in pkg/rsvpapi.
+// my registrations). Wiring only: rsvpapi.Wire builds the handler.
 package main
 
 import (
@@ -10,12 +10,17 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/sorae/tabane/pkg/app"
+	"github.com/sorae/tabane/pkg/rsvpapi"
 )
 
 func main() {
-	h, err := app.Build(context.Background(), "RsvpFunction", os.Getenv)
+	d, err := app.Load(context.Background(), os.Getenv)
 	if err != nil {
 		log.Fatal(err)
 	}
-	lambda.Start(h)
+	h, err := rsvpapi.Wire(d)
+	if err != nil {
+		log.Fatal(err)
+	}
+	lambda.Start(h.Handle)
 }

@@ -1,6 +1,5 @@
 // Command signup is the SignupFunction Lambda: the membership API (signup,
-// sign-in links, sessions, profile, unsubscribe). Wiring only; the handler
-// lives in pkg/membersapi.
+// sign-in links, sessions, profile, unsubscribe). Wiring only: membersapi.Wire builds the handler.
 package main
 
 import (
@@ -11,12 +10,17 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/sorae/tabane/pkg/app"
+	"github.com/sorae/tabane/pkg/membersapi"
 )
 
 func main() {
-	h, err := app.Build(context.Background(), "SignupFunction", os.Getenv)
+	d, err := app.Load(context.Background(), os.Getenv)
 	if err != nil {
 		log.Fatal(err)
 	}
-	lambda.Start(h)
+	h, err := membersapi.Wire(d)
+	if err != nil {
+		log.Fatal(err)
+	}
+	lambda.Start(h.Handle)
 }

@@ -1,5 +1,5 @@
 // Command web is the WebFunction Lambda: the server-rendered Japanese pages.
-// Wiring only; the handler lives in pkg/web.
+// Wiring only: web.Wire builds the handler.
 package main
 
 import (
@@ -10,12 +10,17 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/sorae/tabane/pkg/app"
+	"github.com/sorae/tabane/pkg/web"
 )
 
 func main() {
-	h, err := app.Build(context.Background(), "WebFunction", os.Getenv)
+	d, err := app.Load(context.Background(), os.Getenv)
 	if err != nil {
 		log.Fatal(err)
 	}
-	lambda.Start(h)
+	h, err := web.Wire(d)
+	if err != nil {
+		log.Fatal(err)
+	}
+	lambda.Start(h.Handle)
 }

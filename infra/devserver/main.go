@@ -28,6 +28,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/sorae/tabane/pkg/app"
 	"github.com/sorae/tabane/pkg/config"
@@ -35,7 +36,6 @@ import (
 	"github.com/sorae/tabane/pkg/devserver"
 	"github.com/sorae/tabane/pkg/localstack"
 	"github.com/sorae/tabane/pkg/samtemplate"
-	"github.com/sorae/tabane/pkg/store/dynamo"
 )
 
 func main() {
@@ -52,6 +52,10 @@ type options struct {
 	dynamoURL, sesURL string            // use these instead of starting a pair
 	ready             func(addr string) // called once the server accepts requests
 	log               io.Writer         // request and function logs; default stderr
+	// Benchmarks only: apiOptions go on every AWS client (to count and time
+	// calls), wrap wraps the HTTP handler (to time requests).
+	apiOptions []func(*middleware.Stack) error
+	wrap       func(http.Handler) http.Handler
 }
 
 func run(ctx context.Context, getenv func(string) string, out io.Writer, o options) error {
@@ -152,18 +156,20 @@ func run(ctx context.Context, getenv func(string) string, out io.Writer, o optio
 		logOut = os.Stderr
 	}
 	log := app.NewLogger(logOut, cfg.LogLevel)
-	deps := app.NewDeps(cfg, app.LocalAWSConfig(cfg.Region), app.Endpoints{DynamoDB: dynamoURL, SES: sesURL}, log)
+	awsCfg := app.LocalAWSConfig(cfg.Region)
+	awsCfg.APIOptions = append(awsCfg.APIOptions, o.apiOptions...)
+	deps := app.New(cfg, awsCfg, app.Endpoints{DynamoDB: dynamoURL, SES: sesURL}, log)
 
-	created, err := ensureTable(ctx, deps.DynamoDB, tpl, cfg.TableName, out)
+	created, err := ensureTable(ctx, deps.DynamoDB(), tpl, cfg.TableName, out)
 	if err != nil {
 		return err
 	}
-	seed, err := demo.Seed(ctx, dynamo.New(deps.DynamoDB, cfg.TableName), cfg.Organizers, time.Now())
+	seed, err := demo.Seed(ctx, deps.Store(), cfg.Organizers, time.Now())
 	if err != nil {
 		return err
 	}
 
-	handlers, err := app.Handlers(deps)
+	handlers, err := buildHandlers(deps)
 	if err != nil {
 		return err
 	}
@@ -172,7 +178,11 @@ func run(ctx context.Context, getenv func(string) string, out io.Writer, o optio
 		return err
 	}
 
-	httpSrv := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	var handler http.Handler = srv
+	if o.wrap != nil {
+		handler = o.wrap(srv)
+	}
+	httpSrv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- httpSrv.Serve(ln) }()
 	schedCtx, stopSchedules := context.WithCancel(ctx)
@@ -272,13 +282,8 @@ func ensureTable(ctx context.Context, db *dynamodb.Client, tpl *samtemplate.Temp
 	var missing *types.ResourceNotFoundException
 	switch {
 	case errors.As(err, &missing):
-		if _, err := db.CreateTable(ctx, tbl.CreateTableInput(name)); err != nil {
-			return false, fmt.Errorf("create table %s: %w", name, err)
-		}
-		if in := tbl.UpdateTTLInput(name); in != nil {
-			if _, err := db.UpdateTimeToLive(ctx, in); err != nil {
-				return false, fmt.Errorf("table %s TTL: %w", name, err)
-			}
+		if err := tbl.Create(ctx, db, name); err != nil {
+			return false, err
 		}
 		return true, nil
 	case err != nil:
@@ -334,7 +339,7 @@ func printBanner(out io.Writer, b banner) {
 	for _, r := range b.srv.Routes() {
 		state := ""
 		if !b.srv.Served(r.Function) {
-			state = "\tNOT SERVED: no handler in pkg/app.Functions (answers 501)"
+			state = "\tNOT SERVED: no constructor in infra/devserver/functions.go (answers 501)"
 		}
 		fmt.Fprintf(w, "  %s\t%s\t%s%s\n", r.Method, r.Path, r.Function, state)
 	}
@@ -377,7 +382,7 @@ func printBanner(out io.Writer, b banner) {
 		fmt.Fprintln(out, b.secretNote)
 	}
 	if m := b.srv.Missing(); len(m) > 0 {
-		fmt.Fprintf(out, "WARNING: no handler in pkg/app.Functions for %s — their routes answer 501\n", strings.Join(m, ", "))
+		fmt.Fprintf(out, "WARNING: no constructor in infra/devserver/functions.go for %s — their routes answer 501\n", strings.Join(m, ", "))
 	}
 	if b.stackLog != "" {
 		fmt.Fprintf(out, "Stand-in output: %s\n", rel(b.stackLog))

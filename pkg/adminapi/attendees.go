@@ -41,13 +41,13 @@ func (h *Handler) registrations(ctx context.Context, v community.Viewer, req htt
 	case "", "json":
 	case "csv":
 		if q.Get("status") != "" || q.Get("limit") != "" || q.Get("cursor") != "" {
-			return httpapi.Response{}, &community.Error{Code: community.Invalid, Reason: "invalid_parameter",
+			return httpapi.Response{}, &community.Error{Reason: community.ErrInvalidParameter,
 				Message: "CSVはすべての申込を出力します。status, limit, cursor は指定できません。",
 				Fields:  map[string]string{"format": "csv では status, limit, cursor を指定できません。"}}
 		}
 		return h.exportCSV(ctx, v, id)
 	default:
-		return httpapi.Response{}, &community.Error{Code: community.Invalid, Reason: "invalid_format",
+		return httpapi.Response{}, &community.Error{Reason: community.ErrInvalidFormat,
 			Message: "format は json か csv で指定してください。", Fields: map[string]string{"format": "json か csv で指定してください。"}}
 	}
 	limit, err := q.Int("limit", 50, 1, 100)
@@ -232,7 +232,7 @@ func (h *Handler) message(ctx context.Context, v community.Viewer, req httpapi.R
 		return answer(work(ctx)), nil
 	}
 	if !idempotency.ValidKey(key) {
-		return httpapi.Response{}, community.Errorf(community.Invalid, "invalid_idempotency_key", "Idempotency-Key は255文字以内の英数字記号で指定してください。")
+		return httpapi.Response{}, community.ErrInvalidIdemKey
 	}
 	// The key is the organizer's own: two organizers choosing the same key
 	// never see each other's answers.

@@ -24,7 +24,7 @@ func (f *failingNotifier) EventCancelled(ctx context.Context, to community.Recip
 	fail := f.fail[to.Email]
 	f.mu.Unlock()
 	if fail {
-		return community.Errorf(community.Unavailable, "mail_throttled", "メールを送信できませんでした。")
+		return community.ErrMailThrottled.Messagef("メールを送信できませんでした。")
 	}
 	return f.AdminNotifier.EventCancelled(ctx, to, e, reason)
 }

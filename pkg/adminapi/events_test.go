@@ -3,6 +3,7 @@ package adminapi_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -141,7 +142,7 @@ func TestPublishEvent(t *testing.T) {
 	t.Run("ErrCancelled", func(t *testing.T) {
 		ev := e.published(5, nil)
 		want(t, e.as(call{route: adminapi.RouteCancelEvent, params: map[string]string{"id": ev.ID}, body: `{"reason":"講師の都合"}`}), 200, "")
-		want(t, e.as(call{route: adminapi.RoutePublishEvent, params: map[string]string{"id": ev.ID}}), 409, "event_cancelled")
+		want(t, e.as(call{route: adminapi.RoutePublishEvent, params: map[string]string{"id": ev.ID}}), 422, "event_cancelled")
 	})
 }
 
@@ -283,18 +284,42 @@ func TestUpdateEvent(t *testing.T) {
 	})
 }
 
-// TestEventChangedHook: every change of an event reaches the hook that
-// keeps derived items (the reminder schedule) in step, with the event as
-// it now is.
-func TestEventChangedHook(t *testing.T) {
+// TestEventWritesKeepReminders: every write of an event keeps its reminder
+// schedule in step, as part of the write itself: publish schedules the
+// reminders, moving the start moves them, cancelling drops them.
+func TestEventWritesKeepReminders(t *testing.T) {
 	e := newEnv(t)
+	ctx := context.Background()
+	due := func(id string) []time.Time {
+		t.Helper()
+		all, err := e.store.DueReminders(ctx, e.clock.Now().AddDate(1, 0, 0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []time.Time
+		for _, d := range all {
+			if d.EventID == id {
+				out = append(out, d.DueAt.UTC())
+			}
+		}
+		slices.SortFunc(out, time.Time.Compare)
+		return out
+	}
 	ev := e.published(8, nil)
 	p := map[string]string{"id": ev.ID}
-	want(t, e.as(call{route: adminapi.RouteUpdateEvent, params: p, body: `{"title":"改題"}`}), 200, "")
-	want(t, e.as(call{route: adminapi.RouteUpdateEvent, params: p, body: `{}`}), 200, "") // no change, no call
-	want(t, e.as(call{route: adminapi.RoutePublishEvent, params: p}), 200, "")            // already published: no call
+	want1 := []time.Time{ev.StartsAt.Add(-24 * time.Hour).UTC(), ev.StartsAt.Add(-time.Hour).UTC()}
+	if got := due(ev.ID); !slices.Equal(got, want1) {
+		t.Errorf("published: reminders due %v, want %v", got, want1)
+	}
+	moved := ev.StartsAt.Add(48 * time.Hour)
+	body := fmt.Sprintf(`{"starts_at":%q,"ends_at":%q}`, moved.Format(time.RFC3339), moved.Add(90*time.Minute).Format(time.RFC3339))
+	want(t, e.as(call{route: adminapi.RouteUpdateEvent, params: p, body: body}), 200, "")
+	want2 := []time.Time{moved.Add(-24 * time.Hour).UTC(), moved.Add(-time.Hour).UTC()}
+	if got := due(ev.ID); !slices.Equal(got, want2) {
+		t.Errorf("moved: reminders due %v, want %v", got, want2)
+	}
 	want(t, e.as(call{route: adminapi.RouteCancelEvent, params: p, body: `{"reason":"中止"}`}), 200, "")
-	if got, want := e.changed(ev.ID), []string{"draft", "published", "published", "cancelled"}; !slices.Equal(got, want) {
-		t.Errorf("hook saw %v, want %v", got, want)
+	if got := due(ev.ID); len(got) != 0 {
+		t.Errorf("cancelled: reminders due %v, want none", got)
 	}
 }

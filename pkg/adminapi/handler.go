@@ -121,7 +121,7 @@ func (h *Handler) Handle(ctx context.Context, req httpapi.Request) (httpapi.Resp
 		if fn, ok := h.routes[req.RouteKey]; ok {
 			return fn(ctx, v, req)
 		}
-		return httpapi.Response{}, httpapi.ErrRouteNotFound()
+		return httpapi.Response{}, community.ErrRouteNotFound
 	}), nil
 }
 
@@ -131,7 +131,7 @@ func (h *Handler) organizer(ctx context.Context, req httpapi.Request) (community
 	// a browser act as an organizer (SameSite=Lax does not stop same-site
 	// requests, and bodiless POSTs carry no Content-Type to check).
 	if httpapi.Header(req, "Authorization") == "" {
-		return community.Viewer{}, community.Errorf(community.Unauthorized, "unauthorized", "運営者の操作には Authorization: Bearer ヘッダーでトークンを送ってください。")
+		return community.Viewer{}, community.ErrUnauthorized.Messagef("運営者の操作には Authorization: Bearer ヘッダーでトークンを送ってください。")
 	}
 	v, err := httpapi.Viewer(ctx, req, h.viewers)
 	if err != nil {
@@ -142,28 +142,28 @@ func (h *Handler) organizer(ctx context.Context, req httpapi.Request) (community
 
 // pathID returns the path parameter name when it is a well-formed id, and
 // NotFound with reason otherwise: garbage never becomes a key.
-func pathID(req httpapi.Request, name, reason, message string) (string, error) {
+func pathID(req httpapi.Request, name string, reason *community.Reason) (string, error) {
 	id := req.PathParameters[name]
 	if !community.ValidID(id) {
-		return "", community.Errorf(community.NotFound, reason, "%s", message)
+		return "", reason
 	}
 	return id, nil
 }
 
 func eventID(req httpapi.Request) (string, error) {
-	return pathID(req, "id", "event_not_found", "イベントが見つかりません。")
+	return pathID(req, "id", community.ErrEventNotFound)
 }
 
 func memberID(req httpapi.Request) (string, error) {
-	return pathID(req, "id", "member_not_found", "会員が見つかりません。")
+	return pathID(req, "id", community.ErrMemberNotFound)
 }
 
 func seriesID(req httpapi.Request) (string, error) {
-	return pathID(req, "id", "series_not_found", "シリーズが見つかりません。")
+	return pathID(req, "id", community.ErrSeriesNotFound)
 }
 
 func regID(req httpapi.Request) (string, error) {
-	return pathID(req, "rid", "registration_not_found", "申込が見つかりません。")
+	return pathID(req, "rid", community.ErrRegistrationNotFound)
 }
 
 // noBody refuses a body on routes that take none, as DecodeJSON refuses

@@ -14,8 +14,10 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/sorae/tabane/pkg/adminapi"
+	"github.com/sorae/tabane/pkg/apicontract"
 	"github.com/sorae/tabane/pkg/auth"
 	"github.com/sorae/tabane/pkg/community"
+	"github.com/sorae/tabane/pkg/community/communitytest"
 	"github.com/sorae/tabane/pkg/config"
 	"github.com/sorae/tabane/pkg/httpapi"
 	"github.com/sorae/tabane/pkg/localstack/localtest"
@@ -25,25 +27,12 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(localtest.Main(m)) }
 
-// clock is a settable clock, so series dates and session expiry can be
-// tested at fixed instants.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-
-func (c *clock) Set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.now = t }
-
-func (c *clock) Advance(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.now = c.now.Add(d) }
-
 type env struct {
 	t        *testing.T
 	h        *adminapi.Handler
 	store    *dynamo.Store
 	table    string
-	clock    *clock
+	clock    *communitytest.Clock // settable: series dates and session expiry at fixed instants
 	admin    *community.Admin
 	regs     *community.Registrations
 	events   *community.Events
@@ -54,21 +43,6 @@ type env struct {
 
 	org      *community.Member // the organizer the tests act as
 	orgToken string
-
-	changes []string // "<event id> <status>" for each EventChanged call
-}
-
-// changed returns the statuses EventChanged saw for event id, in order.
-func (e *env) changed(id string) []string {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	var out []string
-	for _, c := range e.changes {
-		if eid, st, _ := strings.Cut(c, " "); eid == id {
-			out = append(out, st)
-		}
-	}
-	return out
 }
 
 func newEnv(t *testing.T) *env {
@@ -84,7 +58,7 @@ func newEnv(t *testing.T) *env {
 	}
 	table := localtest.NewTable(t)
 	store := dynamo.New(localtest.DynamoDB(), table)
-	clk := &clock{now: time.Now().UTC().Truncate(time.Second)}
+	clk := communitytest.NewClock(time.Now().UTC().Truncate(time.Second))
 	composer, err := mail.NewComposer(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -101,13 +75,7 @@ func newEnv(t *testing.T) *env {
 	log := slog.New(slog.DiscardHandler)
 	e.admin = &community.Admin{
 		Store: store, Notifier: notifier, RegNotifier: notifier, Links: links, Clock: clk,
-		Log: func(ctx context.Context, msg string, err error) { t.Logf("admin log: %s: %v", msg, err) },
-		EventChanged: func(_ context.Context, ev *community.Event) error {
-			e.mu.Lock()
-			defer e.mu.Unlock()
-			e.changes = append(e.changes, ev.ID+" "+string(ev.Status))
-			return nil
-		},
+		Log: communitytest.Logf(t),
 	}
 	e.regs = &community.Registrations{Events: store, Regs: store, Members: store, Notifier: notifier, Clock: clk, Links: links}
 	e.events = &community.Events{Store: store, Clock: clk, Regs: store}
@@ -246,6 +214,7 @@ func (e *env) send(req events.APIGatewayV2HTTPRequest) result {
 	if err != nil {
 		e.t.Fatalf("Handle returned error %v", err)
 	}
+	apicontract.Check(e.t, req, resp)
 	// Through JSON too, as API Gateway receives it.
 	raw, err := json.Marshal(resp)
 	if err != nil {

@@ -95,7 +95,7 @@ func (h *Handler) audit(ctx context.Context, v community.Viewer, req httpapi.Req
 	}
 	actor := q.Get("actor")
 	if actor != "" && actor != community.SystemActor && !community.ValidID(actor) {
-		return httpapi.Response{}, &community.Error{Code: community.Invalid, Reason: "invalid_actor",
+		return httpapi.Response{}, &community.Error{Reason: community.ErrInvalidActor,
 			Message: "actor は会員IDか system で指定してください。", Fields: map[string]string{"actor": "会員IDか system で指定してください。"}}
 	}
 	page, err := h.admin.AuditLog(ctx, v, community.AuditQuery{ActorID: actor, Limit: limit, Cursor: q.Get("cursor")})

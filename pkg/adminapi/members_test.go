@@ -2,6 +2,7 @@ package adminapi_test
 
 import (
 	"context"
+	"errors"
 	"net/url"
 	"slices"
 	"strings"
@@ -125,12 +126,12 @@ func TestApproveRejectSuspend(t *testing.T) {
 			t.Errorf("suspended %v", r.body)
 		}
 		e.audited(community.AuditMemberSuspend, m.ID, "")
-		want(t, e.as(call{route: adminapi.RouteSuspend, params: p}), 409, "member_not_active")
+		want(t, e.as(call{route: adminapi.RouteSuspend, params: p}), 409, "member_not_suspendable")
 
 		// A suspended member cannot register.
 		ev := e.published(5, map[string]any{"audience": "members"})
 		_, err := e.regs.Register(ctx, e.viewer(m), ev.ID, nil)
-		if community.ErrorCode(err) != community.Forbidden || community.ErrorReason(err) != "member_suspended" {
+		if community.ErrorCode(err) != community.Forbidden || !errors.Is(err, community.ErrMemberSuspended) {
 			t.Errorf("suspended member registering: %v", err)
 		}
 

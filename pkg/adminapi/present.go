@@ -4,15 +4,14 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/sorae/tabane/pkg/apijson"
 	"github.com/sorae/tabane/pkg/community"
-	"github.com/sorae/tabane/pkg/eventsapi"
-	"github.com/sorae/tabane/pkg/membersapi"
 )
 
 // Event is the contract's Event as an organizer sees it (join URL
 // included, drafts too), with the counters and times organizers work with.
 type Event struct {
-	eventsapi.Event
+	apijson.Event
 	ConfirmedCount int       `json:"confirmed_count"`
 	WaitlistCount  int       `json:"waitlist_count"`
 	CreatedAt      time.Time `json:"created_at"`
@@ -22,7 +21,7 @@ type Event struct {
 // EventJSON presents e to organizer v.
 func EventJSON(e *community.Event, v community.Viewer) Event {
 	return Event{
-		Event:          eventsapi.EventJSON(community.View(e, v, false)),
+		Event:          apijson.EventJSON(community.View(e, v, false)),
 		ConfirmedCount: e.ConfirmedCount,
 		WaitlistCount:  e.WaitlistCount,
 		CreatedAt:      e.CreatedAt.In(community.Tokyo),
@@ -113,7 +112,7 @@ func attendeeJSON(a community.Attendee) Attendee {
 
 // Member is a member as an organizer reviews them.
 type Member struct {
-	membersapi.Member
+	apijson.Member
 	StatusLabel  string     `json:"status_label"`
 	HasBirthDate bool       `json:"has_birth_date"`
 	VerifiedAt   *time.Time `json:"verified_at"`
@@ -121,7 +120,7 @@ type Member struct {
 }
 
 func memberJSON(m *community.Member) Member {
-	mj := membersapi.MemberJSON(m)
+	mj := apijson.MemberJSON(m)
 	// The birth date is only for age eligibility; organizers see whether it
 	// was given, not the date.
 	mj.BirthDate = nil

@@ -78,7 +78,7 @@ func decode(req httpapi.Request, v any) (presence, error) {
 		return p, nil
 	}
 	if err := json.Unmarshal(body, &p); err != nil {
-		return nil, community.Errorf(community.Invalid, "invalid_json", "JSONの形式が正しくありません。")
+		return nil, community.ErrInvalidJSON
 	}
 	return p, nil
 }

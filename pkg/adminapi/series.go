@@ -6,8 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sorae/tabane/pkg/apijson"
 	"github.com/sorae/tabane/pkg/community"
-	"github.com/sorae/tabane/pkg/eventsapi"
 	"github.com/sorae/tabane/pkg/httpapi"
 )
 
@@ -185,14 +185,14 @@ func seriesJSON(s *community.Series) Series {
 		out.OnlinePlatform = &p
 	}
 	for _, d := range t.ReminderOffsets {
-		out.ReminderOffsets = append(out.ReminderOffsets, eventsapi.FormatOffset(d))
+		out.ReminderOffsets = append(out.ReminderOffsets, apijson.FormatOffset(d))
 	}
 	if d := s.RegistrationOpensBefore; d > 0 {
-		x := eventsapi.FormatOffset(d)
+		x := apijson.FormatOffset(d)
 		out.RegistrationOpensBefore = &x
 	}
 	if d := s.RegistrationClosesBefore; d > 0 {
-		x := eventsapi.FormatOffset(d)
+		x := apijson.FormatOffset(d)
 		out.RegistrationClosesBefore = &x
 	}
 	return out

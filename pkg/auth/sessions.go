@@ -42,7 +42,7 @@ func (s *Sessions) Issue(ctx context.Context, memberID string) (string, time.Tim
 	return sess.ID + "." + s.sign("session", sess.ID), sess.ExpiresAt, nil
 }
 
-var errSession = community.Errorf(community.Unauthorized, "invalid_session", "ログインの有効期限が切れています。もう一度ログインしてください。")
+var errSession = community.ErrInvalidSession
 
 // Resolve returns who holds token. An empty token is an anonymous viewer; a
 // forged, expired or revoked one is Unauthorized, as is a withdrawn member.

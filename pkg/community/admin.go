@@ -3,6 +3,7 @@ package community
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"regexp"
 	"strings"
 	"sync"
@@ -25,11 +26,7 @@ type Admin struct {
 	Clock       Clock
 	// Log reports what failed after the change it belongs to was stored (a
 	// mail, an audit entry): the change stands and the failure is visible.
-	Log func(ctx context.Context, msg string, err error)
-	// EventChanged runs after an event was created, edited, published or
-	// cancelled, so that derived items (the reminder schedule) follow it.
-	// nil when nothing derives from events.
-	EventChanged func(ctx context.Context, e *Event) error
+	Log *slog.Logger
 	// MailWorkers bounds the mails sent at once when an event is cancelled
 	// or its attendees messaged; 0 means 4.
 	MailWorkers int
@@ -81,7 +78,10 @@ type EventUpdate struct {
 }
 
 // AdminEventStore is what organizers need beyond EventStore and
-// RegistrationStore.
+// RegistrationStore. Its event writes keep the event's reminders in step
+// with what they wrote, as part of the write: when the event is stored but
+// its reminders could not follow, they return the stored event together
+// with the error, and the caller reports it without undoing the write.
 type AdminEventStore interface {
 	// UpdateEvent writes the editable fields of u.Event with one
 	// conditional write that leaves the counters alone, and returns the
@@ -253,8 +253,8 @@ type AuditStore interface {
 }
 
 var (
-	errUnauthorized = Errorf(Unauthorized, "unauthorized", "ログインしてください。")
-	errForbidden    = Errorf(Forbidden, "forbidden", "この操作は運営者だけが行えます。")
+	errUnauthorized = ErrUnauthorized
+	errForbidden    = ErrForbidden
 )
 
 // RequireOrganizer returns nil for an organizer, Unauthorized for nobody
@@ -334,16 +334,9 @@ func actorOf(v Viewer) string {
 }
 
 func (a *Admin) logf(ctx context.Context, msg string, err error) {
-	if err != nil && a.Log != nil {
-		a.Log(ctx, msg, err)
+	if err != nil {
+		logFailure(ctx, a.Log, msg, err)
 	}
-}
-
-func (a *Admin) changed(ctx context.Context, e *Event) error {
-	if a.EventChanged == nil {
-		return nil
-	}
-	return a.EventChanged(ctx, e)
 }
 
 // recipients finds who to mail about each registration: the guest, or the

@@ -56,7 +56,7 @@ func (c attendeeCursor) encode() string {
 }
 
 func errAttendeeCursor() error {
-	return Errorf(Invalid, "invalid_cursor", "ページの指定（cursor）が正しくありません。最初のページから読み直してください。")
+	return ErrInvalidCursor
 }
 
 // Attendees returns a page of event id's registrations with the people
@@ -68,7 +68,7 @@ func (a *Admin) Attendees(ctx context.Context, v Viewer, id string, q AttendeeQu
 	statuses := attendeeStatuses
 	if q.Status != "" {
 		if !slices.Contains(attendeeStatuses, q.Status) {
-			return AttendeePage{}, Errorf(Invalid, "invalid_status", "status は confirmed, waitlisted, cancelled のいずれかです。")
+			return AttendeePage{}, ErrInvalidStatus.Messagef("status は confirmed, waitlisted, cancelled のいずれかです。")
 		}
 		statuses = []RegistrationStatus{q.Status}
 	}
@@ -76,7 +76,7 @@ func (a *Admin) Attendees(ctx context.Context, v Viewer, id string, q AttendeeQu
 		q.Limit = 50
 	}
 	if q.Limit < 1 || q.Limit > 100 {
-		return AttendeePage{}, Errorf(Invalid, "invalid_limit", "limit は1から100の間で指定してください。")
+		return AttendeePage{}, ErrInvalidLimit
 	}
 	start, inner := 0, ""
 	if q.Cursor != "" {
@@ -323,7 +323,7 @@ func (a *Admin) MessageAttendees(ctx context.Context, v Viewer, id, subject, bod
 	}
 	a.audit(ctx, actorOf(v), AuditEventMessage, "event", id, summary+"）")
 	if res.Sent == 0 && res.Failed+res.NotSent > 0 {
-		return res, Errorf(Unavailable, "mail_unavailable", "メールを送信できませんでした。時間をおいて再度お試しください。")
+		return res, ErrMailUnavailable
 	}
 	return res, nil
 }

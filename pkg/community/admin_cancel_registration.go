@@ -40,7 +40,7 @@ func (a *Admin) CancelRegistration(ctx context.Context, v Viewer, eventID, regID
 	}
 	now := a.Clock.Now()
 	if !now.Before(e.StartsAt) && e.Status != EventCancelled {
-		return nil, Errorf(Closed, "event_started", "開始後のイベントはキャンセルできません。")
+		return nil, ErrEventStarted.Messagef("開始後のイベントはキャンセルできません。")
 	}
 	cancelled, promoted, err := a.Store.CancelRegistration(ctx, eventID, regID, now)
 	if err != nil {
@@ -58,7 +58,7 @@ func (a *Admin) CancelRegistration(ctx context.Context, v Viewer, eventID, regID
 	return cancelled, nil
 }
 
-var errRegistrationAlreadyCancelled = Errorf(Conflict, "already_cancelled", "この申込はすでにキャンセルされています。")
+var errRegistrationAlreadyCancelled = ErrAlreadyCancelled
 
 // mailCancelled sends the mails of a cancellation. The cancellation stands
 // whatever happens here, so failures are only logged; a withdrawn member

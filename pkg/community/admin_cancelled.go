@@ -10,7 +10,7 @@ func (s *Events) Cancelled(ctx context.Context, v Viewer, limit int) ([]EventVie
 		limit = 20
 	}
 	if limit < 1 || limit > 100 {
-		return nil, Errorf(Invalid, "invalid_limit", "limit は1から100の間で指定してください。")
+		return nil, ErrInvalidLimit
 	}
 	page, err := s.Store.CancelledEvents(ctx, EventQuery{From: s.Clock.Now(), Limit: limit})
 	if err != nil {

@@ -182,7 +182,7 @@ func (a *Admin) CreateEvent(ctx context.Context, v Viewer, in *Event) (*Event, e
 		return nil, err
 	}
 	a.audit(ctx, actorOf(v), AuditEventCreate, "event", e.ID, fmt.Sprintf("「%s」を下書きとして作成（%s）", e.Title, e.StartsAt.In(Tokyo).Format("2006-01-02 15:04")))
-	return e, a.changed(ctx, e)
+	return e, nil
 }
 
 // EventEdit is the outcome of an edit.
@@ -195,6 +195,10 @@ type EventEdit struct {
 // editAttempts bounds the read-apply-write loop of an edit that meets
 // concurrent writes; each retry applies the organizer's change afresh.
 const editAttempts = 5
+
+// memberAttempts bounds how often a member's own change (signup, profile,
+// unsubscribe) reads again after a concurrent write won.
+const memberAttempts = 4
 
 // UpdateEvent edits event id: apply sets the organizer's changes on a copy
 // of the stored event, then the edit is validated and written without
@@ -209,81 +213,89 @@ func (a *Admin) UpdateEvent(ctx context.Context, v Viewer, id string, apply func
 	if err := RequireOrganizer(v); err != nil {
 		return nil, err
 	}
-	for attempt := 1; ; attempt++ {
-		cur, err := a.Store.Event(ctx, id)
-		if err != nil {
-			return nil, err
+	var cur, stored *Event
+	var changed []string
+	var followErr error // the edit is stored, what derives from it is not
+	err := RetryOn(editAttempts, func() error {
+		var err error
+		if cur, err = a.Store.Event(ctx, id); err != nil {
+			return err
 		}
 		if cur.Status == EventCancelled {
-			return nil, Errorf(Closed, "event_cancelled", "中止したイベントは編集できません。")
+			return ErrEventCancelled.Messagef("中止したイベントは編集できません。")
 		}
 		next := cloneEvent(cur)
 		if err := apply(next); err != nil {
-			return nil, err
+			return err
 		}
 		next.ID, next.Status, next.SeriesID, next.CancelReason = cur.ID, cur.Status, cur.SeriesID, cur.CancelReason
 		next.ConfirmedCount, next.WaitlistCount, next.CreatedAt = cur.ConfirmedCount, cur.WaitlistCount, cur.CreatedAt
 		normalizeEvent(next)
 		if err := ValidateEvent(next); err != nil {
-			return nil, err
+			return err
 		}
-		changed := changedFields(cur, next)
-		if len(changed) == 0 {
-			return &EventEdit{Event: cur}, nil
+		if changed = changedFields(cur, next); len(changed) == 0 {
+			stored = cur
+			return nil
 		}
 		if next.Capacity > 0 && next.Capacity < cur.ConfirmedCount {
-			return nil, errCapacityBelow(cur.ConfirmedCount)
+			return errCapacityBelow(cur.ConfirmedCount)
 		}
 		recheck := admissionChanged(changed, next)
 		if recheck {
 			if err := a.checkAdmission(ctx, next); err != nil {
-				return nil, err
+				return err
 			}
 		}
 		next.UpdatedAt = a.after(cur.UpdatedAt)
 		// After a check of the registrations the write requires the counters
 		// as read: whoever registers meanwhile makes the edit read and check
 		// again, rather than slip in under the old rules.
-		stored, err := a.Store.UpdateEvent(ctx, EventUpdate{Event: next, ReadAt: cur.UpdatedAt, Status: cur.Status, Detach: cur.SeriesID != "", Counted: recheck})
-		if ErrorReason(err) == "event_changed" && attempt < editAttempts {
-			continue
+		stored, err = a.Store.UpdateEvent(ctx, EventUpdate{Event: next, ReadAt: cur.UpdatedAt, Status: cur.Status, Detach: cur.SeriesID != "", Counted: recheck})
+		if stored != nil {
+			followErr = err
+			return nil
 		}
-		if ErrorReason(err) == "capacity_below_confirmed" {
-			// Someone took a seat meanwhile: say how many hold one now.
-			if now, rerr := a.Store.Event(ctx, id); rerr == nil {
-				return nil, errCapacityBelow(now.ConfirmedCount)
-			}
+		return err
+	}, ErrEventChanged)
+	if errors.Is(err, ErrCapacityBelowConfirmed) {
+		// Someone took a seat meanwhile: say how many hold one now.
+		if now, rerr := a.Store.Event(ctx, id); rerr == nil {
+			return nil, errCapacityBelow(now.ConfirmedCount)
 		}
-		if err != nil {
-			return nil, err
-		}
-		// The edit is stored: what follows from it is attempted in full and
-		// its failures reported together, never by leaving the rest undone.
-		errs := []error{a.changed(ctx, stored)}
-		if !stored.StartsAt.Equal(cur.StartsAt) {
-			errs = append(errs, a.Store.MoveRegistrations(ctx, id, stored.StartsAt))
-		}
-		edit := &EventEdit{Event: stored, Changed: changed}
-		if stored.Status == EventPublished && stored.WaitlistCount > 0 &&
-			(stored.Capacity == 0 || stored.ConfirmedCount < stored.Capacity) {
-			// Whoever was promoted stays promoted and mailed; an error
-			// stops the rest, which the next edit (or a cancellation) resumes.
-			edit.Promoted, err = a.promote(ctx, stored)
-			errs = append(errs, err)
-			if fresh, err := a.Store.Event(ctx, id); err == nil {
-				edit.Event = fresh
-			}
-		}
-		summary := "変更: " + strings.Join(changed, ", ")
-		if slices.Contains(changed, "capacity") {
-			summary += fmt.Sprintf("（定員 %d→%d）", cur.Capacity, stored.Capacity)
-		}
-		if n := len(edit.Promoted); n > 0 {
-			summary += fmt.Sprintf("、キャンセル待ちから%d人を繰り上げ", n)
-		}
-		a.audit(ctx, actorOf(v), AuditEventUpdate, "event", id, summary)
-		return edit, errors.Join(errs...)
 	}
+	if err != nil {
+		return nil, err
+	}
+	if len(changed) == 0 {
+		return &EventEdit{Event: cur}, nil
+	}
+	// The edit is stored: what follows from it is attempted in full and
+	// its failures reported together, never by leaving the rest undone.
+	errs := []error{followErr}
+	if !stored.StartsAt.Equal(cur.StartsAt) {
+		errs = append(errs, a.Store.MoveRegistrations(ctx, id, stored.StartsAt))
+	}
+	edit := &EventEdit{Event: stored, Changed: changed}
+	if stored.Status == EventPublished && stored.WaitlistCount > 0 &&
+		(stored.Capacity == 0 || stored.ConfirmedCount < stored.Capacity) {
+		// Whoever was promoted stays promoted and mailed; an error
+		// stops the rest, which the next edit (or a cancellation) resumes.
+		edit.Promoted, err = a.promote(ctx, stored)
+		errs = append(errs, err)
+		if fresh, err := a.Store.Event(ctx, id); err == nil {
+			edit.Event = fresh
+		}
+	}
+	summary := "変更: " + strings.Join(changed, ", ")
+	if slices.Contains(changed, "capacity") {
+		summary += fmt.Sprintf("（定員 %d→%d）", cur.Capacity, stored.Capacity)
+	}
+	if n := len(edit.Promoted); n > 0 {
+		summary += fmt.Sprintf("、キャンセル待ちから%d人を繰り上げ", n)
+	}
+	a.audit(ctx, actorOf(v), AuditEventUpdate, "event", id, summary)
+	return edit, errors.Join(errs...)
 }
 
 // admissionChanged reports whether an edit that changed the fields named
@@ -351,14 +363,13 @@ func (a *Admin) checkAdmission(ctx context.Context, e *Event) error {
 		}
 	}
 	if misfits > 0 {
-		return Errorf(Conflict, "audience_has_registrations",
-			"変更後の対象・参加条件に当てはまらない方の申込（参加確定またはキャンセル待ち）が%d件あります。先にそれらの申込を取り消してから、もう一度変更してください。", misfits)
+		return ErrAudienceHasRegistrations.Messagef("変更後の対象・参加条件に当てはまらない方の申込（参加確定またはキャンセル待ち）が%d件あります。先にそれらの申込を取り消してから、もう一度変更してください。", misfits)
 	}
 	return nil
 }
 
 func errCapacityBelow(confirmed int) error {
-	return Errorf(Conflict, "capacity_below_confirmed", "定員を参加確定者数（%d人）より少なくはできません。", confirmed)
+	return ErrCapacityBelowConfirmed.Messagef("定員を参加確定者数（%d人）より少なくはできません。", confirmed)
 }
 
 // after returns now, or a moment after t when the clock has not moved past
@@ -433,36 +444,41 @@ func (a *Admin) PublishEvent(ctx context.Context, v Viewer, id string) (*Event, 
 	if err := RequireOrganizer(v); err != nil {
 		return nil, err
 	}
-	for attempt := 1; ; attempt++ {
+	var stored *Event
+	var changed bool
+	var followErr error
+	err := RetryOn(editAttempts, func() error {
 		cur, err := a.Store.Event(ctx, id)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		switch cur.Status {
 		case EventPublished:
-			return cur, nil
+			stored, changed = cur, false
+			return nil
 		case EventCancelled:
-			return nil, Errorf(Conflict, "event_cancelled", "中止したイベントは公開できません。")
+			return ErrEventCancelled.Messagef("中止したイベントは公開できません。")
 		}
 		if !a.Clock.Now().Before(cur.StartsAt) {
-			return nil, Errorf(Closed, "event_started", "開始日時を過ぎたイベントは公開できません。")
+			return ErrEventStarted.Messagef("開始日時を過ぎたイベントは公開できません。")
 		}
 		if err := ValidateEvent(cur); err != nil {
-			return nil, err
+			return err
 		}
-		stored, changed, err := a.Store.PublishEvent(ctx, cur, a.after(cur.UpdatedAt))
-		if ErrorReason(err) == "event_changed" && attempt < editAttempts {
-			continue
+		stored, changed, err = a.Store.PublishEvent(ctx, cur, a.after(cur.UpdatedAt))
+		if stored != nil {
+			followErr = err
+			return nil
 		}
-		if err != nil {
-			return nil, err
-		}
-		if changed {
-			a.audit(ctx, actorOf(v), AuditEventPublish, "event", id, fmt.Sprintf("「%s」を公開", stored.Title))
-			return stored, a.changed(ctx, stored)
-		}
-		return stored, nil
+		return err
+	}, ErrEventChanged)
+	if err != nil {
+		return nil, err
 	}
+	if changed {
+		a.audit(ctx, actorOf(v), AuditEventPublish, "event", id, fmt.Sprintf("「%s」を公開", stored.Title))
+	}
+	return stored, followErr
 }
 
 // CancelResult is the outcome of cancelling an event.
@@ -505,29 +521,31 @@ func (a *Admin) CancelEvent(ctx context.Context, v Viewer, id, reason string) (*
 	}
 	var e *Event
 	var flipped bool
-	for attempt := 1; ; attempt++ {
+	var followErr error
+	err := RetryOn(editAttempts, func() error {
 		cur, err := a.Store.Event(ctx, id)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		switch cur.Status {
 		case EventDraft:
-			return nil, Errorf(Conflict, "event_not_published", "下書きのイベントは中止できません（公開されていません）。")
+			return ErrEventNotPublished
 		case EventCancelled:
 			e, flipped = cur, false
-		default:
-			if reason == "" {
-				return nil, FieldErrors{"reason": "中止の理由を入力してください。"}.Err()
-			}
-			e, flipped, err = a.Store.CancelEvent(ctx, cur, reason, a.after(cur.UpdatedAt))
-			if ErrorReason(err) == "event_changed" && attempt < editAttempts {
-				continue
-			}
-			if err != nil {
-				return nil, err
-			}
+			return nil
 		}
-		break
+		if reason == "" {
+			return FieldErrors{"reason": "中止の理由を入力してください。"}.Err()
+		}
+		e, flipped, err = a.Store.CancelEvent(ctx, cur, reason, a.after(cur.UpdatedAt))
+		if e != nil {
+			followErr = err
+			return nil
+		}
+		return err
+	}, ErrEventChanged)
+	if err != nil {
+		return nil, err
 	}
 	res, err := a.endRegistrations(ctx, e)
 	summary := fmt.Sprintf("「%s」を中止、申込%d件を取り消し（通知%d件", e.Title, res.Cancelled, res.Mailed)
@@ -542,9 +560,9 @@ func (a *Admin) CancelEvent(ctx context.Context, v Viewer, id, reason string) (*
 		summary = "中止処理の再開：" + summary
 	}
 	a.audit(ctx, actorOf(v), AuditEventCancel, "event", id, summary)
-	// The reminders go whether or not every registration ended: the event
-	// is cancelled either way.
-	return res, errors.Join(err, a.changed(ctx, res.Event))
+	// The store dropped the reminders with the cancel, whether or not
+	// every registration ended: the event is cancelled either way.
+	return res, errors.Join(err, followErr)
 }
 
 // endRegistrations ends every live registration of cancelled event e and
@@ -601,7 +619,7 @@ func (a *Admin) endRegistrations(ctx context.Context, e *Event) (*CancelResult, 
 			switch {
 			case err == nil:
 				count(func(r *CancelResult) { r.Cancelled++ })
-			case ErrorReason(err) == "already_cancelled":
+			case errors.Is(err, ErrAlreadyCancelled):
 				// Ended meanwhile by its owner or a concurrent cancel: it was
 				// live when the cancellation took it on, so the notice is owed.
 			default:

@@ -2,6 +2,7 @@ package community
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"unicode/utf8"
@@ -41,41 +42,39 @@ func (a *Admin) Members(ctx context.Context, v Viewer, status MemberStatus, limi
 		valid = valid || s == status
 	}
 	if !valid {
-		return MemberPage{}, Errorf(Invalid, "invalid_status", "status は unverified, pending_approval, active, suspended, withdrawn のいずれかです。")
+		return MemberPage{}, ErrInvalidStatus.Messagef("status は unverified, pending_approval, active, suspended, withdrawn のいずれかです。")
 	}
 	if limit == 0 {
 		limit = 50
 	}
 	if limit < 1 || limit > 100 {
-		return MemberPage{}, Errorf(Invalid, "invalid_limit", "limit は1から100の間で指定してください。")
+		return MemberPage{}, ErrInvalidLimit
 	}
 	return a.Store.MembersByStatus(ctx, status, limit, cursor)
 }
 
 // transition moves member id from one status to another with a
 // version-checked write, reading again when a concurrent write won.
-func (a *Admin) transition(ctx context.Context, id string, from, to MemberStatus, reason string, edit func(m *Member)) (*Member, error) {
-	for attempt := 1; ; attempt++ {
-		m, err := a.Store.Member(ctx, id)
-		if err != nil {
-			return nil, err
+func (a *Admin) transition(ctx context.Context, id string, from, to MemberStatus, wrong *Reason, edit func(m *Member)) (*Member, error) {
+	var m *Member
+	err := RetryOn(editAttempts, func() error {
+		var err error
+		if m, err = a.Store.Member(ctx, id); err != nil {
+			return err
 		}
 		if m.Status != from {
-			return nil, Errorf(Conflict, reason, "この会員は現在「%s」のため、この操作はできません。", memberStatusLabel(m.Status))
+			return wrong.Messagef("この会員は現在「%s」のため、この操作はできません。", memberStatusLabel(m.Status))
 		}
 		m.Status, m.UpdatedAt = to, a.after(m.UpdatedAt)
 		if edit != nil {
 			edit(m)
 		}
-		err = a.Store.UpdateMember(ctx, m)
-		if ErrorReason(err) == "member_changed" && attempt < editAttempts {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		return m, nil
+		return a.Store.UpdateMember(ctx, m)
+	}, ErrMemberChanged)
+	if err != nil {
+		return nil, err
 	}
+	return m, nil
 }
 
 // ApproveMember activates a membership that awaits approval and mails the
@@ -84,7 +83,7 @@ func (a *Admin) ApproveMember(ctx context.Context, v Viewer, id string) (*Member
 	if err := RequireOrganizer(v); err != nil {
 		return nil, err
 	}
-	m, err := a.transition(ctx, id, MemberPendingApproval, MemberActive, "member_not_pending", func(m *Member) {
+	m, err := a.transition(ctx, id, MemberPendingApproval, MemberActive, ErrMemberNotPending, func(m *Member) {
 		now := m.UpdatedAt
 		m.ApprovedAt = &now
 	})
@@ -120,11 +119,11 @@ func (a *Admin) RejectMember(ctx context.Context, v Viewer, id, reason string) (
 		return nil, err
 	}
 	if m.Status != MemberPendingApproval {
-		return nil, Errorf(Conflict, "member_not_pending", "この会員は現在「%s」のため、この操作はできません。", memberStatusLabel(m.Status))
+		return nil, ErrMemberNotPending.Messagef("この会員は現在「%s」のため、この操作はできません。", memberStatusLabel(m.Status))
 	}
 	kept, err := a.Store.EraseApplicant(ctx, id, MemberPendingApproval, m.UpdatedAt, a.Clock.Now())
-	if ErrorReason(err) == "member_changed" {
-		return nil, Errorf(Conflict, "member_changed", "この会員の情報が同時に変更されました（承認されたなど）。会員の状態を確かめてから、もう一度操作してください。")
+	if errors.Is(err, ErrMemberChanged) {
+		return nil, ErrMemberChanged.Messagef("この会員の情報が同時に変更されました（承認されたなど）。会員の状態を確かめてから、もう一度操作してください。")
 	}
 	if err != nil {
 		return nil, err
@@ -143,16 +142,16 @@ func (a *Admin) RejectMember(ctx context.Context, v Viewer, id, reason string) (
 }
 
 // SuspendMember suspends an active member, who can then no longer
-// register for events. Conflict (reason "member_not_active") for any other
+// register for events. Conflict (reason "member_not_suspendable") for any other
 // status, (reason "cannot_suspend_self") for the organizer themselves.
 func (a *Admin) SuspendMember(ctx context.Context, v Viewer, id string) (*Member, error) {
 	if err := RequireOrganizer(v); err != nil {
 		return nil, err
 	}
 	if v.Member.ID == id {
-		return nil, Errorf(Conflict, "cannot_suspend_self", "自分自身を停止することはできません。")
+		return nil, ErrCannotSuspendSelf
 	}
-	m, err := a.transition(ctx, id, MemberActive, MemberSuspended, "member_not_active", nil)
+	m, err := a.transition(ctx, id, MemberActive, MemberSuspended, ErrMemberNotSuspendable, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -166,7 +165,7 @@ func (a *Admin) ReinstateMember(ctx context.Context, v Viewer, id string) (*Memb
 	if err := RequireOrganizer(v); err != nil {
 		return nil, err
 	}
-	m, err := a.transition(ctx, id, MemberSuspended, MemberActive, "member_not_suspended", nil)
+	m, err := a.transition(ctx, id, MemberSuspended, MemberActive, ErrMemberNotSuspended, nil)
 	if err != nil {
 		return nil, err
 	}

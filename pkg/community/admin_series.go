@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -216,9 +217,6 @@ func (a *Admin) ensure(ctx context.Context, s *Series, until time.Time) ([]*Even
 			return created, err
 		}
 		created = append(created, e)
-		if err := a.changed(ctx, e); err != nil {
-			return created, err
-		}
 	}
 }
 
@@ -289,34 +287,30 @@ func (a *Admin) UpdateSeries(ctx context.Context, v Viewer, id string, apply fun
 		return nil, err
 	}
 	var s *Series
-	for attempt := 1; ; attempt++ {
+	err := RetryOn(editAttempts, func() error {
 		cur, err := a.Store.Series(ctx, id)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		next := *cur
 		next.Template = *cloneEvent(&cur.Template)
 		if err := apply(&next); err != nil {
-			return nil, err
+			return err
 		}
 		next.ID, next.Version, next.CreatedAt = cur.ID, cur.Version, cur.CreatedAt
 		if next.Rule.Week != cur.Rule.Week || next.Rule.Weekday != cur.Rule.Weekday {
-			return nil, FieldErrors{"rule": "第何週・曜日は変更できません。別の日程は新しいシリーズとして作成してください。"}.Err()
+			return FieldErrors{"rule": "第何週・曜日は変更できません。別の日程は新しいシリーズとして作成してください。"}.Err()
 		}
 		normalizeEvent(&next.Template)
 		if err := next.Validate(); err != nil {
-			return nil, err
+			return err
 		}
 		next.UpdatedAt = a.after(cur.UpdatedAt)
-		err = a.Store.UpdateSeries(ctx, &next)
-		if ErrorReason(err) == "series_changed" && attempt < editAttempts {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
 		s = &next
-		break
+		return a.Store.UpdateSeries(ctx, &next)
+	}, ErrSeriesChanged)
+	if err != nil {
+		return nil, err
 	}
 	edit := &SeriesEdit{Series: s}
 	now := a.Clock.Now()
@@ -360,11 +354,11 @@ func (a *Admin) applyTemplate(ctx context.Context, s *Series, o *Event) (*Event,
 	}
 	next.UpdatedAt = a.after(o.UpdatedAt)
 	stored, err := a.Store.UpdateEvent(ctx, EventUpdate{Event: next, ReadAt: o.UpdatedAt, Status: o.Status, Untouched: true})
-	if r := ErrorReason(err); err != nil && (r == "occurrence_taken" || r == "event_changed") {
+	if errors.Is(err, ErrOccurrenceTaken) || errors.Is(err, ErrEventChanged) {
 		return o, false, nil // someone registered or edited it meanwhile: theirs wins
 	}
-	if err != nil {
-		return o, false, err
+	if stored != nil {
+		return stored, true, err // stored; err is only about its reminders
 	}
-	return stored, true, a.changed(ctx, stored)
+	return o, false, err
 }

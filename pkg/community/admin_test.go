@@ -1,6 +1,7 @@
 package community
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -57,7 +58,7 @@ func TestValidateEvent(t *testing.T) {
 				}
 				return
 			}
-			if ErrorCode(err) != Invalid || ErrorReason(err) != "validation_failed" {
+			if ErrorCode(err) != Invalid || !errors.Is(err, ErrValidation) {
 				t.Fatalf("err = %v, want invalid/validation_failed", err)
 			}
 			if _, ok := fieldsOf(err)[tt.field]; !ok {

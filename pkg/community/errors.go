@@ -9,10 +9,11 @@ import (
 	"fmt"
 )
 
-// Code classifies an Error; pkg/httpapi maps each code to one HTTP status.
+// Code classifies a Reason; pkg/httpapi maps each code to one HTTP status.
 type Code string
 
-// The codes are deliberately few: callers branch on them, people read Message.
+// The codes are deliberately few: callers branch on reasons, people read
+// messages, and the transport needs only the class.
 const (
 	Invalid      Code = "invalid"      // bad input (400)
 	Unauthorized Code = "unauthorized" // not signed in (401)
@@ -25,63 +26,145 @@ const (
 	Internal     Code = "internal"     // anything else (500)
 )
 
-// Error is the domain's one error type. Reason is a stable snake_case word
-// for programs (it becomes the API's error.code); Message is Japanese for
-// people. Fields holds per-field messages for forms.
+// Reason is one declared way an operation can fail: a stable snake_case name
+// for programs (it becomes the API's error.code), its Code, and a Japanese
+// message for people. Every reason is declared once, in reasons.go, so a
+// typo does not compile and a reason cannot drift between packages.
+//
+// A *Reason is itself an error and is returned as is where its message
+// fits; Messagef, Wrap and WithFields derive an *Error that still matches
+// the reason with errors.Is.
+type Reason struct {
+	code    Code
+	name    string
+	message string
+}
+
+// reasons lists every declared reason in declaration order, for Reasons.
+var reasons []*Reason
+
+// declare is how reasons.go declares a reason; only package initialisation
+// calls it, so the list is complete before anyone reads it.
+func declare(code Code, name, message string) *Reason {
+	r := &Reason{code: code, name: name, message: message}
+	reasons = append(reasons, r)
+	return r
+}
+
+// Reasons returns every declared reason, for the tests that keep the status
+// table and the API contract complete.
+func Reasons() []*Reason { return append([]*Reason(nil), reasons...) }
+
+// Code returns the reason's class.
+func (r *Reason) Code() Code { return r.code }
+
+// Name returns the stable snake_case name, the API's error.code.
+func (r *Reason) Name() string { return r.name }
+
+// Message returns the reason's Japanese message.
+func (r *Reason) Message() string { return r.message }
+
+func (r *Reason) Error() string { return fmt.Sprintf("%s: %s: %s", r.code, r.name, r.message) }
+
+// Messagef returns the reason with a message that says more than the
+// declared one (how many seats are left, which status a member is in).
+func (r *Reason) Messagef(format string, args ...any) *Error {
+	return &Error{Reason: r, Message: fmt.Sprintf(format, args...)}
+}
+
+// Wrap returns the reason with its cause attached, for logs only.
+func (r *Reason) Wrap(cause error) *Error { return &Error{Reason: r, Err: cause} }
+
+// WithFields returns the reason with per-field messages for a form.
+func (r *Reason) WithFields(fields map[string]string) *Error {
+	return &Error{Reason: r, Fields: fields}
+}
+
+// Error is a Reason on one occasion: with a more specific message, the
+// fields of a form, or the cause. errors.Is(err, ErrX) holds for an Error
+// of reason ErrX.
 type Error struct {
-	Code    Code
-	Reason  string
-	Message string
-	Fields  map[string]string
-	Err     error // the cause, for logs only; never shown to clients
+	Reason  *Reason
+	Message string            // "" for the reason's own message
+	Fields  map[string]string // per-field messages (Invalid only)
+	Err     error             // the cause, for logs only; never shown to clients
 }
 
 func (e *Error) Error() string {
 	if e.Err != nil {
-		return fmt.Sprintf("%s: %s: %v", e.Code, e.Reason, e.Err)
+		return fmt.Sprintf("%s: %s: %v", e.Reason.code, e.Reason.name, e.Err)
 	}
-	return fmt.Sprintf("%s: %s: %s", e.Code, e.Reason, e.Message)
+	return fmt.Sprintf("%s: %s: %s", e.Reason.code, e.Reason.name, e.message())
 }
 
-func (e *Error) Unwrap() error { return e.Err }
-
-// Errorf builds an Error with a reason and a Japanese message.
-func Errorf(code Code, reason, format string, args ...any) *Error {
-	return &Error{Code: code, Reason: reason, Message: fmt.Sprintf(format, args...)}
-}
-
-// ErrorCode returns the Code of err, Internal for foreign errors and "" for nil.
-func ErrorCode(err error) Code {
-	if err == nil {
-		return ""
-	}
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Code
-	}
-	return Internal
-}
-
-// ErrorReason returns the Reason of err, or "internal_error" for foreign errors.
-func ErrorReason(err error) string {
-	var e *Error
-	if errors.As(err, &e) && e.Reason != "" {
-		return e.Reason
-	}
-	if errors.As(err, &e) {
-		return string(e.Code)
-	}
-	return "internal_error"
-}
-
-// ErrorMessage returns the human message of err; foreign errors get a
-// generic message so internals never reach a client.
-func ErrorMessage(err error) string {
-	var e *Error
-	if errors.As(err, &e) && e.Message != "" {
+func (e *Error) message() string {
+	if e.Message != "" {
 		return e.Message
 	}
-	return "サーバー内部でエラーが発生しました。時間をおいて再度お試しください。"
+	return e.Reason.message
+}
+
+// Unwrap returns the cause, so errors.Is and errors.As see through to it.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Is reports whether target is e's reason.
+func (e *Error) Is(target error) bool {
+	r, ok := target.(*Reason)
+	return ok && r == e.Reason
+}
+
+// ReasonOf returns the declared reason of err: nil for nil, ErrInternal
+// for an error that carries none (a failed AWS call, a bug).
+func ReasonOf(err error) *Reason {
+	if err == nil {
+		return nil
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Reason
+	}
+	var r *Reason
+	if errors.As(err, &r) {
+		return r
+	}
+	return ErrInternal
+}
+
+// ErrorCode returns the Code of err's reason, Internal for foreign errors
+// and "" for nil.
+func ErrorCode(err error) Code {
+	if r := ReasonOf(err); r != nil {
+		return r.code
+	}
+	return ""
+}
+
+// ErrorReason returns the name of err's reason, for the transport to print
+// (the API's error.code); programs branch with errors.Is, never on this.
+func ErrorReason(err error) string {
+	if r := ReasonOf(err); r != nil {
+		return r.name
+	}
+	return ""
+}
+
+// ErrorMessage returns the human message of err; foreign errors get
+// ErrInternal's generic message so internals never reach a client.
+func ErrorMessage(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.message()
+	}
+	return ReasonOf(err).message
+}
+
+// ErrorFields returns the per-field messages of an Invalid err, or nil.
+func ErrorFields(err error) map[string]string {
+	var e *Error
+	if errors.As(err, &e) && e.Reason.code == Invalid {
+		return e.Fields
+	}
+	return nil
 }
 
 // FieldErrors collects per-field validation messages and turns them into one
@@ -95,10 +178,31 @@ func (f FieldErrors) Add(field, msg string) {
 	}
 }
 
-// Err returns nil when no field failed, else an Invalid error listing them.
+// Err returns nil when no field failed, else ErrValidation listing them.
 func (f FieldErrors) Err() error {
 	if len(f) == 0 {
 		return nil
 	}
-	return &Error{Code: Invalid, Reason: "validation_failed", Message: "入力内容に誤りがあります。", Fields: map[string]string(f)}
+	return ErrValidation.WithFields(map[string]string(f))
+}
+
+// RetryOn runs op until it succeeds, fails with a reason other than one of
+// retry, or has run attempts times: the one loop for writes that lose a
+// race (the event, member or series was written since it was read) and
+// start over from a fresh read.
+func RetryOn(attempts int, op func() error, retry ...*Reason) error {
+	var err error
+	for i := 0; i < attempts; i++ {
+		if err = op(); err == nil {
+			return nil
+		}
+		again := false
+		for _, r := range retry {
+			again = again || errors.Is(err, r)
+		}
+		if !again {
+			return err
+		}
+	}
+	return err
 }

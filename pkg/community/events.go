@@ -46,10 +46,10 @@ func (s *Events) List(ctx context.Context, v Viewer, q EventQuery) ([]EventView,
 		q.Limit = 20
 	}
 	if q.Limit < 1 || q.Limit > 100 {
-		return nil, "", Errorf(Invalid, "invalid_limit", "limit は1から100の間で指定してください。")
+		return nil, "", ErrInvalidLimit
 	}
 	if q.Kind != "" && !q.Kind.Valid() {
-		return nil, "", Errorf(Invalid, "invalid_kind", "kind は meeting, lecture, field_trip, workshop のいずれかです。")
+		return nil, "", ErrInvalidKind
 	}
 	if !q.To.IsZero() && !q.To.After(q.From) {
 		return []EventView{}, "", nil
@@ -76,7 +76,7 @@ func (s *Events) Get(ctx context.Context, v Viewer, id string) (EventView, error
 		return EventView{}, err
 	}
 	if !e.VisibleTo(v) {
-		return EventView{}, Errorf(NotFound, "event_not_found", "イベントが見つかりません。")
+		return EventView{}, ErrEventNotFound
 	}
 	confirmed := false
 	if v.Member != nil && s.Regs != nil && e.JoinURL != "" {

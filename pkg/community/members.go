@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -160,7 +161,7 @@ func (s *Members) Signup(ctx context.Context, in SignupInput) error {
 		CreatedAt:   now, UpdatedAt: now,
 	}
 	err = s.Store.CreateMember(ctx, m)
-	if ErrorReason(err) == "email_taken" {
+	if errors.Is(err, ErrEmailTaken) {
 		return s.signupExisting(ctx, m, now)
 	}
 	if err != nil {
@@ -172,9 +173,11 @@ func (s *Members) Signup(ctx context.Context, in SignupInput) error {
 // signupExisting answers a signup for an address that already has a member;
 // sub is what was just submitted.
 func (s *Members) signupExisting(ctx context.Context, sub *Member, now time.Time) error {
-	for attempt := 0; ; attempt++ {
-		existing, err := s.Store.MemberByEmail(ctx, sub.Email)
-		if err != nil {
+	var existing *Member
+	verify := false
+	err := RetryOn(memberAttempts, func() error {
+		var err error
+		if existing, err = s.Store.MemberByEmail(ctx, sub.Email); err != nil {
 			return err
 		}
 		switch existing.Status {
@@ -188,26 +191,28 @@ func (s *Members) signupExisting(ctx context.Context, sub *Member, now time.Time
 			existing.Affiliation, existing.Department, existing.JobCategory = sub.Affiliation, sub.Department, sub.JobCategory
 			existing.PublicServant, existing.BirthDate = sub.PublicServant, sub.BirthDate
 			existing.Preferences, existing.Consent, existing.UpdatedAt = sub.Preferences, sub.Consent, now
-			err = s.Store.UpdateMember(ctx, existing)
-			if ErrorReason(err) == "member_changed" && attempt < 3 {
-				continue // a concurrent signup or verification won; read again
-			}
-			if err != nil {
-				return err
-			}
-			// A fresh verification rather than a sign-in link they could not use yet.
-			return s.sendVerification(ctx, existing, now)
-		case MemberSuspended:
-			// The notice carries a sign-in link, which a suspended member
-			// never gets; the answer stays the same.
-			return nil
+			verify = true
+			// A concurrent signup or verification may win; RetryOn reads again.
+			return s.Store.UpdateMember(ctx, existing)
 		}
-		link, err := s.newToken(ctx, TokenSignIn, existing.ID, "", now, SignInTTL)
-		if err != nil {
-			return err
-		}
-		return s.Notifier.AlreadyRegistered(ctx, Recipient{existing.Name, existing.Email}, s.Links.SignIn(link))
+		return nil
+	}, ErrMemberChanged)
+	switch {
+	case err != nil:
+		return err
+	case verify:
+		// A fresh verification rather than a sign-in link they could not use yet.
+		return s.sendVerification(ctx, existing, now)
+	case existing.Status == MemberSuspended:
+		// The notice carries a sign-in link, which a suspended member
+		// never gets; the answer stays the same.
+		return nil
 	}
+	link, err := s.newToken(ctx, TokenSignIn, existing.ID, "", now, SignInTTL)
+	if err != nil {
+		return err
+	}
+	return s.Notifier.AlreadyRegistered(ctx, Recipient{existing.Name, existing.Email}, s.Links.SignIn(link))
 }
 
 func (s *Members) sendVerification(ctx context.Context, m *Member, now time.Time) error {
@@ -255,7 +260,7 @@ func (s *Members) allowMail(ctx context.Context, scope, email string, now time.T
 	return n <= MailsPerHour, nil
 }
 
-var errBadToken = Errorf(Invalid, "invalid_token", "リンクが無効か、有効期限が切れています。もう一度お手続きください。")
+var errBadToken = ErrInvalidToken
 
 // Verify confirms an address from the mailed link. Verifying twice is
 // harmless: the second time reports the member's current status.
@@ -291,7 +296,7 @@ func (s *Members) Verify(ctx context.Context, secret string) (*Member, error) {
 	}
 	m.Status, m.VerifiedAt, m.UpdatedAt = next, &now, now
 	err = s.Store.UpdateMember(ctx, m)
-	if ErrorReason(err) == "member_changed" {
+	if errors.Is(err, ErrMemberChanged) {
 		// A concurrent click verified them first; its mail is on the way.
 		return s.Store.Member(ctx, m.ID)
 	}

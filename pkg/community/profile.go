@@ -37,7 +37,7 @@ type ProfileUpdate struct {
 
 func requireMember(v Viewer) (*Member, error) {
 	if v.Member == nil {
-		return nil, Errorf(Unauthorized, "unauthorized", "ログインしてください。")
+		return nil, ErrUnauthorized
 	}
 	return v.Member, nil
 }
@@ -56,26 +56,26 @@ func (s *Members) UpdateMe(ctx context.Context, v Viewer, u ProfileUpdate) (*Mem
 	if err != nil {
 		return nil, err
 	}
-	for attempt := 1; ; attempt++ {
-		m, err := s.updateMe(ctx, cur.ID, u)
-		if ErrorReason(err) == "member_changed" && attempt < 3 {
-			continue
-		}
-		return m, err
-	}
+	var m *Member
+	err = RetryOn(memberAttempts, func() error {
+		var err error
+		m, err = s.updateMe(ctx, cur.ID, u)
+		return err
+	}, ErrMemberChanged)
+	return m, err
 }
 
 func (s *Members) updateMe(ctx context.Context, id string, u ProfileUpdate) (*Member, error) {
 	now := s.Clock.Now()
 	fresh, err := s.Store.Member(ctx, id)
 	if ErrorCode(err) == NotFound {
-		return nil, Errorf(Unauthorized, "unauthorized", "ログインしてください。")
+		return nil, ErrUnauthorized
 	}
 	if err != nil {
 		return nil, err
 	}
 	if fresh.Status == MemberWithdrawn || fresh.Status == MemberUnverified {
-		return nil, Errorf(Unauthorized, "unauthorized", "ログインしてください。")
+		return nil, ErrUnauthorized
 	}
 	m := *fresh
 	p := ProfileInput{m.Name, m.NameKana, m.Affiliation, m.Department, m.JobCategory, m.PublicServant, ""}
@@ -140,16 +140,15 @@ func (s *Members) Unsubscribe(ctx context.Context, memberID, list string) (*Memb
 	if list != ListReminders && list != ListAnnouncements {
 		return nil, errBadToken
 	}
-	for attempt := 0; ; attempt++ {
-		m, err := s.Store.Member(ctx, memberID)
+	var m *Member
+	err := RetryOn(memberAttempts, func() error {
+		var err error
+		m, err = s.Store.Member(ctx, memberID)
 		if ErrorCode(err) == NotFound {
-			return nil, errBadToken
+			return errBadToken
 		}
-		if err != nil {
-			return nil, err
-		}
-		if m.Status == MemberWithdrawn {
-			return m, nil
+		if err != nil || m.Status == MemberWithdrawn {
+			return err
 		}
 		switch list {
 		case ListReminders:
@@ -161,12 +160,12 @@ func (s *Members) Unsubscribe(ctx context.Context, memberID, list string) (*Memb
 			m.Preferences.Announcements = false
 		}
 		m.UpdatedAt = s.Clock.Now()
-		err = s.Store.UpdateMember(ctx, m)
-		if ErrorReason(err) == "member_changed" && attempt < 3 {
-			continue // a concurrent change won; read again
-		}
-		return m, err
+		return s.Store.UpdateMember(ctx, m) // a concurrent change may win; read again
+	}, ErrMemberChanged)
+	if err != nil {
+		return nil, err
 	}
+	return m, nil
 }
 
 // recordAnnouncements keeps the consent record in step with the member's

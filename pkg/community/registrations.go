@@ -2,6 +2,8 @@ package community
 
 import (
 	"context"
+	"errors"
+	"log/slog"
 	"strings"
 	"time"
 )
@@ -62,7 +64,7 @@ type Registrations struct {
 	Links    CancelLinks
 	// Log reports mails that failed after the registration was stored: the
 	// seat is kept (never lose a registration) and the failure is visible.
-	Log func(ctx context.Context, msg string, err error)
+	Log *slog.Logger
 }
 
 // RegisterResult is the answer to a registration.
@@ -77,7 +79,7 @@ func (s *Registrations) Register(ctx context.Context, v Viewer, id string, guest
 	now := s.Clock.Now()
 	if guest != nil {
 		if v.Member != nil {
-			return RegisterResult{}, Errorf(Invalid, "guest_with_session", "ログイン中はゲストとして申し込めません。")
+			return RegisterResult{}, ErrGuestWithSession
 		}
 		g, err := validGuest(*guest)
 		if err != nil {
@@ -109,8 +111,8 @@ func (s *Registrations) Register(ctx context.Context, v Viewer, id string, guest
 		// The place is stored; its number is only information, so a failed
 		// count must not turn a kept registration into an error.
 		pos, err := s.Regs.WaitlistPosition(ctx, r)
-		if err != nil && s.Log != nil {
-			s.Log(ctx, "waitlist position", err)
+		if err != nil {
+			logFailure(ctx, s.Log, "waitlist position", err)
 		}
 		res.WaitlistPosition = pos
 		s.mailed(ctx, "waitlisted", s.Notifier.Waitlisted(ctx, to, e, pos, cancel))
@@ -130,8 +132,8 @@ func validGuest(g Guest) (Guest, error) {
 }
 
 func (s *Registrations) mailed(ctx context.Context, what string, err error) {
-	if err != nil && s.Log != nil {
-		s.Log(ctx, "mail failed after the registration was stored: "+what, err)
+	if err != nil {
+		logFailure(ctx, s.Log, "mail failed after the registration was stored: "+what, err)
 	}
 }
 
@@ -154,7 +156,7 @@ func (s *Registrations) recipient(ctx context.Context, r *Registration, v Viewer
 // CancelMine cancels the signed-in member's registration for event id.
 func (s *Registrations) CancelMine(ctx context.Context, v Viewer, eventID string) (*Registration, error) {
 	if v.Member == nil {
-		return nil, Errorf(Unauthorized, "unauthorized", "ログインしてください。")
+		return nil, ErrUnauthorized
 	}
 	r, err := s.Regs.MemberRegistration(ctx, eventID, v.Member.ID)
 	if err != nil {
@@ -189,7 +191,7 @@ func (s *Registrations) CancelByToken(ctx context.Context, token string) (*Regis
 
 // errBadCancelToken is NotFound: a forged or mangled link names nothing
 // the caller may see.
-var errBadCancelToken = Errorf(NotFound, "invalid_token", "キャンセル用のリンクが正しくないか、申込が見つかりません。")
+var errBadCancelToken = ErrRegistrationNotFound.Messagef("キャンセル用のリンクが正しくないか、申込が見つかりません。")
 
 func (s *Registrations) cancel(ctx context.Context, r *Registration) (*Registration, error) {
 	e, err := s.Events.Event(ctx, r.EventID)
@@ -198,7 +200,7 @@ func (s *Registrations) cancel(ctx context.Context, r *Registration) (*Registrat
 	}
 	now := s.Clock.Now()
 	if !now.Before(e.StartsAt) && e.Status != EventCancelled {
-		return nil, Errorf(Closed, "event_started", "開始後のイベントはキャンセルできません。")
+		return nil, ErrEventStarted.Messagef("開始後のイベントはキャンセルできません。")
 	}
 	cancelled, promoted, err := s.Regs.CancelRegistration(ctx, r.EventID, r.ID, now)
 	if err != nil {
@@ -214,7 +216,7 @@ func (s *Registrations) cancel(ctx context.Context, r *Registration) (*Registrat
 // Mine lists the signed-in member's registrations with their events.
 func (s *Registrations) Mine(ctx context.Context, v Viewer) ([]*Registration, map[string]*Event, error) {
 	if v.Member == nil {
-		return nil, nil, Errorf(Unauthorized, "unauthorized", "ログインしてください。")
+		return nil, nil, ErrUnauthorized
 	}
 	regs, err := s.Regs.MemberRegistrations(ctx, v.Member.ID)
 	if err != nil {
@@ -245,7 +247,7 @@ func (s *Registrations) CancelFutureFor(ctx context.Context, m *Member, now time
 		if r.Status == RegistrationCancelled || !r.EventStartsAt.After(now) {
 			continue
 		}
-		if _, err := s.cancel(ctx, r); err != nil && ErrorReason(err) != "already_cancelled" {
+		if _, err := s.cancel(ctx, r); err != nil && !errors.Is(err, ErrAlreadyCancelled) {
 			return err
 		}
 	}

@@ -170,9 +170,7 @@ func (s *Reminders) Sweep(ctx context.Context, stopAt time.Time) (SweepResult, e
 }
 
 func (s *Reminders) logError(ctx context.Context, msg string, err error, attrs ...any) {
-	if s.Log != nil {
-		s.Log.ErrorContext(ctx, msg, append(attrs, "error", err.Error())...)
-	}
+	logFailure(ctx, s.Log, msg, err, attrs...)
 }
 
 func (s *Reminders) claimTTL() time.Duration {
@@ -417,7 +415,7 @@ func (sw *sweep) send(ctx context.Context, e *Event, d DueReminder, x delivery) 
 	bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	ids := []any{"event_id", e.ID, "registration_id", x.reg.ID, "offset", d.Offset.String()}
-	switch code, reason := ErrorCode(mailErr), ErrorReason(mailErr); {
+	switch code := ErrorCode(mailErr); {
 	case mailErr == nil:
 		sw.count(func(r *SweepResult) {
 			r.Sent++
@@ -430,7 +428,7 @@ func (sw *sweep) send(ctx context.Context, e *Event, d DueReminder, x delivery) 
 			return false, err
 		}
 		return true, nil
-	case code == Unavailable && reason == "mail_timeout", code != Unavailable && ctx.Err() != nil:
+	case errors.Is(mailErr, ErrMailTimeout), code != Unavailable && ctx.Err() != nil:
 		// The call was cut off (its own deadline, or the sweep's): SES may
 		// have taken the mail, and a second copy is worse than a missing one.
 		sw.count(func(r *SweepResult) { r.Failed++ })

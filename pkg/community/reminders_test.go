@@ -112,7 +112,7 @@ func claimKey(regID string, off time.Duration, start time.Time) string {
 
 func (s *memReminders) Event(_ context.Context, id string) (*Event, error) {
 	if id != s.event.ID {
-		return nil, &Error{Code: NotFound, Reason: "event_not_found"}
+		return nil, ErrEventNotFound
 	}
 	e := *s.event
 	return &e, nil

@@ -66,7 +66,7 @@ func TestSignupValidateEmail(t *testing.T) {
 			in := SignupInput{Email: addr, Name: "髙橋 﨑子", NameKana: "たかはし さきこ", Membership: MembershipSupporting, Affiliation: "伊勢崎市", Terms: true}
 			_, _, err := in.Validate(now)
 			var e *Error
-			if !errors.As(err, &e) || e.Code != Invalid || e.Fields["email"] == "" {
+			if !errors.As(err, &e) || e.Reason != ErrValidation || e.Fields["email"] == "" {
 				t.Fatalf("Validate = %v, want a field error on email", err)
 			}
 			if len(e.Fields) != 1 {

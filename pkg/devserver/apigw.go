@@ -1,6 +1,7 @@
 package devserver
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
@@ -140,6 +141,16 @@ func BuildRequest(r *http.Request, body []byte, m Match, requestID string, now t
 // a payload with statusCode is an APIGatewayV2HTTPResponse; any other valid
 // JSON is a 200 application/json body.
 func WriteResponse(w http.ResponseWriter, payload []byte) error {
+	// What lambda.Start encodes for an APIGatewayV2HTTPResponse begins with
+	// its statusCode: decode that once, rather than probing the whole
+	// payload first and decoding it again. Anything else, or anything that
+	// fails to decode, takes the general path below.
+	if bytes.HasPrefix(payload, []byte(`{"statusCode":`)) {
+		var resp events.APIGatewayV2HTTPResponse
+		if err := json.Unmarshal(payload, &resp); err == nil {
+			return writeResponse(w, resp)
+		}
+	}
 	var probe map[string]json.RawMessage
 	if err := json.Unmarshal(payload, &probe); err != nil || probe["statusCode"] == nil {
 		if !json.Valid(payload) {
@@ -154,6 +165,11 @@ func WriteResponse(w http.ResponseWriter, payload []byte) error {
 	if err := json.Unmarshal(payload, &resp); err != nil {
 		return fmt.Errorf("devserver: decode function response: %w", err)
 	}
+	return writeResponse(w, resp)
+}
+
+// writeResponse writes a decoded APIGatewayV2HTTPResponse.
+func writeResponse(w http.ResponseWriter, resp events.APIGatewayV2HTTPResponse) error {
 	if resp.StatusCode < 100 || resp.StatusCode > 599 {
 		return fmt.Errorf("devserver: function returned statusCode %d", resp.StatusCode)
 	}

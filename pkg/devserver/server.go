@@ -213,7 +213,7 @@ func (s *Server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	f := s.functions[m.Route.Function]
 	if f.handler == nil {
 		contractError(w, http.StatusNotImplemented, "not_implemented",
-			fmt.Sprintf("%s にはまだハンドラがありません（pkg/app.Functions に登録してください）。", m.Route.Function))
+			fmt.Sprintf("%s にはまだハンドラがありません（infra/devserver/functions.go に登録してください）。", m.Route.Function))
 		return
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, MaxRequestBody+1))
@@ -346,7 +346,7 @@ func (s *Server) InvokeScheduled(ctx context.Context, logicalID, event, requestI
 		}
 		f := s.functions[logicalID]
 		if f.handler == nil {
-			return nil, sc.def, fmt.Errorf("%s has no handler in pkg/app.Functions", logicalID)
+			return nil, sc.def, fmt.Errorf("%s has no handler (infra/devserver/functions.go)", logicalID)
 		}
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), f.def.Timeout)
 		defer cancel()

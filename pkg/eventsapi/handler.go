@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/sorae/tabane/pkg/apijson"
 	"github.com/sorae/tabane/pkg/community"
 	"github.com/sorae/tabane/pkg/config"
 	"github.com/sorae/tabane/pkg/httpapi"
@@ -62,7 +63,7 @@ func (h *Handler) Handle(ctx context.Context, req httpapi.Request) (httpapi.Resp
 		case RouteFeed:
 			return h.feed(ctx, req)
 		}
-		return httpapi.Response{}, httpapi.ErrRouteNotFound()
+		return httpapi.Response{}, community.ErrRouteNotFound
 	}), nil
 }
 
@@ -82,7 +83,7 @@ func (h *Handler) list(ctx context.Context, req httpapi.Request) (httpapi.Respon
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	return httpapi.CachePublic(req, httpapi.JSON(200, ListJSON(views, next)), listMaxAge), nil
+	return httpapi.CachePublic(req, httpapi.JSON(200, apijson.ListJSON(views, next)), listMaxAge), nil
 }
 
 // parseListQuery checks every parameter before anything is read, so a bad
@@ -98,7 +99,7 @@ func parseListQuery(req httpapi.Request) (community.EventQuery, error) {
 	}
 	if k := community.Kind(qs.Get("kind")); k != "" {
 		if !k.Valid() {
-			return q, invalid("kind", "kind は meeting, lecture, field_trip, workshop のいずれかで指定してください。")
+			return q, httpapi.InvalidParam("kind", "kind は meeting, lecture, field_trip, workshop のいずれかで指定してください。")
 		}
 		q.Kind = k
 	}
@@ -109,18 +110,13 @@ func parseListQuery(req httpapi.Request) (community.EventQuery, error) {
 		return q, err
 	}
 	if !q.From.IsZero() && !q.To.IsZero() && !q.To.After(q.From) {
-		return q, invalid("to", "to は from より後の日時で指定してください。")
+		return q, httpapi.InvalidParam("to", "to は from より後の日時で指定してください。")
 	}
 	q.Cursor = qs.Get("cursor")
 	if len(q.Cursor) > maxCursor {
-		return q, invalid("cursor", "cursor が正しくありません。前のページの next_cursor をそのまま指定してください。")
+		return q, httpapi.InvalidParam("cursor", "cursor が正しくありません。前のページの next_cursor をそのまま指定してください。")
 	}
 	return q, nil
-}
-
-func invalid(name, message string) error {
-	return &community.Error{Code: community.Invalid, Reason: "invalid_" + name, Message: message,
-		Fields: map[string]string{name: message}}
 }
 
 func (h *Handler) detail(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
@@ -140,11 +136,11 @@ func (h *Handler) detail(ctx context.Context, req httpapi.Request) (httpapi.Resp
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	return httpapi.CachePublic(req, httpapi.JSON(200, EventJSON(view)), listMaxAge), nil
+	return httpapi.CachePublic(req, httpapi.JSON(200, apijson.EventJSON(view)), listMaxAge), nil
 }
 
 func errEventNotFound() error {
-	return community.Errorf(community.NotFound, "event_not_found", "イベントが見つかりません。")
+	return community.ErrEventNotFound
 }
 
 // feed serves public events only, to everyone alike, so it needs no viewer;

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/sorae/tabane/pkg/apicontract"
 	"github.com/sorae/tabane/pkg/awsmetrics"
 	"github.com/sorae/tabane/pkg/community"
 	"github.com/sorae/tabane/pkg/config"
@@ -41,7 +42,7 @@ func (v viewers) Resolve(_ context.Context, token string) (community.Viewer, err
 	if vw, ok := v[token]; ok {
 		return vw, nil
 	}
-	return community.Viewer{}, community.Errorf(community.Unauthorized, "invalid_session", "ログインの有効期限が切れています。")
+	return community.Viewer{}, community.ErrInvalidSession.Messagef("ログインの有効期限が切れています。")
 }
 
 func member(membership community.Membership, status community.MemberStatus, role community.Role) community.Viewer {
@@ -158,6 +159,7 @@ func invoke(t testing.TB, h *Handler, req httpapi.Request) httpapi.Response {
 	if got.Headers["X-Content-Type-Options"] != "nosniff" {
 		t.Errorf("%s: no nosniff header", req.RouteKey)
 	}
+	apicontract.Check(t, decoded, got)
 	return got
 }
 

@@ -13,31 +13,6 @@ import (
 	"github.com/sorae/tabane/pkg/community"
 )
 
-// Reasons this package gives its own errors, beyond the domain's.
-const (
-	ReasonTooLarge             = "too_large"
-	ReasonUnsupportedMediaType = "unsupported_media_type"
-	ReasonRouteNotFound        = "route_not_found"
-	internalReason             = "internal_error"
-)
-
-const internalMessage = "サーバー内部でエラーが発生しました。時間をおいて再度お試しください。"
-
-// ErrTooLarge is a request body over MaxBodyBytes (413).
-func ErrTooLarge() error {
-	return community.Errorf(community.Invalid, ReasonTooLarge, "リクエストの本文が大きすぎます（上限64KiB）。")
-}
-
-// ErrUnsupportedMediaType is a body that is not JSON in UTF-8 (415).
-func ErrUnsupportedMediaType() error {
-	return community.Errorf(community.Invalid, ReasonUnsupportedMediaType, "Content-Type は application/json（UTF-8）にしてください。")
-}
-
-// ErrRouteNotFound answers a route the function does not serve (404).
-func ErrRouteNotFound() error {
-	return community.Errorf(community.NotFound, ReasonRouteNotFound, "指定されたURLは存在しません。")
-}
-
 // statusByCode is the one table from domain codes to HTTP statuses.
 var statusByCode = map[community.Code]int{
 	community.Invalid:      400,
@@ -51,22 +26,32 @@ var statusByCode = map[community.Code]int{
 	community.Internal:     500,
 }
 
-// Status returns the HTTP status for err: by its code, except the two body
-// problems HTTP has its own statuses for.
-func Status(err error) int {
-	switch community.ErrorReason(err) {
-	case ReasonTooLarge:
-		return 413
-	case ReasonUnsupportedMediaType:
-		return 415
+// statusByReason holds the reasons whose status is not their code's: the
+// two body problems HTTP has statuses of its own for.
+var statusByReason = map[*community.Reason]int{
+	community.ErrTooLarge:         413,
+	community.ErrUnsupportedMedia: 415,
+}
+
+// StatusOf returns the one HTTP status of a declared reason.
+func StatusOf(r *community.Reason) int {
+	if s, ok := statusByReason[r]; ok {
+		return s
 	}
-	if s, ok := statusByCode[community.ErrorCode(err)]; ok {
-		if s == 500 && dependencyFailed(err) {
-			return 503
-		}
+	if s, ok := statusByCode[r.Code()]; ok {
 		return s
 	}
 	return 500
+}
+
+// Status returns the HTTP status for err: its reason's, except that a
+// foreign error from a failed AWS call is 503 rather than 500.
+func Status(err error) int {
+	s := StatusOf(community.ReasonOf(err))
+	if s == 500 && dependencyFailed(err) {
+		return 503
+	}
+	return s
 }
 
 // dependencyFailed reports whether a foreign error came from an AWS call
@@ -92,20 +77,16 @@ func Error(ctx context.Context, log *slog.Logger, err error) Response {
 	}
 	status := Status(err)
 	reason, message := community.ErrorReason(err), community.ErrorMessage(err)
-	var fields map[string]string
-	var de *community.Error
-	if errors.As(err, &de) && de.Code == community.Invalid {
-		fields = de.Fields
-	}
+	fields := community.ErrorFields(err)
 	attrs := []any{"request_id", RequestID(ctx), "status", status, "code", reason, "error", RedactEmails(err.Error())}
 	switch {
 	case status >= 500:
 		switch {
 		case status == 500:
 			// Whatever a 500 carries was not written for people.
-			reason, message = internalReason, internalMessage
+			reason, message = community.ErrInternal.Name(), community.ErrInternal.Message()
 		case status == 503 && dependencyFailed(err):
-			reason, message = "service_unavailable", "ただいま混み合っているため処理できませんでした。少し時間をおいて再度お試しください。"
+			reason, message = community.ErrServiceUnavailable.Name(), community.ErrServiceUnavailable.Message()
 		}
 		log.ErrorContext(ctx, "request failed", attrs...)
 	case status == 429:
@@ -131,7 +112,7 @@ func errorBody(reason, message string, fields map[string]string) []byte {
 	}{body{reason, message, fields}})
 	if err != nil {
 		// Strings and a map of strings always encode; keep a literal just in case.
-		return []byte(`{"error":{"code":"internal_error","message":"` + internalMessage + `"}}`)
+		return []byte(`{"error":{"code":"internal_error","message":"` + community.ErrInternal.Message() + `"}}`)
 	}
 	return b
 }

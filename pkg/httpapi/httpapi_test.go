@@ -10,9 +10,11 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -68,19 +70,18 @@ func TestStatus(t *testing.T) {
 		err  error
 		want int
 	}{
-		{"Invalid", community.Errorf(community.Invalid, "invalid_limit", "x"), 400},
-		{"Unauthorized", community.Errorf(community.Unauthorized, "invalid_session", "x"), 401},
-		{"Forbidden", community.Errorf(community.Forbidden, "not_eligible", "x"), 403},
-		{"NotFound", community.Errorf(community.NotFound, "event_not_found", "x"), 404},
-		{"Conflict", community.Errorf(community.Conflict, "already_registered", "x"), 409},
-		{"Closed", community.Errorf(community.Closed, "registration_closed", "x"), 422},
-		{"Throttled", community.Errorf(community.Throttled, "too_many_requests", "x"), 429},
-		{"Unavailable", community.Errorf(community.Unavailable, "storage_unavailable", "x"), 503},
-		{"Internal", community.Errorf(community.Internal, "boom", "x"), 500},
-		{"TooLarge", ErrTooLarge(), 413},
-		{"UnsupportedMediaType", ErrUnsupportedMediaType(), 415},
+		{"Invalid", community.ErrInvalidLimit.Messagef("x"), 400},
+		{"Unauthorized", community.ErrInvalidSession.Messagef("x"), 401},
+		{"Forbidden", community.ErrAgeNotEligible, 403},
+		{"NotFound", community.ErrEventNotFound.Messagef("x"), 404},
+		{"Conflict", community.ErrAlreadyRegistered.Messagef("x"), 409},
+		{"Closed", community.ErrRegistrationClosed.Messagef("x"), 422},
+		{"Unavailable", community.ErrBusy, 503},
+		{"Internal", community.ErrInternal.Wrap(errors.New("boom")), 500},
+		{"TooLarge", community.ErrTooLarge, 413},
+		{"UnsupportedMediaType", community.ErrUnsupportedMedia, 415},
 		{"Foreign", errors.New("dynamo: query: connection refused"), 500},
-		{"WrappedDomain", fmt.Errorf("outer: %w", community.Errorf(community.NotFound, "member_not_found", "x")), 404},
+		{"WrappedDomain", fmt.Errorf("outer: %w", community.ErrMemberNotFound.Messagef("x")), 404},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -107,20 +108,20 @@ func TestError(t *testing.T) {
 			wantFields: map[string]string{"title": "タイトルを入力してください。"},
 		},
 		{
-			name: "NotFound", err: community.Errorf(community.NotFound, "event_not_found", "イベントが見つかりません。"),
+			name: "NotFound", err: community.ErrEventNotFound,
 			wantStatus: 404, wantCode: "event_not_found", wantMessage: "イベントが見つかりません。",
 		},
 		{
 			name: "ForeignIsHidden", err: errors.New("dynamo: query tabane-prod: secret-internal-detail"),
-			wantStatus: 500, wantCode: "internal_error", wantMessage: internalMessage, wantLogged: true,
+			wantStatus: 500, wantCode: "internal_error", wantMessage: community.ErrInternal.Message(), wantLogged: true,
 		},
 		{
-			name: "DomainInternalIsHidden", err: &community.Error{Code: community.Internal, Reason: "store_corrupt", Message: "secret-internal-detail", Err: errors.New("cause")},
-			wantStatus: 500, wantCode: "internal_error", wantMessage: internalMessage, wantLogged: true,
+			name: "DomainInternalIsHidden", err: &community.Error{Reason: community.ErrInternal, Message: "secret-internal-detail", Err: errors.New("cause")},
+			wantStatus: 500, wantCode: "internal_error", wantMessage: community.ErrInternal.Message(), wantLogged: true,
 		},
 		{
-			name: "Unavailable", err: &community.Error{Code: community.Unavailable, Reason: "storage_unavailable", Message: "ただいま混み合っています。", Err: errors.New("secret-internal-detail")},
-			wantStatus: 503, wantCode: "storage_unavailable", wantMessage: "ただいま混み合っています。", wantLogged: true,
+			name: "Unavailable", err: &community.Error{Reason: community.ErrBusy, Message: "ただいま混み合っています。", Err: errors.New("secret-internal-detail")},
+			wantStatus: 503, wantCode: "busy", wantMessage: "ただいま混み合っています。", wantLogged: true,
 		},
 	}
 	for _, tt := range tests {
@@ -153,7 +154,7 @@ func TestError(t *testing.T) {
 		})
 	}
 	t.Run("UnauthorizedChallenges", func(t *testing.T) {
-		resp := Error(context.Background(), slog.New(slog.DiscardHandler), community.Errorf(community.Unauthorized, "invalid_session", "ログインし直してください。"))
+		resp := Error(context.Background(), slog.New(slog.DiscardHandler), community.ErrInvalidSession.Messagef("ログインし直してください。"))
 		if resp.StatusCode != 401 || resp.Headers["WWW-Authenticate"] == "" {
 			t.Errorf("status %d, WWW-Authenticate %q", resp.StatusCode, resp.Headers["WWW-Authenticate"])
 		}
@@ -273,11 +274,11 @@ func TestDecodeJSON(t *testing.T) {
 		{name: "OK", fixture: "post-members-json.json", want: signup{"taro@example.jp", "山田 太郎", true}},
 		{name: "Base64", fixture: "post-members-base64.json", want: signup{"hanako@example.jp", "佐藤 花子", false}},
 		{name: "EmptyBodyIsEmptyObject", fixture: "post-members-json.json", edit: func(r *Request) { r.Body = ""; delete(r.Headers, "content-type") }},
-		{name: "WrongContentType", fixture: "post-members-json.json", edit: func(r *Request) { r.Headers["content-type"] = "text/plain" }, wantStatus: 415, wantReason: ReasonUnsupportedMediaType},
-		{name: "FormContentType", fixture: "post-members-json.json", edit: func(r *Request) { r.Headers["content-type"] = "application/x-www-form-urlencoded" }, wantStatus: 415, wantReason: ReasonUnsupportedMediaType},
-		{name: "NotUTF8Charset", fixture: "post-members-json.json", edit: func(r *Request) { r.Headers["content-type"] = "application/json; charset=shift_jis" }, wantStatus: 415, wantReason: ReasonUnsupportedMediaType},
-		{name: "TooLarge", fixture: "post-members-json.json", edit: func(r *Request) { r.Body = big }, wantStatus: 413, wantReason: ReasonTooLarge},
-		{name: "TooLargeBase64", fixture: "post-members-base64.json", edit: func(r *Request) { r.Body = base64.StdEncoding.EncodeToString([]byte(big)) }, wantStatus: 413, wantReason: ReasonTooLarge},
+		{name: "WrongContentType", fixture: "post-members-json.json", edit: func(r *Request) { r.Headers["content-type"] = "text/plain" }, wantStatus: 415, wantReason: community.ErrUnsupportedMedia.Name()},
+		{name: "FormContentType", fixture: "post-members-json.json", edit: func(r *Request) { r.Headers["content-type"] = "application/x-www-form-urlencoded" }, wantStatus: 415, wantReason: community.ErrUnsupportedMedia.Name()},
+		{name: "NotUTF8Charset", fixture: "post-members-json.json", edit: func(r *Request) { r.Headers["content-type"] = "application/json; charset=shift_jis" }, wantStatus: 415, wantReason: community.ErrUnsupportedMedia.Name()},
+		{name: "TooLarge", fixture: "post-members-json.json", edit: func(r *Request) { r.Body = big }, wantStatus: 413, wantReason: community.ErrTooLarge.Name()},
+		{name: "TooLargeBase64", fixture: "post-members-base64.json", edit: func(r *Request) { r.Body = base64.StdEncoding.EncodeToString([]byte(big)) }, wantStatus: 413, wantReason: community.ErrTooLarge.Name()},
 		{name: "UnknownField", fixture: "post-members-json.json", edit: func(r *Request) { r.Body = `{"email":"a@example.jp","is_admin":true}` }, wantStatus: 400, wantReason: "unknown_field", wantField: "is_admin"},
 		{name: "WrongType", fixture: "post-members-json.json", edit: func(r *Request) { r.Body = `{"public_servant":"yes"}` }, wantStatus: 400, wantReason: "invalid_field", wantField: "public_servant"},
 		{name: "Syntax", fixture: "post-members-json.json", edit: func(r *Request) { r.Body = `{"email":` }, wantStatus: 400, wantReason: "invalid_json"},
@@ -339,7 +340,7 @@ func TestParseQuery(t *testing.T) {
 	t.Run("DuplicateAndUnknown", func(t *testing.T) {
 		_, err := ParseQuery(fixture(t, "get-events-duplicate-query.json"), "limit")
 		var de *community.Error
-		if !errors.As(err, &de) || de.Reason != "invalid_parameter" || Status(err) != 400 {
+		if !errors.As(err, &de) || de.Reason != community.ErrInvalidParameter || Status(err) != 400 {
 			t.Fatalf("err = %v", err)
 		}
 		if de.Fields["limit"] == "" || de.Fields["limt"] == "" {
@@ -356,7 +357,7 @@ func TestParseQuery(t *testing.T) {
 		if from, err := q.Time("from", StartOfDay); err != nil || from.Hour() != 19 {
 			t.Errorf("from = %v, %v", from, err)
 		}
-		if _, err := ParseQuery(req, "limit"); community.ErrorReason(err) != "invalid_parameter" {
+		if _, err := ParseQuery(req, "limit"); !errors.Is(err, community.ErrInvalidParameter) {
 			t.Errorf("err = %v, want invalid_parameter", err)
 		}
 	})
@@ -447,7 +448,7 @@ func TestServe(t *testing.T) {
 			return JSON(200, struct{}{}), nil
 		}, 200, ""},
 		{"Error", func(context.Context) (Response, error) {
-			return Response{}, community.Errorf(community.Conflict, "already_registered", "すでに申し込み済みです。")
+			return Response{}, community.ErrAlreadyRegistered.Messagef("すでに申し込み済みです。")
 		}, 409, "already_registered"},
 		{"Panic", func(context.Context) (Response, error) { panic("secret-internal-detail") }, 500, "internal_error"},
 	}
@@ -466,6 +467,52 @@ func TestServe(t *testing.T) {
 			}
 			if tt.name == "Panic" && !strings.Contains(logs.String(), "Yx3kQjB8NjMEMbQ=") {
 				t.Errorf("panic not logged with request id: %s", logs.String())
+			}
+		})
+	}
+}
+
+// TestEveryReasonHasOneStatus walks every reason the domain declares: each
+// has a unique snake_case name, a Japanese message, and a status of its
+// class; only ErrInternal answers 500.
+func TestEveryReasonHasOneStatus(t *testing.T) {
+	snake := regexp.MustCompile(`^[a-z]+(_[a-z]+)*$`)
+	seen := map[string]bool{}
+	reasons := community.Reasons()
+	if len(reasons) < 50 {
+		t.Fatalf("community.Reasons() lists %d reasons; the domain declares more", len(reasons))
+	}
+	for _, r := range reasons {
+		t.Run(r.Name(), func(t *testing.T) {
+			if !snake.MatchString(r.Name()) {
+				t.Errorf("name %q is not snake_case", r.Name())
+			}
+			if seen[r.Name()] {
+				t.Errorf("name %q is declared twice", r.Name())
+			}
+			seen[r.Name()] = true
+			if !utf8.ValidString(r.Message()) || !strings.ContainsFunc(r.Message(), func(c rune) bool { return c >= 0x3000 }) {
+				t.Errorf("message %q is not Japanese", r.Message())
+			}
+			status := StatusOf(r)
+			want := map[community.Code]int{community.Invalid: 400, community.Unauthorized: 401, community.Forbidden: 403,
+				community.NotFound: 404, community.Conflict: 409, community.Closed: 422, community.Throttled: 429,
+				community.Unavailable: 503, community.Internal: 500}[r.Code()]
+			if r == community.ErrTooLarge {
+				want = 413
+			}
+			if r == community.ErrUnsupportedMedia {
+				want = 415
+			}
+			if status != want {
+				t.Errorf("status = %d, want %d for code %s", status, want, r.Code())
+			}
+			if status == 500 && r != community.ErrInternal {
+				t.Errorf("%s answers 500; only internal_error may", r.Name())
+			}
+			// The status follows the reason wherever it travels.
+			if got := Status(fmt.Errorf("wrapped: %w", r.Messagef("x"))); got != status {
+				t.Errorf("wrapped status = %d, want %d", got, status)
 			}
 		})
 	}

@@ -28,7 +28,7 @@ func ParseQuery(req Request, allowed ...string) (Query, error) {
 		// The raw string shows repeated names, which API Gateway joins with commas.
 		vs, err := url.ParseQuery(req.RawQueryString)
 		if err != nil {
-			return Query{}, community.Errorf(community.Invalid, "invalid_parameter", "クエリ文字列の形式が正しくありません。")
+			return Query{}, community.ErrInvalidParameter.Messagef("クエリ文字列の形式が正しくありません。")
 		}
 		for k, v := range vs {
 			if len(v) > 1 {
@@ -47,7 +47,7 @@ func ParseQuery(req Request, allowed ...string) (Query, error) {
 		}
 	}
 	if len(bad) > 0 {
-		return Query{}, &community.Error{Code: community.Invalid, Reason: "invalid_parameter",
+		return Query{}, &community.Error{Reason: community.ErrInvalidParameter,
 			Message: "使えないクエリパラメータが指定されています。", Fields: bad}
 	}
 	return q, nil
@@ -64,7 +64,7 @@ func (q Query) Int(name string, def, lo, hi int) (int, error) {
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil || n < lo || n > hi {
-		return 0, invalid(name, fmt.Sprintf("%s は%dから%dの整数で指定してください。", name, lo, hi))
+		return 0, InvalidParam(name, fmt.Sprintf("%s は%dから%dの整数で指定してください。", name, lo, hi))
 	}
 	return n, nil
 }
@@ -101,12 +101,30 @@ func (q Query) Time(name string, edge DayEdge) (time.Time, error) {
 		t, err = time.Parse(time.RFC3339, strings.ReplaceAll(s, " ", "+"))
 	}
 	if err != nil {
-		return time.Time{}, invalid(name, name+" はRFC 3339形式（例: 2025-05-14T19:00:00+09:00）か日付（例: 2025-05-14）で指定してください。")
+		return time.Time{}, InvalidParam(name, name+" はRFC 3339形式（例: 2025-05-14T19:00:00+09:00）か日付（例: 2025-05-14）で指定してください。")
 	}
 	return t, nil
 }
 
-func invalid(name, message string) error {
-	return &community.Error{Code: community.Invalid, Reason: "invalid_" + name, Message: message,
-		Fields: map[string]string{name: message}}
+// paramReasons names the reason of each query parameter the API takes;
+// any other is ErrInvalidParameter.
+var paramReasons = map[string]*community.Reason{
+	"limit":  community.ErrInvalidLimit,
+	"cursor": community.ErrInvalidCursor,
+	"from":   community.ErrInvalidFrom,
+	"to":     community.ErrInvalidTo,
+	"kind":   community.ErrInvalidKind,
+	"status": community.ErrInvalidStatus,
+	"format": community.ErrInvalidFormat,
+	"actor":  community.ErrInvalidActor,
+}
+
+// InvalidParam refuses the value of query parameter name with message,
+// under the parameter's own reason (invalid_limit, invalid_from, …).
+func InvalidParam(name, message string) error {
+	r, ok := paramReasons[name]
+	if !ok {
+		r = community.ErrInvalidParameter
+	}
+	return &community.Error{Reason: r, Message: message, Fields: map[string]string{name: message}}
 }

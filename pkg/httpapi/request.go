@@ -75,7 +75,7 @@ func SessionToken(req Request) (string, error) {
 		scheme, token, ok := strings.Cut(h, " ")
 		token = strings.TrimSpace(token)
 		if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" || strings.ContainsAny(token, " \t") {
-			return "", community.Errorf(community.Unauthorized, "invalid_authorization", "Authorization ヘッダーは「Bearer <トークン>」の形式で指定してください。")
+			return "", community.ErrInvalidAuthorization
 		}
 		return token, nil
 	}
@@ -90,19 +90,19 @@ func SessionToken(req Request) (string, error) {
 func RawBody(req Request) ([]byte, error) {
 	if !req.IsBase64Encoded {
 		if len(req.Body) > MaxBodyBytes {
-			return nil, ErrTooLarge()
+			return nil, community.ErrTooLarge
 		}
 		return []byte(req.Body), nil
 	}
 	if base64.StdEncoding.DecodedLen(len(req.Body)) > MaxBodyBytes+3 {
-		return nil, ErrTooLarge()
+		return nil, community.ErrTooLarge
 	}
 	b, err := base64.StdEncoding.DecodeString(req.Body)
 	if err != nil {
-		return nil, community.Errorf(community.Invalid, "invalid_body", "リクエストの本文を読み取れません。")
+		return nil, community.ErrInvalidBody
 	}
 	if len(b) > MaxBodyBytes {
-		return nil, ErrTooLarge()
+		return nil, community.ErrTooLarge
 	}
 	return b, nil
 }
@@ -122,10 +122,10 @@ func DecodeJSON(req Request, v any) error {
 	}
 	mt, params, err := mime.ParseMediaType(Header(req, "Content-Type"))
 	if err != nil || mt != "application/json" {
-		return ErrUnsupportedMediaType()
+		return community.ErrUnsupportedMedia
 	}
 	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
-		return ErrUnsupportedMediaType()
+		return community.ErrUnsupportedMedia
 	}
 	if !utf8.Valid(body) {
 		return invalidJSON()
@@ -142,7 +142,7 @@ func DecodeJSON(req Request, v any) error {
 }
 
 func invalidJSON() error {
-	return community.Errorf(community.Invalid, "invalid_json", "JSONの形式が正しくありません。")
+	return community.ErrInvalidJSON
 }
 
 // jsonError turns what encoding/json reports into the contract's reasons,
@@ -154,14 +154,14 @@ func jsonError(err error) error {
 		if field == "" {
 			field = "body"
 		}
-		return &community.Error{Code: community.Invalid, Reason: "invalid_field", Message: "入力内容に誤りがあります。",
+		return &community.Error{Reason: community.ErrInvalidField, Message: "入力内容に誤りがあります。",
 			Fields: map[string]string{field: "値の型が正しくありません。"}, Err: err}
 	}
 	// encoding/json has no typed error for unknown fields; its message is stable.
 	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
 		name = strings.Trim(name, `"`)
-		return &community.Error{Code: community.Invalid, Reason: "unknown_field", Message: "受け付けていない項目が含まれています。",
+		return &community.Error{Reason: community.ErrUnknownField, Message: "受け付けていない項目が含まれています。",
 			Fields: map[string]string{name: "この項目は受け付けていません。"}, Err: err}
 	}
-	return &community.Error{Code: community.Invalid, Reason: "invalid_json", Message: "JSONの形式が正しくありません。", Err: err}
+	return &community.Error{Reason: community.ErrInvalidJSON, Message: "JSONの形式が正しくありません。", Err: err}
 }

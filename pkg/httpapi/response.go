@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/sorae/tabane/pkg/community"
 )
 
 // Request and Response are the API Gateway v2 payloads.
@@ -34,7 +36,7 @@ func JSON(status int, v any) Response {
 	b, err := json.Marshal(v)
 	if err != nil {
 		status = 500
-		b = errorBody(internalReason, internalMessage, nil)
+		b = errorBody(community.ErrInternal.Name(), community.ErrInternal.Message(), nil)
 	}
 	return Body(status, ContentTypeJSON, string(b))
 }

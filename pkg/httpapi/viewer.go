@@ -31,7 +31,7 @@ func Member(ctx context.Context, req Request, r ViewerResolver) (community.Viewe
 		return v, err
 	}
 	if v.Member == nil {
-		return v, community.Errorf(community.Unauthorized, "unauthorized", "ログインしてください。")
+		return v, community.ErrUnauthorized
 	}
 	return v, nil
 }

@@ -127,8 +127,7 @@ func (k *Keeper) replay(ctx context.Context, key, fingerprint string, rec *Recor
 	delay := 20 * time.Millisecond
 	for {
 		if rec != nil && rec.Fingerprint != fingerprint {
-			return Answer{}, community.Errorf(community.Closed, "idempotency_key_reused",
-				"同じ Idempotency-Key が別の内容のリクエストに使われています。")
+			return Answer{}, community.ErrIdempotencyKeyReused.Messagef("同じ Idempotency-Key が別の内容のリクエストに使われています。")
 		}
 		if rec != nil && rec.Done {
 			return Answer{Status: rec.Status, Body: rec.Body, ContentType: rec.ContentType}, nil
@@ -138,8 +137,7 @@ func (k *Keeper) replay(ctx context.Context, key, fingerprint string, rec *Recor
 			return k.Do(ctx, key, fingerprint, work)
 		}
 		if time.Now().After(deadline) {
-			return Answer{}, community.Errorf(community.Conflict, "request_in_progress",
-				"同じリクエストを処理中です。しばらくしてから再度お試しください。")
+			return Answer{}, community.ErrRequestInProgress.Messagef("同じリクエストを処理中です。しばらくしてから再度お試しください。")
 		}
 		select {
 		case <-ctx.Done():

@@ -2,6 +2,7 @@ package idempotency_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sorae/tabane/pkg/community"
+	"github.com/sorae/tabane/pkg/community/communitytest"
 	"github.com/sorae/tabane/pkg/idempotency"
 	"github.com/sorae/tabane/pkg/localstack/localtest"
 	"github.com/sorae/tabane/pkg/store/dynamo"
@@ -16,21 +18,9 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(localtest.Main(m)) }
 
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-func newKeeper(t *testing.T) (*idempotency.Keeper, *dynamo.Store, *clock) {
+func newKeeper(t *testing.T) (*idempotency.Keeper, *dynamo.Store, *communitytest.Clock) {
 	store := dynamo.New(localtest.DynamoDB(), localtest.NewTable(t))
-	clk := &clock{now: time.Now()}
+	clk := communitytest.NewClock(time.Now())
 	return &idempotency.Keeper{Store: store, Clock: clk, Wait: 3 * time.Second}, store, clk
 }
 
@@ -73,7 +63,7 @@ func TestReusedKeyWithAnotherRequest(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := k.Do(context.Background(), "k2", "fp-b", ok)
-	if community.ErrorReason(err) != "idempotency_key_reused" {
+	if !errors.Is(err, community.ErrIdempotencyKeyReused) {
 		t.Errorf("err = %v, want idempotency_key_reused", err)
 	}
 }
@@ -110,7 +100,7 @@ func TestDeadClaimIsTakenOver(t *testing.T) {
 
 	// Within the lease the duplicate waits, then says the request is in progress.
 	k.Wait = 300 * time.Millisecond
-	if _, err := k.Do(context.Background(), "k4", "fp", work); community.ErrorReason(err) != "request_in_progress" {
+	if _, err := k.Do(context.Background(), "k4", "fp", work); !errors.Is(err, community.ErrRequestInProgress) {
 		t.Fatalf("within the lease: %v, want request_in_progress", err)
 	}
 	clk.Advance(idempotency.Lease + time.Second)

@@ -5,7 +5,7 @@
 package jadate
 
 import (
-	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/sorae/tabane/pkg/community"
@@ -37,7 +37,7 @@ var eras = func() []era {
 // Date returns the Tokyo calendar day of t, e.g. "2025年5月14日(水)".
 func Date(t time.Time) string {
 	t = t.In(community.Tokyo)
-	return fmt.Sprintf("%d年%s", t.Year(), monthDay(t))
+	return strconv.Itoa(t.Year()) + "年" + monthDay(t)
 }
 
 // Wareki returns the Tokyo calendar day of t with the Japanese era, e.g.
@@ -51,7 +51,7 @@ func Wareki(t time.Time) string {
 			continue
 		}
 		y := t.Year() - e.year + 1
-		year := fmt.Sprintf("%d年", y)
+		year := strconv.Itoa(y) + "年"
 		if y == 1 {
 			year = "元年"
 		}
@@ -89,14 +89,19 @@ func DateTimeRange(start, end time.Time) string {
 	return Date(start) + " " + TimeRange(start, end)
 }
 
-// monthDay writes "5月14日(水)" for a time already in Tokyo.
+// monthDay writes "5月14日(水)" for a time already in Tokyo. (strconv
+// rather than fmt: a page of events formats dozens of these per request.)
 func monthDay(t time.Time) string {
-	return fmt.Sprintf("%d月%d日(%s)", int(t.Month()), t.Day(), weekdays[t.Weekday()])
+	return strconv.Itoa(int(t.Month())) + "月" + strconv.Itoa(t.Day()) + "日(" + weekdays[t.Weekday()] + ")"
 }
 
 // clock writes "9:00" or "19:30": hours without a leading zero, as timetables do here.
 func clock(t time.Time) string {
-	return fmt.Sprintf("%d:%02d", t.Hour(), t.Minute())
+	m := t.Minute()
+	if m < 10 {
+		return strconv.Itoa(t.Hour()) + ":0" + strconv.Itoa(m)
+	}
+	return strconv.Itoa(t.Hour()) + ":" + strconv.Itoa(m)
 }
 
 func sameDay(a, b time.Time) bool {

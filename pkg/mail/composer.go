@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	texttemplate "text/template"
 	"time"
 
@@ -20,13 +21,28 @@ import (
 //go:embed templates/*.tmpl
 var templateFS embed.FS
 
-var (
-	textTemplates = texttemplate.Must(texttemplate.New("").ParseFS(templateFS, "templates/text.tmpl"))
-	htmlTemplates = htmltemplate.Must(htmltemplate.New("").Funcs(htmltemplate.FuncMap{
+// templates are parsed the first time a mail is composed, once per process:
+// parsing them at package init cost every function's cold start, mail or not.
+var templates = sync.OnceValues(func() (*mailTemplates, error) {
+	text, err := texttemplate.New("").ParseFS(templateFS, "templates/text.tmpl")
+	if err != nil {
+		return nil, err
+	}
+	html, err := htmltemplate.New("").Funcs(htmltemplate.FuncMap{
 		"lines":  lines,
 		"button": func(label, u string) button { return button{Label: label, URL: u} },
-	}).ParseFS(templateFS, "templates/html.tmpl"))
-)
+	}).ParseFS(templateFS, "templates/html.tmpl")
+	if err != nil {
+		return nil, err
+	}
+	return &mailTemplates{text: text, html: html}, nil
+})
+
+// mailTemplates hold both parts of every mail, one template each.
+type mailTemplates struct {
+	text *texttemplate.Template
+	html *htmltemplate.Template
+}
 
 // button is one call to action in the HTML part.
 type button struct{ Label, URL string }
@@ -161,7 +177,7 @@ func checkURL(what, s string, required bool) error {
 	}
 	u, err := url.Parse(s)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || strings.ContainsAny(s, " \r\n\t") {
-		return invalid("invalid_link", what+"のURLが正しくありません。")
+		return community.ErrInvalidLink.Messagef("%sのURLが正しくありません。", what)
 	}
 	return nil
 }
@@ -179,10 +195,10 @@ type mailSpec struct {
 func (c *Composer) compose(s mailSpec) (*Message, error) {
 	to := strings.TrimSpace(s.to)
 	if !validEmail(to) {
-		return nil, invalid("invalid_email", "宛先のメールアドレスが正しくありません。")
+		return nil, community.ErrInvalidEmail.Messagef("宛先のメールアドレスが正しくありません。")
 	}
 	if s.data.Unsubscribe != "" && !headerURL(s.data.Unsubscribe) {
-		return nil, invalid("invalid_link", "配信停止のURLが正しくありません。")
+		return nil, community.ErrInvalidLink.Messagef("配信停止のURLが正しくありません。")
 	}
 	name := headerText(s.name)
 	m := &Message{
@@ -198,11 +214,15 @@ func (c *Composer) compose(s mailSpec) (*Message, error) {
 	}
 	d := s.data
 	d.Subject, d.Community, d.Contact, d.SiteURL, d.Name = m.Subject, c.Community, c.Contact, c.BaseURL, name
+	tmpl, err := templates()
+	if err != nil {
+		return nil, fmt.Errorf("mail: templates: %w", err)
+	}
 	var text, html bytes.Buffer
-	if err := textTemplates.ExecuteTemplate(&text, s.template, d); err != nil {
+	if err := tmpl.text.ExecuteTemplate(&text, s.template, d); err != nil {
 		return nil, fmt.Errorf("mail: %s text: %w", s.template, err)
 	}
-	if err := htmlTemplates.ExecuteTemplate(&html, s.template, d); err != nil {
+	if err := tmpl.html.ExecuteTemplate(&html, s.template, d); err != nil {
 		return nil, fmt.Errorf("mail: %s html: %w", s.template, err)
 	}
 	m.Text, m.HTML = text.String(), html.String()
@@ -218,7 +238,7 @@ func invite(ics []byte) []Attachment {
 
 func needEvent(e *community.Event) error {
 	if e == nil {
-		return invalid("invalid_message", "イベントが指定されていません。")
+		return community.ErrInvalidMessage.Messagef("イベントが指定されていません。")
 	}
 	return nil
 }
@@ -301,7 +321,7 @@ func (c *Composer) Waitlisted(to, name string, e *community.Event, position int,
 		return nil, err
 	}
 	if position < 1 {
-		return nil, invalid("invalid_message", "キャンセル待ちの順番が正しくありません。")
+		return nil, community.ErrInvalidMessage.Messagef("キャンセル待ちの順番が正しくありません。")
 	}
 	return c.compose(mailSpec{template: "waitlisted", to: to, name: name,
 		subject: fmt.Sprintf("キャンセル待ちで受け付けました（%d番目）：%s", position, e.Title),
@@ -358,7 +378,7 @@ func (c *Composer) Reminder(to, name string, e *community.Event, offset time.Dur
 // (特定電子メール法), messages about an event the recipient registered for may not.
 func (c *Composer) OrganizerMessage(to, name string, e *community.Event, subject, body, unsubscribe string) (*Message, error) {
 	if headerText(subject) == "" || strings.TrimSpace(body) == "" {
-		return nil, invalid("invalid_message", "件名と本文を入力してください。")
+		return nil, community.ErrInvalidMessage.Messagef("件名と本文を入力してください。")
 	}
 	d := data{Body: strings.TrimSpace(body), Unsubscribe: unsubscribe}
 	if e != nil {

@@ -1,6 +1,7 @@
 package mail
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -243,29 +244,29 @@ func TestComposerInvalid(t *testing.T) {
 	tests := []struct {
 		name   string
 		build  func() (*Message, error)
-		reason string
+		reason *community.Reason
 	}{
 		{"BadAddress", func() (*Message, error) {
 			return c.Verification("a@example.jp\r\nBcc: b@example.jp", "x", c.Link("/verify", "t"))
-		}, "invalid_email"},
-		{"RelativeLink", func() (*Message, error) { return c.Verification("a@example.jp", "x", "/verify?token=t") }, "invalid_link"},
-		{"ScriptLink", func() (*Message, error) { return c.SignInLink("a@example.jp", "x", "javascript:alert(1)") }, "invalid_link"},
-		{"EmptyLink", func() (*Message, error) { return c.SignInLink("a@example.jp", "x", "") }, "invalid_link"},
+		}, community.ErrInvalidEmail},
+		{"RelativeLink", func() (*Message, error) { return c.Verification("a@example.jp", "x", "/verify?token=t") }, community.ErrInvalidLink},
+		{"ScriptLink", func() (*Message, error) { return c.SignInLink("a@example.jp", "x", "javascript:alert(1)") }, community.ErrInvalidLink},
+		{"EmptyLink", func() (*Message, error) { return c.SignInLink("a@example.jp", "x", "") }, community.ErrInvalidLink},
 		{"BadJoinURL", func() (*Message, error) {
 			return c.RegistrationConfirmed("a@example.jp", "x", e, "zoom.example/j/1", "", nil)
-		}, "invalid_link"},
-		{"NoEvent", func() (*Message, error) { return c.EventCancelled("a@example.jp", "x", nil, "") }, "invalid_message"},
-		{"WaitlistPositionZero", func() (*Message, error) { return c.Waitlisted("a@example.jp", "x", e, 0, "") }, "invalid_message"},
+		}, community.ErrInvalidLink},
+		{"NoEvent", func() (*Message, error) { return c.EventCancelled("a@example.jp", "x", nil, "") }, community.ErrInvalidMessage},
+		{"WaitlistPositionZero", func() (*Message, error) { return c.Waitlisted("a@example.jp", "x", e, 0, "") }, community.ErrInvalidMessage},
 		{"BadUnsubscribe", func() (*Message, error) {
 			return c.OrganizerMessage("a@example.jp", "x", nil, "件名", "本文", "https://x.example/u?t=1\r\nBcc: y@example.jp")
-		}, "invalid_link"},
-		{"EmptyOrganizerBody", func() (*Message, error) { return c.OrganizerMessage("a@example.jp", "x", nil, "件名", " ", "") }, "invalid_message"},
+		}, community.ErrInvalidLink},
+		{"EmptyOrganizerBody", func() (*Message, error) { return c.OrganizerMessage("a@example.jp", "x", nil, "件名", " ", "") }, community.ErrInvalidMessage},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := tt.build()
-			if community.ErrorCode(err) != community.Invalid || community.ErrorReason(err) != tt.reason {
-				t.Fatalf("err = %v, want invalid/%s", err, tt.reason)
+			if community.ErrorCode(err) != community.Invalid || !errors.Is(err, tt.reason) {
+				t.Fatalf("err = %v, want invalid/%s", err, tt.reason.Name())
 			}
 		})
 	}

@@ -55,44 +55,40 @@ type Message struct {
 // RFC 5322's 998 characters even when percent-encoded.
 const maxAttachmentName = 100
 
-func invalid(reason, msg string) *community.Error {
-	return community.Errorf(community.Invalid, reason, "%s", msg)
-}
-
 // validate checks every value that will reach a header. Invalid, reason
 // "invalid_email" for a bad address and "invalid_message" for the rest.
 func (m *Message) validate() error {
 	if !validEmail(m.From.Email) {
-		return invalid("invalid_email", "送信元のメールアドレスが正しくありません。")
+		return community.ErrInvalidEmail.Messagef("送信元のメールアドレスが正しくありません。")
 	}
 	if !validEmail(m.To.Email) {
-		return invalid("invalid_email", "宛先のメールアドレスが正しくありません。")
+		return community.ErrInvalidEmail.Messagef("宛先のメールアドレスが正しくありません。")
 	}
 	if m.ReplyTo != "" && !validEmail(m.ReplyTo) {
-		return invalid("invalid_email", "返信先のメールアドレスが正しくありません。")
+		return community.ErrInvalidEmail.Messagef("返信先のメールアドレスが正しくありません。")
 	}
 	if m.UnsubscribeMailto != "" && !validEmail(m.UnsubscribeMailto) {
-		return invalid("invalid_email", "配信停止用のメールアドレスが正しくありません。")
+		return community.ErrInvalidEmail.Messagef("配信停止用のメールアドレスが正しくありません。")
 	}
 	if headerText(m.Subject) == "" {
-		return invalid("invalid_message", "件名がありません。")
+		return community.ErrInvalidMessage.Messagef("件名がありません。")
 	}
 	if strings.TrimSpace(m.Text) == "" {
-		return invalid("invalid_message", "本文がありません。")
+		return community.ErrInvalidMessage.Messagef("本文がありません。")
 	}
 	if m.Unsubscribe != "" && !headerURL(m.Unsubscribe) {
-		return invalid("invalid_message", "配信停止URLが正しくありません。")
+		return community.ErrInvalidMessage.Messagef("配信停止URLが正しくありません。")
 	}
 	if m.Unsubscribe == "" && m.UnsubscribeMailto != "" {
-		return invalid("invalid_message", "配信停止URLがありません。")
+		return community.ErrInvalidMessage.Messagef("配信停止URLがありません。")
 	}
 	for _, a := range m.Attachments {
 		name := headerText(a.Filename)
 		if name == "" || len(name) > maxAttachmentName || strings.ContainsAny(name, `/\`) {
-			return invalid("invalid_message", "添付ファイル名が正しくありません。")
+			return community.ErrInvalidMessage.Messagef("添付ファイル名が正しくありません。")
 		}
 		if _, _, err := mime.ParseMediaType(a.ContentType); err != nil {
-			return invalid("invalid_message", "添付ファイルの種類が正しくありません。")
+			return community.ErrInvalidMessage.Messagef("添付ファイルの種類が正しくありません。")
 		}
 	}
 	return nil
@@ -235,7 +231,7 @@ func writeAttachment(mw *multipart.Writer, a Attachment) error {
 	ct := mime.FormatMediaType(mt, params)
 	cd := mime.FormatMediaType("attachment", map[string]string{"filename": name})
 	if ct == "" || cd == "" {
-		return invalid("invalid_message", "添付ファイルの種類が正しくありません。")
+		return community.ErrInvalidMessage.Messagef("添付ファイルの種類が正しくありません。")
 	}
 	w, err := mw.CreatePart(textproto.MIMEHeader{
 		"Content-Type":              {ct},

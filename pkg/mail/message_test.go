@@ -3,6 +3,7 @@ package mail
 import (
 	"bytes"
 	"encoding/base64"
+	"errors"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -320,35 +321,35 @@ func TestEncodeInvalid(t *testing.T) {
 	tests := []struct {
 		name   string
 		change func(*Message)
-		reason string
+		reason *community.Reason
 	}{
-		{"ToWithCRLF", func(m *Message) { m.To.Email = "a@example.jp\r\nBcc: b@example.jp" }, "invalid_email"},
-		{"ToWithName", func(m *Message) { m.To.Email = "A <a@example.jp>" }, "invalid_email"},
-		{"ToEmpty", func(m *Message) { m.To.Email = "" }, "invalid_email"},
-		{"ToNonASCII", func(m *Message) { m.To.Email = "髙橋@example.jp" }, "invalid_email"},
-		{"ToTwoAddresses", func(m *Message) { m.To.Email = "a@example.jp, b@example.jp" }, "invalid_email"},
-		{"FromBad", func(m *Message) { m.From.Email = "no-reply" }, "invalid_email"},
-		{"ReplyToBad", func(m *Message) { m.ReplyTo = "x\n@example.jp" }, "invalid_email"},
-		{"SubjectEmpty", func(m *Message) { m.Subject = " \r\n " }, "invalid_message"},
-		{"TextEmpty", func(m *Message) { m.Text = "" }, "invalid_message"},
-		{"UnsubscribeCRLF", func(m *Message) { m.Unsubscribe = "https://example.jp/u?t=1\r\nBcc: x@example.jp" }, "invalid_message"},
-		{"UnsubscribeScript", func(m *Message) { m.Unsubscribe = "javascript:alert(1)" }, "invalid_message"},
-		{"UnsubscribeBracket", func(m *Message) { m.Unsubscribe = "https://example.jp/u?t=1>,<https://evil.example" }, "invalid_message"},
-		{"MailtoWithoutURL", func(m *Message) { m.UnsubscribeMailto = "info@example.jp" }, "invalid_message"},
+		{"ToWithCRLF", func(m *Message) { m.To.Email = "a@example.jp\r\nBcc: b@example.jp" }, community.ErrInvalidEmail},
+		{"ToWithName", func(m *Message) { m.To.Email = "A <a@example.jp>" }, community.ErrInvalidEmail},
+		{"ToEmpty", func(m *Message) { m.To.Email = "" }, community.ErrInvalidEmail},
+		{"ToNonASCII", func(m *Message) { m.To.Email = "髙橋@example.jp" }, community.ErrInvalidEmail},
+		{"ToTwoAddresses", func(m *Message) { m.To.Email = "a@example.jp, b@example.jp" }, community.ErrInvalidEmail},
+		{"FromBad", func(m *Message) { m.From.Email = "no-reply" }, community.ErrInvalidEmail},
+		{"ReplyToBad", func(m *Message) { m.ReplyTo = "x\n@example.jp" }, community.ErrInvalidEmail},
+		{"SubjectEmpty", func(m *Message) { m.Subject = " \r\n " }, community.ErrInvalidMessage},
+		{"TextEmpty", func(m *Message) { m.Text = "" }, community.ErrInvalidMessage},
+		{"UnsubscribeCRLF", func(m *Message) { m.Unsubscribe = "https://example.jp/u?t=1\r\nBcc: x@example.jp" }, community.ErrInvalidMessage},
+		{"UnsubscribeScript", func(m *Message) { m.Unsubscribe = "javascript:alert(1)" }, community.ErrInvalidMessage},
+		{"UnsubscribeBracket", func(m *Message) { m.Unsubscribe = "https://example.jp/u?t=1>,<https://evil.example" }, community.ErrInvalidMessage},
+		{"MailtoWithoutURL", func(m *Message) { m.UnsubscribeMailto = "info@example.jp" }, community.ErrInvalidMessage},
 		{"AttachmentType", func(m *Message) {
 			m.Attachments = []Attachment{{Filename: "a.ics", ContentType: "text/calendar;;\r\nX: y", Data: []byte("x")}}
-		}, "invalid_message"},
+		}, community.ErrInvalidMessage},
 		{"AttachmentName", func(m *Message) {
 			m.Attachments = []Attachment{{Filename: "../../etc/passwd", ContentType: "text/plain", Data: []byte("x")}}
-		}, "invalid_message"},
+		}, community.ErrInvalidMessage},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			m := testMessage()
 			tt.change(m)
 			_, err := m.Encode(testDate)
-			if community.ErrorCode(err) != community.Invalid || community.ErrorReason(err) != tt.reason {
-				t.Fatalf("err = %v, want invalid/%s", err, tt.reason)
+			if community.ErrorCode(err) != community.Invalid || !errors.Is(err, tt.reason) {
+				t.Fatalf("err = %v, want invalid/%s", err, tt.reason.Name())
 			}
 		})
 	}

@@ -95,7 +95,7 @@ func (s *Sender) Send(ctx context.Context, m *Message) (string, error) {
 		}
 		switch {
 		case quotaExceeded(err):
-			return "", &community.Error{Code: community.Unavailable, Reason: "mail_quota_exceeded",
+			return "", &community.Error{Reason: community.ErrMailQuotaExceeded,
 				Message: "本日のメール送信上限に達しました。時間をおいて再度お試しください。", Err: err}
 		case throttled(err):
 			if attempt >= attempts {
@@ -105,7 +105,7 @@ func (s *Sender) Send(ctx context.Context, m *Message) (string, error) {
 				return "", errThrottled(errors.Join(err, werr))
 			}
 		case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
-			return "", &community.Error{Code: community.Unavailable, Reason: "mail_timeout",
+			return "", &community.Error{Reason: community.ErrMailTimeout,
 				Message: "メール送信サービスが応答しません。時間をおいて再度お試しください。", Err: err}
 		default:
 			return "", fmt.Errorf("mail: ses send raw email: %w", err)
@@ -155,7 +155,7 @@ func wait(ctx context.Context, d time.Duration) error {
 }
 
 func errThrottled(err error) error {
-	return &community.Error{Code: community.Unavailable, Reason: "mail_throttled",
+	return &community.Error{Reason: community.ErrMailThrottled,
 		Message: "メールの送信が混み合っています。時間をおいて再度お試しください。", Err: err}
 }
 

@@ -68,15 +68,15 @@ func TestSender(t *testing.T) {
 		fake      *fakeSES
 		wantCalls int
 		wantCode  community.Code // "" for success
-		reason    string
+		reason    *community.Reason
 		wantIs    error // errors.Is target for a wrapped failure
 	}{
-		{"OK", &fakeSES{}, 1, "", "", nil},
-		{"ThrottledTwiceThenSent", &fakeSES{script: []error{errThrottle, errThrottle}}, 3, "", "", nil},
-		{"AlwaysThrottled", &fakeSES{always: errThrottle}, 4, community.Unavailable, "mail_throttled", nil},
-		{"DailyQuota", &fakeSES{always: errQuota}, 1, community.Unavailable, "mail_quota_exceeded", nil},
-		{"Rejected", &fakeSES{always: errRejected}, 1, community.Internal, "internal_error", errRejected},
-		{"CallTimeout", &fakeSES{block: true}, 1, community.Unavailable, "mail_timeout", context.DeadlineExceeded},
+		{"OK", &fakeSES{}, 1, "", nil, nil},
+		{"ThrottledTwiceThenSent", &fakeSES{script: []error{errThrottle, errThrottle}}, 3, "", nil, nil},
+		{"AlwaysThrottled", &fakeSES{always: errThrottle}, 4, community.Unavailable, community.ErrMailThrottled, nil},
+		{"DailyQuota", &fakeSES{always: errQuota}, 1, community.Unavailable, community.ErrMailQuotaExceeded, nil},
+		{"Rejected", &fakeSES{always: errRejected}, 1, community.Internal, community.ErrInternal, errRejected},
+		{"CallTimeout", &fakeSES{block: true}, 1, community.Unavailable, community.ErrMailTimeout, context.DeadlineExceeded},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -96,8 +96,8 @@ func TestSender(t *testing.T) {
 					t.Fatalf("Send = %q, %v; want fake-id", id, err)
 				}
 			} else {
-				if community.ErrorCode(err) != tt.wantCode || community.ErrorReason(err) != tt.reason {
-					t.Fatalf("err = %v, want %s/%s", err, tt.wantCode, tt.reason)
+				if community.ErrorCode(err) != tt.wantCode || community.ReasonOf(err) != tt.reason {
+					t.Fatalf("err = %v, want %s/%s", err, tt.wantCode, tt.reason.Name())
 				}
 				if tt.wantIs != nil && !errors.Is(err, tt.wantIs) {
 					t.Errorf("err = %v, want it to wrap %v", err, tt.wantIs)
@@ -122,7 +122,7 @@ func TestSenderStopsWithContext(t *testing.T) {
 	defer cancel()
 	start := time.Now()
 	_, err := s.Send(ctx, testMessage())
-	if community.ErrorReason(err) != "mail_throttled" || !errors.Is(err, context.DeadlineExceeded) {
+	if !errors.Is(err, community.ErrMailThrottled) || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v, want mail_throttled wrapping the deadline", err)
 	}
 	if fake.calls != 1 || time.Since(start) > 5*time.Second {

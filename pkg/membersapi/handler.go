@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/sorae/tabane/pkg/apijson"
 	"github.com/sorae/tabane/pkg/auth"
 	"github.com/sorae/tabane/pkg/community"
 	"github.com/sorae/tabane/pkg/httpapi"
@@ -78,7 +79,7 @@ func (h *Handler) Handle(ctx context.Context, req httpapi.Request) (httpapi.Resp
 		case RouteUnsubscribe:
 			return h.unsubscribe(ctx, req)
 		}
-		return httpapi.Response{}, httpapi.ErrRouteNotFound()
+		return httpapi.Response{}, community.ErrRouteNotFound
 	}), nil
 }
 
@@ -128,7 +129,7 @@ func decodeToken(req httpapi.Request) (string, error) {
 		return "", err
 	}
 	if body.Token == "" {
-		return "", &community.Error{Code: community.Invalid, Reason: "invalid_token", Message: "token を指定してください。",
+		return "", &community.Error{Reason: community.ErrInvalidToken, Message: "token を指定してください。",
 			Fields: map[string]string{"token": "token を指定してください。"}}
 	}
 	return body.Token, nil
@@ -177,7 +178,7 @@ func (h *Handler) signOut(ctx context.Context, req httpapi.Request) (httpapi.Res
 		return httpapi.Response{}, err
 	}
 	if token == "" {
-		return httpapi.Response{}, community.Errorf(community.Unauthorized, "unauthorized", "ログインしてください。")
+		return httpapi.Response{}, community.ErrUnauthorized
 	}
 	if err := h.sessions.Revoke(ctx, token); err != nil {
 		return httpapi.Response{}, err
@@ -190,7 +191,7 @@ func (h *Handler) me(ctx context.Context, req httpapi.Request) (httpapi.Response
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	return httpapi.JSON(200, MemberJSON(v.Member)), nil
+	return httpapi.JSON(200, apijson.MemberJSON(v.Member)), nil
 }
 
 // updateRequest lists what a member may change about themselves; email,
@@ -229,7 +230,7 @@ func (h *Handler) updateMe(ctx context.Context, req httpapi.Request) (httpapi.Re
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	return httpapi.JSON(200, MemberJSON(m)), nil
+	return httpapi.JSON(200, apijson.MemberJSON(m)), nil
 }
 
 func (h *Handler) withdraw(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
@@ -255,52 +256,10 @@ func (h *Handler) unsubscribe(ctx context.Context, req httpapi.Request) (httpapi
 	}
 	memberID, list, ok := h.links.ParseUnsubscribeToken(token)
 	if !ok {
-		return httpapi.Response{}, community.Errorf(community.Invalid, "invalid_token", "配信停止用のリンクが正しくありません。")
+		return httpapi.Response{}, community.ErrInvalidToken.Messagef("配信停止用のリンクが正しくありません。")
 	}
 	if _, err := h.members.Unsubscribe(ctx, memberID, list); err != nil {
 		return httpapi.Response{}, err
 	}
 	return httpapi.JSON(200, map[string]string{"status": "unsubscribed", "list": list}), nil
-}
-
-// Member is the member's own view of themselves.
-type Member struct {
-	ID            string      `json:"id"`
-	Email         string      `json:"email"`
-	Name          string      `json:"name"`
-	NameKana      string      `json:"name_kana"`
-	Membership    string      `json:"membership"`
-	Status        string      `json:"status"`
-	Role          string      `json:"role"`
-	Affiliation   string      `json:"affiliation"`
-	Department    string      `json:"department"`
-	JobCategory   string      `json:"job_category"`
-	PublicServant bool        `json:"public_servant"`
-	BirthDate     *string     `json:"birth_date"`
-	Preferences   preferences `json:"preferences"`
-	CreatedAt     string      `json:"created_at"`
-}
-
-type preferences struct {
-	Reminders     bool `json:"reminders"`
-	Announcements bool `json:"announcements"`
-}
-
-// MemberJSON presents a member to themselves (or to an organizer).
-func MemberJSON(m *community.Member) Member {
-	out := Member{
-		ID: m.ID, Email: m.Email, Name: m.Name, NameKana: m.NameKana, Membership: string(m.Membership),
-		Status: string(m.Status), Role: string(m.Role), Affiliation: m.Affiliation, Department: m.Department,
-		JobCategory: m.JobCategory, PublicServant: m.PublicServant,
-		Preferences: preferences{m.Preferences.Reminders, m.Preferences.Announcements},
-		CreatedAt:   m.CreatedAt.In(community.Tokyo).Format(time.RFC3339),
-	}
-	if m.Role == "" {
-		out.Role = string(community.RoleMember)
-	}
-	if m.BirthDate != nil {
-		s := m.BirthDate.In(community.Tokyo).Format("2006-01-02")
-		out.BirthDate = &s
-	}
-	return out
 }

@@ -3,12 +3,12 @@ package membersapi_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/url"
 	"os"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,8 +17,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/sorae/tabane/pkg/apicontract"
 	"github.com/sorae/tabane/pkg/auth"
 	"github.com/sorae/tabane/pkg/community"
+	"github.com/sorae/tabane/pkg/community/communitytest"
 	"github.com/sorae/tabane/pkg/config"
 	"github.com/sorae/tabane/pkg/httpapi"
 	"github.com/sorae/tabane/pkg/localstack/localtest"
@@ -29,25 +31,12 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(localtest.Main(m)) }
 
-// clock is a settable clock, so expiry can be tested without waiting.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 type env struct {
 	t        *testing.T
 	h        *membersapi.Handler
 	store    *dynamo.Store
 	table    string
-	clock    *clock
+	clock    *communitytest.Clock // settable, so expiry is tested without waiting
 	links    auth.Links
 	members  *community.Members
 	regs     *community.Registrations
@@ -78,7 +67,7 @@ func newPacedEnv(t *testing.T) *env {
 	}
 	table := localtest.NewTable(t)
 	store := dynamo.New(localtest.DynamoDB(), table)
-	clk := &clock{now: time.Now()}
+	clk := communitytest.NewClock(time.Now())
 	composer, err := mail.NewComposer(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -86,10 +75,10 @@ func newPacedEnv(t *testing.T) *env {
 	links := auth.Links{BaseURL: cfg.BaseURL, Secret: cfg.SessionSecret}
 	sessions := &auth.Sessions{Store: store, Secret: cfg.SessionSecret, TTL: cfg.SessionTTL, Clock: clk, Organizers: cfg.IsOrganizer}
 	notifier := &mail.Notifier{Composer: composer, Sender: mail.NewSender(localtest.SES(), clk)}
-	// Wired as app.NewServices wires them: withdrawal cancels future seats first.
+	// Wired as pkg/app wires them: withdrawal cancels future seats first.
 	regs := &community.Registrations{
 		Events: store, Regs: store, Members: store, Notifier: notifier, Clock: clk, Links: links,
-		Log: func(_ context.Context, msg string, err error) { t.Errorf("%s: %v", msg, err) },
+		Log: communitytest.FailOnError(t),
 	}
 	members := &community.Members{
 		Store: store, Clock: clk, Links: links, Secrets: auth.Secrets{Key: cfg.SessionSecret}, Sessions: sessions,
@@ -129,6 +118,7 @@ func (e *env) doFrom(route, body, bearer, ip string) (int, map[string]any) {
 	if err != nil {
 		e.t.Fatalf("Handle returned error %v", err)
 	}
+	apicontract.Check(e.t, in, resp)
 	var out map[string]any
 	if resp.Body != "" {
 		if err := json.Unmarshal([]byte(resp.Body), &out); err != nil {
@@ -400,6 +390,7 @@ func (e *env) doType(route, body, ctype string) (int, map[string]any) {
 	e.t.Helper()
 	req := events.APIGatewayV2HTTPRequest{Version: "2.0", RouteKey: route, Body: body, Headers: map[string]string{"content-type": ctype}}
 	resp, _ := e.h.Handle(context.Background(), req)
+	apicontract.Check(e.t, req, resp)
 	var out map[string]any
 	_ = json.Unmarshal([]byte(resp.Body), &out)
 	return resp.StatusCode, out
@@ -783,7 +774,7 @@ func TestStaleProfileEditAfterWithdrawal(t *testing.T) {
 	// And the store itself refuses a write based on an old read.
 	stale := *v.Member
 	stale.Name = "古い版"
-	if err := e.store.UpdateMember(ctx, &stale); community.ErrorReason(err) != "member_changed" {
+	if err := e.store.UpdateMember(ctx, &stale); !errors.Is(err, community.ErrMemberChanged) {
 		t.Errorf("UpdateMember with a stale version = %v, want member_changed", err)
 	}
 }

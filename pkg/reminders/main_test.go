@@ -15,6 +15,7 @@ import (
 	"github.com/sorae/tabane/pkg/auth"
 	"github.com/sorae/tabane/pkg/awsmetrics"
 	"github.com/sorae/tabane/pkg/community"
+	"github.com/sorae/tabane/pkg/community/communitytest"
 	"github.com/sorae/tabane/pkg/config"
 	"github.com/sorae/tabane/pkg/localstack/localtest"
 	"github.com/sorae/tabane/pkg/mail"
@@ -22,15 +23,6 @@ import (
 )
 
 func TestMain(m *testing.M) { os.Exit(localtest.Main(m)) }
-
-// clock is a settable clock: the sweep's "now" without waiting for it.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.now = t }
 
 // recordingSES hands every message to the SES stand-in and keeps the raw
 // MIME per recipient: the stand-in drops custom headers such as
@@ -78,7 +70,7 @@ type env struct {
 	t        testing.TB
 	store    *dynamo.Store
 	table    string
-	clock    *clock
+	clock    *communitytest.Clock // the sweep's "now", set without waiting for it
 	links    auth.Links
 	composer *mail.Composer
 	ses      *recordingSES
@@ -114,7 +106,7 @@ func newEnv(t testing.TB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := &clock{now: T}
+	clk := communitytest.NewClock(T)
 	rec := &recordingSES{next: sesClient, raw: map[string][][]byte{}}
 	sender := &mail.Sender{SES: rec, Clock: clk, BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond}
 	return &env{

@@ -303,7 +303,7 @@ func TestConcurrentSweeps(t *testing.T) {
 }
 
 // throttled is the error the Sender returns when SES kept throttling.
-var throttled = &community.Error{Code: community.Unavailable, Reason: "mail_throttled", Message: "混み合っています"}
+var throttled = &community.Error{Reason: community.ErrMailThrottled, Message: "混み合っています"}
 
 // notifierFunc is a function-field fake of community.ReminderNotifier.
 type notifierFunc func(ctx context.Context, to community.Recipient, e *community.Event, in time.Duration, join, cancel, unsub string) error
@@ -411,7 +411,7 @@ func TestSESFailures(t *testing.T) {
 		svc.Notifier = notifierFunc(func(ctx context.Context, to community.Recipient, ev *community.Event, in time.Duration, join, cancel, unsub string) error {
 			if first == "" {
 				first = to.Email
-				return &community.Error{Code: community.Unavailable, Reason: "mail_timeout", Message: "応答しません"}
+				return &community.Error{Reason: community.ErrMailTimeout, Message: "応答しません"}
 			}
 			return e.notifier.Reminder(ctx, to, ev, in, join, cancel, unsub)
 		})
@@ -460,7 +460,7 @@ func TestSESFailures(t *testing.T) {
 		exactlyOne(t, regs, bothDue)
 		// The crashed sweep, had it only stalled, cannot record its send now.
 		err := e.store.CompleteReminder(context.Background(), crashed, community.ReminderSent, T)
-		if community.ErrorReason(err) != "claim_lost" {
+		if !errors.Is(err, community.ErrClaimLost) {
 			t.Errorf("stale complete: %v, want claim_lost", err)
 		}
 	})

@@ -9,10 +9,9 @@ import (
 	"encoding/json"
 	"log/slog"
 	"strings"
-	"time"
 
+	"github.com/sorae/tabane/pkg/apijson"
 	"github.com/sorae/tabane/pkg/community"
-	"github.com/sorae/tabane/pkg/eventsapi"
 	"github.com/sorae/tabane/pkg/httpapi"
 	"github.com/sorae/tabane/pkg/idempotency"
 )
@@ -55,46 +54,20 @@ func (h *Handler) Handle(ctx context.Context, req httpapi.Request) (httpapi.Resp
 		case RouteMyRegistrations:
 			return h.mine(ctx, req)
 		}
-		return httpapi.Response{}, httpapi.ErrRouteNotFound()
+		return httpapi.Response{}, community.ErrRouteNotFound
 	}), nil
 }
 
 func eventID(req httpapi.Request) (string, error) {
 	id := req.PathParameters["id"]
 	if !community.ValidID(id) {
-		return "", community.Errorf(community.NotFound, "event_not_found", "イベントが見つかりません。")
+		return "", community.ErrEventNotFound
 	}
 	return id, nil
 }
 
 type registerRequest struct {
 	Guest *community.Guest `json:"guest"`
-}
-
-// Registration is the contract's Registration shape.
-type Registration struct {
-	RegistrationID   string  `json:"registration_id"`
-	EventID          string  `json:"event_id"`
-	Status           string  `json:"status"`
-	WaitlistPosition *int    `json:"waitlist_position,omitempty"`
-	CreatedAt        string  `json:"created_at"`
-	CheckedInAt      *string `json:"checked_in_at"`
-}
-
-// RegistrationJSON presents r; position is shown only while waitlisted.
-func RegistrationJSON(r *community.Registration, position int) Registration {
-	out := Registration{
-		RegistrationID: r.ID, EventID: r.EventID, Status: string(r.Status),
-		CreatedAt: r.CreatedAt.In(community.Tokyo).Format(time.RFC3339),
-	}
-	if r.Status == community.RegistrationWaitlisted && position > 0 {
-		out.WaitlistPosition = &position
-	}
-	if r.CheckedInAt != nil {
-		s := r.CheckedInAt.In(community.Tokyo).Format(time.RFC3339)
-		out.CheckedInAt = &s
-	}
-	return out
 }
 
 func (h *Handler) register(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
@@ -116,7 +89,7 @@ func (h *Handler) register(ctx context.Context, req httpapi.Request) (httpapi.Re
 		if err != nil {
 			resp = httpapi.Error(ctx, h.log, err)
 		} else {
-			resp = httpapi.JSON(201, RegistrationJSON(res.Registration, res.WaitlistPosition))
+			resp = httpapi.JSON(201, apijson.RegistrationJSON(res.Registration, res.WaitlistPosition))
 		}
 		return idempotency.Answer{Status: resp.StatusCode, Body: resp.Body, ContentType: resp.Headers["Content-Type"]}
 	}
@@ -126,7 +99,7 @@ func (h *Handler) register(ctx context.Context, req httpapi.Request) (httpapi.Re
 		return answer(a), nil
 	}
 	if !idempotency.ValidKey(key) {
-		return httpapi.Response{}, community.Errorf(community.Invalid, "invalid_idempotency_key", "Idempotency-Key は255文字以内の英数字記号で指定してください。")
+		return httpapi.Response{}, community.ErrInvalidIdemKey
 	}
 	// The key is the client's, but only within what the caller is: two
 	// people choosing the same key never see each other's answers.
@@ -168,7 +141,7 @@ func (h *Handler) cancelMine(ctx context.Context, req httpapi.Request) (httpapi.
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	return httpapi.JSON(200, RegistrationJSON(r, 0)), nil
+	return httpapi.JSON(200, apijson.RegistrationJSON(r, 0)), nil
 }
 
 func (h *Handler) cancelByToken(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
@@ -179,20 +152,13 @@ func (h *Handler) cancelByToken(ctx context.Context, req httpapi.Request) (httpa
 		return httpapi.Response{}, err
 	}
 	if strings.TrimSpace(body.Token) == "" {
-		return httpapi.Response{}, community.Errorf(community.Invalid, "invalid_token", "token を指定してください。")
+		return httpapi.Response{}, community.ErrInvalidToken.Messagef("token を指定してください。")
 	}
 	r, _, err := h.regs.CancelByToken(ctx, body.Token)
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	return httpapi.JSON(200, RegistrationJSON(r, 0)), nil
-}
-
-// MyRegistration is one line of my registrations: the registration and its
-// event as the member may see it (the join URL only with a seat).
-type MyRegistration struct {
-	Registration
-	Event eventsapi.Event `json:"event"`
+	return httpapi.JSON(200, apijson.RegistrationJSON(r, 0)), nil
 }
 
 func (h *Handler) mine(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
@@ -204,14 +170,14 @@ func (h *Handler) mine(ctx context.Context, req httpapi.Request) (httpapi.Respon
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	out := make([]MyRegistration, 0, len(regs))
+	out := make([]apijson.MyRegistration, 0, len(regs))
 	for _, r := range regs {
 		if r.Status == community.RegistrationCancelled {
 			continue
 		}
 		e := events[r.EventID]
 		view := community.View(e, v, r.Status == community.RegistrationConfirmed)
-		out = append(out, MyRegistration{Registration: RegistrationJSON(r, 0), Event: eventsapi.EventJSON(view)})
+		out = append(out, apijson.MyRegistration{Registration: apijson.RegistrationJSON(r, 0), Event: apijson.EventJSON(view)})
 	}
 	return httpapi.JSON(200, map[string]any{"registrations": out}), nil
 }

@@ -15,31 +15,25 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/sorae/tabane/pkg/apicontract"
 	"github.com/sorae/tabane/pkg/app"
 	"github.com/sorae/tabane/pkg/awsmetrics"
 	"github.com/sorae/tabane/pkg/community"
+	"github.com/sorae/tabane/pkg/community/communitytest"
 	"github.com/sorae/tabane/pkg/config"
 	"github.com/sorae/tabane/pkg/eventsapi"
-	"github.com/sorae/tabane/pkg/idempotency"
 	"github.com/sorae/tabane/pkg/localstack/localtest"
 	"github.com/sorae/tabane/pkg/rsvpapi"
 )
 
 func TestMain(m *testing.M) { os.Exit(localtest.Main(m)) }
 
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-
 type env struct {
 	t      testing.TB
-	svc    *app.Services
+	svc    *app.Deps
 	rsvp   *rsvpapi.Handler
 	events *eventsapi.Handler
-	clock  *clock
+	clock  *communitytest.Clock
 	calls  *awsmetrics.Counter // every AWS call the handlers made
 }
 
@@ -59,17 +53,19 @@ func newEnv(t testing.TB) *env {
 	calls := awsmetrics.NewCounter()
 	awsCfg := localtest.AWSConfig()
 	awsCfg.APIOptions = append(awsCfg.APIOptions, calls.Middleware())
-	d := app.NewDeps(cfg, awsCfg, app.Endpoints{DynamoDB: localtest.DynamoDBURL(), SES: localtest.SESURL()}, log)
-	clk := &clock{now: time.Now()}
+	d := app.New(cfg, awsCfg, app.Endpoints{DynamoDB: localtest.DynamoDBURL(), SES: localtest.SESURL()}, log)
+	clk := communitytest.NewClock(time.Now())
 	d.Clock = clk
-	svc, err := app.NewServices(d)
+	// Built exactly as functions/rsvp and functions/events build them.
+	rsvp, err := rsvpapi.Wire(d)
 	if err != nil {
 		t.Fatal(err)
 	}
-	keeper := &idempotency.Keeper{Store: svc.Store, Clock: clk}
-	return &env{t: t, svc: svc, clock: clk, calls: calls,
-		rsvp:   rsvpapi.New(svc.Registrations, svc.Sessions, keeper, log),
-		events: eventsapi.New(svc.Events, svc.Sessions, cfg, log)}
+	events, err := eventsapi.Wire(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &env{t: t, svc: d, clock: clk, calls: calls, rsvp: rsvp, events: events}
 }
 
 type resp struct {
@@ -112,6 +108,7 @@ func (e *env) call(h interface {
 	if err != nil {
 		e.t.Errorf("Handle returned error %v", err)
 	}
+	apicontract.Check(e.t, in, out)
 	var m map[string]any
 	_ = json.Unmarshal([]byte(out.Body), &m)
 	return resp{out.StatusCode, m, out.Body}
@@ -140,7 +137,7 @@ func (e *env) event(mod func(*community.Event)) *community.Event {
 	if mod != nil {
 		mod(ev)
 	}
-	if err := e.svc.Store.CreateEvent(context.Background(), ev); err != nil {
+	if err := e.svc.Store().CreateEvent(context.Background(), ev); err != nil {
 		e.t.Fatal(err)
 	}
 	return ev
@@ -160,10 +157,10 @@ func (e *env) member(mod func(*community.Member)) (*community.Member, string) {
 	if mod != nil {
 		mod(m)
 	}
-	if err := e.svc.Store.CreateMember(context.Background(), m); err != nil {
+	if err := e.svc.Store().CreateMember(context.Background(), m); err != nil {
 		e.t.Fatal(err)
 	}
-	tok, _, err := e.svc.Sessions.Issue(context.Background(), m.ID)
+	tok, _, err := e.svc.Sessions().Issue(context.Background(), m.ID)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -172,11 +169,11 @@ func (e *env) member(mod func(*community.Member)) (*community.Member, string) {
 
 func (e *env) counters(id string) (confirmed, waitlisted, counted int) {
 	e.t.Helper()
-	ev, err := e.svc.Store.Event(context.Background(), id)
+	ev, err := e.svc.Store().Event(context.Background(), id)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	n, err := e.svc.Store.CountConfirmed(context.Background(), id)
+	n, err := e.svc.Store().CountConfirmed(context.Background(), id)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -328,7 +325,7 @@ func TestCancellationsRaceRegistrations(t *testing.T) {
 		if promoted != 1 {
 			t.Errorf("%s got %d promotion mails, want 1", g.email, promoted)
 		}
-		r, err := e.svc.Store.Registration(context.Background(), ev.ID, g.rid)
+		r, err := e.svc.Store().Registration(context.Background(), ev.ID, g.rid)
 		if err != nil || r.Status != community.RegistrationConfirmed {
 			t.Errorf("%s: %v %v, want confirmed", g.email, r, err)
 		}
@@ -399,7 +396,7 @@ func TestRules(t *testing.T) {
 	_, noBirth := e.member(func(m *community.Member) { m.BirthDate = nil })
 	susp, suspended := e.member(nil)
 	susp.Status = community.MemberSuspended
-	if err := e.svc.Store.UpdateMember(ctx, susp); err != nil {
+	if err := e.svc.Store().UpdateMember(ctx, susp); err != nil {
 		t.Fatal(err)
 	}
 	guestEmail := localtest.UniqueEmail("twice")
@@ -532,7 +529,7 @@ func TestNoAccessToOthersRegistrations(t *testing.T) {
 	if r := e.call(e.rsvp, rsvpapi.RouteCancelMine, ev.ID, "", sa, nil); r.code != 404 {
 		t.Errorf("cancel mine again = %d %s, want 404", r.code, r.raw)
 	}
-	got, err := e.svc.Store.Registration(context.Background(), ev.ID, rb.body["registration_id"].(string))
+	got, err := e.svc.Store().Registration(context.Background(), ev.ID, rb.body["registration_id"].(string))
 	if err != nil || got.Status != community.RegistrationConfirmed {
 		t.Errorf("B's registration: %v %v", got, err)
 	}
@@ -560,12 +557,12 @@ func TestSuspendedMemberLosesJoinURL(t *testing.T) {
 	if r := e.call(e.events, eventsapi.RouteDetail, ev.ID, "", s, nil); !strings.Contains(r.raw, joinURL) {
 		t.Fatalf("active confirmed member does not see the join URL: %s", r.raw)
 	}
-	cur, err := e.svc.Store.Member(ctx, m.ID)
+	cur, err := e.svc.Store().Member(ctx, m.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cur.Status = community.MemberSuspended
-	if err := e.svc.Store.UpdateMember(ctx, cur); err != nil {
+	if err := e.svc.Store().UpdateMember(ctx, cur); err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range []resp{
@@ -590,7 +587,7 @@ func TestFeedCarriesCancellations(t *testing.T) {
 		ev.StartsAt = ev.StartsAt.Add(time.Hour)
 		ev.EndsAt = ev.EndsAt.Add(time.Hour)
 	})
-	if _, _, err := e.svc.Store.CancelEvent(ctx, off, "講師急病のため", e.clock.Now()); err != nil {
+	if _, _, err := e.svc.Store().CancelEvent(ctx, off, "講師急病のため", e.clock.Now()); err != nil {
 		t.Fatal(err)
 	}
 	r := e.call(e.events, eventsapi.RouteFeed, "", "", "", nil)

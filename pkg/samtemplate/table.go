@@ -1,6 +1,7 @@
 package samtemplate
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -79,6 +80,24 @@ func (t Table) UpdateTTLInput(name string) *dynamodb.UpdateTimeToLiveInput {
 	}
 	return &dynamodb.UpdateTimeToLiveInput{TableName: aws.String(name), TimeToLiveSpecification: &types.TimeToLiveSpecification{
 		AttributeName: aws.String(t.TTLAttribute()), Enabled: aws.Bool(true)}}
+}
+
+// Create creates a table called name from this definition and then turns
+// on its TTL, as the deployed stack has it. CreateTable cannot carry a TTL
+// specification, so the two calls belong together: a table made with the
+// first alone keeps expired sessions and tokens (the store ignores them, but
+// nothing would ever delete them). The dev server and the tests both create
+// their tables here, so neither can forget the second call.
+func (t Table) Create(ctx context.Context, db *dynamodb.Client, name string) error {
+	if _, err := db.CreateTable(ctx, t.CreateTableInput(name)); err != nil {
+		return fmt.Errorf("create table %s: %w", name, err)
+	}
+	if in := t.UpdateTTLInput(name); in != nil {
+		if _, err := db.UpdateTimeToLive(ctx, in); err != nil {
+			return fmt.Errorf("table %s TTL: %w", name, err)
+		}
+	}
+	return nil
 }
 
 func keySchema(ks []keyElem) []types.KeySchemaElement {

@@ -15,32 +15,16 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/sorae/tabane/pkg/apicontract"
 	"github.com/sorae/tabane/pkg/auth"
 	"github.com/sorae/tabane/pkg/community"
+	"github.com/sorae/tabane/pkg/community/communitytest"
 	"github.com/sorae/tabane/pkg/config"
 	"github.com/sorae/tabane/pkg/localstack/localtest"
 	"github.com/sorae/tabane/pkg/store/dynamo"
 )
 
 func TestMain(m *testing.M) { os.Exit(localtest.Main(m)) }
-
-// testClock is a clock tests move by hand.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // fakeNotifier is a community.Notifier whose behaviour each test sets by
 // function fields; nil fields do nothing.
@@ -163,7 +147,7 @@ type env struct {
 	regs     *community.Registrations
 	sessions *auth.Sessions
 	mail     *mailbox
-	clock    *testClock
+	clock    *communitytest.Clock // moved by hand
 	cfg      config.Config
 }
 
@@ -191,7 +175,7 @@ type envOptions struct {
 func newEnvWith(t *testing.T, o envOptions) *env {
 	t.Helper()
 	store := dynamo.New(localtest.DynamoDB(), localtest.NewTable(t))
-	clock := &testClock{t: testNow}
+	clock := communitytest.NewClock(testNow)
 	cfg := config.Config{
 		BaseURL:       o.BaseURL,
 		Sender:        config.DefaultSender,
@@ -218,7 +202,7 @@ func newEnvWith(t *testing.T, o envOptions) *env {
 	links := auth.Links{BaseURL: cfg.BaseURL, Secret: cfg.SessionSecret}
 	regs := &community.Registrations{
 		Events: store, Regs: store, Members: store, Notifier: regNotifier, Clock: clock, Links: links,
-		Log: func(_ context.Context, msg string, err error) { t.Errorf("%s: %v", msg, err) },
+		Log: communitytest.FailOnError(t),
 	}
 	members := &community.Members{
 		Store:          store,
@@ -355,6 +339,7 @@ func (e *env) do(t *testing.T, req events.APIGatewayV2HTTPRequest) events.APIGat
 	if err != nil {
 		t.Fatalf("%s %s: Handle returned an error: %v", req.RequestContext.HTTP.Method, req.RawPath, err)
 	}
+	apicontract.Check(t, req, resp)
 	return resp
 }
 

@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"net/url"
 
@@ -10,8 +9,7 @@ import (
 	"github.com/sorae/tabane/pkg/jadate"
 )
 
-var errCSRF = community.Errorf(community.Forbidden, "invalid_csrf_token",
-	"フォームの有効期限が切れたか、別のサイトから送信されました。ページを開き直してからお試しください。")
+var errCSRF = community.ErrInvalidCSRF.Messagef("フォームの有効期限が切れたか、別のサイトから送信されました。ページを開き直してからお試しください。")
 
 // profileValues is the profile form, as stored or as typed.
 type profileValues struct {
@@ -144,10 +142,9 @@ func (h *Handler) updateMe(ctx context.Context, r *request) response {
 			JobCategory: &p.JobCategory, PublicServant: &ps, BirthDate: &p.BirthDate,
 		}
 		_, err := h.members.UpdateMe(ctx, r.viewer, u)
-		var ce *community.Error
-		if errors.As(err, &ce) && ce.Code == community.Invalid {
+		if community.ErrorCode(err) == community.Invalid {
 			d := newMeData(r.viewer.Member)
-			d.Profile, d.Errors, d.Message = p, ce.Fields, ce.Message
+			d.Profile, d.Errors, d.Message = p, community.ErrorFields(err), community.ErrorMessage(err)
 			return h.renderMe(ctx, r, http.StatusBadRequest, "マイページ（入力内容の確認）", d)
 		}
 		if err != nil {

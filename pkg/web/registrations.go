@@ -154,8 +154,7 @@ func (h *Handler) eventPage(ctx context.Context, r *request, id string, status i
 	return h.render(ctx, r, status, "event", v.Title, "events", d)
 }
 
-var errSessionEnded = community.Errorf(community.Unauthorized, "session_expired",
-	"ログインの有効期限が切れました。もう一度ログインしてからお申し込みください。")
+var errSessionEnded = community.ErrSessionExpired.Messagef("ログインの有効期限が切れました。もう一度ログインしてからお申し込みください。")
 
 // registeredData is the confirmation page.
 type registeredData struct {
@@ -281,8 +280,7 @@ func (h *Handler) cancelMine(ctx context.Context, r *request) response {
 	return redirect("/events/" + id + "?cancelled=1")
 }
 
-var errBadCancelLink = community.Errorf(community.Invalid, "invalid_token",
-	"キャンセル用のリンクが正しくありません。メールに記載のリンクをそのまま開いてください。")
+var errBadCancelLink = community.ErrInvalidToken.Messagef("キャンセル用のリンクが正しくありません。メールに記載のリンクをそのまま開いてください。")
 
 // cancelData is the page behind a mailed cancel link.
 type cancelData struct {
@@ -349,7 +347,7 @@ func (h *Handler) cancelByToken(ctx context.Context, r *request) response {
 		return h.tokenPage(h.errorPage(ctx, r, err))
 	}
 	reg, e, err := h.regs.CancelByToken(ctx, f.Get("token"))
-	if community.ErrorReason(err) == "invalid_token" {
+	if errors.Is(err, community.ErrRegistrationNotFound) {
 		err = errBadCancelLink
 	}
 	if err != nil {

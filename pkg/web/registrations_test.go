@@ -457,7 +457,7 @@ func TestCancelByLink(t *testing.T) {
 		email := localtest.UniqueEmail("late")
 		wantStatus(t, e.do(t, post(t, registerPath(soon), guestForm("遅刻 者", email), "")), 200)
 		link := e.mail.last(t, "confirmed", email)
-		e.clock.Add(10 * time.Hour)
+		e.clock.Advance(10 * time.Hour)
 		page := e.do(t, get(t, mustURI(t, link), ""))
 		wantStatus(t, page, 200)
 		wantBody(t, page, "開始後のイベントはキャンセルできません。")
@@ -507,7 +507,7 @@ func TestMyPageRegistrations(t *testing.T) {
 	if _, err := e.regs.CancelMine(ctx, viewer, dropped.ID); err != nil {
 		t.Fatal(err)
 	}
-	e.clock.Add(48 * time.Hour) // now 3 May: the 2 May meeting is over
+	e.clock.Advance(48 * time.Hour) // now 3 May: the 2 May meeting is over
 
 	resp := e.do(t, get(t, "/me", session))
 	wantStatus(t, resp, 200)

@@ -100,9 +100,9 @@ func (r *request) sourceIP() string { return r.raw.RequestContext.HTTP.SourceIP 
 
 // errContentType refuses a form body of another type; the reason is
 // httpapi's, so the status (415) comes from its one table.
-var errContentType = community.Errorf(community.Invalid, httpapi.ReasonUnsupportedMediaType, "この形式の送信には対応していません。")
+var errContentType = community.ErrUnsupportedMedia.Messagef("この形式の送信には対応していません。")
 
-var errBadForm = community.Errorf(community.Invalid, "invalid_form", "送信された内容を読み取れませんでした。もう一度お試しください。")
+var errBadForm = community.ErrInvalidForm
 
 // form decodes an application/x-www-form-urlencoded body, base64 or not;
 // over 64 KiB is 413.
@@ -122,7 +122,7 @@ func (r *request) form() (url.Values, error) {
 	return v, nil
 }
 
-var errCrossSite = community.Errorf(community.Forbidden, "cross_site_request", "このフォームは別のサイトから送信できません。ページを開き直してからお試しください。")
+var errCrossSite = community.ErrCrossSite
 
 // sameOrigin guards the forms that work before anyone is signed in (signup,
 // sign-in). There is no session to tie a token to, and a double-submit

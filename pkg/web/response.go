@@ -24,26 +24,30 @@ var templateFS embed.FS
 //go:embed static/site.css
 var cssFile string
 
-// pageTemplates are parsed once per process (a Lambda cold start).
-var pageTemplates = sync.OnceValue(mustParseTemplates)
-
-// mustParseTemplates pairs the layout and the shared partials with each
-// page; a page defines "content" and is executed through "layout".
-func mustParseTemplates() map[string]*template.Template {
+// pageTemplates maps each page's name to its template, parsed the first time
+// the page is rendered and kept for the life of the process. Parsing every
+// page in New cost each cold start about as much as the rest of the
+// function's start together, while one request renders one page.
+var pageTemplates = sync.OnceValue(func() map[string]func() (*template.Template, error) {
 	pages, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
-		panic(err)
+		panic(err) // only a malformed pattern fails; the pattern is constant
 	}
-	out := map[string]*template.Template{}
+	out := map[string]func() (*template.Template, error){}
 	for _, p := range pages {
 		name := strings.TrimSuffix(strings.TrimPrefix(p, "templates/"), ".html")
 		if name == "layout" || name == "partials" {
 			continue
 		}
-		t := template.Must(template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials.html", p))
-		out[name] = t
+		out[name] = sync.OnceValues(func() (*template.Template, error) { return parsePage(name, p) })
 	}
 	return out
+})
+
+// parsePage pairs the layout and the shared partials with the page at path;
+// a page defines "content" and is executed through "layout".
+func parsePage(name, path string) (*template.Template, error) {
+	return template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials.html", path)
 }
 
 // response is a page before it becomes an API Gateway response.
@@ -102,9 +106,14 @@ type page struct {
 
 // render executes the named page template.
 func (h *Handler) render(ctx context.Context, r *request, status int, name, title, nav string, data any) response {
-	t, ok := h.templates[name]
+	parse, ok := h.templates[name]
 	if !ok {
 		logger(ctx).ErrorContext(ctx, "web: unknown template", "template", name)
+		return fallbackPage()
+	}
+	t, err := parse()
+	if err != nil {
+		logger(ctx).ErrorContext(ctx, "web: parse", "template", name, "err", err)
 		return fallbackPage()
 	}
 	p := page{

@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"errors"
 	"net/http"
 
 	"github.com/sorae/tabane/pkg/community"
@@ -39,11 +38,10 @@ func (h *Handler) signin(ctx context.Context, r *request) response {
 	}
 	email := f.Get("email")
 	err = h.members.RequestSignIn(ctx, email)
-	var ce *community.Error
-	if errors.As(err, &ce) && ce.Code == community.Invalid {
-		d := signinData{Email: email, Errors: ce.Fields, Message: ce.Message}
+	if community.ErrorCode(err) == community.Invalid {
+		d := signinData{Email: email, Errors: community.ErrorFields(err), Message: community.ErrorMessage(err)}
 		if d.Errors == nil {
-			d.Errors = map[string]string{"email": ce.Message}
+			d.Errors = map[string]string{"email": community.ErrorMessage(err)}
 		}
 		return h.render(ctx, r, http.StatusBadRequest, "signin", "ログイン", "signin", d)
 	}

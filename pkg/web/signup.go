@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"net/url"
 
@@ -102,9 +101,8 @@ func (h *Handler) signup(ctx context.Context, r *request) response {
 		Honeypot:      f.Get(honeypotField),
 	}
 	err = h.members.Signup(ctx, in)
-	var ce *community.Error
-	if errors.As(err, &ce) && ce.Code == community.Invalid {
-		d := signupData{Form: v, Errors: ce.Fields, Message: ce.Message, Memberships: membershipOptions, Honeypot: honeypotField}
+	if community.ErrorCode(err) == community.Invalid {
+		d := signupData{Form: v, Errors: community.ErrorFields(err), Message: community.ErrorMessage(err), Memberships: membershipOptions, Honeypot: honeypotField}
 		return h.render(ctx, r, http.StatusBadRequest, "signup", "会員登録（入力内容の確認）", "signup", d)
 	}
 	if err != nil {
@@ -113,7 +111,7 @@ func (h *Handler) signup(ctx context.Context, r *request) response {
 	return h.render(ctx, r, http.StatusOK, "signup_sent", "確認メールを送信しました", "signup", nil)
 }
 
-var errBadVerifyLink = community.Errorf(community.Invalid, "invalid_token", "リンクが無効か、有効期限が切れています。もう一度お手続きください。")
+var errBadVerifyLink = community.ErrInvalidToken
 
 type verifyData struct {
 	OK         bool
@@ -131,7 +129,7 @@ type verifyData struct {
 func (h *Handler) verifyPage(ctx context.Context, r *request) response {
 	token := r.query.Get("token")
 	if token == "" {
-		return h.render(ctx, r, http.StatusBadRequest, "verify", "メールアドレスの確認", "", verifyData{Message: errBadVerifyLink.Message})
+		return h.render(ctx, r, http.StatusBadRequest, "verify", "メールアドレスの確認", "", verifyData{Message: errBadVerifyLink.Message()})
 	}
 	return h.render(ctx, r, http.StatusOK, "verify_confirm", "メールアドレスの確認", "", verifyData{Token: token})
 }

@@ -7,8 +7,7 @@ import (
 	"github.com/sorae/tabane/pkg/community"
 )
 
-var errBadUnsubscribe = community.Errorf(community.Invalid, "invalid_token",
-	"配信停止のリンクが正しくありません。メールに記載のリンクをそのまま開いてください。")
+var errBadUnsubscribe = community.ErrInvalidToken.Messagef("配信停止のリンクが正しくありません。メールに記載のリンクをそのまま開いてください。")
 
 type unsubscribeData struct {
 	Token string

@@ -56,7 +56,7 @@ type Handler struct {
 	baseHost  string
 	css       template.CSS
 	csp       string
-	templates map[string]*template.Template
+	templates map[string]func() (*template.Template, error) // parsed on first use
 	routes    map[string]route
 	minTime   time.Duration // floor of the forms' answers that must not reveal who is a member
 }
@@ -64,8 +64,8 @@ type Handler struct {
 // route serves one route key; it gets the request already decoded.
 type route func(ctx context.Context, r *request) response
 
-// New builds the handler. It panics only if the embedded templates are
-// broken, which the package's tests rule out.
+// New builds the handler. It parses no template: each page is parsed the
+// first time it is rendered (the package's tests parse them all).
 func New(o Options) *Handler {
 	h := &Handler{
 		events:    o.Events,
@@ -161,7 +161,7 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 	return h.serve(ctx, r, serve).apiGateway(h.csp, h.cfg.Secure), nil
 }
 
-var errNoPage = community.Errorf(community.NotFound, "page_not_found", "お探しのページは見つかりませんでした。URLをお確かめください。")
+var errNoPage = community.ErrPageNotFound
 
 // notFound answers a route the handler does not serve; the session is still
 // resolved so the menu shows who is signed in.

@@ -219,7 +219,7 @@ func TestEventList(t *testing.T) {
 		e := newEnv(t)
 		for i := range pageSize + 3 {
 			e.createEvent(t, fmt.Sprintf("定例会 第%d回", i+1), jst(5, 2, 9, 0).Add(time.Duration(i)*24*time.Hour), nil)
-			e.clock.Add(time.Millisecond)
+			e.clock.Advance(time.Millisecond)
 		}
 		first := e.do(t, get(t, "/", ""))
 		wantStatus(t, first, 200)
@@ -588,7 +588,7 @@ func TestVerifyAndSignIn(t *testing.T) {
 	t.Run("ExpiredLink", func(t *testing.T) {
 		wantStatus(t, e.do(t, post(t, "/signin", url.Values{"email": {email}}, "")), 200)
 		link, _ := url.Parse(e.mail.last(t, "signin", email))
-		e.clock.Add(16 * time.Minute)
+		e.clock.Advance(16 * time.Minute)
 		resp := e.do(t, post(t, "/signin", url.Values{"token": {link.Query().Get("token")}}, ""))
 		wantStatus(t, resp, 400)
 	})

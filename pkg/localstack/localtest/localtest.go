@@ -115,26 +115,13 @@ func NewTable(t testing.TB) string {
 	name := "test-" + UniqueID()
 	ctx := context.Background()
 	db := DynamoDB()
-	if err := CreateTable(ctx, db, tmplTable, name); err != nil {
-		t.Fatal(err)
+	if err := tmplTable.Create(ctx, db, name); err != nil {
+		t.Fatal("localtest:", err)
 	}
 	t.Cleanup(func() {
 		_, _ = db.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(name)}) // the emulator vanishes after the run anyway
 	})
 	return name
-}
-
-// CreateTable creates table name from the template's definition and turns on TTL.
-func CreateTable(ctx context.Context, db *dynamodb.Client, tbl samtemplate.Table, name string) error {
-	if _, err := db.CreateTable(ctx, tbl.CreateTableInput(name)); err != nil {
-		return fmt.Errorf("localtest: create table: %w", err)
-	}
-	if in := tbl.UpdateTTLInput(name); in != nil {
-		if _, err := db.UpdateTimeToLive(ctx, in); err != nil {
-			return fmt.Errorf("localtest: ttl: %w", err)
-		}
-	}
-	return nil
 }
 
 // UniqueID returns 16 random hex characters.

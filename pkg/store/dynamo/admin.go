@@ -36,7 +36,7 @@ var editableEventAttrs = []string{
 }
 
 func errEventChanged() error {
-	return community.Errorf(community.Conflict, "event_changed", "イベントが同時に更新されました。もう一度お試しください。")
+	return community.ErrEventChanged
 }
 
 // eventIndexKeys sets the index keys an event carries in status st, so
@@ -157,7 +157,7 @@ func (s *Store) UpdateEvent(ctx context.Context, u community.EventUpdate) (*comm
 		return nil, fmt.Errorf("dynamo: update event: %w", err)
 	}
 	if ok {
-		return written, nil
+		return written, s.followEvent(ctx, written)
 	}
 	if len(old) == 0 {
 		return nil, errEventNotFound()
@@ -170,10 +170,9 @@ func (s *Store) UpdateEvent(ctx context.Context, u community.EventUpdate) (*comm
 	case g.Status != string(u.Status) || !g.UpdatedAt.Equal(u.ReadAt):
 		return nil, errEventChanged()
 	case e.Capacity > 0 && g.ConfirmedCount > e.Capacity:
-		return nil, community.Errorf(community.Conflict, "capacity_below_confirmed",
-			"定員を参加確定者数（%d人）より少なくはできません。", g.ConfirmedCount)
+		return nil, community.ErrCapacityBelowConfirmed.Messagef("定員を参加確定者数（%d人）より少なくはできません。", g.ConfirmedCount)
 	case u.Untouched:
-		return nil, community.Errorf(community.Conflict, "occurrence_taken", "申込があるか個別に編集された開催回のため、変更しませんでした。")
+		return nil, community.ErrOccurrenceTaken
 	}
 	return nil, errEventChanged()
 }
@@ -182,13 +181,13 @@ func (s *Store) UpdateEvent(ctx context.Context, u community.EventUpdate) (*comm
 // to the upcoming indexes, in one conditional UpdateItem.
 func (s *Store) PublishEvent(ctx context.Context, e *community.Event, now time.Time) (*community.Event, bool, error) {
 	upd := expression.Set(expression.Name("status"), expression.Value(string(community.EventPublished)))
-	return s.moveEvent(ctx, "publish event", e, community.EventDraft, community.EventPublished, upd, now,
+	return s.followMove(ctx)(s.moveEvent(ctx, "publish event", e, community.EventDraft, community.EventPublished, upd, now,
 		func(cur *community.Event) error {
 			if cur.Status == community.EventCancelled {
-				return community.Errorf(community.Conflict, "event_cancelled", "中止したイベントは公開できません。")
+				return community.ErrEventCancelled.Messagef("中止したイベントは公開できません。")
 			}
 			return errEventChanged()
-		})
+		}))
 }
 
 // CancelEvent turns published e into cancelled as of e.UpdatedAt, moving
@@ -197,13 +196,34 @@ func (s *Store) PublishEvent(ctx context.Context, e *community.Event, now time.T
 func (s *Store) CancelEvent(ctx context.Context, e *community.Event, reason string, now time.Time) (*community.Event, bool, error) {
 	upd := expression.Set(expression.Name("status"), expression.Value(string(community.EventCancelled))).
 		Set(expression.Name("cancel_reason"), expression.Value(reason))
-	return s.moveEvent(ctx, "cancel event", e, community.EventPublished, community.EventCancelled, upd, now,
+	return s.followMove(ctx)(s.moveEvent(ctx, "cancel event", e, community.EventPublished, community.EventCancelled, upd, now,
 		func(cur *community.Event) error {
 			if cur.Status == community.EventDraft {
-				return community.Errorf(community.Conflict, "event_not_published", "下書きのイベントは中止できません（公開されていません）。")
+				return community.ErrEventNotPublished
 			}
 			return errEventChanged()
-		})
+		}))
+}
+
+// followEvent keeps what derives from a stored event in step with it: its
+// reminder items (SyncEventReminders). It is part of every event write, so
+// no caller can forget it; a failure leaves the event written and is
+// returned with it, for the caller to report (see community.AdminEventStore).
+func (s *Store) followEvent(ctx context.Context, e *community.Event) error {
+	if err := s.SyncEventReminders(ctx, e); err != nil {
+		return fmt.Errorf("dynamo: event %s stored, reminders not in step: %w", e.ID, err)
+	}
+	return nil
+}
+
+// followMove applies followEvent to what moveEvent returns.
+func (s *Store) followMove(ctx context.Context) func(*community.Event, bool, error) (*community.Event, bool, error) {
+	return func(e *community.Event, changed bool, err error) (*community.Event, bool, error) {
+		if err != nil {
+			return e, changed, err
+		}
+		return e, changed, s.followEvent(ctx, e)
+	}
 }
 
 // moveEvent writes upd (which sets the status to) plus updated_at and the
@@ -351,20 +371,9 @@ func (s *Store) AllRegistrations(ctx context.Context, eventID string) ([]*commun
 	if err != nil {
 		return nil, fmt.Errorf("dynamo: all registrations: %w", err)
 	}
-	regs := []*community.Registration{}
-	p := dynamodb.NewQueryPaginator(s.client, in)
-	for p.HasMorePages() {
-		out, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("dynamo: all registrations: %w", err)
-		}
-		var items []registrationItem
-		if err := attributevalue.UnmarshalListOfMaps(out.Items, &items); err != nil {
-			return nil, fmt.Errorf("dynamo: all registrations: %w", err)
-		}
-		for _, it := range items {
-			regs = append(regs, it.registration())
-		}
+	regs, err := queryAll(ctx, s.client, in, infallible(registrationItem.registration))
+	if err != nil {
+		return nil, fmt.Errorf("dynamo: all registrations: %w", err)
 	}
 	return regs, nil
 }
@@ -459,7 +468,7 @@ func (s *Store) SetCheckIn(ctx context.Context, eventID, regID string, at *time.
 		return nil, fmt.Errorf("dynamo: check in: %w", err)
 	}
 	if !ok && it.Status != string(community.RegistrationConfirmed) {
-		return nil, community.Errorf(community.Closed, "not_confirmed", "参加が確定している申込だけ受付できます。")
+		return nil, community.ErrNotConfirmed
 	}
 	return it.registration(), nil
 }
@@ -557,7 +566,7 @@ type noticeGuard struct {
 }
 
 func errNoticeClaimLost() error {
-	return community.Errorf(community.Conflict, "claim_lost", "中止のお知らせの送信権が別の処理に移りました。")
+	return community.ErrClaimLost.Messagef("中止のお知らせの送信権が別の処理に移りました。")
 }
 
 // ClaimCancelNotice claims a registration's event-cancelled notice with

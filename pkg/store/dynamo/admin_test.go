@@ -98,31 +98,31 @@ func TestUpdateEvent(t *testing.T) {
 		u := admEdit(e)
 		u.ReadAt = e.UpdatedAt.Add(-time.Minute)
 		_, err := s.UpdateEvent(ctx, u)
-		wantErr(t, err, community.Conflict, "event_changed")
+		wantErr(t, err, community.ErrEventChanged)
 	})
 	t.Run("ErrStatusChanged", func(t *testing.T) {
 		u := admEdit(e)
 		u.Status = community.EventDraft
 		_, err := s.UpdateEvent(ctx, u)
-		wantErr(t, err, community.Conflict, "event_changed")
+		wantErr(t, err, community.ErrEventChanged)
 	})
 	t.Run("ErrCapacityBelowConfirmed", func(t *testing.T) {
 		u := admEdit(e)
 		u.Event.Capacity = 2
 		_, err := s.UpdateEvent(ctx, u)
-		wantErr(t, err, community.Conflict, "capacity_below_confirmed")
+		wantErr(t, err, community.ErrCapacityBelowConfirmed)
 	})
 	t.Run("ErrUntouched", func(t *testing.T) {
 		u := admEdit(e)
 		u.Untouched = true
 		_, err := s.UpdateEvent(ctx, u)
-		wantErr(t, err, community.Conflict, "occurrence_taken")
+		wantErr(t, err, community.ErrOccurrenceTaken)
 	})
 	t.Run("ErrNotFound", func(t *testing.T) {
 		u := admEdit(e)
 		u.Event.ID = community.NewID(base)
 		_, err := s.UpdateEvent(ctx, u)
-		wantErr(t, err, community.NotFound, "event_not_found")
+		wantErr(t, err, community.ErrEventNotFound)
 	})
 }
 
@@ -140,7 +140,7 @@ func TestPublishAndCancelEvent(t *testing.T) {
 		t.Fatalf("draft keys %v", keys)
 	}
 	_, _, err := s.CancelEvent(ctx, draft, "理由", now)
-	wantErr(t, err, community.Conflict, "event_not_published")
+	wantErr(t, err, community.ErrEventNotPublished)
 
 	pub, changed, err := s.PublishEvent(ctx, draft, now)
 	if err != nil || !changed || pub.Status != community.EventPublished {
@@ -153,7 +153,7 @@ func TestPublishAndCancelEvent(t *testing.T) {
 		t.Errorf("publishing twice = %v %v %v, want unchanged", again, changed, err)
 	}
 	_, _, err = s.CancelEvent(ctx, draft, "理由", now) // draft's UpdatedAt is stale now
-	wantErr(t, err, community.Conflict, "event_changed")
+	wantErr(t, err, community.ErrEventChanged)
 
 	c, changed, err := s.CancelEvent(ctx, pub, "講師急病のため", now.Add(time.Second))
 	if err != nil || !changed || c.Status != community.EventCancelled || c.CancelReason != "講師急病のため" {
@@ -166,7 +166,7 @@ func TestPublishAndCancelEvent(t *testing.T) {
 		t.Errorf("cancelling twice = %+v %v %v, want the first cancellation kept", again, changed, err)
 	}
 	_, _, err = s.PublishEvent(ctx, c, now)
-	wantErr(t, err, community.Conflict, "event_cancelled")
+	wantErr(t, err, community.ErrEventCancelled)
 
 	page, err := s.UpcomingEvents(ctx, community.EventQuery{From: base, Limit: 10})
 	if err != nil || len(page.Events) != 0 {
@@ -180,9 +180,9 @@ func TestPublishAndCancelEvent(t *testing.T) {
 		t.Errorf("a cancelled event in the past is listed: %v %v", past.Events, err)
 	}
 	_, err = s.CancelledEvents(ctx, community.EventQuery{From: base, Limit: 10, Cursor: "bogus"})
-	wantErr(t, err, community.Invalid, "invalid_cursor")
+	wantErr(t, err, community.ErrInvalidCursor)
 	_, _, err = s.PublishEvent(ctx, newEvent(base, community.KindMeeting, community.EventDraft), now)
-	wantErr(t, err, community.NotFound, "event_not_found")
+	wantErr(t, err, community.ErrEventNotFound)
 }
 
 func TestCancelledEventsPages(t *testing.T) {
@@ -324,11 +324,11 @@ func TestRegistrationsOfEvent(t *testing.T) {
 			t.Errorf("undo = %+v %v", r, err)
 		}
 		_, err = s.SetCheckIn(ctx, e.ID, guest.ID, &at)
-		wantErr(t, err, community.Closed, "not_confirmed")
+		wantErr(t, err, community.ErrNotConfirmed)
 		_, err = s.SetCheckIn(ctx, e.ID, community.NewID(base), &at)
-		wantErr(t, err, community.NotFound, "registration_not_found")
+		wantErr(t, err, community.ErrRegistrationNotFound)
 		_, err = s.SetCheckIn(ctx, e.ID, community.NewID(base), nil)
-		wantErr(t, err, community.NotFound, "registration_not_found")
+		wantErr(t, err, community.ErrRegistrationNotFound)
 	})
 	t.Run("Move", func(t *testing.T) {
 		moved := e.StartsAt.Add(24 * time.Hour)

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
-
 	"github.com/sorae/tabane/pkg/community"
 )
 
@@ -68,7 +66,7 @@ func (s *Store) AppendAudit(ctx context.Context, a *community.AuditEntry) error 
 	}
 	if _, err := s.client.PutItem(ctx, put); err != nil {
 		if conditionFailed(err) {
-			return community.Errorf(community.Conflict, "audit_exists", "同じIDの記録がすでにあります。")
+			return community.ErrAuditExists
 		}
 		return fmt.Errorf("dynamo: append audit: %w", err)
 	}
@@ -94,13 +92,9 @@ func (s *Store) AuditLog(ctx context.Context, q community.AuditQuery) (community
 	if err != nil {
 		return community.AuditPage{}, fmt.Errorf("dynamo: audit log: %w", err)
 	}
-	var items []auditItem
-	if err := attributevalue.UnmarshalListOfMaps(raw, &items); err != nil {
+	entries, err := convertItems(raw, infallible(auditItem.entry))
+	if err != nil {
 		return community.AuditPage{}, fmt.Errorf("dynamo: audit log: %w", err)
 	}
-	page := community.AuditPage{Entries: make([]*community.AuditEntry, 0, len(items)), NextCursor: next}
-	for _, it := range items {
-		page.Entries = append(page.Entries, it.entry())
-	}
-	return page, nil
+	return community.AuditPage{Entries: entries, NextCursor: next}, nil
 }

@@ -31,7 +31,7 @@ func TestAuditLog(t *testing.T) {
 		all = append(all, a)
 	}
 	err := s.AppendAudit(ctx, all[0])
-	wantErr(t, err, community.Conflict, "audit_exists")
+	wantErr(t, err, community.ErrAuditExists)
 
 	read := func(q community.AuditQuery) []*community.AuditEntry {
 		t.Helper()
@@ -77,12 +77,12 @@ func TestAuditLog(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err = s.AuditLog(ctx, community.AuditQuery{ActorID: bob, Limit: 1, Cursor: page.NextCursor})
-		wantErr(t, err, community.Invalid, "invalid_cursor")
+		wantErr(t, err, community.ErrInvalidCursor)
 		_, err = s.AuditLog(ctx, community.AuditQuery{Limit: 1, Cursor: "x"})
-		wantErr(t, err, community.Invalid, "invalid_cursor")
+		wantErr(t, err, community.ErrInvalidCursor)
 	})
 	t.Run("ErrLimit", func(t *testing.T) {
 		_, err := s.AuditLog(ctx, community.AuditQuery{Limit: 101})
-		wantErr(t, err, community.Invalid, "invalid_limit")
+		wantErr(t, err, community.ErrInvalidLimit)
 	})
 }

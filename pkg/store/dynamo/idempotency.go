@@ -121,7 +121,7 @@ func (s *Store) IdempotencyRecord(ctx context.Context, k string, now time.Time) 
 		return nil, fmt.Errorf("dynamo: get idempotency: %w", err)
 	}
 	if !ok || it.ExpiresAt <= now.Unix() {
-		return nil, community.Errorf(community.NotFound, "idempotency_not_found", "記録がありません。")
+		return nil, community.ErrIdempotencyNotFound
 	}
 	return it.record(k), nil
 }

@@ -16,19 +16,19 @@ import (
 )
 
 func errMemberNotFound() error {
-	return community.Errorf(community.NotFound, "member_not_found", "会員が見つかりません。")
+	return community.ErrMemberNotFound
 }
 
 func errEmailTaken() error {
-	return community.Errorf(community.Conflict, "email_taken", "このメールアドレスはすでに登録されています。")
+	return community.ErrEmailTaken
 }
 
 func errMemberChanged() error {
-	return community.Errorf(community.Conflict, "member_changed", "会員情報が同時に更新されました。もう一度お試しください。")
+	return community.ErrMemberChanged
 }
 
 func errTokenNotFound() error {
-	return community.Errorf(community.NotFound, "token_not_found", "リンクが無効か、有効期限が切れています。")
+	return community.ErrTokenNotFound
 }
 
 // CreateMember stores a new member and claims its email in one transaction,
@@ -57,7 +57,7 @@ func (s *Store) CreateMember(ctx context.Context, m *community.Member) error {
 	case failedAt(codes, 1):
 		return errEmailTaken()
 	case failedAt(codes, 0):
-		return community.Errorf(community.Conflict, "member_exists", "同じIDの会員がすでにいます。")
+		return community.ErrMemberExists
 	}
 	return fmt.Errorf("dynamo: create member: %w", err)
 }
@@ -179,19 +179,11 @@ func (s *Store) MembersByStatus(ctx context.Context, status community.MemberStat
 	if err != nil {
 		return community.MemberPage{}, fmt.Errorf("dynamo: members by status: %w", err)
 	}
-	var items []memberItem
-	if err := attributevalue.UnmarshalListOfMaps(raw, &items); err != nil {
+	members, err := convertItems(raw, memberItem.member)
+	if err != nil {
 		return community.MemberPage{}, fmt.Errorf("dynamo: members by status: %w", err)
 	}
-	page := community.MemberPage{Members: make([]*community.Member, 0, len(items)), NextCursor: next}
-	for _, it := range items {
-		m, err := it.member()
-		if err != nil {
-			return community.MemberPage{}, fmt.Errorf("dynamo: members by status: %w", err)
-		}
-		page.Members = append(page.Members, m)
-	}
-	return page, nil
+	return community.MemberPage{Members: members, NextCursor: next}, nil
 }
 
 // WithdrawMember marks a member withdrawn and erases what identifies them —
@@ -267,7 +259,7 @@ func (s *Store) CreateSession(ctx context.Context, sess *community.Session) erro
 	}
 	if _, err := s.client.PutItem(ctx, put); err != nil {
 		if conditionFailed(err) {
-			return community.Errorf(community.Conflict, "session_exists", "同じIDのセッションがすでにあります。")
+			return community.ErrSessionExists
 		}
 		return fmt.Errorf("dynamo: create session: %w", err)
 	}
@@ -284,7 +276,7 @@ func (s *Store) Session(ctx context.Context, id string, now time.Time) (*communi
 		return nil, fmt.Errorf("dynamo: get session: %w", err)
 	}
 	if !ok || expired(it.ExpiresAt, now) {
-		return nil, community.Errorf(community.NotFound, "session_not_found", "ログインの有効期限が切れました。もう一度ログインしてください。")
+		return nil, community.ErrSessionNotFound
 	}
 	return it.session(), nil
 }
@@ -313,7 +305,7 @@ func (s *Store) PutToken(ctx context.Context, t *community.Token) error {
 	}
 	if _, err := s.client.PutItem(ctx, put); err != nil {
 		if conditionFailed(err) {
-			return community.Errorf(community.Conflict, "token_exists", "同じトークンがすでにあります。")
+			return community.ErrTokenExists
 		}
 		return fmt.Errorf("dynamo: put token: %w", err)
 	}

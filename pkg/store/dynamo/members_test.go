@@ -93,14 +93,14 @@ func TestMembers(t *testing.T) {
 	})
 	t.Run("ErrEmailTaken", func(t *testing.T) {
 		other := newMember(strings.ToUpper(taro.Email), community.MemberUnverified, base)
-		wantErr(t, s.CreateMember(ctx, other), community.Conflict, "email_taken")
+		wantErr(t, s.CreateMember(ctx, other), community.ErrEmailTaken)
 		_, err := s.Member(ctx, other.ID)
-		wantErr(t, err, community.NotFound, "member_not_found")
+		wantErr(t, err, community.ErrMemberNotFound)
 	})
 	t.Run("ErrMemberExists", func(t *testing.T) {
 		dup := newMember(localtest.UniqueEmail("dup"), community.MemberUnverified, base)
 		dup.ID = taro.ID
-		wantErr(t, s.CreateMember(ctx, dup), community.Conflict, "member_exists")
+		wantErr(t, s.CreateMember(ctx, dup), community.ErrMemberExists)
 		// The transaction claimed nothing: the address is still free.
 		if _, err := s.MemberByEmail(ctx, dup.Email); community.ErrorCode(err) != community.NotFound {
 			t.Fatalf("email of a failed signup: %v", err)
@@ -112,9 +112,9 @@ func TestMembers(t *testing.T) {
 	})
 	t.Run("ErrNotFound", func(t *testing.T) {
 		_, err := s.Member(ctx, community.NewID(base))
-		wantErr(t, err, community.NotFound, "member_not_found")
+		wantErr(t, err, community.ErrMemberNotFound)
 		_, err = s.MemberByEmail(ctx, localtest.UniqueEmail("nobody"))
-		wantErr(t, err, community.NotFound, "member_not_found")
+		wantErr(t, err, community.ErrMemberNotFound)
 	})
 	t.Run("SameEmailConcurrently", func(t *testing.T) {
 		email := localtest.UniqueEmail("race")
@@ -135,7 +135,7 @@ func TestMembers(t *testing.T) {
 			case err == nil:
 				winner = i
 			default:
-				wantErr(t, err, community.Conflict, "email_taken")
+				wantErr(t, err, community.ErrEmailTaken)
 			}
 		}
 		if winner < 0 {
@@ -201,7 +201,7 @@ func TestUpdateMember(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err := s.MemberByEmail(ctx, old)
-		wantErr(t, err, community.NotFound, "member_not_found")
+		wantErr(t, err, community.ErrMemberNotFound)
 		got, err := s.MemberByEmail(ctx, strings.ToLower(next.Email))
 		if err != nil || got.ID != m.ID || got.Email != next.Email {
 			t.Fatalf("by new email: %+v, %v", got, err)
@@ -226,7 +226,7 @@ func TestUpdateMember(t *testing.T) {
 	t.Run("ErrEmailTaken", func(t *testing.T) {
 		next := *m
 		next.Email, next.Name = other.Email, "別名"
-		wantErr(t, s.UpdateMember(ctx, &next), community.Conflict, "email_taken")
+		wantErr(t, s.UpdateMember(ctx, &next), community.ErrEmailTaken)
 		got, err := s.Member(ctx, m.ID)
 		if err != nil || got.Email != m.Email || got.Name != m.Name {
 			t.Fatalf("after conflict: %+v, %v", got, err)
@@ -237,7 +237,7 @@ func TestUpdateMember(t *testing.T) {
 	})
 	t.Run("ErrNotFound", func(t *testing.T) {
 		ghost := newMember(localtest.UniqueEmail("ghost"), community.MemberActive, base)
-		wantErr(t, s.UpdateMember(ctx, ghost), community.NotFound, "member_not_found")
+		wantErr(t, s.UpdateMember(ctx, ghost), community.ErrMemberNotFound)
 	})
 	t.Run("Concurrent", func(t *testing.T) {
 		// Racing writers each read, then write under the version they read:
@@ -253,7 +253,7 @@ func TestUpdateMember(t *testing.T) {
 				won++
 				continue
 			}
-			wantErr(t, err, community.Conflict, "member_changed")
+			wantErr(t, err, community.ErrMemberChanged)
 		}
 		if won == 0 {
 			t.Fatal("no writer won")
@@ -319,15 +319,15 @@ func TestMembersByStatus(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err = s.MembersByStatus(ctx, community.MemberActive, 5, p.NextCursor)
-		wantErr(t, err, community.Invalid, "invalid_cursor")
+		wantErr(t, err, community.ErrInvalidCursor)
 		_, err = s.MembersByStatus(ctx, community.MemberActive, 5, "bm90IGEgY3Vyc29y")
-		wantErr(t, err, community.Invalid, "invalid_cursor")
+		wantErr(t, err, community.ErrInvalidCursor)
 		_, err = s.UpcomingEvents(ctx, community.EventQuery{From: base, Limit: 5, Cursor: p.NextCursor})
-		wantErr(t, err, community.Invalid, "invalid_cursor")
+		wantErr(t, err, community.ErrInvalidCursor)
 	})
 	t.Run("ErrLimit", func(t *testing.T) {
 		_, err := s.MembersByStatus(ctx, community.MemberActive, 0, "")
-		wantErr(t, err, community.Invalid, "invalid_limit")
+		wantErr(t, err, community.ErrInvalidLimit)
 	})
 }
 
@@ -386,7 +386,7 @@ func TestWithdrawMember(t *testing.T) {
 	})
 	t.Run("ErrNotFound", func(t *testing.T) {
 		_, err := s.WithdrawMember(ctx, community.NewID(base), now)
-		wantErr(t, err, community.NotFound, "member_not_found")
+		wantErr(t, err, community.ErrMemberNotFound)
 	})
 }
 
@@ -402,19 +402,19 @@ func TestSessions(t *testing.T) {
 		name   string
 		id     string
 		now    time.Time
-		reason string // "" when the session is valid
+		reason *community.Reason // nil when the session is valid
 	}{
-		{"OK", sess.ID, base, ""},
-		{"JustBeforeExpiry", sess.ID, sess.ExpiresAt.Add(-time.Nanosecond), ""},
-		{"ErrExpiredAtExpiry", sess.ID, sess.ExpiresAt, "session_not_found"},
-		{"ErrExpired", sess.ID, sess.ExpiresAt.Add(time.Hour), "session_not_found"},
-		{"ErrUnknown", community.NewID(base), base, "session_not_found"},
+		{"OK", sess.ID, base, nil},
+		{"JustBeforeExpiry", sess.ID, sess.ExpiresAt.Add(-time.Nanosecond), nil},
+		{"ErrExpiredAtExpiry", sess.ID, sess.ExpiresAt, community.ErrSessionNotFound},
+		{"ErrExpired", sess.ID, sess.ExpiresAt.Add(time.Hour), community.ErrSessionNotFound},
+		{"ErrUnknown", community.NewID(base), base, community.ErrSessionNotFound},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := s.Session(ctx, tt.id, tt.now)
-			if tt.reason != "" {
-				wantErr(t, err, community.NotFound, tt.reason)
+			if tt.reason != nil {
+				wantErr(t, err, tt.reason)
 				return
 			}
 			if err != nil {
@@ -426,14 +426,14 @@ func TestSessions(t *testing.T) {
 		})
 	}
 	t.Run("ErrExists", func(t *testing.T) {
-		wantErr(t, s.CreateSession(ctx, sess), community.Conflict, "session_exists")
+		wantErr(t, s.CreateSession(ctx, sess), community.ErrSessionExists)
 	})
 	t.Run("Delete", func(t *testing.T) {
 		if err := s.DeleteSession(ctx, sess.ID); err != nil {
 			t.Fatal(err)
 		}
 		_, err := s.Session(ctx, sess.ID, base)
-		wantErr(t, err, community.NotFound, "session_not_found")
+		wantErr(t, err, community.ErrSessionNotFound)
 		if err := s.DeleteSession(ctx, sess.ID); err != nil {
 			t.Fatalf("deleting twice: %v", err)
 		}
@@ -466,16 +466,16 @@ func TestTokens(t *testing.T) {
 			t.Fatalf("ConsumeToken = %+v, %v; want %+v", got, err, tok)
 		}
 		_, err = s.ConsumeToken(ctx, tok.ID, "signin", base.Add(time.Minute))
-		wantErr(t, err, community.NotFound, "token_not_found")
+		wantErr(t, err, community.ErrTokenNotFound)
 		_, err = s.Token(ctx, tok.ID, "signin", base)
-		wantErr(t, err, community.NotFound, "token_not_found")
+		wantErr(t, err, community.ErrTokenNotFound)
 	})
 	t.Run("ErrExpired", func(t *testing.T) {
 		tok := newToken("signin", 15*time.Minute)
 		_, err := s.Token(ctx, tok.ID, "signin", tok.ExpiresAt)
-		wantErr(t, err, community.NotFound, "token_not_found")
+		wantErr(t, err, community.ErrTokenNotFound)
 		_, err = s.ConsumeToken(ctx, tok.ID, "signin", tok.ExpiresAt)
-		wantErr(t, err, community.NotFound, "token_not_found")
+		wantErr(t, err, community.ErrTokenNotFound)
 		if _, err := s.ConsumeToken(ctx, tok.ID, "signin", tok.ExpiresAt.Add(-time.Second)); err != nil {
 			t.Fatalf("a second before expiry: %v", err)
 		}
@@ -483,20 +483,20 @@ func TestTokens(t *testing.T) {
 	t.Run("ErrOtherPurpose", func(t *testing.T) {
 		tok := newToken("verify", 24*time.Hour)
 		_, err := s.Token(ctx, tok.ID, "signin", base)
-		wantErr(t, err, community.NotFound, "token_not_found")
+		wantErr(t, err, community.ErrTokenNotFound)
 		_, err = s.ConsumeToken(ctx, tok.ID, "signin", base)
-		wantErr(t, err, community.NotFound, "token_not_found")
+		wantErr(t, err, community.ErrTokenNotFound)
 		if _, err := s.ConsumeToken(ctx, tok.ID, "verify", base); err != nil {
 			t.Fatalf("the right purpose after a wrong one: %v", err)
 		}
 	})
 	t.Run("ErrUnknown", func(t *testing.T) {
 		_, err := s.ConsumeToken(ctx, localtest.UniqueID(), "signin", base)
-		wantErr(t, err, community.NotFound, "token_not_found")
+		wantErr(t, err, community.ErrTokenNotFound)
 	})
 	t.Run("ErrExists", func(t *testing.T) {
 		tok := newToken("signin", time.Minute)
-		wantErr(t, s.PutToken(ctx, tok), community.Conflict, "token_exists")
+		wantErr(t, s.PutToken(ctx, tok), community.ErrTokenExists)
 	})
 	t.Run("ConcurrentConsumers", func(t *testing.T) {
 		tok := newToken("signin", 15*time.Minute)
@@ -510,7 +510,7 @@ func TestTokens(t *testing.T) {
 				ok++
 				continue
 			}
-			wantErr(t, err, community.NotFound, "token_not_found")
+			wantErr(t, err, community.ErrTokenNotFound)
 		}
 		if ok != 1 {
 			t.Fatalf("%d consumers succeeded, want 1", ok)

@@ -52,7 +52,7 @@ func TestCancelNotice(t *testing.T) {
 	t.Run("ExpiredClaimIsTakenOver", func(t *testing.T) {
 		claim(t, seat, "b", base.Add(ttl+time.Second), community.NoticeWon)
 		err := s.CompleteCancelNotice(ctx, e.ID, seat.ID, "a", base.Add(ttl+2*time.Second))
-		wantErr(t, err, community.Conflict, "claim_lost")
+		wantErr(t, err, community.ErrClaimLost)
 	})
 	t.Run("ReleasedIsClaimedAgain", func(t *testing.T) {
 		if err := s.ReleaseCancelNotice(ctx, e.ID, seat.ID, "a"); err != nil { // not a's: left alone
@@ -84,7 +84,7 @@ func TestCancelNotice(t *testing.T) {
 	})
 	t.Run("ErrNotFound", func(t *testing.T) {
 		_, err := s.ClaimCancelNotice(ctx, e.ID, community.NewID(base), "a", base, ttl)
-		wantErr(t, err, community.NotFound, "registration_not_found")
+		wantErr(t, err, community.ErrRegistrationNotFound)
 	})
 	// The claims touched neither the counters nor the waitlist: the seat's
 	// cancellation promoted the waiting guest, as always.
@@ -129,7 +129,7 @@ func TestEraseApplicant(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err := s.EraseApplicant(ctx, m.ID, community.MemberPendingApproval, read, now)
-		wantErr(t, err, community.Conflict, "member_changed")
+		wantErr(t, err, community.ErrMemberChanged)
 		if got, err := s.Member(ctx, m.ID); err != nil || got.Email != m.Email || got.Status != community.MemberActive {
 			t.Errorf("approved member after a refused erasure: %+v %v", got, err)
 		}
@@ -142,11 +142,11 @@ func TestEraseApplicant(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err := s.EraseApplicant(ctx, m.ID, community.MemberPendingApproval, read, now)
-		wantErr(t, err, community.Conflict, "member_changed")
+		wantErr(t, err, community.ErrMemberChanged)
 	})
 	t.Run("ErrNotFound", func(t *testing.T) {
 		_, err := s.EraseApplicant(ctx, community.NewID(base), community.MemberPendingApproval, base, now)
-		wantErr(t, err, community.NotFound, "member_not_found")
+		wantErr(t, err, community.ErrMemberNotFound)
 	})
 }
 
@@ -165,7 +165,7 @@ func TestUpdateEventCounted(t *testing.T) {
 	u := admEdit(cur)
 	u.Event.Audience, u.Counted = community.AudienceMembers, true
 	_, err = s.UpdateEvent(ctx, u)
-	wantErr(t, err, community.Conflict, "event_changed")
+	wantErr(t, err, community.ErrEventChanged)
 
 	fresh, err := s.Event(ctx, e.ID)
 	if err != nil {

@@ -24,27 +24,27 @@ import (
 var _ community.RegistrationStore = (*Store)(nil)
 
 func errRegistrationNotFound() error {
-	return community.Errorf(community.NotFound, "registration_not_found", "申込が見つかりません。")
+	return community.ErrRegistrationNotFound
 }
 
 func errAlreadyRegistered() error {
-	return community.Errorf(community.Conflict, "already_registered", "すでにこのイベントに申し込んでいます。")
+	return community.ErrAlreadyRegistered
 }
 
 func errEventFull() error {
-	return community.Errorf(community.Conflict, "event_full", "定員に達したため、申し込めません。")
+	return community.ErrEventFull
 }
 
 func errEventCancelled() error {
-	return community.Errorf(community.Closed, "event_cancelled", "このイベントは中止になりました。")
+	return community.ErrEventCancelled
 }
 
 func errAlreadyCancelled() error {
-	return community.Errorf(community.Conflict, "already_cancelled", "この申込はすでにキャンセルされています。")
+	return community.ErrAlreadyCancelled
 }
 
 func errBusy() error {
-	return community.Errorf(community.Unavailable, "busy", "申込が混み合っています。しばらくしてからもう一度お試しください。")
+	return community.ErrBusy
 }
 
 // Bounds of the optimistic loops below. Each attempt is one transaction;
@@ -272,7 +272,7 @@ func (s *Store) Register(ctx context.Context, e *community.Event, r *community.R
 		case failedAt(codes, 1):
 			return errAlreadyRegistered()
 		case failedAt(codes, 2):
-			return community.Errorf(community.Conflict, "registration_exists", "同じIDの申込がすでにあります。")
+			return community.ErrRegistrationExists
 		case failedAt(codes, 0):
 			ev, err := s.eventAtFailure(ctx, err, e.ID)
 			if err != nil {
@@ -702,24 +702,13 @@ func (s *Store) memberRegistrations(ctx context.Context, key expression.KeyCondi
 	if err != nil {
 		return nil, fmt.Errorf("dynamo: member registrations: %w", err)
 	}
-	p := dynamodb.NewQueryPaginator(s.client, &dynamodb.QueryInput{
+	regs, err := queryAll(ctx, s.client, &dynamodb.QueryInput{
 		TableName: aws.String(s.table), IndexName: aws.String(gsi2.name),
 		KeyConditionExpression: expr.KeyCondition(), ExpressionAttributeNames: expr.Names(),
 		ExpressionAttributeValues: expr.Values(), ScanIndexForward: aws.Bool(true),
-	})
-	regs := []*community.Registration{}
-	for p.HasMorePages() {
-		out, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("dynamo: member registrations: %w", err)
-		}
-		var items []registrationItem
-		if err := attributevalue.UnmarshalListOfMaps(out.Items, &items); err != nil {
-			return nil, fmt.Errorf("dynamo: member registrations: %w", err)
-		}
-		for _, it := range items {
-			regs = append(regs, it.registration())
-		}
+	}, infallible(registrationItem.registration))
+	if err != nil {
+		return nil, fmt.Errorf("dynamo: member registrations: %w", err)
 	}
 	return regs, nil
 }
@@ -733,7 +722,7 @@ func (s *Store) EventRegistrations(ctx context.Context, eventID string, status c
 	switch status {
 	case community.RegistrationConfirmed, community.RegistrationWaitlisted, community.RegistrationCancelled:
 	default:
-		return nil, "", community.Errorf(community.Invalid, "invalid_status", "status は confirmed, waitlisted, cancelled のいずれかです。")
+		return nil, "", community.ErrInvalidStatus.Messagef("status は confirmed, waitlisted, cancelled のいずれかです。")
 	}
 	if limit < 1 || limit > maxLimit {
 		return nil, "", errInvalidLimit()
@@ -747,13 +736,9 @@ func (s *Store) EventRegistrations(ctx context.Context, eventID string, status c
 	if err != nil {
 		return nil, "", fmt.Errorf("dynamo: event registrations: %w", err)
 	}
-	var items []registrationItem
-	if err := attributevalue.UnmarshalListOfMaps(raw, &items); err != nil {
+	regs, err := convertItems(raw, infallible(registrationItem.registration))
+	if err != nil {
 		return nil, "", fmt.Errorf("dynamo: event registrations: %w", err)
-	}
-	regs := make([]*community.Registration, 0, len(items))
-	for _, it := range items {
-		regs = append(regs, it.registration())
 	}
 	return regs, next, nil
 }

@@ -3,6 +3,7 @@ package dynamo_test
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -167,14 +168,14 @@ func TestRegisterRush(t *testing.T) {
 					confirmed++
 				case err == nil && regs[i].Status == community.RegistrationWaitlisted:
 					waiting++
-				case community.ErrorReason(err) == "event_full":
-					wantErr(t, err, community.Conflict, "event_full")
+				case errors.Is(err, community.ErrEventFull):
+					wantErr(t, err, community.ErrEventFull)
 					full++
 					// A refusal leaves nothing behind.
 					_, err := s.Registration(ctx, e.ID, regs[i].ID)
-					wantErr(t, err, community.NotFound, "registration_not_found")
+					wantErr(t, err, community.ErrRegistrationNotFound)
 					_, err = s.MemberRegistration(ctx, e.ID, regs[i].MemberID)
-					wantErr(t, err, community.NotFound, "registration_not_found")
+					wantErr(t, err, community.ErrRegistrationNotFound)
 				default:
 					t.Fatalf("registration %d: %v (status %q)", i, err, regs[i].Status)
 				}
@@ -304,7 +305,7 @@ func TestCancelRace(t *testing.T) {
 			t.Errorf("cancelled %s: %+v, %v", r.ID, c, err)
 		}
 		_, err = s.MemberRegistration(ctx, e.ID, r.MemberID)
-		wantErr(t, err, community.NotFound, "registration_not_found")
+		wantErr(t, err, community.ErrRegistrationNotFound)
 	}
 	confirmed := regIDs(allRegs(t, s, e.ID, community.RegistrationConfirmed, 100))
 	for _, r := range holders {
@@ -373,8 +374,7 @@ func TestRegister(t *testing.T) {
 	errTests := []struct {
 		name   string
 		setup  func(t *testing.T) (*community.Event, *community.Registration)
-		code   community.Code
-		reason string
+		reason *community.Reason
 	}{
 		{"ErrSameMember", func(t *testing.T) (*community.Event, *community.Registration) {
 			e := seatsEvent(t, s, 5, true)
@@ -383,7 +383,7 @@ func TestRegister(t *testing.T) {
 			again := memberReg(e)
 			again.MemberID = first.MemberID
 			return e, again
-		}, community.Conflict, "already_registered"},
+		}, community.ErrAlreadyRegistered},
 		{"ErrSameWaitlistedMember", func(t *testing.T) (*community.Event, *community.Registration) {
 			e := seatsEvent(t, s, 1, true)
 			register(t, s, e, memberReg(e), community.RegistrationConfirmed)
@@ -392,17 +392,17 @@ func TestRegister(t *testing.T) {
 			again := memberReg(e)
 			again.MemberID = first.MemberID
 			return e, again
-		}, community.Conflict, "already_registered"},
+		}, community.ErrAlreadyRegistered},
 		{"ErrSameGuestOtherCase", func(t *testing.T) (*community.Event, *community.Registration) {
 			e := seatsEvent(t, s, 5, false)
 			register(t, s, e, guestReg(e, "佐藤", "Hana.Sato@Example.JP"), community.RegistrationConfirmed)
 			return e, guestReg(e, "さとう", " hana.sato@example.jp")
-		}, community.Conflict, "already_registered"},
+		}, community.ErrAlreadyRegistered},
 		{"ErrFull", func(t *testing.T) (*community.Event, *community.Registration) {
 			e := seatsEvent(t, s, 1, false)
 			register(t, s, e, memberReg(e), community.RegistrationConfirmed)
 			return e, memberReg(e)
-		}, community.Conflict, "event_full"},
+		}, community.ErrEventFull},
 		{"ErrSameID", func(t *testing.T) (*community.Event, *community.Registration) {
 			e := seatsEvent(t, s, 5, false)
 			first := memberReg(e)
@@ -410,37 +410,37 @@ func TestRegister(t *testing.T) {
 			again := memberReg(e)
 			again.ID = first.ID
 			return e, again
-		}, community.Conflict, "registration_exists"},
+		}, community.ErrRegistrationExists},
 		{"ErrEventCancelled", func(t *testing.T) (*community.Event, *community.Registration) {
 			e := seatsEvent(t, s, 5, true)
 			setEventStatus(t, table, e.ID, community.EventCancelled) // e still says published
 			return e, memberReg(e)
-		}, community.Closed, "event_cancelled"},
+		}, community.ErrEventCancelled},
 		{"ErrEventCancelledWhileFull", func(t *testing.T) (*community.Event, *community.Registration) {
 			e := seatsEvent(t, s, 1, true)
 			register(t, s, e, memberReg(e), community.RegistrationConfirmed)
 			register(t, s, e, memberReg(e), community.RegistrationWaitlisted)
 			setEventStatus(t, table, e.ID, community.EventCancelled)
 			return e, memberReg(e)
-		}, community.Closed, "event_cancelled"},
+		}, community.ErrEventCancelled},
 		{"ErrEventDraft", func(t *testing.T) (*community.Event, *community.Registration) {
 			e := seatsEvent(t, s, 5, true)
 			setEventStatus(t, table, e.ID, community.EventDraft)
 			return e, memberReg(e)
-		}, community.NotFound, "event_not_found"},
+		}, community.ErrEventNotFound},
 		{"ErrEventUnknown", func(t *testing.T) (*community.Event, *community.Registration) {
 			e := newEvent(base, community.KindLecture, community.EventPublished)
 			return e, memberReg(e)
-		}, community.NotFound, "event_not_found"},
+		}, community.ErrEventNotFound},
 	}
 	for _, tt := range errTests {
 		t.Run(tt.name, func(t *testing.T) {
 			e, r := tt.setup(t)
 			before, beforeErr := s.Event(ctx, e.ID)
-			wantErr(t, s.Register(ctx, e, r), tt.code, tt.reason)
+			wantErr(t, s.Register(ctx, e, r), tt.reason)
 			_, err := s.Registration(ctx, e.ID, r.ID)
-			if tt.reason != "registration_exists" {
-				wantErr(t, err, community.NotFound, "registration_not_found")
+			if tt.reason != community.ErrRegistrationExists {
+				wantErr(t, err, community.ErrRegistrationNotFound)
 			}
 			if beforeErr == nil {
 				after, err := s.Event(ctx, e.ID)
@@ -600,7 +600,7 @@ func TestCancelRegistration(t *testing.T) {
 		}
 		checkPositions(t, s, e, []string{line[0].ID, line[2].ID})
 		_, err = s.MemberRegistration(ctx, e.ID, line[1].MemberID)
-		wantErr(t, err, community.NotFound, "registration_not_found")
+		wantErr(t, err, community.ErrRegistrationNotFound)
 	})
 	t.Run("SeatGoesToHead", func(t *testing.T) {
 		e, holders, line := full(t, 2, 3)
@@ -675,7 +675,7 @@ func TestCancelRegistration(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, _, err := s.CancelRegistration(ctx, e.ID, holders[0].ID, later)
-		wantErr(t, err, community.Conflict, "already_cancelled")
+		wantErr(t, err, community.ErrAlreadyCancelled)
 		if cf, w := counters(t, s, e); cf != 0 || w != 0 {
 			t.Errorf("counters %d/%d, want 0/0", cf, w)
 		}
@@ -683,11 +683,11 @@ func TestCancelRegistration(t *testing.T) {
 	t.Run("ErrNotFound", func(t *testing.T) {
 		e := seatsEvent(t, s, 1, true)
 		_, _, err := s.CancelRegistration(ctx, e.ID, community.NewID(base), later)
-		wantErr(t, err, community.NotFound, "registration_not_found")
+		wantErr(t, err, community.ErrRegistrationNotFound)
 		_, err = s.Registration(ctx, e.ID, community.NewID(base))
-		wantErr(t, err, community.NotFound, "registration_not_found")
+		wantErr(t, err, community.ErrRegistrationNotFound)
 		_, err = s.MemberRegistration(ctx, e.ID, community.NewID(base))
-		wantErr(t, err, community.NotFound, "registration_not_found")
+		wantErr(t, err, community.ErrRegistrationNotFound)
 	})
 	t.Run("SameSeatTwiceConcurrently", func(t *testing.T) {
 		// Ten cancels of one seat: one wins and promotes once.
@@ -701,7 +701,7 @@ func TestCancelRegistration(t *testing.T) {
 		won := 0
 		for i, err := range errs {
 			if err != nil {
-				wantErr(t, err, community.Conflict, "already_cancelled")
+				wantErr(t, err, community.ErrAlreadyCancelled)
 				continue
 			}
 			won++
@@ -868,7 +868,7 @@ func TestEventRegistrations(t *testing.T) {
 		t.Run("ErrCursor"+tt.name, func(t *testing.T) {
 			calls.Reset()
 			_, _, err := s.EventRegistrations(ctx, tt.eventID, tt.status, 10, tt.cursor)
-			wantErr(t, err, community.Invalid, "invalid_cursor")
+			wantErr(t, err, community.ErrInvalidCursor)
 			if n := calls.Total(); n != 0 {
 				t.Errorf("made %d calls for a bad cursor", n)
 			}
@@ -876,12 +876,12 @@ func TestEventRegistrations(t *testing.T) {
 	}
 	t.Run("ErrStatus", func(t *testing.T) {
 		_, _, err := s.EventRegistrations(ctx, e.ID, "pending", 10, "")
-		wantErr(t, err, community.Invalid, "invalid_status")
+		wantErr(t, err, community.ErrInvalidStatus)
 	})
 	for _, limit := range []int{0, 101} {
 		t.Run(fmt.Sprint("ErrLimit", limit), func(t *testing.T) {
 			_, _, err := s.EventRegistrations(ctx, e.ID, community.RegistrationConfirmed, limit, "")
-			wantErr(t, err, community.Invalid, "invalid_limit")
+			wantErr(t, err, community.ErrInvalidLimit)
 		})
 	}
 }
@@ -952,11 +952,11 @@ func TestContention(t *testing.T) {
 		n.Store(1 << 30)
 		defer n.Store(0)
 		start := time.Now()
-		wantErr(t, s.Register(ctx, e, r), community.Unavailable, "busy")
+		wantErr(t, s.Register(ctx, e, r), community.ErrBusy)
 		t.Logf("gave up after %v", time.Since(start).Round(time.Millisecond))
 		n.Store(0)
 		_, err := plain.Registration(ctx, e.ID, r.ID)
-		wantErr(t, err, community.NotFound, "registration_not_found")
+		wantErr(t, err, community.ErrRegistrationNotFound)
 		register(t, plain, e, r, community.RegistrationConfirmed) // nothing was half-written
 	})
 }

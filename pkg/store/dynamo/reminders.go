@@ -127,7 +127,7 @@ func (s *Store) createListedEvent(ctx context.Context, e *community.Event) error
 	}
 	err = s.transact(ctx, append([]types.TransactWriteItem{{Put: put}}, rems...))
 	if failedAt(cancelCodes(err), 0) {
-		return community.Errorf(community.Conflict, "event_exists", "同じIDのイベントがすでにあります。")
+		return community.ErrEventExists
 	}
 	if err != nil {
 		return fmt.Errorf("dynamo: create event: %w", err)
@@ -144,24 +144,11 @@ func (s *Store) eventReminders(ctx context.Context, eventID string) ([]reminderI
 	if err != nil {
 		return nil, err
 	}
-	p := dynamodb.NewQueryPaginator(s.client, &dynamodb.QueryInput{
+	return queryAll(ctx, s.client, &dynamodb.QueryInput{
 		TableName: aws.String(s.table), ConsistentRead: aws.Bool(true),
 		KeyConditionExpression: expr.KeyCondition(), ExpressionAttributeNames: expr.Names(),
 		ExpressionAttributeValues: expr.Values(),
-	})
-	var out []reminderItem
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, err
-		}
-		var items []reminderItem
-		if err := attributevalue.UnmarshalListOfMaps(page.Items, &items); err != nil {
-			return nil, err
-		}
-		out = append(out, items...)
-	}
-	return out, nil
+	}, same[reminderItem])
 }
 
 // SyncEventReminders makes e's reminder items follow e: for a published
@@ -228,26 +215,15 @@ func (s *Store) DueReminders(ctx context.Context, now time.Time) ([]community.Du
 	if err != nil {
 		return nil, fmt.Errorf("dynamo: due reminders: %w", err)
 	}
-	p := dynamodb.NewQueryPaginator(s.client, &dynamodb.QueryInput{
+	due, err := queryAll(ctx, s.client, &dynamodb.QueryInput{
 		TableName: aws.String(s.table), IndexName: aws.String(reminderIndex.name),
 		KeyConditionExpression: expr.KeyCondition(), ExpressionAttributeNames: expr.Names(),
 		ExpressionAttributeValues: expr.Values(), ScanIndexForward: aws.Bool(true),
-	})
-	out := []community.DueReminder{}
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("dynamo: due reminders: %w", err)
-		}
-		var items []reminderItem
-		if err := attributevalue.UnmarshalListOfMaps(page.Items, &items); err != nil {
-			return nil, fmt.Errorf("dynamo: due reminders: %w", err)
-		}
-		for _, it := range items {
-			out = append(out, it.due())
-		}
+	}, infallible(reminderItem.due))
+	if err != nil {
+		return nil, fmt.Errorf("dynamo: due reminders: %w", err)
 	}
-	return out, nil
+	return due, nil
 }
 
 // sameStart is the condition that a reminder item is still the one d was
@@ -364,7 +340,7 @@ func held(c community.ReminderClaim) expression.ConditionBuilder {
 }
 
 func errClaimLost() error {
-	return community.Errorf(community.Conflict, "claim_lost", "リマインダーの送信権が別の処理に移りました。")
+	return community.ErrClaimLost.Messagef("リマインダーの送信権が別の処理に移りました。")
 }
 
 // CompleteReminder ends c's claim with outcome IF c's owner holds it. A

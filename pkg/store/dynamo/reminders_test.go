@@ -2,6 +2,7 @@ package dynamo_test
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"sync"
 	"testing"
@@ -69,7 +70,7 @@ func TestSyncEventReminders(t *testing.T) {
 				}
 			})
 		}
-		if err := s.CreateEvent(ctx, e); community.ErrorReason(err) != "event_exists" {
+		if err := s.CreateEvent(ctx, e); !errors.Is(err, community.ErrEventExists) {
 			t.Errorf("second create: %v, want event_exists", err)
 		}
 	})
@@ -217,7 +218,7 @@ func TestClaimReminder(t *testing.T) {
 		try(t, a, base.Add(ttl), community.ClaimBusy)
 		try(t, a, base.Add(ttl+time.Millisecond), community.ClaimWon)
 		err := s.CompleteReminder(ctx, b, community.ReminderSent, base)
-		wantErr(t, err, community.Conflict, "claim_lost")
+		wantErr(t, err, community.ErrClaimLost)
 	})
 	t.Run("Sent", func(t *testing.T) {
 		if err := s.CompleteReminder(ctx, a, community.ReminderSent, base); err != nil {

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
@@ -26,7 +25,7 @@ func seriesKey(id string) key { return key{PK: "SERIES#" + id, SK: "SERIES"} }
 func seriesOccurrencePartition(id string) string { return "SERIES#" + id }
 
 func errSeriesNotFound() error {
-	return community.Errorf(community.NotFound, "series_not_found", "シリーズが見つかりません。")
+	return community.ErrSeriesNotFound
 }
 
 // templateItem is the event a series' occurrences copy, without times,
@@ -140,7 +139,7 @@ func (s *Store) CreateSeries(ctx context.Context, sr *community.Series) error {
 	}
 	if _, err := s.client.PutItem(ctx, put); err != nil {
 		if conditionFailed(err) {
-			return community.Errorf(community.Conflict, "series_exists", "同じIDのシリーズがすでにあります。")
+			return community.ErrSeriesExists
 		}
 		return fmt.Errorf("dynamo: create series: %w", err)
 	}
@@ -178,7 +177,7 @@ func (s *Store) UpdateSeries(ctx context.Context, sr *community.Series) error {
 		if _, gerr := s.Series(ctx, sr.ID); gerr != nil {
 			return gerr
 		}
-		return community.Errorf(community.Conflict, "series_changed", "シリーズが同時に更新されました。もう一度お試しください。")
+		return community.ErrSeriesChanged
 	}
 	if err != nil {
 		return fmt.Errorf("dynamo: update series: %w", err)
@@ -194,24 +193,13 @@ func (s *Store) AllSeries(ctx context.Context) ([]*community.Series, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dynamo: all series: %w", err)
 	}
-	p := dynamodb.NewQueryPaginator(s.client, &dynamodb.QueryInput{
+	out, err := queryAll(ctx, s.client, &dynamodb.QueryInput{
 		TableName: aws.String(s.table), IndexName: aws.String(gsi1.name),
 		KeyConditionExpression: expr.KeyCondition(), ExpressionAttributeNames: expr.Names(),
 		ExpressionAttributeValues: expr.Values(), ScanIndexForward: aws.Bool(true),
-	})
-	out := []*community.Series{}
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("dynamo: all series: %w", err)
-		}
-		var items []seriesItem
-		if err := attributevalue.UnmarshalListOfMaps(page.Items, &items); err != nil {
-			return nil, fmt.Errorf("dynamo: all series: %w", err)
-		}
-		for _, it := range items {
-			out = append(out, it.series())
-		}
+	}, infallible(seriesItem.series))
+	if err != nil {
+		return nil, fmt.Errorf("dynamo: all series: %w", err)
 	}
 	return out, nil
 }
@@ -227,24 +215,13 @@ func (s *Store) SeriesOccurrences(ctx context.Context, seriesID string, from tim
 	if err != nil {
 		return nil, fmt.Errorf("dynamo: series occurrences: %w", err)
 	}
-	p := dynamodb.NewQueryPaginator(s.client, &dynamodb.QueryInput{
+	out, err := queryAll(ctx, s.client, &dynamodb.QueryInput{
 		TableName: aws.String(s.table), IndexName: aws.String(seriesIndex.name),
 		KeyConditionExpression: expr.KeyCondition(), ExpressionAttributeNames: expr.Names(),
 		ExpressionAttributeValues: expr.Values(), ScanIndexForward: aws.Bool(true),
-	})
-	out := []*community.Event{}
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("dynamo: series occurrences: %w", err)
-		}
-		var items []eventItem
-		if err := attributevalue.UnmarshalListOfMaps(page.Items, &items); err != nil {
-			return nil, fmt.Errorf("dynamo: series occurrences: %w", err)
-		}
-		for _, it := range items {
-			out = append(out, it.event())
-		}
+	}, infallible(eventItem.event))
+	if err != nil {
+		return nil, fmt.Errorf("dynamo: series occurrences: %w", err)
 	}
 	return out, nil
 }

@@ -46,9 +46,9 @@ func TestSeries(t *testing.T) {
 		t.Errorf("round trip\n got %+v\nwant %+v", got, sr)
 	}
 	err = s.CreateSeries(ctx, sr)
-	wantErr(t, err, community.Conflict, "series_exists")
+	wantErr(t, err, community.ErrSeriesExists)
 	_, err = s.Series(ctx, community.NewID(base))
-	wantErr(t, err, community.NotFound, "series_not_found")
+	wantErr(t, err, community.ErrSeriesNotFound)
 
 	t.Run("Update", func(t *testing.T) {
 		stale := *got
@@ -62,10 +62,10 @@ func TestSeries(t *testing.T) {
 			t.Fatalf("after update %+v %v (no reminders must stay no reminders)", again, err)
 		}
 		err = s.UpdateSeries(ctx, &stale)
-		wantErr(t, err, community.Conflict, "series_changed")
+		wantErr(t, err, community.ErrSeriesChanged)
 		missing := admSeries()
 		err = s.UpdateSeries(ctx, missing)
-		wantErr(t, err, community.NotFound, "series_not_found")
+		wantErr(t, err, community.ErrSeriesNotFound)
 	})
 	t.Run("All", func(t *testing.T) {
 		other := admSeries()

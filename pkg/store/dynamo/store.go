@@ -53,7 +53,7 @@ func (s *Store) CreateEvent(ctx context.Context, e *community.Event) error {
 	}
 	if _, err := s.client.PutItem(ctx, put); err != nil {
 		if conditionFailed(err) {
-			return community.Errorf(community.Conflict, "event_exists", "同じIDのイベントがすでにあります。")
+			return community.ErrEventExists
 		}
 		return fmt.Errorf("dynamo: create event: %w", err)
 	}
@@ -74,7 +74,7 @@ func (s *Store) Event(ctx context.Context, id string) (*community.Event, error) 
 }
 
 func errEventNotFound() error {
-	return community.Errorf(community.NotFound, "event_not_found", "イベントが見つかりません。")
+	return community.ErrEventNotFound
 }
 
 // UpcomingEvents returns published events starting in [From, To) in start
@@ -141,8 +141,8 @@ func (s *Store) eventWindow(ctx context.Context, q community.EventQuery, idx ind
 	if err != nil {
 		return community.EventPage{}, err
 	}
-	var items []eventItem
-	if err := attributevalue.UnmarshalListOfMaps(raw, &items); err != nil {
+	items, err := unmarshalEventItems(raw)
+	if err != nil {
 		return community.EventPage{}, err
 	}
 	page := community.EventPage{Events: make([]*community.Event, 0, len(items)), NextCursor: next}
@@ -160,7 +160,7 @@ func ceilSecond(t time.Time) time.Time {
 }
 
 func errInvalidLimit() error {
-	return community.Errorf(community.Invalid, "invalid_limit", "limit は1から100の間で指定してください。")
+	return community.ErrInvalidLimit
 }
 
 // index names a GSI and its key attributes.
@@ -201,7 +201,7 @@ func (c cursor) encode() string {
 }
 
 func errInvalidCursor() error {
-	return community.Errorf(community.Invalid, "invalid_cursor", "ページの指定（cursor）が正しくありません。最初のページから読み直してください。")
+	return community.ErrInvalidCursor
 }
 
 // decodeCursor reads a cursor and checks that it was issued for this index

@@ -3,6 +3,7 @@ package dynamo_test
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"os"
 	"reflect"
@@ -45,10 +46,10 @@ func newEvent(start time.Time, kind community.Kind, status community.EventStatus
 	}
 }
 
-func wantErr(t *testing.T, err error, code community.Code, reason string) {
+func wantErr(t *testing.T, err error, reason *community.Reason) {
 	t.Helper()
-	if community.ErrorCode(err) != code || community.ErrorReason(err) != reason {
-		t.Fatalf("err = %v, want %s/%s", err, code, reason)
+	if !errors.Is(err, reason) {
+		t.Fatalf("err = %v, want %s", err, reason.Name())
 	}
 }
 
@@ -106,7 +107,7 @@ func TestEvent(t *testing.T) {
 	t.Run("ErrExists", func(t *testing.T) {
 		dup := newEvent(base, community.KindLecture, community.EventPublished)
 		dup.ID = full.ID
-		wantErr(t, s.CreateEvent(ctx, dup), community.Conflict, "event_exists")
+		wantErr(t, s.CreateEvent(ctx, dup), community.ErrEventExists)
 		got, err := s.Event(ctx, full.ID)
 		if err != nil || got.Title != full.Title || got.Kind != full.Kind {
 			t.Fatalf("after conflict: %+v, %v", got, err)
@@ -114,7 +115,7 @@ func TestEvent(t *testing.T) {
 	})
 	t.Run("ErrNotFound", func(t *testing.T) {
 		got, err := s.Event(ctx, community.NewID(base))
-		wantErr(t, err, community.NotFound, "event_not_found")
+		wantErr(t, err, community.ErrEventNotFound)
 		if got != nil {
 			t.Errorf("got %+v with NotFound", got)
 		}
@@ -288,7 +289,7 @@ func TestUpcomingEvents(t *testing.T) {
 		t.Run("ErrCursor"+tt.name, func(t *testing.T) {
 			calls.Reset()
 			_, err := s.UpcomingEvents(ctx, tt.q)
-			wantErr(t, err, community.Invalid, "invalid_cursor")
+			wantErr(t, err, community.ErrInvalidCursor)
 			if n := calls.Total(); n != 0 {
 				t.Errorf("made %d calls for a bad cursor", n)
 			}
@@ -297,7 +298,7 @@ func TestUpcomingEvents(t *testing.T) {
 	for _, limit := range []int{0, -1, 101} {
 		t.Run(fmt.Sprint("ErrLimit", limit), func(t *testing.T) {
 			_, err := s.UpcomingEvents(ctx, community.EventQuery{From: base, Limit: limit})
-			wantErr(t, err, community.Invalid, "invalid_limit")
+			wantErr(t, err, community.ErrInvalidLimit)
 		})
 	}
 }

@@ -1,8 +1,9 @@
-package app_test
+package main
 
 import (
 	"bufio"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -84,13 +85,13 @@ func newServer(t *testing.T, r repo) *devserver.Server {
 		t.Fatal(err)
 	}
 	// Constructors only wire; no AWS call is made, so clients need no endpoint.
-	handlers, err := app.Handlers(app.NewDeps(cfg, app.LocalAWSConfig("ap-northeast-1"), app.Endpoints{}, nil))
+	handlers, err := buildHandlers(app.New(cfg, app.LocalAWSConfig("ap-northeast-1"), app.Endpoints{}, nil))
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv, err := devserver.New(r.tpl, handlers, devserver.Options{})
 	if err != nil {
-		t.Fatalf("the dev server refuses template.yaml with pkg/app.Functions: %v", err)
+		t.Fatalf("the dev server refuses template.yaml with infra/devserver/functions.go: %v", err)
 	}
 	return srv
 }
@@ -98,7 +99,7 @@ func newServer(t *testing.T, r repo) *devserver.Server {
 func TestEveryTemplateFunctionHasAConstructor(t *testing.T) {
 	r := loadRepo(t)
 	for _, f := range r.fns {
-		if _, ok := app.Functions[f.LogicalID]; !ok {
+		if _, ok := constructors[f.LogicalID]; !ok {
 			var keys []string
 			for _, rt := range f.Routes {
 				keys = append(keys, rt.Key())
@@ -106,13 +107,13 @@ func TestEveryTemplateFunctionHasAConstructor(t *testing.T) {
 			for _, s := range f.Schedules {
 				keys = append(keys, s.Type+" "+s.Expression)
 			}
-			t.Errorf("template.yaml declares %s (%s) but pkg/app.Functions has no %q: add its constructor to pkg/app/functions.go",
+			t.Errorf("template.yaml declares %s (%s) but infra/devserver/functions.go has no %q: add its constructor (the <pkg>.Wire its main.go calls)",
 				f.LogicalID, strings.Join(keys, ", "), f.LogicalID)
 		}
 	}
-	for id := range app.Functions {
+	for id := range constructors {
 		if !slices.ContainsFunc(r.fns, func(f samtemplate.Function) bool { return f.LogicalID == id }) {
-			t.Errorf("pkg/app.Functions has %q but template.yaml has no AWS::Serverless::Function %s", id, id)
+			t.Errorf("infra/devserver/functions.go has %q but template.yaml has no AWS::Serverless::Function %s", id, id)
 		}
 	}
 }
@@ -141,7 +142,7 @@ func TestEveryRouteIsServed(t *testing.T) {
 			case m.Route.Key() != rt.Key() || m.Route.Function != rt.Function:
 				t.Errorf("route %q (%s.Events.%s): %s %s goes to %q of %s instead — two routes overlap", rt.Key(), rt.Function, rt.Event, method, path, m.Route.Key(), m.Route.Function)
 			case !srv.Served(rt.Function):
-				t.Errorf("route %q is served by %s, which has no handler: add %q to pkg/app.Functions", rt.Key(), rt.Function, rt.Function)
+				t.Errorf("route %q is served by %s, which has no handler: add %q to infra/devserver/functions.go", rt.Key(), rt.Function, rt.Function)
 			}
 		})
 	}
@@ -160,7 +161,7 @@ func TestEveryScheduleIsServed(t *testing.T) {
 				t.Errorf("schedule %s (%s) is not run by the dev server", s.Name(), s.Expression)
 			}
 			if !srv.Served(s.Function) {
-				t.Errorf("schedule %s (%s) runs %s, which has no handler: add %q to pkg/app.Functions", s.Name(), s.Expression, s.Function, s.Function)
+				t.Errorf("schedule %s (%s) runs %s, which has no handler: add %q to infra/devserver/functions.go", s.Name(), s.Expression, s.Function, s.Function)
 			}
 			if s.Type == "ScheduleV2" && s.Input == "" {
 				t.Errorf("schedule %s: give it an explicit Input so the payload is the same in AWS and in the dev server", s.Name())
@@ -216,9 +217,9 @@ func TestEveryFunctionHasFolderAndBuildTarget(t *testing.T) {
 			main := filepath.Join(r.root, "functions", dir, "main.go")
 			src, err := os.ReadFile(main)
 			if err != nil {
-				t.Errorf("template.yaml declares %s but functions/%s/main.go is missing: add it (app.Build(ctx, %q, os.Getenv) → lambda.Start)", f.LogicalID, dir, f.LogicalID)
-			} else if !strings.Contains(string(src), `app.Build(context.Background(), "`+f.LogicalID+`"`) {
-				t.Errorf("functions/%s/main.go does not start app.Build(ctx, %q, …)", dir, f.LogicalID)
+				t.Errorf("template.yaml declares %s but functions/%s/main.go is missing: add it (app.Load → <pkg>.Wire → lambda.Start)", f.LogicalID, dir)
+			} else if !strings.Contains(string(src), "app.Load(context.Background(), os.Getenv)") || !regexp.MustCompile(`\w+\.Wire\(d\)`).Match(src) {
+				t.Errorf("functions/%s/main.go must be app.Load, then its handler package's Wire, then lambda.Start", dir)
 			}
 			recipe, ok := mk.recipes["build-"+f.LogicalID]
 			switch {
@@ -335,5 +336,48 @@ func TestTemplateEnvironmentMatchesConfig(t *testing.T) {
 		if strings.HasPrefix(k, "TABANE_") && !declared[k] {
 			t.Errorf("pkg/config reads %s, but template.yaml's Globals.Function.Environment does not set it", k)
 		}
+	}
+}
+
+// TestEachFunctionLinksOnlyItsOwnHandler runs go list -deps on every
+// functions/<name>: no bootstrap may carry another function's handler
+// package (a map of constructors by name once linked all six into each).
+func TestEachFunctionLinksOnlyItsOwnHandler(t *testing.T) {
+	r := loadRepo(t)
+	imports := regexp.MustCompile(`"github.com/sorae/tabane/(pkg/[a-z/]+)"`)
+	own := map[string]string{} // folder → its handler package
+	for _, f := range r.fns {
+		dir := folderOf(f.LogicalID)
+		src, err := os.ReadFile(filepath.Join(r.root, "functions", dir, "main.go"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range imports.FindAllSubmatch(src, -1) {
+			if p := string(m[1]); p != "pkg/app" {
+				own[dir] = "github.com/sorae/tabane/" + p
+			}
+		}
+		if own[dir] == "" {
+			t.Fatalf("functions/%s/main.go imports no handler package", dir)
+		}
+	}
+	for dir, mine := range own {
+		t.Run(dir, func(t *testing.T) {
+			cmd := exec.Command("go", "list", "-deps", "./functions/"+dir)
+			cmd.Dir = r.root
+			out, err := cmd.Output()
+			if err != nil {
+				t.Fatalf("go list -deps ./functions/%s: %v", dir, err)
+			}
+			deps := strings.Fields(string(out))
+			if !slices.Contains(deps, mine) {
+				t.Errorf("./functions/%s does not link its own handler %s", dir, mine)
+			}
+			for other, theirs := range own {
+				if theirs != mine && slices.Contains(deps, theirs) {
+					t.Errorf("./functions/%s links %s, the handler of functions/%s", dir, theirs, other)
+				}
+			}
+		})
 	}
 }

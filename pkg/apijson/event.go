@@ -1,4 +1,8 @@
-package eventsapi
+// Package apijson holds the JSON shapes of the API contract
+// (docs/openapi.yaml) and their converters from the domain, in one place
+// that every handler shares, so no handler package imports another and a
+// shape cannot differ between two routes that return it.
+package apijson
 
 import (
 	"strconv"
@@ -9,7 +13,7 @@ import (
 	"github.com/sorae/tabane/pkg/jadate"
 )
 
-// Event is the contract's JSON shape of an event (DESIGN.md, "Event"). The
+// Event is the contract's JSON shape of an event (docs/openapi.yaml, Event). The
 // field names are part of the API: add fields freely, rename none. Other
 // APIs and the web pages reuse it through EventJSON so that the visibility
 // rules are applied once.

@@ -1,4 +1,4 @@
-package eventsapi
+package apijson
 
 import (
 	"encoding/json"

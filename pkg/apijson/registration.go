@@ -1,0 +1,40 @@
+package apijson
+
+import (
+	"time"
+
+	"github.com/sorae/tabane/pkg/community"
+)
+
+// Registration is the contract's Registration shape.
+type Registration struct {
+	RegistrationID   string  `json:"registration_id"`
+	EventID          string  `json:"event_id"`
+	Status           string  `json:"status"`
+	WaitlistPosition *int    `json:"waitlist_position,omitempty"`
+	CreatedAt        string  `json:"created_at"`
+	CheckedInAt      *string `json:"checked_in_at"`
+}
+
+// RegistrationJSON presents r; position is shown only while waitlisted.
+func RegistrationJSON(r *community.Registration, position int) Registration {
+	out := Registration{
+		RegistrationID: r.ID, EventID: r.EventID, Status: string(r.Status),
+		CreatedAt: r.CreatedAt.In(community.Tokyo).Format(time.RFC3339),
+	}
+	if r.Status == community.RegistrationWaitlisted && position > 0 {
+		out.WaitlistPosition = &position
+	}
+	if r.CheckedInAt != nil {
+		s := r.CheckedInAt.In(community.Tokyo).Format(time.RFC3339)
+		out.CheckedInAt = &s
+	}
+	return out
+}
+
+// MyRegistration is one line of my registrations: the registration and its
+// event as the member may see it (the join URL only with a seat).
+type MyRegistration struct {
+	Registration
+	Event Event `json:"event"`
+}

@@ -1,0 +1,126 @@
+package community
+
+// Every reason an operation can fail with, declared once: its class, its
+// name (the API's error.code, listed in docs/openapi.yaml) and its message.
+// Callers branch with errors.Is(err, ErrX); pkg/httpapi turns the class
+// into the HTTP status. A call site may say more than the message here
+// with Messagef, never something else.
+
+// Requests the API could not read (400, or the statuses pkg/httpapi gives
+// the body problems HTTP has its own codes for).
+var (
+	ErrValidation       = declare(Invalid, "validation_failed", "入力内容に誤りがあります。")
+	ErrInvalidJSON      = declare(Invalid, "invalid_json", "JSONの形式が正しくありません。")
+	ErrInvalidField     = declare(Invalid, "invalid_field", "入力内容に誤りがあります。")
+	ErrUnknownField     = declare(Invalid, "unknown_field", "受け付けていない項目が含まれています。")
+	ErrInvalidBody      = declare(Invalid, "invalid_body", "リクエストの本文を読み取れません。")
+	ErrTooLarge         = declare(Invalid, "too_large", "リクエストの本文が大きすぎます（上限64KiB）。")
+	ErrUnsupportedMedia = declare(Invalid, "unsupported_media_type", "Content-Type は application/json（UTF-8）にしてください。")
+	ErrInvalidForm      = declare(Invalid, "invalid_form", "送信された内容を読み取れませんでした。もう一度お試しください。")
+	ErrInvalidParameter = declare(Invalid, "invalid_parameter", "クエリパラメータが正しくありません。")
+	ErrInvalidLimit     = declare(Invalid, "invalid_limit", "limit は1から100の間で指定してください。")
+	ErrInvalidCursor    = declare(Invalid, "invalid_cursor", "ページの指定（cursor）が正しくありません。最初のページから読み直してください。")
+	ErrInvalidFrom      = declare(Invalid, "invalid_from", "from はRFC 3339形式（例: 2025-05-14T19:00:00+09:00）か日付（例: 2025-05-14）で指定してください。")
+	ErrInvalidTo        = declare(Invalid, "invalid_to", "to はRFC 3339形式（例: 2025-05-14T19:00:00+09:00）か日付（例: 2025-05-14）で指定してください。")
+	ErrInvalidKind      = declare(Invalid, "invalid_kind", "kind は meeting, lecture, field_trip, workshop のいずれかです。")
+	ErrInvalidStatus    = declare(Invalid, "invalid_status", "status の値が正しくありません。")
+	ErrInvalidFormat    = declare(Invalid, "invalid_format", "format は json か csv で指定してください。")
+	ErrInvalidActor     = declare(Invalid, "invalid_actor", "actor は会員IDか system で指定してください。")
+	ErrInvalidToken     = declare(Invalid, "invalid_token", "リンクが無効か、有効期限が切れています。もう一度お手続きください。")
+	ErrInvalidIdemKey   = declare(Invalid, "invalid_idempotency_key", "Idempotency-Key は255文字以内の英数字記号で指定してください。")
+	ErrGuestWithSession = declare(Invalid, "guest_with_session", "ログイン中はゲストとして申し込めません。")
+)
+
+// Mail that could not be built: a bad address, link or message.
+var (
+	ErrInvalidEmail   = declare(Invalid, "invalid_email", "メールアドレスが正しくありません。")
+	ErrInvalidLink    = declare(Invalid, "invalid_link", "リンクのURLが正しくありません。")
+	ErrInvalidMessage = declare(Invalid, "invalid_message", "メールの内容が正しくありません。")
+)
+
+// Who the caller is.
+var (
+	ErrUnauthorized         = declare(Unauthorized, "unauthorized", "ログインしてください。")
+	ErrInvalidSession       = declare(Unauthorized, "invalid_session", "ログインの有効期限が切れています。もう一度ログインしてください。")
+	ErrSessionExpired       = declare(Unauthorized, "session_expired", "ログインの有効期限が切れました。もう一度ログインしてください。")
+	ErrInvalidAuthorization = declare(Unauthorized, "invalid_authorization", "Authorization ヘッダーは「Bearer <トークン>」の形式で指定してください。")
+	ErrForbidden            = declare(Forbidden, "forbidden", "この操作は運営者だけが行えます。")
+	ErrInvalidCSRF          = declare(Forbidden, "invalid_csrf_token", "フォームの有効期限が切れました。ページを開き直してからもう一度お試しください。")
+	ErrCrossSite            = declare(Forbidden, "cross_site_request", "このフォームは別のサイトから送信できません。ページを開き直してからお試しください。")
+)
+
+// Whether someone may register: audience, membership, eligibility.
+var (
+	ErrMembersOnly        = declare(Forbidden, "members_only", "このイベントは会員限定です。ログインしてお申し込みください。")
+	ErrMemberSuspended    = declare(Forbidden, "member_suspended", "会員資格が停止されているため、申し込めません。")
+	ErrMemberNotActive    = declare(Forbidden, "member_not_active", "会員登録が完了していないため、申し込めません。")
+	ErrRegularMembersOnly = declare(Forbidden, "regular_members_only", "このイベントは正会員限定です。")
+	ErrPublicServantsOnly = declare(Forbidden, "public_servants_only", "このイベントは公務員の方が対象です。")
+	ErrBirthDateRequired  = declare(Forbidden, "birth_date_required", "年齢条件があるため、マイページで生年月日を登録してからお申し込みください。")
+	ErrAgeNotEligible     = declare(Forbidden, "age_not_eligible", "開催初日時点の年齢が参加条件に合わないため、申し込めません。")
+)
+
+// Things that are not there, or not for the caller to see.
+var (
+	ErrEventNotFound        = declare(NotFound, "event_not_found", "イベントが見つかりません。")
+	ErrMemberNotFound       = declare(NotFound, "member_not_found", "会員が見つかりません。")
+	ErrRegistrationNotFound = declare(NotFound, "registration_not_found", "申込が見つかりません。")
+	ErrSeriesNotFound       = declare(NotFound, "series_not_found", "シリーズが見つかりません。")
+	ErrTokenNotFound        = declare(NotFound, "token_not_found", "リンクが無効か、有効期限が切れています。")
+	ErrSessionNotFound      = declare(NotFound, "session_not_found", "ログインの有効期限が切れました。もう一度ログインしてください。")
+	ErrIdempotencyNotFound  = declare(NotFound, "idempotency_not_found", "記録がありません。")
+	ErrPageNotFound         = declare(NotFound, "page_not_found", "お探しのページは見つかりませんでした。URLをお確かめください。")
+	ErrRouteNotFound        = declare(NotFound, "route_not_found", "指定されたURLは存在しません。")
+)
+
+// Writes that met another write, or a state that refuses them (409).
+var (
+	ErrAlreadyRegistered        = declare(Conflict, "already_registered", "すでにこのイベントに申し込んでいます。")
+	ErrEventFull                = declare(Conflict, "event_full", "定員に達したため、申し込めません。")
+	ErrAlreadyCancelled         = declare(Conflict, "already_cancelled", "この申込はすでにキャンセルされています。")
+	ErrEventChanged             = declare(Conflict, "event_changed", "イベントが同時に更新されました。もう一度お試しください。")
+	ErrEventNotPublished        = declare(Conflict, "event_not_published", "下書きのイベントは中止できません（公開されていません）。")
+	ErrCapacityBelowConfirmed   = declare(Conflict, "capacity_below_confirmed", "定員を参加確定者数より少なくはできません。")
+	ErrOccurrenceTaken          = declare(Conflict, "occurrence_taken", "申込があるか個別に編集された開催回のため、変更しませんでした。")
+	ErrAudienceHasRegistrations = declare(Conflict, "audience_has_registrations", "変更後の対象・参加条件に当てはまらない方の申込があります。先にそれらの申込を取り消してから、もう一度変更してください。")
+	ErrSeriesChanged            = declare(Conflict, "series_changed", "シリーズが同時に更新されました。もう一度お試しください。")
+	ErrMemberChanged            = declare(Conflict, "member_changed", "会員情報が同時に更新されました。もう一度お試しください。")
+	ErrEmailTaken               = declare(Conflict, "email_taken", "このメールアドレスはすでに登録されています。")
+	ErrMemberNotPending         = declare(Conflict, "member_not_pending", "この会員は承認待ちではないため、この操作はできません。")
+	ErrMemberNotSuspended       = declare(Conflict, "member_not_suspended", "この会員は停止中ではないため、この操作はできません。")
+	ErrMemberNotSuspendable     = declare(Conflict, "member_not_suspendable", "この会員は有効な状態ではないため、停止できません。")
+	ErrCannotSuspendSelf        = declare(Conflict, "cannot_suspend_self", "自分自身を停止することはできません。")
+	ErrClaimLost                = declare(Conflict, "claim_lost", "送信権が別の処理に移りました。")
+	ErrRequestInProgress        = declare(Conflict, "request_in_progress", "同じ Idempotency-Key のリクエストを処理中です。しばらくしてから結果を確かめてください。")
+	ErrEventExists              = declare(Conflict, "event_exists", "同じIDのイベントがすでにあります。")
+	ErrSeriesExists             = declare(Conflict, "series_exists", "同じIDのシリーズがすでにあります。")
+	ErrMemberExists             = declare(Conflict, "member_exists", "同じIDの会員がすでにいます。")
+	ErrRegistrationExists       = declare(Conflict, "registration_exists", "同じIDの申込がすでにあります。")
+	ErrSessionExists            = declare(Conflict, "session_exists", "同じIDのセッションがすでにあります。")
+	ErrTokenExists              = declare(Conflict, "token_exists", "同じトークンがすでにあります。")
+	ErrAuditExists              = declare(Conflict, "audit_exists", "同じIDの記録がすでにあります。")
+)
+
+// Rules of time and state (422).
+var (
+	ErrEventCancelled       = declare(Closed, "event_cancelled", "このイベントは中止になりました。")
+	ErrEventStarted         = declare(Closed, "event_started", "このイベントはすでに開始しているため、申し込めません。")
+	ErrRegistrationNotOpen  = declare(Closed, "registration_not_open", "申込受付はまだ始まっていません。")
+	ErrRegistrationClosed   = declare(Closed, "registration_closed", "申込受付は締め切りました。")
+	ErrNotConfirmed         = declare(Closed, "not_confirmed", "参加が確定している申込だけ受付できます。")
+	ErrIdempotencyKeyReused = declare(Closed, "idempotency_key_reused", "この Idempotency-Key は別の内容のリクエストに使われています。")
+)
+
+// Dependencies that did not answer, or answered "later" (503).
+var (
+	ErrBusy               = declare(Unavailable, "busy", "申込が混み合っています。しばらくしてからもう一度お試しください。")
+	ErrMailUnavailable    = declare(Unavailable, "mail_unavailable", "メールを送信できませんでした。時間をおいて再度お試しください。")
+	ErrMailThrottled      = declare(Unavailable, "mail_throttled", "メールの送信が混み合っています。時間をおいて再度お試しください。")
+	ErrMailTimeout        = declare(Unavailable, "mail_timeout", "メール送信サービスが応答しません。時間をおいて再度お試しください。")
+	ErrMailQuotaExceeded  = declare(Unavailable, "mail_quota_exceeded", "本日のメール送信上限に達しました。時間をおいて再度お試しください。")
+	ErrServiceUnavailable = declare(Unavailable, "service_unavailable", "ただいま混み合っているため処理できませんでした。少し時間をおいて再度お試しください。")
+)
+
+// ErrInternal is what every error without a declared reason is to clients:
+// whatever it carries was not written for people.
+var ErrInternal = declare(Internal, "internal_error", "サーバー内部でエラーが発生しました。時間をおいて再度お試しください。")

@@ -1,0 +1,19 @@
+package web
+
+import "github.com/sorae/tabane/pkg/app"
+
+// Wire builds WebFunction's handler.
+func Wire(d *app.Deps) (*Handler, error) {
+	members, err := d.Members()
+	if err != nil {
+		return nil, err
+	}
+	regs, err := d.Registrations()
+	if err != nil {
+		return nil, err
+	}
+	return New(Options{
+		Events: d.Events(), Members: members, Registrations: regs, Sessions: d.Sessions(),
+		Config: d.Config, Log: d.Log, Clock: d.Clock,
+	}), nil
+}

@@ -83,24 +83,6 @@ func (h *Handler) register(ctx context.Context, req httpapi.Request) (httpapi.Re
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	work := func(ctx context.Context) idempotency.Answer {
-		res, err := h.regs.Register(ctx, v, id, body.Guest)
-		var resp httpapi.Response
-		if err != nil {
-			resp = httpapi.Error(ctx, h.log, err)
-		} else {
-			resp = httpapi.JSON(201, apijson.RegistrationJSON(res.Registration, res.WaitlistPosition))
-		}
-		return idempotency.Answer{Status: resp.StatusCode, Body: resp.Body, ContentType: resp.Headers["Content-Type"]}
-	}
-	key := httpapi.Header(req, "Idempotency-Key")
-	if key == "" {
-		a := work(ctx)
-		return answer(a), nil
-	}
-	if !idempotency.ValidKey(key) {
-		return httpapi.Response{}, community.ErrInvalidIdemKey
-	}
 	// The key is the client's, but only within what the caller is: two
 	// people choosing the same key never see each other's answers.
 	who := "anonymous"
@@ -110,22 +92,14 @@ func (h *Handler) register(ctx context.Context, req httpapi.Request) (httpapi.Re
 		who = "guest:" + community.NormalizeEmail(body.Guest.Email)
 	}
 	raw, _ := json.Marshal(body) // marshalling a struct of strings cannot fail
-	a, err := h.keeper.Do(ctx, who+"|"+req.RouteKey+"|"+key, idempotency.Fingerprint(id, string(raw)), work)
-	if err != nil {
-		return httpapi.Response{}, err
-	}
-	resp := answer(a)
-	resp.Headers["Idempotency-Key"] = key
-	return resp, nil
-}
-
-// answer rebuilds a response from a kept answer, with the headers every response carries.
-func answer(a idempotency.Answer) httpapi.Response {
-	resp := httpapi.Body(a.Status, a.ContentType, a.Body)
-	if resp.Headers["Content-Type"] == "" {
-		resp.Headers["Content-Type"] = "application/json; charset=utf-8"
-	}
-	return resp
+	return httpapi.Idempotent(ctx, h.log, h.keeper, req, who, idempotency.Fingerprint(id, string(raw)),
+		func(ctx context.Context) (httpapi.Response, error) {
+			res, err := h.regs.Register(ctx, v, id, body.Guest)
+			if err != nil {
+				return httpapi.Response{}, err
+			}
+			return httpapi.JSON(201, apijson.RegistrationJSON(res.Registration, res.WaitlistPosition)), nil
+		})
 }
 
 func (h *Handler) cancelMine(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {

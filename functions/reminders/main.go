@@ -1,6 +1,6 @@
 // Command reminders is the RemindersFunction Lambda: EventBridge Scheduler
 // runs it every few minutes to send the due reminders and keep series
-// occurrences in the table. Wiring only: reminders.Wire builds the handler.
+// occurrences in the table. Wiring only: remindersjob.Wire builds the handler.
 package main
 
 import (
@@ -11,7 +11,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/sorae/tabane/pkg/app"
-	"github.com/sorae/tabane/pkg/reminders"
+	"github.com/sorae/tabane/pkg/remindersjob"
 )
 
 func main() {
@@ -19,7 +19,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	h, err := reminders.Wire(d)
+	h, err := remindersjob.Wire(d)
 	if err != nil {
 		log.Fatal(err)
 	}

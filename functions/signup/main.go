@@ -1,5 +1,5 @@
 // Command signup is the SignupFunction Lambda: the membership API (signup,
-// sign-in links, sessions, profile, unsubscribe). Wiring only: membersapi.Wire builds the handler.
+// sign-in links, sessions, profile, unsubscribe). Wiring only: signupapi.Wire builds the handler.
 package main
 
 import (
@@ -10,7 +10,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/sorae/tabane/pkg/app"
-	"github.com/sorae/tabane/pkg/membersapi"
+	"github.com/sorae/tabane/pkg/signupapi"
 )
 
 func main() {
@@ -18,7 +18,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	h, err := membersapi.Wire(d)
+	h, err := signupapi.Wire(d)
 	if err != nil {
 		log.Fatal(err)
 	}

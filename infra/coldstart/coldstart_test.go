@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/sorae/tabane/infra/coldstart"
-	"github.com/sorae/tabane/pkg/localstack/localtest"
 	"github.com/sorae/tabane/pkg/samtemplate"
+	"github.com/sorae/tabane/pkg/standins/localtest"
 )
 
 // bare is the floor every function is measured against.

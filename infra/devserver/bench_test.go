@@ -24,8 +24,8 @@ import (
 	"github.com/sorae/tabane/pkg/config"
 	"github.com/sorae/tabane/pkg/devserver"
 	"github.com/sorae/tabane/pkg/eventsapi"
-	"github.com/sorae/tabane/pkg/localstack/localtest"
 	"github.com/sorae/tabane/pkg/samtemplate"
+	"github.com/sorae/tabane/pkg/standins/localtest"
 	"github.com/sorae/tabane/pkg/store/dynamo"
 )
 

@@ -16,9 +16,9 @@ import (
 	"github.com/sorae/tabane/pkg/config"
 	"github.com/sorae/tabane/pkg/devserver"
 	"github.com/sorae/tabane/pkg/eventsapi"
-	"github.com/sorae/tabane/pkg/membersapi"
 	"github.com/sorae/tabane/pkg/rsvpapi"
 	"github.com/sorae/tabane/pkg/samtemplate"
+	"github.com/sorae/tabane/pkg/signupapi"
 	"github.com/sorae/tabane/pkg/web"
 )
 
@@ -273,8 +273,8 @@ func TestFolderNames(t *testing.T) {
 // be a 404 in every environment.
 var handlerRoutes = map[string][]string{
 	"EventsFunction": {eventsapi.RouteList, eventsapi.RouteDetail, eventsapi.RouteFeed},
-	"SignupFunction": {membersapi.RouteSignup, membersapi.RouteVerify, membersapi.RouteLink, membersapi.RouteSession,
-		membersapi.RouteSignOut, membersapi.RouteMe, membersapi.RouteUpdateMe, membersapi.RouteWithdraw, membersapi.RouteUnsubscribe},
+	"SignupFunction": {signupapi.RouteSignup, signupapi.RouteVerify, signupapi.RouteLink, signupapi.RouteSession,
+		signupapi.RouteSignOut, signupapi.RouteMe, signupapi.RouteUpdateMe, signupapi.RouteWithdraw, signupapi.RouteUnsubscribe},
 	"RsvpFunction":  {rsvpapi.RouteRegister, rsvpapi.RouteCancelMine, rsvpapi.RouteCancelByToken, rsvpapi.RouteMyRegistrations},
 	"AdminFunction": adminapi.Routes,
 	"WebFunction":   web.Routes(),

@@ -6,9 +6,9 @@ import (
 	"github.com/sorae/tabane/pkg/adminapi"
 	"github.com/sorae/tabane/pkg/app"
 	"github.com/sorae/tabane/pkg/eventsapi"
-	"github.com/sorae/tabane/pkg/membersapi"
-	"github.com/sorae/tabane/pkg/reminders"
+	"github.com/sorae/tabane/pkg/remindersjob"
 	"github.com/sorae/tabane/pkg/rsvpapi"
+	"github.com/sorae/tabane/pkg/signupapi"
 	"github.com/sorae/tabane/pkg/web"
 )
 
@@ -18,10 +18,10 @@ import (
 // when a template function has no entry here.
 var constructors = map[string]func(*app.Deps) (any, error){
 	"EventsFunction":    handle(eventsapi.Wire, func(h *eventsapi.Handler) any { return h.Handle }),
-	"SignupFunction":    handle(membersapi.Wire, func(h *membersapi.Handler) any { return h.Handle }),
+	"SignupFunction":    handle(signupapi.Wire, func(h *signupapi.Handler) any { return h.Handle }),
 	"RsvpFunction":      handle(rsvpapi.Wire, func(h *rsvpapi.Handler) any { return h.Handle }),
 	"AdminFunction":     handle(adminapi.Wire, func(h *adminapi.Handler) any { return h.Handle }),
-	"RemindersFunction": handle(reminders.Wire, func(h *reminders.Handler) any { return h.Handle }),
+	"RemindersFunction": handle(remindersjob.Wire, func(h *remindersjob.Handler) any { return h.Handle }),
 	"WebFunction":       handle(web.Wire, func(h *web.Handler) any { return h.Handle }),
 }
 

@@ -34,8 +34,8 @@ import (
 	"github.com/sorae/tabane/pkg/config"
 	"github.com/sorae/tabane/pkg/demo"
 	"github.com/sorae/tabane/pkg/devserver"
-	"github.com/sorae/tabane/pkg/localstack"
 	"github.com/sorae/tabane/pkg/samtemplate"
+	"github.com/sorae/tabane/pkg/standins"
 )
 
 func main() {
@@ -138,7 +138,7 @@ func run(ctx context.Context, getenv func(string) string, out io.Writer, o optio
 		}
 		defer lf.Close()
 		fmt.Fprintf(out, "==> starting DynamoDB Local (:%d) and the SES stand-in (:%d); their output goes to %s\n", ddbPort, sesPort, rel(stackLog))
-		stack, err := localstack.Start(ctx, localstack.Options{
+		stack, err := standins.Start(ctx, standins.Options{
 			InfraDir: filepath.Join(repo, "infra"), DynamoDBPort: ddbPort, SESPort: sesPort, DataDir: dataDir, Log: lf,
 		})
 		if err != nil {

@@ -1,7 +1,7 @@
 // Command withstack runs a command with one DynamoDB Local and one SES
 // stand-in for its whole life: `make test` runs `withstack go test ./...`,
 // so every test package shares the pair (through TABANE_TEST_DYNAMODB_URL and
-// TABANE_TEST_SES_URL, read by pkg/localstack/localtest) instead of each
+// TABANE_TEST_SES_URL, read by pkg/standins/localtest) instead of each
 // starting its own JVM. Signals go to the command; the stand-ins stop when it
 // ends, and withstack exits with the command's exit code.
 package main
@@ -17,8 +17,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/sorae/tabane/pkg/localstack"
-	"github.com/sorae/tabane/pkg/localstack/localtest"
+	"github.com/sorae/tabane/pkg/standins"
+	"github.com/sorae/tabane/pkg/standins/localtest"
 )
 
 func main() { os.Exit(run(os.Args[1:])) }
@@ -45,7 +45,7 @@ func run(args []string) int {
 		}
 	}()
 
-	infra, err := localstack.FindInfraDir()
+	infra, err := standins.FindInfraDir()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "withstack:", err)
 		return 1
@@ -64,7 +64,7 @@ func run(args []string) int {
 
 	start := time.Now()
 	fmt.Fprintf(os.Stderr, "==> starting DynamoDB Local and the SES stand-in for this run (output: %s)\n", logPath)
-	stack, err := localstack.Start(ctx, localstack.Options{InfraDir: infra, Log: logFile})
+	stack, err := standins.Start(ctx, standins.Options{InfraDir: infra, Log: logFile})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "withstack:", err)
 		return 1

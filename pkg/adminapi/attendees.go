@@ -54,7 +54,7 @@ func (h *Handler) registrations(ctx context.Context, v community.Viewer, req htt
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	page, err := h.admin.Attendees(ctx, v, id, community.AttendeeQuery{
+	page, err := h.svc.Attendance.Attendees(ctx, v, id, community.AttendeeQuery{
 		Status: community.RegistrationStatus(q.Get("status")), Limit: limit, Cursor: q.Get("cursor"),
 	})
 	if err != nil {
@@ -68,7 +68,7 @@ func (h *Handler) registrations(ctx context.Context, v community.Viewer, req htt
 }
 
 func (h *Handler) exportCSV(ctx context.Context, v community.Viewer, id string) (httpapi.Response, error) {
-	e, list, err := h.admin.ExportAttendees(ctx, v, id)
+	e, list, err := h.svc.Attendance.ExportAttendees(ctx, v, id)
 	if err != nil {
 		return httpapi.Response{}, err
 	}
@@ -184,9 +184,9 @@ func (h *Handler) setCheckIn(ctx context.Context, v community.Viewer, req httpap
 	}
 	var r *community.Registration
 	if in {
-		r, err = h.admin.CheckIn(ctx, v, id, rid)
+		r, err = h.svc.Attendance.CheckIn(ctx, v, id, rid)
 	} else {
-		r, err = h.admin.UndoCheckIn(ctx, v, id, rid)
+		r, err = h.svc.Attendance.UndoCheckIn(ctx, v, id, rid)
 	}
 	if err != nil {
 		return httpapi.Response{}, err
@@ -217,41 +217,15 @@ func (h *Handler) message(ctx context.Context, v community.Viewer, req httpapi.R
 	if _, err := decode(req, &body); err != nil {
 		return httpapi.Response{}, err
 	}
-	work := func(ctx context.Context) idempotency.Answer {
-		var resp httpapi.Response
-		res, err := h.admin.MessageAttendees(ctx, v, id, body.Subject, body.Body, body.IncludeWaitlisted)
-		if err != nil {
-			resp = httpapi.Error(ctx, h.log, err)
-		} else {
-			resp = httpapi.JSON(200, messageResponse{Sent: res.Sent, Failed: res.Failed, NotSent: res.NotSent})
-		}
-		return idempotency.Answer{Status: resp.StatusCode, Body: resp.Body, ContentType: resp.Headers["Content-Type"]}
-	}
-	key := httpapi.Header(req, "Idempotency-Key")
-	if key == "" || h.keeper == nil {
-		return answer(work(ctx)), nil
-	}
-	if !idempotency.ValidKey(key) {
-		return httpapi.Response{}, community.ErrInvalidIdemKey
-	}
 	// The key is the organizer's own: two organizers choosing the same key
 	// never see each other's answers.
 	raw, _ := json.Marshal(body) // a struct of strings and a bool always marshals
-	a, err := h.keeper.Do(ctx, "organizer:"+v.Member.ID+"|"+req.RouteKey+"|"+key, idempotency.Fingerprint(id, string(raw)), work)
-	if err != nil {
-		return httpapi.Response{}, err
-	}
-	resp := answer(a)
-	resp.Headers["Idempotency-Key"] = key
-	return resp, nil
-}
-
-// answer rebuilds a response from a kept answer, with the headers every
-// response carries.
-func answer(a idempotency.Answer) httpapi.Response {
-	resp := httpapi.Body(a.Status, a.ContentType, a.Body)
-	if resp.Headers["Content-Type"] == "" {
-		resp.Headers["Content-Type"] = "application/json; charset=utf-8"
-	}
-	return resp
+	return httpapi.Idempotent(ctx, h.log, h.keeper, req, "organizer:"+v.Member.ID, idempotency.Fingerprint(id, string(raw)),
+		func(ctx context.Context) (httpapi.Response, error) {
+			res, err := h.svc.Messages.MessageAttendees(ctx, v, id, body.Subject, body.Body, body.IncludeWaitlisted)
+			if err != nil {
+				return httpapi.Response{}, err
+			}
+			return httpapi.JSON(200, messageResponse{Sent: res.Sent, Failed: res.Failed, NotSent: res.NotSent}), nil
+		})
 }

@@ -8,7 +8,7 @@ import (
 
 	"github.com/sorae/tabane/pkg/adminapi"
 	"github.com/sorae/tabane/pkg/community"
-	"github.com/sorae/tabane/pkg/localstack/localtest"
+	"github.com/sorae/tabane/pkg/standins/localtest"
 )
 
 // failingNotifier passes every mail to the real notifier, except the
@@ -49,10 +49,10 @@ func TestCancelEventRetryMailsFailedNotices(t *testing.T) {
 		e.guest(ev, "ゲスト 待ち", community.RegistrationWaitlisted),
 	}
 	addrs := []string{regs[0].Guest.Email, m.Email, regs[2].Guest.Email, regs[3].Guest.Email}
-	real := e.admin.Notifier
+	real := e.admin.Events.Notifier
 	flaky := &failingNotifier{AdminNotifier: real, fail: map[string]bool{addrs[1]: true, addrs[2]: true}}
-	e.admin.Notifier = flaky
-	defer func() { e.admin.Notifier = real }()
+	e.admin.Events.Notifier = flaky
+	defer func() { e.admin.Events.Notifier = real }()
 	p := map[string]string{"id": ev.ID}
 	body := `{"reason":"会場の都合により中止します。"}`
 

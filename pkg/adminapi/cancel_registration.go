@@ -24,7 +24,7 @@ func (h *Handler) cancelRegistration(ctx context.Context, v community.Viewer, re
 	if _, err := decode(req, &body); err != nil {
 		return httpapi.Response{}, err
 	}
-	r, err := h.admin.CancelRegistration(ctx, v, id, rid, body.Reason)
+	r, err := h.svc.Attendance.CancelRegistration(ctx, v, id, rid, body.Reason)
 	if err != nil {
 		return httpapi.Response{}, err
 	}

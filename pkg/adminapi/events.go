@@ -26,7 +26,7 @@ func (h *Handler) createEvent(ctx context.Context, v community.Viewer, req httpa
 	if err := f.Err(); err != nil {
 		return httpapi.Response{}, err
 	}
-	created, err := h.admin.CreateEvent(ctx, v, e)
+	created, err := h.svc.Events.CreateEvent(ctx, v, e)
 	if err != nil {
 		return httpapi.Response{}, err
 	}
@@ -40,7 +40,7 @@ func (h *Handler) getEvent(ctx context.Context, v community.Viewer, req httpapi.
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	e, err := h.admin.Event(ctx, v, id)
+	e, err := h.svc.Events.Event(ctx, v, id)
 	if err != nil {
 		return httpapi.Response{}, err
 	}
@@ -64,7 +64,7 @@ func (h *Handler) updateEvent(ctx context.Context, v community.Viewer, req httpa
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	edit, err := h.admin.UpdateEvent(ctx, v, id, func(e *community.Event) error {
+	edit, err := h.svc.Events.UpdateEvent(ctx, v, id, func(e *community.Event) error {
 		f := community.FieldErrors{}
 		body.apply(e, p, f)
 		if p.has("series_id") && (body.SeriesID == nil || *body.SeriesID != e.SeriesID) {
@@ -93,7 +93,7 @@ func (h *Handler) publishEvent(ctx context.Context, v community.Viewer, req http
 	if err := noBody(req); err != nil {
 		return httpapi.Response{}, err
 	}
-	e, err := h.admin.PublishEvent(ctx, v, id)
+	e, err := h.svc.Events.PublishEvent(ctx, v, id)
 	if err != nil {
 		return httpapi.Response{}, err
 	}
@@ -125,7 +125,7 @@ func (h *Handler) cancelEvent(ctx context.Context, v community.Viewer, req httpa
 	if _, err := decode(req, &body); err != nil {
 		return httpapi.Response{}, err
 	}
-	res, err := h.admin.CancelEvent(ctx, v, id, body.Reason)
+	res, err := h.svc.Events.CancelEvent(ctx, v, id, body.Reason)
 	if err != nil {
 		return httpapi.Response{}, err
 	}

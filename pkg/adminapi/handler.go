@@ -3,7 +3,8 @@
 // attendee lists (JSON and CSV for Excel), check-in, member approval,
 // messages to attendees and the audit log. Every route answers 401 without
 // a session and 403 to anyone but an organizer, before the request body is
-// read. The rules live in community.Admin; this package turns requests into
+// read. The rules live in community's administration services (EventAdmin,
+// SeriesAdmin, MemberAdmin, Attendance, Messages, AuditLog); this package turns requests into
 // calls and results into the contract's JSON.
 package adminapi
 
@@ -49,31 +50,38 @@ var Routes = []string{
 	RouteAudit,
 }
 
+// Services are the administration services the handler calls, one per
+// aggregate.
+type Services struct {
+	Events     *community.EventAdmin
+	Series     *community.SeriesAdmin
+	Members    *community.MemberAdmin
+	Attendance *community.Attendance
+	Messages   *community.Messages
+	Audit      *community.AuditLog
+}
+
 // Handler serves the admin routes.
 type Handler struct {
-	admin   *community.Admin
+	svc     Services
 	viewers httpapi.ViewerResolver
 	keeper  *idempotency.Keeper // nil: Idempotency-Key is ignored
 	log     *slog.Logger
 	routes  map[string]route
 }
 
-// New returns a Handler on ready services. When the admin's store keeps
-// idempotency records too (pkg/store/dynamo does), messages honour an
-// Idempotency-Key with them.
-func New(admin *community.Admin, viewers httpapi.ViewerResolver, log *slog.Logger) *Handler {
+// New returns a Handler on ready services. Messages to attendees honour an
+// Idempotency-Key with keeper (nil ignores the header).
+func New(s Services, viewers httpapi.ViewerResolver, keeper *idempotency.Keeper, log *slog.Logger) *Handler {
 	if log == nil {
 		log = slog.Default()
 	}
-	h := &Handler{admin: admin, viewers: viewers, log: log}
-	if st, ok := admin.Store.(idempotency.Store); ok {
-		h.keeper = &idempotency.Keeper{Store: st, Clock: admin.Clock}
-	}
+	h := &Handler{svc: s, viewers: viewers, keeper: keeper, log: log}
 	h.routes = h.table()
 	return h
 }
 
-// LogFunc adapts log to community.Admin.Log: failures after a change was
+// LogFunc adapts log to a service's failure log: failures after a change was
 // stored (a mail, an audit entry) are logged as errors with the request id.
 func LogFunc(log *slog.Logger) func(ctx context.Context, msg string, err error) {
 	return func(ctx context.Context, msg string, err error) {

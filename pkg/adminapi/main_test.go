@@ -20,8 +20,9 @@ import (
 	"github.com/sorae/tabane/pkg/community/communitytest"
 	"github.com/sorae/tabane/pkg/config"
 	"github.com/sorae/tabane/pkg/httpapi"
-	"github.com/sorae/tabane/pkg/localstack/localtest"
+	"github.com/sorae/tabane/pkg/idempotency"
 	"github.com/sorae/tabane/pkg/mail"
+	"github.com/sorae/tabane/pkg/standins/localtest"
 	"github.com/sorae/tabane/pkg/store/dynamo"
 )
 
@@ -33,7 +34,7 @@ type env struct {
 	store    *dynamo.Store
 	table    string
 	clock    *communitytest.Clock // settable: series dates and session expiry at fixed instants
-	admin    *community.Admin
+	admin    adminapi.Services
 	regs     *community.Registrations
 	events   *community.Events
 	sessions *auth.Sessions
@@ -73,13 +74,20 @@ func newEnv(t *testing.T) *env {
 			return e.organizers[community.NormalizeEmail(email)]
 		}}
 	log := slog.New(slog.DiscardHandler)
-	e.admin = &community.Admin{
-		Store: store, Notifier: notifier, RegNotifier: notifier, Links: links, Clock: clk,
-		Log: communitytest.Logf(t),
+	failures := communitytest.Logf(t)
+	e.admin = adminapi.Services{
+		Events: &community.EventAdmin{
+			Store: store, Notifier: notifier, RegNotifier: notifier, Links: links, Clock: clk, Log: failures,
+		},
+		Series:     &community.SeriesAdmin{Store: store, Clock: clk, Log: failures},
+		Members:    &community.MemberAdmin{Store: store, Notifier: notifier, Clock: clk, Log: failures},
+		Attendance: &community.Attendance{Store: store, RegNotifier: notifier, Links: links, Clock: clk, Log: failures},
+		Messages:   &community.Messages{Store: store, Notifier: notifier, Clock: clk, Log: failures},
+		Audit:      &community.AuditLog{Store: store},
 	}
 	e.regs = &community.Registrations{Events: store, Regs: store, Members: store, Notifier: notifier, Clock: clk, Links: links}
 	e.events = &community.Events{Store: store, Clock: clk, Regs: store}
-	e.h = adminapi.New(e.admin, e.sessions, log)
+	e.h = adminapi.New(e.admin, e.sessions, &idempotency.Keeper{Store: store, Clock: clk}, log)
 	e.org = e.member(community.MemberActive, community.MembershipRegular, "運営 花子")
 	e.mu.Lock()
 	e.organizers[community.NormalizeEmail(e.org.Email)] = true

@@ -21,7 +21,7 @@ func (h *Handler) members(ctx context.Context, v community.Viewer, req httpapi.R
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	page, err := h.admin.Members(ctx, v, community.MemberStatus(q.Get("status")), limit, q.Get("cursor"))
+	page, err := h.svc.Members.Members(ctx, v, community.MemberStatus(q.Get("status")), limit, q.Get("cursor"))
 	if err != nil {
 		return httpapi.Response{}, err
 	}
@@ -33,15 +33,15 @@ func (h *Handler) members(ctx context.Context, v community.Viewer, req httpapi.R
 }
 
 func (h *Handler) approve(ctx context.Context, v community.Viewer, req httpapi.Request) (httpapi.Response, error) {
-	return h.memberAction(ctx, v, req, h.admin.ApproveMember)
+	return h.memberAction(ctx, v, req, h.svc.Members.ApproveMember)
 }
 
 func (h *Handler) suspend(ctx context.Context, v community.Viewer, req httpapi.Request) (httpapi.Response, error) {
-	return h.memberAction(ctx, v, req, h.admin.SuspendMember)
+	return h.memberAction(ctx, v, req, h.svc.Members.SuspendMember)
 }
 
 func (h *Handler) reinstate(ctx context.Context, v community.Viewer, req httpapi.Request) (httpapi.Response, error) {
-	return h.memberAction(ctx, v, req, h.admin.ReinstateMember)
+	return h.memberAction(ctx, v, req, h.svc.Members.ReinstateMember)
 }
 
 func (h *Handler) memberAction(ctx context.Context, v community.Viewer, req httpapi.Request,
@@ -71,7 +71,7 @@ func (h *Handler) reject(ctx context.Context, v community.Viewer, req httpapi.Re
 	if _, err := decode(req, &body); err != nil {
 		return httpapi.Response{}, err
 	}
-	m, err := h.admin.RejectMember(ctx, v, id, body.Reason)
+	m, err := h.svc.Members.RejectMember(ctx, v, id, body.Reason)
 	if err != nil {
 		return httpapi.Response{}, err
 	}
@@ -98,7 +98,7 @@ func (h *Handler) audit(ctx context.Context, v community.Viewer, req httpapi.Req
 		return httpapi.Response{}, &community.Error{Reason: community.ErrInvalidActor,
 			Message: "actor は会員IDか system で指定してください。", Fields: map[string]string{"actor": "会員IDか system で指定してください。"}}
 	}
-	page, err := h.admin.AuditLog(ctx, v, community.AuditQuery{ActorID: actor, Limit: limit, Cursor: q.Get("cursor")})
+	page, err := h.svc.Audit.Page(ctx, v, community.AuditQuery{ActorID: actor, Limit: limit, Cursor: q.Get("cursor")})
 	if err != nil {
 		return httpapi.Response{}, err
 	}

@@ -8,8 +8,8 @@ import (
 
 	"github.com/sorae/tabane/pkg/adminapi"
 	"github.com/sorae/tabane/pkg/community"
-	"github.com/sorae/tabane/pkg/localstack/localtest"
 	"github.com/sorae/tabane/pkg/samtemplate"
+	"github.com/sorae/tabane/pkg/standins/localtest"
 )
 
 // TestMessageIdempotencyKey: a message repeated with the same
@@ -63,10 +63,11 @@ func TestMessageIdempotencyKey(t *testing.T) {
 }
 
 // TestAdminSendsArePaced: messages and cancellation notices go out no
-// faster than Admin.SendRate, like the reminders.
+// faster than their service's SendRate, like the reminders.
 func TestAdminSendsArePaced(t *testing.T) {
 	e := newEnv(t)
-	e.admin.SendRate = 20 // one send every 50 ms
+	e.admin.Events.SendRate = 20 // one send every 50 ms
+	e.admin.Messages.SendRate = 20
 	ev := e.published(6, map[string]any{"capacity": 0})
 	const n = 8
 	for range n {
@@ -95,7 +96,8 @@ func TestAdminSendsArePaced(t *testing.T) {
 // incomplete, and repeating it finishes the job with one notice each.
 func TestAdminSendsStopBeforeDeadline(t *testing.T) {
 	e := newEnv(t)
-	e.admin.SendRate = 10 // one send every 100 ms
+	e.admin.Events.SendRate = 10 // one send every 100 ms
+	e.admin.Messages.SendRate = 10
 	ev := e.published(6, map[string]any{"capacity": 0})
 	const n = 20
 	var addrs []string
@@ -109,8 +111,12 @@ func TestAdminSendsStopBeforeDeadline(t *testing.T) {
 		return context.WithTimeout(context.Background(), 5*time.Second+600*time.Millisecond)
 	}
 
+	// The context's deadline is wall-clock time, and the services read it
+	// with their clock: from here on that clock is the wall clock.
+	e.admin.Events.Clock = community.SystemClock{}
+	e.admin.Messages.Clock = community.SystemClock{}
 	ctx, cancel := deadline()
-	msg, err := e.admin.MessageAttendees(ctx, org, ev.ID, "ご案内", "本文", false)
+	msg, err := e.admin.Messages.MessageAttendees(ctx, org, ev.ID, "ご案内", "本文", false)
 	cancel()
 	if err != nil {
 		t.Fatal(err)
@@ -120,7 +126,7 @@ func TestAdminSendsStopBeforeDeadline(t *testing.T) {
 	}
 
 	ctx, cancel = deadline()
-	first, err := e.admin.CancelEvent(ctx, org, ev.ID, "台風のため中止します。")
+	first, err := e.admin.Events.CancelEvent(ctx, org, ev.ID, "台風のため中止します。")
 	cancel()
 	if err != nil {
 		t.Fatal(err)

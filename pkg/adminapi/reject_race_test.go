@@ -8,32 +8,32 @@ import (
 
 	"github.com/sorae/tabane/pkg/adminapi"
 	"github.com/sorae/tabane/pkg/community"
-	"github.com/sorae/tabane/pkg/localstack/localtest"
+	"github.com/sorae/tabane/pkg/standins/localtest"
 )
 
 // approveAfterRead is the admin store with another organizer's approval
 // landing right after the first read of a member: the window between a
 // rejection's check of the status and its erasure.
 type approveAfterRead struct {
-	community.AdminStore
+	community.MemberAdminStore
 	t    *testing.T
 	once sync.Once
 }
 
 func (s *approveAfterRead) Member(ctx context.Context, id string) (*community.Member, error) {
-	m, err := s.AdminStore.Member(ctx, id)
+	m, err := s.MemberAdminStore.Member(ctx, id)
 	if err != nil {
 		return m, err
 	}
 	s.once.Do(func() {
-		other, err := s.AdminStore.Member(ctx, id)
+		other, err := s.MemberAdminStore.Member(ctx, id)
 		if err != nil {
 			s.t.Error(err)
 			return
 		}
 		now := other.UpdatedAt.Add(time.Second)
 		other.Status, other.ApprovedAt, other.UpdatedAt = community.MemberActive, &now, now
-		if err := s.AdminStore.UpdateMember(ctx, other); err != nil {
+		if err := s.MemberAdminStore.UpdateMember(ctx, other); err != nil {
 			s.t.Error(err)
 		}
 	})
@@ -46,10 +46,10 @@ func TestRejectRacingApproval(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	m := e.member(community.MemberPendingApproval, community.MembershipRegular, "承認 競合")
-	real := e.admin.Store
-	e.admin.Store = &approveAfterRead{AdminStore: real, t: t}
+	real := e.admin.Members.Store
+	e.admin.Members.Store = &approveAfterRead{MemberAdminStore: real, t: t}
 	r := e.as(call{route: adminapi.RouteReject, params: map[string]string{"id": m.ID}, body: `{"reason":"確認できませんでした。"}`})
-	e.admin.Store = real
+	e.admin.Members.Store = real
 	want(t, r, 409, "member_changed")
 
 	got, err := e.store.Member(ctx, m.ID)

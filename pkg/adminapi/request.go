@@ -12,7 +12,7 @@ import (
 	"github.com/sorae/tabane/pkg/httpapi"
 )
 
-// The request shapes take the contract's Event names (DESIGN.md: "Admin
+// The request shapes take the contract's Event names (docs/openapi.yaml: "Admin
 // create/edit takes the same names"). Every field is a pointer or a slice
 // so that an edit can tell a field left out from one set; which fields
 // were sent, and which as null, comes from presence (see decode).

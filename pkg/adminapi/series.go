@@ -218,7 +218,7 @@ func (h *Handler) createSeries(ctx context.Context, v community.Viewer, req http
 	if err := f.Err(); err != nil {
 		return httpapi.Response{}, err
 	}
-	edit, err := h.admin.CreateSeries(ctx, v, s)
+	edit, err := h.svc.Series.CreateSeries(ctx, v, s)
 	if err != nil {
 		return httpapi.Response{}, err
 	}
@@ -237,7 +237,7 @@ func (h *Handler) updateSeries(ctx context.Context, v community.Viewer, req http
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	edit, err := h.admin.UpdateSeries(ctx, v, id, func(s *community.Series) error {
+	edit, err := h.svc.Series.UpdateSeries(ctx, v, id, func(s *community.Series) error {
 		f := community.FieldErrors{}
 		body.apply(s, p, f, false)
 		return f.Err()
@@ -256,7 +256,7 @@ func (h *Handler) getSeries(ctx context.Context, v community.Viewer, req httpapi
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	s, occ, err := h.admin.Series(ctx, v, id)
+	s, occ, err := h.svc.Series.Series(ctx, v, id)
 	if err != nil {
 		return httpapi.Response{}, err
 	}
@@ -267,7 +267,7 @@ func (h *Handler) listSeries(ctx context.Context, v community.Viewer, req httpap
 	if _, err := httpapi.ParseQuery(req); err != nil {
 		return httpapi.Response{}, err
 	}
-	all, err := h.admin.ListSeries(ctx, v)
+	all, err := h.svc.Series.ListSeries(ctx, v)
 	if err != nil {
 		return httpapi.Response{}, err
 	}

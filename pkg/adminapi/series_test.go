@@ -100,7 +100,7 @@ func TestSeries(t *testing.T) {
 		counts := make([]int, 4)
 		for i := range counts {
 			wg.Go(func() {
-				got, err := e.admin.EnsureSeriesOccurrences(ctx, id, until)
+				got, err := e.admin.Series.EnsureSeriesOccurrences(ctx, id, until)
 				if err != nil {
 					t.Error(err)
 				}
@@ -123,7 +123,7 @@ func TestSeries(t *testing.T) {
 		total := make([]int, 3)
 		for i := range total {
 			wg.Go(func() {
-				n, err := e.admin.EnsureAllSeries(ctx)
+				n, err := e.admin.Series.EnsureAllSeries(ctx)
 				if err != nil {
 					t.Error(err)
 				}
@@ -253,7 +253,7 @@ func TestSeriesSkipsTakenDays(t *testing.T) {
 		"starts_at": "2026-02-10T18:30:00+09:00", "ends_at": "2026-02-10T20:00:00+09:00",
 	})
 	want(t, e.as(call{route: adminapi.RouteCreateEvent, body: hand}), 201, "")
-	created, err := e.admin.EnsureSeriesOccurrences(ctx, id, time.Date(2026, 3, 20, 0, 0, 0, 0, community.Tokyo))
+	created, err := e.admin.Series.EnsureSeriesOccurrences(ctx, id, time.Date(2026, 3, 20, 0, 0, 0, 0, community.Tokyo))
 	if err != nil || len(created) != 1 {
 		t.Fatalf("created %v %v, want only March", created, err)
 	}

@@ -42,7 +42,7 @@ func workshop() *community.Event {
 }
 
 func TestEventJSON(t *testing.T) {
-	// Every field name of DESIGN.md's Event, with what this event must show.
+	// Every field name of the contract.s Event, with what this event must show.
 	want := `{
 		"id": "01jt5v7g8h9j0k1m2n3p4q5r6s",
 		"title": "キャリア開発塾",

@@ -258,17 +258,58 @@ func (d *Deps) Members() (*community.Members, error) {
 	return d.members, nil
 }
 
-// Admin returns organizer administration.
-func (d *Deps) Admin() (*community.Admin, error) {
+// EventAdmin returns event administration: drafts, edits, publishing,
+// cancelling.
+func (d *Deps) EventAdmin() (*community.EventAdmin, error) {
 	n, err := d.Notifier()
 	if err != nil {
 		return nil, err
 	}
-	store := d.Store()
-	return &community.Admin{
-		Store: store, Notifier: n, RegNotifier: n, Links: d.Links(), Clock: d.Clock,
+	return &community.EventAdmin{
+		Store: d.Store(), Notifier: n, RegNotifier: n, Links: d.Links(), Clock: d.Clock,
 		SendRate: d.Config.SendRatePerSec, Log: d.Log,
 	}, nil
+}
+
+// SeriesAdmin returns monthly series administration.
+func (d *Deps) SeriesAdmin() *community.SeriesAdmin {
+	return &community.SeriesAdmin{Store: d.Store(), Clock: d.Clock, Log: d.Log}
+}
+
+// MemberAdmin returns membership approvals.
+func (d *Deps) MemberAdmin() (*community.MemberAdmin, error) {
+	n, err := d.Notifier()
+	if err != nil {
+		return nil, err
+	}
+	return &community.MemberAdmin{Store: d.Store(), Notifier: n, Clock: d.Clock, Log: d.Log}, nil
+}
+
+// Attendance returns attendee lists, check-in and cancelling a
+// registration on its registrant's behalf.
+func (d *Deps) Attendance() (*community.Attendance, error) {
+	n, err := d.Notifier()
+	if err != nil {
+		return nil, err
+	}
+	return &community.Attendance{Store: d.Store(), RegNotifier: n, Links: d.Links(), Clock: d.Clock, Log: d.Log}, nil
+}
+
+// Messages returns organizers' messages to an event's attendees.
+func (d *Deps) Messages() (*community.Messages, error) {
+	n, err := d.Notifier()
+	if err != nil {
+		return nil, err
+	}
+	return &community.Messages{
+		Store: d.Store(), Notifier: n, Clock: d.Clock,
+		SendRate: d.Config.SendRatePerSec, Log: d.Log,
+	}, nil
+}
+
+// AuditLog returns the audit log reader.
+func (d *Deps) AuditLog() *community.AuditLog {
+	return &community.AuditLog{Store: d.Store()}
 }
 
 // Reminders returns the reminder sweep; it also tops up every series.
@@ -277,12 +318,8 @@ func (d *Deps) Reminders() (*community.Reminders, error) {
 	if err != nil {
 		return nil, err
 	}
-	admin, err := d.Admin()
-	if err != nil {
-		return nil, err
-	}
 	return &community.Reminders{
 		Store: d.Store(), Notifier: n, Links: d.Links(), Clock: d.Clock, Log: d.Log,
-		SendRate: d.Config.SendRatePerSec, EnsureSeries: admin.EnsureAllSeries,
+		SendRate: d.Config.SendRatePerSec, EnsureSeries: d.SeriesAdmin().EnsureAllSeries,
 	}, nil
 }

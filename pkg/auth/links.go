@@ -12,7 +12,7 @@ import (
 
 // Links builds the links mails carry and reads the signed ones back. Links
 // point at the web pages and carry their token as ?token=, and the API takes
-// the same token (DESIGN.md).
+// the same token (docs/openapi.yaml).
 type Links struct {
 	BaseURL string // no trailing slash
 	Secret  []byte

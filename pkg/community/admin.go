@@ -11,46 +11,18 @@ import (
 	"unicode/utf8"
 )
 
-// Admin runs the community for its organizers: events and monthly series,
-// attendee lists and check-in, member approval, messages to attendees. Every
-// method that takes a Viewer refuses anyone but an organizer (Unauthorized
-// without a session, Forbidden for a member), and every action is written to
-// the audit log.
-type Admin struct {
-	Store    AdminStore
-	Notifier AdminNotifier
-	// RegNotifier mails people promoted from a waitlist when an organizer
-	// adds seats, with the same mail a cancellation's promotion sends.
-	RegNotifier RegistrationNotifier
-	Links       CancelLinks
-	Clock       Clock
-	// Log reports what failed after the change it belongs to was stored (a
-	// mail, an audit entry): the change stands and the failure is visible.
-	Log *slog.Logger
-	// MailWorkers bounds the mails sent at once when an event is cancelled
-	// or its attendees messaged; 0 means 4.
-	MailWorkers int
-	// SendRate paces those mails, per second, to stay under the SES sending
-	// quota (config TABANE_SES_RATE, as the reminders use); 0 sends as fast
-	// as the workers go.
-	SendRate float64
-}
-
-// AdminStore is everything organizer administration keeps.
-type AdminStore interface {
-	EventStore
-	MemberStore
-	MembershipStore
-	RegistrationStore
-	AdminEventStore
-	CancelNoticeStore
-	ApplicantStore
-	SeriesStore
-	AuditStore
-}
+// Organizer administration is split into one service per aggregate, each
+// over the narrow store it declares next to it: EventAdmin (events),
+// SeriesAdmin (monthly series), MemberAdmin (membership approvals),
+// Attendance (attendee lists, check-in, cancelling one registration),
+// Messages (mail to an event's attendees) and AuditLog (reading the log).
+// Every method that takes a Viewer refuses anyone but an organizer
+// (Unauthorized without a session, Forbidden for a member), and every
+// action is written to the audit log. The pieces they share are small and
+// unexported: auditor, recipients, after and bulkMail.
 
 // EventUpdate is an organizer's edit of one event, written by
-// AdminEventStore.UpdateEvent.
+// EventAdminStore.UpdateEvent.
 type EventUpdate struct {
 	// Event carries the new organizer-editable fields (everything an
 	// organizer enters). Its ID names the event; its status, counters,
@@ -75,62 +47,6 @@ type EventUpdate struct {
 	// "event_changed" otherwise): nobody registered since the caller
 	// checked the registrations against the edit.
 	Counted bool
-}
-
-// AdminEventStore is what organizers need beyond EventStore and
-// RegistrationStore. Its event writes keep the event's reminders in step
-// with what they wrote, as part of the write: when the event is stored but
-// its reminders could not follow, they return the stored event together
-// with the error, and the caller reports it without undoing the write.
-type AdminEventStore interface {
-	// UpdateEvent writes the editable fields of u.Event with one
-	// conditional write that leaves the counters alone, and returns the
-	// event as stored. NotFound (reason "event_not_found") when unknown;
-	// Conflict (reason "event_changed") when written since u.ReadAt or no
-	// longer in u.Status, (reason "capacity_below_confirmed") when the new
-	// capacity is below the confirmed count, (reason "occurrence_taken")
-	// when u.Untouched and the occurrence has places or was edited by hand.
-	UpdateEvent(ctx context.Context, u EventUpdate) (*Event, error)
-	// PublishEvent turns draft e into published, as of e.UpdatedAt, adding
-	// it to the listing indexes; changed is false when it was published
-	// already. NotFound; Conflict (reason "event_changed") when written
-	// since e was read, (reason "event_cancelled") when cancelled.
-	PublishEvent(ctx context.Context, e *Event, now time.Time) (stored *Event, changed bool, err error)
-	// CancelEvent turns published e into cancelled with reason: the event
-	// leaves the upcoming listing and is indexed as cancelled. changed is
-	// false when it was cancelled already (its reason kept). NotFound;
-	// Conflict (reason "event_changed") when written since e was read,
-	// (reason "event_not_published") for a draft.
-	CancelEvent(ctx context.Context, e *Event, reason string, now time.Time) (stored *Event, changed bool, err error)
-	// PromoteWaitlistHead gives a free seat of a published event to the
-	// head of its waitlist in one transaction, and returns the promoted
-	// registration; nil when no seat is free or nobody waits. Unavailable
-	// (reason "busy") when contention outlasts every attempt.
-	PromoteWaitlistHead(ctx context.Context, eventID string, now time.Time) (*Registration, error)
-	// EventRegistrations returns a page of an event's registrations with
-	// status, in arrival order (the waitlist head first). Invalid (reasons
-	// "invalid_status", "invalid_limit", "invalid_cursor").
-	EventRegistrations(ctx context.Context, eventID string, status RegistrationStatus, limit int, cursor string) ([]*Registration, string, error)
-	// AllRegistrations returns every registration of an event, read
-	// consistently, in id (arrival) order.
-	AllRegistrations(ctx context.Context, eventID string) ([]*Registration, error)
-	// HasRegistrations reports whether anyone ever registered for the
-	// event, cancelled registrations included, read consistently.
-	HasRegistrations(ctx context.Context, eventID string) (bool, error)
-	// MoveRegistrations copies an event's new start into its
-	// registrations, which members' lists sort by.
-	MoveRegistrations(ctx context.Context, eventID string, startsAt time.Time) error
-	// SetCheckIn records (at != nil) or clears (at == nil) a registration's
-	// check-in and returns the registration. Checking in twice keeps the
-	// first time. NotFound (reason "registration_not_found"); Closed
-	// (reason "not_confirmed") when checking in one that is not confirmed.
-	SetCheckIn(ctx context.Context, eventID, regID string, at *time.Time) (*Registration, error)
-	// MembersByID returns the members with these ids; unknown ids are absent.
-	MembersByID(ctx context.Context, ids []string) (map[string]*Member, error)
-	// CancelledEvents returns cancelled events starting in [From, To), by
-	// start time, with one Query per page. Invalid (reasons
-	// "invalid_limit", "invalid_cursor").
-	CancelledEvents(ctx context.Context, q EventQuery) (EventPage, error)
 }
 
 // NoticeClaim is what an attempt to claim an event-cancelled notice found.
@@ -243,15 +159,6 @@ type AuditPage struct {
 	NextCursor string
 }
 
-// AuditStore keeps the audit log.
-type AuditStore interface {
-	// AppendAudit stores an entry. Conflict when the id exists.
-	AppendAudit(ctx context.Context, a *AuditEntry) error
-	// AuditLog returns a page of entries, newest first. Invalid (reasons
-	// "invalid_limit", "invalid_cursor").
-	AuditLog(ctx context.Context, q AuditQuery) (AuditPage, error)
-}
-
 var (
 	errUnauthorized = ErrUnauthorized
 	errForbidden    = ErrForbidden
@@ -259,7 +166,7 @@ var (
 
 // RequireOrganizer returns nil for an organizer, Unauthorized for nobody
 // and Forbidden for anyone else. Handlers call it before reading a request
-// body; every Admin method calls it again.
+// body; every administration service method calls it again.
 func RequireOrganizer(v Viewer) error {
 	switch {
 	case v.Member == nil:
@@ -270,8 +177,20 @@ func RequireOrganizer(v Viewer) error {
 	return nil
 }
 
-// AuditLog returns a page of the audit log, newest first.
-func (a *Admin) AuditLog(ctx context.Context, v Viewer, q AuditQuery) (AuditPage, error) {
+// AuditLogStore is what reading the audit log needs.
+type AuditLogStore interface {
+	// AuditLog returns a page of entries, newest first. Invalid (reasons
+	// "invalid_limit", "invalid_cursor").
+	AuditLog(ctx context.Context, q AuditQuery) (AuditPage, error)
+}
+
+// AuditLog reads the audit log for organizers.
+type AuditLog struct {
+	Store AuditLogStore
+}
+
+// Page returns a page of the audit log, newest first.
+func (a *AuditLog) Page(ctx context.Context, v Viewer, q AuditQuery) (AuditPage, error) {
 	if err := RequireOrganizer(v); err != nil {
 		return AuditPage{}, err
 	}
@@ -305,25 +224,39 @@ func auditSummary(s string) string {
 	return s
 }
 
-// audit records an action. The action has happened by now, so a failure
+// AuditAppender is what writing the audit log needs; every
+// administration store includes it.
+type AuditAppender interface {
+	// AppendAudit stores an entry. Conflict when the id exists.
+	AppendAudit(ctx context.Context, a *AuditEntry) error
+}
+
+// auditor writes the audit entries of one service.
+type auditor struct {
+	store AuditAppender
+	clock Clock
+	log   *slog.Logger
+}
+
+// record records an action. The action has happened by now, so a failure
 // to record it must not undo it nor tell the organizer it failed: it is
 // retried briefly and then logged loudly.
-func (a *Admin) audit(ctx context.Context, actor, action, targetType, targetID, summary string) {
-	now := a.Clock.Now()
+func (a auditor) record(ctx context.Context, actor, action, targetType, targetID, summary string) {
+	now := a.clock.Now()
 	entry := &AuditEntry{
 		ID: NewID(now), At: now, ActorID: actor, Action: action,
 		TargetType: targetType, TargetID: targetID, Summary: auditSummary(summary),
 	}
 	var err error
 	for attempt := 0; attempt < 3; attempt++ {
-		if err = a.Store.AppendAudit(ctx, entry); err == nil {
+		if err = a.store.AppendAudit(ctx, entry); err == nil {
 			return
 		}
 		if ErrorCode(err) == Conflict {
 			entry.ID = NewID(now)
 		}
 	}
-	a.logf(ctx, "audit entry not written: "+action+" "+targetType+" "+targetID, err)
+	logFailure(ctx, a.log, "audit entry not written: "+action+" "+targetType+" "+targetID, err)
 }
 
 func actorOf(v Viewer) string {
@@ -333,16 +266,16 @@ func actorOf(v Viewer) string {
 	return v.Member.ID
 }
 
-func (a *Admin) logf(ctx context.Context, msg string, err error) {
-	if err != nil {
-		logFailure(ctx, a.Log, msg, err)
-	}
+// MemberLookup reads the people behind registrations in one batch.
+type MemberLookup interface {
+	// MembersByID returns the members with these ids; unknown ids are absent.
+	MembersByID(ctx context.Context, ids []string) (map[string]*Member, error)
 }
 
 // recipients finds who to mail about each registration: the guest, or the
 // member (one batched read). Registrations whose person has no address any
 // more (a withdrawn member) are absent.
-func (a *Admin) recipients(ctx context.Context, regs []*Registration) (map[string]Recipient, map[string]*Member, error) {
+func recipients(ctx context.Context, store MemberLookup, regs []*Registration) (map[string]Recipient, map[string]*Member, error) {
 	var ids []string
 	seen := map[string]bool{}
 	for _, r := range regs {
@@ -354,7 +287,7 @@ func (a *Admin) recipients(ctx context.Context, regs []*Registration) (map[strin
 	members := map[string]*Member{}
 	if len(ids) > 0 {
 		var err error
-		if members, err = a.Store.MembersByID(ctx, ids); err != nil {
+		if members, err = store.MembersByID(ctx, ids); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -376,17 +309,29 @@ func (a *Admin) recipients(ctx context.Context, regs []*Registration) (map[strin
 // flight, their bookkeeping and the answer still fit.
 const sendMargin = 5 * time.Second
 
+// bulkMail is how a service sends many mails for one action: at most
+// workers at once (0 means 4), paced at rate per second (0 for no pacing),
+// none started near the context's deadline.
+type bulkMail struct {
+	workers int
+	rate    float64
+	// clock reads the time the deadline is compared with; a context's
+	// deadline is wall-clock time, so in production it is the wall clock.
+	clock Clock
+}
+
 // sendGate paces the sends of one bulk action and says when to stop
 // starting new ones.
 type sendGate struct {
 	pace   *pacer
+	clock  Clock
 	stopAt time.Time // zero for no limit
 }
 
-func (a *Admin) gate(ctx context.Context) *sendGate {
-	g := &sendGate{}
-	if a.SendRate > 0 {
-		g.pace = &pacer{every: time.Duration(float64(time.Second) / a.SendRate)}
+func (b bulkMail) gate(ctx context.Context) *sendGate {
+	g := &sendGate{clock: b.clock}
+	if b.rate > 0 {
+		g.pace = &pacer{every: time.Duration(float64(time.Second) / b.rate)}
 	}
 	if dl, ok := ctx.Deadline(); ok {
 		g.stopAt = dl.Add(-sendMargin)
@@ -403,12 +348,12 @@ func (g *sendGate) open(ctx context.Context) bool {
 	return !g.late()
 }
 
-func (g *sendGate) late() bool { return !g.stopAt.IsZero() && !time.Now().Before(g.stopAt) }
+func (g *sendGate) late() bool { return !g.stopAt.IsZero() && !g.clock.Now().Before(g.stopAt) }
 
-// each runs f for every item with at most MailWorkers at once and returns
+// each runs f for every item with at most b.workers at once and returns
 // the first error.
-func (a *Admin) each(n int, f func(i int) error) error {
-	workers := a.MailWorkers
+func (b bulkMail) each(n int, f func(i int) error) error {
+	workers := b.workers
 	if workers <= 0 {
 		workers = 4
 	}

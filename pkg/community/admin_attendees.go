@@ -5,11 +5,9 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"slices"
-	"strings"
-	"sync"
 	"time"
-	"unicode/utf8"
 )
 
 // Attendee is a registration with the person behind it, as organizers see it.
@@ -59,9 +57,46 @@ func errAttendeeCursor() error {
 	return ErrInvalidCursor
 }
 
+// Attendance is what organizers do with an event's registrations: list
+// and export them, check people in, and cancel one on its registrant's
+// behalf.
+type Attendance struct {
+	Store AttendanceStore
+	// RegNotifier mails the registrant of a registration cancelled for
+	// them, and whoever it promoted from the waitlist.
+	RegNotifier RegistrationNotifier
+	Links       CancelLinks
+	Clock       Clock
+	// Log reports a mail or an audit entry that failed after the change
+	// was stored.
+	Log *slog.Logger
+}
+
+// AttendanceStore is what attendance keeps and reads.
+type AttendanceStore interface {
+	// Event returns one event. NotFound when unknown.
+	Event(ctx context.Context, id string) (*Event, error)
+	// Registration, WaitlistPosition and CancelRegistration are as
+	// RegistrationStore says.
+	Registration(ctx context.Context, eventID, regID string) (*Registration, error)
+	WaitlistPosition(ctx context.Context, r *Registration) (int, error)
+	CancelRegistration(ctx context.Context, eventID, regID string, now time.Time) (cancelled, promoted *Registration, err error)
+	// EventRegistrations returns a page of an event's registrations with
+	// status, in arrival order (the waitlist head first). Invalid (reasons
+	// "invalid_status", "invalid_limit", "invalid_cursor").
+	EventRegistrations(ctx context.Context, eventID string, status RegistrationStatus, limit int, cursor string) ([]*Registration, string, error)
+	// SetCheckIn records (at != nil) or clears (at == nil) a registration's
+	// check-in and returns the registration. Checking in twice keeps the
+	// first time. NotFound (reason "registration_not_found"); Closed
+	// (reason "not_confirmed") when checking in one that is not confirmed.
+	SetCheckIn(ctx context.Context, eventID, regID string, at *time.Time) (*Registration, error)
+	MemberLookup
+	AuditAppender
+}
+
 // Attendees returns a page of event id's registrations with the people
 // behind them, one Query per status the page spans.
-func (a *Admin) Attendees(ctx context.Context, v Viewer, id string, q AttendeeQuery) (AttendeePage, error) {
+func (a *Attendance) Attendees(ctx context.Context, v Viewer, id string, q AttendeeQuery) (AttendeePage, error) {
 	if err := RequireOrganizer(v); err != nil {
 		return AttendeePage{}, err
 	}
@@ -120,8 +155,8 @@ func (a *Admin) Attendees(ctx context.Context, v Viewer, id string, q AttendeeQu
 }
 
 // attendees puts the people behind regs, and waitlist places, on them.
-func (a *Admin) attendees(ctx context.Context, regs []*Registration) ([]Attendee, error) {
-	_, members, err := a.recipients(ctx, regs)
+func (a *Attendance) attendees(ctx context.Context, regs []*Registration) ([]Attendee, error) {
+	_, members, err := recipients(ctx, a.Store, regs)
 	if err != nil {
 		return nil, err
 	}
@@ -157,7 +192,7 @@ func (a *Admin) attendees(ctx context.Context, regs []*Registration) ([]Attendee
 // ExportAttendees returns every registration of event id with the people
 // behind them, confirmed first, then waitlisted, then cancelled, for a
 // spreadsheet. The export is audited: it carries personal data out.
-func (a *Admin) ExportAttendees(ctx context.Context, v Viewer, id string) (*Event, []Attendee, error) {
+func (a *Attendance) ExportAttendees(ctx context.Context, v Viewer, id string) (*Event, []Attendee, error) {
 	if err := RequireOrganizer(v); err != nil {
 		return nil, nil, err
 	}
@@ -176,14 +211,14 @@ func (a *Admin) ExportAttendees(ctx context.Context, v Viewer, id string) (*Even
 		}
 		q.Cursor = page.NextCursor
 	}
-	a.audit(ctx, actorOf(v), AuditRegistrationsExport, "event", id, fmt.Sprintf("「%s」の参加者一覧を出力（%d件）", e.Title, len(all)))
+	auditor{a.Store, a.Clock, a.Log}.record(ctx, actorOf(v), AuditRegistrationsExport, "event", id, fmt.Sprintf("「%s」の参加者一覧を出力（%d件）", e.Title, len(all)))
 	return e, all, nil
 }
 
 // CheckIn marks a confirmed registration as arrived. Checking in twice
 // keeps the first time. Closed (reason "not_confirmed") for a registration
 // that holds no seat.
-func (a *Admin) CheckIn(ctx context.Context, v Viewer, eventID, regID string) (*Registration, error) {
+func (a *Attendance) CheckIn(ctx context.Context, v Viewer, eventID, regID string) (*Registration, error) {
 	if err := RequireOrganizer(v); err != nil {
 		return nil, err
 	}
@@ -193,13 +228,13 @@ func (a *Admin) CheckIn(ctx context.Context, v Viewer, eventID, regID string) (*
 		return nil, err
 	}
 	if r.CheckedInAt != nil && r.CheckedInAt.Equal(now) {
-		a.audit(ctx, actorOf(v), AuditCheckIn, "registration", regID, "受付済みにしました（イベント "+eventID+"）")
+		auditor{a.Store, a.Clock, a.Log}.record(ctx, actorOf(v), AuditCheckIn, "registration", regID, "受付済みにしました（イベント "+eventID+"）")
 	}
 	return r, nil
 }
 
 // UndoCheckIn clears a registration's check-in; undoing twice is harmless.
-func (a *Admin) UndoCheckIn(ctx context.Context, v Viewer, eventID, regID string) (*Registration, error) {
+func (a *Attendance) UndoCheckIn(ctx context.Context, v Viewer, eventID, regID string) (*Registration, error) {
 	if err := RequireOrganizer(v); err != nil {
 		return nil, err
 	}
@@ -214,116 +249,6 @@ func (a *Admin) UndoCheckIn(ctx context.Context, v Viewer, eventID, regID string
 	if err != nil {
 		return nil, err
 	}
-	a.audit(ctx, actorOf(v), AuditCheckInUndo, "registration", regID, "受付を取り消しました（イベント "+eventID+"）")
+	auditor{a.Store, a.Clock, a.Log}.record(ctx, actorOf(v), AuditCheckInUndo, "registration", regID, "受付を取り消しました（イベント "+eventID+"）")
 	return r, nil
-}
-
-// MessageResult is how many people a message reached.
-type MessageResult struct {
-	Sent   int
-	Failed int
-	// NotSent counts those not attempted: the function's deadline came
-	// first (or the request ended).
-	NotSent int
-}
-
-// MessageAttendees mails subject and body to everyone confirmed for event
-// id, and to the waitlisted too when includeWaitlisted. It goes regardless
-// of the announcement preference: the message is about an event each
-// recipient registered for. Each address gets it once, paced at SendRate;
-// no new send starts near the context's deadline. Unavailable (reason
-// "mail_unavailable") when nobody could be mailed.
-func (a *Admin) MessageAttendees(ctx context.Context, v Viewer, id, subject, body string, includeWaitlisted bool) (*MessageResult, error) {
-	if err := RequireOrganizer(v); err != nil {
-		return nil, err
-	}
-	subject, body = strings.TrimSpace(subject), strings.TrimSpace(body)
-	f := FieldErrors{}
-	if _, ok := cleanText(subject); !ok {
-		f.Add("subject", "件名に使えない文字（改行など）が含まれています。")
-	}
-	if subject == "" {
-		f.Add("subject", "件名を入力してください。")
-	} else if utf8.RuneCountInString(subject) > maxSubjectRunes {
-		f.Add("subject", fmt.Sprintf("件名は%d文字以内で入力してください。", maxSubjectRunes))
-	}
-	if _, ok := cleanText(strings.NewReplacer("\r\n", " ", "\n", " ", "\t", " ").Replace(body)); !ok {
-		f.Add("body", "本文に使えない文字が含まれています。")
-	}
-	if body == "" {
-		f.Add("body", "本文を入力してください。")
-	} else if utf8.RuneCountInString(body) > maxBodyRunes {
-		f.Add("body", fmt.Sprintf("本文は%d文字以内で入力してください。", maxBodyRunes))
-	}
-	if err := f.Err(); err != nil {
-		return nil, err
-	}
-	e, err := a.Store.Event(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	regs, err := a.Store.AllRegistrations(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	var chosen []*Registration
-	for _, r := range regs {
-		if r.Status == RegistrationConfirmed || (includeWaitlisted && r.Status == RegistrationWaitlisted) {
-			chosen = append(chosen, r)
-		}
-	}
-	to, _, err := a.recipients(ctx, chosen)
-	if err != nil {
-		return nil, err
-	}
-	var list []Recipient
-	seen := map[string]bool{}
-	for _, r := range chosen {
-		rc, ok := to[r.ID]
-		if !ok || seen[NormalizeEmail(rc.Email)] {
-			continue
-		}
-		seen[NormalizeEmail(rc.Email)] = true
-		list = append(list, rc)
-	}
-	res := &MessageResult{}
-	var mu sync.Mutex
-	g := a.gate(ctx)
-	err = a.each(len(list), func(i int) error {
-		if !g.open(ctx) {
-			mu.Lock()
-			defer mu.Unlock()
-			res.NotSent++
-			return nil
-		}
-		err := a.Notifier.OrganizerMessage(ctx, list[i], e, subject, body)
-		mu.Lock()
-		defer mu.Unlock()
-		if err != nil {
-			res.Failed++
-			a.logf(ctx, "organizer message not sent", err)
-		} else {
-			res.Sent++
-		}
-		return nil
-	})
-	if err != nil {
-		return res, err
-	}
-	who := "参加確定者"
-	if includeWaitlisted {
-		who = "参加確定者とキャンセル待ちの方"
-	}
-	summary := fmt.Sprintf("「%s」の%sへメッセージ「%s」を送信（%d件", e.Title, who, subject, res.Sent)
-	if res.Failed > 0 {
-		summary += fmt.Sprintf("、失敗%d件", res.Failed)
-	}
-	if res.NotSent > 0 {
-		summary += fmt.Sprintf("、時間切れで未送信%d件", res.NotSent)
-	}
-	a.audit(ctx, actorOf(v), AuditEventMessage, "event", id, summary+"）")
-	if res.Sent == 0 && res.Failed+res.NotSent > 0 {
-		return res, ErrMailUnavailable
-	}
-	return res, nil
 }

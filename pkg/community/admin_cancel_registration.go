@@ -14,7 +14,7 @@ import (
 // only for the audit log. NotFound (reasons "event_not_found",
 // "registration_not_found"); Conflict "already_cancelled"; Closed
 // "event_started" once the event has begun, the registrant's own rule.
-func (a *Admin) CancelRegistration(ctx context.Context, v Viewer, eventID, regID, reason string) (*Registration, error) {
+func (a *Attendance) CancelRegistration(ctx context.Context, v Viewer, eventID, regID, reason string) (*Registration, error) {
 	if err := RequireOrganizer(v); err != nil {
 		return nil, err
 	}
@@ -53,7 +53,7 @@ func (a *Admin) CancelRegistration(ctx context.Context, v Viewer, eventID, regID
 	if reason != "" {
 		summary += "。理由：" + reason
 	}
-	a.audit(ctx, actorOf(v), AuditRegistrationCancel, "registration", regID, summary)
+	auditor{a.Store, a.Clock, a.Log}.record(ctx, actorOf(v), AuditRegistrationCancel, "registration", regID, summary)
 	a.mailCancelled(ctx, e, cancelled, promoted)
 	return cancelled, nil
 }
@@ -63,7 +63,7 @@ var errRegistrationAlreadyCancelled = ErrAlreadyCancelled
 // mailCancelled sends the mails of a cancellation. The cancellation stands
 // whatever happens here, so failures are only logged; a withdrawn member
 // has no address and gets nothing.
-func (a *Admin) mailCancelled(ctx context.Context, e *Event, cancelled, promoted *Registration) {
+func (a *Attendance) mailCancelled(ctx context.Context, e *Event, cancelled, promoted *Registration) {
 	if a.RegNotifier == nil {
 		return
 	}
@@ -71,18 +71,18 @@ func (a *Admin) mailCancelled(ctx context.Context, e *Event, cancelled, promoted
 	if promoted != nil {
 		regs = append(regs, promoted)
 	}
-	to, _, err := a.recipients(ctx, regs)
+	to, _, err := recipients(ctx, a.Store, regs)
 	if err != nil {
-		a.logf(ctx, "cancellation mails not sent", err)
+		logFailure(ctx, a.Log, "cancellation mails not sent", err)
 		return
 	}
 	if rc, ok := to[cancelled.ID]; ok {
-		a.logf(ctx, "registration cancelled mail failed", a.RegNotifier.RegistrationCancelled(ctx, rc, e))
+		logFailure(ctx, a.Log, "registration cancelled mail failed", a.RegNotifier.RegistrationCancelled(ctx, rc, e))
 	}
 	if promoted == nil {
 		return
 	}
 	if rc, ok := to[promoted.ID]; ok {
-		a.logf(ctx, "promotion mail failed", a.RegNotifier.Promoted(ctx, rc, e, e.JoinURL, a.Links.CancelLink(e.ID, promoted.ID)))
+		logFailure(ctx, a.Log, "promotion mail failed", a.RegNotifier.Promoted(ctx, rc, e, e.JoinURL, a.Links.CancelLink(e.ID, promoted.ID)))
 	}
 }

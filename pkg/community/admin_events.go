@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -11,8 +12,9 @@ import (
 	"unicode/utf8"
 )
 
-// Bounds on what an organizer may enter, beyond Event.Validate: generous
-// for real events, small enough that a typo cannot make a mail unreadable.
+// Bounds on what an organizer may enter (Event.Validate and the reasons
+// and messages below): generous for real events, small enough that a typo
+// cannot make a mail unreadable.
 const (
 	maxCapacity     = 100000
 	maxFeeJPY       = 10000000
@@ -22,61 +24,6 @@ const (
 	maxSubjectRunes = 150
 	maxBodyRunes    = 10000
 )
-
-// ValidateEvent checks an event as an organizer enters it: Event.Validate,
-// and also text free of control characters, a registration window that
-// opens and closes before the start, and sane sizes. Every problem is
-// reported against its field (JSON names, as the API takes them).
-func ValidateEvent(e *Event) error {
-	f := FieldErrors{}
-	for k, v := range fieldsOf(e.Validate()) {
-		f.Add(k, v)
-	}
-	line := func(field, label, v string, max int) {
-		if _, ok := cleanText(v); !ok {
-			f.Add(field, label+"に使えない文字が含まれています。")
-		} else if utf8.RuneCountInString(v) > max {
-			f.Add(field, fmt.Sprintf("%sは%d文字以内で入力してください。", label, max))
-		}
-	}
-	line("title", "タイトル", e.Title, 200)
-	line("online_platform", "オンラインの方式", e.OnlinePlatform, 50)
-	if strings.ContainsAny(e.JoinURL, " \t\r\n") || len(e.JoinURL) > 2000 {
-		f.Add("join_url", "参加URLは https:// で始まるURLにしてください。")
-	}
-	if v := e.Venue; v != nil {
-		line("venue.name", "会場名", v.Name, 200)
-		line("venue.address", "会場の住所", v.Address, 200)
-	}
-	if len(e.Speakers) > maxSpeakers {
-		f.Add("speakers", fmt.Sprintf("講師は%d人までです。", maxSpeakers))
-	}
-	for _, s := range e.Speakers {
-		if strings.TrimSpace(s) == "" {
-			f.Add("speakers", "講師の名前が空です。")
-		}
-		line("speakers", "講師の名前", s, 100)
-	}
-	if utf8.RuneCountInString(e.Notes) > 5000 {
-		f.Add("notes", "備考は5000文字以内で入力してください。")
-	}
-	if e.Capacity > maxCapacity {
-		f.Add("capacity", fmt.Sprintf("定員は%d人以下にしてください。", maxCapacity))
-	}
-	if e.FeeJPY > maxFeeJPY {
-		f.Add("fee_jpy", "参加費が大きすぎます。")
-	}
-	if len(e.ReminderOffsets) > maxReminders {
-		f.Add("reminder_offsets", fmt.Sprintf("リマインダーは%d件までです。", maxReminders))
-	}
-	if o := e.RegistrationOpensAt; o != nil && !e.StartsAt.IsZero() && !o.Before(e.StartsAt) {
-		f.Add("registration_opens_at", "受付開始は開始日時より前にしてください。")
-	}
-	if c := e.RegistrationClosesAt; c != nil && !e.StartsAt.IsZero() && !c.Before(e.StartsAt) {
-		f.Add("registration_closes_at", "申込締切は開始日時より前にしてください。")
-	}
-	return f.Err()
-}
 
 // normalizeEvent trims what people type and puts times on whole seconds in
 // UTC, as the listing keys are; duplicate reminders are dropped and the
@@ -144,8 +91,88 @@ func cloneEvent(e *Event) *Event {
 	return &c
 }
 
+// EventAdmin is event administration for organizers: drafts, edits,
+// publishing and cancelling. It is its own service rather than methods on
+// Events, the read service every visitor goes through: its writes need
+// notifiers, cancel notices and bulk mail, none of which the read side
+// should carry.
+type EventAdmin struct {
+	Store    EventAdminStore
+	Notifier AdminNotifier
+	// RegNotifier mails people promoted from a waitlist when an organizer
+	// adds seats, with the same mail a cancellation's promotion sends.
+	RegNotifier RegistrationNotifier
+	Links       CancelLinks
+	Clock       Clock
+	// Log reports what failed after the change it belongs to was stored (a
+	// mail, an audit entry): the change stands and the failure is visible.
+	Log *slog.Logger
+	// MailWorkers bounds the mails sent at once when an event is
+	// cancelled; 0 means 4.
+	MailWorkers int
+	// SendRate paces those mails, per second, to stay under the SES sending
+	// quota (config TABANE_SES_RATE, as the reminders use); 0 sends as fast
+	// as the workers go.
+	SendRate float64
+}
+
+// EventAdminStore is what event administration keeps and reads: events
+// and the series an event joins, the registrations an edit checks and a
+// cancellation ends, with their cancel notices, and the audit log. Its
+// event writes keep the event's reminders in step with what they wrote, as
+// part of the write: when the event is stored but its reminders could not
+// follow, they return the stored event together with the error, and the
+// caller reports it without undoing the write.
+type EventAdminStore interface {
+	// CreateEvent stores a new event. Conflict when the id exists.
+	CreateEvent(ctx context.Context, e *Event) error
+	// Event returns one event. NotFound when unknown.
+	Event(ctx context.Context, id string) (*Event, error)
+	// Series returns one series. NotFound (reason "series_not_found").
+	Series(ctx context.Context, id string) (*Series, error)
+	// UpdateEvent writes the editable fields of u.Event with one
+	// conditional write that leaves the counters alone, and returns the
+	// event as stored. NotFound (reason "event_not_found") when unknown;
+	// Conflict (reason "event_changed") when written since u.ReadAt or no
+	// longer in u.Status, (reason "capacity_below_confirmed") when the new
+	// capacity is below the confirmed count, (reason "occurrence_taken")
+	// when u.Untouched and the occurrence has places or was edited by hand.
+	UpdateEvent(ctx context.Context, u EventUpdate) (*Event, error)
+	// PublishEvent turns draft e into published, as of e.UpdatedAt, adding
+	// it to the listing indexes; changed is false when it was published
+	// already. NotFound; Conflict (reason "event_changed") when written
+	// since e was read, (reason "event_cancelled") when cancelled.
+	PublishEvent(ctx context.Context, e *Event, now time.Time) (stored *Event, changed bool, err error)
+	// CancelEvent turns published e into cancelled with reason: the event
+	// leaves the upcoming listing and is indexed as cancelled. changed is
+	// false when it was cancelled already (its reason kept). NotFound;
+	// Conflict (reason "event_changed") when written since e was read,
+	// (reason "event_not_published") for a draft.
+	CancelEvent(ctx context.Context, e *Event, reason string, now time.Time) (stored *Event, changed bool, err error)
+	// PromoteWaitlistHead gives a free seat of a published event to the
+	// head of its waitlist in one transaction, and returns the promoted
+	// registration; nil when no seat is free or nobody waits. Unavailable
+	// (reason "busy") when contention outlasts every attempt.
+	PromoteWaitlistHead(ctx context.Context, eventID string, now time.Time) (*Registration, error)
+	// AllRegistrations returns every registration of an event, read
+	// consistently, in id (arrival) order.
+	AllRegistrations(ctx context.Context, eventID string) ([]*Registration, error)
+	// MoveRegistrations copies an event's new start into its
+	// registrations, which members' lists sort by.
+	MoveRegistrations(ctx context.Context, eventID string, startsAt time.Time) error
+	// CancelRegistration is as RegistrationStore says.
+	CancelRegistration(ctx context.Context, eventID, regID string, now time.Time) (cancelled, promoted *Registration, err error)
+	CancelNoticeStore
+	MemberLookup
+	AuditAppender
+}
+
+func (a *EventAdmin) bulk() bulkMail {
+	return bulkMail{workers: a.MailWorkers, rate: a.SendRate, clock: a.Clock}
+}
+
 // Event returns any event, drafts included, for an organizer.
-func (a *Admin) Event(ctx context.Context, v Viewer, id string) (*Event, error) {
+func (a *EventAdmin) Event(ctx context.Context, v Viewer, id string) (*Event, error) {
 	if err := RequireOrganizer(v); err != nil {
 		return nil, err
 	}
@@ -155,7 +182,7 @@ func (a *Admin) Event(ctx context.Context, v Viewer, id string) (*Event, error) 
 // CreateEvent stores in as a new draft. Reminders default to
 // DefaultReminderOffsets when in has none (nil); an empty, non-nil list
 // means no reminders.
-func (a *Admin) CreateEvent(ctx context.Context, v Viewer, in *Event) (*Event, error) {
+func (a *EventAdmin) CreateEvent(ctx context.Context, v Viewer, in *Event) (*Event, error) {
 	if err := RequireOrganizer(v); err != nil {
 		return nil, err
 	}
@@ -168,7 +195,7 @@ func (a *Admin) CreateEvent(ctx context.Context, v Viewer, in *Event) (*Event, e
 		e.ReminderOffsets = slices.Clone(DefaultReminderOffsets)
 	}
 	normalizeEvent(e)
-	if err := ValidateEvent(e); err != nil {
+	if err := e.Validate(); err != nil {
 		return nil, err
 	}
 	if e.SeriesID != "" {
@@ -181,7 +208,7 @@ func (a *Admin) CreateEvent(ctx context.Context, v Viewer, in *Event) (*Event, e
 	if err := a.Store.CreateEvent(ctx, e); err != nil {
 		return nil, err
 	}
-	a.audit(ctx, actorOf(v), AuditEventCreate, "event", e.ID, fmt.Sprintf("「%s」を下書きとして作成（%s）", e.Title, e.StartsAt.In(Tokyo).Format("2006-01-02 15:04")))
+	auditor{a.Store, a.Clock, a.Log}.record(ctx, actorOf(v), AuditEventCreate, "event", e.ID, fmt.Sprintf("「%s」を下書きとして作成（%s）", e.Title, e.StartsAt.In(Tokyo).Format("2006-01-02 15:04")))
 	return e, nil
 }
 
@@ -209,7 +236,7 @@ const memberAttempts = 4
 // someone holding a seat or a waitlist place would no longer fit is refused
 // (Conflict "audience_has_registrations"). A cancelled event is Closed
 // (reason "event_cancelled").
-func (a *Admin) UpdateEvent(ctx context.Context, v Viewer, id string, apply func(e *Event) error) (*EventEdit, error) {
+func (a *EventAdmin) UpdateEvent(ctx context.Context, v Viewer, id string, apply func(e *Event) error) (*EventEdit, error) {
 	if err := RequireOrganizer(v); err != nil {
 		return nil, err
 	}
@@ -231,7 +258,7 @@ func (a *Admin) UpdateEvent(ctx context.Context, v Viewer, id string, apply func
 		next.ID, next.Status, next.SeriesID, next.CancelReason = cur.ID, cur.Status, cur.SeriesID, cur.CancelReason
 		next.ConfirmedCount, next.WaitlistCount, next.CreatedAt = cur.ConfirmedCount, cur.WaitlistCount, cur.CreatedAt
 		normalizeEvent(next)
-		if err := ValidateEvent(next); err != nil {
+		if err := next.Validate(); err != nil {
 			return err
 		}
 		if changed = changedFields(cur, next); len(changed) == 0 {
@@ -247,7 +274,7 @@ func (a *Admin) UpdateEvent(ctx context.Context, v Viewer, id string, apply func
 				return err
 			}
 		}
-		next.UpdatedAt = a.after(cur.UpdatedAt)
+		next.UpdatedAt = after(a.Clock, cur.UpdatedAt)
 		// After a check of the registrations the write requires the counters
 		// as read: whoever registers meanwhile makes the edit read and check
 		// again, rather than slip in under the old rules.
@@ -294,7 +321,7 @@ func (a *Admin) UpdateEvent(ctx context.Context, v Viewer, id string, apply func
 	if n := len(edit.Promoted); n > 0 {
 		summary += fmt.Sprintf("、キャンセル待ちから%d人を繰り上げ", n)
 	}
-	a.audit(ctx, actorOf(v), AuditEventUpdate, "event", id, summary)
+	auditor{a.Store, a.Clock, a.Log}.record(ctx, actorOf(v), AuditEventUpdate, "event", id, summary)
 	return edit, errors.Join(errs...)
 }
 
@@ -331,7 +358,7 @@ func admits(e *Event, guest bool, m *Member) bool {
 // join URL in their reminders. The organizer ends those registrations
 // first (Conflict "audience_has_registrations"). Withdrawn members count
 // for nothing: no address is left to mail.
-func (a *Admin) checkAdmission(ctx context.Context, e *Event) error {
+func (a *EventAdmin) checkAdmission(ctx context.Context, e *Event) error {
 	regs, err := a.Store.AllRegistrations(ctx, e.ID)
 	if err != nil {
 		return err
@@ -345,7 +372,7 @@ func (a *Admin) checkAdmission(ctx context.Context, e *Event) error {
 	if len(live) == 0 {
 		return nil
 	}
-	_, members, err := a.recipients(ctx, live)
+	_, members, err := recipients(ctx, a.Store, live)
 	if err != nil {
 		return err
 	}
@@ -374,8 +401,8 @@ func errCapacityBelow(confirmed int) error {
 
 // after returns now, or a moment after t when the clock has not moved past
 // it: UpdatedAt is what the next edit's condition compares.
-func (a *Admin) after(t time.Time) time.Time {
-	now := a.Clock.Now()
+func after(clock Clock, t time.Time) time.Time {
+	now := clock.Now()
 	if !now.After(t) {
 		return t.Add(time.Millisecond)
 	}
@@ -384,7 +411,7 @@ func (a *Admin) after(t time.Time) time.Time {
 
 // promote fills the free seats of e from its waitlist, head first, each in
 // its own transaction, and mails each promoted person.
-func (a *Admin) promote(ctx context.Context, e *Event) ([]*Registration, error) {
+func (a *EventAdmin) promote(ctx context.Context, e *Event) ([]*Registration, error) {
 	var out []*Registration
 	for {
 		r, err := a.Store.PromoteWaitlistHead(ctx, e.ID, a.Clock.Now())
@@ -392,13 +419,13 @@ func (a *Admin) promote(ctx context.Context, e *Event) ([]*Registration, error) 
 			return out, err
 		}
 		out = append(out, r)
-		to, _, err := a.recipients(ctx, []*Registration{r})
+		to, _, err := recipients(ctx, a.Store, []*Registration{r})
 		if err != nil {
-			a.logf(ctx, "promoted person not mailed", err)
+			logFailure(ctx, a.Log, "promoted person not mailed", err)
 			continue
 		}
 		if rc, ok := to[r.ID]; ok && a.RegNotifier != nil {
-			a.logf(ctx, "promotion mail failed", a.RegNotifier.Promoted(ctx, rc, e, e.JoinURL, a.Links.CancelLink(e.ID, r.ID)))
+			logFailure(ctx, a.Log, "promotion mail failed", a.RegNotifier.Promoted(ctx, rc, e, e.JoinURL, a.Links.CancelLink(e.ID, r.ID)))
 		}
 	}
 }
@@ -440,7 +467,7 @@ func changedFields(a, b *Event) []string {
 // Publishing a published event changes nothing. A cancelled event is
 // Conflict (reason "event_cancelled"); one that has started is Closed
 // (reason "event_started").
-func (a *Admin) PublishEvent(ctx context.Context, v Viewer, id string) (*Event, error) {
+func (a *EventAdmin) PublishEvent(ctx context.Context, v Viewer, id string) (*Event, error) {
 	if err := RequireOrganizer(v); err != nil {
 		return nil, err
 	}
@@ -462,10 +489,10 @@ func (a *Admin) PublishEvent(ctx context.Context, v Viewer, id string) (*Event, 
 		if !a.Clock.Now().Before(cur.StartsAt) {
 			return ErrEventStarted.Messagef("開始日時を過ぎたイベントは公開できません。")
 		}
-		if err := ValidateEvent(cur); err != nil {
+		if err := cur.Validate(); err != nil {
 			return err
 		}
-		stored, changed, err = a.Store.PublishEvent(ctx, cur, a.after(cur.UpdatedAt))
+		stored, changed, err = a.Store.PublishEvent(ctx, cur, after(a.Clock, cur.UpdatedAt))
 		if stored != nil {
 			followErr = err
 			return nil
@@ -476,7 +503,7 @@ func (a *Admin) PublishEvent(ctx context.Context, v Viewer, id string) (*Event, 
 		return nil, err
 	}
 	if changed {
-		a.audit(ctx, actorOf(v), AuditEventPublish, "event", id, fmt.Sprintf("「%s」を公開", stored.Title))
+		auditor{a.Store, a.Clock, a.Log}.record(ctx, actorOf(v), AuditEventPublish, "event", id, fmt.Sprintf("「%s」を公開", stored.Title))
 	}
 	return stored, followErr
 }
@@ -508,7 +535,7 @@ const cancelNoticeTTL = 2 * time.Minute
 // repeat keeps the first reason and needs none. A registration its owner
 // ended before the cancellation reached it is owed nothing. A draft is
 // Conflict (reason "event_not_published").
-func (a *Admin) CancelEvent(ctx context.Context, v Viewer, id, reason string) (*CancelResult, error) {
+func (a *EventAdmin) CancelEvent(ctx context.Context, v Viewer, id, reason string) (*CancelResult, error) {
 	if err := RequireOrganizer(v); err != nil {
 		return nil, err
 	}
@@ -537,7 +564,7 @@ func (a *Admin) CancelEvent(ctx context.Context, v Viewer, id, reason string) (*
 		if reason == "" {
 			return FieldErrors{"reason": "中止の理由を入力してください。"}.Err()
 		}
-		e, flipped, err = a.Store.CancelEvent(ctx, cur, reason, a.after(cur.UpdatedAt))
+		e, flipped, err = a.Store.CancelEvent(ctx, cur, reason, after(a.Clock, cur.UpdatedAt))
 		if e != nil {
 			followErr = err
 			return nil
@@ -559,7 +586,7 @@ func (a *Admin) CancelEvent(ctx context.Context, v Viewer, id, reason string) (*
 	if !flipped {
 		summary = "中止処理の再開：" + summary
 	}
-	a.audit(ctx, actorOf(v), AuditEventCancel, "event", id, summary)
+	auditor{a.Store, a.Clock, a.Log}.record(ctx, actorOf(v), AuditEventCancel, "event", id, summary)
 	// The store dropped the reminders with the cancel, whether or not
 	// every registration ended: the event is cancelled either way.
 	return res, errors.Join(err, followErr)
@@ -570,18 +597,18 @@ func (a *Admin) CancelEvent(ctx context.Context, v Viewer, id, reason string) (*
 // live registration on), end it, send, record; a failed send gives the
 // claim back for the next repeat. It stops starting new work near the
 // context's deadline.
-func (a *Admin) endRegistrations(ctx context.Context, e *Event) (*CancelResult, error) {
+func (a *EventAdmin) endRegistrations(ctx context.Context, e *Event) (*CancelResult, error) {
 	res := &CancelResult{Event: e, Complete: true}
 	regs, err := a.Store.AllRegistrations(ctx, e.ID)
 	if err != nil {
 		return res, err
 	}
-	to, _, err := a.recipients(ctx, regs)
+	to, _, err := recipients(ctx, a.Store, regs)
 	if err != nil {
 		return res, err
 	}
 	owner := NewID(a.Clock.Now())
-	g := a.gate(ctx)
+	g := a.bulk().gate(ctx)
 	var mu sync.Mutex
 	count := func(f func(r *CancelResult)) {
 		mu.Lock()
@@ -589,7 +616,7 @@ func (a *Admin) endRegistrations(ctx context.Context, e *Event) (*CancelResult, 
 		f(res)
 	}
 	incomplete := func(r *CancelResult) { r.Complete = false }
-	err = a.each(len(regs), func(i int) error {
+	err = a.bulk().each(len(regs), func(i int) error {
 		r := regs[i]
 		if g.late() || ctx.Err() != nil {
 			count(incomplete)
@@ -611,7 +638,7 @@ func (a *Admin) endRegistrations(ctx context.Context, e *Event) (*CancelResult, 
 		bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
 		release := func() {
-			a.logf(ctx, "event cancelled notice claim not released for registration "+r.ID+"; it waits for the claim to expire",
+			logFailure(ctx, a.Log, "event cancelled notice claim not released for registration "+r.ID+"; it waits for the claim to expire",
 				a.Store.ReleaseCancelNotice(bctx, e.ID, r.ID, owner))
 		}
 		if r.Status != RegistrationCancelled {
@@ -642,11 +669,11 @@ func (a *Admin) endRegistrations(ctx context.Context, e *Event) (*CancelResult, 
 			// second notice is better than none for an event that is off.
 			release()
 			count(func(r *CancelResult) { r.MailFailed++ })
-			a.logf(ctx, "event cancelled mail failed for registration "+r.ID, merr)
+			logFailure(ctx, a.Log, "event cancelled mail failed for registration "+r.ID, merr)
 			return nil
 		}
 		count(func(r *CancelResult) { r.Mailed++ })
-		a.logf(ctx, "event cancelled notice sent but not recorded for registration "+r.ID+"; a repeated cancel may send it again",
+		logFailure(ctx, a.Log, "event cancelled notice sent but not recorded for registration "+r.ID+"; a repeated cancel may send it again",
 			a.Store.CompleteCancelNotice(bctx, e.ID, r.ID, owner, a.Clock.Now()))
 		return nil
 	})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"unicode/utf8"
 )
@@ -28,9 +29,31 @@ func memberStatusLabel(s MemberStatus) string {
 	return string(s)
 }
 
+// MemberAdmin runs membership approvals for organizers: the queue,
+// approving and rejecting applicants, suspending and reinstating members.
+type MemberAdmin struct {
+	Store    MemberAdminStore
+	Notifier AdminNotifier
+	Clock    Clock
+	// Log reports a mail or an audit entry that failed after the change
+	// was stored.
+	Log *slog.Logger
+}
+
+// MemberAdminStore is what membership approvals keep and read.
+type MemberAdminStore interface {
+	// Member returns a member by id. NotFound when unknown.
+	Member(ctx context.Context, id string) (*Member, error)
+	// UpdateMember and MembersByStatus are as MembershipStore says.
+	UpdateMember(ctx context.Context, m *Member) error
+	MembersByStatus(ctx context.Context, status MemberStatus, limit int, cursor string) (MemberPage, error)
+	ApplicantStore
+	AuditAppender
+}
+
 // Members returns a page of members with status, oldest first; the
 // approval queue is status MemberPendingApproval, the default.
-func (a *Admin) Members(ctx context.Context, v Viewer, status MemberStatus, limit int, cursor string) (MemberPage, error) {
+func (a *MemberAdmin) Members(ctx context.Context, v Viewer, status MemberStatus, limit int, cursor string) (MemberPage, error) {
 	if err := RequireOrganizer(v); err != nil {
 		return MemberPage{}, err
 	}
@@ -55,7 +78,7 @@ func (a *Admin) Members(ctx context.Context, v Viewer, status MemberStatus, limi
 
 // transition moves member id from one status to another with a
 // version-checked write, reading again when a concurrent write won.
-func (a *Admin) transition(ctx context.Context, id string, from, to MemberStatus, wrong *Reason, edit func(m *Member)) (*Member, error) {
+func (a *MemberAdmin) transition(ctx context.Context, id string, from, to MemberStatus, wrong *Reason, edit func(m *Member)) (*Member, error) {
 	var m *Member
 	err := RetryOn(editAttempts, func() error {
 		var err error
@@ -65,7 +88,7 @@ func (a *Admin) transition(ctx context.Context, id string, from, to MemberStatus
 		if m.Status != from {
 			return wrong.Messagef("この会員は現在「%s」のため、この操作はできません。", memberStatusLabel(m.Status))
 		}
-		m.Status, m.UpdatedAt = to, a.after(m.UpdatedAt)
+		m.Status, m.UpdatedAt = to, after(a.Clock, m.UpdatedAt)
 		if edit != nil {
 			edit(m)
 		}
@@ -79,7 +102,7 @@ func (a *Admin) transition(ctx context.Context, id string, from, to MemberStatus
 
 // ApproveMember activates a membership that awaits approval and mails the
 // member. Conflict (reason "member_not_pending") for any other status.
-func (a *Admin) ApproveMember(ctx context.Context, v Viewer, id string) (*Member, error) {
+func (a *MemberAdmin) ApproveMember(ctx context.Context, v Viewer, id string) (*Member, error) {
 	if err := RequireOrganizer(v); err != nil {
 		return nil, err
 	}
@@ -90,8 +113,8 @@ func (a *Admin) ApproveMember(ctx context.Context, v Viewer, id string) (*Member
 	if err != nil {
 		return nil, err
 	}
-	a.audit(ctx, actorOf(v), AuditMemberApprove, "member", id, m.Membership.Label()+"の入会を承認")
-	a.logf(ctx, "approval mail failed", a.Notifier.Approved(ctx, m))
+	auditor{a.Store, a.Clock, a.Log}.record(ctx, actorOf(v), AuditMemberApprove, "member", id, m.Membership.Label()+"の入会を承認")
+	logFailure(ctx, a.Log, "approval mail failed", a.Notifier.Approved(ctx, m))
 	return m, nil
 }
 
@@ -103,7 +126,7 @@ func (a *Admin) ApproveMember(ctx context.Context, v Viewer, id string) (*Member
 // Conflict (reason "member_not_pending") unless the member awaits
 // approval. A rejection mail that fails cannot be sent again (the address
 // is gone): the failure is logged and noted in the audit log.
-func (a *Admin) RejectMember(ctx context.Context, v Viewer, id, reason string) (*Member, error) {
+func (a *MemberAdmin) RejectMember(ctx context.Context, v Viewer, id, reason string) (*Member, error) {
 	if err := RequireOrganizer(v); err != nil {
 		return nil, err
 	}
@@ -129,7 +152,7 @@ func (a *Admin) RejectMember(ctx context.Context, v Viewer, id, reason string) (
 		return nil, err
 	}
 	merr := a.Notifier.Rejected(ctx, Recipient{Name: m.Name, Email: m.Email}, reason)
-	a.logf(ctx, "rejection mail failed for member "+id, merr)
+	logFailure(ctx, a.Log, "rejection mail failed for member "+id, merr)
 	summary := m.Membership.Label() + "の入会申請を却下し、申請者の情報を削除"
 	switch {
 	case merr != nil:
@@ -137,14 +160,14 @@ func (a *Admin) RejectMember(ctx context.Context, v Viewer, id, reason string) (
 	case reason != "":
 		summary += "（理由を通知）"
 	}
-	a.audit(ctx, actorOf(v), AuditMemberReject, "member", id, summary)
+	auditor{a.Store, a.Clock, a.Log}.record(ctx, actorOf(v), AuditMemberReject, "member", id, summary)
 	return kept, nil
 }
 
 // SuspendMember suspends an active member, who can then no longer
 // register for events. Conflict (reason "member_not_suspendable") for any other
 // status, (reason "cannot_suspend_self") for the organizer themselves.
-func (a *Admin) SuspendMember(ctx context.Context, v Viewer, id string) (*Member, error) {
+func (a *MemberAdmin) SuspendMember(ctx context.Context, v Viewer, id string) (*Member, error) {
 	if err := RequireOrganizer(v); err != nil {
 		return nil, err
 	}
@@ -155,13 +178,13 @@ func (a *Admin) SuspendMember(ctx context.Context, v Viewer, id string) (*Member
 	if err != nil {
 		return nil, err
 	}
-	a.audit(ctx, actorOf(v), AuditMemberSuspend, "member", id, "会員資格を停止")
+	auditor{a.Store, a.Clock, a.Log}.record(ctx, actorOf(v), AuditMemberSuspend, "member", id, "会員資格を停止")
 	return m, nil
 }
 
 // ReinstateMember ends a suspension. Conflict (reason
 // "member_not_suspended") for any other status.
-func (a *Admin) ReinstateMember(ctx context.Context, v Viewer, id string) (*Member, error) {
+func (a *MemberAdmin) ReinstateMember(ctx context.Context, v Viewer, id string) (*Member, error) {
 	if err := RequireOrganizer(v); err != nil {
 		return nil, err
 	}
@@ -169,6 +192,6 @@ func (a *Admin) ReinstateMember(ctx context.Context, v Viewer, id string) (*Memb
 	if err != nil {
 		return nil, err
 	}
-	a.audit(ctx, actorOf(v), AuditMemberReinstate, "member", id, "会員資格の停止を解除")
+	auditor{a.Store, a.Clock, a.Log}.record(ctx, actorOf(v), AuditMemberReinstate, "member", id, "会員資格の停止を解除")
 	return m, nil
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"time"
 )
@@ -133,7 +134,7 @@ func (s *Series) Validate() error {
 	if len(f) == 0 {
 		start := s.Rule.InMonth(2030, time.January)
 		sample := s.Occurrence(start, start)
-		for k, v := range fieldsOf(ValidateEvent(sample)) {
+		for k, v := range fieldsOf(sample.Validate()) {
 			f.Add(k, v)
 		}
 	}
@@ -148,9 +149,32 @@ type SeriesEdit struct {
 	Kept    []*Event // future occurrences left as they were: registrations, or edited by hand
 }
 
+// SeriesAdmin runs monthly series for organizers, and tops up their
+// occurrences for the clock.
+type SeriesAdmin struct {
+	Store SeriesAdminStore
+	Clock Clock
+	// Log reports an audit entry that could not be written.
+	Log *slog.Logger
+}
+
+// SeriesAdminStore is what series administration keeps and reads: the
+// series, the occurrences it creates and rewrites, and the audit log.
+type SeriesAdminStore interface {
+	SeriesStore
+	// CreateEvent stores a new event. Conflict when the id exists.
+	CreateEvent(ctx context.Context, e *Event) error
+	// UpdateEvent is as EventAdminStore says.
+	UpdateEvent(ctx context.Context, u EventUpdate) (*Event, error)
+	// HasRegistrations reports whether anyone ever registered for the
+	// event, cancelled registrations included, read consistently.
+	HasRegistrations(ctx context.Context, eventID string) (bool, error)
+	AuditAppender
+}
+
 // CreateSeries stores a series and creates its occurrences from now to
 // Months months ahead, published or draft as s.Publish says.
-func (a *Admin) CreateSeries(ctx context.Context, v Viewer, in *Series) (*SeriesEdit, error) {
+func (a *SeriesAdmin) CreateSeries(ctx context.Context, v Viewer, in *Series) (*SeriesEdit, error) {
 	if err := RequireOrganizer(v); err != nil {
 		return nil, err
 	}
@@ -173,7 +197,7 @@ func (a *Admin) CreateSeries(ctx context.Context, v Viewer, in *Series) (*Series
 	if s.Publish {
 		state = "公開"
 	}
-	a.audit(ctx, actorOf(v), AuditSeriesCreate, "series", s.ID,
+	auditor{a.Store, a.Clock, a.Log}.record(ctx, actorOf(v), AuditSeriesCreate, "series", s.ID,
 		fmt.Sprintf("シリーズ「%s」（%s）を作成、開催%d件を%sで作成", s.Template.Title, s.Rule.Label(), len(created), state))
 	if err != nil {
 		return nil, err
@@ -187,7 +211,7 @@ func (a *Admin) CreateSeries(ctx context.Context, v Viewer, in *Series) (*Series
 // its derived id is taken. A day that already has an occurrence under
 // another id (an event an organizer put in the series by hand) is skipped
 // too.
-func (a *Admin) ensure(ctx context.Context, s *Series, until time.Time) ([]*Event, error) {
+func (a *SeriesAdmin) ensure(ctx context.Context, s *Series, until time.Time) ([]*Event, error) {
 	now := a.Clock.Now()
 	existing, err := a.Store.SeriesOccurrences(ctx, s.ID, now)
 	if err != nil {
@@ -224,14 +248,14 @@ func (a *Admin) ensure(ctx context.Context, s *Series, until time.Time) ([]*Even
 // before until and are missing. It is the clock's work (no viewer) and
 // idempotent: occurrence ids are derived from the series and the day, so
 // overlapping runs never duplicate one.
-func (a *Admin) EnsureSeriesOccurrences(ctx context.Context, seriesID string, until time.Time) ([]*Event, error) {
+func (a *SeriesAdmin) EnsureSeriesOccurrences(ctx context.Context, seriesID string, until time.Time) ([]*Event, error) {
 	s, err := a.Store.Series(ctx, seriesID)
 	if err != nil {
 		return nil, err
 	}
 	created, err := a.ensure(ctx, s, until)
 	if len(created) > 0 {
-		a.audit(ctx, SystemActor, AuditSeriesExtend, "series", s.ID,
+		auditor{a.Store, a.Clock, a.Log}.record(ctx, SystemActor, AuditSeriesExtend, "series", s.ID,
 			fmt.Sprintf("シリーズ「%s」の開催を%d件作成", s.Template.Title, len(created)))
 	}
 	return created, err
@@ -240,7 +264,7 @@ func (a *Admin) EnsureSeriesOccurrences(ctx context.Context, seriesID string, un
 // EnsureAllSeries tops up every series to its horizon (now plus its
 // Months) and returns how many occurrences it created. The scheduled sweep
 // calls it.
-func (a *Admin) EnsureAllSeries(ctx context.Context) (int, error) {
+func (a *SeriesAdmin) EnsureAllSeries(ctx context.Context) (int, error) {
 	all, err := a.Store.AllSeries(ctx)
 	if err != nil {
 		return 0, err
@@ -257,7 +281,7 @@ func (a *Admin) EnsureAllSeries(ctx context.Context) (int, error) {
 }
 
 // ListSeries returns every series, oldest first.
-func (a *Admin) ListSeries(ctx context.Context, v Viewer) ([]*Series, error) {
+func (a *SeriesAdmin) ListSeries(ctx context.Context, v Viewer) ([]*Series, error) {
 	if err := RequireOrganizer(v); err != nil {
 		return nil, err
 	}
@@ -265,7 +289,7 @@ func (a *Admin) ListSeries(ctx context.Context, v Viewer) ([]*Series, error) {
 }
 
 // Series returns a series and its occurrences from now on.
-func (a *Admin) Series(ctx context.Context, v Viewer, id string) (*Series, []*Event, error) {
+func (a *SeriesAdmin) Series(ctx context.Context, v Viewer, id string) (*Series, []*Event, error) {
 	if err := RequireOrganizer(v); err != nil {
 		return nil, nil, err
 	}
@@ -282,7 +306,7 @@ func (a *Admin) Series(ctx context.Context, v Viewer, id string) (*Series, []*Ev
 // its time and length, the template, the window, Months and Publish may
 // change. The edit is applied to every future occurrence that nobody ever
 // registered for and no organizer edited by hand; the rest are kept.
-func (a *Admin) UpdateSeries(ctx context.Context, v Viewer, id string, apply func(s *Series) error) (*SeriesEdit, error) {
+func (a *SeriesAdmin) UpdateSeries(ctx context.Context, v Viewer, id string, apply func(s *Series) error) (*SeriesEdit, error) {
 	if err := RequireOrganizer(v); err != nil {
 		return nil, err
 	}
@@ -305,7 +329,7 @@ func (a *Admin) UpdateSeries(ctx context.Context, v Viewer, id string, apply fun
 		if err := next.Validate(); err != nil {
 			return err
 		}
-		next.UpdatedAt = a.after(cur.UpdatedAt)
+		next.UpdatedAt = after(a.Clock, cur.UpdatedAt)
 		s = &next
 		return a.Store.UpdateSeries(ctx, &next)
 	}, ErrSeriesChanged)
@@ -330,7 +354,7 @@ func (a *Admin) UpdateSeries(ctx context.Context, v Viewer, id string, apply fun
 		}
 	}
 	edit.Created, err = a.ensure(ctx, s, now.AddDate(0, s.Months, 0))
-	a.audit(ctx, actorOf(v), AuditSeriesUpdate, "series", id,
+	auditor{a.Store, a.Clock, a.Log}.record(ctx, actorOf(v), AuditSeriesUpdate, "series", id,
 		fmt.Sprintf("シリーズ「%s」を変更、今後の開催%d件に反映（%d件は申込あり・個別編集のため据え置き）、%d件を新規作成",
 			s.Template.Title, len(edit.Updated), len(edit.Kept), len(edit.Created)))
 	return edit, err
@@ -339,7 +363,7 @@ func (a *Admin) UpdateSeries(ctx context.Context, v Viewer, id string, apply fun
 // applyTemplate rewrites occurrence o from the series template, keeping its
 // day, id and status, when nobody ever registered and nobody edited it by
 // hand; applied is false when o is kept as it is.
-func (a *Admin) applyTemplate(ctx context.Context, s *Series, o *Event) (*Event, bool, error) {
+func (a *SeriesAdmin) applyTemplate(ctx context.Context, s *Series, o *Event) (*Event, bool, error) {
 	if o.Status == EventCancelled || o.ConfirmedCount > 0 || o.WaitlistCount > 0 {
 		return o, false, nil
 	}
@@ -352,7 +376,7 @@ func (a *Admin) applyTemplate(ctx context.Context, s *Series, o *Event) (*Event,
 	if len(changedFields(o, next)) == 0 {
 		return o, true, nil // already as the template says
 	}
-	next.UpdatedAt = a.after(o.UpdatedAt)
+	next.UpdatedAt = after(a.Clock, o.UpdatedAt)
 	stored, err := a.Store.UpdateEvent(ctx, EventUpdate{Event: next, ReadAt: o.UpdatedAt, Status: o.Status, Untouched: true})
 	if errors.Is(err, ErrOccurrenceTaken) || errors.Is(err, ErrEventChanged) {
 		return o, false, nil // someone registered or edited it meanwhile: theirs wins

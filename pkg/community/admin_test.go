@@ -22,7 +22,7 @@ func validLecture() *Event {
 	}
 }
 
-func TestValidateEvent(t *testing.T) {
+func TestEventValidate(t *testing.T) {
 	at := func(t time.Time) *time.Time { return &t }
 	tests := []struct {
 		name  string
@@ -51,7 +51,7 @@ func TestValidateEvent(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e := validLecture()
 			tt.edit(e)
-			err := ValidateEvent(e)
+			err := e.Validate()
 			if tt.field == "" {
 				if err != nil {
 					t.Fatalf("valid event refused: %v", err)
@@ -182,7 +182,7 @@ func TestSeriesOccurrence(t *testing.T) {
 			if e.Status != EventPublished || e.SeriesID != s.ID || e.JoinURL != s.Template.JoinURL || !ValidID(e.ID) {
 				t.Errorf("occurrence %+v", e)
 			}
-			if err := ValidateEvent(e); err != nil {
+			if err := e.Validate(); err != nil {
 				t.Errorf("occurrence invalid: %v", err)
 			}
 		})

@@ -1,6 +1,7 @@
 package community
 
 import (
+	"fmt"
 	"net/url"
 	"strings"
 	"time"
@@ -10,7 +11,7 @@ import (
 // Kind is what sort of activity an event is.
 type Kind string
 
-// The community's activities (DESIGN.md).
+// The community's activities (docs/openapi.yaml).
 const (
 	KindMeeting   Kind = "meeting"    // 井戸端会議
 	KindLecture   Kind = "lecture"    // 私塾
@@ -147,8 +148,11 @@ func (e *Event) SeatsLeft() *int {
 // Upcoming reports whether the event has not started at now.
 func (e *Event) Upcoming(now time.Time) bool { return !e.StartsAt.Before(now) }
 
-// Validate checks an event as an organizer would enter it; every problem is
-// reported against its field.
+// Validate checks an event as an organizer enters it — required fields,
+// text free of control characters, a registration window that opens and
+// closes before the start, sane sizes — the one validation of an event.
+// Every problem is reported against its field (JSON names, as the API
+// takes them).
 func (e *Event) Validate() error {
 	f := FieldErrors{}
 	title := strings.TrimSpace(e.Title)
@@ -211,6 +215,52 @@ func (e *Event) Validate() error {
 		if d <= 0 || d > 30*24*time.Hour {
 			f.Add("reminder_offsets", "リマインダーは開始の0分より前、30日以内で指定してください。")
 		}
+	}
+	// What people type must also fit in a mail and a listing: text free
+	// of control characters, sane sizes, a window that opens and closes
+	// before the start.
+	line := func(field, label, v string, max int) {
+		if _, ok := cleanText(v); !ok {
+			f.Add(field, label+"に使えない文字が含まれています。")
+		} else if utf8.RuneCountInString(v) > max {
+			f.Add(field, fmt.Sprintf("%sは%d文字以内で入力してください。", label, max))
+		}
+	}
+	line("title", "タイトル", e.Title, 200)
+	line("online_platform", "オンラインの方式", e.OnlinePlatform, 50)
+	if strings.ContainsAny(e.JoinURL, " \t\r\n") || len(e.JoinURL) > 2000 {
+		f.Add("join_url", "参加URLは https:// で始まるURLにしてください。")
+	}
+	if v := e.Venue; v != nil {
+		line("venue.name", "会場名", v.Name, 200)
+		line("venue.address", "会場の住所", v.Address, 200)
+	}
+	if len(e.Speakers) > maxSpeakers {
+		f.Add("speakers", fmt.Sprintf("講師は%d人までです。", maxSpeakers))
+	}
+	for _, s := range e.Speakers {
+		if strings.TrimSpace(s) == "" {
+			f.Add("speakers", "講師の名前が空です。")
+		}
+		line("speakers", "講師の名前", s, 100)
+	}
+	if utf8.RuneCountInString(e.Notes) > 5000 {
+		f.Add("notes", "備考は5000文字以内で入力してください。")
+	}
+	if e.Capacity > maxCapacity {
+		f.Add("capacity", fmt.Sprintf("定員は%d人以下にしてください。", maxCapacity))
+	}
+	if e.FeeJPY > maxFeeJPY {
+		f.Add("fee_jpy", "参加費が大きすぎます。")
+	}
+	if len(e.ReminderOffsets) > maxReminders {
+		f.Add("reminder_offsets", fmt.Sprintf("リマインダーは%d件までです。", maxReminders))
+	}
+	if o := e.RegistrationOpensAt; o != nil && !e.StartsAt.IsZero() && !o.Before(e.StartsAt) {
+		f.Add("registration_opens_at", "受付開始は開始日時より前にしてください。")
+	}
+	if c := e.RegistrationClosesAt; c != nil && !e.StartsAt.IsZero() && !c.Before(e.StartsAt) {
+		f.Add("registration_closes_at", "申込締切は開始日時より前にしてください。")
 	}
 	return f.Err()
 }

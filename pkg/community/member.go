@@ -5,7 +5,7 @@ import "time"
 // Membership is the kind of membership a person holds.
 type Membership string
 
-// Memberships (DESIGN.md).
+// Memberships (docs/openapi.yaml).
 const (
 	MembershipRegular      Membership = "regular"      // 正会員: a current public servant; needs approval
 	MembershipSupporting   Membership = "supporting"   // 賛助会員: anyone; active once verified

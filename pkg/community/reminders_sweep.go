@@ -83,7 +83,7 @@ type Reminders struct {
 	Workers int
 	// ClaimTTL is how long a claim holds; 0 means DefaultClaimTTL.
 	ClaimTTL time.Duration
-	// EnsureSeries tops up the occurrences of every series (Admin's
+	// EnsureSeries tops up the occurrences of every series (SeriesAdmin's
 	// EnsureAllSeries) and returns how many it created; nil skips it.
 	EnsureSeries func(ctx context.Context) (int, error)
 }

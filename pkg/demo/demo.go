@@ -1,5 +1,5 @@
 // Package demo holds the demo data the dev server stores on its first start:
-// the real activities of そらゑ as DESIGN.md describes them — the monthly
+// the real activities of そらゑ as the community runs them — the monthly
 // regular members' 井戸端会議, a meeting for all members, public and
 // members-only 私塾 lectures, a field trip with few seats and a
 // キャリア開発塾-like workshop — dated relative to now in Asia/Tokyo, plus an

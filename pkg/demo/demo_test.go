@@ -8,7 +8,7 @@ import (
 
 	"github.com/sorae/tabane/pkg/community"
 	"github.com/sorae/tabane/pkg/demo"
-	"github.com/sorae/tabane/pkg/localstack/localtest"
+	"github.com/sorae/tabane/pkg/standins/localtest"
 	"github.com/sorae/tabane/pkg/store/dynamo"
 )
 
@@ -171,8 +171,8 @@ func TestSeed(t *testing.T) {
 	}
 	// The clock tops the series up without doubling a meeting the demo
 	// already stored under its own id.
-	admin := &community.Admin{Store: store, Clock: community.ClockFunc(func() time.Time { return now })}
-	if _, err := admin.EnsureAllSeries(ctx); err != nil {
+	series := &community.SeriesAdmin{Store: store, Clock: community.ClockFunc(func() time.Time { return now })}
+	if _, err := series.EnsureAllSeries(ctx); err != nil {
 		t.Fatal(err)
 	}
 	occ, err := store.SeriesOccurrences(ctx, demo.ID("series/regular-meeting"), now)

@@ -16,7 +16,7 @@ import (
 	"github.com/sorae/tabane/pkg/community"
 )
 
-// MaxBodyBytes is the largest request body the API takes (DESIGN.md: 64 KiB).
+// MaxBodyBytes is the largest request body the API takes (docs/openapi.yaml: 64 KiB).
 const MaxBodyBytes = 64 << 10
 
 // SessionCookie is the cookie that carries a browser's session token.

@@ -12,7 +12,7 @@ import (
 	"github.com/sorae/tabane/pkg/community"
 	"github.com/sorae/tabane/pkg/community/communitytest"
 	"github.com/sorae/tabane/pkg/idempotency"
-	"github.com/sorae/tabane/pkg/localstack/localtest"
+	"github.com/sorae/tabane/pkg/standins/localtest"
 	"github.com/sorae/tabane/pkg/store/dynamo"
 )
 

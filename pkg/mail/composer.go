@@ -113,7 +113,7 @@ func shortName(name string) string {
 }
 
 // Link returns the web page page ("/verify", "/signin", "/cancel",
-// "/unsubscribe") carrying token, as DESIGN.md fixes mail links.
+// "/unsubscribe") carrying token, as docs/openapi.yaml fixes mail links.
 func (c *Composer) Link(page, token string) string {
 	return c.BaseURL + page + "?token=" + url.QueryEscape(token)
 }

@@ -10,7 +10,7 @@ import (
 
 	"github.com/sorae/tabane/pkg/community"
 	"github.com/sorae/tabane/pkg/config"
-	"github.com/sorae/tabane/pkg/localstack/localtest"
+	"github.com/sorae/tabane/pkg/standins/localtest"
 )
 
 func TestMain(m *testing.M) { os.Exit(localtest.Main(m)) }

@@ -14,8 +14,8 @@ import (
 
 	"github.com/sorae/tabane/pkg/awsmetrics"
 	"github.com/sorae/tabane/pkg/community"
-	"github.com/sorae/tabane/pkg/localstack/localtest"
 	"github.com/sorae/tabane/pkg/rsvpapi"
+	"github.com/sorae/tabane/pkg/standins/localtest"
 )
 
 // BenchmarkRegister measures POST /api/events/{id}/registrations for guests

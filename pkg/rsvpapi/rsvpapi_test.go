@@ -22,8 +22,8 @@ import (
 	"github.com/sorae/tabane/pkg/community/communitytest"
 	"github.com/sorae/tabane/pkg/config"
 	"github.com/sorae/tabane/pkg/eventsapi"
-	"github.com/sorae/tabane/pkg/localstack/localtest"
 	"github.com/sorae/tabane/pkg/rsvpapi"
+	"github.com/sorae/tabane/pkg/standins/localtest"
 )
 
 func TestMain(m *testing.M) { os.Exit(localtest.Main(m)) }

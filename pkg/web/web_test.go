@@ -17,8 +17,8 @@ import (
 	"github.com/sorae/tabane/pkg/auth"
 	"github.com/sorae/tabane/pkg/community"
 	"github.com/sorae/tabane/pkg/httpapi"
-	"github.com/sorae/tabane/pkg/localstack/localtest"
 	"github.com/sorae/tabane/pkg/samtemplate"
+	"github.com/sorae/tabane/pkg/standins/localtest"
 )
 
 // jst is a wall-clock time in Tokyo in May 2025.

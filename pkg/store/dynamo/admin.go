@@ -15,7 +15,15 @@ import (
 	"github.com/sorae/tabane/pkg/community"
 )
 
-var _ community.AdminStore = (*Store)(nil)
+// The stores of organizer administration, one per service.
+var (
+	_ community.EventAdminStore  = (*Store)(nil)
+	_ community.SeriesAdminStore = (*Store)(nil)
+	_ community.MemberAdminStore = (*Store)(nil)
+	_ community.AttendanceStore  = (*Store)(nil)
+	_ community.MessageStore     = (*Store)(nil)
+	_ community.AuditLogStore    = (*Store)(nil)
+)
 
 // cancelledPartition indexes cancelled events on GSI1 by start, so that
 // listings can show the ones not yet past as 中止 (see doc.go).
@@ -113,7 +121,7 @@ func (s *Store) updateEventItem(ctx context.Context, id string, upd expression.U
 // UpdateEvent writes the editable attributes of u.Event with one
 // conditional UpdateItem: the counters are never written (registrations
 // change them concurrently), and the index keys follow u.Status. See
-// community.AdminEventStore for the errors.
+// community.EventAdminStore for the errors.
 func (s *Store) UpdateEvent(ctx context.Context, u community.EventUpdate) (*community.Event, error) {
 	e := u.Event
 	if e == nil || e.ID == "" {
@@ -208,7 +216,7 @@ func (s *Store) CancelEvent(ctx context.Context, e *community.Event, reason stri
 // followEvent keeps what derives from a stored event in step with it: its
 // reminder items (SyncEventReminders). It is part of every event write, so
 // no caller can forget it; a failure leaves the event written and is
-// returned with it, for the caller to report (see community.AdminEventStore).
+// returned with it, for the caller to report (see community.EventAdminStore).
 func (s *Store) followEvent(ctx context.Context, e *community.Event) error {
 	if err := s.SyncEventReminders(ctx, e); err != nil {
 		return fmt.Errorf("dynamo: event %s stored, reminders not in step: %w", e.ID, err)

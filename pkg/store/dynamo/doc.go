@@ -116,7 +116,7 @@
 //
 // # Access patterns
 //
-//	pattern (DESIGN.md)                              operation
+//	pattern (docs/openapi.yaml)                              operation
 //	-----------------------------------------------  --------------------------------------------------------------------------------
 //	event by id                                      GetItem EVENT#<eid> / EVENT
 //	create event                                     PutItem IF attribute_not_exists(PK)

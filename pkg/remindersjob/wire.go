@@ -1,4 +1,4 @@
-package reminders
+package remindersjob
 
 import "github.com/sorae/tabane/pkg/app"
 

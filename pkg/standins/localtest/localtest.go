@@ -23,8 +23,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/ses"
 
-	"github.com/sorae/tabane/pkg/localstack"
 	"github.com/sorae/tabane/pkg/samtemplate"
+	"github.com/sorae/tabane/pkg/standins"
 )
 
 // Environment variables through which `make test` shares one stack.
@@ -35,7 +35,7 @@ const (
 
 var (
 	dynamoURL, sesURL string
-	started           *localstack.Stack
+	started           *standins.Stack
 )
 
 // Main runs the package's tests with the stand-ins available; call it from
@@ -43,7 +43,7 @@ var (
 func Main(m *testing.M) int {
 	dynamoURL, sesURL = os.Getenv(EnvDynamoDB), os.Getenv(EnvSES)
 	if dynamoURL == "" || sesURL == "" {
-		s, err := localstack.Start(context.Background(), localstack.Options{Log: os.Stderr})
+		s, err := standins.Start(context.Background(), standins.Options{Log: os.Stderr})
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "localtest:", err)
 			return 1

@@ -1,4 +1,4 @@
-package reminders_test
+package remindersjob_test
 
 import (
 	"bytes"
@@ -15,7 +15,7 @@ import (
 
 	"github.com/sorae/tabane/pkg/community"
 	"github.com/sorae/tabane/pkg/jadate"
-	"github.com/sorae/tabane/pkg/localstack/localtest"
+	"github.com/sorae/tabane/pkg/standins/localtest"
 )
 
 // want is one mail a test expects: about what, saying what.
@@ -128,9 +128,11 @@ func TestSweep(t *testing.T) {
 	e.register(evD, m1, T.Add(-24*time.Hour))
 	e.register(evE, m1, T.Add(-30*time.Hour))
 	// Cancelled without the schedule being told: the sweep must notice.
-	if _, _, err := e.store.CancelEvent(ctx, evE, "台風のため", T.Add(-3*time.Hour)); err != nil {
-		t.Fatal(err)
-	}
+	e.behindSchedule(evE.ID, func() {
+		if _, _, err := e.store.CancelEvent(ctx, evE, "台風のため", T.Add(-3*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	})
 
 	svc := e.service()
 	unsub1 := e.links.UnsubscribeLink(m1.ID, community.ListReminders)
@@ -514,9 +516,11 @@ func TestMovedEvent(t *testing.T) {
 	moved := *ev
 	moved.StartsAt, moved.EndsAt = ev.StartsAt.Add(24*time.Hour), ev.EndsAt.Add(24*time.Hour)
 	moved.UpdatedAt = T.Add(time.Minute)
-	if _, err := e.store.UpdateEvent(ctx, community.EventUpdate{Event: &moved, ReadAt: ev.UpdatedAt, Status: community.EventPublished}); err != nil {
-		t.Fatal(err)
-	}
+	e.behindSchedule(ev.ID, func() {
+		if _, err := e.store.UpdateEvent(ctx, community.EventUpdate{Event: &moved, ReadAt: ev.UpdatedAt, Status: community.EventPublished}); err != nil {
+			t.Fatal(err)
+		}
+	})
 	e.clock.Set(T.Add(time.Hour + time.Minute)) // the old 1 h mark
 	if res := e.sweep(e.service()); res.Resynced != 1 || res.Sent != 0 {
 		t.Errorf("at the old 1 h mark: %+v, want the schedule rebuilt and nothing sent", res)

@@ -1,4 +1,4 @@
-package reminders_test
+package remindersjob_test
 
 import (
 	"context"
@@ -9,7 +9,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/ses"
 
 	"github.com/sorae/tabane/pkg/auth"
@@ -17,8 +19,8 @@ import (
 	"github.com/sorae/tabane/pkg/community"
 	"github.com/sorae/tabane/pkg/community/communitytest"
 	"github.com/sorae/tabane/pkg/config"
-	"github.com/sorae/tabane/pkg/localstack/localtest"
 	"github.com/sorae/tabane/pkg/mail"
+	"github.com/sorae/tabane/pkg/standins/localtest"
 	"github.com/sorae/tabane/pkg/store/dynamo"
 )
 
@@ -181,4 +183,44 @@ func (e *env) register(ev *community.Event, m *community.Member, at time.Time) *
 		e.t.Fatal(err)
 	}
 	return r
+}
+
+// behindSchedule runs write, an event write through the store, and then
+// puts the event's reminder items back as they were before it: the store
+// keeps reminders in step with every event write, so this is how a test
+// makes the schedule miss a change (as a failed sync would) and checks that
+// the sweep notices by itself.
+func (e *env) behindSchedule(eventID string, write func()) {
+	e.t.Helper()
+	ctx := context.Background()
+	db := localtest.DynamoDB()
+	query := func() []map[string]types.AttributeValue {
+		expr, err := expression.NewBuilder().WithKeyCondition(
+			expression.Key("PK").Equal(expression.Value("EVENT#" + eventID)).
+				And(expression.Key("SK").BeginsWith("REMINDER#"))).Build()
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		out, err := db.Query(ctx, &dynamodb.QueryInput{
+			TableName: aws.String(e.table), ConsistentRead: aws.Bool(true),
+			KeyConditionExpression: expr.KeyCondition(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+		})
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		return out.Items
+	}
+	before := query()
+	write()
+	for _, it := range query() {
+		if _, err := db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(e.table),
+			Key: map[string]types.AttributeValue{"PK": it["PK"], "SK": it["SK"]}}); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+	for _, it := range before {
+		if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(e.table), Item: it}); err != nil {
+			e.t.Fatal(err)
+		}
+	}
 }

@@ -1,4 +1,4 @@
-package reminders_test
+package remindersjob_test
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 
 	"github.com/sorae/tabane/pkg/awsmetrics"
 	"github.com/sorae/tabane/pkg/community"
-	"github.com/sorae/tabane/pkg/reminders"
+	"github.com/sorae/tabane/pkg/remindersjob"
 	"github.com/sorae/tabane/pkg/samtemplate"
 )
 
@@ -33,7 +33,7 @@ func deployed(tb testing.TB) (timeout, budget time.Duration, rate float64) {
 	if rate, err = strconv.ParseFloat(p.Default, 64); err != nil || rate <= 0 {
 		tb.Fatalf("SesRatePerSecond default %q: %v", p.Default, err)
 	}
-	return f.Timeout, f.Timeout - reminders.DefaultReserve, rate
+	return f.Timeout, f.Timeout - remindersjob.DefaultReserve, rate
 }
 
 // TestBudgetMatchesTemplate: a sweep without a deadline (the dev server's
@@ -41,8 +41,8 @@ func deployed(tb testing.TB) (timeout, budget time.Duration, rate float64) {
 // holds the benchmark's 5,000 mails at the deployed send rate.
 func TestBudgetMatchesTemplate(t *testing.T) {
 	timeout, budget, rate := deployed(t)
-	if reminders.DefaultBudget != budget {
-		t.Errorf("DefaultBudget %v, want RemindersFunction's Timeout %v less DefaultReserve: %v", reminders.DefaultBudget, timeout, budget)
+	if remindersjob.DefaultBudget != budget {
+		t.Errorf("DefaultBudget %v, want RemindersFunction's Timeout %v less DefaultReserve: %v", remindersjob.DefaultBudget, timeout, budget)
 	}
 	if need := time.Duration(5000 / rate * float64(time.Second)); need > budget {
 		t.Errorf("5,000 mails at %v/s take %v, over the sweep's budget %v", rate, need, budget)

@@ -1,4 +1,4 @@
-package reminders_test
+package remindersjob_test
 
 import (
 	"bytes"
@@ -15,10 +15,10 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/sorae/tabane/pkg/community"
-	"github.com/sorae/tabane/pkg/reminders"
+	"github.com/sorae/tabane/pkg/remindersjob"
 )
 
-// sweeperFunc is a function-field fake of reminders.Sweeper.
+// sweeperFunc is a function-field fake of remindersjob.Sweeper.
 type sweeperFunc func(ctx context.Context, stopAt time.Time) (community.SweepResult, error)
 
 func (f sweeperFunc) Sweep(ctx context.Context, stopAt time.Time) (community.SweepResult, error) {
@@ -46,7 +46,7 @@ func TestHandler(t *testing.T) {
 		{name: "Retry", payload: "retry.json", deadline: 300 * time.Second, wantStop: 270 * time.Second, wantLog: `"attempt":"2"`},
 		{name: "Empty", payload: "empty.json", deadline: 300 * time.Second, wantStop: 270 * time.Second, wantLog: `"sent":5`},
 		{name: "ShortDeadline", payload: "empty.json", deadline: 30 * time.Second, wantStop: 20 * time.Second, wantLog: `"due":3`},
-		{name: "NoDeadline", payload: "empty.json", wantStop: reminders.DefaultBudget, wantLog: `"failed":1`},
+		{name: "NoDeadline", payload: "empty.json", wantStop: remindersjob.DefaultBudget, wantLog: `"failed":1`},
 		{name: "SweepFailed", payload: "scheduler.json", deadline: 300 * time.Second, err: boom, wantStop: 270 * time.Second, wantLog: "connection refused", wantError: true},
 	}
 	for _, tt := range tests {
@@ -57,7 +57,7 @@ func TestHandler(t *testing.T) {
 			}
 			var logs bytes.Buffer
 			var gotStop time.Duration
-			h := reminders.New(sweeperFunc(func(ctx context.Context, stopAt time.Time) (community.SweepResult, error) {
+			h := remindersjob.New(sweeperFunc(func(ctx context.Context, stopAt time.Time) (community.SweepResult, error) {
 				gotStop = time.Until(stopAt)
 				return result, tt.err
 			}), slog.New(slog.NewJSONHandler(&logs, nil)))
@@ -84,7 +84,7 @@ func TestHandler(t *testing.T) {
 				}
 				return
 			}
-			var got reminders.Result
+			var got remindersjob.Result
 			if err := json.Unmarshal(out, &got); err != nil {
 				t.Fatalf("result %s: %v", out, err)
 			}
@@ -112,11 +112,11 @@ func TestHandlerSweeps(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := lambda.NewHandler(reminders.New(svc, log).Handle).Invoke(ctx, payload)
+	out, err := lambda.NewHandler(remindersjob.New(svc, log).Handle).Invoke(ctx, payload)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got reminders.Result
+	var got remindersjob.Result
 	if err := json.Unmarshal(out, &got); err != nil {
 		t.Fatal(err)
 	}

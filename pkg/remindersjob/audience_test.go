@@ -1,4 +1,4 @@
-package reminders_test
+package remindersjob_test
 
 import (
 	"context"

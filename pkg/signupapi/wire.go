@@ -1,4 +1,4 @@
-package membersapi
+package signupapi
 
 import "github.com/sorae/tabane/pkg/app"
 

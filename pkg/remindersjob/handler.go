@@ -1,4 +1,4 @@
-// Package reminders is the RemindersFunction Lambda: EventBridge Scheduler
+// Package remindersjob is the RemindersFunction Lambda: EventBridge Scheduler
 // invokes it every few minutes (template.yaml, ScheduleV2), and each
 // invocation runs one sweep of community.Reminders — the due reminders,
 // then the next occurrences of every series — within a time budget taken
@@ -9,7 +9,7 @@
 // returns its error, so Lambda retries the invocation and, in the end,
 // dead-letters it; mail left due because of SES throttling or the time
 // budget is no failure: the next sweep sends it.
-package reminders
+package remindersjob
 
 import (
 	"context"

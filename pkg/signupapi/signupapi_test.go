@@ -1,4 +1,4 @@
-package membersapi_test
+package signupapi_test
 
 import (
 	"context"
@@ -23,9 +23,9 @@ import (
 	"github.com/sorae/tabane/pkg/community/communitytest"
 	"github.com/sorae/tabane/pkg/config"
 	"github.com/sorae/tabane/pkg/httpapi"
-	"github.com/sorae/tabane/pkg/localstack/localtest"
 	"github.com/sorae/tabane/pkg/mail"
-	"github.com/sorae/tabane/pkg/membersapi"
+	"github.com/sorae/tabane/pkg/signupapi"
+	"github.com/sorae/tabane/pkg/standins/localtest"
 	"github.com/sorae/tabane/pkg/store/dynamo"
 )
 
@@ -33,7 +33,7 @@ func TestMain(m *testing.M) { os.Exit(localtest.Main(m)) }
 
 type env struct {
 	t        *testing.T
-	h        *membersapi.Handler
+	h        *signupapi.Handler
 	store    *dynamo.Store
 	table    string
 	clock    *communitytest.Clock // settable, so expiry is tested without waiting
@@ -85,7 +85,7 @@ func newPacedEnv(t *testing.T) *env {
 		Notifier: notifier, BeforeWithdraw: regs.CancelFutureFor,
 	}
 	log := slog.New(slog.DiscardHandler)
-	return &env{t: t, h: membersapi.New(members, sessions, links, log), store: store, table: table, clock: clk, links: links, members: members, regs: regs, sessions: sessions}
+	return &env{t: t, h: signupapi.New(members, sessions, links, log), store: store, table: table, clock: clk, links: links, members: members, regs: regs, sessions: sessions}
 }
 
 func (e *env) do(route, body, bearer string) (int, map[string]any) {
@@ -171,7 +171,7 @@ func TestSignupVerifySignInMe(t *testing.T) {
 	addr := localtest.UniqueEmail("flow")
 	name := "髙橋 﨑子 🌸"
 
-	code, body := e.do(membersapi.RouteSignup, signupBody(strings.ToUpper(addr[:1])+addr[1:], name, "supporting"), "")
+	code, body := e.do(signupapi.RouteSignup, signupBody(strings.ToUpper(addr[:1])+addr[1:], name, "supporting"), "")
 	if code != 202 || body["status"] != "verification_sent" {
 		t.Fatalf("signup = %d %v", code, body)
 	}
@@ -183,7 +183,7 @@ func TestSignupVerifySignInMe(t *testing.T) {
 
 	// Verify twice: the second is harmless and mails nothing more.
 	for i := 0; i < 2; i++ {
-		code, body = e.do(membersapi.RouteVerify, `{"token":"`+verify+`"}`, "")
+		code, body = e.do(signupapi.RouteVerify, `{"token":"`+verify+`"}`, "")
 		if code != 200 || body["status"] != "active" {
 			t.Fatalf("verify #%d = %d %v", i+1, code, body)
 		}
@@ -195,31 +195,31 @@ func TestSignupVerifySignInMe(t *testing.T) {
 	}
 	_ = welcome
 
-	code, body = e.do(membersapi.RouteLink, `{"email":"`+addr+`"}`, "")
+	code, body = e.do(signupapi.RouteLink, `{"email":"`+addr+`"}`, "")
 	if code != 202 {
 		t.Fatalf("link = %d %v", code, body)
 	}
 	signin := linkToken(t, localtest.WaitMail(t, addr, 3)[2], "/signin")
-	code, body = e.do(membersapi.RouteSession, `{"token":"`+signin+`"}`, "")
+	code, body = e.do(signupapi.RouteSession, `{"token":"`+signin+`"}`, "")
 	if code != 200 || body["token"] == "" {
 		t.Fatalf("session = %d %v", code, body)
 	}
 	session := body["token"].(string)
 	// The link is single-use.
-	if code, body := e.do(membersapi.RouteSession, `{"token":"`+signin+`"}`, ""); code != 400 || errCode(body) != "invalid_token" {
+	if code, body := e.do(signupapi.RouteSession, `{"token":"`+signin+`"}`, ""); code != 400 || errCode(body) != "invalid_token" {
 		t.Errorf("reused sign-in link = %d %v, want 400 invalid_token", code, body)
 	}
 
-	code, body = e.do(membersapi.RouteMe, "", session)
+	code, body = e.do(signupapi.RouteMe, "", session)
 	if code != 200 || body["name"] != name || body["email"] != addr || body["status"] != "active" || body["membership"] != "supporting" {
 		t.Fatalf("me = %d %v", code, body)
 	}
 
 	// Signed out, the session no longer works.
-	if code, _ := e.do(membersapi.RouteSignOut, "", session); code != 204 {
+	if code, _ := e.do(signupapi.RouteSignOut, "", session); code != 204 {
 		t.Fatalf("sign out = %d", code)
 	}
-	if code, body := e.do(membersapi.RouteMe, "", session); code != 401 {
+	if code, body := e.do(signupapi.RouteMe, "", session); code != 401 {
 		t.Errorf("me after sign-out = %d %v, want 401", code, body)
 	}
 }
@@ -227,11 +227,11 @@ func TestSignupVerifySignInMe(t *testing.T) {
 func TestRegularMemberWaitsForApproval(t *testing.T) {
 	e := newEnv(t)
 	addr := localtest.UniqueEmail("regular")
-	if code, _ := e.do(membersapi.RouteSignup, signupBody(addr, "山田 太郎", "regular"), ""); code != 202 {
+	if code, _ := e.do(signupapi.RouteSignup, signupBody(addr, "山田 太郎", "regular"), ""); code != 202 {
 		t.Fatal(code)
 	}
 	tok := linkToken(t, localtest.WaitMail(t, addr, 1)[0], "/verify")
-	code, body := e.do(membersapi.RouteVerify, `{"token":"`+tok+`"}`, "")
+	code, body := e.do(signupapi.RouteVerify, `{"token":"`+tok+`"}`, "")
 	if code != 200 || body["status"] != "pending_approval" {
 		t.Fatalf("verify = %d %v", code, body)
 	}
@@ -243,12 +243,12 @@ func TestRegularMemberWaitsForApproval(t *testing.T) {
 func TestDuplicateSignupRevealsNothing(t *testing.T) {
 	e := newEnv(t)
 	addr := localtest.UniqueEmail("dup")
-	_, first := e.do(membersapi.RouteSignup, signupBody(addr, "一人目", "supporting"), "")
+	_, first := e.do(signupapi.RouteSignup, signupBody(addr, "一人目", "supporting"), "")
 	tok := linkToken(t, localtest.WaitMail(t, addr, 1)[0], "/verify")
-	e.do(membersapi.RouteVerify, `{"token":"`+tok+`"}`, "")
+	e.do(signupapi.RouteVerify, `{"token":"`+tok+`"}`, "")
 	localtest.WaitMail(t, addr, 2)
 
-	code, second := e.do(membersapi.RouteSignup, signupBody(strings.ToUpper(addr), "二人目", "regular"), "")
+	code, second := e.do(signupapi.RouteSignup, signupBody(strings.ToUpper(addr), "二人目", "regular"), "")
 	if code != 202 || second["status"] != first["status"] {
 		t.Fatalf("second signup = %d %v, want the same answer as the first (%v)", code, second, first)
 	}
@@ -268,38 +268,38 @@ func TestDuplicateSignupRevealsNothing(t *testing.T) {
 func TestTokensRefused(t *testing.T) {
 	e := newEnv(t)
 	addr := localtest.UniqueEmail("expiry")
-	e.do(membersapi.RouteSignup, signupBody(addr, "期限 切子", "supporting"), "")
+	e.do(signupapi.RouteSignup, signupBody(addr, "期限 切子", "supporting"), "")
 	verify := linkToken(t, localtest.WaitMail(t, addr, 1)[0], "/verify")
 
 	t.Run("ErrVerifyExpired", func(t *testing.T) {
 		e.clock.Advance(community.VerifyTTL + time.Second)
 		defer e.clock.Advance(-(community.VerifyTTL + time.Second))
-		if code, body := e.do(membersapi.RouteVerify, `{"token":"`+verify+`"}`, ""); code != 400 || errCode(body) != "invalid_token" {
+		if code, body := e.do(signupapi.RouteVerify, `{"token":"`+verify+`"}`, ""); code != 400 || errCode(body) != "invalid_token" {
 			t.Errorf("expired verify = %d %v", code, body)
 		}
 	})
 	t.Run("ErrVerifyUnknown", func(t *testing.T) {
-		if code, body := e.do(membersapi.RouteVerify, `{"token":"nope"}`, ""); code != 400 || errCode(body) != "invalid_token" {
+		if code, body := e.do(signupapi.RouteVerify, `{"token":"nope"}`, ""); code != 400 || errCode(body) != "invalid_token" {
 			t.Errorf("unknown verify = %d %v", code, body)
 		}
 	})
-	e.do(membersapi.RouteVerify, `{"token":"`+verify+`"}`, "")
-	e.do(membersapi.RouteLink, `{"email":"`+addr+`"}`, "")
+	e.do(signupapi.RouteVerify, `{"token":"`+verify+`"}`, "")
+	e.do(signupapi.RouteLink, `{"email":"`+addr+`"}`, "")
 	signin := linkToken(t, localtest.WaitMail(t, addr, 3)[2], "/signin")
 	t.Run("ErrSignInExpired", func(t *testing.T) {
 		e.clock.Advance(community.SignInTTL + time.Second)
 		defer e.clock.Advance(-(community.SignInTTL + time.Second))
-		if code, body := e.do(membersapi.RouteSession, `{"token":"`+signin+`"}`, ""); code != 400 || errCode(body) != "invalid_token" {
+		if code, body := e.do(signupapi.RouteSession, `{"token":"`+signin+`"}`, ""); code != 400 || errCode(body) != "invalid_token" {
 			t.Errorf("expired sign-in = %d %v", code, body)
 		}
 	})
 	t.Run("ErrVerifyTokenAsSignIn", func(t *testing.T) {
-		if code, body := e.do(membersapi.RouteSession, `{"token":"`+verify+`"}`, ""); code != 400 || errCode(body) != "invalid_token" {
+		if code, body := e.do(signupapi.RouteSession, `{"token":"`+verify+`"}`, ""); code != 400 || errCode(body) != "invalid_token" {
 			t.Errorf("verification token used to sign in = %d %v", code, body)
 		}
 	})
 	t.Run("ErrForgedSession", func(t *testing.T) {
-		if code, body := e.do(membersapi.RouteMe, "", "abc.def"); code != 401 {
+		if code, body := e.do(signupapi.RouteMe, "", "abc.def"); code != 401 {
 			t.Errorf("forged session = %d %v", code, body)
 		}
 	})
@@ -357,9 +357,9 @@ func TestSignupRefusals(t *testing.T) {
 			var code int
 			var body map[string]any
 			if tt.ctype != "" {
-				code, body = e.doType(membersapi.RouteSignup, req, tt.ctype)
+				code, body = e.doType(signupapi.RouteSignup, req, tt.ctype)
 			} else {
-				code, body = e.do(membersapi.RouteSignup, req, "")
+				code, body = e.do(signupapi.RouteSignup, req, "")
 			}
 			if code != tt.status || errCode(body) != tt.code {
 				t.Fatalf("= %d %v, want %d %s", code, body, tt.status, tt.code)
@@ -419,7 +419,7 @@ func TestMailRateLimit(t *testing.T) {
 	e := newEnv(t)
 	addr := localtest.UniqueEmail("flood")
 	for i := 0; i < community.MailsPerHour+4; i++ {
-		if code, body := e.do(membersapi.RouteSignup, signupBody(addr, "連打", "supporting"), ""); code != 202 {
+		if code, body := e.do(signupapi.RouteSignup, signupBody(addr, "連打", "supporting"), ""); code != 202 {
 			t.Fatalf("signup #%d = %d %v", i, code, body)
 		}
 	}
@@ -429,7 +429,7 @@ func TestMailRateLimit(t *testing.T) {
 	}
 	// The next hour allows mail again.
 	e.clock.Advance(time.Hour)
-	e.do(membersapi.RouteSignup, signupBody(addr, "連打", "supporting"), "")
+	e.do(signupapi.RouteSignup, signupBody(addr, "連打", "supporting"), "")
 	localtest.WaitMail(t, addr, community.MailsPerHour+1)
 }
 
@@ -438,16 +438,16 @@ func TestUpdateMeAndUnsubscribe(t *testing.T) {
 	addr := localtest.UniqueEmail("prefs")
 	session := e.signUpAndIn(addr, "設定 変子")
 
-	code, body := e.do(membersapi.RouteUpdateMe, `{"department":"都市整備課","preferences":{"reminders":false}}`, session)
+	code, body := e.do(signupapi.RouteUpdateMe, `{"department":"都市整備課","preferences":{"reminders":false}}`, session)
 	if code != 200 || body["department"] != "都市整備課" || body["preferences"].(map[string]any)["reminders"] != false {
 		t.Fatalf("patch = %d %v", code, body)
 	}
 	for _, bad := range []string{`{"email":"x@example.jp"}`, `{"role":"organizer"}`, `{"status":"active"}`, `{"birth_date":"1990/01/01"}`, `{"name":""}`} {
-		if code, body := e.do(membersapi.RouteUpdateMe, bad, session); code != 400 {
+		if code, body := e.do(signupapi.RouteUpdateMe, bad, session); code != 400 {
 			t.Errorf("patch %s = %d %v, want 400", bad, code, body)
 		}
 	}
-	_, me := e.do(membersapi.RouteMe, "", session)
+	_, me := e.do(signupapi.RouteMe, "", session)
 	id := me["id"].(string)
 	if me["role"] != "member" || me["status"] != "active" {
 		t.Errorf("refused patches changed something: %v", me)
@@ -455,16 +455,16 @@ func TestUpdateMeAndUnsubscribe(t *testing.T) {
 
 	good := e.links.UnsubscribeToken(id, community.ListAnnouncements)
 	tampered := strings.Replace(good, ":announcements", ":reminders", 1)
-	if code, body := e.do(membersapi.RouteUnsubscribe, `{"token":"`+tampered+`"}`, ""); code != 400 || errCode(body) != "invalid_token" {
+	if code, body := e.do(signupapi.RouteUnsubscribe, `{"token":"`+tampered+`"}`, ""); code != 400 || errCode(body) != "invalid_token" {
 		t.Errorf("tampered token = %d %v", code, body)
 	}
-	e.do(membersapi.RouteUpdateMe, `{"preferences":{"announcements":true}}`, session)
+	e.do(signupapi.RouteUpdateMe, `{"preferences":{"announcements":true}}`, session)
 	for i := 0; i < 2; i++ {
-		if code, body := e.do(membersapi.RouteUnsubscribe, `{"token":"`+good+`"}`, ""); code != 200 || body["list"] != "announcements" {
+		if code, body := e.do(signupapi.RouteUnsubscribe, `{"token":"`+good+`"}`, ""); code != 200 || body["list"] != "announcements" {
 			t.Fatalf("unsubscribe #%d = %d %v", i, code, body)
 		}
 	}
-	_, me = e.do(membersapi.RouteMe, "", session)
+	_, me = e.do(signupapi.RouteMe, "", session)
 	if me["preferences"].(map[string]any)["announcements"] != false {
 		t.Errorf("still subscribed: %v", me)
 	}
@@ -474,12 +474,12 @@ func TestUpdateMeAndUnsubscribe(t *testing.T) {
 func (e *env) signUpAndIn(addr, name string) string {
 	t := e.t
 	t.Helper()
-	e.do(membersapi.RouteSignup, signupBody(addr, name, "supporting"), "")
+	e.do(signupapi.RouteSignup, signupBody(addr, name, "supporting"), "")
 	tok := linkToken(t, localtest.WaitMail(t, addr, 1)[0], "/verify")
-	e.do(membersapi.RouteVerify, `{"token":"`+tok+`"}`, "")
-	e.do(membersapi.RouteLink, `{"email":"`+addr+`"}`, "")
+	e.do(signupapi.RouteVerify, `{"token":"`+tok+`"}`, "")
+	e.do(signupapi.RouteLink, `{"email":"`+addr+`"}`, "")
 	signin := linkToken(t, localtest.WaitMail(t, addr, 3)[2], "/signin")
-	_, body := e.do(membersapi.RouteSession, `{"token":"`+signin+`"}`, "")
+	_, body := e.do(signupapi.RouteSession, `{"token":"`+signin+`"}`, "")
 	s, _ := body["token"].(string)
 	if s == "" {
 		t.Fatalf("no session: %v", body)
@@ -492,10 +492,10 @@ func TestWithdrawalLeavesNoPersonalData(t *testing.T) {
 	addr := localtest.UniqueEmail("leaver")
 	name, kana, aff := "退会 花子", "たかはし さきこ", "伊勢崎市"
 	session := e.signUpAndIn(addr, name)
-	if code, body := e.do(membersapi.RouteWithdraw, "", session); code != 200 {
+	if code, body := e.do(signupapi.RouteWithdraw, "", session); code != 200 {
 		t.Fatalf("withdraw = %d %v", code, body)
 	}
-	if code, _ := e.do(membersapi.RouteMe, "", session); code != 401 {
+	if code, _ := e.do(signupapi.RouteMe, "", session); code != 401 {
 		t.Errorf("me after withdrawal = %d, want 401", code)
 	}
 	// Scan the whole table: no item may hold the name, kana, email or affiliation.
@@ -519,7 +519,7 @@ func TestWithdrawalLeavesNoPersonalData(t *testing.T) {
 		}
 	}
 	// The address may sign up again.
-	if code, _ := e.do(membersapi.RouteSignup, signupBody(addr, "再入会", "supporting"), ""); code != 202 {
+	if code, _ := e.do(signupapi.RouteSignup, signupBody(addr, "再入会", "supporting"), ""); code != 202 {
 		t.Fatal(code)
 	}
 	if _, err := e.store.MemberByEmail(context.Background(), addr); err != nil {
@@ -542,13 +542,13 @@ func TestResignupReplacesUnverified(t *testing.T) {
 		})
 		return string(b)
 	}
-	if code, _ := e.doFrom(membersapi.RouteSignup, body("先取り 太郎", "regular", true), "", "198.51.100.66"); code != 202 {
+	if code, _ := e.doFrom(signupapi.RouteSignup, body("先取り 太郎", "regular", true), "", "198.51.100.66"); code != 202 {
 		t.Fatal(code)
 	}
 	first := linkToken(t, localtest.WaitMail(t, addr, 1)[0], "/verify")
 	e.clock.Advance(time.Minute)
 	second := e.clock.Now()
-	if code, _ := e.doFrom(membersapi.RouteSignup, body("本人 花子", "supporting", false), "", "203.0.113.9"); code != 202 {
+	if code, _ := e.doFrom(signupapi.RouteSignup, body("本人 花子", "supporting", false), "", "203.0.113.9"); code != 202 {
 		t.Fatal(code)
 	}
 	mails := localtest.WaitMail(t, addr, 2)
@@ -569,10 +569,10 @@ func TestResignupReplacesUnverified(t *testing.T) {
 	}
 
 	// The first link was for a submission that no longer stands.
-	if code, body := e.do(membersapi.RouteVerify, `{"token":"`+first+`"}`, ""); code != 400 || errCode(body) != "invalid_token" {
+	if code, body := e.do(signupapi.RouteVerify, `{"token":"`+first+`"}`, ""); code != 400 || errCode(body) != "invalid_token" {
 		t.Errorf("superseded link = %d %v, want 400 invalid_token", code, body)
 	}
-	if code, body := e.do(membersapi.RouteVerify, `{"token":"`+latest+`"}`, ""); code != 200 || body["status"] != "active" || body["membership"] != "supporting" {
+	if code, body := e.do(signupapi.RouteVerify, `{"token":"`+latest+`"}`, ""); code != 200 || body["status"] != "active" || body["membership"] != "supporting" {
 		t.Errorf("latest link = %d %v", code, body)
 	}
 }
@@ -594,10 +594,10 @@ func TestSuspendedGetsNoSignInLink(t *testing.T) {
 	}
 	e.clock.Advance(time.Hour) // a fresh hour: the mail limit is not why nothing goes out
 
-	if code, body := e.do(membersapi.RouteLink, `{"email":"`+addr+`"}`, ""); code != 202 || body["status"] != "link_sent" {
+	if code, body := e.do(signupapi.RouteLink, `{"email":"`+addr+`"}`, ""); code != 202 || body["status"] != "link_sent" {
 		t.Errorf("link = %d %v, want the usual 202", code, body)
 	}
-	if code, body := e.do(membersapi.RouteSignup, signupBody(addr, "停止 中子", "supporting"), ""); code != 202 || body["status"] != "verification_sent" {
+	if code, body := e.do(signupapi.RouteSignup, signupBody(addr, "停止 中子", "supporting"), ""); code != 202 || body["status"] != "verification_sent" {
 		t.Errorf("signup = %d %v, want the usual 202", code, body)
 	}
 	time.Sleep(300 * time.Millisecond)
@@ -614,7 +614,7 @@ func TestSignInMailRateLimit(t *testing.T) {
 	e.signUpAndIn(addr, "連打 二郎") // verification, welcome, one sign-in link
 	e.clock.Advance(time.Hour)   // a fresh window
 	for i := 0; i < community.MailsPerHour+3; i++ {
-		if code, body := e.do(membersapi.RouteLink, `{"email":"`+addr+`"}`, ""); code != 202 || body["status"] != "link_sent" {
+		if code, body := e.do(signupapi.RouteLink, `{"email":"`+addr+`"}`, ""); code != 202 || body["status"] != "link_sent" {
 			t.Fatalf("link #%d = %d %v", i+1, code, body)
 		}
 	}
@@ -662,7 +662,7 @@ func TestWithdrawalFreesSeatForWaitlist(t *testing.T) {
 		t.Fatalf("guest's registration = %+v, %v", waiting, err)
 	}
 
-	if code, body := e.do(membersapi.RouteWithdraw, "", session); code != 200 {
+	if code, body := e.do(signupapi.RouteWithdraw, "", session); code != 200 {
 		t.Fatalf("withdraw = %d %v", code, body)
 	}
 
@@ -714,11 +714,11 @@ func TestAnswersTakeTheMinimumTime(t *testing.T) {
 		name, route, body string
 		status            int
 	}{
-		{"LinkKnown", membersapi.RouteLink, `{"email":"` + known + `"}`, 202},
-		{"LinkUnknown", membersapi.RouteLink, `{"email":"` + localtest.UniqueEmail("nobody") + `"}`, 202},
-		{"SignupKnown", membersapi.RouteSignup, signupBody(known, "計時 花子", "supporting"), 202},
-		{"SignupNew", membersapi.RouteSignup, signupBody(localtest.UniqueEmail("new"), "新規 太郎", "supporting"), 202},
-		{"SignupInvalid", membersapi.RouteSignup, signupBody("nope", "x", "supporting"), 400},
+		{"LinkKnown", signupapi.RouteLink, `{"email":"` + known + `"}`, 202},
+		{"LinkUnknown", signupapi.RouteLink, `{"email":"` + localtest.UniqueEmail("nobody") + `"}`, 202},
+		{"SignupKnown", signupapi.RouteSignup, signupBody(known, "計時 花子", "supporting"), 202},
+		{"SignupNew", signupapi.RouteSignup, signupBody(localtest.UniqueEmail("new"), "新規 太郎", "supporting"), 202},
+		{"SignupInvalid", signupapi.RouteSignup, signupBody("nope", "x", "supporting"), 400},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			start := time.Now()
@@ -734,7 +734,7 @@ func TestAnswersTakeTheMinimumTime(t *testing.T) {
 	}
 	t.Run("OtherRoutesNotHeld", func(t *testing.T) {
 		start := time.Now()
-		if code, _ := e.do(membersapi.RouteVerify, `{"token":"nope"}`, ""); code != 400 {
+		if code, _ := e.do(signupapi.RouteVerify, `{"token":"nope"}`, ""); code != 400 {
 			t.Fatal(code)
 		}
 		if took := time.Since(start); took >= httpapi.MinResponseTime {
@@ -786,7 +786,7 @@ func TestConsentFollowsAnnouncements(t *testing.T) {
 	ctx := context.Background()
 	addr := localtest.UniqueEmail("consent")
 	session := e.signUpAndIn(addr, "同意 記録")
-	_, me := e.do(membersapi.RouteMe, "", session)
+	_, me := e.do(signupapi.RouteMe, "", session)
 	id := me["id"].(string)
 	before, err := e.store.Member(ctx, id)
 	if err != nil {
@@ -796,7 +796,7 @@ func TestConsentFollowsAnnouncements(t *testing.T) {
 		t.Fatalf("signup consent = %+v", before.Consent)
 	}
 	e.clock.Advance(time.Hour)
-	if code, body := e.do(membersapi.RouteUpdateMe, `{"preferences":{"announcements":true}}`, session); code != 200 {
+	if code, body := e.do(signupapi.RouteUpdateMe, `{"preferences":{"announcements":true}}`, session); code != 200 {
 		t.Fatalf("patch = %d %v", code, body)
 	}
 	on, _ := e.store.Member(ctx, id)
@@ -808,7 +808,7 @@ func TestConsentFollowsAnnouncements(t *testing.T) {
 	}
 	e.clock.Advance(time.Hour)
 	tok := e.links.UnsubscribeToken(id, community.ListAnnouncements)
-	if code, body := e.do(membersapi.RouteUnsubscribe, `{"token":"`+tok+`"}`, ""); code != 200 {
+	if code, body := e.do(signupapi.RouteUnsubscribe, `{"token":"`+tok+`"}`, ""); code != 200 {
 		t.Fatalf("unsubscribe = %d %v", code, body)
 	}
 	off, _ := e.store.Member(ctx, id)

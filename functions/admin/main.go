@@ -9,8 +9,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/sorae/tabane/pkg/app"
 	"github.com/sorae/tabane/pkg/adminapi"
+	"github.com/sorae/tabane/pkg/app"
 )
 
 func main() {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/sorae/tabane/pkg/adminapi"
 	"github.com/sorae/tabane/pkg/community"
+	"github.com/sorae/tabane/pkg/mail"
 	"github.com/sorae/tabane/pkg/samtemplate"
 	"github.com/sorae/tabane/pkg/standins/localtest"
 )
@@ -63,11 +64,11 @@ func TestMessageIdempotencyKey(t *testing.T) {
 }
 
 // TestAdminSendsArePaced: messages and cancellation notices go out no
-// faster than their service's SendRate, like the reminders.
+// faster than their service's pace (mail.Pacing), like the reminders.
 func TestAdminSendsArePaced(t *testing.T) {
 	e := newEnv(t)
-	e.admin.Events.SendRate = 20 // one send every 50 ms
-	e.admin.Messages.SendRate = 20
+	e.admin.Events.Pacing = mail.Pacing(20, 5*time.Second) // one send every 50 ms
+	e.admin.Messages.Pacing = mail.Pacing(20, 5*time.Second)
 	ev := e.published(6, map[string]any{"capacity": 0})
 	const n = 8
 	for range n {
@@ -96,8 +97,8 @@ func TestAdminSendsArePaced(t *testing.T) {
 // incomplete, and repeating it finishes the job with one notice each.
 func TestAdminSendsStopBeforeDeadline(t *testing.T) {
 	e := newEnv(t)
-	e.admin.Events.SendRate = 10 // one send every 100 ms
-	e.admin.Messages.SendRate = 10
+	e.admin.Events.Pacing = mail.Pacing(10, 5*time.Second) // one send every 100 ms
+	e.admin.Messages.Pacing = mail.Pacing(10, 5*time.Second)
 	ev := e.published(6, map[string]any{"capacity": 0})
 	const n = 20
 	var addrs []string
@@ -111,10 +112,6 @@ func TestAdminSendsStopBeforeDeadline(t *testing.T) {
 		return context.WithTimeout(context.Background(), 5*time.Second+600*time.Millisecond)
 	}
 
-	// The context's deadline is wall-clock time, and the services read it
-	// with their clock: from here on that clock is the wall clock.
-	e.admin.Events.Clock = community.SystemClock{}
-	e.admin.Messages.Clock = community.SystemClock{}
 	ctx, cancel := deadline()
 	msg, err := e.admin.Messages.MessageAttendees(ctx, org, ev.ID, "ご案内", "本文", false)
 	cancel()

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
@@ -93,7 +94,7 @@ func New(cfg config.Config, awsCfg aws.Config, ep Endpoints, log *slog.Logger) *
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Deps{Config: cfg, Clock: community.SystemClock{}, Log: log, AWS: awsCfg, Endpoints: ep}
+	return &Deps{Config: cfg, Clock: community.ClockFunc(time.Now), Log: log, AWS: awsCfg, Endpoints: ep}
 }
 
 // NewLogger returns the JSON logger every function uses. Lambda's JSON log
@@ -189,6 +190,16 @@ func (d *Deps) Notifier() (*mail.Notifier, error) {
 	return d.notifier, nil
 }
 
+// sendMargin is how long before the function's deadline an organizer's
+// bulk send stops starting new mails, so the sends in flight, their
+// bookkeeping and the answer still fit.
+const sendMargin = 5 * time.Second
+
+// Pacing paces organizers' bulk mail at the configured SES rate.
+func (d *Deps) Pacing() func(ctx context.Context) community.Pace {
+	return mail.Pacing(d.Config.SendRatePerSec, sendMargin)
+}
+
 // Links returns the signer of the links mails carry.
 func (d *Deps) Links() auth.Links {
 	return auth.Links{BaseURL: d.Config.BaseURL, Secret: d.Config.SessionSecret}
@@ -267,7 +278,7 @@ func (d *Deps) EventAdmin() (*community.EventAdmin, error) {
 	}
 	return &community.EventAdmin{
 		Store: d.Store(), Notifier: n, RegNotifier: n, Links: d.Links(), Clock: d.Clock,
-		SendRate: d.Config.SendRatePerSec, Log: d.Log,
+		Pacing: d.Pacing(), Log: d.Log,
 	}, nil
 }
 
@@ -303,7 +314,7 @@ func (d *Deps) Messages() (*community.Messages, error) {
 	}
 	return &community.Messages{
 		Store: d.Store(), Notifier: n, Clock: d.Clock,
-		SendRate: d.Config.SendRatePerSec, Log: d.Log,
+		Pacing: d.Pacing(), Log: d.Log,
 	}, nil
 }
 
@@ -320,6 +331,6 @@ func (d *Deps) Reminders() (*community.Reminders, error) {
 	}
 	return &community.Reminders{
 		Store: d.Store(), Notifier: n, Links: d.Links(), Clock: d.Clock, Log: d.Log,
-		SendRate: d.Config.SendRatePerSec, EnsureSeries: d.SeriesAdmin().EnsureAllSeries,
+		EnsureSeries: d.SeriesAdmin().EnsureAllSeries,
 	}, nil
 }

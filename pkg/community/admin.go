@@ -304,51 +304,30 @@ func recipients(ctx context.Context, store MemberLookup, regs []*Registration) (
 	return out, members, nil
 }
 
-// sendMargin is how long before its context's deadline (the function's
-// timeout) a bulk send stops starting new sends, so that the sends in
-// flight, their bookkeeping and the answer still fit.
-const sendMargin = 5 * time.Second
-
 // bulkMail is how a service sends many mails for one action: at most
-// workers at once (0 means 4), paced at rate per second (0 for no pacing),
-// none started near the context's deadline.
+// workers at once (0 means 4), each send waiting for its turn at the pace
+// the caller's infrastructure sets.
 type bulkMail struct {
 	workers int
-	rate    float64
-	// clock reads the time the deadline is compared with; a context's
-	// deadline is wall-clock time, so in production it is the wall clock.
-	clock Clock
+	pacing  func(ctx context.Context) Pace // nil: unpaced, no limit
 }
 
-// sendGate paces the sends of one bulk action and says when to stop
-// starting new ones.
-type sendGate struct {
-	pace   *pacer
-	clock  Clock
-	stopAt time.Time // zero for no limit
-}
-
-func (b bulkMail) gate(ctx context.Context) *sendGate {
-	g := &sendGate{clock: b.clock}
-	if b.rate > 0 {
-		g.pace = &pacer{every: time.Duration(float64(time.Second) / b.rate)}
+// pace returns the pace of one action.
+func (b bulkMail) pace(ctx context.Context) Pace {
+	if b.pacing == nil {
+		return unpaced{}
 	}
-	if dl, ok := ctx.Deadline(); ok {
-		g.stopAt = dl.Add(-sendMargin)
-	}
-	return g
+	return paceOr(b.pacing(ctx))
 }
 
 // open waits for the next send's turn and reports whether it may start:
-// false once the context ended or its deadline is near.
-func (g *sendGate) open(ctx context.Context) bool {
-	if g.late() || g.pace.wait(ctx) != nil {
+// false once the context ended or the pace is spent.
+func open(ctx context.Context, p Pace) bool {
+	if p.Spent() || p.Wait(ctx) != nil {
 		return false
 	}
-	return !g.late()
+	return !p.Spent()
 }
-
-func (g *sendGate) late() bool { return !g.stopAt.IsZero() && !g.clock.Now().Before(g.stopAt) }
 
 // each runs f for every item with at most b.workers at once and returns
 // the first error.

@@ -110,10 +110,10 @@ type EventAdmin struct {
 	// MailWorkers bounds the mails sent at once when an event is
 	// cancelled; 0 means 4.
 	MailWorkers int
-	// SendRate paces those mails, per second, to stay under the SES sending
-	// quota (config TABANE_SES_RATE, as the reminders use); 0 sends as fast
-	// as the workers go.
-	SendRate float64
+	// Pacing gives each bulk action its pace: the SES sending rate and
+	// when to stop starting sends before the function's deadline
+	// (mail.Pacing); nil sends as fast as the workers go, without limit.
+	Pacing func(ctx context.Context) Pace
 }
 
 // EventAdminStore is what event administration keeps and reads: events
@@ -168,7 +168,7 @@ type EventAdminStore interface {
 }
 
 func (a *EventAdmin) bulk() bulkMail {
-	return bulkMail{workers: a.MailWorkers, rate: a.SendRate, clock: a.Clock}
+	return bulkMail{workers: a.MailWorkers, pacing: a.Pacing}
 }
 
 // Event returns any event, drafts included, for an organizer.
@@ -608,7 +608,7 @@ func (a *EventAdmin) endRegistrations(ctx context.Context, e *Event) (*CancelRes
 		return res, err
 	}
 	owner := NewID(a.Clock.Now())
-	g := a.bulk().gate(ctx)
+	g := a.bulk().pace(ctx)
 	var mu sync.Mutex
 	count := func(f func(r *CancelResult)) {
 		mu.Lock()
@@ -618,7 +618,7 @@ func (a *EventAdmin) endRegistrations(ctx context.Context, e *Event) (*CancelRes
 	incomplete := func(r *CancelResult) { r.Complete = false }
 	err = a.bulk().each(len(regs), func(i int) error {
 		r := regs[i]
-		if g.late() || ctx.Err() != nil {
+		if g.Spent() || ctx.Err() != nil {
 			count(incomplete)
 			return nil
 		}
@@ -659,7 +659,7 @@ func (a *EventAdmin) endRegistrations(ctx context.Context, e *Event) (*CancelRes
 			// Nobody to tell (a withdrawn member): the notice is settled.
 			return a.Store.CompleteCancelNotice(bctx, e.ID, r.ID, owner, a.Clock.Now())
 		}
-		if !g.open(ctx) {
+		if !open(ctx, g) {
 			release()
 			count(incomplete)
 			return nil

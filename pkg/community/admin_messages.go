@@ -27,10 +27,10 @@ type Messages struct {
 	Log *slog.Logger
 	// MailWorkers bounds the mails sent at once; 0 means 4.
 	MailWorkers int
-	// SendRate paces the mails, per second, to stay under the SES sending
-	// quota (config TABANE_SES_RATE, as the reminders use); 0 sends as fast
-	// as the workers go.
-	SendRate float64
+	// Pacing gives each bulk action its pace: the SES sending rate and
+	// when to stop starting sends before the function's deadline
+	// (mail.Pacing); nil sends as fast as the workers go, without limit.
+	Pacing func(ctx context.Context) Pace
 }
 
 // MessageStore is what messaging attendees reads, and the audit log.
@@ -44,14 +44,14 @@ type MessageStore interface {
 }
 
 func (a *Messages) bulk() bulkMail {
-	return bulkMail{workers: a.MailWorkers, rate: a.SendRate, clock: a.Clock}
+	return bulkMail{workers: a.MailWorkers, pacing: a.Pacing}
 }
 
 // MessageAttendees mails subject and body to everyone confirmed for event
 // id, and to the waitlisted too when includeWaitlisted. It goes regardless
 // of the announcement preference: the message is about an event each
-// recipient registered for. Each address gets it once, paced at SendRate;
-// no new send starts near the context's deadline. Unavailable (reason
+// recipient registered for. Each address gets it once, at the pace Pacing sets;
+// no new send starts once it is spent. Unavailable (reason
 // "mail_unavailable") when nobody could be mailed.
 func (a *Messages) MessageAttendees(ctx context.Context, v Viewer, id, subject, body string, includeWaitlisted bool) (*MessageResult, error) {
 	if err := RequireOrganizer(v); err != nil {
@@ -108,9 +108,9 @@ func (a *Messages) MessageAttendees(ctx context.Context, v Viewer, id, subject, 
 	}
 	res := &MessageResult{}
 	var mu sync.Mutex
-	g := a.bulk().gate(ctx)
+	g := a.bulk().pace(ctx)
 	err = a.bulk().each(len(list), func(i int) error {
-		if !g.open(ctx) {
+		if !open(ctx, g) {
 			mu.Lock()
 			defer mu.Unlock()
 			res.NotSent++

@@ -5,18 +5,14 @@ import (
 	_ "time/tzdata" // provided.al2023 ships no zoneinfo; Asia/Tokyo must resolve everywhere
 )
 
-// Clock tells the time; services take one so rules can be tested at fixed instants.
+// Clock tells the time; services take one so rules can be tested at fixed
+// instants. Pacing and deadlines are wall-clock matters of the adapters (Pace).
 type Clock interface {
 	Now() time.Time
 }
 
-// SystemClock is the wall clock.
-type SystemClock struct{}
-
-// Now returns the current time.
-func (SystemClock) Now() time.Time { return time.Now() }
-
-// ClockFunc adapts a function to Clock.
+// ClockFunc adapts a function to Clock; the wiring passes
+// ClockFunc(time.Now), so the domain never reads the wall clock itself.
 type ClockFunc func() time.Time
 
 // Now calls f.

@@ -75,9 +75,6 @@ type Reminders struct {
 	// Log receives one line per failure (ids only: never an address or a
 	// join URL); nil discards them. The caller logs the SweepResult.
 	Log *slog.Logger
-	// SendRate paces the sweep's sends, per second, to stay under the SES
-	// sending quota; 0 sends as fast as the workers go.
-	SendRate float64
 	// Workers is how many sends are in flight at once; 0 means
 	// DefaultReminderWorkers.
 	Workers int
@@ -106,7 +103,6 @@ type SweepResult struct {
 	// did not, "time_budget", "mail_throttled", "mail_failed", "canceled".
 	Stopped     string
 	Occurrences int // series occurrences created
-	Duration    time.Duration
 }
 
 // Stop reasons of SweepResult.Stopped.
@@ -117,20 +113,16 @@ const (
 	StopCanceled  = "canceled"
 )
 
-// Sweep sends every due reminder it can before stopAt (wall-clock time;
-// zero for no limit), then tops up the series. Mail left unsent — SES
+// Sweep sends every due reminder it can at pace, until pace is spent (nil:
+// unpaced and unlimited), then tops up the series. Mail left unsent — SES
 // throttling, the time budget — stays due for the next sweep and is not an
 // error. The error reports what went wrong beyond that (DynamoDB, an SES
 // failure that is not throttling), after the sweep did what it could, so
 // that the scheduler retries it.
-func (s *Reminders) Sweep(ctx context.Context, stopAt time.Time) (SweepResult, error) {
-	started := time.Now()
+func (s *Reminders) Sweep(ctx context.Context, pace Pace) (SweepResult, error) {
 	sw := &sweep{
-		s: s, now: s.Clock.Now(), owner: NewID(s.Clock.Now()), stopAt: stopAt,
+		s: s, now: s.Clock.Now(), owner: NewID(s.Clock.Now()), pace: paceOr(pace),
 		res: SweepResult{SkippedBy: map[string]int{}},
-	}
-	if s.SendRate > 0 {
-		sw.pace = &pacer{every: time.Duration(float64(time.Second) / s.SendRate)}
 	}
 	var errs []error
 	dues, err := s.Store.DueReminders(ctx, sw.now)
@@ -142,7 +134,7 @@ func (s *Reminders) Sweep(ctx context.Context, stopAt time.Time) (SweepResult, e
 	// what can best wait for the next one.
 	slices.SortStableFunc(dues, func(a, b DueReminder) int { return a.StartsAt.Compare(b.StartsAt) })
 	for _, d := range dues {
-		if sw.pastBudget() {
+		if sw.pace.Spent() {
 			sw.halt(StopBudget)
 		}
 		if sw.stopped() != "" {
@@ -153,7 +145,7 @@ func (s *Reminders) Sweep(ctx context.Context, stopAt time.Time) (SweepResult, e
 			s.logError(ctx, "reminder failed", err, "event_id", d.EventID, "offset", d.Offset.String())
 		}
 	}
-	if s.EnsureSeries != nil && ctx.Err() == nil && !sw.pastBudget() {
+	if s.EnsureSeries != nil && ctx.Err() == nil && !sw.pace.Spent() {
 		n, err := s.EnsureSeries(ctx)
 		sw.res.Occurrences = n
 		if err != nil {
@@ -165,7 +157,6 @@ func (s *Reminders) Sweep(ctx context.Context, stopAt time.Time) (SweepResult, e
 	if sw.res.Stopped == "" && ctx.Err() != nil {
 		sw.res.Stopped = StopCanceled
 	}
-	sw.res.Duration = time.Since(started)
 	return sw.res, errors.Join(errs...)
 }
 
@@ -189,11 +180,10 @@ func (s *Reminders) workers() int {
 
 // sweep is the state of one Sweep, shared by its workers.
 type sweep struct {
-	s      *Reminders
-	now    time.Time // the domain clock at the start: what is due, and who was late
-	owner  string    // claims are held in this sweep's name
-	stopAt time.Time
-	pace   *pacer
+	s     *Reminders
+	now   time.Time // the domain clock at the start: what is due, and who was late
+	owner string    // claims are held in this sweep's name
+	pace  Pace
 
 	mu   sync.Mutex
 	res  SweepResult
@@ -213,8 +203,6 @@ func (sw *sweep) stopped() string {
 	defer sw.mu.Unlock()
 	return sw.stop
 }
-
-func (sw *sweep) pastBudget() bool { return !sw.stopAt.IsZero() && !time.Now().Before(sw.stopAt) }
 
 func (sw *sweep) count(f func(r *SweepResult)) {
 	sw.mu.Lock()
@@ -377,11 +365,11 @@ func (sw *sweep) send(ctx context.Context, e *Event, d DueReminder, x delivery) 
 	if sw.stopped() != "" {
 		return false, nil
 	}
-	if err := sw.pace.wait(ctx); err != nil {
+	if err := sw.pace.Wait(ctx); err != nil {
 		sw.halt(StopCanceled)
 		return false, nil
 	}
-	if sw.pastBudget() {
+	if sw.pace.Spent() {
 		sw.halt(StopBudget)
 		return false, nil
 	}
@@ -464,39 +452,5 @@ func (sw *sweep) send(ctx context.Context, e *Event, d DueReminder, x delivery) 
 			sw.s.logError(ctx, "claim not released; the send waits for the claim to expire", err, ids...)
 		}
 		return false, mailErr
-	}
-}
-
-// pacer spaces calls evenly: a rate limit without bursts, shared by the
-// workers of a sweep. A nil pacer never waits.
-type pacer struct {
-	every time.Duration
-	mu    sync.Mutex
-	next  time.Time
-}
-
-func (p *pacer) wait(ctx context.Context) error {
-	if p == nil || p.every <= 0 {
-		return ctx.Err()
-	}
-	p.mu.Lock()
-	now := time.Now()
-	at := p.next
-	if at.Before(now) {
-		at = now
-	}
-	p.next = at.Add(p.every)
-	p.mu.Unlock()
-	d := time.Until(at)
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
 	}
 }

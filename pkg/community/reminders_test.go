@@ -263,7 +263,7 @@ func TestSweepSendsEveryDueReminder(t *testing.T) {
 			}
 			n := &recordingNotifier{}
 			svc := &Reminders{Store: st, Notifier: n, Links: noLinks{}, Clock: ClockFunc(func() time.Time { return tt.now })}
-			res, err := svc.Sweep(context.Background(), time.Time{})
+			res, err := svc.Sweep(context.Background(), nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -274,42 +274,10 @@ func TestSweepSendsEveryDueReminder(t *testing.T) {
 				t.Errorf("result %+v, want %d sent, %d late, %d finished", res, len(tt.want), tt.late, tt.finished)
 			}
 			// Nothing is left for a later sweep to send.
-			again, err := svc.Sweep(context.Background(), time.Time{})
+			again, err := svc.Sweep(context.Background(), nil)
 			if err != nil || again.Due != 0 || again.Sent != 0 {
 				t.Errorf("second sweep %+v, %v; want nothing due", again, err)
 			}
 		})
 	}
-}
-
-func TestPacer(t *testing.T) {
-	t.Run("Spaces", func(t *testing.T) {
-		p := &pacer{every: 20 * time.Millisecond}
-		start := time.Now()
-		for range 6 {
-			if err := p.wait(context.Background()); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if took := time.Since(start); took < 100*time.Millisecond {
-			t.Errorf("6 waits at 50/s took %v, want at least 100ms", took)
-		}
-	})
-	t.Run("NilNeverWaits", func(t *testing.T) {
-		var p *pacer
-		if err := p.wait(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-	})
-	t.Run("Canceled", func(t *testing.T) {
-		p := &pacer{every: time.Hour}
-		ctx, cancel := context.WithCancel(context.Background())
-		if err := p.wait(ctx); err != nil {
-			t.Fatal(err) // the first slot is now
-		}
-		cancel()
-		if err := p.wait(ctx); err == nil {
-			t.Error("a canceled wait returned nil")
-		}
-	})
 }

@@ -19,7 +19,7 @@ func TestMain(m *testing.M) { os.Exit(localtest.Main(m)) }
 // and reads the mail back as the stand-in's MIME parser understood it.
 func TestSESRoundTrip(t *testing.T) {
 	c := testComposer(t)
-	sender := NewSender(localtest.SES(), community.SystemClock{})
+	sender := NewSender(localtest.SES(), community.ClockFunc(time.Now))
 	e := testEvent()
 	ics := []byte("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//tabane//ja\r\nMETHOD:PUBLISH\r\nBEGIN:VEVENT\r\nSUMMARY:私塾：橋梁点検\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
 	name := "髙橋 﨑子 🌸"

@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/sorae/tabane/pkg/community"
+	"github.com/sorae/tabane/pkg/mail"
 )
 
 // Event is the payload the schedule sends: template.yaml's Input, with
@@ -49,7 +50,7 @@ type Result struct {
 
 // Sweeper runs one sweep; *community.Reminders is one.
 type Sweeper interface {
-	Sweep(ctx context.Context, stopAt time.Time) (community.SweepResult, error)
+	Sweep(ctx context.Context, pace community.Pace) (community.SweepResult, error)
 }
 
 var _ Sweeper = (*community.Reminders)(nil)
@@ -70,16 +71,20 @@ const (
 type Handler struct {
 	Sweeper Sweeper
 	Log     *slog.Logger
+	// Rate paces the sweep's sends, per second, to stay under the SES
+	// sending quota (config TABANE_SES_RATE); 0 sends as fast as the
+	// sweep's workers go.
+	Rate    float64
 	Reserve time.Duration // 0 means DefaultReserve
 	Budget  time.Duration // without a deadline; 0 means DefaultBudget
 }
 
-// New returns a Handler with the default budget.
-func New(s Sweeper, log *slog.Logger) *Handler {
+// New returns a Handler with the default budget, sending at rate per second.
+func New(s Sweeper, rate float64, log *slog.Logger) *Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Handler{Sweeper: s, Log: log}
+	return &Handler{Sweeper: s, Rate: rate, Log: log}
 }
 
 // Handle runs one sweep and logs what it did as one JSON line (counts and
@@ -88,11 +93,11 @@ func New(s Sweeper, log *slog.Logger) *Handler {
 func (h *Handler) Handle(ctx context.Context, ev Event) (Result, error) {
 	now := time.Now()
 	stopAt := h.stopAt(ctx, now)
-	res, err := h.Sweeper.Sweep(ctx, stopAt)
+	res, err := h.Sweeper.Sweep(ctx, mail.NewPace(h.Rate, stopAt))
 	out := Result{
 		Due: res.Due, Sent: res.Sent, Skipped: res.Skipped, SkippedBy: res.SkippedBy, Failed: res.Failed,
 		Finished: res.Finished, Dropped: res.Dropped, Resynced: res.Resynced, Stopped: res.Stopped,
-		Occurrences: res.Occurrences, DurationMS: res.Duration.Milliseconds(),
+		Occurrences: res.Occurrences, DurationMS: time.Since(now).Milliseconds(),
 	}
 	if out.SkippedBy == nil {
 		out.SkippedBy = map[string]int{}

@@ -127,7 +127,13 @@ func (e *env) service() *community.Reminders {
 
 func (e *env) sweep(s *community.Reminders) community.SweepResult {
 	e.t.Helper()
-	res, err := s.Sweep(context.Background(), time.Time{})
+	return e.sweepAt(s, nil)
+}
+
+// sweepAt runs one sweep at pace (nil: unpaced, no budget).
+func (e *env) sweepAt(s *community.Reminders, pace community.Pace) community.SweepResult {
+	e.t.Helper()
+	res, err := s.Sweep(context.Background(), pace)
 	if err != nil {
 		e.t.Fatalf("sweep: %v", err)
 	}

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"net/mail"
+	netmail "net/mail"
 	"slices"
 	"strings"
 	"sync"
@@ -15,6 +15,7 @@ import (
 
 	"github.com/sorae/tabane/pkg/community"
 	"github.com/sorae/tabane/pkg/jadate"
+	"github.com/sorae/tabane/pkg/mail"
 	"github.com/sorae/tabane/pkg/standins/localtest"
 )
 
@@ -69,7 +70,7 @@ func (e *env) checkMail(t *testing.T, to string, ws []want) {
 		}
 	}
 	for _, raw := range raws {
-		msg, err := mail.ReadMessage(bytes.NewReader(raw))
+		msg, err := netmail.ReadMessage(bytes.NewReader(raw))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -275,7 +276,7 @@ func TestConcurrentSweeps(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			res, err := e.service().Sweep(context.Background(), time.Time{})
+			res, err := e.service().Sweep(context.Background(), nil)
 			if err != nil {
 				t.Error(err)
 			}
@@ -395,7 +396,7 @@ func TestSESFailures(t *testing.T) {
 		svc.Notifier = notifierFunc(func(context.Context, community.Recipient, *community.Event, time.Duration, string, string, string) error {
 			return denied
 		})
-		res, err := svc.Sweep(context.Background(), time.Time{})
+		res, err := svc.Sweep(context.Background(), nil)
 		if !errors.Is(err, denied) || res.Stopped != community.StopMailError || res.Sent != 0 {
 			t.Fatalf("sweep = %+v, %v; want stopped by the failure and its error", res, err)
 		}
@@ -473,7 +474,7 @@ func TestSweepBudget(t *testing.T) {
 	e := newEnv(t)
 	ev := e.event("井戸端会議", T.Add(30*time.Minute), nil)
 	regs := e.guests(ev, 3)
-	res, err := e.service().Sweep(context.Background(), time.Now().Add(-time.Second))
+	res, err := e.service().Sweep(context.Background(), mail.NewPace(0, time.Now().Add(-time.Second)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -490,9 +491,8 @@ func TestSweepPaced(t *testing.T) {
 	ev := e.event("井戸端会議", T.Add(30*time.Minute), nil)
 	regs := e.guests(ev, 6)
 	svc := e.service()
-	svc.SendRate = 20 // one mail every 50 ms
 	start := time.Now()
-	res := e.sweep(svc)
+	res := e.sweepAt(svc, mail.NewPace(20, time.Time{})) // one mail every 50 ms
 	// Twelve mails (both reminders to six guests): eleven gaps of 50 ms.
 	if took := time.Since(start); res.Sent != 12 || took < 550*time.Millisecond {
 		t.Errorf("sent %d in %v, want 12 in at least 550ms", res.Sent, took)
@@ -555,7 +555,7 @@ func TestSeriesHook(t *testing.T) {
 	if res := e.sweep(svc); res.Occurrences != 2 || res.Sent != bothDue {
 		t.Errorf("result %+v, want 2 occurrences and %d sent", res, bothDue)
 	}
-	if _, err := svc.Sweep(context.Background(), time.Time{}); !errors.Is(err, boom) {
+	if _, err := svc.Sweep(context.Background(), nil); !errors.Is(err, boom) {
 		t.Errorf("err = %v, want the series failure", err)
 	}
 	exactlyOne(t, regs, bothDue)

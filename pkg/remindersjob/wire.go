@@ -9,5 +9,5 @@ func Wire(d *app.Deps) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return New(sweep, d.Log), nil
+	return New(sweep, d.Config.SendRatePerSec, d.Log), nil
 }

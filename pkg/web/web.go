@@ -86,7 +86,7 @@ func New(o Options) *Handler {
 		h.clock = o.Events.Clock
 	}
 	if h.clock == nil {
-		h.clock = community.SystemClock{}
+		h.clock = community.ClockFunc(time.Now)
 	}
 	if u, err := url.Parse(o.Config.BaseURL); err == nil {
 		h.baseHost = strings.ToLower(u.Host)

@@ -287,6 +287,53 @@ func TestUpdateEvent(t *testing.T) {
 // TestEventWritesKeepReminders: every write of an event keeps its reminder
 // schedule in step, as part of the write itself: publish schedules the
 // reminders, moving the start moves them, cancelling drops them.
+// dueOf lists when the reminders of event id fall due, soonest first.
+func (e *env) dueOf(id string) []community.DueReminder {
+	e.t.Helper()
+	all, err := e.store.DueReminders(context.Background(), e.clock.Now().AddDate(1, 0, 0))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var out []community.DueReminder
+	for _, d := range all {
+		if d.EventID == id {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// TestRepeatRepairsReminders: when an event's reminders failed to follow a
+// write (here: dropped behind the store's back), repeating the action —
+// publish again, an edit that changes nothing, cancel again — repairs them.
+func TestRepeatRepairsReminders(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	ev := e.published(8, nil)
+	p := map[string]string{"id": ev.ID}
+	lose := func() {
+		t.Helper()
+		for _, d := range e.dueOf(ev.ID) {
+			if err := e.store.DropReminder(ctx, d); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := len(e.dueOf(ev.ID)); n != 0 {
+			t.Fatalf("%d reminders left after dropping them", n)
+		}
+	}
+	lose()
+	want(t, e.as(call{route: adminapi.RoutePublishEvent, params: p}), 200, "")
+	if n := len(e.dueOf(ev.ID)); n != 2 {
+		t.Errorf("publishing again: %d reminders, want the 2 repaired", n)
+	}
+	lose()
+	want(t, e.as(call{route: adminapi.RouteUpdateEvent, params: p, body: `{}`}), 200, "")
+	if n := len(e.dueOf(ev.ID)); n != 2 {
+		t.Errorf("an edit that changes nothing: %d reminders, want the 2 repaired", n)
+	}
+}
+
 func TestEventWritesKeepReminders(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()

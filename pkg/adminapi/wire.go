@@ -1,22 +1,26 @@
 package adminapi
 
-import "github.com/sorae/tabane/pkg/app"
+import (
+	"github.com/sorae/tabane/pkg/app"
+	"github.com/sorae/tabane/pkg/app/mailing"
+)
 
 // Wire builds AdminFunction's handler.
 func Wire(d *app.Deps) (*Handler, error) {
-	events, err := d.EventAdmin()
+	m := mailing.New(d)
+	events, err := m.EventAdmin()
 	if err != nil {
 		return nil, err
 	}
-	members, err := d.MemberAdmin()
+	members, err := m.MemberAdmin()
 	if err != nil {
 		return nil, err
 	}
-	attendance, err := d.Attendance()
+	attendance, err := m.Attendance()
 	if err != nil {
 		return nil, err
 	}
-	messages, err := d.Messages()
+	messages, err := m.Messages()
 	if err != nil {
 		return nil, err
 	}

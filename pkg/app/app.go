@@ -1,16 +1,18 @@
 // Package app is the wiring every Lambda's main and the dev server share:
-// it reads the configuration, loads the AWS configuration once per cold
-// start, and builds clients and domain services on first use, so that a
-// function builds only what its handler asks for and what runs locally is
-// exactly what runs in AWS. It never imports a handler package: each
-// function's constructor (eventsapi.Wire, webpages.Wire, …) lives with its
-// handler and asks Deps for what it needs, so each bootstrap links only
-// its own handler.
+// it reads the configuration and the AWS credentials once per cold start,
+// and builds clients and domain services on first use, so that a function
+// builds only what its handler asks for and what runs locally is exactly
+// what runs in AWS. It never imports a handler package: each function's
+// constructor (eventsapi.Wire, web.Wire, …) lives with its handler and asks
+// Deps for what it needs, so each bootstrap links only its own handler.
+// What mails (SES, the notifier, the services that send) is wired in
+// pkg/app/mailing, which only the functions that mail import: a package's
+// initialisers run in every binary that imports it, called or not.
 package app
 
 import (
 	"context"
-	"fmt"
+	"errors"
 	"io"
 	"log/slog"
 	"os"
@@ -20,17 +22,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/ses"
 
 	"github.com/sorae/tabane/pkg/auth"
 	"github.com/sorae/tabane/pkg/community"
 	"github.com/sorae/tabane/pkg/config"
 	"github.com/sorae/tabane/pkg/httpapi"
 	"github.com/sorae/tabane/pkg/idempotency"
-	"github.com/sorae/tabane/pkg/mail"
 	"github.com/sorae/tabane/pkg/store/dynamo"
 )
 
@@ -53,29 +52,43 @@ type Deps struct {
 	Endpoints Endpoints
 
 	dynamoDB *dynamodb.Client
-	ses      *ses.Client
 	store    *dynamo.Store
-	notifier *mail.Notifier
 	sessions *auth.Sessions
-	regs     *community.Registrations
-	members  *community.Members
 	events   *community.Events
 }
 
-// Load reads the configuration through getenv and loads the AWS
-// configuration with the SDK's default chain (so the standard
-// AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL_SES variables work too):
+// Load reads the configuration and the AWS credentials through getenv:
 // all a Lambda's main does before calling its constructor.
+//
+// Lambda hands a function its execution role's credentials in the
+// environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN),
+// which is also the first place the SDK's default chain looks. Reading them
+// here rather than through aws-sdk-go-v2/config keeps that package, and the
+// SSO, STS and shared-file providers it brings, out of every bootstrap: their
+// initialisers alone cost a cold start about a millisecond. The standard
+// AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL_SES (or AWS_ENDPOINT_URL)
+// point the clients elsewhere, as with the SDK.
 func Load(ctx context.Context, getenv func(string) string) (*Deps, error) {
 	cfg, err := config.FromEnv(getenv)
 	if err != nil {
 		return nil, err
 	}
-	awsCfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion(cfg.Region))
-	if err != nil {
-		return nil, fmt.Errorf("app: load AWS config: %w", err)
+	key, secret := getenv("AWS_ACCESS_KEY_ID"), getenv("AWS_SECRET_ACCESS_KEY")
+	if key == "" || secret == "" {
+		return nil, errors.New("app: no AWS credentials in the environment: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (Lambda sets them from the execution role)")
 	}
-	return New(cfg, awsCfg, Endpoints{}, NewLogger(os.Stdout, cfg.LogLevel)), nil
+	awsCfg := aws.Config{
+		Region:      cfg.Region,
+		Credentials: aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(key, secret, getenv("AWS_SESSION_TOKEN"))),
+	}
+	endpoint := func(service string) string {
+		if v := getenv("AWS_ENDPOINT_URL_" + service); v != "" {
+			return v
+		}
+		return getenv("AWS_ENDPOINT_URL")
+	}
+	ep := Endpoints{DynamoDB: endpoint("DYNAMODB"), SES: endpoint("SES")}
+	return New(cfg, awsCfg, ep, NewLogger(os.Stdout, cfg.LogLevel)), nil
 }
 
 // LocalAWSConfig is an SDK configuration for the stand-ins: dummy static
@@ -158,46 +171,12 @@ func (d *Deps) DynamoDB() *dynamodb.Client {
 	return d.dynamoDB
 }
 
-// SES returns the SES client.
-func (d *Deps) SES() *ses.Client {
-	if d.ses == nil {
-		d.ses = ses.NewFromConfig(d.AWS, func(o *ses.Options) {
-			if d.Endpoints.SES != "" {
-				o.BaseEndpoint = aws.String(d.Endpoints.SES)
-			}
-		})
-	}
-	return d.ses
-}
-
 // Store returns the one table.
 func (d *Deps) Store() *dynamo.Store {
 	if d.store == nil {
 		d.store = dynamo.New(d.DynamoDB(), d.Config.TableName)
 	}
 	return d.store
-}
-
-// Notifier returns the mailer: Japanese mails sent through SES.
-func (d *Deps) Notifier() (*mail.Notifier, error) {
-	if d.notifier == nil {
-		composer, err := mail.NewComposer(d.Config)
-		if err != nil {
-			return nil, fmt.Errorf("app: mail composer: %w", err)
-		}
-		d.notifier = &mail.Notifier{Composer: composer, Sender: mail.NewSender(d.SES(), d.Clock)}
-	}
-	return d.notifier, nil
-}
-
-// sendMargin is how long before the function's deadline an organizer's
-// bulk send stops starting new mails, so the sends in flight, their
-// bookkeeping and the answer still fit.
-const sendMargin = 5 * time.Second
-
-// Pacing paces organizers' bulk mail at the configured SES rate.
-func (d *Deps) Pacing() func(ctx context.Context) community.Pace {
-	return mail.Pacing(d.Config.SendRatePerSec, sendMargin)
 }
 
 // Links returns the signer of the links mails carry.
@@ -233,104 +212,12 @@ func (d *Deps) Events() *community.Events {
 	return d.events
 }
 
-// Registrations returns the registrations service.
-func (d *Deps) Registrations() (*community.Registrations, error) {
-	if d.regs == nil {
-		n, err := d.Notifier()
-		if err != nil {
-			return nil, err
-		}
-		store := d.Store()
-		d.regs = &community.Registrations{
-			Events: store, Regs: store, Members: store, Notifier: n, Clock: d.Clock, Links: d.Links(), Log: d.Log,
-		}
-	}
-	return d.regs, nil
-}
-
-// Members returns the membership service: signup, sign-in, profile,
-// withdrawal (which cancels the member's future registrations).
-func (d *Deps) Members() (*community.Members, error) {
-	if d.members == nil {
-		n, err := d.Notifier()
-		if err != nil {
-			return nil, err
-		}
-		regs, err := d.Registrations()
-		if err != nil {
-			return nil, err
-		}
-		d.members = &community.Members{
-			Store: d.Store(), Notifier: n, Clock: d.Clock, Links: d.Links(),
-			Secrets: auth.Secrets{Key: d.Config.SessionSecret}, Sessions: d.Sessions(),
-			BeforeWithdraw: regs.CancelFutureFor,
-		}
-	}
-	return d.members, nil
-}
-
-// EventAdmin returns event administration: drafts, edits, publishing,
-// cancelling.
-func (d *Deps) EventAdmin() (*community.EventAdmin, error) {
-	n, err := d.Notifier()
-	if err != nil {
-		return nil, err
-	}
-	return &community.EventAdmin{
-		Store: d.Store(), Notifier: n, RegNotifier: n, Links: d.Links(), Clock: d.Clock,
-		Pacing: d.Pacing(), Log: d.Log,
-	}, nil
-}
-
 // SeriesAdmin returns monthly series administration.
 func (d *Deps) SeriesAdmin() *community.SeriesAdmin {
 	return &community.SeriesAdmin{Store: d.Store(), Clock: d.Clock, Log: d.Log}
 }
 
-// MemberAdmin returns membership approvals.
-func (d *Deps) MemberAdmin() (*community.MemberAdmin, error) {
-	n, err := d.Notifier()
-	if err != nil {
-		return nil, err
-	}
-	return &community.MemberAdmin{Store: d.Store(), Notifier: n, Clock: d.Clock, Log: d.Log}, nil
-}
-
-// Attendance returns attendee lists, check-in and cancelling a
-// registration on its registrant's behalf.
-func (d *Deps) Attendance() (*community.Attendance, error) {
-	n, err := d.Notifier()
-	if err != nil {
-		return nil, err
-	}
-	return &community.Attendance{Store: d.Store(), RegNotifier: n, Links: d.Links(), Clock: d.Clock, Log: d.Log}, nil
-}
-
-// Messages returns organizers' messages to an event's attendees.
-func (d *Deps) Messages() (*community.Messages, error) {
-	n, err := d.Notifier()
-	if err != nil {
-		return nil, err
-	}
-	return &community.Messages{
-		Store: d.Store(), Notifier: n, Clock: d.Clock,
-		Pacing: d.Pacing(), Log: d.Log,
-	}, nil
-}
-
 // AuditLog returns the audit log reader.
 func (d *Deps) AuditLog() *community.AuditLog {
 	return &community.AuditLog{Store: d.Store()}
-}
-
-// Reminders returns the reminder sweep; it also tops up every series.
-func (d *Deps) Reminders() (*community.Reminders, error) {
-	n, err := d.Notifier()
-	if err != nil {
-		return nil, err
-	}
-	return &community.Reminders{
-		Store: d.Store(), Notifier: n, Links: d.Links(), Clock: d.Clock, Log: d.Log,
-		EnsureSeries: d.SeriesAdmin().EnsureAllSeries,
-	}, nil
 }

@@ -202,16 +202,18 @@ func (a *AuditLog) Page(ctx context.Context, v Viewer, q AuditQuery) (AuditPage,
 
 // Secrets that must never reach a summary: people's addresses and links
 // (a join URL an organizer pasted into a title or subject among them).
+// Compiled on first use: only organizer actions write summaries, and every
+// function's cold start would pay for them at init.
 var (
-	emailLike = regexp.MustCompile(`[^\s@"<>()]+@[^\s@"<>()]+`)
-	urlLike   = regexp.MustCompile(`(?i)\b[a-z][a-z0-9+.-]*://\S+`)
+	emailLike = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[^\s@"<>()]+@[^\s@"<>()]+`) })
+	urlLike   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)\b[a-z][a-z0-9+.-]*://\S+`) })
 )
 
 // auditSummary cleans a summary for the log: addresses and URLs removed,
 // control characters dropped, at most 300 characters.
 func auditSummary(s string) string {
-	s = urlLike.ReplaceAllString(s, "（URL）")
-	s = emailLike.ReplaceAllString(s, "（メールアドレス）")
+	s = urlLike().ReplaceAllString(s, "（URL）")
+	s = emailLike().ReplaceAllString(s, "（メールアドレス）")
 	s = strings.Map(func(r rune) rune {
 		if r < 0x20 || r == 0x7f {
 			return ' '

@@ -141,7 +141,7 @@ type EventAdminStore interface {
 	// PublishEvent turns draft e into published, as of e.UpdatedAt, adding
 	// it to the listing indexes; changed is false when it was published
 	// already. NotFound; Conflict (reason "event_changed") when written
-	// since e was read, (reason "event_cancelled") when cancelled.
+	// since e was read; Closed (reason "event_cancelled") when cancelled.
 	PublishEvent(ctx context.Context, e *Event, now time.Time) (stored *Event, changed bool, err error)
 	// CancelEvent turns published e into cancelled with reason: the event
 	// leaves the upcoming listing and is indexed as cancelled. changed is
@@ -157,6 +157,11 @@ type EventAdminStore interface {
 	// AllRegistrations returns every registration of an event, read
 	// consistently, in id (arrival) order.
 	AllRegistrations(ctx context.Context, eventID string) ([]*Registration, error)
+	// SyncEventReminders makes e's reminder items follow e. The event
+	// writes above do it themselves; a repeated action (publishing a
+	// published event, cancelling a cancelled one, an edit that changes
+	// nothing) calls it to repair a sync that failed the first time.
+	SyncEventReminders(ctx context.Context, e *Event) error
 	// MoveRegistrations copies an event's new start into its
 	// registrations, which members' lists sort by.
 	MoveRegistrations(ctx context.Context, eventID string, startsAt time.Time) error
@@ -295,7 +300,9 @@ func (a *EventAdmin) UpdateEvent(ctx context.Context, v Viewer, id string, apply
 		return nil, err
 	}
 	if len(changed) == 0 {
-		return &EventEdit{Event: cur}, nil
+		// Nothing to write; an organizer repeating an edit whose reminders
+		// failed to follow gets them repaired.
+		return &EventEdit{Event: cur}, a.Store.SyncEventReminders(ctx, cur)
 	}
 	// The edit is stored: what follows from it is attempted in full and
 	// its failures reported together, never by leaving the rest undone.
@@ -464,9 +471,10 @@ func changedFields(a, b *Event) []string {
 }
 
 // PublishEvent makes a draft visible and open for registration.
-// Publishing a published event changes nothing. A cancelled event is
-// Conflict (reason "event_cancelled"); one that has started is Closed
-// (reason "event_started").
+// Publishing a published event changes nothing but repairs its reminders
+// if they failed to follow the first time. A cancelled event is Closed
+// (reason "event_cancelled"), and so is one that has started (reason
+// "event_started").
 func (a *EventAdmin) PublishEvent(ctx context.Context, v Viewer, id string) (*Event, error) {
 	if err := RequireOrganizer(v); err != nil {
 		return nil, err
@@ -482,6 +490,7 @@ func (a *EventAdmin) PublishEvent(ctx context.Context, v Viewer, id string) (*Ev
 		switch cur.Status {
 		case EventPublished:
 			stored, changed = cur, false
+			followErr = a.Store.SyncEventReminders(ctx, cur)
 			return nil
 		case EventCancelled:
 			return ErrEventCancelled.Messagef("中止したイベントは公開できません。")
@@ -559,6 +568,7 @@ func (a *EventAdmin) CancelEvent(ctx context.Context, v Viewer, id, reason strin
 			return ErrEventNotPublished
 		case EventCancelled:
 			e, flipped = cur, false
+			followErr = a.Store.SyncEventReminders(ctx, cur)
 			return nil
 		}
 		if reason == "" {
@@ -587,8 +597,8 @@ func (a *EventAdmin) CancelEvent(ctx context.Context, v Viewer, id, reason strin
 		summary = "中止処理の再開：" + summary
 	}
 	auditor{a.Store, a.Clock, a.Log}.record(ctx, actorOf(v), AuditEventCancel, "event", id, summary)
-	// The store dropped the reminders with the cancel, whether or not
-	// every registration ended: the event is cancelled either way.
+	// The reminders went with the cancel (or with this repeat), whether or
+	// not every registration ended: the event is cancelled either way.
 	return res, errors.Join(err, followErr)
 }
 

@@ -342,11 +342,13 @@ func (a *SeriesAdmin) UpdateSeries(ctx context.Context, v Viewer, id string, app
 	if err != nil {
 		return nil, err
 	}
+	var followErrs []error // occurrences written whose reminders did not follow
 	for _, o := range occ {
 		updated, applied, err := a.applyTemplate(ctx, s, o)
-		if err != nil {
+		if err != nil && !applied {
 			return nil, err
 		}
+		followErrs = append(followErrs, err)
 		if applied {
 			edit.Updated = append(edit.Updated, updated)
 		} else {
@@ -357,7 +359,7 @@ func (a *SeriesAdmin) UpdateSeries(ctx context.Context, v Viewer, id string, app
 	auditor{a.Store, a.Clock, a.Log}.record(ctx, actorOf(v), AuditSeriesUpdate, "series", id,
 		fmt.Sprintf("シリーズ「%s」を変更、今後の開催%d件に反映（%d件は申込あり・個別編集のため据え置き）、%d件を新規作成",
 			s.Template.Title, len(edit.Updated), len(edit.Kept), len(edit.Created)))
-	return edit, err
+	return edit, errors.Join(append(followErrs, err)...)
 }
 
 // applyTemplate rewrites occurrence o from the series template, keeping its

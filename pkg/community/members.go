@@ -174,8 +174,9 @@ func (s *Members) Signup(ctx context.Context, in SignupInput) error {
 // sub is what was just submitted.
 func (s *Members) signupExisting(ctx context.Context, sub *Member, now time.Time) error {
 	var existing *Member
-	verify := false
+	var verify bool // decided by the attempt that wins, not by one that lost
 	err := RetryOn(memberAttempts, func() error {
+		verify = false
 		var err error
 		if existing, err = s.Store.MemberByEmail(ctx, sub.Email); err != nil {
 			return err

@@ -1,10 +1,14 @@
 package rsvpapi
 
-import "github.com/sorae/tabane/pkg/app"
+import (
+	"github.com/sorae/tabane/pkg/app"
+	"github.com/sorae/tabane/pkg/app/mailing"
+)
 
 // Wire builds RsvpFunction's handler.
 func Wire(d *app.Deps) (*Handler, error) {
-	regs, err := d.Registrations()
+	m := mailing.New(d)
+	regs, err := m.Registrations()
 	if err != nil {
 		return nil, err
 	}

@@ -1,10 +1,14 @@
 package signupapi
 
-import "github.com/sorae/tabane/pkg/app"
+import (
+	"github.com/sorae/tabane/pkg/app"
+	"github.com/sorae/tabane/pkg/app/mailing"
+)
 
 // Wire builds SignupFunction's handler.
 func Wire(d *app.Deps) (*Handler, error) {
-	members, err := d.Members()
+	m := mailing.New(d)
+	members, err := m.Members()
 	if err != nil {
 		return nil, err
 	}

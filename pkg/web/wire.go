@@ -1,14 +1,18 @@
 package web
 
-import "github.com/sorae/tabane/pkg/app"
+import (
+	"github.com/sorae/tabane/pkg/app"
+	"github.com/sorae/tabane/pkg/app/mailing"
+)
 
 // Wire builds WebFunction's handler.
 func Wire(d *app.Deps) (*Handler, error) {
-	members, err := d.Members()
+	m := mailing.New(d)
+	members, err := m.Members()
 	if err != nil {
 		return nil, err
 	}
-	regs, err := d.Registrations()
+	regs, err := m.Registrations()
 	if err != nil {
 		return nil, err
 	}

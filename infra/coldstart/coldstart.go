@@ -26,7 +26,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode"
 
 	"github.com/sorae/tabane/pkg/samtemplate"
 )
@@ -56,7 +55,7 @@ func Targets(root string) ([]Target, error) {
 	if err != nil {
 		return nil, err
 	}
-	recipes := makeRecipes(string(mk))
+	recipes := Recipes(string(mk))
 	out := make([]Target, 0, len(fns))
 	for _, f := range fns {
 		pkg := ""
@@ -67,29 +66,18 @@ func Targets(root string) ([]Target, error) {
 		}
 		if pkg == "" {
 			// No explicit target (a pattern rule, say): the folder rule
-			// pkg/app's coverage test holds the Makefile to.
-			pkg = "./functions/" + folderOf(f.LogicalID)
+			// infra/devserver's coverage test holds the Makefile to.
+			pkg = "./functions/" + samtemplate.FolderOf(f.LogicalID)
 		}
 		out = append(out, Target{Name: f.LogicalID, Package: pkg})
 	}
 	return out, nil
 }
 
-// folderOf is the functions/ folder of a LogicalId: AdminMembersFunction →
-// admin-members.
-func folderOf(id string) string {
-	var b strings.Builder
-	for i, r := range strings.TrimSuffix(id, "Function") {
-		if unicode.IsUpper(r) && i > 0 {
-			b.WriteByte('-')
-		}
-		b.WriteRune(unicode.ToLower(r))
-	}
-	return b.String()
-}
-
-// makeRecipes returns each explicit target's recipe lines, joined.
-func makeRecipes(mk string) map[string]string {
+// Recipes returns each explicit Makefile target's recipe lines, joined:
+// the one reading of the Makefile this benchmark and infra/devserver's
+// coverage test share.
+func Recipes(mk string) map[string]string {
 	out := map[string]string{}
 	cur := ""
 	sc := bufio.NewScanner(strings.NewReader(mk))

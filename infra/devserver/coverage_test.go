@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -9,8 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"unicode"
 
+	"github.com/sorae/tabane/infra/coldstart"
 	"github.com/sorae/tabane/pkg/adminapi"
 	"github.com/sorae/tabane/pkg/app"
 	"github.com/sorae/tabane/pkg/config"
@@ -34,11 +33,7 @@ type repo struct {
 
 func loadRepo(t *testing.T) repo {
 	t.Helper()
-	path, err := samtemplate.Find()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tpl, err := samtemplate.Load(path)
+	root, tpl, err := samtemplate.LoadRepo()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,31 +41,7 @@ func loadRepo(t *testing.T) repo {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return repo{root: filepath.Dir(path), tpl: tpl, fns: fns}
-}
-
-// folderOf is the functions/ folder of a LogicalId: EventsFunction → events,
-// AdminMembersFunction → admin-members.
-func folderOf(id string) string {
-	var b strings.Builder
-	for i, r := range strings.TrimSuffix(id, "Function") {
-		if unicode.IsUpper(r) && i > 0 {
-			b.WriteByte('-')
-		}
-		b.WriteRune(unicode.ToLower(r))
-	}
-	return b.String()
-}
-
-// logicalIDOf is the inverse of folderOf.
-func logicalIDOf(folder string) string {
-	var b strings.Builder
-	for _, part := range strings.Split(folder, "-") {
-		if part != "" {
-			b.WriteString(strings.ToUpper(part[:1]) + part[1:])
-		}
-	}
-	return b.String() + "Function"
+	return repo{root: root, tpl: tpl, fns: fns}
 }
 
 func newServer(t *testing.T, r repo) *devserver.Server {
@@ -175,35 +146,19 @@ type makefile struct {
 	recipes   map[string]string // target → recipe text
 }
 
+// readMakefile reads the Makefile as the cold-start benchmark does
+// (coldstart.Recipes), so the two cannot disagree about a target.
 func readMakefile(t *testing.T, root string) makefile {
 	t.Helper()
-	f, err := os.Open(filepath.Join(root, "Makefile"))
+	b, err := os.ReadFile(filepath.Join(root, "Makefile"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	mk := makefile{recipes: map[string]string{}}
-	target := regexp.MustCompile(`^([A-Za-z0-9_.-]+):`)
-	cur := ""
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := sc.Text()
+	mk := makefile{recipes: coldstart.Recipes(string(b))}
+	for _, line := range strings.Split(string(b), "\n") {
 		if v, ok := strings.CutPrefix(line, "FUNCTIONS :="); ok {
 			mk.functions = strings.Fields(v)
 		}
-		if m := target.FindStringSubmatch(line); m != nil {
-			cur = m[1]
-			mk.recipes[cur] = ""
-			continue
-		}
-		if strings.HasPrefix(line, "\t") && cur != "" {
-			mk.recipes[cur] += line + "\n"
-		} else if strings.TrimSpace(line) != "" {
-			cur = ""
-		}
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
 	}
 	return mk
 }
@@ -213,7 +168,7 @@ func TestEveryFunctionHasFolderAndBuildTarget(t *testing.T) {
 	mk := readMakefile(t, r.root)
 	for _, f := range r.fns {
 		t.Run(f.LogicalID, func(t *testing.T) {
-			dir := folderOf(f.LogicalID)
+			dir := samtemplate.FolderOf(f.LogicalID)
 			main := filepath.Join(r.root, "functions", dir, "main.go")
 			src, err := os.ReadFile(main)
 			if err != nil {
@@ -250,7 +205,7 @@ func TestEveryFolderHasATemplateFunction(t *testing.T) {
 		if !e.IsDir() {
 			continue
 		}
-		id := logicalIDOf(e.Name())
+		id := samtemplate.LogicalIDOf(e.Name())
 		if !slices.ContainsFunc(r.fns, func(f samtemplate.Function) bool { return f.LogicalID == id }) {
 			t.Errorf("functions/%s has no AWS::Serverless::Function %s in template.yaml: declare it (Metadata BuildMethod makefile, CodeUri ., its routes or schedule)", e.Name(), id)
 		}
@@ -259,11 +214,11 @@ func TestEveryFolderHasATemplateFunction(t *testing.T) {
 
 func TestFolderNames(t *testing.T) {
 	for id, dir := range map[string]string{"EventsFunction": "events", "AdminMembersFunction": "admin-members", "WebFunction": "web"} {
-		if got := folderOf(id); got != dir {
-			t.Errorf("folderOf(%s) = %s, want %s", id, got, dir)
+		if got := samtemplate.FolderOf(id); got != dir {
+			t.Errorf("samtemplate.FolderOf(%s) = %s, want %s", id, got, dir)
 		}
-		if got := logicalIDOf(dir); got != id {
-			t.Errorf("logicalIDOf(%s) = %s, want %s", dir, got, id)
+		if got := samtemplate.LogicalIDOf(dir); got != id {
+			t.Errorf("samtemplate.LogicalIDOf(%s) = %s, want %s", dir, got, id)
 		}
 	}
 }
@@ -347,7 +302,7 @@ func TestEachFunctionLinksOnlyItsOwnHandler(t *testing.T) {
 	imports := regexp.MustCompile(`"github.com/sorae/tabane/(pkg/[a-z/]+)"`)
 	own := map[string]string{} // folder → its handler package
 	for _, f := range r.fns {
-		dir := folderOf(f.LogicalID)
+		dir := samtemplate.FolderOf(f.LogicalID)
 		src, err := os.ReadFile(filepath.Join(r.root, "functions", dir, "main.go"))
 		if err != nil {
 			t.Fatal(err)

@@ -16,24 +16,18 @@ import (
 // templateAdminRoutes returns every /api/admin/ route key in template.yaml.
 func templateAdminRoutes(t *testing.T) []string {
 	t.Helper()
-	path, err := samtemplate.Find()
+	tpl, err := samtemplate.LoadNearest()
 	if err != nil {
 		t.Fatal(err)
 	}
-	tpl, err := samtemplate.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fns, err := tpl.Functions()
+	routes, err := tpl.Routes()
 	if err != nil {
 		t.Fatal(err)
 	}
 	var out []string
-	for _, f := range fns {
-		for _, r := range f.Routes {
-			if strings.HasPrefix(r.Path, "/api/admin/") || r.Path == "/api/admin" {
-				out = append(out, r.Key())
-			}
+	for _, r := range routes {
+		if strings.HasPrefix(r.Path, "/api/admin/") || r.Path == "/api/admin" {
+			out = append(out, r.Key())
 		}
 	}
 	return out

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/sorae/tabane/pkg/apijson"
 	"github.com/sorae/tabane/pkg/community"
 	"github.com/sorae/tabane/pkg/httpapi"
 	"github.com/sorae/tabane/pkg/idempotency"
@@ -23,9 +24,9 @@ const ContentTypeCSV = "text/csv; charset=utf-8"
 var csvHeader = []string{"ステータス", "氏名", "ふりがな", "所属", "メールアドレス", "申込日時", "受付"}
 
 type attendeeList struct {
-	Event         Event      `json:"event"`
-	Registrations []Attendee `json:"registrations"`
-	NextCursor    *string    `json:"next_cursor"`
+	Event         apijson.AdminEvent `json:"event"`
+	Registrations []apijson.Attendee `json:"registrations"`
+	NextCursor    *string            `json:"next_cursor"`
 }
 
 func (h *Handler) registrations(ctx context.Context, v community.Viewer, req httpapi.Request) (httpapi.Response, error) {
@@ -47,8 +48,7 @@ func (h *Handler) registrations(ctx context.Context, v community.Viewer, req htt
 		}
 		return h.exportCSV(ctx, v, id)
 	default:
-		return httpapi.Response{}, &community.Error{Reason: community.ErrInvalidFormat,
-			Message: "format は json か csv で指定してください。", Fields: map[string]string{"format": "json か csv で指定してください。"}}
+		return httpapi.Response{}, httpapi.InvalidParam("format", community.ErrInvalidFormat.Message())
 	}
 	limit, err := q.Int("limit", 50, 1, 100)
 	if err != nil {
@@ -60,9 +60,9 @@ func (h *Handler) registrations(ctx context.Context, v community.Viewer, req htt
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	out := attendeeList{Event: EventJSON(page.Event, v), Registrations: make([]Attendee, 0, len(page.Attendees)), NextCursor: nextCursor(page.NextCursor)}
+	out := attendeeList{Event: apijson.AdminEventJSON(page.Event, v), Registrations: make([]apijson.Attendee, 0, len(page.Attendees)), NextCursor: nextCursor(page.NextCursor)}
 	for _, a := range page.Attendees {
-		out.Registrations = append(out.Registrations, attendeeJSON(a))
+		out.Registrations = append(out.Registrations, apijson.AttendeeJSON(a))
 	}
 	return httpapi.JSON(200, out), nil
 }
@@ -105,7 +105,7 @@ func AttendeesCSV(list []community.Attendee) ([]byte, error) {
 			checked = "済"
 		}
 		row := []string{
-			statusLabel(a), name, a.NameKana, a.Affiliation, a.Email,
+			apijson.StatusLabel(a), name, a.NameKana, a.Affiliation, a.Email,
 			a.CreatedAt.In(community.Tokyo).Format("2006/01/02 15:04"), checked,
 		}
 		for i, cell := range row {
@@ -191,7 +191,7 @@ func (h *Handler) setCheckIn(ctx context.Context, v community.Viewer, req httpap
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	return httpapi.JSON(200, registrationJSON(r)), nil
+	return httpapi.JSON(200, apijson.AdminRegistrationJSON(r)), nil
 }
 
 // messageResponse is how many people a message reached.

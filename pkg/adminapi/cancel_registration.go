@@ -3,6 +3,7 @@ package adminapi
 import (
 	"context"
 
+	"github.com/sorae/tabane/pkg/apijson"
 	"github.com/sorae/tabane/pkg/community"
 	"github.com/sorae/tabane/pkg/httpapi"
 )
@@ -28,5 +29,5 @@ func (h *Handler) cancelRegistration(ctx context.Context, v community.Viewer, re
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	return httpapi.JSON(200, registrationJSON(r)), nil
+	return httpapi.JSON(200, apijson.AdminRegistrationJSON(r)), nil
 }

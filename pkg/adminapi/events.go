@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 
+	"github.com/sorae/tabane/pkg/apijson"
 	"github.com/sorae/tabane/pkg/community"
 	"github.com/sorae/tabane/pkg/httpapi"
 )
@@ -30,7 +31,7 @@ func (h *Handler) createEvent(ctx context.Context, v community.Viewer, req httpa
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	resp := httpapi.JSON(201, EventJSON(created, v))
+	resp := httpapi.JSON(201, apijson.AdminEventJSON(created, v))
 	resp.Headers["Location"] = "/api/admin/events/" + created.ID
 	return resp, nil
 }
@@ -44,12 +45,12 @@ func (h *Handler) getEvent(ctx context.Context, v community.Viewer, req httpapi.
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	return httpapi.JSON(200, EventJSON(e, v)), nil
+	return httpapi.JSON(200, apijson.AdminEventJSON(e, v)), nil
 }
 
 // editResponse is an edited event and who its new seats went to.
 type editResponse struct {
-	Event
+	apijson.AdminEvent
 	Changed  []string `json:"changed"`
 	Promoted []string `json:"promoted"` // registration ids, head of the waitlist first
 }
@@ -75,7 +76,7 @@ func (h *Handler) updateEvent(ctx context.Context, v community.Viewer, req httpa
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	out := editResponse{Event: EventJSON(edit.Event, v), Changed: edit.Changed, Promoted: []string{}}
+	out := editResponse{AdminEvent: apijson.AdminEventJSON(edit.Event, v), Changed: edit.Changed, Promoted: []string{}}
 	if out.Changed == nil {
 		out.Changed = []string{}
 	}
@@ -97,17 +98,17 @@ func (h *Handler) publishEvent(ctx context.Context, v community.Viewer, req http
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	return httpapi.JSON(200, EventJSON(e, v)), nil
+	return httpapi.JSON(200, apijson.AdminEventJSON(e, v)), nil
 }
 
 // cancelResponse is what one cancel call did. Repeating the cancel of a
 // cancelled event is how an organizer finishes one: it answers 200 with
 // what the repeat did (0s when nothing was left).
 type cancelResponse struct {
-	Event                  Event `json:"event"`
-	RegistrationsCancelled int   `json:"registrations_cancelled"`
-	Mailed                 int   `json:"mailed"`
-	MailFailed             int   `json:"mail_failed"`
+	Event                  apijson.AdminEvent `json:"event"`
+	RegistrationsCancelled int                `json:"registrations_cancelled"`
+	Mailed                 int                `json:"mailed"`
+	MailFailed             int                `json:"mail_failed"`
 	// Complete is false when registrations were left for a repeat (the
 	// function's time ran out, or a concurrent call held some); with
 	// mail_failed > 0 a repeat is worthwhile too.
@@ -130,7 +131,7 @@ func (h *Handler) cancelEvent(ctx context.Context, v community.Viewer, req httpa
 		return httpapi.Response{}, err
 	}
 	return httpapi.JSON(200, cancelResponse{
-		Event: EventJSON(res.Event, v), RegistrationsCancelled: res.Cancelled,
+		Event: apijson.AdminEventJSON(res.Event, v), RegistrationsCancelled: res.Cancelled,
 		Mailed: res.Mailed, MailFailed: res.MailFailed, Complete: res.Complete,
 	}), nil
 }

@@ -81,14 +81,6 @@ func New(s Services, viewers httpapi.ViewerResolver, keeper *idempotency.Keeper,
 	return h
 }
 
-// LogFunc adapts log to a service's failure log: failures after a change was
-// stored (a mail, an audit entry) are logged as errors with the request id.
-func LogFunc(log *slog.Logger) func(ctx context.Context, msg string, err error) {
-	return func(ctx context.Context, msg string, err error) {
-		log.ErrorContext(ctx, msg, "request_id", httpapi.RequestID(ctx), "error", err.Error())
-	}
-}
-
 type route func(ctx context.Context, v community.Viewer, req httpapi.Request) (httpapi.Response, error)
 
 func (h *Handler) table() map[string]route {

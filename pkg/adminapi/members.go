@@ -3,13 +3,14 @@ package adminapi
 import (
 	"context"
 
+	"github.com/sorae/tabane/pkg/apijson"
 	"github.com/sorae/tabane/pkg/community"
 	"github.com/sorae/tabane/pkg/httpapi"
 )
 
 type memberList struct {
-	Members    []Member `json:"members"`
-	NextCursor *string  `json:"next_cursor"`
+	Members    []apijson.AdminMember `json:"members"`
+	NextCursor *string               `json:"next_cursor"`
 }
 
 func (h *Handler) members(ctx context.Context, v community.Viewer, req httpapi.Request) (httpapi.Response, error) {
@@ -25,9 +26,9 @@ func (h *Handler) members(ctx context.Context, v community.Viewer, req httpapi.R
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	out := memberList{Members: make([]Member, 0, len(page.Members)), NextCursor: nextCursor(page.NextCursor)}
+	out := memberList{Members: make([]apijson.AdminMember, 0, len(page.Members)), NextCursor: nextCursor(page.NextCursor)}
 	for _, m := range page.Members {
-		out.Members = append(out.Members, memberJSON(m))
+		out.Members = append(out.Members, apijson.AdminMemberJSON(m))
 	}
 	return httpapi.JSON(200, out), nil
 }
@@ -57,7 +58,7 @@ func (h *Handler) memberAction(ctx context.Context, v community.Viewer, req http
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	return httpapi.JSON(200, memberJSON(m)), nil
+	return httpapi.JSON(200, apijson.AdminMemberJSON(m)), nil
 }
 
 func (h *Handler) reject(ctx context.Context, v community.Viewer, req httpapi.Request) (httpapi.Response, error) {
@@ -80,8 +81,8 @@ func (h *Handler) reject(ctx context.Context, v community.Viewer, req httpapi.Re
 }
 
 type auditList struct {
-	Entries    []AuditEntry `json:"entries"`
-	NextCursor *string      `json:"next_cursor"`
+	Entries    []apijson.AuditEntry `json:"entries"`
+	NextCursor *string              `json:"next_cursor"`
 }
 
 func (h *Handler) audit(ctx context.Context, v community.Viewer, req httpapi.Request) (httpapi.Response, error) {
@@ -95,16 +96,15 @@ func (h *Handler) audit(ctx context.Context, v community.Viewer, req httpapi.Req
 	}
 	actor := q.Get("actor")
 	if actor != "" && actor != community.SystemActor && !community.ValidID(actor) {
-		return httpapi.Response{}, &community.Error{Reason: community.ErrInvalidActor,
-			Message: "actor は会員IDか system で指定してください。", Fields: map[string]string{"actor": "会員IDか system で指定してください。"}}
+		return httpapi.Response{}, httpapi.InvalidParam("actor", community.ErrInvalidActor.Message())
 	}
 	page, err := h.svc.Audit.Page(ctx, v, community.AuditQuery{ActorID: actor, Limit: limit, Cursor: q.Get("cursor")})
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	out := auditList{Entries: make([]AuditEntry, 0, len(page.Entries)), NextCursor: nextCursor(page.NextCursor)}
+	out := auditList{Entries: make([]apijson.AuditEntry, 0, len(page.Entries)), NextCursor: nextCursor(page.NextCursor)}
 	for _, a := range page.Entries {
-		out.Entries = append(out.Entries, auditJSON(a))
+		out.Entries = append(out.Entries, apijson.AuditEntryJSON(a))
 	}
 	return httpapi.JSON(200, out), nil
 }

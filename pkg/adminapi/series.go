@@ -199,11 +199,11 @@ func seriesJSON(s *community.Series) Series {
 }
 
 type seriesResponse struct {
-	Series      Series  `json:"series"`
-	Occurrences []Event `json:"occurrences,omitempty"`
-	Created     []Event `json:"created,omitempty"`
-	Updated     []Event `json:"updated,omitempty"`
-	Kept        []Event `json:"kept,omitempty"`
+	Series      Series               `json:"series"`
+	Occurrences []apijson.AdminEvent `json:"occurrences,omitempty"`
+	Created     []apijson.AdminEvent `json:"created,omitempty"`
+	Updated     []apijson.AdminEvent `json:"updated,omitempty"`
+	Kept        []apijson.AdminEvent `json:"kept,omitempty"`
 }
 
 func (h *Handler) createSeries(ctx context.Context, v community.Viewer, req httpapi.Request) (httpapi.Response, error) {
@@ -222,7 +222,7 @@ func (h *Handler) createSeries(ctx context.Context, v community.Viewer, req http
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	resp := httpapi.JSON(201, seriesResponse{Series: seriesJSON(edit.Series), Created: eventsJSON(edit.Created, v)})
+	resp := httpapi.JSON(201, seriesResponse{Series: seriesJSON(edit.Series), Created: apijson.AdminEventsJSON(edit.Created, v)})
 	resp.Headers["Location"] = "/api/admin/series/" + edit.Series.ID
 	return resp, nil
 }
@@ -246,8 +246,8 @@ func (h *Handler) updateSeries(ctx context.Context, v community.Viewer, req http
 		return httpapi.Response{}, err
 	}
 	return httpapi.JSON(200, seriesResponse{
-		Series: seriesJSON(edit.Series), Created: eventsJSON(edit.Created, v),
-		Updated: eventsJSON(edit.Updated, v), Kept: eventsJSON(edit.Kept, v),
+		Series: seriesJSON(edit.Series), Created: apijson.AdminEventsJSON(edit.Created, v),
+		Updated: apijson.AdminEventsJSON(edit.Updated, v), Kept: apijson.AdminEventsJSON(edit.Kept, v),
 	}), nil
 }
 
@@ -260,7 +260,7 @@ func (h *Handler) getSeries(ctx context.Context, v community.Viewer, req httpapi
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	return httpapi.JSON(200, seriesResponse{Series: seriesJSON(s), Occurrences: eventsJSON(occ, v)}), nil
+	return httpapi.JSON(200, seriesResponse{Series: seriesJSON(s), Occurrences: apijson.AdminEventsJSON(occ, v)}), nil
 }
 
 func (h *Handler) listSeries(ctx context.Context, v community.Viewer, req httpapi.Request) (httpapi.Response, error) {

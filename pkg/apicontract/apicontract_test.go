@@ -29,11 +29,7 @@ func TestDocumentValid(t *testing.T) {
 // TestRoutesMatchTemplate keeps the document's operations equal to the
 // HttpApi routes of template.yaml, both ways.
 func TestRoutesMatchTemplate(t *testing.T) {
-	path, err := samtemplate.Find()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tpl, err := samtemplate.Load(path)
+	tpl, err := samtemplate.LoadNearest()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -42,8 +42,6 @@ func (s *Sessions) Issue(ctx context.Context, memberID string) (string, time.Tim
 	return sess.ID + "." + s.sign("session", sess.ID), sess.ExpiresAt, nil
 }
 
-var errSession = community.ErrInvalidSession
-
 // Resolve returns who holds token. An empty token is an anonymous viewer; a
 // forged, expired or revoked one is Unauthorized, as is a withdrawn member.
 func (s *Sessions) Resolve(ctx context.Context, token string) (community.Viewer, error) {
@@ -52,24 +50,24 @@ func (s *Sessions) Resolve(ctx context.Context, token string) (community.Viewer,
 	}
 	id, ok := s.verify("session", token)
 	if !ok {
-		return community.Viewer{}, errSession
+		return community.Viewer{}, community.ErrInvalidSession
 	}
 	sess, err := s.Store.Session(ctx, id, s.Clock.Now())
 	if community.ErrorCode(err) == community.NotFound {
-		return community.Viewer{}, errSession
+		return community.Viewer{}, community.ErrInvalidSession
 	}
 	if err != nil {
 		return community.Viewer{}, err
 	}
 	m, err := s.Store.Member(ctx, sess.MemberID)
 	if community.ErrorCode(err) == community.NotFound {
-		return community.Viewer{}, errSession
+		return community.Viewer{}, community.ErrInvalidSession
 	}
 	if err != nil {
 		return community.Viewer{}, err
 	}
 	if m.Status == community.MemberWithdrawn || m.Status == community.MemberUnverified {
-		return community.Viewer{}, errSession
+		return community.Viewer{}, community.ErrInvalidSession
 	}
 	s.applyRole(m)
 	return community.Viewer{Member: m, SessionID: sess.ID}, nil

@@ -2,7 +2,6 @@ package community
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"regexp"
 	"strings"
@@ -159,20 +158,15 @@ type AuditPage struct {
 	NextCursor string
 }
 
-var (
-	errUnauthorized = ErrUnauthorized
-	errForbidden    = ErrForbidden
-)
-
 // RequireOrganizer returns nil for an organizer, Unauthorized for nobody
 // and Forbidden for anyone else. Handlers call it before reading a request
 // body; every administration service method calls it again.
 func RequireOrganizer(v Viewer) error {
 	switch {
 	case v.Member == nil:
-		return errUnauthorized
+		return ErrUnauthorized
 	case !v.Organizer():
-		return errForbidden
+		return ErrForbidden
 	}
 	return nil
 }
@@ -368,13 +362,4 @@ func (b bulkMail) each(n int, f func(i int) error) error {
 	}
 	wg.Wait()
 	return first
-}
-
-// fieldsOf returns the per-field messages of a validation error.
-func fieldsOf(err error) map[string]string {
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Fields
-	}
-	return nil
 }

@@ -53,10 +53,6 @@ func (c attendeeCursor) encode() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-func errAttendeeCursor() error {
-	return ErrInvalidCursor
-}
-
 // Attendance is what organizers do with an event's registrations: list
 // and export them, check people in, and cancel one on its registrant's
 // behalf.
@@ -118,10 +114,10 @@ func (a *Attendance) Attendees(ctx context.Context, v Viewer, id string, q Atten
 		b, err := base64.RawURLEncoding.DecodeString(q.Cursor)
 		var c attendeeCursor
 		if err != nil || json.Unmarshal(b, &c) != nil {
-			return AttendeePage{}, errAttendeeCursor()
+			return AttendeePage{}, ErrInvalidCursor
 		}
 		if start = slices.Index(statuses, c.Status); start < 0 {
-			return AttendeePage{}, errAttendeeCursor()
+			return AttendeePage{}, ErrInvalidCursor
 		}
 		inner = c.Inner
 	}

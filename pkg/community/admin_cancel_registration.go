@@ -36,11 +36,11 @@ func (a *Attendance) CancelRegistration(ctx context.Context, v Viewer, eventID, 
 	// Already cancelled answers before the time rule: that is the truer
 	// answer, and the store would say the same.
 	if cur.Status == RegistrationCancelled {
-		return nil, errRegistrationAlreadyCancelled
+		return nil, ErrAlreadyCancelled
 	}
 	now := a.Clock.Now()
 	if !now.Before(e.StartsAt) && e.Status != EventCancelled {
-		return nil, ErrEventStarted.Messagef("開始後のイベントはキャンセルできません。")
+		return nil, errCancelStarted
 	}
 	cancelled, promoted, err := a.Store.CancelRegistration(ctx, eventID, regID, now)
 	if err != nil {
@@ -57,8 +57,6 @@ func (a *Attendance) CancelRegistration(ctx context.Context, v Viewer, eventID, 
 	a.mailCancelled(ctx, e, cancelled, promoted)
 	return cancelled, nil
 }
-
-var errRegistrationAlreadyCancelled = ErrAlreadyCancelled
 
 // mailCancelled sends the mails of a cancellation. The cancellation stands
 // whatever happens here, so failures are only logged; a withdrawn member

@@ -271,7 +271,7 @@ func (a *EventAdmin) UpdateEvent(ctx context.Context, v Viewer, id string, apply
 			return nil
 		}
 		if next.Capacity > 0 && next.Capacity < cur.ConfirmedCount {
-			return errCapacityBelow(cur.ConfirmedCount)
+			return CapacityBelowConfirmed(cur.ConfirmedCount)
 		}
 		recheck := admissionChanged(changed, next)
 		if recheck {
@@ -293,7 +293,7 @@ func (a *EventAdmin) UpdateEvent(ctx context.Context, v Viewer, id string, apply
 	if errors.Is(err, ErrCapacityBelowConfirmed) {
 		// Someone took a seat meanwhile: say how many hold one now.
 		if now, rerr := a.Store.Event(ctx, id); rerr == nil {
-			return nil, errCapacityBelow(now.ConfirmedCount)
+			return nil, CapacityBelowConfirmed(now.ConfirmedCount)
 		}
 	}
 	if err != nil {
@@ -402,7 +402,10 @@ func (a *EventAdmin) checkAdmission(ctx context.Context, e *Event) error {
 	return nil
 }
 
-func errCapacityBelow(confirmed int) error {
+// CapacityBelowConfirmed refuses a capacity below the confirmed count,
+// saying how many hold a seat; the store says it too when a registration
+// won the race.
+func CapacityBelowConfirmed(confirmed int) error {
 	return ErrCapacityBelowConfirmed.Messagef("定員を参加確定者数（%d人）より少なくはできません。", confirmed)
 }
 
@@ -470,6 +473,10 @@ func changedFields(a, b *Event) []string {
 	return out
 }
 
+// errPublishCancelled refuses to publish a cancelled event, in the domain's
+// check and in the store's when a cancel won the race.
+var errPublishCancelled = ErrEventCancelled.Messagef("中止したイベントは公開できません。")
+
 // PublishEvent makes a draft visible and open for registration.
 // Publishing a published event changes nothing but repairs its reminders
 // if they failed to follow the first time. A cancelled event is Closed
@@ -493,7 +500,7 @@ func (a *EventAdmin) PublishEvent(ctx context.Context, v Viewer, id string) (*Ev
 			followErr = a.Store.SyncEventReminders(ctx, cur)
 			return nil
 		case EventCancelled:
-			return ErrEventCancelled.Messagef("中止したイベントは公開できません。")
+			return errPublishCancelled
 		}
 		if !a.Clock.Now().Before(cur.StartsAt) {
 			return ErrEventStarted.Messagef("開始日時を過ぎたイベントは公開できません。")

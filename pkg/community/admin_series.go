@@ -116,7 +116,7 @@ func (s *Series) Occurrence(start, now time.Time) *Event {
 // checked as its next occurrence would be.
 func (s *Series) Validate() error {
 	f := FieldErrors{}
-	for k, v := range fieldsOf(s.Rule.Validate()) {
+	for k, v := range ErrorFields(s.Rule.Validate()) {
 		f.Add(k, v)
 	}
 	if s.Months < 1 || s.Months > maxSeriesMonths {
@@ -134,7 +134,7 @@ func (s *Series) Validate() error {
 	if len(f) == 0 {
 		start := s.Rule.InMonth(2030, time.January)
 		sample := s.Occurrence(start, start)
-		for k, v := range fieldsOf(sample.Validate()) {
+		for k, v := range ErrorFields(sample.Validate()) {
 			f.Add(k, v)
 		}
 	}

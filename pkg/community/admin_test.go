@@ -61,8 +61,8 @@ func TestEventValidate(t *testing.T) {
 			if ErrorCode(err) != Invalid || !errors.Is(err, ErrValidation) {
 				t.Fatalf("err = %v, want invalid/validation_failed", err)
 			}
-			if _, ok := fieldsOf(err)[tt.field]; !ok {
-				t.Errorf("fields %v, want one for %s", fieldsOf(err), tt.field)
+			if _, ok := ErrorFields(err)[tt.field]; !ok {
+				t.Errorf("fields %v, want one for %s", ErrorFields(err), tt.field)
 			}
 		})
 	}
@@ -236,8 +236,8 @@ func TestSeriesValidate(t *testing.T) {
 				}
 				return
 			}
-			if _, ok := fieldsOf(err)[tt.field]; !ok {
-				t.Errorf("err %v fields %v, want %s", err, fieldsOf(err), tt.field)
+			if _, ok := ErrorFields(err)[tt.field]; !ok {
+				t.Errorf("err %v fields %v, want %s", err, ErrorFields(err), tt.field)
 			}
 		})
 	}

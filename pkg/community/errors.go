@@ -91,6 +91,10 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
+	if e.Reason == nil {
+		// Built without a reason: a bug, reported as what clients see.
+		return (&Error{Reason: ErrInternal, Message: e.Message, Err: e.Err}).Error()
+	}
 	if e.Err != nil {
 		return fmt.Sprintf("%s: %s: %v", e.Reason.code, e.Reason.name, e.Err)
 	}
@@ -101,7 +105,7 @@ func (e *Error) message() string {
 	if e.Message != "" {
 		return e.Message
 	}
-	return e.Reason.message
+	return ReasonOf(e).message
 }
 
 // Unwrap returns the cause, so errors.Is and errors.As see through to it.
@@ -120,7 +124,7 @@ func ReasonOf(err error) *Reason {
 		return nil
 	}
 	var e *Error
-	if errors.As(err, &e) {
+	if errors.As(err, &e) && e.Reason != nil {
 		return e.Reason
 	}
 	var r *Reason
@@ -152,7 +156,7 @@ func ErrorReason(err error) string {
 // ErrInternal's generic message so internals never reach a client.
 func ErrorMessage(err error) string {
 	var e *Error
-	if errors.As(err, &e) {
+	if errors.As(err, &e) && e.Reason != nil {
 		return e.message()
 	}
 	return ReasonOf(err).message
@@ -161,7 +165,7 @@ func ErrorMessage(err error) string {
 // ErrorFields returns the per-field messages of an Invalid err, or nil.
 func ErrorFields(err error) map[string]string {
 	var e *Error
-	if errors.As(err, &e) && e.Reason.code == Invalid {
+	if errors.As(err, &e) && e.Reason != nil && e.Reason.code == Invalid {
 		return e.Fields
 	}
 	return nil

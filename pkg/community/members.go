@@ -261,25 +261,23 @@ func (s *Members) allowMail(ctx context.Context, scope, email string, now time.T
 	return n <= MailsPerHour, nil
 }
 
-var errBadToken = ErrInvalidToken
-
 // Verify confirms an address from the mailed link. Verifying twice is
 // harmless: the second time reports the member's current status.
 func (s *Members) Verify(ctx context.Context, secret string) (*Member, error) {
 	now := s.Clock.Now()
 	if secret == "" || len(secret) > 200 {
-		return nil, errBadToken
+		return nil, ErrInvalidToken
 	}
 	tok, err := s.Store.Token(ctx, s.Secrets.Hash(secret), TokenVerify, now)
 	if ErrorCode(err) == NotFound {
-		return nil, errBadToken
+		return nil, ErrInvalidToken
 	}
 	if err != nil {
 		return nil, err
 	}
 	m, err := s.Store.Member(ctx, tok.MemberID)
 	if ErrorCode(err) == NotFound {
-		return nil, errBadToken
+		return nil, ErrInvalidToken
 	}
 	if err != nil {
 		return nil, err
@@ -289,7 +287,7 @@ func (s *Members) Verify(ctx context.Context, secret string) (*Member, error) {
 	}
 	if tok.Data != "" && tok.Data != submissionDigest(m) {
 		// A later signup for this address replaced what this link was for.
-		return nil, errBadToken
+		return nil, ErrInvalidToken
 	}
 	next := MemberActive
 	if m.Membership.NeedsApproval() {
@@ -350,18 +348,18 @@ func (s *Members) RequestSignIn(ctx context.Context, email string) error {
 func (s *Members) SignIn(ctx context.Context, secret string) (string, time.Time, error) {
 	now := s.Clock.Now()
 	if secret == "" || len(secret) > 200 {
-		return "", time.Time{}, errBadToken
+		return "", time.Time{}, ErrInvalidToken
 	}
 	tok, err := s.Store.ConsumeToken(ctx, s.Secrets.Hash(secret), TokenSignIn, now)
 	if ErrorCode(err) == NotFound {
-		return "", time.Time{}, errBadToken
+		return "", time.Time{}, ErrInvalidToken
 	}
 	if err != nil {
 		return "", time.Time{}, err
 	}
 	m, err := s.Store.Member(ctx, tok.MemberID)
 	if ErrorCode(err) == NotFound || (err == nil && (m.Status == MemberWithdrawn || m.Status == MemberUnverified)) {
-		return "", time.Time{}, errBadToken
+		return "", time.Time{}, ErrInvalidToken
 	}
 	if err != nil {
 		return "", time.Time{}, err

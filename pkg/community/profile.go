@@ -138,14 +138,14 @@ func (s *Members) Withdraw(ctx context.Context, v Viewer) error {
 // twice is harmless.
 func (s *Members) Unsubscribe(ctx context.Context, memberID, list string) (*Member, error) {
 	if list != ListReminders && list != ListAnnouncements {
-		return nil, errBadToken
+		return nil, ErrInvalidToken
 	}
 	var m *Member
 	err := RetryOn(memberAttempts, func() error {
 		var err error
 		m, err = s.Store.Member(ctx, memberID)
 		if ErrorCode(err) == NotFound {
-			return errBadToken
+			return ErrInvalidToken
 		}
 		if err != nil || m.Status == MemberWithdrawn {
 			return err

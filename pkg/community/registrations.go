@@ -189,6 +189,10 @@ func (s *Registrations) CancelByToken(ctx context.Context, token string) (*Regis
 	return c, e, err
 }
 
+// errCancelStarted refuses to cancel a registration of an event that has
+// started, whoever asks: the registrant or an organizer on their behalf.
+var errCancelStarted = ErrEventStarted.Messagef("開始後のイベントはキャンセルできません。")
+
 // errBadCancelToken is NotFound: a forged or mangled link names nothing
 // the caller may see.
 var errBadCancelToken = ErrRegistrationNotFound.Messagef("キャンセル用のリンクが正しくないか、申込が見つかりません。")
@@ -200,7 +204,7 @@ func (s *Registrations) cancel(ctx context.Context, r *Registration) (*Registrat
 	}
 	now := s.Clock.Now()
 	if !now.Before(e.StartsAt) && e.Status != EventCancelled {
-		return nil, ErrEventStarted.Messagef("開始後のイベントはキャンセルできません。")
+		return nil, errCancelStarted
 	}
 	cancelled, promoted, err := s.Regs.CancelRegistration(ctx, r.EventID, r.ID, now)
 	if err != nil {

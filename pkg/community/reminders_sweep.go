@@ -142,7 +142,7 @@ func (s *Reminders) Sweep(ctx context.Context, pace Pace) (SweepResult, error) {
 		}
 		if err := sw.remind(ctx, d); err != nil {
 			errs = append(errs, err)
-			s.logError(ctx, "reminder failed", err, "event_id", d.EventID, "offset", d.Offset.String())
+			logFailure(ctx, s.Log, "reminder failed", err, "event_id", d.EventID, "offset", d.Offset.String())
 		}
 	}
 	if s.EnsureSeries != nil && ctx.Err() == nil && !sw.pace.Spent() {
@@ -150,7 +150,7 @@ func (s *Reminders) Sweep(ctx context.Context, pace Pace) (SweepResult, error) {
 		sw.res.Occurrences = n
 		if err != nil {
 			errs = append(errs, err)
-			s.logError(ctx, "series occurrences not kept up", err)
+			logFailure(ctx, s.Log, "series occurrences not kept up", err)
 		}
 	}
 	sw.res.Stopped = sw.stopped()
@@ -158,10 +158,6 @@ func (s *Reminders) Sweep(ctx context.Context, pace Pace) (SweepResult, error) {
 		sw.res.Stopped = StopCanceled
 	}
 	return sw.res, errors.Join(errs...)
-}
-
-func (s *Reminders) logError(ctx context.Context, msg string, err error, attrs ...any) {
-	logFailure(ctx, s.Log, msg, err, attrs...)
 }
 
 func (s *Reminders) claimTTL() time.Duration {
@@ -412,7 +408,7 @@ func (sw *sweep) send(ctx context.Context, e *Event, d DueReminder, x delivery) 
 			}
 		})
 		if err := st.CompleteReminder(bctx, c, ReminderSent, sw.s.Clock.Now()); err != nil {
-			sw.s.logError(ctx, "reminder sent but not recorded; it may be sent again after the claim expires", err, ids...)
+			logFailure(ctx, sw.s.Log, "reminder sent but not recorded; it may be sent again after the claim expires", err, ids...)
 			return false, err
 		}
 		return true, nil
@@ -423,11 +419,11 @@ func (sw *sweep) send(ctx context.Context, e *Event, d DueReminder, x delivery) 
 		if ctx.Err() != nil {
 			sw.halt(StopCanceled)
 		}
-		sw.s.logError(ctx, "reminder send cut off; not retried, SES may have taken it", mailErr, ids...)
+		logFailure(ctx, sw.s.Log, "reminder send cut off; not retried, SES may have taken it", mailErr, ids...)
 		return true, st.CompleteReminder(bctx, c, ReminderUncertain, sw.s.Clock.Now())
 	case code == Invalid:
 		sw.count(func(r *SweepResult) { r.Failed++ })
-		sw.s.logError(ctx, "reminder refused", mailErr, ids...)
+		logFailure(ctx, sw.s.Log, "reminder refused", mailErr, ids...)
 		return true, st.CompleteReminder(bctx, c, ReminderRefused, sw.s.Clock.Now())
 	case code == Unavailable:
 		// SES is at its limit (the Sender already backed off), or the sweep
@@ -439,7 +435,7 @@ func (sw *sweep) send(ctx context.Context, e *Event, d DueReminder, x delivery) 
 			sw.halt(StopThrottled)
 		}
 		if err := st.ReleaseReminder(bctx, c); err != nil {
-			sw.s.logError(ctx, "claim not released; the send waits for the claim to expire", err, ids...)
+			logFailure(ctx, sw.s.Log, "claim not released; the send waits for the claim to expire", err, ids...)
 		}
 		return false, nil
 	default:
@@ -447,9 +443,9 @@ func (sw *sweep) send(ctx context.Context, e *Event, d DueReminder, x delivery) 
 		// every other send would fail the same way, so stop and say so.
 		sw.count(func(r *SweepResult) { r.Failed++ })
 		sw.halt(StopMailError)
-		sw.s.logError(ctx, "reminder send failed", mailErr, ids...)
+		logFailure(ctx, sw.s.Log, "reminder send failed", mailErr, ids...)
 		if err := st.ReleaseReminder(bctx, c); err != nil {
-			sw.s.logError(ctx, "claim not released; the send waits for the claim to expire", err, ids...)
+			logFailure(ctx, sw.s.Log, "claim not released; the send waits for the claim to expire", err, ids...)
 		}
 		return false, mailErr
 	}

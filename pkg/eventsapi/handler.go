@@ -126,7 +126,7 @@ func (h *Handler) detail(ctx context.Context, req httpapi.Request) (httpapi.Resp
 	id := req.PathParameters["id"]
 	if !community.ValidID(id) {
 		// Garbage never becomes a key, and looks like any unknown event.
-		return httpapi.Response{}, errEventNotFound()
+		return httpapi.Response{}, community.ErrEventNotFound
 	}
 	v, err := httpapi.Viewer(ctx, req, h.viewers)
 	if err != nil {
@@ -137,10 +137,6 @@ func (h *Handler) detail(ctx context.Context, req httpapi.Request) (httpapi.Resp
 		return httpapi.Response{}, err
 	}
 	return httpapi.CachePublic(req, httpapi.JSON(200, apijson.EventJSON(view)), listMaxAge), nil
-}
-
-func errEventNotFound() error {
-	return community.ErrEventNotFound
 }
 
 // feed serves public events only, to everyone alike, so it needs no viewer;

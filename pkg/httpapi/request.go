@@ -128,7 +128,7 @@ func DecodeJSON(req Request, v any) error {
 		return community.ErrUnsupportedMedia
 	}
 	if !utf8.Valid(body) {
-		return invalidJSON()
+		return community.ErrInvalidJSON
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
@@ -136,13 +136,9 @@ func DecodeJSON(req Request, v any) error {
 		return jsonError(err)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return invalidJSON()
+		return community.ErrInvalidJSON
 	}
 	return nil
-}
-
-func invalidJSON() error {
-	return community.ErrInvalidJSON
 }
 
 // jsonError turns what encoding/json reports into the contract's reasons,
@@ -164,4 +160,21 @@ func jsonError(err error) error {
 			Fields: map[string]string{name: "この項目は受け付けていません。"}, Err: err}
 	}
 	return &community.Error{Reason: community.ErrInvalidJSON, Message: "JSONの形式が正しくありません。", Err: err}
+}
+
+// DecodeToken reads the body {"token": "…"} every route behind a mailed
+// link takes (verify, sign-in, unsubscribe, cancel). A missing or blank
+// token is ErrInvalidToken against the field.
+func DecodeToken(req Request) (string, error) {
+	var body struct {
+		Token string `json:"token"`
+	}
+	if err := DecodeJSON(req, &body); err != nil {
+		return "", err
+	}
+	if strings.TrimSpace(body.Token) == "" {
+		const msg = "token を指定してください。"
+		return "", &community.Error{Reason: community.ErrInvalidToken, Message: msg, Fields: map[string]string{"token": msg}}
+	}
+	return body.Token, nil
 }

@@ -8,7 +8,6 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"strings"
 
 	"github.com/sorae/tabane/pkg/apijson"
 	"github.com/sorae/tabane/pkg/community"
@@ -119,16 +118,11 @@ func (h *Handler) cancelMine(ctx context.Context, req httpapi.Request) (httpapi.
 }
 
 func (h *Handler) cancelByToken(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
-	var body struct {
-		Token string `json:"token"`
-	}
-	if err := httpapi.DecodeJSON(req, &body); err != nil {
+	token, err := httpapi.DecodeToken(req)
+	if err != nil {
 		return httpapi.Response{}, err
 	}
-	if strings.TrimSpace(body.Token) == "" {
-		return httpapi.Response{}, community.ErrInvalidToken.Messagef("token を指定してください。")
-	}
-	r, _, err := h.regs.CancelByToken(ctx, body.Token)
+	r, _, err := h.regs.CancelByToken(ctx, token)
 	if err != nil {
 		return httpapi.Response{}, err
 	}

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"gopkg.in/yaml.v3"
 )
@@ -257,4 +258,29 @@ func scalars(n *yaml.Node) []string {
 		out = append(out, scalar(c))
 	}
 	return out
+}
+
+// FolderOf is the functions/ folder of a LogicalId, the repository's one
+// naming rule between template.yaml and functions/<name>/main.go:
+// EventsFunction → events, AdminMembersFunction → admin-members.
+func FolderOf(logicalID string) string {
+	var b strings.Builder
+	for i, r := range strings.TrimSuffix(logicalID, "Function") {
+		if unicode.IsUpper(r) && i > 0 {
+			b.WriteByte('-')
+		}
+		b.WriteRune(unicode.ToLower(r))
+	}
+	return b.String()
+}
+
+// LogicalIDOf is the inverse of FolderOf.
+func LogicalIDOf(folder string) string {
+	var b strings.Builder
+	for _, part := range strings.Split(folder, "-") {
+		if part != "" {
+			b.WriteString(strings.ToUpper(part[:1]) + part[1:])
+		}
+	}
+	return b.String() + "Function"
 }

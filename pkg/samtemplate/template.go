@@ -82,9 +82,17 @@ func Find() (string, error) {
 
 // LoadNearest finds and loads the template.yaml above the working directory.
 func LoadNearest() (*Template, error) {
+	_, t, err := LoadRepo()
+	return t, err
+}
+
+// LoadRepo loads the nearest template.yaml and returns the repository root
+// it sits in, for the tests that check the repository against it.
+func LoadRepo() (root string, t *Template, err error) {
 	p, err := Find()
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
-	return Load(p)
+	t, err = Load(p)
+	return filepath.Dir(p), t, err
 }

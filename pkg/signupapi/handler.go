@@ -119,24 +119,8 @@ func (h *Handler) signup(ctx context.Context, req httpapi.Request) (httpapi.Resp
 	return httpapi.JSON(202, map[string]string{"status": "verification_sent"}), nil
 }
 
-type tokenRequest struct {
-	Token string `json:"token"`
-}
-
-func decodeToken(req httpapi.Request) (string, error) {
-	var body tokenRequest
-	if err := httpapi.DecodeJSON(req, &body); err != nil {
-		return "", err
-	}
-	if body.Token == "" {
-		return "", &community.Error{Reason: community.ErrInvalidToken, Message: "token を指定してください。",
-			Fields: map[string]string{"token": "token を指定してください。"}}
-	}
-	return body.Token, nil
-}
-
 func (h *Handler) verify(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
-	token, err := decodeToken(req)
+	token, err := httpapi.DecodeToken(req)
 	if err != nil {
 		return httpapi.Response{}, err
 	}
@@ -161,7 +145,7 @@ func (h *Handler) link(ctx context.Context, req httpapi.Request) (httpapi.Respon
 }
 
 func (h *Handler) session(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
-	token, err := decodeToken(req)
+	token, err := httpapi.DecodeToken(req)
 	if err != nil {
 		return httpapi.Response{}, err
 	}
@@ -250,7 +234,7 @@ func (h *Handler) withdraw(ctx context.Context, req httpapi.Request) (httpapi.Re
 }
 
 func (h *Handler) unsubscribe(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
-	token, err := decodeToken(req)
+	token, err := httpapi.DecodeToken(req)
 	if err != nil {
 		return httpapi.Response{}, err
 	}

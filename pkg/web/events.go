@@ -44,8 +44,6 @@ func (h *Handler) eventList(ctx context.Context, r *request) response {
 	return h.render(ctx, r, http.StatusOK, "events", "イベント一覧", "events", d)
 }
 
-var errNoEvent = community.ErrEventNotFound
-
 // eventDetail shows one event with its registration panel. Unknown,
 // malformed and draft ids are all 404.
 func (h *Handler) eventDetail(ctx context.Context, r *request) response {

@@ -152,7 +152,7 @@ func (h *Handler) updateMe(ctx context.Context, r *request) response {
 		}
 		return redirect("/me?saved=profile")
 	default:
-		return h.errorPage(ctx, r, errBadForm)
+		return h.errorPage(ctx, r, community.ErrInvalidForm)
 	}
 	if _, err := h.members.UpdateMe(ctx, r.viewer, u); err != nil {
 		return h.errorPage(ctx, r, err)
@@ -177,7 +177,7 @@ func (h *Handler) withdraw(ctx context.Context, r *request) response {
 	// Withdrawal already made the session useless; revoking it too keeps a
 	// copied cookie from resolving even for a moment.
 	if err := h.sessions.Revoke(ctx, r.token); err != nil {
-		logger(ctx).WarnContext(ctx, "web: revoke after withdrawal", "err", err)
+		logger(ctx).WarnContext(ctx, "web: revoke after withdrawal", "error", err)
 	}
 	r.viewer, r.token = community.Viewer{}, ""
 	resp = h.render(ctx, r, http.StatusOK, "withdrawn", "退会しました", "", nil)

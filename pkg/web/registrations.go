@@ -80,7 +80,7 @@ func (h *Handler) status(ctx context.Context, reg *community.Registration, e *co
 		s.Label = "キャンセル待ち"
 		pos, err := h.regs.Regs.WaitlistPosition(ctx, reg)
 		if err != nil {
-			logger(ctx).WarnContext(ctx, "web: waitlist position", "err", err)
+			logger(ctx).WarnContext(ctx, "web: waitlist position", "error", err)
 		} else if pos > 0 {
 			s.Label = fmt.Sprintf("キャンセル待ち %d番目", pos)
 		}
@@ -136,7 +136,7 @@ func (h *Handler) applyPanelFor(ctx context.Context, r *request, v community.Eve
 // (a notice, or the error of a failed submission).
 func (h *Handler) eventPage(ctx context.Context, r *request, id string, status int, edit func(*applyPanel)) response {
 	if !community.ValidID(id) {
-		return h.errorPage(ctx, r, errNoEvent)
+		return h.errorPage(ctx, r, community.ErrEventNotFound)
 	}
 	v, err := h.events.Get(ctx, r.viewer, id)
 	if err != nil {
@@ -177,11 +177,11 @@ type registeredData struct {
 func (h *Handler) register(ctx context.Context, r *request) response {
 	id := r.params["id"]
 	if !community.ValidID(id) {
-		return h.errorPage(ctx, r, errNoEvent)
+		return h.errorPage(ctx, r, community.ErrEventNotFound)
 	}
 	member := r.viewer.Member != nil
 	if !member && !h.sameOrigin(r) {
-		return h.errorPage(ctx, r, errCrossSite)
+		return h.errorPage(ctx, r, community.ErrCrossSite)
 	}
 	f, err := r.form()
 	if err != nil {
@@ -265,7 +265,7 @@ func (h *Handler) registerFailed(ctx context.Context, r *request, id string, err
 func (h *Handler) cancelMine(ctx context.Context, r *request) response {
 	id := r.params["id"]
 	if !community.ValidID(id) {
-		return h.errorPage(ctx, r, errNoEvent)
+		return h.errorPage(ctx, r, community.ErrEventNotFound)
 	}
 	f, resp, ok := h.sessionForm(ctx, r)
 	if !ok {

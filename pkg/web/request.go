@@ -102,8 +102,6 @@ func (r *request) sourceIP() string { return r.raw.RequestContext.HTTP.SourceIP 
 // httpapi's, so the status (415) comes from its one table.
 var errContentType = community.ErrUnsupportedMedia.Messagef("この形式の送信には対応していません。")
 
-var errBadForm = community.ErrInvalidForm
-
 // form decodes an application/x-www-form-urlencoded body, base64 or not;
 // over 64 KiB is 413.
 func (r *request) form() (url.Values, error) {
@@ -117,12 +115,10 @@ func (r *request) form() (url.Values, error) {
 	}
 	v, err := url.ParseQuery(string(body))
 	if err != nil {
-		return nil, errBadForm
+		return nil, community.ErrInvalidForm
 	}
 	return v, nil
 }
-
-var errCrossSite = community.ErrCrossSite
 
 // sameOrigin guards the forms that work before anyone is signed in (signup,
 // sign-in). There is no session to tie a token to, and a double-submit

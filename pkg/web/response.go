@@ -113,7 +113,7 @@ func (h *Handler) render(ctx context.Context, r *request, status int, name, titl
 	}
 	t, err := parse()
 	if err != nil {
-		logger(ctx).ErrorContext(ctx, "web: parse", "template", name, "err", err)
+		logger(ctx).ErrorContext(ctx, "web: parse", "template", name, "error", err)
 		return fallbackPage()
 	}
 	p := page{
@@ -128,7 +128,7 @@ func (h *Handler) render(ctx context.Context, r *request, status int, name, titl
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {
-		logger(ctx).ErrorContext(ctx, "web: render", "template", name, "err", err)
+		logger(ctx).ErrorContext(ctx, "web: render", "template", name, "error", err)
 		return fallbackPage()
 	}
 	return response{status: status, body: buf.String()}
@@ -168,7 +168,7 @@ func (h *Handler) errorPage(ctx context.Context, r *request, err error) response
 		d.Message = community.ErrorMessage(err)
 	case status >= 500:
 		if err != nil { // nil after a panic, which is logged already
-			logger(ctx).ErrorContext(ctx, "web: request failed", "err", httpapi.RedactEmails(err.Error()))
+			logger(ctx).ErrorContext(ctx, "web: request failed", "error", httpapi.RedactEmails(err.Error()))
 		}
 		d.Heading = "エラーが発生しました"
 		d.Message = "申し訳ありません。サーバーで問題が発生しました。時間をおいて再度お試しください。"

@@ -27,7 +27,7 @@ func (h *Handler) signinPage(ctx context.Context, r *request) response {
 // signin either uses a mailed link (token) or mails one (email).
 func (h *Handler) signin(ctx context.Context, r *request) response {
 	if !h.sameOrigin(r) {
-		return h.errorPage(ctx, r, errCrossSite)
+		return h.errorPage(ctx, r, community.ErrCrossSite)
 	}
 	f, err := r.form()
 	if err != nil {
@@ -64,7 +64,7 @@ func (h *Handler) useSignInLink(ctx context.Context, r *request, token string) r
 	// not linger in the table until it expires.
 	if r.token != "" {
 		if err := h.sessions.Revoke(ctx, r.token); err != nil {
-			logger(ctx).WarnContext(ctx, "web: revoke replaced session", "err", err)
+			logger(ctx).WarnContext(ctx, "web: revoke replaced session", "error", err)
 		}
 	}
 	resp := redirect("/me")

@@ -78,7 +78,7 @@ func signupValuesFrom(f url.Values) signupValues {
 // same page, so nobody learns who is a member.
 func (h *Handler) signup(ctx context.Context, r *request) response {
 	if !h.sameOrigin(r) {
-		return h.errorPage(ctx, r, errCrossSite)
+		return h.errorPage(ctx, r, community.ErrCrossSite)
 	}
 	f, err := r.form()
 	if err != nil {
@@ -111,8 +111,6 @@ func (h *Handler) signup(ctx context.Context, r *request) response {
 	return h.render(ctx, r, http.StatusOK, "signup_sent", "確認メールを送信しました", "signup", nil)
 }
 
-var errBadVerifyLink = community.ErrInvalidToken
-
 type verifyData struct {
 	OK         bool
 	Pending    bool // waits for an organizer's approval
@@ -129,7 +127,7 @@ type verifyData struct {
 func (h *Handler) verifyPage(ctx context.Context, r *request) response {
 	token := r.query.Get("token")
 	if token == "" {
-		return h.render(ctx, r, http.StatusBadRequest, "verify", "メールアドレスの確認", "", verifyData{Message: errBadVerifyLink.Message()})
+		return h.render(ctx, r, http.StatusBadRequest, "verify", "メールアドレスの確認", "", verifyData{Message: community.ErrInvalidToken.Message()})
 	}
 	return h.render(ctx, r, http.StatusOK, "verify_confirm", "メールアドレスの確認", "", verifyData{Token: token})
 }
@@ -138,7 +136,7 @@ func (h *Handler) verifyPage(ctx context.Context, r *request) response {
 // Verifying twice is harmless: the second time shows the same result.
 func (h *Handler) verify(ctx context.Context, r *request) response {
 	if !h.sameOrigin(r) {
-		return h.errorPage(ctx, r, errCrossSite)
+		return h.errorPage(ctx, r, community.ErrCrossSite)
 	}
 	f, err := r.form()
 	if err != nil {
@@ -147,7 +145,7 @@ func (h *Handler) verify(ctx context.Context, r *request) response {
 	m, err := h.members.Verify(ctx, f.Get("token"))
 	if m != nil && (m.Status == community.MemberWithdrawn || m.Status == community.MemberSuspended) {
 		// An old link of a closed membership verifies nothing.
-		m, err = nil, errBadVerifyLink
+		m, err = nil, community.ErrInvalidToken
 	}
 	if m == nil {
 		if community.ErrorCode(err) != community.Invalid {
@@ -158,7 +156,7 @@ func (h *Handler) verify(ctx context.Context, r *request) response {
 	if err != nil {
 		// The address is verified; only the welcome mail failed. The page
 		// says what matters, and the log keeps the rest.
-		logger(ctx).WarnContext(ctx, "web: verified but mail failed", "err", httpapi.RedactEmails(err.Error()))
+		logger(ctx).WarnContext(ctx, "web: verified but mail failed", "error", httpapi.RedactEmails(err.Error()))
 	}
 	d := verifyData{
 		OK:         true,

@@ -161,12 +161,10 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 	return h.serve(ctx, r, serve).apiGateway(h.csp, h.cfg.Secure), nil
 }
 
-var errNoPage = community.ErrPageNotFound
-
 // notFound answers a route the handler does not serve; the session is still
 // resolved so the menu shows who is signed in.
 func (h *Handler) notFound(ctx context.Context, r *request) response {
-	return h.errorPage(ctx, r, errNoPage)
+	return h.errorPage(ctx, r, community.ErrPageNotFound)
 }
 
 // serve resolves the session, then runs the route, turning a panic into a

@@ -43,10 +43,6 @@ var editableEventAttrs = []string{
 	"reminder_offsets_s", "updated_at",
 }
 
-func errEventChanged() error {
-	return community.ErrEventChanged
-}
-
 // eventIndexKeys sets the index keys an event carries in status st, so
 // that the listings always agree with the status (doc.go): published events
 // in the upcoming indexes, cancelled ones in the cancelled index, drafts in
@@ -168,7 +164,7 @@ func (s *Store) UpdateEvent(ctx context.Context, u community.EventUpdate) (*comm
 		return written, s.followEvent(ctx, written)
 	}
 	if len(old) == 0 {
-		return nil, errEventNotFound()
+		return nil, community.ErrEventNotFound
 	}
 	var g eventGuard
 	if err := attributevalue.UnmarshalMap(old, &g); err != nil {
@@ -176,13 +172,13 @@ func (s *Store) UpdateEvent(ctx context.Context, u community.EventUpdate) (*comm
 	}
 	switch {
 	case g.Status != string(u.Status) || !g.UpdatedAt.Equal(u.ReadAt):
-		return nil, errEventChanged()
+		return nil, community.ErrEventChanged
 	case e.Capacity > 0 && g.ConfirmedCount > e.Capacity:
-		return nil, community.ErrCapacityBelowConfirmed.Messagef("定員を参加確定者数（%d人）より少なくはできません。", g.ConfirmedCount)
+		return nil, community.CapacityBelowConfirmed(g.ConfirmedCount)
 	case u.Untouched:
 		return nil, community.ErrOccurrenceTaken
 	}
-	return nil, errEventChanged()
+	return nil, community.ErrEventChanged
 }
 
 // PublishEvent turns draft e into published as of e.UpdatedAt and adds it
@@ -192,9 +188,9 @@ func (s *Store) PublishEvent(ctx context.Context, e *community.Event, now time.T
 	return s.followMove(ctx)(s.moveEvent(ctx, "publish event", e, community.EventDraft, community.EventPublished, upd, now,
 		func(cur *community.Event) error {
 			if cur.Status == community.EventCancelled {
-				return community.ErrEventCancelled.Messagef("中止したイベントは公開できません。")
+				return community.ErrEventCancelled // the domain says it in words before it writes
 			}
-			return errEventChanged()
+			return community.ErrEventChanged
 		}))
 }
 
@@ -209,7 +205,7 @@ func (s *Store) CancelEvent(ctx context.Context, e *community.Event, reason stri
 			if cur.Status == community.EventDraft {
 				return community.ErrEventNotPublished
 			}
-			return errEventChanged()
+			return community.ErrEventChanged
 		}))
 }
 
@@ -258,7 +254,7 @@ func (s *Store) moveEvent(ctx context.Context, op string, e *community.Event, fr
 	}
 	switch {
 	case cur == nil:
-		return nil, false, errEventNotFound()
+		return nil, false, community.ErrEventNotFound
 	case cur.Status == to:
 		return cur, false, nil
 	}
@@ -294,7 +290,7 @@ func (s *Store) PromoteWaitlistHead(ctx context.Context, eventID string, now tim
 			return nil, fmt.Errorf("dynamo: promote: %w", err)
 		}
 		if !ok {
-			return nil, errEventNotFound()
+			return nil, community.ErrEventNotFound
 		}
 		if ev.Status != string(community.EventPublished) || ev.WaitlistCount <= 0 ||
 			(ev.Capacity > 0 && ev.ConfirmedCount >= ev.Capacity) {
@@ -326,7 +322,7 @@ func (s *Store) PromoteWaitlistHead(ctx context.Context, eventID string, now tim
 		// No head in the (eventually consistent) index yet, or a race on
 		// the event: read again after a pause.
 		if attempt == promoteAttempts {
-			return nil, errBusy()
+			return nil, community.ErrBusy
 		}
 		if err := pause(ctx, attempt); err != nil {
 			return nil, fmt.Errorf("dynamo: promote: %w", err)
@@ -469,7 +465,7 @@ func (s *Store) SetCheckIn(ctx context.Context, eventID, regID string, at *time.
 		return nil, fmt.Errorf("dynamo: check in: %w", err)
 	}
 	if len(item) == 0 {
-		return nil, errRegistrationNotFound()
+		return nil, community.ErrRegistrationNotFound
 	}
 	var it registrationItem
 	if err := attributevalue.UnmarshalMap(item, &it); err != nil {
@@ -524,7 +520,7 @@ func (s *Store) MembersByID(ctx context.Context, ids []string) (map[string]*comm
 			req = res.UnprocessedKeys
 			if len(req) > 0 {
 				if attempt == promoteAttempts {
-					return nil, errBusy()
+					return nil, community.ErrBusy
 				}
 				if err := pause(ctx, attempt); err != nil {
 					return nil, fmt.Errorf("dynamo: members by id: %w", err)
@@ -603,7 +599,7 @@ func (s *Store) ClaimCancelNotice(ctx context.Context, eventID, regID, owner str
 		return community.NoticeWon, nil
 	}
 	if len(item) == 0 {
-		return 0, errRegistrationNotFound()
+		return 0, community.ErrRegistrationNotFound
 	}
 	var g noticeGuard
 	if err := attributevalue.UnmarshalMap(item, &g); err != nil {

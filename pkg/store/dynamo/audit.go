@@ -78,7 +78,7 @@ func (s *Store) AppendAudit(ctx context.Context, a *community.AuditEntry) error 
 // (reason "invalid_limit", "invalid_cursor").
 func (s *Store) AuditLog(ctx context.Context, q community.AuditQuery) (community.AuditPage, error) {
 	if q.Limit < 1 || q.Limit > maxLimit {
-		return community.AuditPage{}, errInvalidLimit()
+		return community.AuditPage{}, community.ErrInvalidLimit
 	}
 	idx, part := gsi1, auditPartition
 	if q.ActorID != "" {

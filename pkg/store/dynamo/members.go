@@ -15,22 +15,6 @@ import (
 	"github.com/sorae/tabane/pkg/community"
 )
 
-func errMemberNotFound() error {
-	return community.ErrMemberNotFound
-}
-
-func errEmailTaken() error {
-	return community.ErrEmailTaken
-}
-
-func errMemberChanged() error {
-	return community.ErrMemberChanged
-}
-
-func errTokenNotFound() error {
-	return community.ErrTokenNotFound
-}
-
 // CreateMember stores a new member and claims its email in one transaction,
 // so the table itself keeps emails unique. Conflict (reason "email_taken")
 // when another member has the email case-insensitively, (reason
@@ -55,7 +39,7 @@ func (s *Store) CreateMember(ctx context.Context, m *community.Member) error {
 		m.Version = 1
 		return nil
 	case failedAt(codes, 1):
-		return errEmailTaken()
+		return community.ErrEmailTaken
 	case failedAt(codes, 0):
 		return community.ErrMemberExists
 	}
@@ -82,7 +66,7 @@ func (s *Store) memberItem(ctx context.Context, id string) (memberItem, error) {
 		return memberItem{}, fmt.Errorf("dynamo: get member: %w", err)
 	}
 	if !ok {
-		return memberItem{}, errMemberNotFound()
+		return memberItem{}, community.ErrMemberNotFound
 	}
 	return it, nil
 }
@@ -96,7 +80,7 @@ func (s *Store) MemberByEmail(ctx context.Context, email string) (*community.Mem
 		return nil, fmt.Errorf("dynamo: get email: %w", err)
 	}
 	if !ok {
-		return nil, errMemberNotFound()
+		return nil, community.ErrMemberNotFound
 	}
 	return s.Member(ctx, it.MemberID)
 }
@@ -113,7 +97,7 @@ func (s *Store) UpdateMember(ctx context.Context, m *community.Member) error {
 		return err
 	}
 	if m.Version != 0 && m.Version != cur.Version {
-		return errMemberChanged()
+		return community.ErrMemberChanged
 	}
 	next := *m
 	next.CreatedAt = cur.CreatedAt
@@ -137,9 +121,9 @@ func (s *Store) UpdateMember(ctx context.Context, m *community.Member) error {
 		m.Version = cur.Version + 1
 		return nil
 	case claim >= 0 && failedAt(codes, claim):
-		return errEmailTaken()
+		return community.ErrEmailTaken
 	case failedAt(codes, 0), failedAt(codes, 1):
-		return errMemberChanged()
+		return community.ErrMemberChanged
 	}
 	return fmt.Errorf("dynamo: update member: %w", err)
 }
@@ -168,7 +152,7 @@ func (s *Store) replaceMember(cur memberItem, next *community.Member) ([]types.T
 // status, (reason "invalid_limit") for a limit outside 1–100.
 func (s *Store) MembersByStatus(ctx context.Context, status community.MemberStatus, limit int, cur string) (community.MemberPage, error) {
 	if limit < 1 || limit > maxLimit {
-		return community.MemberPage{}, errInvalidLimit()
+		return community.MemberPage{}, community.ErrInvalidLimit
 	}
 	part := membersPartition + string(status)
 	after, err := decodeCursor(cur, gsi1, part, "MEMBER#", "MEMBER")
@@ -223,7 +207,7 @@ func (s *Store) EraseApplicant(ctx context.Context, id string, expect community.
 		return nil, fmt.Errorf("dynamo: erase applicant: %w", err)
 	}
 	if m.Status != expect || !m.UpdatedAt.Equal(readAt) {
-		return nil, errMemberChanged()
+		return nil, community.ErrMemberChanged
 	}
 	return s.erase(ctx, cur, m, now)
 }
@@ -243,7 +227,7 @@ func (s *Store) erase(ctx context.Context, cur memberItem, m *community.Member, 
 	}
 	if err := s.transact(ctx, items); err != nil {
 		if codes := cancelCodes(err); failedAt(codes, 0) || failedAt(codes, 1) {
-			return nil, errMemberChanged()
+			return nil, community.ErrMemberChanged
 		}
 		return nil, fmt.Errorf("dynamo: withdraw member: %w", err)
 	}
@@ -321,7 +305,7 @@ func (s *Store) Token(ctx context.Context, id, purpose string, now time.Time) (*
 		return nil, fmt.Errorf("dynamo: get token: %w", err)
 	}
 	if !ok || it.Purpose != purpose || expired(it.ExpiresAt, now) {
-		return nil, errTokenNotFound()
+		return nil, community.ErrTokenNotFound
 	}
 	return it.token(), nil
 }
@@ -350,7 +334,7 @@ func (s *Store) ConsumeToken(ctx context.Context, id, purpose string, now time.T
 	})
 	if err != nil {
 		if conditionFailed(err) {
-			return nil, errTokenNotFound()
+			return nil, community.ErrTokenNotFound
 		}
 		return nil, fmt.Errorf("dynamo: consume token: %w", err)
 	}

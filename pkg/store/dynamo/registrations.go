@@ -23,30 +23,6 @@ import (
 
 var _ community.RegistrationStore = (*Store)(nil)
 
-func errRegistrationNotFound() error {
-	return community.ErrRegistrationNotFound
-}
-
-func errAlreadyRegistered() error {
-	return community.ErrAlreadyRegistered
-}
-
-func errEventFull() error {
-	return community.ErrEventFull
-}
-
-func errEventCancelled() error {
-	return community.ErrEventCancelled
-}
-
-func errAlreadyCancelled() error {
-	return community.ErrAlreadyCancelled
-}
-
-func errBusy() error {
-	return community.ErrBusy
-}
-
 // Bounds of the optimistic loops below. Each attempt is one transaction;
 // under a rush of a few hundred people on one event the jittered pauses
 // spread them out enough that every one lands well inside the bound.
@@ -212,9 +188,9 @@ func registerPath(status community.EventStatus, capacity int, waitlist bool, con
 	switch status {
 	case community.EventPublished:
 	case community.EventCancelled:
-		return "", errEventCancelled()
+		return "", community.ErrEventCancelled
 	default:
-		return "", errEventNotFound() // back to draft: invisible again
+		return "", community.ErrEventNotFound // back to draft: invisible again
 	}
 	if waiting == 0 && (capacity == 0 || confirmed < capacity) {
 		return community.RegistrationConfirmed, nil
@@ -222,7 +198,7 @@ func registerPath(status community.EventStatus, capacity int, waitlist bool, con
 	if waitlist && capacity > 0 {
 		return community.RegistrationWaitlisted, nil
 	}
-	return "", errEventFull()
+	return "", community.ErrEventFull
 }
 
 // Register stores r for e, confirmed while a seat is free and nobody waits,
@@ -270,7 +246,7 @@ func (s *Store) Register(ctx context.Context, e *community.Event, r *community.R
 		case codes == nil:
 			return fmt.Errorf("dynamo: register: %w", err)
 		case failedAt(codes, 1):
-			return errAlreadyRegistered()
+			return community.ErrAlreadyRegistered
 		case failedAt(codes, 2):
 			return community.ErrRegistrationExists
 		case failedAt(codes, 0):
@@ -289,7 +265,7 @@ func (s *Store) Register(ctx context.Context, e *community.Event, r *community.R
 			}
 		}
 		if attempt == registerAttempts {
-			return errBusy()
+			return community.ErrBusy
 		}
 		if err := pause(ctx, attempt); err != nil {
 			return fmt.Errorf("dynamo: register: %w", err)
@@ -344,7 +320,7 @@ func (s *Store) eventAtFailure(ctx context.Context, txErr error, id string) (eve
 		return eventItem{}, fmt.Errorf("dynamo: register: %w", err)
 	}
 	if !ok {
-		return eventItem{}, errEventNotFound()
+		return eventItem{}, community.ErrEventNotFound
 	}
 	return ev, nil
 }
@@ -399,7 +375,7 @@ func (s *Store) registrationItem(ctx context.Context, eventID, regID string) (re
 		return registrationItem{}, fmt.Errorf("dynamo: get registration: %w", err)
 	}
 	if !ok {
-		return registrationItem{}, errRegistrationNotFound()
+		return registrationItem{}, community.ErrRegistrationNotFound
 	}
 	return it, nil
 }
@@ -414,14 +390,14 @@ func (s *Store) MemberRegistration(ctx context.Context, eventID, memberID string
 		return nil, fmt.Errorf("dynamo: get attendee: %w", err)
 	}
 	if !ok {
-		return nil, errRegistrationNotFound()
+		return nil, community.ErrRegistrationNotFound
 	}
 	it, err := s.registrationItem(ctx, eventID, att.RegID)
 	if err != nil {
 		return nil, err
 	}
 	if it.MemberID != memberID || it.Status == string(community.RegistrationCancelled) {
-		return nil, errRegistrationNotFound()
+		return nil, community.ErrRegistrationNotFound
 	}
 	return it.registration(), nil
 }
@@ -449,7 +425,7 @@ func (s *Store) CancelRegistration(ctx context.Context, eventID, regID string, n
 		var head *registrationItem
 		switch community.RegistrationStatus(cur.Status) {
 		case community.RegistrationCancelled:
-			return nil, nil, errAlreadyCancelled()
+			return nil, nil, community.ErrAlreadyCancelled
 		case community.RegistrationConfirmed:
 			var ev eventItem
 			ok, err := s.get(ctx, eventKey(eventID), true, &ev)
@@ -457,7 +433,7 @@ func (s *Store) CancelRegistration(ctx context.Context, eventID, regID string, n
 				return nil, nil, fmt.Errorf("dynamo: cancel registration: %w", err)
 			}
 			if !ok {
-				return nil, nil, errEventNotFound()
+				return nil, nil, community.ErrEventNotFound
 			}
 			if ev.Status == string(community.EventPublished) && ev.WaitlistCount > 0 {
 				if head, err = s.waitlistHead(ctx, eventID, skip); err != nil {
@@ -467,7 +443,7 @@ func (s *Store) CancelRegistration(ctx context.Context, eventID, regID string, n
 					// The index lags behind the counter (GSIs are eventually
 					// consistent): the head is on its way.
 					if attempt == cancelAttempts {
-						return nil, nil, errBusy()
+						return nil, nil, community.ErrBusy
 					}
 					if err := pause(ctx, attempt); err != nil {
 						return nil, nil, fmt.Errorf("dynamo: cancel registration: %w", err)
@@ -514,7 +490,7 @@ func (s *Store) CancelRegistration(ctx context.Context, eventID, regID string, n
 		// Any other failure (a racing cancel or promotion of this one, a
 		// waitlist that changed, a conflict) is settled by reading again.
 		if attempt == cancelAttempts {
-			return nil, nil, errBusy()
+			return nil, nil, community.ErrBusy
 		}
 		if err := pause(ctx, attempt); err != nil {
 			return nil, nil, fmt.Errorf("dynamo: cancel registration: %w", err)
@@ -722,10 +698,10 @@ func (s *Store) EventRegistrations(ctx context.Context, eventID string, status c
 	switch status {
 	case community.RegistrationConfirmed, community.RegistrationWaitlisted, community.RegistrationCancelled:
 	default:
-		return nil, "", community.ErrInvalidStatus.Messagef("status は confirmed, waitlisted, cancelled のいずれかです。")
+		return nil, "", community.ErrInvalidStatus
 	}
 	if limit < 1 || limit > maxLimit {
-		return nil, "", errInvalidLimit()
+		return nil, "", community.ErrInvalidLimit
 	}
 	part := eventRegsPartition(eventID, status)
 	after, err := decodeRegCursor(cur, eventID, status)
@@ -751,29 +727,29 @@ func decodeRegCursor(s, eventID string, status community.RegistrationStatus) (cu
 	}
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil {
-		return cursor{}, errInvalidCursor()
+		return cursor{}, community.ErrInvalidCursor
 	}
 	var c cursor
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&c); err != nil {
-		return cursor{}, errInvalidCursor()
+		return cursor{}, community.ErrInvalidCursor
 	}
 	rid, ok := strings.CutPrefix(c.SK, "REG#")
 	if !ok || !community.ValidID(rid) || c.Index != gsi1.name || c.Part != eventRegsPartition(eventID, status) ||
 		c.PK != registrationKey(eventID, rid).PK {
-		return cursor{}, errInvalidCursor()
+		return cursor{}, community.ErrInvalidCursor
 	}
 	want := rid
 	if status == community.RegistrationWaitlisted {
 		seq, ok := strings.CutSuffix(c.Sort, "#"+rid)
 		if !ok || len(seq) != 20 || strings.Trim(seq, "0123456789") != "" {
-			return cursor{}, errInvalidCursor()
+			return cursor{}, community.ErrInvalidCursor
 		}
 		want = c.Sort
 	}
 	if c.Sort != want {
-		return cursor{}, errInvalidCursor()
+		return cursor{}, community.ErrInvalidCursor
 	}
 	return c, nil
 }

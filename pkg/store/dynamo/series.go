@@ -24,10 +24,6 @@ func seriesKey(id string) key { return key{PK: "SERIES#" + id, SK: "SERIES"} }
 
 func seriesOccurrencePartition(id string) string { return "SERIES#" + id }
 
-func errSeriesNotFound() error {
-	return community.ErrSeriesNotFound
-}
-
 // templateItem is the event a series' occurrences copy, without times,
 // status or ids.
 type templateItem struct {
@@ -156,7 +152,7 @@ func (s *Store) Series(ctx context.Context, id string) (*community.Series, error
 		return nil, fmt.Errorf("dynamo: get series: %w", err)
 	}
 	if !ok {
-		return nil, errSeriesNotFound()
+		return nil, community.ErrSeriesNotFound
 	}
 	return it.series(), nil
 }

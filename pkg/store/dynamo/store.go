@@ -68,13 +68,9 @@ func (s *Store) Event(ctx context.Context, id string) (*community.Event, error) 
 		return nil, fmt.Errorf("dynamo: get event: %w", err)
 	}
 	if !ok {
-		return nil, errEventNotFound()
+		return nil, community.ErrEventNotFound
 	}
 	return it.event(), nil
-}
-
-func errEventNotFound() error {
-	return community.ErrEventNotFound
 }
 
 // UpcomingEvents returns published events starting in [From, To) in start
@@ -98,7 +94,7 @@ func (s *Store) UpcomingEvents(ctx context.Context, q community.EventQuery) (com
 // key "<startsUTC>#<id>") that start in [q.From, q.To), with one Query.
 func (s *Store) eventWindow(ctx context.Context, q community.EventQuery, idx index, part string) (community.EventPage, error) {
 	if q.Limit < 1 || q.Limit > maxLimit {
-		return community.EventPage{}, errInvalidLimit()
+		return community.EventPage{}, community.ErrInvalidLimit
 	}
 	after, err := decodeCursor(q.Cursor, idx, part, "EVENT#", "EVENT")
 	if err != nil {
@@ -159,10 +155,6 @@ func ceilSecond(t time.Time) time.Time {
 	return t
 }
 
-func errInvalidLimit() error {
-	return community.ErrInvalidLimit
-}
-
 // index names a GSI and its key attributes.
 type index struct{ name, pk, sk string }
 
@@ -200,10 +192,6 @@ func (c cursor) encode() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-func errInvalidCursor() error {
-	return community.ErrInvalidCursor
-}
-
 // decodeCursor reads a cursor and checks that it was issued for this index
 // and partition, on an item of this kind; "" is the zero cursor.
 func decodeCursor(s string, idx index, part, pkPrefix, sk string) (cursor, error) {
@@ -212,21 +200,21 @@ func decodeCursor(s string, idx index, part, pkPrefix, sk string) (cursor, error
 	}
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil {
-		return cursor{}, errInvalidCursor()
+		return cursor{}, community.ErrInvalidCursor
 	}
 	var c cursor
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&c); err != nil {
-		return cursor{}, errInvalidCursor()
+		return cursor{}, community.ErrInvalidCursor
 	}
 	id, ok := strings.CutPrefix(c.PK, pkPrefix)
 	if !ok || id == "" || c.SK != sk || c.Index != idx.name || c.Part != part ||
 		!strings.HasSuffix(c.Sort, "#"+id) {
-		return cursor{}, errInvalidCursor()
+		return cursor{}, community.ErrInvalidCursor
 	}
 	if _, err := time.Parse(keyTime, strings.TrimSuffix(c.Sort, "#"+id)); err != nil {
-		return cursor{}, errInvalidCursor()
+		return cursor{}, community.ErrInvalidCursor
 	}
 	return c, nil
 }

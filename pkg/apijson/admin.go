@@ -1,27 +1,26 @@
-package adminapi
+package apijson
 
 import (
 	"strconv"
 	"time"
 
-	"github.com/sorae/tabane/pkg/apijson"
 	"github.com/sorae/tabane/pkg/community"
 )
 
-// Event is the contract's Event as an organizer sees it (join URL
+// AdminEvent is the contract's Event as an organizer sees it (join URL
 // included, drafts too), with the counters and times organizers work with.
-type Event struct {
-	apijson.Event
+type AdminEvent struct {
+	Event
 	ConfirmedCount int       `json:"confirmed_count"`
 	WaitlistCount  int       `json:"waitlist_count"`
 	CreatedAt      time.Time `json:"created_at"`
 	UpdatedAt      time.Time `json:"updated_at"`
 }
 
-// EventJSON presents e to organizer v.
-func EventJSON(e *community.Event, v community.Viewer) Event {
-	return Event{
-		Event:          apijson.EventJSON(community.View(e, v, false)),
+// AdminEventJSON presents e to organizer v.
+func AdminEventJSON(e *community.Event, v community.Viewer) AdminEvent {
+	return AdminEvent{
+		Event:          EventJSON(community.View(e, v, false)),
 		ConfirmedCount: e.ConfirmedCount,
 		WaitlistCount:  e.WaitlistCount,
 		CreatedAt:      e.CreatedAt.In(community.Tokyo),
@@ -29,16 +28,19 @@ func EventJSON(e *community.Event, v community.Viewer) Event {
 	}
 }
 
-func eventsJSON(list []*community.Event, v community.Viewer) []Event {
-	out := make([]Event, 0, len(list))
+// AdminEventsJSON presents a list of events to organizer v.
+func AdminEventsJSON(list []*community.Event, v community.Viewer) []AdminEvent {
+	out := make([]AdminEvent, 0, len(list))
 	for _, e := range list {
-		out = append(out, EventJSON(e, v))
+		out = append(out, AdminEventJSON(e, v))
 	}
 	return out
 }
 
-// Registration is the contract's Registration shape.
-type Registration struct {
+// AdminRegistration is a registration as organizers see it: with
+// check-in and cancellation times, which the registrant's own
+// Registration leaves out.
+type AdminRegistration struct {
 	RegistrationID   string     `json:"registration_id"`
 	EventID          string     `json:"event_id"`
 	Status           string     `json:"status"`
@@ -49,8 +51,9 @@ type Registration struct {
 	CancelledAt      *time.Time `json:"cancelled_at,omitempty"`
 }
 
-func registrationJSON(r *community.Registration) Registration {
-	return Registration{
+// AdminRegistrationJSON presents r to organizers.
+func AdminRegistrationJSON(r *community.Registration) AdminRegistration {
+	return AdminRegistration{
 		RegistrationID: r.ID, EventID: r.EventID, Status: string(r.Status),
 		CreatedAt: r.CreatedAt.In(community.Tokyo), CheckedIn: r.CheckedInAt != nil,
 		CheckedInAt: tokyo(r.CheckedInAt), CancelledAt: tokyo(r.CancelledAt),
@@ -59,7 +62,7 @@ func registrationJSON(r *community.Registration) Registration {
 
 // Attendee is a registration with the person behind it.
 type Attendee struct {
-	Registration
+	AdminRegistration
 	StatusLabel  string  `json:"status_label"`
 	MemberID     *string `json:"member_id"`
 	Guest        bool    `json:"guest"`
@@ -71,8 +74,8 @@ type Attendee struct {
 	RegisteredAt string  `json:"registered_at"` // Japan time for people: "2025/05/14 19:03"
 }
 
-// statusLabel is how a registration's status reads in Japanese.
-func statusLabel(a community.Attendee) string {
+// StatusLabel is how a registration's status reads in Japanese.
+func StatusLabel(a community.Attendee) string {
 	switch a.Status {
 	case community.RegistrationConfirmed:
 		return "参加確定"
@@ -87,17 +90,18 @@ func statusLabel(a community.Attendee) string {
 	return string(a.Status)
 }
 
-func attendeeJSON(a community.Attendee) Attendee {
+// AttendeeJSON presents one attendee of an organizer's list.
+func AttendeeJSON(a community.Attendee) Attendee {
 	out := Attendee{
-		Registration: registrationJSON(a.Registration),
-		StatusLabel:  statusLabel(a),
-		Guest:        a.Guest,
-		Withdrawn:    a.Withdrawn,
-		Name:         a.Name,
-		NameKana:     a.NameKana,
-		Affiliation:  a.Affiliation,
-		Email:        a.Email,
-		RegisteredAt: a.CreatedAt.In(community.Tokyo).Format("2006/01/02 15:04"),
+		AdminRegistration: AdminRegistrationJSON(a.Registration),
+		StatusLabel:       StatusLabel(a),
+		Guest:             a.Guest,
+		Withdrawn:         a.Withdrawn,
+		Name:              a.Name,
+		NameKana:          a.NameKana,
+		Affiliation:       a.Affiliation,
+		Email:             a.Email,
+		RegisteredAt:      a.CreatedAt.In(community.Tokyo).Format("2006/01/02 15:04"),
 	}
 	if a.WaitlistPosition > 0 {
 		pos := a.WaitlistPosition
@@ -110,21 +114,22 @@ func attendeeJSON(a community.Attendee) Attendee {
 	return out
 }
 
-// Member is a member as an organizer reviews them.
-type Member struct {
-	apijson.Member
+// AdminMember is a member as an organizer reviews them.
+type AdminMember struct {
+	Member
 	StatusLabel  string     `json:"status_label"`
 	HasBirthDate bool       `json:"has_birth_date"`
 	VerifiedAt   *time.Time `json:"verified_at"`
 	ApprovedAt   *time.Time `json:"approved_at"`
 }
 
-func memberJSON(m *community.Member) Member {
-	mj := apijson.MemberJSON(m)
+// AdminMemberJSON presents a member to organizers.
+func AdminMemberJSON(m *community.Member) AdminMember {
+	mj := MemberJSON(m)
 	// The birth date is only for age eligibility; organizers see whether it
 	// was given, not the date.
 	mj.BirthDate = nil
-	return Member{
+	return AdminMember{
 		Member:       mj,
 		HasBirthDate: m.BirthDate != nil,
 		StatusLabel:  memberStatusLabel(m.Status),
@@ -160,17 +165,10 @@ type AuditEntry struct {
 	Summary    string    `json:"summary"`
 }
 
-func auditJSON(a *community.AuditEntry) AuditEntry {
+// AuditEntryJSON presents one audit log entry.
+func AuditEntryJSON(a *community.AuditEntry) AuditEntry {
 	return AuditEntry{
 		ID: a.ID, At: a.At.In(community.Tokyo), ActorID: a.ActorID, Action: a.Action,
 		TargetType: a.TargetType, TargetID: a.TargetID, Summary: a.Summary,
 	}
-}
-
-func tokyo(t *time.Time) *time.Time {
-	if t == nil {
-		return nil
-	}
-	x := t.In(community.Tokyo)
-	return &x
 }

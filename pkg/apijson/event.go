@@ -76,7 +76,7 @@ func EventJSON(v community.EventView) Event {
 		Kind:                 e.Kind,
 		KindLabel:            e.Kind.Label(),
 		Audience:             e.Audience,
-		AudienceLabel:        e.Audience.Label(),
+		AudienceLabel:        e.AudienceLabel(),
 		Description:          redact(e.Description, secret),
 		StartsAt:             e.StartsAt.In(community.Tokyo),
 		EndsAt:               e.EndsAt.In(community.Tokyo),

@@ -75,6 +75,17 @@ func (a Audience) Label() string {
 	return string(a)
 }
 
+// AudienceLabel says who may attend e in a few words: its audience, except
+// that an event open to anyone but with eligibility rules (public servants
+// only, an age range) says so, rather than "anyone" beside conditions that
+// say otherwise.
+func (e *Event) AudienceLabel() string {
+	if el := e.Eligibility; e.Audience == AudiencePublic && el != nil && (el.PublicServantOnly || el.MinAge != nil || el.MaxAge != nil) {
+		return "参加条件あり"
+	}
+	return e.Audience.Label()
+}
+
 // EventStatus is where an event is in its life.
 type EventStatus string
 

@@ -25,6 +25,9 @@ func (e *Event) CheckRegistration(v Viewer, guest *Guest, now time.Time) error {
 		if guest == nil {
 			return ErrUnauthorized.Messagef("ログインするか、お名前とメールアドレスを入力してください。")
 		}
+		if e.Audience == AudienceRegular {
+			return ErrMembersOnly.Messagef("このイベントは正会員限定です。ログインしてお申し込みください。")
+		}
 		if e.Audience != AudiencePublic {
 			return ErrMembersOnly
 		}

@@ -107,3 +107,24 @@ func TestAgeOnLeapDay(t *testing.T) {
 		}
 	}
 }
+
+func TestAudienceLabel(t *testing.T) {
+	age := 25
+	for _, tt := range []struct {
+		name string
+		e    Event
+		want string
+	}{
+		{"Public", Event{Audience: AudiencePublic}, "どなたでも参加できます"},
+		{"PublicServantsOnly", Event{Audience: AudiencePublic, Eligibility: &Eligibility{PublicServantOnly: true}}, "参加条件あり"},
+		{"AgeRange", Event{Audience: AudiencePublic, Eligibility: &Eligibility{MinAge: &age}}, "参加条件あり"},
+		{"EmptyEligibility", Event{Audience: AudiencePublic, Eligibility: &Eligibility{}}, "どなたでも参加できます"},
+		{"Regular", Event{Audience: AudienceRegular, Eligibility: &Eligibility{PublicServantOnly: true}}, "正会員限定"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.e.AudienceLabel(); got != tt.want {
+				t.Errorf("AudienceLabel = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

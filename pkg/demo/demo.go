@@ -70,6 +70,18 @@ func yearEnd(t time.Time) bool {
 	return (m == time.December && d >= 29) || (m == time.January && d <= 3)
 }
 
+// deadline is an application deadline days before start: 17:00 in Tokyo,
+// when offices close, and never inside 年末年始, when nobody is there to
+// receive an application (it moves back to 28 December).
+func deadline(start time.Time, days int) time.Time {
+	y, m, d := start.In(community.Tokyo).Date()
+	t := time.Date(y, m, d-days, 17, 0, 0, 0, community.Tokyo)
+	for yearEnd(t) {
+		t = t.AddDate(0, 0, -1)
+	}
+	return t
+}
+
 // RegularMeetings returns the next n regular members' 井戸端会議 starts
 // (second Tuesday, 18:00 JST) after now.
 func RegularMeetings(now time.Time, n int) []time.Time {
@@ -198,7 +210,7 @@ func Events(now time.Time) []*community.Event {
 		},
 		Capacity:             12,
 		Waitlist:             true,
-		RegistrationClosesAt: ptr(trip.AddDate(0, 0, -7).UTC()),
+		RegistrationClosesAt: ptr(deadline(trip, 7).UTC()),
 		Notes:                "定員12名。満席の場合はキャンセル待ちで受け付けます。雨天時は内容を変更します。",
 	})
 
@@ -217,7 +229,7 @@ func Events(now time.Time) []*community.Event {
 		},
 		Capacity:             16,
 		Waitlist:             true,
-		RegistrationClosesAt: ptr(ws.AddDate(0, 0, -21).UTC()),
+		RegistrationClosesAt: ptr(deadline(ws, 21).UTC()),
 		Eligibility: &community.Eligibility{
 			PublicServantOnly: true,
 			MinAge:            ptr(25),

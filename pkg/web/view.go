@@ -49,7 +49,7 @@ func newEventCard(v community.EventView, now time.Time) eventCard {
 		Kind:          string(e.Kind),
 		KindLabel:     e.Kind.Label(),
 		When:          jadate.DateTimeRange(e.StartsAt, e.EndsAt),
-		AudienceLabel: e.Audience.Label(),
+		AudienceLabel: e.AudienceLabel(),
 		Restricted:    v.Restricted,
 		Cancelled:     e.Status == community.EventCancelled,
 	}

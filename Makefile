@@ -13,7 +13,7 @@ GO ?= go
 
 # Every function in template.yaml, as LogicalId; each has a build-<LogicalId>
 # target below that `sam build` (BuildMethod: makefile) and `make build` call.
-FUNCTIONS := EventsFunction SignupFunction RsvpFunction AdminFunction RemindersFunction WebFunction
+FUNCTIONS := EventsFunction SignupFunction RsvpFunction AdminFunction RemindersFunction WebFunction MailerFunction BouncesFunction
 
 # Lambda binaries: Linux arm64 (Globals: provided.al2023, arm64), no cgo,
 # without the RPC shim (lambda.norpc) that provided runtimes never use.
@@ -120,6 +120,12 @@ build-RemindersFunction:
 
 build-WebFunction:
 	$(GO_LAMBDA) -o $(ARTIFACTS_DIR)/bootstrap ./functions/web
+
+build-MailerFunction:
+	$(GO_LAMBDA) -o $(ARTIFACTS_DIR)/bootstrap ./functions/mailer
+
+build-BouncesFunction:
+	$(GO_LAMBDA) -o $(ARTIFACTS_DIR)/bootstrap ./functions/bounces
 
 deploy:
 	@command -v sam >/dev/null 2>&1 || { echo "the AWS SAM CLI is needed: https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/install-sam-cli.html"; exit 1; }

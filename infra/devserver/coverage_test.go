@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/sorae/tabane/infra/coldstart"
 	"github.com/sorae/tabane/pkg/adminapi"
 	"github.com/sorae/tabane/pkg/app"
@@ -78,6 +80,9 @@ func TestEveryTemplateFunctionHasAConstructor(t *testing.T) {
 			for _, s := range f.Schedules {
 				keys = append(keys, s.Type+" "+s.Expression)
 			}
+			for _, m := range f.StreamMappings {
+				keys = append(keys, m.Table+" stream")
+			}
 			t.Errorf("template.yaml declares %s (%s) but infra/devserver/functions.go has no %q: add its constructor (the <pkg>.Wire its main.go calls)",
 				f.LogicalID, strings.Join(keys, ", "), f.LogicalID)
 		}
@@ -136,6 +141,31 @@ func TestEveryScheduleIsServed(t *testing.T) {
 			}
 			if s.Type == "ScheduleV2" && s.Input == "" {
 				t.Errorf("schedule %s: give it an explicit Input so the payload is the same in AWS and in the dev server", s.Name())
+			}
+		})
+	}
+}
+
+// TestEveryStreamMappingIsRun: each DynamoDB event of template.yaml is an
+// event source mapping the dev server polls, as it runs every schedule.
+func TestEveryStreamMappingIsRun(t *testing.T) {
+	r := loadRepo(t)
+	srv := newServer(t, r)
+	ms, err := r.tpl.StreamMappings()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms {
+		t.Run(m.Name(), func(t *testing.T) {
+			if !slices.ContainsFunc(srv.StreamMappings(), func(got samtemplate.StreamMapping) bool { return cmp.Equal(got, m) }) {
+				t.Errorf("the DynamoDB event %s (stream of %s) is not run by the dev server", m.Name(), m.Table)
+			}
+			if !srv.Served(m.Function) {
+				t.Errorf("the %s stream invokes %s (%s), which has no handler: add %q to infra/devserver/functions.go (the <pkg>.Wire its main.go calls); until then `make run` does not poll that stream",
+					m.Table, m.Function, m.Name(), m.Function)
+			}
+			if !m.Enabled {
+				t.Logf("%s is disabled in template.yaml: the dev server lists it but does not poll it", m.Name())
 			}
 		})
 	}
@@ -230,7 +260,7 @@ var handlerRoutes = map[string][]string{
 	"EventsFunction": {eventsapi.RouteList, eventsapi.RouteDetail, eventsapi.RouteFeed},
 	"SignupFunction": {signupapi.RouteSignup, signupapi.RouteVerify, signupapi.RouteLink, signupapi.RouteSession,
 		signupapi.RouteSignOut, signupapi.RouteMe, signupapi.RouteUpdateMe, signupapi.RouteWithdraw, signupapi.RouteUnsubscribe},
-	"RsvpFunction":  {rsvpapi.RouteRegister, rsvpapi.RouteCancelMine, rsvpapi.RouteCancelByToken, rsvpapi.RouteMyRegistrations},
+	"RsvpFunction":  {rsvpapi.RouteRegister, rsvpapi.RouteCancelMine, rsvpapi.RouteCancelByToken, rsvpapi.RouteConfirmGuest, rsvpapi.RouteMyRegistrations},
 	"AdminFunction": adminapi.Routes,
 	"WebFunction":   web.Routes(),
 }

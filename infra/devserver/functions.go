@@ -5,7 +5,9 @@ import (
 
 	"github.com/sorae/tabane/pkg/adminapi"
 	"github.com/sorae/tabane/pkg/app"
+	"github.com/sorae/tabane/pkg/bouncesjob"
 	"github.com/sorae/tabane/pkg/eventsapi"
+	"github.com/sorae/tabane/pkg/mailerjob"
 	"github.com/sorae/tabane/pkg/remindersjob"
 	"github.com/sorae/tabane/pkg/rsvpapi"
 	"github.com/sorae/tabane/pkg/signupapi"
@@ -23,6 +25,8 @@ var constructors = map[string]func(*app.Deps) (any, error){
 	"AdminFunction":     handle(adminapi.Wire, func(h *adminapi.Handler) any { return h.Handle }),
 	"RemindersFunction": handle(remindersjob.Wire, func(h *remindersjob.Handler) any { return h.Handle }),
 	"WebFunction":       handle(web.Wire, func(h *web.Handler) any { return h.Handle }),
+	"MailerFunction":    handle(mailerjob.Wire, func(h *mailerjob.Handler) any { return h.Handle }),
+	"BouncesFunction":   handle(bouncesjob.Wire, func(h *bouncesjob.Handler) any { return h.Handle }),
 }
 
 // handle turns a typed constructor into one returning what main passes to

@@ -1,9 +1,9 @@
 // Command devserver is `make run`: tabane on loopback, as in AWS. It starts
 // DynamoDB Local and the SES stand-in, creates the table from template.yaml,
-// stores the demo data on first start, and then serves every route and runs
-// every schedule of template.yaml by invoking the functions' handlers
-// in-process through the Lambda JSON path (see pkg/devserver). Ctrl-C or
-// SIGTERM stops everything it started.
+// stores the demo data on first start, and then serves every route, runs
+// every schedule and polls every DynamoDB stream event of template.yaml by
+// invoking the functions' handlers in-process through the Lambda JSON path
+// (see pkg/devserver). Ctrl-C or SIGTERM stops everything it started.
 package main
 
 import (
@@ -28,6 +28,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/sorae/tabane/pkg/app"
@@ -173,7 +174,11 @@ func run(ctx context.Context, getenv func(string) string, out io.Writer, o optio
 	if err != nil {
 		return err
 	}
-	srv, err := devserver.New(tpl, handlers, devserver.Options{Log: log, Region: cfg.Region})
+	// DynamoDB Local serves the Streams API on its own endpoint.
+	streams := dynamodbstreams.NewFromConfig(awsCfg, func(o *dynamodbstreams.Options) { o.BaseEndpoint = aws.String(dynamoURL) })
+	srv, err := devserver.New(tpl, handlers, devserver.Options{
+		Log: log, Region: cfg.Region, DynamoDB: deps.DynamoDB(), DynamoDBStreams: streams, Table: cfg.TableName,
+	})
 	if err != nil {
 		return err
 	}
@@ -186,13 +191,16 @@ func run(ctx context.Context, getenv func(string) string, out io.Writer, o optio
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- httpSrv.Serve(ln) }()
 	schedCtx, stopSchedules := context.WithCancel(ctx)
-	schedDone := make(chan struct{})
+	schedDone, streamsDone := make(chan struct{}), make(chan struct{})
 	go func() { srv.RunSchedules(schedCtx); close(schedDone) }()
+	go func() { srv.RunStreams(schedCtx); close(streamsDone) }()
+	stopMailbox, mailboxNote := startMailbox(ctx, tpl, srv, sesURL, log) // mailbox.go
+	defer stopMailbox()
 
 	addr := ln.Addr().(*net.TCPAddr)
 	printBanner(out, banner{
 		started: started, port: addr.Port, cfg: cfg, dynamoURL: dynamoURL, sesURL: sesURL, dataDir: dataDir,
-		tableCreated: created, seed: seed, secretNote: secretNote, srv: srv, stackLog: stackLog,
+		tableCreated: created, seed: seed, secretNote: secretNote, srv: srv, stackLog: stackLog, mailbox: mailboxNote,
 	})
 	if o.ready != nil {
 		o.ready(addr.String())
@@ -203,6 +211,7 @@ func run(ctx context.Context, getenv func(string) string, out io.Writer, o optio
 	case err := <-serveErr:
 		stopSchedules()
 		<-schedDone
+		<-streamsDone
 		return fmt.Errorf("serve: %w", err)
 	}
 	fmt.Fprintln(out, "\n==> shutting down")
@@ -213,6 +222,7 @@ func run(ctx context.Context, getenv func(string) string, out io.Writer, o optio
 		fmt.Fprintln(out, "devserver: shutdown:", err)
 	}
 	<-schedDone
+	<-streamsDone
 	return nil
 }
 
@@ -302,6 +312,20 @@ func ensureTable(ctx context.Context, db *dynamodb.Client, tpl *samtemplate.Temp
 			fmt.Fprintf(out, "WARNING: table %s has no index %s that template.yaml defines; remove TABANE_DATA_DIR's data to recreate it\n", name, g)
 		}
 	}
+	// A table kept from before template.yaml gave it a stream gets one now,
+	// so that the stream events run; its earlier writes are not in it.
+	if in := tbl.EnableStreamInput(name); in != nil {
+		cur := desc.Table.StreamSpecification
+		switch {
+		case cur == nil || !aws.ToBool(cur.StreamEnabled):
+			if _, err := db.UpdateTable(ctx, in); err != nil {
+				return false, fmt.Errorf("table %s stream: %w", name, err)
+			}
+			fmt.Fprintf(out, "Table %q had no stream: turned it on (%s) as template.yaml has it\n", name, in.StreamSpecification.StreamViewType)
+		case cur.StreamViewType != in.StreamSpecification.StreamViewType:
+			fmt.Fprintf(out, "WARNING: table %s streams %s, template.yaml %s; remove TABANE_DATA_DIR's data to recreate it\n", name, cur.StreamViewType, in.StreamSpecification.StreamViewType)
+		}
+	}
 	return false, nil
 }
 
@@ -316,6 +340,7 @@ type banner struct {
 	secretNote        string
 	srv               *devserver.Server
 	stackLog          string
+	mailbox           string // the mailbox simulator, or why it is off
 }
 
 func printBanner(out io.Writer, b banner) {
@@ -330,6 +355,9 @@ func printBanner(out io.Writer, b banner) {
 	fmt.Fprintf(w, "  API\t%s/api/events\n", base)
 	fmt.Fprintf(w, "  iCalendar\t%s/api/events.ics\n", base)
 	fmt.Fprintf(w, "  Mailbox (SES)\t%s/\tevery mail sent; JSON at %s/store\n", b.sesURL, b.sesURL)
+	if b.mailbox != "" {
+		fmt.Fprintf(w, "  Bounces\t%s\n", b.mailbox)
+	}
 	fmt.Fprintf(w, "  DynamoDB Local\t%s\ttable %q, %s\n", b.dynamoURL, b.cfg.TableName, storage)
 	fmt.Fprintf(w, "  Links in mails\t%s\tTABANE_BASE_URL\n", b.cfg.BaseURL)
 	w.Flush()
@@ -360,6 +388,7 @@ func printBanner(out io.Writer, b banner) {
 	} else {
 		fmt.Fprintln(out, "\nSchedules: none in template.yaml yet (POST /_dev/invoke/{LogicalId} runs one once there are).")
 	}
+	printStreams(out, b)
 
 	fmt.Fprintln(out)
 	if len(b.cfg.Organizers) > 0 {
@@ -388,6 +417,49 @@ func printBanner(out io.Writer, b banner) {
 		fmt.Fprintf(out, "Stand-in output: %s\n", rel(b.stackLog))
 	}
 	fmt.Fprintln(out, "Request and function logs (slog JSON) follow on stderr. Stop with Ctrl-C.")
+}
+
+// printStreams lists the DynamoDB stream events: which table's stream
+// invokes which function, for which records, in what batches.
+func printStreams(out io.Writer, b banner) {
+	ms := b.srv.StreamMappings()
+	if len(ms) == 0 {
+		return
+	}
+	fmt.Fprintln(out, "\nStreams (template.yaml → function; DynamoDB Local's stream polled as Lambda polls it, batches invoked in-process):")
+	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	replay := false
+	for _, m := range ms {
+		var filters []string
+		for _, p := range b.srv.StreamFilters(m.Name()) {
+			filters = append(filters, p.Summary())
+		}
+		which := "every record"
+		if len(filters) > 0 {
+			which = strings.Join(filters, " or ")
+		}
+		window := ""
+		if m.MaximumBatchingWindowInSeconds > 0 {
+			window = fmt.Sprintf(" within %ds", m.MaximumBatchingWindowInSeconds)
+		}
+		state := ""
+		switch {
+		case !b.srv.Served(m.Function):
+			state = "\tNOT RUN: no constructor in infra/devserver/functions.go"
+		case !m.Enabled:
+			state = "\t(disabled in template.yaml)"
+		case !b.srv.RunsStreams():
+			state = "\tNOT RUN: no DynamoDB endpoint"
+		}
+		replay = replay || m.StartingPosition == "TRIM_HORIZON"
+		fmt.Fprintf(w, "  %s stream\t→ %s\t(%s: %s; batches of up to %d%s, from %s)%s\n",
+			m.Table, m.Function, m.Event, which, m.BatchSize, window, m.StartingPosition, state)
+	}
+	w.Flush()
+	if replay && b.dataDir != "" {
+		fmt.Fprintln(out, "  TRIM_HORIZON: the records the kept stream still holds are delivered again after a restart, as Lambda may redeliver")
+	}
+	fmt.Fprintln(out, "  Records given up on (retries or age) are logged at warn: \"stream records sent to the on-failure destination\"")
 }
 
 // rel shortens a path below the working directory for printing.

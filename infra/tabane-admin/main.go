@@ -415,14 +415,17 @@ func (c *client) eventAction(args []string, action string, body any) error {
 		var res struct {
 			Event                  eventOut `json:"event"`
 			RegistrationsCancelled int      `json:"registrations_cancelled"`
-			Mailed                 int      `json:"mailed"`
-			MailFailed             int      `json:"mail_failed"`
+			NoticesQueued          int      `json:"notices_queued"`
+			Complete               bool     `json:"complete"`
 		}
 		if err := c.call("POST", "/api/admin/events/"+url.PathEscape(args[0])+"/cancel", body, &res); err != nil {
 			return err
 		}
-		fmt.Fprintf(c.out, "中止しました: %s\n  取り消した申込 %d件、お知らせメール %d件（失敗 %d件）\n",
-			res.Event.Title, res.RegistrationsCancelled, res.Mailed, res.MailFailed)
+		fmt.Fprintf(c.out, "中止しました: %s\n  取り消した申込 %d件、お知らせメール %d件を送信待ちにしました\n",
+			res.Event.Title, res.RegistrationsCancelled, res.NoticesQueued)
+		if !res.Complete {
+			fmt.Fprintf(c.out, "  まだ残りがあります。もう一度 cancel を実行してください。\n")
+		}
 		return nil
 	}
 	var e eventOut
@@ -531,12 +534,15 @@ func (c *client) message(args []string) error {
 	if err := c.auth(); err != nil {
 		return err
 	}
-	var res struct{ Sent, Failed int }
+	var res struct {
+		MessageID  string `json:"message_id"`
+		Recipients int    `json:"recipients"`
+	}
 	req := map[string]any{"subject": *subject, "body": text, "include_waitlisted": *waitlisted}
 	if err := c.call("POST", "/api/admin/events/"+url.PathEscape(id)+"/messages", req, &res); err != nil {
 		return err
 	}
-	fmt.Fprintf(c.out, "%d件送信しました（失敗 %d件）。\n", res.Sent, res.Failed)
+	fmt.Fprintf(c.out, "%d人へのメッセージを受け付けました（順次送信します）。\n  進み具合: GET /api/admin/events/%s/messages/%s\n", res.Recipients, id, res.MessageID)
 	return nil
 }
 

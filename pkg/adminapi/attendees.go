@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/sorae/tabane/pkg/apijson"
@@ -194,16 +195,19 @@ func (h *Handler) setCheckIn(ctx context.Context, v community.Viewer, req httpap
 	return httpapi.JSON(200, apijson.AdminRegistrationJSON(r)), nil
 }
 
-// messageResponse is how many people a message reached.
+// messageResponse is what a message request did: the message is stored
+// and one mail per recipient is in the outbox, for the mailer to send.
 type messageResponse struct {
-	Sent    int `json:"sent"`
-	Failed  int `json:"failed"`
-	NotSent int `json:"not_sent"` // not attempted: the function's time ran out
+	MessageID  string `json:"message_id"`
+	Recipients int    `json:"recipients"`
+	Queued     int    `json:"queued"` // written by this request; a repeat writes only what is missing
 }
 
-// message mails an event's attendees. With an Idempotency-Key header a
-// repeat of the same request (a client retrying after a timeout) gets the
-// first answer again instead of mailing everyone twice.
+// message sends a message to an event's attendees: it answers 202 once the
+// message and its mails are stored, however many recipients there are.
+// Repeating the request mails nobody twice: with an Idempotency-Key a
+// retry gets the first answer again, and the key (or, without one, the
+// message's text) names the message, whose mails are named by recipient.
 func (h *Handler) message(ctx context.Context, v community.Viewer, req httpapi.Request) (httpapi.Response, error) {
 	id, err := eventID(req)
 	if err != nil {
@@ -220,12 +224,47 @@ func (h *Handler) message(ctx context.Context, v community.Viewer, req httpapi.R
 	// The key is the organizer's own: two organizers choosing the same key
 	// never see each other's answers.
 	raw, _ := json.Marshal(body) // a struct of strings and a bool always marshals
+	key := httpapi.Header(req, "Idempotency-Key")
 	return httpapi.Idempotent(ctx, h.log, h.keeper, req, "organizer:"+v.Member.ID, idempotency.Fingerprint(id, string(raw)),
 		func(ctx context.Context) (httpapi.Response, error) {
-			res, err := h.svc.Messages.MessageAttendees(ctx, v, id, body.Subject, body.Body, body.IncludeWaitlisted)
+			wctx, cancel := withMargin(ctx)
+			defer cancel()
+			res, err := h.svc.Messages.MessageAttendees(wctx, v, id, key, body.Subject, body.Body, body.IncludeWaitlisted)
 			if err != nil {
 				return httpapi.Response{}, err
 			}
-			return httpapi.JSON(200, messageResponse{Sent: res.Sent, Failed: res.Failed, NotSent: res.NotSent}), nil
+			return httpapi.JSON(202, messageResponse{MessageID: res.Message.ID, Recipients: res.Recipients, Queued: res.Queued}), nil
 		})
+}
+
+// messageProgress is how the mails of one message stand.
+type messageProgress struct {
+	MessageID  string    `json:"message_id"`
+	EventID    string    `json:"event_id"`
+	Subject    string    `json:"subject"`
+	CreatedAt  time.Time `json:"created_at"`
+	Recipients int       `json:"recipients"`
+	Sent       int       `json:"sent"`
+	Pending    int       `json:"pending"`
+	Skipped    int       `json:"skipped"`
+	Failed     int       `json:"failed"`
+}
+
+func (h *Handler) messageProgress(ctx context.Context, v community.Viewer, req httpapi.Request) (httpapi.Response, error) {
+	id, err := eventID(req)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	mid, err := pathID(req, "mid", community.ErrMessageNotFound)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	m, p, err := h.svc.Messages.Progress(ctx, v, id, mid)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.JSON(200, messageProgress{
+		MessageID: m.ID, EventID: m.EventID, Subject: m.Subject, CreatedAt: m.CreatedAt.In(community.Tokyo),
+		Recipients: p.Recipients, Sent: p.Sent, Pending: p.Pending, Skipped: p.Skipped, Failed: p.Failed,
+	}), nil
 }

@@ -39,6 +39,7 @@ func TestRegistrationsJSON(t *testing.T) {
 	if _, _, err := e.store.CancelRegistration(context.Background(), ev.ID, gone.ID, e.clock.Now()); err != nil {
 		t.Fatal(err)
 	}
+	e.quiet()
 
 	var got []map[string]any
 	cursor := ""

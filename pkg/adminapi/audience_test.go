@@ -84,6 +84,7 @@ func TestNarrowingAudienceWithRegistrations(t *testing.T) {
 		if _, _, err := e.store.CancelRegistration(ctx, ev.ID, g.ID, e.clock.Now()); err != nil {
 			t.Fatal(err)
 		}
+		e.quiet()
 		r := patch(ev, map[string]any{"audience": "members"})
 		want(t, r, 200, "")
 		if r.body["audience"] != "members" {

@@ -3,6 +3,7 @@ package adminapi
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/sorae/tabane/pkg/apijson"
 	"github.com/sorae/tabane/pkg/community"
@@ -101,18 +102,30 @@ func (h *Handler) publishEvent(ctx context.Context, v community.Viewer, req http
 	return httpapi.JSON(200, apijson.AdminEventJSON(e, v)), nil
 }
 
-// cancelResponse is what one cancel call did. Repeating the cancel of a
-// cancelled event is how an organizer finishes one: it answers 200 with
-// what the repeat did (0s when nothing was left).
+// cancelResponse is what one cancel call did. The notices are owed, not
+// yet sent: each registration ended wrote its event-cancelled notice to the
+// outbox, which the mailer sends. Repeating the cancel of a cancelled event
+// is how an organizer finishes one (0s when nothing was left).
 type cancelResponse struct {
 	Event                  apijson.AdminEvent `json:"event"`
 	RegistrationsCancelled int                `json:"registrations_cancelled"`
-	Mailed                 int                `json:"mailed"`
-	MailFailed             int                `json:"mail_failed"`
+	NoticesQueued          int                `json:"notices_queued"`
 	// Complete is false when registrations were left for a repeat (the
-	// function's time ran out, or a concurrent call held some); with
-	// mail_failed > 0 a repeat is worthwhile too.
+	// function's time ran out).
 	Complete bool `json:"complete"`
+}
+
+// workMargin is how long before the function's deadline a long organizer
+// action (ending an event's registrations, writing a message's mails)
+// stops starting new writes, so that its answer still goes out.
+const workMargin = 3 * time.Second
+
+// withMargin is ctx, ending workMargin before its deadline.
+func withMargin(ctx context.Context) (context.Context, context.CancelFunc) {
+	if dl, ok := ctx.Deadline(); ok {
+		return context.WithDeadline(ctx, dl.Add(-workMargin))
+	}
+	return context.WithCancel(ctx)
 }
 
 func (h *Handler) cancelEvent(ctx context.Context, v community.Viewer, req httpapi.Request) (httpapi.Response, error) {
@@ -126,12 +139,14 @@ func (h *Handler) cancelEvent(ctx context.Context, v community.Viewer, req httpa
 	if _, err := decode(req, &body); err != nil {
 		return httpapi.Response{}, err
 	}
-	res, err := h.svc.Events.CancelEvent(ctx, v, id, body.Reason)
+	wctx, cancel := withMargin(ctx)
+	defer cancel()
+	res, err := h.svc.Events.CancelEvent(wctx, v, id, body.Reason)
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	return httpapi.JSON(200, cancelResponse{
+	return httpapi.JSON(202, cancelResponse{
 		Event: apijson.AdminEventJSON(res.Event, v), RegistrationsCancelled: res.Cancelled,
-		Mailed: res.Mailed, MailFailed: res.MailFailed, Complete: res.Complete,
+		NoticesQueued: res.Cancelled, Complete: res.Complete,
 	}), nil
 }

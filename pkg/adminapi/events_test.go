@@ -141,7 +141,7 @@ func TestPublishEvent(t *testing.T) {
 	})
 	t.Run("ErrCancelled", func(t *testing.T) {
 		ev := e.published(5, nil)
-		want(t, e.as(call{route: adminapi.RouteCancelEvent, params: map[string]string{"id": ev.ID}, body: `{"reason":"講師の都合"}`}), 200, "")
+		want(t, e.as(call{route: adminapi.RouteCancelEvent, params: map[string]string{"id": ev.ID}, body: `{"reason":"講師の都合"}`}), 202, "")
 		want(t, e.as(call{route: adminapi.RoutePublishEvent, params: map[string]string{"id": ev.ID}}), 422, "event_cancelled")
 	})
 }
@@ -279,7 +279,7 @@ func TestUpdateEvent(t *testing.T) {
 		want(t, e.as(call{route: adminapi.RouteUpdateEvent, params: map[string]string{"id": community.NewID(time.Now())}, body: `{"title":"x"}`}), 404, "event_not_found")
 	})
 	t.Run("ErrCancelled", func(t *testing.T) {
-		want(t, e.as(call{route: adminapi.RouteCancelEvent, params: p, body: `{"reason":"中止します"}`}), 200, "")
+		want(t, e.as(call{route: adminapi.RouteCancelEvent, params: p, body: `{"reason":"中止します"}`}), 202, "")
 		want(t, e.as(call{route: adminapi.RouteUpdateEvent, params: p, body: `{"title":"x"}`}), 422, "event_cancelled")
 	})
 }
@@ -365,7 +365,7 @@ func TestEventWritesKeepReminders(t *testing.T) {
 	if got := due(ev.ID); !slices.Equal(got, want2) {
 		t.Errorf("moved: reminders due %v, want %v", got, want2)
 	}
-	want(t, e.as(call{route: adminapi.RouteCancelEvent, params: p, body: `{"reason":"中止"}`}), 200, "")
+	want(t, e.as(call{route: adminapi.RouteCancelEvent, params: p, body: `{"reason":"中止"}`}), 202, "")
 	if got := due(ev.ID); len(got) != 0 {
 		t.Errorf("cancelled: reminders due %v, want none", got)
 	}

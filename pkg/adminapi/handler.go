@@ -29,6 +29,7 @@ const (
 	RouteUndoCheckIn   = "DELETE /api/admin/events/{id}/registrations/{rid}/checkin"
 	RouteCancelReg     = "POST /api/admin/events/{id}/registrations/{rid}/cancel"
 	RouteMessage       = "POST /api/admin/events/{id}/messages"
+	RouteMessageStatus = "GET /api/admin/events/{id}/messages/{mid}"
 	RouteListSeries    = "GET /api/admin/series"
 	RouteCreateSeries  = "POST /api/admin/series"
 	RouteGetSeries     = "GET /api/admin/series/{id}"
@@ -44,7 +45,7 @@ const (
 // Routes lists every route of the handler, for template.yaml and tests.
 var Routes = []string{
 	RouteCreateEvent, RouteGetEvent, RouteUpdateEvent, RoutePublishEvent, RouteCancelEvent,
-	RouteRegistrations, RouteCheckIn, RouteUndoCheckIn, RouteCancelReg, RouteMessage,
+	RouteRegistrations, RouteCheckIn, RouteUndoCheckIn, RouteCancelReg, RouteMessage, RouteMessageStatus,
 	RouteListSeries, RouteCreateSeries, RouteGetSeries, RouteUpdateSeries,
 	RouteMembers, RouteApprove, RouteReject, RouteSuspend, RouteReinstate,
 	RouteAudit,
@@ -95,6 +96,7 @@ func (h *Handler) table() map[string]route {
 		RouteUndoCheckIn:   h.undoCheckIn,
 		RouteCancelReg:     h.cancelRegistration,
 		RouteMessage:       h.message,
+		RouteMessageStatus: h.messageProgress,
 		RouteListSeries:    h.listSeries,
 		RouteCreateSeries:  h.createSeries,
 		RouteGetSeries:     h.getSeries,

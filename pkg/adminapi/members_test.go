@@ -177,14 +177,15 @@ func TestMessages(t *testing.T) {
 	if _, _, err := e.store.CancelRegistration(context.Background(), ev.ID, gone.ID, e.clock.Now()); err != nil {
 		t.Fatal(err)
 	}
+	e.quiet()
 	p := map[string]string{"id": ev.ID}
 	const subject = "【重要】当日の資料について"
 	body := "当日の資料を事前にお読みください。\n会場はオンラインです。"
 
 	r := e.as(call{route: adminapi.RouteMessage, params: p, body: mustJSON(map[string]any{"subject": subject, "body": body})})
-	want(t, r, 200, "")
-	if r.body["sent"] != 2.0 {
-		t.Fatalf("sent %v, want 2 (confirmed only)", r.body)
+	want(t, r, 202, "")
+	if r.body["recipients"] != 2.0 {
+		t.Fatalf("recipients %v, want 2 (confirmed only)", r.body)
 	}
 	for _, addr := range []string{quiet.Email, seat.Guest.Email} {
 		m := localtest.WaitMail(t, addr, 1)
@@ -195,9 +196,9 @@ func TestMessages(t *testing.T) {
 	e.audited(community.AuditEventMessage, ev.ID, "")
 
 	r = e.as(call{route: adminapi.RouteMessage, params: p, body: mustJSON(map[string]any{"subject": "追伸", "body": "よろしくお願いします。", "include_waitlisted": true})})
-	want(t, r, 200, "")
-	if r.body["sent"] != 3.0 {
-		t.Fatalf("sent %v, want 3 (confirmed and waitlisted)", r.body)
+	want(t, r, 202, "")
+	if r.body["recipients"] != 3.0 {
+		t.Fatalf("recipients %v, want 3 (confirmed and waitlisted)", r.body)
 	}
 	localtest.WaitMail(t, wait.Guest.Email, 1)
 	time.Sleep(200 * time.Millisecond)
@@ -243,7 +244,7 @@ func TestAuditLog(t *testing.T) {
 	step()
 	want(t, e.as(call{route: adminapi.RouteUndoCheckIn, params: map[string]string{"id": ev.ID, "rid": seat.ID}}), 200, "")
 	step()
-	want(t, e.as(call{route: adminapi.RouteMessage, params: map[string]string{"id": ev.ID}, body: `{"subject":"連絡","body":"本文"}`}), 200, "")
+	want(t, e.as(call{route: adminapi.RouteMessage, params: map[string]string{"id": ev.ID}, body: `{"subject":"連絡","body":"本文"}`}), 202, "")
 	step()
 	r := e.as(call{route: adminapi.RouteRegistrations, params: map[string]string{"id": ev.ID}, query: "format=csv"})
 	want(t, r, 200, "")
@@ -264,7 +265,7 @@ func TestAuditLog(t *testing.T) {
 	step()
 	want(t, e.as(call{route: adminapi.RouteUpdateSeries, params: map[string]string{"id": sid}, body: `{"notes":"録画なし"}`}), 200, "")
 	step()
-	want(t, e.as(call{route: adminapi.RouteCancelEvent, params: map[string]string{"id": ev.ID}, body: `{"reason":"中止"}`}), 200, "")
+	want(t, e.as(call{route: adminapi.RouteCancelEvent, params: map[string]string{"id": ev.ID}, body: `{"reason":"中止"}`}), 202, "")
 
 	var entries []map[string]any
 	cursor := ""

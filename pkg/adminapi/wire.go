@@ -2,30 +2,14 @@ package adminapi
 
 import (
 	"github.com/sorae/tabane/pkg/app"
-	"github.com/sorae/tabane/pkg/app/mailing"
 )
 
-// Wire builds AdminFunction's handler.
+// Wire builds AdminFunction's handler. Nothing it does sends mail itself:
+// every mail an organizer's action owes goes into the outbox with the
+// write, so the function carries neither SES nor the mail templates.
 func Wire(d *app.Deps) (*Handler, error) {
-	m := mailing.New(d)
-	events, err := m.EventAdmin()
-	if err != nil {
-		return nil, err
-	}
-	members, err := m.MemberAdmin()
-	if err != nil {
-		return nil, err
-	}
-	attendance, err := m.Attendance()
-	if err != nil {
-		return nil, err
-	}
-	messages, err := m.Messages()
-	if err != nil {
-		return nil, err
-	}
 	return New(Services{
-		Events: events, Series: d.SeriesAdmin(), Members: members,
-		Attendance: attendance, Messages: messages, Audit: d.AuditLog(),
+		Events: d.EventAdmin(), Series: d.SeriesAdmin(), Members: d.MemberAdmin(),
+		Attendance: d.Attendance(), Messages: d.Messages(), Audit: d.AuditLog(),
 	}, d.Sessions(), d.Keeper(), d.Log), nil
 }

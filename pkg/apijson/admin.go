@@ -72,6 +72,9 @@ type Attendee struct {
 	Affiliation  string  `json:"affiliation"`
 	Email        string  `json:"email"`
 	RegisteredAt string  `json:"registered_at"` // Japan time for people: "2025/05/14 19:03"
+	// MailSuppressed says why mail no longer reaches the member; null for
+	// guests and for members mail reaches.
+	MailSuppressed *MailSuppressed `json:"mail_suppressed"`
 }
 
 // StatusLabel is how a registration's status reads in Japanese.
@@ -102,6 +105,7 @@ func AttendeeJSON(a community.Attendee) Attendee {
 		Affiliation:       a.Affiliation,
 		Email:             a.Email,
 		RegisteredAt:      a.CreatedAt.In(community.Tokyo).Format("2006/01/02 15:04"),
+		MailSuppressed:    MailSuppressedJSON(a.MailSuppressed),
 	}
 	if a.WaitlistPosition > 0 {
 		pos := a.WaitlistPosition
@@ -121,6 +125,8 @@ type AdminMember struct {
 	HasBirthDate bool       `json:"has_birth_date"`
 	VerifiedAt   *time.Time `json:"verified_at"`
 	ApprovedAt   *time.Time `json:"approved_at"`
+	// MailSuppressed says why mail no longer reaches the member, or null.
+	MailSuppressed *MailSuppressed `json:"mail_suppressed"`
 }
 
 // AdminMemberJSON presents a member to organizers.
@@ -135,6 +141,8 @@ func AdminMemberJSON(m *community.Member) AdminMember {
 		StatusLabel:  memberStatusLabel(m.Status),
 		VerifiedAt:   tokyo(m.VerifiedAt),
 		ApprovedAt:   tokyo(m.ApprovedAt),
+
+		MailSuppressed: MailSuppressedJSON(m.MailSuppressed),
 	}
 }
 

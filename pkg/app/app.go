@@ -55,6 +55,8 @@ type Deps struct {
 	store    *dynamo.Store
 	sessions *auth.Sessions
 	events   *community.Events
+	regs     *community.Registrations
+	members  *community.Members
 }
 
 // Load reads the configuration and the AWS credentials through getenv:
@@ -174,7 +176,8 @@ func (d *Deps) DynamoDB() *dynamodb.Client {
 // Store returns the one table.
 func (d *Deps) Store() *dynamo.Store {
 	if d.store == nil {
-		d.store = dynamo.New(d.DynamoDB(), d.Config.TableName)
+		// The suppression list keys addresses as the mail rate limit does.
+		d.store = dynamo.New(d.DynamoDB(), d.Config.TableName).WithDigest(auth.Secrets{Key: d.Config.SessionSecret}.Hash)
 	}
 	return d.store
 }
@@ -220,4 +223,53 @@ func (d *Deps) SeriesAdmin() *community.SeriesAdmin {
 // AuditLog returns the audit log reader.
 func (d *Deps) AuditLog() *community.AuditLog {
 	return &community.AuditLog{Store: d.Store()}
+}
+
+// Registrations returns the registrations service. It sends no mail
+// itself: the store writes the mails a registration owes into the outbox
+// in the same transaction, and the mailer sends them.
+func (d *Deps) Registrations() *community.Registrations {
+	if d.regs == nil {
+		store := d.Store()
+		d.regs = &community.Registrations{Events: store, Regs: store, Clock: d.Clock, Links: d.Links(), Log: d.Log}
+	}
+	return d.regs
+}
+
+// Attendance returns attendee lists, check-in and cancelling a
+// registration on its registrant's behalf.
+func (d *Deps) Attendance() *community.Attendance {
+	return &community.Attendance{Store: d.Store(), Clock: d.Clock, Log: d.Log}
+}
+
+// EventAdmin returns event administration: drafts, edits, publishing,
+// cancelling. A cancellation's notices go into the outbox with the ends of
+// the registrations that owe them.
+func (d *Deps) EventAdmin() *community.EventAdmin {
+	return &community.EventAdmin{Store: d.Store(), Clock: d.Clock, Log: d.Log}
+}
+
+// Messages returns organizers' messages to an event's attendees, written
+// to the outbox one mail per recipient.
+func (d *Deps) Messages() *community.Messages {
+	return &community.Messages{Store: d.Store(), Clock: d.Clock, Log: d.Log}
+}
+
+// Members returns the membership service: signup, sign-in, profile,
+// withdrawal (which cancels the member's future registrations). Its mails
+// go into the outbox with the writes that owe them.
+func (d *Deps) Members() *community.Members {
+	if d.members == nil {
+		d.members = &community.Members{
+			Store: d.Store(), Clock: d.Clock, Links: d.Links(),
+			Secrets: auth.Secrets{Key: d.Config.SessionSecret}, Sessions: d.Sessions(),
+			BeforeWithdraw: d.Registrations().CancelFutureFor,
+		}
+	}
+	return d.members
+}
+
+// MemberAdmin returns membership approvals.
+func (d *Deps) MemberAdmin() *community.MemberAdmin {
+	return &community.MemberAdmin{Store: d.Store(), Clock: d.Clock, Log: d.Log}
 }

@@ -18,7 +18,9 @@ import (
 // Every method that takes a Viewer refuses anyone but an organizer
 // (Unauthorized without a session, Forbidden for a member), and every
 // action is written to the audit log. The pieces they share are small and
-// unexported: auditor, recipients, after and bulkMail.
+// unexported: auditor, recipients and after. None of them sends mail in
+// bulk: a bulk action writes its mails to the outbox, and the mailer sends
+// them at the pace SES allows.
 
 // EventUpdate is an organizer's edit of one event, written by
 // EventAdminStore.UpdateEvent.
@@ -48,43 +50,6 @@ type EventUpdate struct {
 	Counted bool
 }
 
-// NoticeClaim is what an attempt to claim an event-cancelled notice found.
-type NoticeClaim int
-
-// Outcomes of CancelNoticeStore.ClaimCancelNotice.
-const (
-	// NoticeWon: the caller holds the notice until the claim expires.
-	NoticeWon NoticeClaim = iota + 1
-	// NoticeSent: the notice went out already; it is never sent again.
-	NoticeSent
-	// NoticeBusy: another run holds an unexpired claim on it.
-	NoticeBusy
-	// NoticeNotOwed: the registration ended before the event's
-	// cancellation took it on (its owner cancelled it): no notice is owed.
-	NoticeNotOwed
-)
-
-// CancelNoticeStore keeps, on each registration an event's cancellation
-// takes on, whether its event-cancelled notice went out, so that repeating
-// the cancel mails those whose notice failed, and nobody twice. A claim on
-// the notice guards the send as ReminderStore's claims guard reminders.
-type CancelNoticeStore interface {
-	// ClaimCancelNotice claims the notice of registration regID of a
-	// cancelled event for owner until now+ttl, with one conditional write.
-	// A live registration (confirmed or waitlisted) is thereby taken on by
-	// the cancellation: its notice is owed from then on, whoever ends it. A
-	// claim held past its expiry is taken over: that run died between claim
-	// and send. NotFound (reason "registration_not_found").
-	ClaimCancelNotice(ctx context.Context, eventID, regID, owner string, now time.Time, ttl time.Duration) (NoticeClaim, error)
-	// CompleteCancelNotice records that the notice was sent (or that there
-	// was nobody to send it to) and ends owner's claim. Conflict (reason
-	// "claim_lost") when another owner took the claim over meanwhile.
-	CompleteCancelNotice(ctx context.Context, eventID, regID, owner string, now time.Time) error
-	// ReleaseCancelNotice gives up owner's claim, so that the next attempt
-	// sends the notice; a claim taken over is left alone.
-	ReleaseCancelNotice(ctx context.Context, eventID, regID, owner string) error
-}
-
 // ApplicantStore erases rejected applicants.
 type ApplicantStore interface {
 	// EraseApplicant erases member id as WithdrawMember does, in one
@@ -92,7 +57,7 @@ type ApplicantStore interface {
 	// caller read them: status expect and UpdatedAt readAt. Conflict (reason
 	// "member_changed") when they are not (approved meanwhile, say);
 	// NotFound (reason "member_not_found") when unknown.
-	EraseApplicant(ctx context.Context, id string, expect MemberStatus, readAt, now time.Time) (*Member, error)
+	EraseApplicant(ctx context.Context, id string, expect MemberStatus, readAt, now time.Time, mails ...Mail) (*Member, error)
 }
 
 // AdminNotifier sends the mails of organizer actions. Every method returns
@@ -106,8 +71,9 @@ type AdminNotifier interface {
 	// EventCancelled tells a registrant the organizers cancelled e.
 	EventCancelled(ctx context.Context, to Recipient, e *Event, reason string) error
 	// OrganizerMessage mails an organizer's message about e to someone
-	// registered for it.
-	OrganizerMessage(ctx context.Context, to Recipient, e *Event, subject, body string) error
+	// registered for it; unsubscribe is the one-click link that stops
+	// further messages about e for that registration (ListMessages).
+	OrganizerMessage(ctx context.Context, to Recipient, e *Event, subject, body, unsubscribe string) error
 }
 
 // AuditEntry is one organizer action: who did what to which target, when,
@@ -298,68 +264,4 @@ func recipients(ctx context.Context, store MemberLookup, regs []*Registration) (
 		}
 	}
 	return out, members, nil
-}
-
-// bulkMail is how a service sends many mails for one action: at most
-// workers at once (0 means 4), each send waiting for its turn at the pace
-// the caller's infrastructure sets.
-type bulkMail struct {
-	workers int
-	pacing  func(ctx context.Context) Pace // nil: unpaced, no limit
-}
-
-// pace returns the pace of one action.
-func (b bulkMail) pace(ctx context.Context) Pace {
-	if b.pacing == nil {
-		return unpaced{}
-	}
-	return paceOr(b.pacing(ctx))
-}
-
-// open waits for the next send's turn and reports whether it may start:
-// false once the context ended or the pace is spent.
-func open(ctx context.Context, p Pace) bool {
-	if p.Spent() || p.Wait(ctx) != nil {
-		return false
-	}
-	return !p.Spent()
-}
-
-// each runs f for every item with at most b.workers at once and returns
-// the first error.
-func (b bulkMail) each(n int, f func(i int) error) error {
-	workers := b.workers
-	if workers <= 0 {
-		workers = 4
-	}
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		first error
-		next  int
-	)
-	for w := 0; w < min(workers, n); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				mu.Lock()
-				i := next
-				next++
-				mu.Unlock()
-				if i >= n {
-					return
-				}
-				if err := f(i); err != nil {
-					mu.Lock()
-					if first == nil {
-						first = err
-					}
-					mu.Unlock()
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	return first
 }

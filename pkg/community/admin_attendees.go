@@ -19,6 +19,9 @@ type Attendee struct {
 	Email       string
 	Guest       bool
 	Withdrawn   bool // a member who left; their personal data is gone
+	// MailSuppressed is the member's suppression mark: mail to them stopped
+	// after a permanent bounce or a complaint. nil for guests.
+	MailSuppressed *Suppression
 	// WaitlistPosition is the 1-based place of a waitlisted registration, else 0.
 	WaitlistPosition int
 }
@@ -58,13 +61,8 @@ func (c attendeeCursor) encode() string {
 // behalf.
 type Attendance struct {
 	Store AttendanceStore
-	// RegNotifier mails the registrant of a registration cancelled for
-	// them, and whoever it promoted from the waitlist.
-	RegNotifier RegistrationNotifier
-	Links       CancelLinks
-	Clock       Clock
-	// Log reports a mail or an audit entry that failed after the change
-	// was stored.
+	Clock Clock
+	// Log reports an audit entry that failed after the change was stored.
 	Log *slog.Logger
 }
 
@@ -165,6 +163,7 @@ func (a *Attendance) attendees(ctx context.Context, regs []*Registration) ([]Att
 			at.Guest, at.Name, at.Email = true, r.Guest.Name, r.Guest.Email
 		case m != nil && m.Status != MemberWithdrawn:
 			at.Name, at.NameKana, at.Affiliation, at.Email = m.Name, m.NameKana, m.Affiliation, m.Email
+			at.MailSuppressed = m.MailSuppressed
 		default:
 			at.Withdrawn = true
 		}

@@ -54,33 +54,5 @@ func (a *Attendance) CancelRegistration(ctx context.Context, v Viewer, eventID, 
 		summary += "。理由：" + reason
 	}
 	auditor{a.Store, a.Clock, a.Log}.record(ctx, actorOf(v), AuditRegistrationCancel, "registration", regID, summary)
-	a.mailCancelled(ctx, e, cancelled, promoted)
 	return cancelled, nil
-}
-
-// mailCancelled sends the mails of a cancellation. The cancellation stands
-// whatever happens here, so failures are only logged; a withdrawn member
-// has no address and gets nothing.
-func (a *Attendance) mailCancelled(ctx context.Context, e *Event, cancelled, promoted *Registration) {
-	if a.RegNotifier == nil {
-		return
-	}
-	regs := []*Registration{cancelled}
-	if promoted != nil {
-		regs = append(regs, promoted)
-	}
-	to, _, err := recipients(ctx, a.Store, regs)
-	if err != nil {
-		logFailure(ctx, a.Log, "cancellation mails not sent", err)
-		return
-	}
-	if rc, ok := to[cancelled.ID]; ok {
-		logFailure(ctx, a.Log, "registration cancelled mail failed", a.RegNotifier.RegistrationCancelled(ctx, rc, e))
-	}
-	if promoted == nil {
-		return
-	}
-	if rc, ok := to[promoted.ID]; ok {
-		logFailure(ctx, a.Log, "promotion mail failed", a.RegNotifier.Promoted(ctx, rc, e, e.JoinURL, a.Links.CancelLink(e.ID, promoted.ID)))
-	}
 }

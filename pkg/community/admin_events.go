@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -93,27 +92,14 @@ func cloneEvent(e *Event) *Event {
 
 // EventAdmin is event administration for organizers: drafts, edits,
 // publishing and cancelling. It is its own service rather than methods on
-// Events, the read service every visitor goes through: its writes need
-// notifiers, cancel notices and bulk mail, none of which the read side
-// should carry.
+// Events, the read service every visitor goes through: its writes end
+// registrations and owe mail, which the read side should not carry.
 type EventAdmin struct {
-	Store    EventAdminStore
-	Notifier AdminNotifier
-	// RegNotifier mails people promoted from a waitlist when an organizer
-	// adds seats, with the same mail a cancellation's promotion sends.
-	RegNotifier RegistrationNotifier
-	Links       CancelLinks
-	Clock       Clock
-	// Log reports what failed after the change it belongs to was stored (a
-	// mail, an audit entry): the change stands and the failure is visible.
+	Store EventAdminStore
+	Clock Clock
+	// Log reports what failed after the change it belongs to was stored
+	// (an audit entry): the change stands and the failure is visible.
 	Log *slog.Logger
-	// MailWorkers bounds the mails sent at once when an event is
-	// cancelled; 0 means 4.
-	MailWorkers int
-	// Pacing gives each bulk action its pace: the SES sending rate and
-	// when to stop starting sends before the function's deadline
-	// (mail.Pacing); nil sends as fast as the workers go, without limit.
-	Pacing func(ctx context.Context) Pace
 }
 
 // EventAdminStore is what event administration keeps and reads: events
@@ -165,15 +151,15 @@ type EventAdminStore interface {
 	// MoveRegistrations copies an event's new start into its
 	// registrations, which members' lists sort by.
 	MoveRegistrations(ctx context.Context, eventID string, startsAt time.Time) error
-	// CancelRegistration is as RegistrationStore says.
-	CancelRegistration(ctx context.Context, eventID, regID string, now time.Time) (cancelled, promoted *Registration, err error)
-	CancelNoticeStore
+	// EndRegistration cancels a live registration of a cancelled event as
+	// RegistrationStore.CancelRegistration does and, in the same
+	// transaction, puts the event-cancelled notice it owes
+	// (EventCancelledMail) in the outbox instead of the registrant's own
+	// cancellation mail. Conflict (reason "already_cancelled") when it has
+	// ended already: whoever ended it owed its mail then.
+	EndRegistration(ctx context.Context, eventID, regID string, now time.Time) (cancelled, promoted *Registration, err error)
 	MemberLookup
 	AuditAppender
-}
-
-func (a *EventAdmin) bulk() bulkMail {
-	return bulkMail{workers: a.MailWorkers, pacing: a.Pacing}
 }
 
 // Event returns any event, drafts included, for an organizer.
@@ -420,7 +406,7 @@ func after(clock Clock, t time.Time) time.Time {
 }
 
 // promote fills the free seats of e from its waitlist, head first, each in
-// its own transaction, and mails each promoted person.
+// its own transaction with the promotion mail it owes (the outbox).
 func (a *EventAdmin) promote(ctx context.Context, e *Event) ([]*Registration, error) {
 	var out []*Registration
 	for {
@@ -429,14 +415,6 @@ func (a *EventAdmin) promote(ctx context.Context, e *Event) ([]*Registration, er
 			return out, err
 		}
 		out = append(out, r)
-		to, _, err := recipients(ctx, a.Store, []*Registration{r})
-		if err != nil {
-			logFailure(ctx, a.Log, "promoted person not mailed", err)
-			continue
-		}
-		if rc, ok := to[r.ID]; ok && a.RegNotifier != nil {
-			logFailure(ctx, a.Log, "promotion mail failed", a.RegNotifier.Promoted(ctx, rc, e, e.JoinURL, a.Links.CancelLink(e.ID, r.ID)))
-		}
 	}
 }
 
@@ -526,31 +504,26 @@ func (a *EventAdmin) PublishEvent(ctx context.Context, v Viewer, id string) (*Ev
 
 // CancelResult is the outcome of cancelling an event.
 type CancelResult struct {
-	Event      *Event
-	Cancelled  int // registrations this call ended
-	Mailed     int // event-cancelled notices this call sent
-	MailFailed int // notices whose send failed (logged); repeating the cancel sends them
-	// Complete is false when this call left registrations for a repeat:
-	// the function's deadline came first, or a concurrent call held some
-	// notices. Failed mails leave it true; repeating sends them too.
+	Event *Event
+	// Cancelled counts the registrations this call ended, each with its
+	// event-cancelled notice in the outbox: the notices this call owes.
+	// The mailer sends them.
+	Cancelled int
+	// Complete is false when this call left live registrations for a
+	// repeat: its time ran out first.
 	Complete bool
 }
 
-// cancelNoticeTTL is how long a claimed notice stays with the call that
-// claimed it: longer than one send with SES's retries (about a minute at
-// worst) and than the admin function's timeout, so that a claim outlives
-// only a call that died, and a repeat after it sends that call's notices.
-const cancelNoticeTTL = 2 * time.Minute
-
 // CancelEvent cancels published event id with reason: the event leaves the
-// listing, every live registration ends (counters reach zero) and each
-// person is mailed the notice once. Every registration the cancellation
-// takes on records whether its notice went out, so repeating the cancel
-// (after an interruption, a failed mail, or the function's timeout) ends
-// what is left and sends the notices still owed, to nobody twice; the
-// repeat keeps the first reason and needs none. A registration its owner
-// ended before the cancellation reached it is owed nothing. A draft is
-// Conflict (reason "event_not_published").
+// listing and every live registration ends (counters reach zero), each in
+// a transaction that also writes its event-cancelled notice to the outbox,
+// so each registrant is owed the notice exactly once, however often the
+// cancel is repeated. Nothing is mailed here: the mailer sends the notices.
+// Repeating the cancel (after an interruption, or when the context ended
+// first) ends what is left; the repeat keeps the first reason and needs
+// none. A registration its owner ended before the cancellation reached it
+// is owed its own cancellation mail, not the notice. A draft is Conflict
+// (reason "event_not_published").
 func (a *EventAdmin) CancelEvent(ctx context.Context, v Viewer, id, reason string) (*CancelResult, error) {
 	if err := RequireOrganizer(v); err != nil {
 		return nil, err
@@ -592,110 +565,61 @@ func (a *EventAdmin) CancelEvent(ctx context.Context, v Viewer, id, reason strin
 		return nil, err
 	}
 	res, err := a.endRegistrations(ctx, e)
-	summary := fmt.Sprintf("「%s」を中止、申込%d件を取り消し（通知%d件", e.Title, res.Cancelled, res.Mailed)
-	if res.MailFailed > 0 {
-		summary += fmt.Sprintf("、送信失敗%d件", res.MailFailed)
+	// What follows must land even when ctx ended the loop above.
+	bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if fresh, ferr := a.Store.Event(bctx, e.ID); ferr == nil {
+		res.Event = fresh
 	}
-	summary += "）"
+	summary := fmt.Sprintf("「%s」を中止、申込%d件を取り消し（中止のお知らせ%d件を送信待ちに）", e.Title, res.Cancelled, res.Cancelled)
 	if !res.Complete {
 		summary += "、未完了（再実行で続きを処理）"
 	}
 	if !flipped {
 		summary = "中止処理の再開：" + summary
 	}
-	auditor{a.Store, a.Clock, a.Log}.record(ctx, actorOf(v), AuditEventCancel, "event", id, summary)
+	auditor{a.Store, a.Clock, a.Log}.record(bctx, actorOf(v), AuditEventCancel, "event", id, summary)
 	// The reminders went with the cancel (or with this repeat), whether or
 	// not every registration ended: the event is cancelled either way.
 	return res, errors.Join(err, followErr)
 }
 
-// endRegistrations ends every live registration of cancelled event e and
-// sends each notice owed, one claim per registration: claim (which takes a
-// live registration on), end it, send, record; a failed send gives the
-// claim back for the next repeat. It stops starting new work near the
-// context's deadline.
+// endRegistrations ends every live registration of cancelled event e, each
+// with its notice (Store.EndRegistration). When ctx ends first it stops and
+// says the result is incomplete: the caller's infrastructure decides how
+// long a request may take, and a repeat ends the rest.
 func (a *EventAdmin) endRegistrations(ctx context.Context, e *Event) (*CancelResult, error) {
 	res := &CancelResult{Event: e, Complete: true}
 	regs, err := a.Store.AllRegistrations(ctx, e.ID)
 	if err != nil {
+		if ctx.Err() != nil {
+			res.Complete = false
+			return res, nil
+		}
 		return res, err
 	}
-	to, _, err := recipients(ctx, a.Store, regs)
-	if err != nil {
-		return res, err
+	for _, r := range regs {
+		if r.Status == RegistrationCancelled {
+			continue
+		}
+		if ctx.Err() != nil {
+			res.Complete = false
+			return res, nil
+		}
+		_, _, err := a.Store.EndRegistration(ctx, e.ID, r.ID, a.Clock.Now())
+		switch {
+		case err == nil:
+			res.Cancelled++
+		case errors.Is(err, ErrAlreadyCancelled):
+			// Ended meanwhile, by its owner or a concurrent cancel, with
+			// the mail that end owed.
+		case ctx.Err() != nil:
+			// Cut off: whether it ended or not, a repeat settles it.
+			res.Complete = false
+			return res, nil
+		default:
+			return res, err
+		}
 	}
-	owner := NewID(a.Clock.Now())
-	g := a.bulk().pace(ctx)
-	var mu sync.Mutex
-	count := func(f func(r *CancelResult)) {
-		mu.Lock()
-		defer mu.Unlock()
-		f(res)
-	}
-	incomplete := func(r *CancelResult) { r.Complete = false }
-	err = a.bulk().each(len(regs), func(i int) error {
-		r := regs[i]
-		if g.Spent() || ctx.Err() != nil {
-			count(incomplete)
-			return nil
-		}
-		got, err := a.Store.ClaimCancelNotice(ctx, e.ID, r.ID, owner, a.Clock.Now(), cancelNoticeTTL)
-		if err != nil {
-			return err
-		}
-		switch got {
-		case NoticeSent, NoticeNotOwed:
-			return nil
-		case NoticeBusy:
-			count(incomplete)
-			return nil
-		}
-		// The claim's bookkeeping must land even when the context is ending:
-		// a lost record means a second notice on the next repeat.
-		bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancel()
-		release := func() {
-			logFailure(ctx, a.Log, "event cancelled notice claim not released for registration "+r.ID+"; it waits for the claim to expire",
-				a.Store.ReleaseCancelNotice(bctx, e.ID, r.ID, owner))
-		}
-		if r.Status != RegistrationCancelled {
-			_, _, err := a.Store.CancelRegistration(ctx, e.ID, r.ID, a.Clock.Now())
-			switch {
-			case err == nil:
-				count(func(r *CancelResult) { r.Cancelled++ })
-			case errors.Is(err, ErrAlreadyCancelled):
-				// Ended meanwhile by its owner or a concurrent cancel: it was
-				// live when the cancellation took it on, so the notice is owed.
-			default:
-				release()
-				return err
-			}
-		}
-		rc, ok := to[r.ID]
-		if !ok {
-			// Nobody to tell (a withdrawn member): the notice is settled.
-			return a.Store.CompleteCancelNotice(bctx, e.ID, r.ID, owner, a.Clock.Now())
-		}
-		if !open(ctx, g) {
-			release()
-			count(incomplete)
-			return nil
-		}
-		if merr := a.Notifier.EventCancelled(ctx, rc, e, e.CancelReason); merr != nil {
-			// SES may in rare cases have taken a mail that timed out: a
-			// second notice is better than none for an event that is off.
-			release()
-			count(func(r *CancelResult) { r.MailFailed++ })
-			logFailure(ctx, a.Log, "event cancelled mail failed for registration "+r.ID, merr)
-			return nil
-		}
-		count(func(r *CancelResult) { r.Mailed++ })
-		logFailure(ctx, a.Log, "event cancelled notice sent but not recorded for registration "+r.ID+"; a repeated cancel may send it again",
-			a.Store.CompleteCancelNotice(bctx, e.ID, r.ID, owner, a.Clock.Now()))
-		return nil
-	})
-	if fresh, ferr := a.Store.Event(ctx, e.ID); ferr == nil {
-		res.Event = fresh
-	}
-	return res, err
+	return res, nil
 }

@@ -32,9 +32,8 @@ func memberStatusLabel(s MemberStatus) string {
 // MemberAdmin runs membership approvals for organizers: the queue,
 // approving and rejecting applicants, suspending and reinstating members.
 type MemberAdmin struct {
-	Store    MemberAdminStore
-	Notifier AdminNotifier
-	Clock    Clock
+	Store MemberAdminStore
+	Clock Clock
 	// Log reports a mail or an audit entry that failed after the change
 	// was stored.
 	Log *slog.Logger
@@ -45,7 +44,7 @@ type MemberAdminStore interface {
 	// Member returns a member by id. NotFound when unknown.
 	Member(ctx context.Context, id string) (*Member, error)
 	// UpdateMember and MembersByStatus are as MembershipStore says.
-	UpdateMember(ctx context.Context, m *Member) error
+	UpdateMember(ctx context.Context, m *Member, mails ...Mail) error
 	MembersByStatus(ctx context.Context, status MemberStatus, limit int, cursor string) (MemberPage, error)
 	ApplicantStore
 	AuditAppender
@@ -78,7 +77,8 @@ func (a *MemberAdmin) Members(ctx context.Context, v Viewer, status MemberStatus
 
 // transition moves member id from one status to another with a
 // version-checked write, reading again when a concurrent write won.
-func (a *MemberAdmin) transition(ctx context.Context, id string, from, to MemberStatus, wrong *Reason, edit func(m *Member)) (*Member, error) {
+// A mail of kind (none when "") goes into the outbox with the write.
+func (a *MemberAdmin) transition(ctx context.Context, id string, from, to MemberStatus, wrong *Reason, edit func(m *Member), kind MailKind) (*Member, error) {
 	var m *Member
 	err := RetryOn(editAttempts, func() error {
 		var err error
@@ -91,6 +91,9 @@ func (a *MemberAdmin) transition(ctx context.Context, id string, from, to Member
 		m.Status, m.UpdatedAt = to, after(a.Clock, m.UpdatedAt)
 		if edit != nil {
 			edit(m)
+		}
+		if kind != "" {
+			return a.Store.UpdateMember(ctx, m, StatusMail(kind, m, m.UpdatedAt))
 		}
 		return a.Store.UpdateMember(ctx, m)
 	}, ErrMemberChanged)
@@ -109,12 +112,11 @@ func (a *MemberAdmin) ApproveMember(ctx context.Context, v Viewer, id string) (*
 	m, err := a.transition(ctx, id, MemberPendingApproval, MemberActive, ErrMemberNotPending, func(m *Member) {
 		now := m.UpdatedAt
 		m.ApprovedAt = &now
-	})
+	}, MailApproved)
 	if err != nil {
 		return nil, err
 	}
 	auditor{a.Store, a.Clock, a.Log}.record(ctx, actorOf(v), AuditMemberApprove, "member", id, m.Membership.Label()+"の入会を承認")
-	logFailure(ctx, a.Log, "approval mail failed", a.Notifier.Approved(ctx, m))
 	return m, nil
 }
 
@@ -144,20 +146,19 @@ func (a *MemberAdmin) RejectMember(ctx context.Context, v Viewer, id, reason str
 	if m.Status != MemberPendingApproval {
 		return nil, ErrMemberNotPending.Messagef("この会員は現在「%s」のため、この操作はできません。", memberStatusLabel(m.Status))
 	}
-	kept, err := a.Store.EraseApplicant(ctx, id, MemberPendingApproval, m.UpdatedAt, a.Clock.Now())
+	now := a.Clock.Now()
+	// The address is read before the erasure and travels only with the
+	// mail, which the erasing transaction puts in the outbox.
+	kept, err := a.Store.EraseApplicant(ctx, id, MemberPendingApproval, m.UpdatedAt, now,
+		RejectedMail(id, Recipient{Name: m.Name, Email: m.Email}, reason, now))
 	if errors.Is(err, ErrMemberChanged) {
 		return nil, ErrMemberChanged.Messagef("この会員の情報が同時に変更されました（承認されたなど）。会員の状態を確かめてから、もう一度操作してください。")
 	}
 	if err != nil {
 		return nil, err
 	}
-	merr := a.Notifier.Rejected(ctx, Recipient{Name: m.Name, Email: m.Email}, reason)
-	logFailure(ctx, a.Log, "rejection mail failed for member "+id, merr)
 	summary := m.Membership.Label() + "の入会申請を却下し、申請者の情報を削除"
-	switch {
-	case merr != nil:
-		summary += "（却下の通知メールは送信できませんでした）"
-	case reason != "":
+	if reason != "" {
 		summary += "（理由を通知）"
 	}
 	auditor{a.Store, a.Clock, a.Log}.record(ctx, actorOf(v), AuditMemberReject, "member", id, summary)
@@ -174,7 +175,7 @@ func (a *MemberAdmin) SuspendMember(ctx context.Context, v Viewer, id string) (*
 	if v.Member.ID == id {
 		return nil, ErrCannotSuspendSelf
 	}
-	m, err := a.transition(ctx, id, MemberActive, MemberSuspended, ErrMemberNotSuspendable, nil)
+	m, err := a.transition(ctx, id, MemberActive, MemberSuspended, ErrMemberNotSuspendable, nil, "")
 	if err != nil {
 		return nil, err
 	}
@@ -188,7 +189,7 @@ func (a *MemberAdmin) ReinstateMember(ctx context.Context, v Viewer, id string) 
 	if err := RequireOrganizer(v); err != nil {
 		return nil, err
 	}
-	m, err := a.transition(ctx, id, MemberSuspended, MemberActive, ErrMemberNotSuspended, nil)
+	m, err := a.transition(ctx, id, MemberSuspended, MemberActive, ErrMemberNotSuspended, nil, "")
 	if err != nil {
 		return nil, err
 	}

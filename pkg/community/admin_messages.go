@@ -4,56 +4,63 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
-	"sync"
 	"unicode/utf8"
 )
 
-// MessageResult is how many people a message reached.
+// MessageResult is what one request to message attendees did.
 type MessageResult struct {
-	Sent   int
-	Failed int
-	// NotSent counts those not attempted: the function's deadline came
-	// first (or the request ended).
-	NotSent int
+	Message *Message
+	// Recipients counts the people the message goes to, one mail each.
+	Recipients int
+	// Queued counts the mails this call wrote to the outbox; a repeat
+	// writes only those still missing (none, usually).
+	Queued int
 }
 
-// Messages mails organizers' messages to an event's attendees.
+// Messages mails organizers' messages to an event's attendees: it stores
+// the message and writes one outbox mail per recipient; the mailer sends
+// them at the pace SES allows, however many there are.
 type Messages struct {
-	Store    MessageStore
-	Notifier AdminNotifier
-	Clock    Clock
-	// Log reports a mail or an audit entry that failed.
+	Store MessageStore
+	Clock Clock
+	// Log reports an audit entry that failed.
 	Log *slog.Logger
-	// MailWorkers bounds the mails sent at once; 0 means 4.
-	MailWorkers int
-	// Pacing gives each bulk action its pace: the SES sending rate and
-	// when to stop starting sends before the function's deadline
-	// (mail.Pacing); nil sends as fast as the workers go, without limit.
-	Pacing func(ctx context.Context) Pace
 }
 
-// MessageStore is what messaging attendees reads, and the audit log.
+// MessageStore is what messaging attendees reads and writes, and the
+// audit log.
 type MessageStore interface {
 	// Event returns one event. NotFound when unknown.
 	Event(ctx context.Context, id string) (*Event, error)
 	// AllRegistrations is as EventAdminStore says.
 	AllRegistrations(ctx context.Context, eventID string) ([]*Registration, error)
+	// PostMessage stores m unless a message with its id is stored already,
+	// and puts each of mails in the outbox unless it is there already (so
+	// a repeat mails nobody twice); it returns the message as stored (the
+	// first one, on a repeat) and how many mails it put. Closed (reason
+	// "idempotency_key_reused") when the stored message says something
+	// else; then nothing is put.
+	PostMessage(ctx context.Context, m *Message, mails []Mail) (stored *Message, put int, err error)
+	// MessageProgress counts the outbox mails of message id by state.
+	MessageProgress(ctx context.Context, id string) (MessageProgress, error)
+	MessageReader
 	MemberLookup
 	AuditAppender
 }
 
-func (a *Messages) bulk() bulkMail {
-	return bulkMail{workers: a.MailWorkers, pacing: a.Pacing}
-}
-
-// MessageAttendees mails subject and body to everyone confirmed for event
-// id, and to the waitlisted too when includeWaitlisted. It goes regardless
-// of the announcement preference: the message is about an event each
-// recipient registered for. Each address gets it once, at the pace Pacing sets;
-// no new send starts once it is spent. Unavailable (reason
-// "mail_unavailable") when nobody could be mailed.
-func (a *Messages) MessageAttendees(ctx context.Context, v Viewer, id, subject, body string, includeWaitlisted bool) (*MessageResult, error) {
+// MessageAttendees sends subject and body to everyone confirmed for event
+// id, and to the waitlisted too when includeWaitlisted: each address once,
+// whoever has none any more (a withdrawn member) or stopped this event's
+// messages by the link in one (ListMessages) left out. It goes
+// regardless of the announcement preference: the message is about an event
+// each recipient registered for. key is the organizer's Idempotency-Key
+// ("" for none), which names the message (MessageID): repeating the
+// request, with the key or with the same text, writes only what a cut-off
+// first attempt left unwritten and mails nobody twice. A key reused for a
+// different message is Closed (reason "idempotency_key_reused").
+func (a *Messages) MessageAttendees(ctx context.Context, v Viewer, id, key, subject, body string, includeWaitlisted bool) (*MessageResult, error) {
 	if err := RequireOrganizer(v); err != nil {
 		return nil, err
 	}
@@ -88,6 +95,9 @@ func (a *Messages) MessageAttendees(ctx context.Context, v Viewer, id, subject, 
 	}
 	var chosen []*Registration
 	for _, r := range regs {
+		if slices.Contains(r.OptOuts, ListMessages) {
+			continue // stopped by the link in an earlier message
+		}
 		if r.Status == RegistrationConfirmed || (includeWaitlisted && r.Status == RegistrationWaitlisted) {
 			chosen = append(chosen, r)
 		}
@@ -96,7 +106,14 @@ func (a *Messages) MessageAttendees(ctx context.Context, v Viewer, id, subject, 
 	if err != nil {
 		return nil, err
 	}
-	var list []Recipient
+	now := a.Clock.Now()
+	msg := &Message{
+		ID: MessageID(actorOf(v), id, key, subject, body, includeWaitlisted), EventID: id,
+		Subject: subject, Body: body, IncludeWaitlisted: includeWaitlisted, ActorID: actorOf(v), CreatedAt: now,
+	}
+	// One mail per address, to the first registration holding it (in
+	// arrival order, so a repeat chooses the same one).
+	var mails []Mail
 	seen := map[string]bool{}
 	for _, r := range chosen {
 		rc, ok := to[r.ID]
@@ -104,46 +121,41 @@ func (a *Messages) MessageAttendees(ctx context.Context, v Viewer, id, subject, 
 			continue
 		}
 		seen[NormalizeEmail(rc.Email)] = true
-		list = append(list, rc)
+		mails = append(mails, OrganizerMessageMail(msg, r, now))
 	}
-	res := &MessageResult{}
-	var mu sync.Mutex
-	g := a.bulk().pace(ctx)
-	err = a.bulk().each(len(list), func(i int) error {
-		if !open(ctx, g) {
-			mu.Lock()
-			defer mu.Unlock()
-			res.NotSent++
-			return nil
-		}
-		err := a.Notifier.OrganizerMessage(ctx, list[i], e, subject, body)
-		mu.Lock()
-		defer mu.Unlock()
-		if err != nil {
-			res.Failed++
-			logFailure(ctx, a.Log, "organizer message not sent", err)
-		} else {
-			res.Sent++
-		}
-		return nil
-	})
+	// Only a key can name two different messages alike (reused after its
+	// idempotency record expired): the store refuses it, and the first
+	// message stands.
+	stored, put, err := a.Store.PostMessage(ctx, msg, mails)
 	if err != nil {
-		return res, err
+		return nil, err
 	}
 	who := "参加確定者"
 	if includeWaitlisted {
 		who = "参加確定者とキャンセル待ちの方"
 	}
-	summary := fmt.Sprintf("「%s」の%sへメッセージ「%s」を送信（%d件", e.Title, who, subject, res.Sent)
-	if res.Failed > 0 {
-		summary += fmt.Sprintf("、失敗%d件", res.Failed)
+	summary := fmt.Sprintf("「%s」の%s%d人へメッセージ「%s」を送信受付（メッセージ %s、新たに送信待ち%d件）", e.Title, who, len(mails), subject, stored.ID, put)
+	auditor{a.Store, a.Clock, a.Log}.record(ctx, actorOf(v), AuditEventMessage, "event", id, summary)
+	return &MessageResult{Message: stored, Recipients: len(mails), Queued: put}, nil
+}
+
+// Progress returns message mid of event id and how its mails stand.
+// NotFound (reason "message_not_found") when unknown or about another
+// event.
+func (a *Messages) Progress(ctx context.Context, v Viewer, id, mid string) (*Message, MessageProgress, error) {
+	if err := RequireOrganizer(v); err != nil {
+		return nil, MessageProgress{}, err
 	}
-	if res.NotSent > 0 {
-		summary += fmt.Sprintf("、時間切れで未送信%d件", res.NotSent)
+	m, err := a.Store.Message(ctx, mid)
+	if err != nil {
+		return nil, MessageProgress{}, err
 	}
-	auditor{a.Store, a.Clock, a.Log}.record(ctx, actorOf(v), AuditEventMessage, "event", id, summary+"）")
-	if res.Sent == 0 && res.Failed+res.NotSent > 0 {
-		return res, ErrMailUnavailable
+	if m.EventID != id {
+		return nil, MessageProgress{}, ErrMessageNotFound
 	}
-	return res, nil
+	p, err := a.Store.MessageProgress(ctx, mid)
+	if err != nil {
+		return nil, MessageProgress{}, err
+	}
+	return m, p, nil
 }

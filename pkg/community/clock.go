@@ -6,7 +6,8 @@ import (
 )
 
 // Clock tells the time; services take one so rules can be tested at fixed
-// instants. Pacing and deadlines are wall-clock matters of the adapters (Pace).
+// instants. Pacing and deadlines are wall-clock matters of the adapters
+// (the mailer, pkg/remindersjob), never of the domain.
 type Clock interface {
 	Now() time.Time
 }

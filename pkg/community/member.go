@@ -93,6 +93,10 @@ type Member struct {
 	UpdatedAt     time.Time
 	VerifiedAt    *time.Time
 	ApprovedAt    *time.Time
+	// MailSuppressed is set while the member's address is on the mail
+	// suppression list (it bounced permanently, or they complained), so
+	// organizers see why mail does not reach them; nil otherwise.
+	MailSuppressed *Suppression
 	// Version is the store's write counter as read. A change is written
 	// only if nobody wrote in between, so a stale copy (a session's
 	// snapshot, a concurrent click) never undoes a newer change such as a

@@ -14,9 +14,18 @@ import (
 const (
 	VerifyTTL = 24 * time.Hour
 	SignInTTL = 15 * time.Minute
-	// MailsPerHour is how many signup or sign-in mails one address may cause
-	// in an hour; beyond it requests are answered the same but nothing is sent.
-	MailsPerHour = 3
+	// SignupMailsPerHour is how many signup mails one address may cause in
+	// an hour; beyond it requests are answered the same but nothing is sent.
+	SignupMailsPerHour = 3
+	// MailInterval spaces the sign-in mails one address gets: at most one
+	// in each, so a stranger can cause it at most 12 an hour. A request
+	// inside the interval is answered the same and sends nothing; the link
+	// mailed at most this long ago still works (its lifetime is longer), so
+	// nobody else's requests ever stop the owner signing in.
+	MailInterval = 5 * time.Minute
+	// RequestsPerIP is how many signup or sign-in link requests one source
+	// address may make in an hour; beyond it they are refused (429).
+	RequestsPerIP = 20
 	// SignupFormVersion names the signup form and terms a consent was given on.
 	SignupFormVersion = "2026-11"
 )
@@ -48,7 +57,6 @@ type SessionIssuer interface {
 // profile and preferences, withdrawal.
 type Members struct {
 	Store    Store
-	Notifier Notifier
 	Clock    Clock
 	Links    Links
 	Secrets  Secrets
@@ -149,7 +157,10 @@ func (s *Members) Signup(ctx context.Context, in SignupInput) error {
 		return nil
 	}
 	email := NormalizeEmail(in.Email)
-	if ok, err := s.allowMail(ctx, "signup", email, now); err != nil || !ok {
+	if err := s.allowIP(ctx, "signup", in.IP, now); err != nil {
+		return err
+	}
+	if ok, err := s.allowMail(ctx, "signup", email, time.Hour, SignupMailsPerHour, now); err != nil || !ok {
 		return err
 	}
 	m := &Member{
@@ -209,19 +220,11 @@ func (s *Members) signupExisting(ctx context.Context, sub *Member, now time.Time
 		// never gets; the answer stays the same.
 		return nil
 	}
-	link, err := s.newToken(ctx, TokenSignIn, existing.ID, "", now, SignInTTL)
-	if err != nil {
-		return err
-	}
-	return s.Notifier.AlreadyRegistered(ctx, Recipient{existing.Name, existing.Email}, s.Links.SignIn(link))
+	return s.mailLink(ctx, MailAlreadyRegistered, existing, TokenSignIn, "", now, SignInTTL, s.Links.SignIn)
 }
 
 func (s *Members) sendVerification(ctx context.Context, m *Member, now time.Time) error {
-	secret, err := s.newToken(ctx, TokenVerify, m.ID, submissionDigest(m), now, VerifyTTL)
-	if err != nil {
-		return err
-	}
-	return s.Notifier.Verification(ctx, Recipient{m.Name, m.Email}, s.Links.Verify(secret))
+	return s.mailLink(ctx, MailVerification, m, TokenVerify, submissionDigest(m), now, VerifyTTL, s.Links.Verify)
 }
 
 // submissionDigest names what a signup submitted — profile, membership and
@@ -245,20 +248,41 @@ func submissionDigest(m *Member) string {
 	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
-func (s *Members) newToken(ctx context.Context, purpose, memberID, data string, now time.Time, ttl time.Duration) (string, error) {
+// mailLink stores a single-use token for m and, in the same write, the
+// mail of kind that carries its link (made by link from the secret): the
+// token is never without its mail, nor the mail without its token.
+func (s *Members) mailLink(ctx context.Context, kind MailKind, m *Member, purpose, data string, now time.Time, ttl time.Duration, link func(secret string) string) error {
 	secret := s.Secrets.NewSecret()
-	err := s.Store.PutToken(ctx, &Token{ID: s.Secrets.Hash(secret), Purpose: purpose, MemberID: memberID, Data: data, CreatedAt: now, ExpiresAt: now.Add(ttl)})
-	return secret, err
+	tok := &Token{ID: s.Secrets.Hash(secret), Purpose: purpose, MemberID: m.ID, Data: data, CreatedAt: now, ExpiresAt: now.Add(ttl)}
+	return s.Store.PutToken(ctx, tok, LinkMail(kind, m, tok.ID, link(secret), now))
 }
 
-// allowMail counts a mail to an address and reports whether it is within the
-// hourly limit. The key is hashed so the table never holds the address.
-func (s *Members) allowMail(ctx context.Context, scope, email string, now time.Time) (bool, error) {
-	n, err := s.Store.Hit(ctx, "mail#"+scope+"#"+s.Secrets.Hash(email), time.Hour, now)
+// allowMail counts a mail to an address and reports whether it is within
+// max in the fixed window. The key is hashed so the table never holds the
+// address.
+func (s *Members) allowMail(ctx context.Context, scope, email string, window time.Duration, max int, now time.Time) (bool, error) {
+	n, err := s.Store.Hit(ctx, "mail#"+scope+"#"+s.Secrets.Hash(email), window, now)
 	if err != nil {
 		return false, err
 	}
-	return n <= MailsPerHour, nil
+	return n <= max, nil
+}
+
+// allowIP counts a request from source address ip (kept as a keyed
+// digest) and refuses it past RequestsPerIP in the hour: Throttled
+// (reason "too_many_requests"). An unknown ip ("") is not counted.
+func (s *Members) allowIP(ctx context.Context, scope, ip string, now time.Time) error {
+	if ip == "" {
+		return nil
+	}
+	n, err := s.Store.Hit(ctx, "ip#"+scope+"#"+s.Secrets.Hash(ip), time.Hour, now)
+	if err != nil {
+		return err
+	}
+	if n > RequestsPerIP {
+		return ErrTooManyRequests
+	}
+	return nil
 }
 
 // Verify confirms an address from the mailed link. Verifying twice is
@@ -293,8 +317,14 @@ func (s *Members) Verify(ctx context.Context, secret string) (*Member, error) {
 	if m.Membership.NeedsApproval() {
 		next = MemberPendingApproval
 	}
-	m.Status, m.VerifiedAt, m.UpdatedAt = next, &now, now
-	err = s.Store.UpdateMember(ctx, m)
+	// Following the link proved the address works: any suppression goes
+	// with the same write.
+	m.Status, m.VerifiedAt, m.UpdatedAt, m.MailSuppressed = next, &now, now, nil
+	greeting := MailWelcome
+	if next == MemberPendingApproval {
+		greeting = MailPendingApproval
+	}
+	err = s.Store.UpdateMember(ctx, m, StatusMail(greeting, m, now))
 	if errors.Is(err, ErrMemberChanged) {
 		// A concurrent click verified them first; its mail is on the way.
 		return s.Store.Member(ctx, m.ID)
@@ -302,22 +332,22 @@ func (s *Members) Verify(ctx context.Context, secret string) (*Member, error) {
 	if err != nil {
 		return nil, err
 	}
-	if next == MemberActive {
-		err = s.Notifier.Welcome(ctx, m)
-	} else {
-		err = s.Notifier.PendingApproval(ctx, m)
-	}
-	return m, err
+	return m, nil
 }
 
 // RequestSignIn mails a one-time sign-in link to a known, verified address
 // whose membership is neither suspended nor withdrawn. It answers the same
 // for every address.
-func (s *Members) RequestSignIn(ctx context.Context, email string) error {
+// Throttled (reason "too_many_requests") past RequestsPerIP requests from
+// ip in an hour.
+func (s *Members) RequestSignIn(ctx context.Context, email, ip string) error {
 	now := s.Clock.Now()
 	email = strings.TrimSpace(email)
 	if !ValidEmail(email) {
 		return FieldErrors{"email": "メールアドレスの形式が正しくありません。"}.Err()
+	}
+	if err := s.allowIP(ctx, "signin", ip, now); err != nil {
+		return err
 	}
 	email = NormalizeEmail(email)
 	m, err := s.Store.MemberByEmail(ctx, email)
@@ -331,17 +361,13 @@ func (s *Members) RequestSignIn(ctx context.Context, email string) error {
 		// Closed memberships get no link, and use up none of the allowance.
 		return nil
 	}
-	if ok, err := s.allowMail(ctx, "signin", email, now); err != nil || !ok {
+	if ok, err := s.allowMail(ctx, "signin", email, MailInterval, 1, now); err != nil || !ok {
 		return err
 	}
 	if m.Status == MemberUnverified {
 		return s.sendVerification(ctx, m, now)
 	}
-	secret, err := s.newToken(ctx, TokenSignIn, m.ID, "", now, SignInTTL)
-	if err != nil {
-		return err
-	}
-	return s.Notifier.SignInLink(ctx, Recipient{m.Name, m.Email}, s.Links.SignIn(secret))
+	return s.mailLink(ctx, MailSignIn, m, TokenSignIn, "", now, SignInTTL, s.Links.SignIn)
 }
 
 // SignIn exchanges a mailed sign-in link for a session. The link works once.
@@ -362,6 +388,10 @@ func (s *Members) SignIn(ctx context.Context, secret string) (string, time.Time,
 		return "", time.Time{}, ErrInvalidToken
 	}
 	if err != nil {
+		return "", time.Time{}, err
+	}
+	// The link arrived, so the address works: lift any suppression.
+	if err := s.clearSuppression(ctx, m); err != nil {
 		return "", time.Time{}, err
 	}
 	return s.Sessions.Issue(ctx, m.ID)

@@ -12,8 +12,9 @@ import (
 // are the embedded nil interface's (they panic).
 type racingStore struct {
 	Store
-	then  MemberStatus
-	reads int
+	then   MemberStatus
+	reads  int
+	mailed []Mail // the mails put in the outbox with a token
 }
 
 func (s *racingStore) CreateMember(context.Context, *Member) error { return ErrEmailTaken }
@@ -27,26 +28,14 @@ func (s *racingStore) MemberByEmail(_ context.Context, email string) (*Member, e
 	return &Member{ID: "m1", Email: email, Name: "既存 会員", Status: st, Membership: MembershipSupporting}, nil
 }
 
-func (s *racingStore) UpdateMember(context.Context, *Member) error { return ErrMemberChanged }
+func (s *racingStore) UpdateMember(context.Context, *Member, ...Mail) error { return ErrMemberChanged }
 func (s *racingStore) Hit(context.Context, string, time.Duration, time.Time) (int, error) {
 	return 1, nil
 }
-func (s *racingStore) PutToken(context.Context, *Token) error { return nil }
-
-// mailLog records which mail each address got.
-type mailLog struct{ sent []string }
-
-func (m *mailLog) Verification(_ context.Context, to Recipient, _ string) error {
-	m.sent = append(m.sent, "verification")
+func (s *racingStore) PutToken(_ context.Context, _ *Token, mails ...Mail) error {
+	s.mailed = append(s.mailed, mails...)
 	return nil
 }
-func (m *mailLog) AlreadyRegistered(_ context.Context, to Recipient, _ string) error {
-	m.sent = append(m.sent, "already_registered")
-	return nil
-}
-func (m *mailLog) SignInLink(context.Context, Recipient, string) error { return nil }
-func (m *mailLog) Welcome(context.Context, *Member) error              { return nil }
-func (m *mailLog) PendingApproval(context.Context, *Member) error      { return nil }
 
 type plainLinks struct{}
 
@@ -68,20 +57,23 @@ func TestSignupExistingDecidedByTheLastRead(t *testing.T) {
 	for _, tt := range []struct {
 		name string
 		then MemberStatus
-		want []string
+		want []MailKind
 	}{
 		{"NowSuspended", MemberSuspended, nil},
-		{"NowActive", MemberActive, []string{"already_registered"}},
+		{"NowActive", MemberActive, []MailKind{MailAlreadyRegistered}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			mails := &mailLog{}
-			s := &Members{Store: &racingStore{then: tt.then}, Notifier: mails, Clock: ClockFunc(func() time.Time { return now }),
-				Links: plainLinks{}, Secrets: plainSecrets{}}
+			store := &racingStore{then: tt.then}
+			s := &Members{Store: store, Clock: ClockFunc(func() time.Time { return now }), Links: plainLinks{}, Secrets: plainSecrets{}}
 			if err := s.Signup(context.Background(), in); err != nil {
 				t.Fatal(err)
 			}
-			if len(mails.sent) != len(tt.want) || (len(tt.want) > 0 && mails.sent[0] != tt.want[0]) {
-				t.Errorf("mailed %v, want %v", mails.sent, tt.want)
+			var got []MailKind
+			for _, m := range store.mailed {
+				got = append(got, m.Kind)
+			}
+			if len(got) != len(tt.want) || (len(tt.want) > 0 && got[0] != tt.want[0]) {
+				t.Errorf("mailed %v, want %v", got, tt.want)
 			}
 		})
 	}

@@ -66,6 +66,7 @@ var (
 	ErrMemberNotFound       = declare(NotFound, "member_not_found", "会員が見つかりません。")
 	ErrRegistrationNotFound = declare(NotFound, "registration_not_found", "申込が見つかりません。")
 	ErrSeriesNotFound       = declare(NotFound, "series_not_found", "シリーズが見つかりません。")
+	ErrMessageNotFound      = declare(NotFound, "message_not_found", "メッセージが見つかりません。")
 	ErrTokenNotFound        = declare(NotFound, "token_not_found", "リンクが無効か、有効期限が切れています。")
 	ErrSessionNotFound      = declare(NotFound, "session_not_found", "ログインの有効期限が切れました。もう一度ログインしてください。")
 	ErrIdempotencyNotFound  = declare(NotFound, "idempotency_not_found", "記録がありません。")
@@ -109,6 +110,11 @@ var (
 	ErrRegistrationClosed   = declare(Closed, "registration_closed", "申込受付は締め切りました。")
 	ErrNotConfirmed         = declare(Closed, "not_confirmed", "参加が確定している申込だけ受付できます。")
 	ErrIdempotencyKeyReused = declare(Closed, "idempotency_key_reused", "この Idempotency-Key は別の内容のリクエストに使われています。")
+)
+
+// Callers that asked too often (429).
+var (
+	ErrTooManyRequests = declare(Throttled, "too_many_requests", "短時間に多くのお申し込みがありました。しばらく時間をおいてから、もう一度お試しください。")
 )
 
 // Dependencies that did not answer, or answered "later" (503).

@@ -32,4 +32,7 @@ type Registration struct {
 	CheckedInAt   *time.Time
 	CancelledAt   *time.Time
 	RemindersSent []string
+	// OptOuts are the lists the registrant stopped for this registration
+	// by the link in a mail (ListReminders, ListMessages; OptOuts.Stop).
+	OptOuts []string
 }

@@ -14,7 +14,8 @@ import (
 // confirmed registrations.
 type RegistrationStore interface {
 	// Register stores r for e: confirmed while a seat is free, else waitlisted
-	// when e has a waitlist. It sets r.Status. Conflict "already_registered"
+	// when e has a waitlist, with the mail it owes (RegistrationMail) in the
+	// outbox in the same transaction. It sets r.Status. Conflict "already_registered"
 	// when the same member or guest email holds a live registration, Conflict
 	// "event_full" when full without waitlist, Closed "event_cancelled" when
 	// the event stopped being published meanwhile.
@@ -25,7 +26,8 @@ type RegistrationStore interface {
 	// event. NotFound when none.
 	MemberRegistration(ctx context.Context, eventID, memberID string) (*Registration, error)
 	// CancelRegistration cancels a live registration; when it held a seat the
-	// waitlist head is promoted in the same transaction. It returns the
+	// waitlist head is promoted in the same transaction, which also puts the
+	// mails owed (CancelledMail, PromotedMail) in the outbox. It returns the
 	// cancelled registration and the promoted one (nil if none). NotFound when
 	// unknown, Conflict "already_cancelled" when already cancelled.
 	CancelRegistration(ctx context.Context, eventID, regID string, now time.Time) (cancelled, promoted *Registration, err error)
@@ -56,14 +58,13 @@ type CancelLinks interface {
 
 // Registrations runs RSVPs.
 type Registrations struct {
-	Events   EventStore
-	Regs     RegistrationStore
-	Members  MemberStore
-	Notifier RegistrationNotifier
-	Clock    Clock
-	Links    CancelLinks
-	// Log reports mails that failed after the registration was stored: the
-	// seat is kept (never lose a registration) and the failure is visible.
+	Events EventStore
+	Regs   RegistrationStore
+	Clock  Clock
+	// Links reads the signed cancel links in mails.
+	Links CancelLinks
+	// Log reports what failed after the registration was stored: the seat
+	// is kept (never lose a registration) and the failure is visible.
 	Log *slog.Logger
 }
 
@@ -102,12 +103,7 @@ func (s *Registrations) Register(ctx context.Context, v Viewer, id string, guest
 		return RegisterResult{}, err
 	}
 	res := RegisterResult{Registration: r}
-	to := s.recipient(ctx, r, v)
-	cancel := s.Links.CancelLink(e.ID, r.ID)
-	switch r.Status {
-	case RegistrationConfirmed:
-		s.mailed(ctx, "registration confirmed", s.Notifier.RegistrationConfirmed(ctx, to, e, e.JoinURL, cancel))
-	case RegistrationWaitlisted:
+	if r.Status == RegistrationWaitlisted {
 		// The place is stored; its number is only information, so a failed
 		// count must not turn a kept registration into an error.
 		pos, err := s.Regs.WaitlistPosition(ctx, r)
@@ -115,7 +111,6 @@ func (s *Registrations) Register(ctx context.Context, v Viewer, id string, guest
 			logFailure(ctx, s.Log, "waitlist position", err)
 		}
 		res.WaitlistPosition = pos
-		s.mailed(ctx, "waitlisted", s.Notifier.Waitlisted(ctx, to, e, pos, cancel))
 	}
 	return res, nil
 }
@@ -129,28 +124,6 @@ func validGuest(g Guest) (Guest, error) {
 	}
 	g.Email = NormalizeEmail(g.Email)
 	return g, f.Err()
-}
-
-func (s *Registrations) mailed(ctx context.Context, what string, err error) {
-	if err != nil {
-		logFailure(ctx, s.Log, "mail failed after the registration was stored: "+what, err)
-	}
-}
-
-// recipient finds who to mail about r: the guest, or the member (read fresh
-// when the viewer is not the registrant, e.g. a promoted member).
-func (s *Registrations) recipient(ctx context.Context, r *Registration, v Viewer) Recipient {
-	if r.Guest != nil {
-		return Recipient{Name: r.Guest.Name, Email: r.Guest.Email}
-	}
-	if v.Member != nil && v.Member.ID == r.MemberID {
-		return Recipient{Name: v.Member.Name, Email: v.Member.Email}
-	}
-	m, err := s.Members.Member(ctx, r.MemberID)
-	if err != nil {
-		return Recipient{}
-	}
-	return Recipient{Name: m.Name, Email: m.Email}
 }
 
 // CancelMine cancels the signed-in member's registration for event id.
@@ -206,15 +179,8 @@ func (s *Registrations) cancel(ctx context.Context, r *Registration) (*Registrat
 	if !now.Before(e.StartsAt) && e.Status != EventCancelled {
 		return nil, errCancelStarted
 	}
-	cancelled, promoted, err := s.Regs.CancelRegistration(ctx, r.EventID, r.ID, now)
-	if err != nil {
-		return nil, err
-	}
-	s.mailed(ctx, "registration cancelled", s.Notifier.RegistrationCancelled(ctx, s.recipient(ctx, cancelled, Viewer{}), e))
-	if promoted != nil {
-		s.mailed(ctx, "promoted", s.Notifier.Promoted(ctx, s.recipient(ctx, promoted, Viewer{}), e, e.JoinURL, s.Links.CancelLink(e.ID, promoted.ID)))
-	}
-	return cancelled, nil
+	cancelled, _, err := s.Regs.CancelRegistration(ctx, r.EventID, r.ID, now)
+	return cancelled, err
 }
 
 // Mine lists the signed-in member's registrations with their events.

@@ -17,50 +17,23 @@ type DueReminder struct {
 	DueAt    time.Time     // StartsAt - Offset
 }
 
-// ReminderClaim names one send of one reminder: a registration, an offset,
-// and the start it is for, so that moving an event makes its reminders due
-// again for the new start. Owner is the sweep that holds the claim.
-type ReminderClaim struct {
-	EventID        string
-	RegistrationID string
-	Offset         time.Duration
-	StartsAt       time.Time
-	Owner          string
-}
+// HandOver is what handing one reminder over to the mailer found.
+type HandOver int
 
-// ClaimResult is what an attempt to claim a send found.
-type ClaimResult int
-
-// Outcomes of ReminderStore.ClaimReminder.
+// Outcomes of ReminderStore.HandOverReminders.
 const (
-	// ClaimWon: the caller holds the send until the claim expires.
-	ClaimWon ClaimResult = iota + 1
-	// ClaimDone: the send already ended (sent, refused, or of unknown fate);
-	// it is never made again.
-	ClaimDone
-	// ClaimBusy: another sweep holds an unexpired claim on it.
-	ClaimBusy
-	// ClaimNotConfirmed: the registration is no longer confirmed.
-	ClaimNotConfirmed
+	// HandedOver: the reminder is now owed, as an outbox mail, and marked
+	// on its registration.
+	HandedOver HandOver = iota + 1
+	// HandOverDone: it was handed over before (an earlier or concurrent
+	// sweep); it is never owed twice.
+	HandOverDone
+	// HandOverNotConfirmed: the registration is no longer confirmed.
+	HandOverNotConfirmed
 )
 
-// ReminderOutcome is how a claimed send ended.
-type ReminderOutcome string
-
-// Outcomes recorded by ReminderStore.CompleteReminder; each ends the claim
-// for good.
-const (
-	ReminderSent ReminderOutcome = "sent"
-	// ReminderRefused: SES or the composer refused the message itself (a bad
-	// address): sending again would fail again.
-	ReminderRefused ReminderOutcome = "refused"
-	// ReminderUncertain: the send timed out and SES may have accepted it; a
-	// second copy is worse than a missing one, so it is not sent again.
-	ReminderUncertain ReminderOutcome = "uncertain"
-)
-
-// ReminderStore keeps the schedule of upcoming reminders and the claims
-// that make each send happen once. pkg/store/dynamo implements it.
+// ReminderStore keeps the schedule of upcoming reminders and hands each
+// reminder over to the mailer once. pkg/store/dynamo implements it.
 type ReminderStore interface {
 	// Event returns one event. NotFound when unknown.
 	Event(ctx context.Context, id string) (*Event, error)
@@ -88,36 +61,27 @@ type ReminderStore interface {
 	// was read.
 	DropReminder(ctx context.Context, d DueReminder) error
 
-	// ClaimReminder claims the send c for its owner until now+ttl, with
-	// one conditional write that also requires the registration to be
-	// confirmed. A claim held by another owner past its expiry is taken
-	// over: that sweep crashed between claim and send.
-	ClaimReminder(ctx context.Context, c ReminderClaim, now time.Time, ttl time.Duration) (ClaimResult, error)
-	// CompleteReminder ends the claim c with outcome, when c's owner still
-	// holds it; a sent reminder is also recorded on the registration
-	// (Registration.RemindersSent). Conflict (reason "claim_lost") when
-	// another owner took the claim over meanwhile.
-	CompleteReminder(ctx context.Context, c ReminderClaim, outcome ReminderOutcome, now time.Time) error
-	// ReleaseReminder gives up the claim c, when c's owner still holds it,
-	// so that a later sweep makes the send.
-	ReleaseReminder(ctx context.Context, c ReminderClaim) error
+	// HandOverReminders hands each of mails (ReminderMail) over to the
+	// mailer: with one conditional write per mail, or per batch of them, it
+	// puts the outbox mail and adds the reminder's mark to the registration
+	// (Registration.RemindersSent) IF the registration is confirmed and
+	// does not carry the mark yet. So a reminder is owed exactly once per
+	// (registration, offset, start), however many sweeps try at once. It
+	// returns what it found for each mail, in order; an error leaves the
+	// mails it did not report on owed or not, whichever committed.
+	HandOverReminders(ctx context.Context, mails []Mail) ([]HandOver, error)
 }
 
 // ReminderNotifier mails reminders.
 type ReminderNotifier interface {
 	// Reminder mails to a confirmed registrant that e starts in (about)
-	// startsIn. joinURL is passed only because the recipient holds a seat;
-	// unsubscribe is the opt-out link for reminders ("" for guests, who
-	// have no preferences). Unavailable (reason "mail_throttled",
+	// startsIn. joinURL is passed only because the recipient holds a seat
+	// the event still admits; unsubscribe is the one-click opt-out link:
+	// the member's reminders list, or, for a guest, this registration's
+	// reminders. Unavailable (reason "mail_throttled",
 	// "mail_quota_exceeded", "mail_timeout") when SES did not take it,
 	// Invalid when the message itself is unusable (a bad address).
 	Reminder(ctx context.Context, to Recipient, e *Event, startsIn time.Duration, joinURL, cancelLink, unsubscribe string) error
-}
-
-// ReminderLinks makes the links a reminder carries. auth.Links implements it.
-type ReminderLinks interface {
-	CancelLink(eventID, regID string) string
-	UnsubscribeLink(memberID, list string) string
 }
 
 // ReminderOffsetsOf returns the reminders of e, longest first: its own
@@ -159,11 +123,10 @@ func ConfirmedAt(r *Registration) time.Time {
 // Why a reminder is not sent to someone (SweepResult.SkippedBy keys).
 const (
 	SkipLate        = "confirmed_after_due" // the confirmation mail came after the due time
-	SkipOptedOut    = "opted_out"           // the member turned reminders off
+	SkipOptedOut    = "opted_out"           // the member turned reminders off, or the registrant opted out by the mail's link
 	SkipInactive    = "member_inactive"     // suspended, withdrawn or unknown member
-	SkipAlreadySent = "already_sent"        // an earlier or concurrent sweep sent it
-	SkipInFlight    = "in_flight"           // another sweep holds the claim right now
-	SkipCancelled   = "not_confirmed"       // cancelled between listing and claiming
+	SkipAlreadySent = "already_sent"        // an earlier or concurrent sweep handed it over
+	SkipCancelled   = "not_confirmed"       // cancelled between listing and handing over
 )
 
 // reminderSkip decides, from the registration and its member (nil for a
@@ -174,6 +137,9 @@ func reminderSkip(d DueReminder, r *Registration, m *Member, isGuest bool) strin
 	}
 	if slices.Contains(r.RemindersSent, ReminderMark(d.Offset, d.StartsAt)) {
 		return SkipAlreadySent
+	}
+	if slices.Contains(r.OptOuts, ListReminders) {
+		return SkipOptedOut
 	}
 	if isGuest {
 		return ""

@@ -53,6 +53,16 @@ func TestReminderRules(t *testing.T) {
 		{"Withdrawn", reg(before, 0, before), &Member{Status: MemberWithdrawn, Preferences: Preferences{Reminders: true}}, false, SkipInactive},
 		{"UnknownMember", reg(before, 0, before), nil, false, SkipInactive},
 		{"Guest", reg(before, 0, before), nil, true, ""},
+		{"GuestOptedOut", func() *Registration {
+			r := reg(before, 0, before)
+			r.OptOuts = []string{ListReminders}
+			return r
+		}(), nil, true, SkipOptedOut},
+		{"MessagesStoppedOnly", func() *Registration {
+			r := reg(before, 0, before)
+			r.OptOuts = []string{ListMessages}
+			return r
+		}(), nil, true, ""},
 		{"AlreadyMarked", func() *Registration {
 			r := reg(before, 0, before)
 			r.RemindersSent = []string{ReminderMark(24*time.Hour, start)}
@@ -95,19 +105,15 @@ func TestStartsIn(t *testing.T) {
 }
 
 // memReminders is an in-memory ReminderStore for one event: the schedule
-// is dues, and a claim is settled or not.
+// is dues, and the outbox the mails handed over.
 type memReminders struct {
 	mu      sync.Mutex
 	event   *Event
 	regs    []*Registration
 	dues    []DueReminder
-	claims  map[string]bool // claim key → settled (sent)
-	done    []DueReminder   // finished
+	outbox  []Mail
+	done    []DueReminder // finished
 	dropped []DueReminder
-}
-
-func claimKey(regID string, off time.Duration, start time.Time) string {
-	return regID + "/" + ReminderMark(off, start)
 }
 
 func (s *memReminders) Event(_ context.Context, id string) (*Event, error) {
@@ -164,90 +170,60 @@ func (s *memReminders) DropReminder(_ context.Context, d DueReminder) error {
 	return nil
 }
 
-func (s *memReminders) ClaimReminder(_ context.Context, c ReminderClaim, _ time.Time, _ time.Duration) (ClaimResult, error) {
+func (s *memReminders) HandOverReminders(_ context.Context, mails []Mail) ([]HandOver, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	k := claimKey(c.RegistrationID, c.Offset, c.StartsAt)
-	if sent, ok := s.claims[k]; ok {
-		if sent {
-			return ClaimDone, nil
-		}
-		return ClaimBusy, nil
-	}
-	s.claims[k] = false
-	return ClaimWon, nil
-}
-
-func (s *memReminders) CompleteReminder(_ context.Context, c ReminderClaim, outcome ReminderOutcome, _ time.Time) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.claims[claimKey(c.RegistrationID, c.Offset, c.StartsAt)] = true
-	if outcome == ReminderSent {
-		for _, r := range s.regs {
-			if r.ID == c.RegistrationID {
-				r.RemindersSent = append(r.RemindersSent, ReminderMark(c.Offset, c.StartsAt))
-			}
+	var out []HandOver
+	for _, m := range mails {
+		i := slices.IndexFunc(s.regs, func(r *Registration) bool { return r.ID == m.RegistrationID })
+		mark := ReminderMark(m.Offset, m.StartsAt)
+		switch {
+		case i < 0 || s.regs[i].Status != RegistrationConfirmed:
+			out = append(out, HandOverNotConfirmed)
+		case slices.Contains(s.regs[i].RemindersSent, mark):
+			out = append(out, HandOverDone)
+		default:
+			s.regs[i].RemindersSent = append(s.regs[i].RemindersSent, mark)
+			s.outbox = append(s.outbox, m)
+			out = append(out, HandedOver)
 		}
 	}
-	return nil
+	return out, nil
 }
 
-func (s *memReminders) ReleaseReminder(_ context.Context, c ReminderClaim) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.claims, claimKey(c.RegistrationID, c.Offset, c.StartsAt))
-	return nil
-}
-
-// sentReminder is one mail of recordingNotifier.
+// sentReminder is one reminder handed over: to which registration, and
+// what its mail says about the start when the mailer sends it at once.
 type sentReminder struct {
-	to       string
+	reg      string
 	startsIn time.Duration
 }
 
-type recordingNotifier struct {
-	mu   sync.Mutex
-	sent []sentReminder
-}
-
-func (n *recordingNotifier) Reminder(_ context.Context, to Recipient, _ *Event, startsIn time.Duration, _, _, _ string) error {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	n.sent = append(n.sent, sentReminder{to.Email, startsIn})
-	return nil
-}
-
-type noLinks struct{}
-
-func (noLinks) CancelLink(eventID, regID string) string      { return "https://x.example/c/" + regID }
-func (noLinks) UnsubscribeLink(memberID, list string) string { return "" }
-
 // TestSweepSendsEveryDueReminder: when sweeps were missed and both the 24 h
-// and the 1 h reminder of an event are due, each goes to everyone it is
-// for — a missed sweep delays a reminder, never drops it — and both state
-// the time actually left. Only a reminder already due when the person
-// registered is skipped.
+// and the 1 h reminder of an event are due, each is handed over for
+// everyone it is for — a missed sweep delays a reminder, never drops it —
+// and both state the time actually left. Only a reminder already due when
+// the person registered is skipped.
 func TestSweepSendsEveryDueReminder(t *testing.T) {
 	start := time.Date(2030, 6, 11, 9, 0, 0, 0, time.UTC)
 	tests := []struct {
 		name       string
 		now        time.Time
 		registered time.Time
-		want       []sentReminder // to "g", in the order sent
+		want       []sentReminder // in the order handed over
 		late       int
 		finished   int
 	}{
 		// The sweeps between 24 h and 30 min before were all missed.
 		{"RegisteredBeforeBoth", start.Add(-30 * time.Minute), start.Add(-48 * time.Hour),
-			[]sentReminder{{"g@example.jp", 30 * time.Minute}, {"g@example.jp", 30 * time.Minute}}, 0, 2},
+			[]sentReminder{{"r", 30 * time.Minute}, {"r", 30 * time.Minute}}, 0, 2},
 		// As in the issue: registered 2 h before, the 1 h reminder only.
 		{"RegisteredBetweenMarks", start.Add(-30 * time.Minute), start.Add(-2 * time.Hour),
-			[]sentReminder{{"g@example.jp", 30 * time.Minute}}, 1, 2},
+			[]sentReminder{{"r", 30 * time.Minute}}, 1, 2},
 		{"RegisteredAfterBoth", start.Add(-30 * time.Minute), start.Add(-45 * time.Minute),
 			nil, 2, 2},
 		// On time, the 1 h reminder is not due yet and the 24 h one says so.
 		{"OnlyTheLongerDue", start.Add(-24*time.Hour + 2*time.Minute), start.Add(-48 * time.Hour),
-			[]sentReminder{{"g@example.jp", 24 * time.Hour}}, 0, 1},
+			[]sentReminder{{"r", 24 * time.Hour}}, 0, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -256,27 +232,66 @@ func TestSweepSendsEveryDueReminder(t *testing.T) {
 				event: e,
 				regs: []*Registration{{ID: "r", EventID: "e", Status: RegistrationConfirmed, CreatedAt: tt.registered, UpdatedAt: tt.registered,
 					Guest: &Guest{Name: "ゲスト", Email: "g@example.jp"}}},
-				claims: map[string]bool{},
 			}
 			for _, off := range ReminderOffsetsOf(e) {
 				st.dues = append(st.dues, DueReminder{EventID: "e", Offset: off, StartsAt: start, DueAt: start.Add(-off)})
 			}
-			n := &recordingNotifier{}
-			svc := &Reminders{Store: st, Notifier: n, Links: noLinks{}, Clock: ClockFunc(func() time.Time { return tt.now })}
-			res, err := svc.Sweep(context.Background(), nil)
+			svc := &Reminders{Store: st, Clock: ClockFunc(func() time.Time { return tt.now })}
+			res, err := svc.Sweep(context.Background())
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !slices.Equal(n.sent, tt.want) {
-				t.Errorf("sent %v, want %v", n.sent, tt.want)
+			var sent []sentReminder
+			for _, m := range st.outbox {
+				if m.Kind != MailReminder || m.EventID != "e" || !m.StartsAt.Equal(start) {
+					t.Errorf("mail %+v", m)
+				}
+				sent = append(sent, sentReminder{m.RegistrationID, startsIn(DueReminder{Offset: m.Offset, StartsAt: m.StartsAt}, tt.now)})
+			}
+			if !slices.Equal(sent, tt.want) {
+				t.Errorf("handed over %v, want %v", sent, tt.want)
 			}
 			if res.Sent != len(tt.want) || res.SkippedBy[SkipLate] != tt.late || res.Finished != tt.finished || res.Failed != 0 {
 				t.Errorf("result %+v, want %d sent, %d late, %d finished", res, len(tt.want), tt.late, tt.finished)
 			}
-			// Nothing is left for a later sweep to send.
-			again, err := svc.Sweep(context.Background(), nil)
+			// Nothing is left for a later sweep to hand over.
+			again, err := svc.Sweep(context.Background())
 			if err != nil || again.Due != 0 || again.Sent != 0 {
 				t.Errorf("second sweep %+v, %v; want nothing due", again, err)
+			}
+		})
+	}
+}
+
+// TestSweepStopsWithItsContext: a sweep whose context ended (its time
+// budget) hands nothing over, reports why, and is no failure.
+func TestSweepStopsWithItsContext(t *testing.T) {
+	start := time.Date(2030, 6, 11, 9, 0, 0, 0, time.UTC)
+	e := &Event{ID: "e", Status: EventPublished, Audience: AudiencePublic, StartsAt: start, EndsAt: start.Add(time.Hour)}
+	st := &memReminders{event: e, regs: []*Registration{{ID: "r", EventID: "e", Status: RegistrationConfirmed,
+		CreatedAt: start.Add(-48 * time.Hour), UpdatedAt: start.Add(-48 * time.Hour), Guest: &Guest{Name: "ゲスト", Email: "g@example.jp"}}},
+		dues: []DueReminder{{EventID: "e", Offset: time.Hour, StartsAt: start, DueAt: start.Add(-time.Hour)}}}
+	svc := &Reminders{Store: st, Clock: ClockFunc(func() time.Time { return start.Add(-30 * time.Minute) })}
+	for _, tt := range []struct {
+		name string
+		ctx  func() (context.Context, context.CancelFunc)
+		want string
+	}{
+		{"Budget", func() (context.Context, context.CancelFunc) {
+			return context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+		}, StopBudget},
+		{"Canceled", func() (context.Context, context.CancelFunc) {
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel()
+			return ctx, cancel
+		}, StopCanceled},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := tt.ctx()
+			defer cancel()
+			res, err := svc.Sweep(ctx)
+			if err != nil || res.Sent != 0 || res.Stopped != tt.want || len(st.outbox) != 0 {
+				t.Errorf("sweep = %+v, %v; want nothing handed over, stopped %q", res, err, tt.want)
 			}
 		})
 	}

@@ -31,7 +31,8 @@ type MembershipStore interface {
 	// Conflict (reason "email_taken") when another member has the new email,
 	// (reason "member_changed") when the member was written since m was read
 	// (m.Version) or a concurrent write won. On success m.Version advances.
-	UpdateMember(ctx context.Context, m *Member) error
+	// The mails the change owes go into the outbox in the same transaction.
+	UpdateMember(ctx context.Context, m *Member, mails ...Mail) error
 	// MembersByStatus returns members with status, oldest first. Invalid
 	// (reason "invalid_cursor") for a cursor it did not issue for this status.
 	MembersByStatus(ctx context.Context, status MemberStatus, limit int, cursor string) (MemberPage, error)
@@ -42,7 +43,9 @@ type MembershipStore interface {
 	WithdrawMember(ctx context.Context, id string, now time.Time) (*Member, error)
 
 	// PutToken stores a token until its ExpiresAt. Conflict when the id exists.
-	PutToken(ctx context.Context, t *Token) error
+	// With mails (the mail carrying the token's link), token and mails are
+	// written in one transaction.
+	PutToken(ctx context.Context, t *Token, mails ...Mail) error
 	// Token returns an unexpired token without using it up. NotFound
 	// (reason "token_not_found") when unknown, used, of another purpose or expired.
 	Token(ctx context.Context, id, purpose string, now time.Time) (*Token, error)

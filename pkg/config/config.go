@@ -27,6 +27,11 @@ type Config struct {
 	LogLevel       string  // TABANE_LOG_LEVEL: debug, info (default), warn, error
 	Region         string  // AWS_REGION
 	Secure         bool    // true unless the base URL is plain-http localhost (cookies' Secure flag)
+
+	// SESConfigurationSet is named on every send so SES publishes bounces and
+	// complaints (TABANE_SES_CONFIGURATION_SET; template.yaml's MailEvents);
+	// empty locally, where the dev server plays the mailbox simulator.
+	SESConfigurationSet string
 }
 
 // Defaults for the shipped community.
@@ -54,6 +59,8 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		SessionTTL:    30 * 24 * time.Hour,
 		LogLevel:      get("TABANE_LOG_LEVEL", "info"),
 		Region:        get("AWS_REGION", "ap-northeast-1"),
+
+		SESConfigurationSet: get("TABANE_SES_CONFIGURATION_SET", ""),
 	}
 	for _, e := range strings.Split(getenv("TABANE_ORGANIZERS"), ",") {
 		if e = strings.ToLower(strings.TrimSpace(e)); e != "" {

@@ -1,9 +1,11 @@
-// Package devserver is tabane's local API Gateway and EventBridge. It reads
-// the routes and schedules of template.yaml and serves them by building the
-// same API Gateway v2 (payload format 2.0) or scheduler event AWS would send,
-// marshalling it to JSON and invoking the function's handler in-process
-// through lambda.NewHandler(handler).Invoke — the JSON path lambda.Start
-// uses — then answering from the decoded response as API Gateway would.
+// Package devserver is tabane's local API Gateway, EventBridge and Lambda
+// event source mappings. It reads the routes, schedules and DynamoDB stream
+// events of template.yaml and serves them by building the same API Gateway
+// v2 (payload format 2.0), scheduler or DynamoDB stream event AWS would
+// send, marshalling it to JSON and invoking the function's handler
+// in-process through lambda.NewHandler(handler).Invoke — the JSON path
+// lambda.Start uses — then answering from the decoded response as API
+// Gateway (or the event source mapping, stream.go) would.
 // Requests are served concurrently, one goroutine each, as Lambda would run
 // concurrent invocations in separate sandboxes.
 package devserver
@@ -25,6 +27,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 
 	"github.com/sorae/tabane/pkg/samtemplate"
 )
@@ -39,10 +43,16 @@ const apiTimeout = 30 * time.Second
 type Options struct {
 	Log    *slog.Logger     // nil discards
 	Region string           // default ap-northeast-1
-	Now    func() time.Time // default time.Now; schedules always follow the wall clock
+	Now    func() time.Time // default time.Now (also the clock stream record ages are taken by); schedules always follow the wall clock
+	// DynamoDB, DynamoDBStreams (the same endpoint and credentials) and Table,
+	// the name of the template's table, let RunStreams run the template's
+	// DynamoDB stream events; without them the mappings are listed, not run.
+	DynamoDB        *dynamodb.Client
+	DynamoDBStreams *dynamodbstreams.Client
+	Table           string
 }
 
-// Server serves one template's routes and runs its schedules.
+// Server serves one template's routes and runs its schedules and stream events.
 type Server struct {
 	log       *slog.Logger
 	region    string
@@ -51,8 +61,15 @@ type Server struct {
 	routes    []samtemplate.Route
 	functions map[string]*function
 	schedules []*scheduled
+	streams   []*streamMapping
 	missing   []string
 	running   sync.WaitGroup
+
+	db         *dynamodb.Client
+	ddbStreams *dynamodbstreams.Client
+	table      string
+	droppedMu  sync.Mutex
+	dropped    []Dropped
 }
 
 type function struct {
@@ -68,7 +85,8 @@ type scheduled struct {
 // New prepares a server for tpl. handlers maps a function's LogicalId to its
 // handler (what its main passes to lambda.Start). A template function with no
 // handler is served with 501 and listed by Missing; a handler whose LogicalId
-// the template lacks, a malformed route or schedule, is an error.
+// the template lacks, a malformed route or schedule, or a stream event whose
+// FilterCriteria the dev server cannot apply, is an error.
 func New(tpl *samtemplate.Template, handlers map[string]any, o Options) (*Server, error) {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
@@ -83,7 +101,8 @@ func New(tpl *samtemplate.Template, handlers map[string]any, o Options) (*Server
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{log: o.Log, region: o.Region, now: o.Now, functions: map[string]*function{}}
+	s := &Server{log: o.Log, region: o.Region, now: o.Now, functions: map[string]*function{},
+		db: o.DynamoDB, ddbStreams: o.DynamoDBStreams, table: o.Table}
 	for _, f := range fs {
 		h := handlers[f.LogicalID]
 		if h == nil {
@@ -102,6 +121,17 @@ func New(tpl *samtemplate.Template, handlers map[string]any, o Options) (*Server
 				return nil, fmt.Errorf("devserver: %s: Input is not valid JSON (a Lambda target needs JSON)", sc.Name())
 			}
 			s.schedules = append(s.schedules, &scheduled{def: sc, timing: tm})
+		}
+		for _, sm := range f.StreamMappings {
+			m := &streamMapping{def: sm, fn: s.functions[f.LogicalID]}
+			for i, src := range sm.Filters {
+				p, err := CompilePattern(src)
+				if err != nil {
+					return nil, fmt.Errorf("devserver: %s: FilterCriteria.Filters[%d]: %w", sm.Name(), i, err)
+				}
+				m.patterns = append(m.patterns, p)
+			}
+			s.streams = append(s.streams, m)
 		}
 	}
 	for id := range handlers {

@@ -3,9 +3,9 @@ package httpapi
 import (
 	"context"
 	"math/rand/v2"
-	"regexp"
-	"sync"
 	"time"
+
+	"github.com/sorae/tabane/pkg/community"
 )
 
 // MinResponseTime is how long the answers that could tell a known address
@@ -35,16 +35,6 @@ func Pace(ctx context.Context, start time.Time, min time.Duration) {
 	}
 }
 
-// emailPattern finds things shaped like addresses in free text. It is loose
-// on purpose: redacting a little too much from a log line costs nothing.
-// Compiled on first use, when something is logged, not in every cold start.
-var emailPattern = sync.OnceValue(func() *regexp.Regexp {
-	return regexp.MustCompile(`[^\s<>()\[\]"',;:@]+@[^\s<>()\[\]"',;:@]+`)
-})
-
-// RedactEmails replaces every email address in s with "[email]". Error text
-// from SES and the store can carry a recipient's address, which has no place
-// in logs kept long after a member withdraws.
-func RedactEmails(s string) string {
-	return emailPattern().ReplaceAllString(s, "[email]")
-}
+// RedactEmails replaces every email address in s with "[email]"
+// (community.RedactEmails, the one implementation the domain's logs use too).
+func RedactEmails(s string) string { return community.RedactEmails(s) }

@@ -375,7 +375,8 @@ func (c *Composer) Reminder(to, name string, e *community.Event, offset time.Dur
 
 // OrganizerMessage sends an organizer's own subject and body, about e when
 // e is not nil. unsubscribe is the opt-out URL; announcements must pass one
-// (特定電子メール法), messages about an event the recipient registered for may not.
+// (特定電子メール法), and messages about an event pass the link that stops
+// further messages about it for the recipient's registration.
 func (c *Composer) OrganizerMessage(to, name string, e *community.Event, subject, body, unsubscribe string) (*Message, error) {
 	if headerText(subject) == "" || strings.TrimSpace(body) == "" {
 		return nil, community.ErrInvalidMessage.Messagef("件名と本文を入力してください。")

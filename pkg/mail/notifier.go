@@ -24,7 +24,10 @@ func (n *Notifier) send(ctx context.Context, m *Message, err error) error {
 	if err != nil {
 		return fmt.Errorf("mail: compose: %w", err)
 	}
-	_, err = n.Sender.Send(ctx, m)
+	id, err := n.Sender.Send(ctx, m)
+	if r := community.ReceiptOf(ctx); r != nil && err == nil {
+		r.MessageID = id
+	}
 	return err
 }
 

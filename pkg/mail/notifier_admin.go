@@ -27,9 +27,10 @@ func (n *Notifier) EventCancelled(ctx context.Context, to community.Recipient, e
 }
 
 // OrganizerMessage sends an organizer's message about e to someone
-// registered for it. It carries no opt-out link: it is about an event the
-// recipient signed up for, not an announcement (see Composer.OrganizerMessage).
-func (n *Notifier) OrganizerMessage(ctx context.Context, to community.Recipient, e *community.Event, subject, body string) error {
-	m, err := n.Composer.OrganizerMessage(to.Email, to.Name, e, subject, body, "")
+// registered for it. unsubscribe, when set, is the one-click opt-out that
+// stops further messages about e for that registration: it becomes the
+// mail's opt-out link and its List-Unsubscribe headers (RFC 8058).
+func (n *Notifier) OrganizerMessage(ctx context.Context, to community.Recipient, e *community.Event, subject, body, unsubscribe string) error {
+	m, err := n.Composer.OrganizerMessage(to.Email, to.Name, e, subject, body, unsubscribe)
 	return n.send(ctx, m, err)
 }

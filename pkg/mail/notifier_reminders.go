@@ -12,7 +12,8 @@ var _ community.ReminderNotifier = (*Notifier)(nil)
 // Reminder mails a reminder that e starts in about startsIn. The join URL
 // is the caller's (the sweep passes it only to confirmed registrants), and
 // unsubscribe, when set, becomes the opt-out link and the List-Unsubscribe
-// headers: a reminder is mail a member may turn off.
+// headers: a reminder is mail a member, or a guest for one registration,
+// may turn off.
 func (n *Notifier) Reminder(ctx context.Context, to community.Recipient, e *community.Event, startsIn time.Duration, joinURL, cancelLink, unsubscribe string) error {
 	m, err := n.Composer.Reminder(to.Email, to.Name, e, startsIn, joinURL, cancelLink, unsubscribe)
 	return n.send(ctx, m, err)

@@ -1,14 +1,16 @@
 // Package remindersjob is the RemindersFunction Lambda: EventBridge Scheduler
 // invokes it every few minutes (template.yaml, ScheduleV2), and each
-// invocation runs one sweep of community.Reminders — the due reminders,
-// then the next occurrences of every series — within a time budget taken
-// from the Lambda deadline. The dev server runs it on the same schedule
-// and on POST /_dev/invoke/RemindersFunction.
+// invocation runs one sweep of community.Reminders — the due reminders
+// handed over to the mailer as outbox mails, then the next occurrences of
+// every series and the re-drive of outbox mails the stream did not
+// deliver — within a time budget taken from the Lambda deadline: this
+// package, not the domain, decides when the sweep stops handing over. The
+// dev server runs it on the same schedule and on POST
+// /_dev/invoke/RemindersFunction.
 //
-// A sweep that failed (DynamoDB, an SES failure other than throttling)
-// returns its error, so Lambda retries the invocation and, in the end,
-// dead-letters it; mail left due because of SES throttling or the time
-// budget is no failure: the next sweep sends it.
+// A sweep that failed (DynamoDB) returns its error, so Lambda retries the
+// invocation and, in the end, dead-letters it; reminders left due because
+// the budget ran out are no failure: the next sweep hands them over.
 package remindersjob
 
 import (
@@ -19,7 +21,6 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/sorae/tabane/pkg/community"
-	"github.com/sorae/tabane/pkg/mail"
 )
 
 // Event is the payload the schedule sends: template.yaml's Input, with
@@ -45,21 +46,22 @@ type Result struct {
 	Resynced    int            `json:"resynced"`
 	Stopped     string         `json:"stopped,omitempty"`
 	Occurrences int            `json:"occurrences_created"`
+	Redriven    int            `json:"outbox_redriven"`
 	DurationMS  int64          `json:"duration_ms"`
 }
 
-// Sweeper runs one sweep; *community.Reminders is one.
+// Sweeper runs one sweep until ctx ends; *community.Reminders is one.
 type Sweeper interface {
-	Sweep(ctx context.Context, pace community.Pace) (community.SweepResult, error)
+	Sweep(ctx context.Context) (community.SweepResult, error)
 }
 
 var _ Sweeper = (*community.Reminders)(nil)
 
 // Budget defaults.
 const (
-	// DefaultReserve is kept back from the Lambda deadline: no new send
-	// starts in it, so the sends in flight (a throttled one backs off for
-	// seconds) and their bookkeeping finish before Lambda stops the process.
+	// DefaultReserve is kept back from the Lambda deadline: the sweep
+	// hands nothing over in it, so the re-drive's sends in flight and their
+	// bookkeeping finish before Lambda stops the process.
 	DefaultReserve = 30 * time.Second
 	// DefaultBudget bounds a sweep whose context has no deadline (a test,
 	// a tool): as long as the template's Timeout (900 s) allows, less
@@ -71,20 +73,16 @@ const (
 type Handler struct {
 	Sweeper Sweeper
 	Log     *slog.Logger
-	// Rate paces the sweep's sends, per second, to stay under the SES
-	// sending quota (config TABANE_SES_RATE); 0 sends as fast as the
-	// sweep's workers go.
-	Rate    float64
 	Reserve time.Duration // 0 means DefaultReserve
 	Budget  time.Duration // without a deadline; 0 means DefaultBudget
 }
 
-// New returns a Handler with the default budget, sending at rate per second.
-func New(s Sweeper, rate float64, log *slog.Logger) *Handler {
+// New returns a Handler with the default budget.
+func New(s Sweeper, log *slog.Logger) *Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Handler{Sweeper: s, Rate: rate, Log: log}
+	return &Handler{Sweeper: s, Log: log}
 }
 
 // Handle runs one sweep and logs what it did as one JSON line (counts and
@@ -93,11 +91,13 @@ func New(s Sweeper, rate float64, log *slog.Logger) *Handler {
 func (h *Handler) Handle(ctx context.Context, ev Event) (Result, error) {
 	now := time.Now()
 	stopAt := h.stopAt(ctx, now)
-	res, err := h.Sweeper.Sweep(ctx, mail.NewPace(h.Rate, stopAt))
+	sweepCtx, cancel := context.WithDeadline(ctx, stopAt)
+	res, err := h.Sweeper.Sweep(sweepCtx)
+	cancel()
 	out := Result{
 		Due: res.Due, Sent: res.Sent, Skipped: res.Skipped, SkippedBy: res.SkippedBy, Failed: res.Failed,
 		Finished: res.Finished, Dropped: res.Dropped, Resynced: res.Resynced, Stopped: res.Stopped,
-		Occurrences: res.Occurrences, DurationMS: time.Since(now).Milliseconds(),
+		Occurrences: res.Occurrences, Redriven: res.Redriven, DurationMS: time.Since(now).Milliseconds(),
 	}
 	if out.SkippedBy == nil {
 		out.SkippedBy = map[string]int{}
@@ -116,14 +116,14 @@ func (h *Handler) Handle(ctx context.Context, ev Event) (Result, error) {
 		attrs = append(attrs, "lag_ms", now.Sub(t).Milliseconds())
 	}
 	if err != nil {
-		h.Log.ErrorContext(ctx, "reminder sweep failed", append(attrs, "error", err.Error())...)
+		h.Log.ErrorContext(ctx, "reminder sweep failed", append(attrs, "error", community.RedactEmails(err.Error()))...)
 		return out, err
 	}
 	h.Log.InfoContext(ctx, "reminder sweep", attrs...)
 	return out, nil
 }
 
-// stopAt is when the sweep stops starting sends: the deadline less the
+// stopAt is when the sweep stops handing over: the deadline less the
 // reserve, or, for a deadline too close for that, less a third of what is
 // left.
 func (h *Handler) stopAt(ctx context.Context, now time.Time) time.Time {

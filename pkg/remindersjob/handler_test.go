@@ -16,15 +16,14 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/sorae/tabane/pkg/community"
-	"github.com/sorae/tabane/pkg/mail"
 	"github.com/sorae/tabane/pkg/remindersjob"
 )
 
 // sweeperFunc is a function-field fake of remindersjob.Sweeper.
-type sweeperFunc func(ctx context.Context, pace community.Pace) (community.SweepResult, error)
+type sweeperFunc func(ctx context.Context) (community.SweepResult, error)
 
-func (f sweeperFunc) Sweep(ctx context.Context, pace community.Pace) (community.SweepResult, error) {
-	return f(ctx, pace)
+func (f sweeperFunc) Sweep(ctx context.Context) (community.SweepResult, error) {
+	return f(ctx)
 }
 
 // TestHandler invokes the handler through the JSON path Lambda uses, with
@@ -32,7 +31,7 @@ func (f sweeperFunc) Sweep(ctx context.Context, pace community.Pace) (community.
 func TestHandler(t *testing.T) {
 	result := community.SweepResult{
 		Due: 3, Sent: 5, Skipped: 2, SkippedBy: map[string]int{community.SkipOptedOut: 2}, Failed: 1,
-		Finished: 2, Stopped: community.StopThrottled, Occurrences: 1,
+		Finished: 2, Stopped: community.StopBudget, Occurrences: 1,
 	}
 	boom := errors.New("dynamo: due reminders: connection refused")
 	tests := []struct {
@@ -59,11 +58,15 @@ func TestHandler(t *testing.T) {
 			}
 			var logs bytes.Buffer
 			var gotStop time.Duration
-			h := remindersjob.New(sweeperFunc(func(ctx context.Context, pace community.Pace) (community.SweepResult, error) {
-				gotStop = time.Until(pace.(*mail.Pace).Stop())
+			h := remindersjob.New(sweeperFunc(func(ctx context.Context) (community.SweepResult, error) {
+				stop, ok := ctx.Deadline()
+				if !ok {
+					t.Error("the sweep's context has no deadline")
+				}
+				gotStop = time.Until(stop)
 				time.Sleep(20 * time.Millisecond) // the sweep's work, which the log times
 				return result, tt.err
-			}), 10, slog.New(slog.NewJSONHandler(&logs, nil)))
+			}), slog.New(slog.NewJSONHandler(&logs, nil)))
 			ctx := context.Background()
 			if tt.deadline > 0 {
 				var cancel context.CancelFunc
@@ -91,7 +94,7 @@ func TestHandler(t *testing.T) {
 			if err := json.Unmarshal(out, &got); err != nil {
 				t.Fatalf("result %s: %v", out, err)
 			}
-			if got.Due != 3 || got.Sent != 5 || got.SkippedBy[community.SkipOptedOut] != 2 || got.Stopped != community.StopThrottled || got.DurationMS < 20 {
+			if got.Due != 3 || got.Sent != 5 || got.SkippedBy[community.SkipOptedOut] != 2 || got.Stopped != community.StopBudget || got.DurationMS < 20 {
 				t.Errorf("result %+v", got)
 			}
 		})
@@ -115,7 +118,7 @@ func TestHandlerSweeps(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := lambda.NewHandler(remindersjob.New(svc, 0, log).Handle).Invoke(ctx, payload)
+	out, err := lambda.NewHandler(remindersjob.New(svc, log).Handle).Invoke(ctx, payload)
 	if err != nil {
 		t.Fatal(err)
 	}

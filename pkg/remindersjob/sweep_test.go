@@ -14,8 +14,8 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/sorae/tabane/pkg/community"
+	"github.com/sorae/tabane/pkg/community/communitytest"
 	"github.com/sorae/tabane/pkg/jadate"
-	"github.com/sorae/tabane/pkg/mail"
 	"github.com/sorae/tabane/pkg/standins/localtest"
 )
 
@@ -177,16 +177,18 @@ func TestSweep(t *testing.T) {
 			texts:   []string{jadate.DateTimeRange(evC.StartsAt, evC.EndsAt), joinC, e.links.CancelLink(evC.ID, c1.ID)},
 			optOut:  true,
 		}})
+		// A guest opts out of this registration's reminders by the link.
 		e.checkMail(t, aGuest.Guest.Email, []want{{
 			subject: "リマインダー（30分後に開始）：井戸端会議 A",
-			texts:   []string{"ゲスト 花子 様", joinA, e.links.CancelLink(evA.ID, aGuest.ID)},
-			absent:  []string{"/unsubscribe"},
+			texts: []string{"ゲスト 花子 様", joinA, e.links.CancelLink(evA.ID, aGuest.ID),
+				e.links.RegistrationOptOutLink(evA.ID, aGuest.ID, community.ListReminders)},
+			optOut: true,
 		}})
 		for _, to := range []string{m2.Email, m3.Email, m4.Email, bGone.Guest.Email} {
 			e.checkMail(t, to, nil)
 		}
 		if n := e.sesCalls.Count("SES.SendRawEmail"); n != 5 {
-			t.Errorf("%d SES calls, want 5", n)
+			t.Errorf("%d SES calls, want 5 (by the mailer)", n)
 		}
 		r, err := e.store.Registration(ctx, evA.ID, a1.ID)
 		if err != nil {
@@ -261,7 +263,7 @@ func exactlyOne(t *testing.T, regs []*community.Registration, perGuest int) {
 
 // TestConcurrentSweeps: three sweeps at once over the same due set (two
 // overlapping schedules, or EventBridge delivering one twice) → exactly
-// one mail per (registration, offset).
+// one hand-over, and one mail, per (registration, offset).
 func TestConcurrentSweeps(t *testing.T) {
 	e := newEnv(t)
 	ev := e.event("井戸端会議", T.Add(30*time.Minute), online("https://zoom.example/j/x"))
@@ -276,7 +278,7 @@ func TestConcurrentSweeps(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			res, err := e.service().Sweep(context.Background(), nil)
+			res, err := e.service().Sweep(context.Background())
 			if err != nil {
 				t.Error(err)
 			}
@@ -291,7 +293,10 @@ func TestConcurrentSweeps(t *testing.T) {
 		t.Logf("sweep %d: sent %d, skipped %v", i, r.Sent, r.SkippedBy)
 	}
 	if sent != bothDue*len(regs) {
-		t.Errorf("the sweeps sent %d in all, want %d: %+v", sent, bothDue*len(regs), results)
+		t.Errorf("the sweeps handed over %d in all, want %d: %+v", sent, bothDue*len(regs), results)
+	}
+	if n := e.sesCalls.Count("SES.SendRawEmail"); n != 0 {
+		t.Errorf("the sweeps made %d SES calls, want none: the mailer sends", n)
 	}
 	exactlyOne(t, regs, bothDue)
 	// Whatever the race left in flight, the next sweep settles without mail.
@@ -331,18 +336,24 @@ func (e *env) untilSettled(t *testing.T, svc *community.Reminders, n int) []comm
 	return nil
 }
 
-// TestSESFailures: SES failing the first attempts → every due reminder
-// sent by a later sweep, none twice.
+// TestSESFailures: SES failing does not touch the sweep — every due
+// reminder is handed over at once — and the mailer sends each later, none
+// twice.
 func TestSESFailures(t *testing.T) {
+	handOver := func(t *testing.T, e *env, want int) {
+		t.Helper()
+		res := e.sweep(e.service())
+		if res.Sent != want || res.Failed != 0 || res.Stopped != "" {
+			t.Fatalf("sweep %+v, want %d handed over whatever SES does", res, want)
+		}
+	}
 	t.Run("FailingNotifier", func(t *testing.T) {
 		e := newEnv(t)
 		ev := e.event("私塾", T.Add(30*time.Minute), online("https://zoom.example/j/y"))
 		regs := e.guests(ev, 10)
 		var mu sync.Mutex
 		calls := 0
-		svc := e.service()
-		svc.Workers = 1
-		svc.Notifier = notifierFunc(func(ctx context.Context, to community.Recipient, ev *community.Event, in time.Duration, join, cancel, unsub string) error {
+		e.room.Reminders = notifierFunc(func(ctx context.Context, to community.Recipient, ev *community.Event, in time.Duration, join, cancel, unsub string) error {
 			mu.Lock()
 			calls++
 			n := calls
@@ -352,16 +363,9 @@ func TestSESFailures(t *testing.T) {
 			}
 			return e.notifier.Reminder(ctx, to, ev, in, join, cancel, unsub)
 		})
-		results := e.untilSettled(t, svc, 10)
-		if results[0].Stopped != community.StopThrottled || results[0].Sent != 0 || results[0].Failed != 1 {
-			t.Errorf("first sweep %+v, want stopped by throttling before sending", results[0])
-		}
-		sent := 0
-		for _, r := range results {
-			sent += r.Sent
-		}
-		if sent != bothDue*len(regs) || len(results) < 4 {
-			t.Errorf("sent %d in %d sweeps, want %d in at least 4 (three throttled)", sent, len(results), bothDue*len(regs))
+		handOver(t, e, bothDue*len(regs))
+		if rounds := e.deliverAll(t, 5); rounds < 2 {
+			t.Errorf("delivered in %d round, want a second for the three throttled", rounds)
 		}
 		exactlyOne(t, regs, bothDue)
 	})
@@ -372,7 +376,7 @@ func TestSESFailures(t *testing.T) {
 		regs := e.guests(ev, 10)
 		e.sender.MaxAttempts = 2
 		// SES throttles the first six calls: the Sender's retries absorb some,
-		// the rest give up and stay due.
+		// the rest are released and sent by a later round.
 		e.ses.fail = func(call int) error {
 			if call <= 6 {
 				return &smithy.OperationError{ServiceID: "SES", OperationName: "SendRawEmail",
@@ -380,10 +384,8 @@ func TestSESFailures(t *testing.T) {
 			}
 			return nil
 		}
-		results := e.untilSettled(t, e.service(), 10)
-		if results[0].Stopped != community.StopThrottled {
-			t.Errorf("first sweep %+v, want stopped by throttling", results[0])
-		}
+		handOver(t, e, bothDue*len(regs))
+		e.deliverAll(t, 5)
 		exactlyOne(t, regs, bothDue)
 	})
 
@@ -392,40 +394,43 @@ func TestSESFailures(t *testing.T) {
 		ev := e.event("私塾", T.Add(30*time.Minute), nil)
 		regs := e.guests(ev, 5)
 		denied := errors.New("mail: ses send raw email: AccessDenied")
-		svc := e.service()
-		svc.Notifier = notifierFunc(func(context.Context, community.Recipient, *community.Event, time.Duration, string, string, string) error {
+		e.room.Reminders = notifierFunc(func(context.Context, community.Recipient, *community.Event, time.Duration, string, string, string) error {
 			return denied
 		})
-		res, err := svc.Sweep(context.Background(), nil)
-		if !errors.Is(err, denied) || res.Stopped != community.StopMailError || res.Sent != 0 {
-			t.Fatalf("sweep = %+v, %v; want stopped by the failure and its error", res, err)
+		handOver(t, e, bothDue*len(regs))
+		communitytest.Deliver(t, e.room)
+		if n := e.sesCalls.Count("SES.SendRawEmail"); n != 0 {
+			t.Fatalf("%d SES calls while broken", n)
 		}
-		e.untilSettled(t, e.service(), 3) // fixed: everything goes, once
+		e.room.Reminders = e.notifier // fixed: everything goes, once
+		e.deliverAll(t, 2)
 		exactlyOne(t, regs, bothDue)
+		if res := e.sweep(e.service()); res.Due != 0 || res.Sent != 0 {
+			t.Errorf("a later sweep %+v, want nothing due", res)
+		}
 	})
 
 	t.Run("TimedOut", func(t *testing.T) {
 		e := newEnv(t)
 		ev := e.event("私塾", T.Add(30*time.Minute), nil)
 		regs := e.guests(ev, 3)
-		svc := e.service()
-		svc.Workers = 1
+		var mu sync.Mutex
 		var first string
-		svc.Notifier = notifierFunc(func(ctx context.Context, to community.Recipient, ev *community.Event, in time.Duration, join, cancel, unsub string) error {
-			if first == "" {
+		e.room.Reminders = notifierFunc(func(ctx context.Context, to community.Recipient, ev *community.Event, in time.Duration, join, cancel, unsub string) error {
+			mu.Lock()
+			isFirst := first == ""
+			if isFirst {
 				first = to.Email
+			}
+			mu.Unlock()
+			if isFirst {
 				return &community.Error{Reason: community.ErrMailTimeout, Message: "応答しません"}
 			}
 			return e.notifier.Reminder(ctx, to, ev, in, join, cancel, unsub)
 		})
-		res := e.sweep(svc)
-		// The first send (a 24 h one) timed out; the two other 24 h ones and
-		// all three 1 h ones went, and both reminders are done.
-		if res.Sent != 5 || res.Failed != 1 || res.Finished != 2 {
-			t.Errorf("result %+v, want 5 sent, 1 failed, 2 finished", res)
-		}
+		handOver(t, e, bothDue*len(regs))
+		e.deliverAll(t, 2)
 		// SES may have taken the timed-out mail: it is never sent again.
-		e.untilSettled(t, e.service(), 2)
 		for _, r := range regs {
 			want := bothDue
 			if r.Guest.Email == first {
@@ -435,46 +440,21 @@ func TestSESFailures(t *testing.T) {
 				t.Errorf("%s got %d mails, want %d", r.Guest.Email, n, want)
 			}
 		}
-	})
-
-	t.Run("CrashAfterClaim", func(t *testing.T) {
-		e := newEnv(t)
-		ev := e.event("井戸端会議", T.Add(50*time.Minute), nil)
-		regs := e.guests(ev, 3)
-		// A sweep claimed the first send and died before sending it.
-		crashed := community.ReminderClaim{EventID: ev.ID, RegistrationID: regs[0].ID, Offset: time.Hour, StartsAt: ev.StartsAt, Owner: "crashed"}
-		if got, err := e.store.ClaimReminder(context.Background(), crashed, T, community.DefaultClaimTTL); err != nil || got != community.ClaimWon {
-			t.Fatalf("claim = %v, %v", got, err)
-		}
-		res := e.sweep(e.service())
-		// The 24 h reminder goes to all three and is done; the 1 h one to
-		// the two others, and stays due for the claimed send.
-		if res.Sent != 5 || res.SkippedBy[community.SkipInFlight] != 1 || res.Finished != 1 {
-			t.Errorf("with the claim held: %+v, want 5 sent, 1 in flight, the 1 h reminder still due", res)
-		}
-		if n := len(localtest.MailTo(t, regs[0].Guest.Email)); n != 1 {
-			t.Fatalf("claimed send went out while the claim holds: %d mails, want the 24 h one only", n)
-		}
-		e.clock.Set(T.Add(community.DefaultClaimTTL + time.Second))
-		res = e.sweep(e.service())
-		if res.Sent != 1 || res.Finished != 1 {
-			t.Errorf("after the claim expired: %+v, want 1 sent and finished", res)
-		}
-		exactlyOne(t, regs, bothDue)
-		// The crashed sweep, had it only stalled, cannot record its send now.
-		err := e.store.CompleteReminder(context.Background(), crashed, community.ReminderSent, T)
-		if !errors.Is(err, community.ErrClaimLost) {
-			t.Errorf("stale complete: %v, want claim_lost", err)
+		if res := e.sweep(e.service()); res.Sent != 0 {
+			t.Errorf("a later sweep handed over %d again", res.Sent)
 		}
 	})
 }
 
-// TestSweepBudget: a sweep out of time leaves everything due, without error.
+// TestSweepBudget: a sweep out of time hands nothing over and leaves
+// everything due, without error; the next sweeps hand it over.
 func TestSweepBudget(t *testing.T) {
 	e := newEnv(t)
 	ev := e.event("井戸端会議", T.Add(30*time.Minute), nil)
 	regs := e.guests(ev, 3)
-	res, err := e.service().Sweep(context.Background(), mail.NewPace(0, time.Now().Add(-time.Second)))
+	ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+	defer cancel()
+	res, err := e.service().Sweep(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -485,19 +465,59 @@ func TestSweepBudget(t *testing.T) {
 	exactlyOne(t, regs, bothDue)
 }
 
-// TestSweepPaced: the send rate spaces the mails.
-func TestSweepPaced(t *testing.T) {
+// TestChangedBeforeSend: what changes between the hand-over and the send
+// decides the mail: a moved event's reminder for the old start is not sent
+// (the new start's reminders are due on their own), a cancelled event's is
+// not sent, and neither is one a guest opted out of meanwhile.
+func TestChangedBeforeSend(t *testing.T) {
+	ctx := context.Background()
 	e := newEnv(t)
-	ev := e.event("井戸端会議", T.Add(30*time.Minute), nil)
-	regs := e.guests(ev, 6)
-	svc := e.service()
-	start := time.Now()
-	res := e.sweepAt(svc, mail.NewPace(20, time.Time{})) // one mail every 50 ms
-	// Twelve mails (both reminders to six guests): eleven gaps of 50 ms.
-	if took := time.Since(start); res.Sent != 12 || took < 550*time.Millisecond {
-		t.Errorf("sent %d in %v, want 12 in at least 550ms", res.Sent, took)
+	moved := e.event("移動 A", T.Add(2*time.Hour), nil)
+	cancelled := e.event("中止 B", T.Add(2*time.Hour), nil)
+	kept := e.event("予定どおり C", T.Add(2*time.Hour), nil)
+	rMoved := e.register(moved, nil, T.Add(-48*time.Hour))
+	rCancelled := e.register(cancelled, nil, T.Add(-48*time.Hour))
+	rOptedOut := e.register(kept, nil, T.Add(-48*time.Hour))
+	rKept := e.register(kept, nil, T.Add(-48*time.Hour))
+	if res := e.sweep(e.service()); res.Sent != 4 { // the 24 h reminders
+		t.Fatalf("sweep %+v, want 4 handed over", res)
 	}
-	exactlyOne(t, regs, bothDue)
+	later := *moved
+	later.StartsAt, later.EndsAt = moved.StartsAt.Add(time.Hour), moved.EndsAt.Add(time.Hour)
+	later.UpdatedAt = T.Add(time.Minute)
+	if _, err := e.store.UpdateEvent(ctx, community.EventUpdate{Event: &later, ReadAt: moved.UpdatedAt, Status: community.EventPublished}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := e.store.CancelEvent(ctx, cancelled, "台風のため", T.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	optOuts := &community.OptOuts{Store: e.store}
+	o, ok := e.links.ParseOptOutToken(e.links.RegistrationOptOutToken(kept.ID, rOptedOut.ID, community.ListReminders))
+	if !ok {
+		t.Fatal("the opt-out link does not parse")
+	}
+	if err := optOuts.Stop(ctx, o); err != nil {
+		t.Fatal(err)
+	}
+	e.checkMail(t, rKept.Guest.Email, []want{{subject: "リマインダー（2時間後に開始）：予定どおり C", optOut: true}})
+	for _, to := range []string{rMoved.Guest.Email, rCancelled.Guest.Email, rOptedOut.Guest.Email} {
+		e.checkMail(t, to, nil)
+	}
+	// The moved event's reminders follow its new start: the 24 h one is
+	// due again at once, and says so.
+	res := e.sweep(e.service())
+	if res.Sent != 1 || res.SkippedBy[community.SkipOptedOut] != 0 {
+		t.Errorf("after the changes: %+v, want the moved event's 24 h reminder handed over again", res)
+	}
+	e.checkMail(t, rMoved.Guest.Email, []want{{subject: "リマインダー（3時間後に開始）：移動 A",
+		texts: []string{jadate.DateTimeRange(later.StartsAt, later.EndsAt)}, optOut: true}})
+	// The guest who opted out is skipped from now on, for that reason.
+	e.clock.Set(T.Add(time.Hour + time.Minute))
+	res = e.sweep(e.service())
+	if res.SkippedBy[community.SkipOptedOut] != 1 || res.Sent != 1 { // C/1h: rKept only
+		t.Errorf("an hour later: %+v, want the opted-out guest skipped as opted_out and one handed over", res)
+	}
+	e.checkMail(t, rOptedOut.Guest.Email, nil)
 }
 
 // TestMovedEvent: reminders follow a moved start; what was sent for the
@@ -512,6 +532,7 @@ func TestMovedEvent(t *testing.T) {
 	if res := e.sweep(e.service()); res.Sent != 1 {
 		t.Fatalf("first sweep %+v, want the 24 h reminder", res)
 	}
+	e.deliverAll(t, 1) // the mailer sends it before the event moves
 	// Moved a day later, and nobody told the schedule.
 	moved := *ev
 	moved.StartsAt, moved.EndsAt = ev.StartsAt.Add(24*time.Hour), ev.EndsAt.Add(24*time.Hour)
@@ -555,7 +576,7 @@ func TestSeriesHook(t *testing.T) {
 	if res := e.sweep(svc); res.Occurrences != 2 || res.Sent != bothDue {
 		t.Errorf("result %+v, want 2 occurrences and %d sent", res, bothDue)
 	}
-	if _, err := svc.Sweep(context.Background(), nil); !errors.Is(err, boom) {
+	if _, err := svc.Sweep(context.Background()); !errors.Is(err, boom) {
 		t.Errorf("err = %v, want the series failure", err)
 	}
 	exactlyOne(t, regs, bothDue)

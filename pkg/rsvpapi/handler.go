@@ -1,7 +1,8 @@
 // Package rsvpapi is the HTTP side of registrations, the `rsvp` function:
 // registering (members and guests, with Idempotency-Key replay), cancelling
 // (own registration, or by the signed link in a mail) and the member's own
-// list. Capacity and the waitlist are the store's; rules are community's.
+// list. A guest's registration is a request until the guest follows the
+// mailed confirmation link (community.GuestRequests). Capacity and the waitlist are the store's; rules are community's.
 package rsvpapi
 
 import (
@@ -20,23 +21,25 @@ const (
 	RouteRegister        = "POST /api/events/{id}/registrations"
 	RouteCancelMine      = "DELETE /api/events/{id}/registrations/me"
 	RouteCancelByToken   = "POST /api/registrations/cancel"
+	RouteConfirmGuest    = "POST /api/registrations/confirm"
 	RouteMyRegistrations = "GET /api/me/registrations"
 )
 
 // Handler serves the registration routes.
 type Handler struct {
 	regs    *community.Registrations
+	guests  *community.GuestRequests
 	viewers httpapi.ViewerResolver
 	keeper  *idempotency.Keeper
 	log     *slog.Logger
 }
 
 // New returns a Handler on ready services.
-func New(regs *community.Registrations, viewers httpapi.ViewerResolver, keeper *idempotency.Keeper, log *slog.Logger) *Handler {
+func New(regs *community.Registrations, guests *community.GuestRequests, viewers httpapi.ViewerResolver, keeper *idempotency.Keeper, log *slog.Logger) *Handler {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Handler{regs: regs, viewers: viewers, keeper: keeper, log: log}
+	return &Handler{regs: regs, guests: guests, viewers: viewers, keeper: keeper, log: log}
 }
 
 // Handle answers one API Gateway v2 request; failures are answered in the
@@ -50,6 +53,8 @@ func (h *Handler) Handle(ctx context.Context, req httpapi.Request) (httpapi.Resp
 			return h.cancelMine(ctx, req)
 		case RouteCancelByToken:
 			return h.cancelByToken(ctx, req)
+		case RouteConfirmGuest:
+			return h.confirmGuest(ctx, req)
 		case RouteMyRegistrations:
 			return h.mine(ctx, req)
 		}
@@ -93,7 +98,15 @@ func (h *Handler) register(ctx context.Context, req httpapi.Request) (httpapi.Re
 	raw, _ := json.Marshal(body) // marshalling a struct of strings cannot fail
 	return httpapi.Idempotent(ctx, h.log, h.keeper, req, who, idempotency.Fingerprint(id, string(raw)),
 		func(ctx context.Context) (httpapi.Response, error) {
-			res, err := h.regs.Register(ctx, v, id, body.Guest)
+			if body.Guest != nil {
+				// A guest holds nothing until the mailed link is followed;
+				// the answer is the same whatever the address (no enumeration).
+				if err := h.guests.Request(ctx, v, id, *body.Guest, req.RequestContext.HTTP.SourceIP); err != nil {
+					return httpapi.Response{}, err
+				}
+				return httpapi.JSON(202, map[string]string{"status": "confirmation_sent"}), nil
+			}
+			res, err := h.regs.Register(ctx, v, id, nil)
 			if err != nil {
 				return httpapi.Response{}, err
 			}
@@ -127,6 +140,25 @@ func (h *Handler) cancelByToken(ctx context.Context, req httpapi.Request) (httpa
 		return httpapi.Response{}, err
 	}
 	return httpapi.JSON(200, apijson.RegistrationJSON(r, 0)), nil
+}
+
+// confirmGuest follows a guest's mailed confirmation link: 201 with the
+// registration it made, 200 with the same registration when the link was
+// followed before.
+func (h *Handler) confirmGuest(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
+	token, err := httpapi.DecodeToken(req)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	c, err := h.guests.Confirm(ctx, token)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	status := 200
+	if c.Created {
+		status = 201
+	}
+	return httpapi.JSON(status, apijson.RegistrationJSON(c.Registration, c.WaitlistPosition)), nil
 }
 
 func (h *Handler) mine(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {

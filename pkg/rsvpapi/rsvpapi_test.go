@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 
 	"github.com/sorae/tabane/pkg/apicontract"
 	"github.com/sorae/tabane/pkg/app"
+	"github.com/sorae/tabane/pkg/app/mailing"
 	"github.com/sorae/tabane/pkg/awsmetrics"
 	"github.com/sorae/tabane/pkg/community"
 	"github.com/sorae/tabane/pkg/community/communitytest"
@@ -35,6 +37,7 @@ type env struct {
 	events *eventsapi.Handler
 	clock  *communitytest.Clock
 	calls  *awsmetrics.Counter // every AWS call the handlers made
+	room   *community.Mailroom // delivers the outbox, as the mailer would
 }
 
 func newEnv(t testing.TB) *env {
@@ -65,7 +68,17 @@ func newEnv(t testing.TB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{t: t, svc: d, clock: clk, calls: calls, rsvp: rsvp, events: events}
+	// The mailer, on clients of its own so the handlers' call counts stay
+	// theirs: in a package test no stream invokes it, so each request's
+	// outbox mails are delivered right after it.
+	md := app.New(cfg, localtest.AWSConfig(), app.Endpoints{DynamoDB: localtest.DynamoDBURL(), SES: localtest.SESURL()}, log)
+	md.Clock = clk
+	room, err := mailing.New(md).Mailroom()
+	if err != nil {
+		t.Fatal(err)
+	}
+	localtest.DeliverOutbox(t, func(context.Context) error { communitytest.Deliver(t, room); return nil })
+	return &env{t: t, svc: d, clock: clk, calls: calls, rsvp: rsvp, events: events, room: room}
 }
 
 type resp struct {
@@ -82,9 +95,17 @@ func (r resp) errCode() string {
 	return ""
 }
 
-func (e *env) call(h interface {
+type handler interface {
 	Handle(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error)
-}, route, eventID, body, session string, headers map[string]string) resp {
+}
+
+func (e *env) call(h handler, route, eventID, body, session string, headers map[string]string) resp {
+	e.t.Helper()
+	return e.callFrom("192.0.2.1", h, route, eventID, body, session, headers)
+}
+
+// callFrom calls h as API Gateway would for a request from source IP ip.
+func (e *env) callFrom(ip string, h handler, route, eventID, body, session string, headers map[string]string) resp {
 	e.t.Helper()
 	method, path, _ := strings.Cut(route, " ")
 	path = strings.Replace(path, "{id}", eventID, 1)
@@ -93,7 +114,7 @@ func (e *env) call(h interface {
 		Headers:        map[string]string{"content-type": "application/json"},
 		PathParameters: map[string]string{"id": eventID},
 		RequestContext: events.APIGatewayV2HTTPRequestContext{RequestID: localtest.UniqueID(),
-			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: method, Path: path, SourceIP: "192.0.2.1"}},
+			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: method, Path: path, SourceIP: ip}},
 	}
 	for k, v := range headers {
 		req.Headers[strings.ToLower(k)] = v
@@ -108,6 +129,7 @@ func (e *env) call(h interface {
 	if err != nil {
 		e.t.Errorf("Handle returned error %v", err)
 	}
+	communitytest.Deliver(e.t, e.room)
 	apicontract.Check(e.t, in, out)
 	var m map[string]any
 	_ = json.Unmarshal([]byte(out.Body), &m)
@@ -121,6 +143,84 @@ func (e *env) register(eventID, body, session string) resp {
 func guestBody(name, email string) string {
 	b, _ := json.Marshal(map[string]any{"guest": map[string]string{"name": name, "email": email}})
 	return string(b)
+}
+
+// ips hands out a distinct documentation address per guest, so tests about
+// registering are not about the per-IP limit.
+var ips atomic.Int64
+
+func nextIP() string {
+	n := ips.Add(1)
+	return fmt.Sprintf("198.51.%d.%d", (n/250)%250, n%250+1)
+}
+
+var confirmRE = regexp.MustCompile(`/registrations/confirm\?token=([A-Za-z0-9_\-.%]+)`)
+
+// tokensByAddress returns the newest confirmation token mailed to each
+// address containing tag, waiting for n addresses: one read of the mailbox
+// for a crowd.
+func tokensByAddress(t testing.TB, tag string, n int) map[string]string {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		toks := map[string]string{}
+		for _, m := range localtest.MailTo(t, tag) {
+			if sub := confirmRE.FindStringSubmatch(m.Body.Text); sub != nil && len(m.Destination.To) == 1 {
+				tok, _ := url.QueryUnescape(sub[1])
+				toks[m.Destination.To[0]] = tok
+			}
+		}
+		if len(toks) >= n || time.Now().After(deadline) {
+			if len(toks) < n {
+				t.Fatalf("confirmation links mailed to %d addresses, want %d", len(toks), n)
+			}
+			return toks
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// confirmTokens returns the tokens of the confirmation links mailed to addr
+// so far, waiting for at least n.
+func confirmTokens(t testing.TB, addr string, n int) []string {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var toks []string
+		for _, m := range localtest.MailTo(t, addr) {
+			if sub := confirmRE.FindStringSubmatch(m.Body.Text); sub != nil {
+				tok, _ := url.QueryUnescape(sub[1])
+				toks = append(toks, tok)
+			}
+		}
+		if len(toks) >= n || time.Now().After(deadline) {
+			if len(toks) < n {
+				t.Fatalf("%d confirmation links mailed to %s, want %d", len(toks), addr, n)
+			}
+			return toks
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (e *env) confirm(token string) resp {
+	return e.call(e.rsvp, rsvpapi.RouteConfirmGuest, "", `{"token":"`+token+`"}`, "", nil)
+}
+
+// guest registers a guest as people do: the request (from an address of
+// its own), then the link in the mail it causes. It returns the request's
+// answer when that is not 202, else the confirmation's.
+func (e *env) guest(eventID, name, email string) resp {
+	e.t.Helper()
+	r := e.callFrom(nextIP(), e.rsvp, rsvpapi.RouteRegister, eventID, guestBody(name, email), "", nil)
+	if r.code != 202 {
+		return r
+	}
+	if r.body["status"] != "confirmation_sent" {
+		e.t.Errorf("guest request = %s, want confirmation_sent", r.raw)
+	}
+	toks := confirmTokens(e.t, email, 1)
+	return e.confirm(toks[len(toks)-1])
 }
 
 const joinURL = "https://zoom.example.jp/j/secret-123"
@@ -185,14 +285,30 @@ func TestConcurrentRegistrations(t *testing.T) {
 		t.Run(fmt.Sprintf("waitlist=%v", waitlist), func(t *testing.T) {
 			e := newEnv(t)
 			ev := e.event(func(ev *community.Event) { ev.Waitlist = waitlist })
-			var mu sync.Mutex
-			statuses := map[string]int{}
+			// 200 guests ask at once; nothing is held until they follow
+			// their links, which they then do at once: the race for seats.
+			tag := "crowd" + localtest.UniqueID()
 			var wg sync.WaitGroup
 			for i := 0; i < 200; i++ {
+				wg.Go(func() {
+					r := e.callFrom(nextIP(), e.rsvp, rsvpapi.RouteRegister, ev.ID, guestBody(fmt.Sprintf("参加者%d", i), localtest.UniqueEmail(tag)), "", nil)
+					if r.code != 202 {
+						t.Errorf("request: %d %s", r.code, r.raw)
+					}
+				})
+			}
+			wg.Wait()
+			if c, w, n := e.counters(ev.ID); c != 0 || w != 0 || n != 0 {
+				t.Errorf("requests alone hold places: confirmed %d, waitlisted %d, counted %d", c, w, n)
+			}
+			tokens := tokensByAddress(t, tag, 200)
+			var mu sync.Mutex
+			statuses := map[string]int{}
+			for _, tok := range tokens {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					r := e.register(ev.ID, guestBody(fmt.Sprintf("参加者%d", i), localtest.UniqueEmail("crowd")), "")
+					r := e.confirm(tok)
 					mu.Lock()
 					defer mu.Unlock()
 					if r.code >= 500 {
@@ -247,7 +363,7 @@ func TestCancellationsRaceRegistrations(t *testing.T) {
 	var seated, waiting []guest
 	for i := 0; i < 40; i++ { // sequential, so arrival order is known
 		g := guest{email: localtest.UniqueEmail(fmt.Sprintf("g%02d", i))}
-		r := e.register(ev.ID, guestBody("ゲスト", g.email), "")
+		r := e.guest(ev.ID, "ゲスト", g.email)
 		if r.code != 201 {
 			t.Fatalf("register %d: %d %s", i, r.code, r.raw)
 		}
@@ -260,7 +376,7 @@ func TestCancellationsRaceRegistrations(t *testing.T) {
 	}
 	tokens := make([]string, len(seated))
 	for i, g := range seated {
-		tokens[i] = cancelToken(t, localtest.WaitMail(t, g.email, 1)[0])
+		tokens[i] = cancelToken(t, localtest.WaitMail(t, g.email, 2)[1]) // after the confirmation request
 	}
 
 	stop := make(chan struct{})
@@ -293,7 +409,7 @@ func TestCancellationsRaceRegistrations(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			newcomers[i] = localtest.UniqueEmail("late")
-			if r := e.register(ev.ID, guestBody("後から", newcomers[i]), ""); r.code != 201 || r.body["status"] != "waitlisted" {
+			if r := e.guest(ev.ID, "後から", newcomers[i]); r.code != 201 || r.body["status"] != "waitlisted" {
 				t.Errorf("newcomer: %d %s (a newcomer never jumps the queue)", r.code, r.raw)
 			}
 		}()
@@ -309,7 +425,7 @@ func TestCancellationsRaceRegistrations(t *testing.T) {
 	}
 	// The 20 who waited first are the ones promoted, each mailed once.
 	for _, g := range waiting {
-		mails := localtest.WaitMail(t, g.email, 2)
+		mails := localtest.WaitMail(t, g.email, 3) // the confirmation request, waitlisted, promoted
 		promoted := 0
 		for _, m := range mails {
 			if strings.Contains(m.Subject, "参加が確定しました") {
@@ -386,7 +502,7 @@ func TestRules(t *testing.T) {
 	closed := e.event(func(ev *community.Event) { c := now.Add(-time.Hour); ev.RegistrationClosesAt = &c })
 	notOpen := e.event(func(ev *community.Event) { o := now.Add(time.Hour); ev.RegistrationOpensAt = &o })
 	full := e.event(func(ev *community.Event) { ev.Capacity, ev.Waitlist = 1, false })
-	if r := e.register(full.ID, guestBody("先着", localtest.UniqueEmail("first")), ""); r.code != 201 {
+	if r := e.guest(full.ID, "先着", localtest.UniqueEmail("first")); r.code != 201 {
 		t.Fatal(r.raw)
 	}
 	_, okSession := e.member(nil)
@@ -440,9 +556,18 @@ func TestRules(t *testing.T) {
 		status                     int
 		code                       string
 	}{"ErrBadGuestEmail", public.ID, guestBody("x", "not-mail"), "", 400, "validation_failed"}
+	// A guest's registration is the request and then its mailed link.
+	viaLink := map[string]string{"OKGuest": guestEmail, "ErrGuestTwice": guestEmail}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := e.register(tt.event, tt.body, tt.session)
+			if addr, ok := viaLink[tt.name]; ok {
+				if r.code != 202 || r.body["status"] != "confirmation_sent" {
+					t.Fatalf("request = %d %s, want 202 confirmation_sent", r.code, r.raw)
+				}
+				toks := confirmTokens(t, addr, map[string]int{"OKGuest": 1, "ErrGuestTwice": 2}[tt.name])
+				r = e.confirm(toks[len(toks)-1])
+			}
 			if r.code != tt.status || r.errCode() != tt.code {
 				t.Errorf("= %d %s, want %d %s", r.code, r.raw, tt.status, tt.code)
 			}

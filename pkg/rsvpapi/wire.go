@@ -1,16 +1,10 @@
 package rsvpapi
 
-import (
-	"github.com/sorae/tabane/pkg/app"
-	"github.com/sorae/tabane/pkg/app/mailing"
-)
+import "github.com/sorae/tabane/pkg/app"
 
-// Wire builds RsvpFunction's handler.
+// Wire builds RsvpFunction's handler. It sends no mail itself: the mails a
+// registration owes go into the outbox with it, so the function links
+// neither SES nor the mail templates.
 func Wire(d *app.Deps) (*Handler, error) {
-	m := mailing.New(d)
-	regs, err := m.Registrations()
-	if err != nil {
-		return nil, err
-	}
-	return New(regs, d.Sessions(), d.Keeper(), d.Log), nil
+	return New(d.Registrations(), d.GuestRequests(), d.Sessions(), d.Keeper(), d.Log), nil
 }

@@ -24,6 +24,8 @@ type Function struct {
 	MemorySize    int
 	Routes        []Route
 	Schedules     []Schedule
+	// StreamMappings are its DynamoDB events: the table streams that invoke it.
+	StreamMappings []StreamMapping
 }
 
 // Route is one HttpApi event: API Gateway sends requests matching Method and
@@ -145,6 +147,12 @@ func (t *Template) Functions() ([]Function, error) {
 					return nil, fmt.Errorf("samtemplate: %s.Events.%s: %s without a schedule expression", id, name, typ)
 				}
 				f.Schedules = append(f.Schedules, s)
+			case "DynamoDB":
+				m, err := t.streamMapping(id, name, evProps)
+				if err != nil {
+					return nil, err
+				}
+				f.StreamMappings = append(f.StreamMappings, m)
 			}
 		}
 		out = append(out, f)

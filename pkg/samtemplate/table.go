@@ -28,6 +28,9 @@ type tableProps struct {
 		AttributeName string `yaml:"AttributeName"`
 		Enabled       bool   `yaml:"Enabled"`
 	} `yaml:"TimeToLiveSpecification"`
+	StreamSpecification struct {
+		StreamViewType string `yaml:"StreamViewType"`
+	} `yaml:"StreamSpecification"`
 }
 
 type keyElem struct {
@@ -43,7 +46,9 @@ type Table struct {
 }
 
 // CreateTableInput returns the CreateTable request for a table called name
-// (on-demand, as in the template).
+// (on-demand, as in the template), with the template's stream when it has
+// one: the dev server's event source mappings read it (DynamoDB Local
+// serves the Streams API).
 func (t Table) CreateTableInput(name string) *dynamodb.CreateTableInput {
 	in := &dynamodb.CreateTableInput{TableName: aws.String(name), BillingMode: types.BillingModePayPerRequest}
 	for _, a := range t.props.AttributeDefinitions {
@@ -51,6 +56,9 @@ func (t Table) CreateTableInput(name string) *dynamodb.CreateTableInput {
 			AttributeName: aws.String(a.AttributeName), AttributeType: types.ScalarAttributeType(a.AttributeType)})
 	}
 	in.KeySchema = keySchema(t.props.KeySchema)
+	if v := t.StreamViewType(); v != "" {
+		in.StreamSpecification = &types.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: types.StreamViewType(v)}
+	}
 	for _, g := range t.props.GlobalSecondaryIndexes {
 		in.GlobalSecondaryIndexes = append(in.GlobalSecondaryIndexes, types.GlobalSecondaryIndex{
 			IndexName: aws.String(g.IndexName),
@@ -119,7 +127,11 @@ func (t *Template) DynamoDBTable() (Table, error) {
 		if err := r.Properties.Decode(&p); err != nil {
 			return Table{}, fmt.Errorf("samtemplate: %s properties: %w", id, err)
 		}
-		found = append(found, Table{LogicalID: id, props: p})
+		tbl := Table{LogicalID: id, props: p}
+		if err := tbl.checkStream(); err != nil {
+			return Table{}, err
+		}
+		found = append(found, tbl)
 	}
 	if len(found) != 1 {
 		return Table{}, fmt.Errorf("samtemplate: want exactly one AWS::DynamoDB::Table, found %d", len(found))

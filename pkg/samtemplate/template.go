@@ -1,6 +1,7 @@
 // Package samtemplate reads template.yaml, the AWS SAM template, so that the
-// dev server and the tests take routes, schedules and the table from the same
-// file that is deployed: local and deployed shapes cannot drift.
+// dev server and the tests take routes, schedules, stream events and the
+// table from the same file that is deployed: local and deployed shapes cannot
+// drift.
 package samtemplate
 
 import (

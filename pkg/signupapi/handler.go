@@ -31,18 +31,23 @@ const (
 // Handler serves the membership routes.
 type Handler struct {
 	members  *community.Members
+	optOuts  *community.OptOuts
 	sessions *auth.Sessions
 	links    auth.Links
 	log      *slog.Logger
 	minTime  time.Duration // floor of the answers that must not reveal who is a member
 }
 
-// New returns a Handler on ready services.
-func New(members *community.Members, sessions *auth.Sessions, links auth.Links, log *slog.Logger) *Handler {
+// New returns a Handler on ready services. optOuts stops what an opt-out
+// link names; nil stops members' lists only (through members).
+func New(members *community.Members, optOuts *community.OptOuts, sessions *auth.Sessions, links auth.Links, log *slog.Logger) *Handler {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Handler{members: members, sessions: sessions, links: links, log: log, minTime: httpapi.MinResponseTime}
+	if optOuts == nil {
+		optOuts = &community.OptOuts{Members: members}
+	}
+	return &Handler{members: members, optOuts: optOuts, sessions: sessions, links: links, log: log, minTime: httpapi.MinResponseTime}
 }
 
 // SetMinResponseTime changes how long signup and sign-in link answers take
@@ -138,7 +143,7 @@ func (h *Handler) link(ctx context.Context, req httpapi.Request) (httpapi.Respon
 	if err := httpapi.DecodeJSON(req, &body); err != nil {
 		return httpapi.Response{}, err
 	}
-	if err := h.members.RequestSignIn(ctx, body.Email); err != nil {
+	if err := h.members.RequestSignIn(ctx, body.Email, req.RequestContext.HTTP.SourceIP); err != nil {
 		return httpapi.Response{}, err
 	}
 	return httpapi.JSON(202, map[string]string{"status": "link_sent"}), nil
@@ -238,12 +243,16 @@ func (h *Handler) unsubscribe(ctx context.Context, req httpapi.Request) (httpapi
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	memberID, list, ok := h.links.ParseUnsubscribeToken(token)
+	o, ok := h.links.ParseOptOutToken(token)
 	if !ok {
 		return httpapi.Response{}, community.ErrInvalidToken.Messagef("配信停止用のリンクが正しくありません。")
 	}
-	if _, err := h.members.Unsubscribe(ctx, memberID, list); err != nil {
+	if err := h.optOuts.Stop(ctx, o); err != nil {
 		return httpapi.Response{}, err
 	}
-	return httpapi.JSON(200, map[string]string{"status": "unsubscribed", "list": list}), nil
+	out := map[string]string{"status": "unsubscribed", "list": o.List}
+	if o.ForRegistration() {
+		out["event_id"], out["registration_id"] = o.EventID, o.RegistrationID
+	}
+	return httpapi.JSON(200, out), nil
 }

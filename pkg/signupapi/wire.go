@@ -1,16 +1,10 @@
 package signupapi
 
-import (
-	"github.com/sorae/tabane/pkg/app"
-	"github.com/sorae/tabane/pkg/app/mailing"
-)
+import "github.com/sorae/tabane/pkg/app"
 
-// Wire builds SignupFunction's handler.
+// Wire builds SignupFunction's handler. Its mails (verification, sign-in
+// links) go into the outbox with the writes that owe them, so it links
+// neither SES nor the mail templates.
 func Wire(d *app.Deps) (*Handler, error) {
-	m := mailing.New(d)
-	members, err := m.Members()
-	if err != nil {
-		return nil, err
-	}
-	return New(members, d.Sessions(), d.Links(), d.Log), nil
+	return New(d.Members(), d.OptOuts(), d.Sessions(), d.Links(), d.Log), nil
 }

@@ -141,6 +141,7 @@ func (s *Stack) spawn(o Options, name string, args ...string) error {
 
 // Stop ends every process Start launched and waits for them.
 func (s *Stack) Stop() {
+	s.Resume() // a paused process would not act on SIGTERM
 	for _, p := range s.procs {
 		if p.Process != nil {
 			_ = syscall.Kill(-p.Process.Pid, syscall.SIGTERM) // best effort: the group may be gone already
@@ -188,6 +189,53 @@ func waitHTTP(ctx context.Context, method, url string) error {
 		case <-ctx.Done():
 			return fmt.Errorf("%s %s: %w (last error: %v)", method, url, ctx.Err(), err)
 		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// StartSES starts an SES stand-in alone, for a test that must stop and
+// resume it (Pause, Resume) without touching the one other tests share.
+func StartSES(ctx context.Context, o Options) (*Stack, error) {
+	if o.InfraDir == "" {
+		d, err := FindInfraDir()
+		if err != nil {
+			return nil, err
+		}
+		o.InfraDir = d
+	}
+	if o.Log == nil {
+		o.Log = io.Discard
+	}
+	s := &Stack{}
+	port, err := portOrFree(o.SESPort)
+	if err != nil {
+		return nil, err
+	}
+	bin := filepath.Join(o.InfraDir, "node_modules", ".bin", "aws-ses-v2-local")
+	if err := s.spawn(o, bin, "--host", "127.0.0.1", "--port", strconv.Itoa(port)); err != nil {
+		return nil, err
+	}
+	s.SESURL = fmt.Sprintf("http://127.0.0.1:%d", port)
+	deadline, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	if err := waitHTTP(deadline, http.MethodGet, s.SESURL+"/health-check"); err != nil {
+		s.Stop()
+		return nil, fmt.Errorf("standins: SES stand-in did not start: %w", err)
+	}
+	return s, nil
+}
+
+// Pause stops every process of the stack (SIGSTOP): connections are still
+// accepted by the kernel, but nothing answers, as an SES that hangs.
+func (s *Stack) Pause() { s.signal(syscall.SIGSTOP) }
+
+// Resume continues what Pause stopped.
+func (s *Stack) Resume() { s.signal(syscall.SIGCONT) }
+
+func (s *Stack) signal(sig syscall.Signal) {
+	for _, p := range s.procs {
+		if p.Process != nil {
+			_ = syscall.Kill(-p.Process.Pid, sig) // the whole group: the npm shim and node
 		}
 	}
 }

@@ -332,19 +332,53 @@ func TestBrowserGuestRegistersAndCancels(t *testing.T) {
 		chromedp.SendKeys(css("#guest-email"), email),
 		chromedp.Click(css(`form[action="/events/`+lecture.ID+`/register"] button[type="submit"]`)),
 		chromedp.WaitVisible(css(".notice")),
+		shot("guest-confirmation-sent"),
+	)
+	if got := read(chromedp.Text(css("h1"))); got != "確認メールをお送りしました" {
+		t.Fatalf("after the guest form the page says %q", got)
+	}
+	if got := read(chromedp.Text(css("main"))); !strings.Contains(got, email) || !strings.Contains(got, "まだ完了していません") {
+		t.Errorf("the page does not say a link was mailed to %s: %q", email, got)
+	}
+	if ev, err := e.store.Event(context.Background(), lecture.ID); err != nil || ev.ConfirmedCount != 0 {
+		t.Errorf("a seat is held before the guest confirmed: %+v, %v", ev, err)
+	}
+
+	// The request's mail, as the SES stand-in received it: fixed text, the
+	// event, the link; not the name typed, not the join URL.
+	mails := localtest.WaitMail(t, email, 1)
+	if text := mails[0].Body.Text + mails[0].Body.HTML; !strings.Contains(text, "私塾 道路メンテナンスの現場から") ||
+		strings.Contains(text, name) || strings.Contains(text, "zoom.example.com") {
+		t.Errorf("the confirmation request names the wrong things:\n%s", mails[0].Body.Text)
+	}
+	confirm := linkIn(t, mails, "/registrations/confirm")
+	if !strings.HasPrefix(confirm, base+"/registrations/confirm?token=") {
+		t.Fatalf("confirmation link %q does not point at this server", confirm)
+	}
+	do("open the confirmation link",
+		chromedp.Navigate(confirm),
+		chromedp.WaitVisible(css(`form[action="/registrations/confirm"] button[type="submit"]`)),
+		shot("guest-confirm"),
+	)
+	if ev, err := e.store.Event(context.Background(), lecture.ID); err != nil || ev.ConfirmedCount != 0 {
+		t.Errorf("opening the link took a seat (a mail scanner would): %+v, %v", ev, err)
+	}
+	do("confirm",
+		chromedp.Click(css(`form[action="/registrations/confirm"] button[type="submit"]`)),
+		chromedp.WaitVisible(css(".notice")),
 		shot("registered"),
 	)
 	if got := read(chromedp.Text(css("h1"))); got != "参加登録が完了しました" {
-		t.Fatalf("after registering the page says %q", got)
+		t.Fatalf("after confirming the page says %q", got)
 	}
 	if got := read(chromedp.Text(css("main"))); !strings.Contains(got, email) || !strings.Contains(got, "確認メールをお送りしました") {
 		t.Errorf("the confirmation page does not mention the mail to %s: %q", email, got)
 	}
 
 	// The confirmation mail, as the SES stand-in received it, with its cancel link.
-	mails := localtest.WaitMail(t, email, 1)
-	if !strings.Contains(mails[0].Body.Text, "私塾 道路メンテナンスの現場から") {
-		t.Errorf("the confirmation mail does not name the event:\n%s", mails[0].Body.Text)
+	mails = localtest.WaitMail(t, email, 2)[1:]
+	if !strings.Contains(mails[0].Body.Text, "私塾 道路メンテナンスの現場から") || !strings.Contains(mails[0].Body.Text, "zoom.example.com") {
+		t.Errorf("the confirmation mail does not name the event or carry the join URL:\n%s", mails[0].Body.Text)
 	}
 	cancel := linkIn(t, mails, "/cancel")
 	if !strings.HasPrefix(cancel, base+"/cancel?token=") {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -105,10 +106,26 @@ func (m regMail) RegistrationCancelled(ctx context.Context, to community.Recipie
 	return m.box.record("cancelled")(ctx, to, "")
 }
 
+// guestMail is a community.GuestNotifier that records each confirmation
+// link in the mailbox (kind "guest_confirm").
+type guestMail struct{ box *mailbox }
+
+var _ community.GuestNotifier = guestMail{}
+
+func (m guestMail) GuestConfirmation(ctx context.Context, to community.Recipient, _ *community.Event, link string) error {
+	if to.Name != "" {
+		return fmt.Errorf("a guest's confirmation request names %q: its text must be fixed", to.Name)
+	}
+	return m.box.record("guest_confirm")(ctx, to, link)
+}
+
 // mailbox records the links mailed to each address, by kind.
 type mailbox struct {
 	mu    sync.Mutex
 	links map[string][]string // "<kind> <email>" → links, oldest first
+	// deliver sends the outbox first, as the mailer would have by the
+	// time anyone looks at their mail.
+	deliver func()
 }
 
 func (b *mailbox) record(kind string) func(context.Context, community.Recipient, string) error {
@@ -124,6 +141,9 @@ func (b *mailbox) record(kind string) func(context.Context, community.Recipient,
 // last returns the newest link of kind mailed to email.
 func (b *mailbox) last(t *testing.T, kind, email string) string {
 	t.Helper()
+	if b.deliver != nil {
+		b.deliver()
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	ls := b.links[kind+" "+strings.ToLower(email)]
@@ -134,6 +154,9 @@ func (b *mailbox) last(t *testing.T, kind, email string) string {
 }
 
 func (b *mailbox) count(kind, email string) int {
+	if b.deliver != nil {
+		b.deliver()
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return len(b.links[kind+" "+strings.ToLower(email)])
@@ -149,6 +172,7 @@ type env struct {
 	mail     *mailbox
 	clock    *communitytest.Clock // moved by hand
 	cfg      config.Config
+	room     *community.Mailroom // delivers the outbox, as the mailer would
 }
 
 var testSecret = []byte("0123456789abcdef0123456789abcdef-web-tests")
@@ -193,20 +217,26 @@ func newEnvWith(t *testing.T, o envOptions) *env {
 		SignInLinkFn:        box.record("signin"),
 	}
 	var regNotifier community.RegistrationNotifier = regMail{box: box}
+	var guestNotifier community.GuestNotifier = guestMail{box: box}
 	if o.Notifier != nil {
 		notifier = o.Notifier(cfg, clock)
 		if rn, ok := notifier.(community.RegistrationNotifier); ok {
 			regNotifier = rn
 		}
+		if gn, ok := notifier.(community.GuestNotifier); ok {
+			guestNotifier = gn
+		}
 	}
 	links := auth.Links{BaseURL: cfg.BaseURL, Secret: cfg.SessionSecret}
-	regs := &community.Registrations{
-		Events: store, Regs: store, Members: store, Notifier: regNotifier, Clock: clock, Links: links,
-		Log: communitytest.FailOnError(t),
-	}
+	regs := &community.Registrations{Events: store, Regs: store, Clock: clock, Links: links, Log: communitytest.FailOnError(t)}
+	// The mailer: in a package test no stream invokes it, so each request's
+	// outbox mails are delivered right after it (and before mailbox reads).
+	room := &community.Mailroom{Store: store, Notifier: regNotifier, Members: notifier, Guests: guestNotifier, Links: links, Clock: clock, Log: communitytest.FailOnError(t)}
+	guests := &community.GuestRequests{Registrations: regs, Store: store, Links: links, Secrets: auth.Secrets{Key: cfg.SessionSecret}, Log: communitytest.FailOnError(t)}
+	localtest.DeliverOutbox(t, func(context.Context) error { communitytest.Deliver(t, room); return nil })
+	box.deliver = func() { communitytest.Deliver(t, room) }
 	members := &community.Members{
 		Store:          store,
-		Notifier:       notifier,
 		Clock:          clock,
 		Links:          links,
 		Secrets:        auth.Secrets{Key: cfg.SessionSecret},
@@ -217,13 +247,14 @@ func newEnvWith(t *testing.T, o envOptions) *env {
 		Events:        &community.Events{Store: store, Clock: clock, Regs: store},
 		Members:       members,
 		Registrations: regs,
+		GuestRequests: guests,
 		Sessions:      sessions,
 		Config:        cfg,
 	})
 	if !o.Paced {
 		h.SetMinResponseTime(0)
 	}
-	return &env{h: h, store: store, members: members, regs: regs, sessions: sessions, mail: box, clock: clock, cfg: cfg}
+	return &env{h: h, store: store, members: members, regs: regs, sessions: sessions, mail: box, clock: clock, cfg: cfg, room: room}
 }
 
 // member signs someone up and verifies them through the domain, and
@@ -251,6 +282,42 @@ func (e *env) member(t *testing.T, name string, membership community.Membership)
 		t.Fatalf("issue session: %v", err)
 	}
 	return m, token
+}
+
+// confirmGuest runs a guest's form request and, when it mailed a
+// confirmation link, follows the link as people do — the page, then its
+// button — and returns the confirmation's answer; any other answer to the
+// request is returned as it is.
+func (e *env) confirmGuest(t *testing.T, req events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
+	t.Helper()
+	resp := e.do(t, req)
+	if resp.StatusCode != 200 || !strings.Contains(resp.Body, "<h1>確認メールをお送りしました</h1>") {
+		return resp
+	}
+	body := req.Body
+	if req.IsBase64Encoded {
+		b, err := base64.StdEncoding.DecodeString(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body = string(b)
+	}
+	f, err := url.ParseQuery(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Get("website") != "" {
+		return resp // the honeypot's page: nothing was mailed
+	}
+	link := e.mail.last(t, "guest_confirm", community.NormalizeEmail(f.Get("email")))
+	if !strings.HasPrefix(link, e.cfg.BaseURL+"/registrations/confirm?token=") {
+		t.Fatalf("confirmation link = %q", link)
+	}
+	page := e.do(t, get(t, strings.TrimPrefix(link, e.cfg.BaseURL), ""))
+	if page.StatusCode != 200 || !strings.Contains(page.Body, `<form method="post" action="/registrations/confirm">`) {
+		t.Fatalf("confirmation page = %d:\n%s", page.StatusCode, page.Body)
+	}
+	return e.do(t, post(t, "/registrations/confirm", url.Values{"token": {tokenOf(t, link)}}, ""))
 }
 
 // tokenOf returns the token a mailed link carries.
@@ -336,6 +403,7 @@ func setTarget(t *testing.T, req *events.APIGatewayV2HTTPRequest, method, target
 func (e *env) do(t *testing.T, req events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
 	t.Helper()
 	resp, err := e.h.Handle(context.Background(), req)
+	communitytest.Deliver(t, e.room)
 	if err != nil {
 		t.Fatalf("%s %s: Handle returned an error: %v", req.RequestContext.HTTP.Method, req.RawPath, err)
 	}

@@ -168,12 +168,16 @@ type registeredData struct {
 	Position       int
 	Email          string
 	Member         bool
+	// Again says a guest's confirmation link was followed before: the
+	// registration shown is the one the first click made.
+	Again bool
 }
 
 // register takes the registration form: the one button of a signed-in
 // member (CSRF token), or a guest's name and email (a form that works
 // before any session, guarded like signup by where the browser says it
-// came from).
+// came from). A guest's form only mails a confirmation link
+// (guests.go confirms).
 func (h *Handler) register(ctx context.Context, r *request) response {
 	id := r.params["id"]
 	if !community.ValidID(id) {
@@ -225,9 +229,18 @@ func (h *Handler) register(ctx context.Context, r *request) response {
 	if !member && f.Get(honeypotField) != "" {
 		// A bot filled the field people never see: it gets the page a
 		// person would, and nothing is stored or mailed.
-		return h.render(ctx, r, http.StatusOK, "registered", "参加登録が完了しました", "events", d)
+		return h.render(ctx, r, http.StatusOK, "guest_sent", guestSentTitle, "events", d)
 	}
-	res, err := h.regs.Register(ctx, r.viewer, id, guest)
+	if !member {
+		// A guest holds nothing until the mailed link is followed; the page
+		// is the same whether or not the address is registered already.
+		if err := h.guests.Request(ctx, r.viewer, id, *guest, r.sourceIP()); err != nil {
+			return h.registerFailed(ctx, r, id, err, typed)
+		}
+		d.Email = community.NormalizeEmail(typed.Email)
+		return h.render(ctx, r, http.StatusOK, "guest_sent", guestSentTitle, "events", d)
+	}
+	res, err := h.regs.Register(ctx, r.viewer, id, nil)
 	if err != nil {
 		return h.registerFailed(ctx, r, id, err, typed)
 	}
@@ -235,9 +248,6 @@ func (h *Handler) register(ctx context.Context, r *request) response {
 	if res.Registration.Status == community.RegistrationWaitlisted {
 		d.Waitlisted, d.Position = true, res.WaitlistPosition
 		title = "キャンセル待ちで受け付けました"
-	}
-	if res.Registration.Guest != nil {
-		d.Email = res.Registration.Guest.Email // as stored: trimmed and lower-cased
 	}
 	return h.render(ctx, r, http.StatusOK, "registered", title, "events", d)
 }

@@ -205,9 +205,24 @@ func TestRegisterAsGuest(t *testing.T) {
 		body := strings.Replace(decodeBody(t, req), "jiro%40example.jp", url.QueryEscape(strings.ToUpper(email)), 1)
 		req.Body = base64.StdEncoding.EncodeToString([]byte(body))
 		req.Headers["content-length"] = strconv.Itoa(len(body))
-		resp := e.do(t, req)
+		sent := e.do(t, req)
+		wantStatus(t, sent, 200)
+		checkPageHeaders(t, sent)
+		// Nothing is held before the guest follows the mailed link.
+		wantBody(t, sent, "<h1>確認メールをお送りしました</h1>", "<strong>"+email+"</strong> 宛に", "お申し込みはまだ完了していません")
+		wantNotBody(t, sent, "zoom.example.com", "前橋 次郎")
+		if n := e.mail.count("confirmed", email); n != 0 {
+			t.Errorf("a seat was confirmed before the link was followed (%d mails)", n)
+		}
+		if ev, err := e.store.Event(context.Background(), lecture.ID); err != nil || ev.ConfirmedCount != 0 || ev.WaitlistCount != 0 {
+			t.Errorf("before confirming: %+v, %v; want no place held", ev, err)
+		}
+		resp := e.confirmGuest(t, req)
 		wantStatus(t, resp, 200)
 		checkPageHeaders(t, resp)
+		if got := resp.Headers["Referrer-Policy"]; got != "no-referrer" {
+			t.Errorf("Referrer-Policy = %q: the token in the link must not leak", got)
+		}
 		wantBody(t, resp, "<h1>参加登録が完了しました</h1>", "<strong>"+email+"</strong> 宛に",
 			"参加用URLはメールに記載しています", "キャンセル用リンク")
 		wantNotBody(t, resp, "zoom.example.com", `href="/me"`)
@@ -220,10 +235,23 @@ func TestRegisterAsGuest(t *testing.T) {
 			t.Errorf("stored registration = %+v (guest %+v)", r, r.Guest)
 		}
 
+		// The same link again shows the same registration; it takes no second place.
+		confirmLink := e.mail.last(t, "guest_confirm", email)
+		twice := e.do(t, post(t, "/registrations/confirm", url.Values{"token": {tokenOf(t, confirmLink)}}, ""))
+		wantStatus(t, twice, 200)
+		wantBody(t, twice, "このお申し込みはすでに確定しています。", "<h1>参加登録が完了しました</h1>")
+		if ev, err := e.store.Event(context.Background(), lecture.ID); err != nil || ev.ConfirmedCount != 1 {
+			t.Errorf("after two clicks: %+v, %v; want one seat", ev, err)
+		}
+
+		// Asking again for a registered address is answered as for any
+		// address (nobody learns who registered); its link says so.
 		again := e.do(t, post(t, registerPath(lecture), guestForm("前橋 次郎", email), ""))
+		wantStatus(t, again, 200)
+		wantBody(t, again, "<h1>確認メールをお送りしました</h1>")
+		again = e.confirmGuest(t, post(t, registerPath(lecture), guestForm("前橋 次郎", email), ""))
 		wantStatus(t, again, 409)
 		wantReason(t, again, "already_registered")
-		wantBody(t, again, `value="`+email+`"`)
 	})
 
 	t.Run("ErrorsNextToFieldsAndValuesKept", func(t *testing.T) {
@@ -251,8 +279,8 @@ func TestRegisterAsGuest(t *testing.T) {
 		resp := e.do(t, req)
 		wantStatus(t, resp, 403)
 		checkPageHeaders(t, resp)
-		if n := e.mail.count("confirmed", email); n != 0 {
-			t.Errorf("a cross-site form registered (%d mails)", n)
+		if n := e.mail.count("confirmed", email) + e.mail.count("guest_confirm", email); n != 0 {
+			t.Errorf("a cross-site form registered or mailed (%d mails)", n)
 		}
 	})
 
@@ -262,9 +290,9 @@ func TestRegisterAsGuest(t *testing.T) {
 		f.Set("website", "https://spam.example.com")
 		resp := e.do(t, post(t, registerPath(lecture), f, ""))
 		wantStatus(t, resp, 200)
-		wantBody(t, resp, "参加登録が完了しました")
-		if n := e.mail.count("confirmed", email); n != 0 {
-			t.Errorf("a honeypot hit was registered (%d mails)", n)
+		wantBody(t, resp, "<h1>確認メールをお送りしました</h1>")
+		if n := e.mail.count("confirmed", email) + e.mail.count("guest_confirm", email); n != 0 {
+			t.Errorf("a honeypot hit was registered or mailed (%d mails)", n)
 		}
 	})
 }
@@ -376,8 +404,8 @@ func TestCancelByLink(t *testing.T) {
 		ev.Capacity, ev.Waitlist = 1, true
 	})
 	first, second := localtest.UniqueEmail("first"), localtest.UniqueEmail("second")
-	wantStatus(t, e.do(t, post(t, registerPath(lecture), guestForm("先着 花子", first), "")), 200)
-	wantStatus(t, e.do(t, post(t, registerPath(lecture), guestForm("待ち 次郎", second), "")), 200)
+	wantStatus(t, e.confirmGuest(t, post(t, registerPath(lecture), guestForm("先着 花子", first), "")), 200)
+	wantStatus(t, e.confirmGuest(t, post(t, registerPath(lecture), guestForm("待ち 次郎", second), "")), 200)
 	link, _ := url.Parse(e.mail.last(t, "confirmed", first))
 	token := link.Query().Get("token")
 
@@ -455,7 +483,7 @@ func TestCancelByLink(t *testing.T) {
 		e := newEnv(t)
 		soon := e.createEvent(t, "まもなく開始", jst(5, 1, 19, 0), nil)
 		email := localtest.UniqueEmail("late")
-		wantStatus(t, e.do(t, post(t, registerPath(soon), guestForm("遅刻 者", email), "")), 200)
+		wantStatus(t, e.confirmGuest(t, post(t, registerPath(soon), guestForm("遅刻 者", email), "")), 200)
 		link := e.mail.last(t, "confirmed", email)
 		e.clock.Advance(10 * time.Hour)
 		page := e.do(t, get(t, mustURI(t, link), ""))
@@ -576,7 +604,7 @@ func TestScriptInRegistrationPagesIsInert(t *testing.T) {
 
 	memberConfirm := e.do(t, post(t, registerPath(ev), url.Values{"csrf": {e.pageCSRF(t, "/events/"+ev.ID, session)}}, session))
 	guestEmail := localtest.UniqueEmail("guest-script")
-	guestConfirm := e.do(t, post(t, registerPath(ev), guestForm(script, guestEmail), ""))
+	guestConfirm := e.confirmGuest(t, post(t, registerPath(ev), guestForm(script, guestEmail), ""))
 	cancelLink := e.mail.last(t, "confirmed", guestEmail)
 
 	for _, tt := range []struct {

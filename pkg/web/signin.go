@@ -37,7 +37,7 @@ func (h *Handler) signin(ctx context.Context, r *request) response {
 		return h.useSignInLink(ctx, r, token)
 	}
 	email := f.Get("email")
-	err = h.members.RequestSignIn(ctx, email)
+	err = h.members.RequestSignIn(ctx, email, r.sourceIP())
 	if community.ErrorCode(err) == community.Invalid {
 		d := signinData{Email: email, Errors: community.ErrorFields(err), Message: community.ErrorMessage(err)}
 		if d.Errors == nil {

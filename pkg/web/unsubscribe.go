@@ -18,11 +18,11 @@ type unsubscribeData struct {
 // unsubscribePage shows what the link will stop, and a button to stop it.
 func (h *Handler) unsubscribePage(ctx context.Context, r *request) response {
 	token := r.query.Get("token")
-	_, list, ok := h.links.ParseUnsubscribeToken(token)
+	o, ok := h.links.ParseOptOutToken(token)
 	if !ok {
 		return h.tokenPage(h.errorPage(ctx, r, errBadUnsubscribe))
 	}
-	d := unsubscribeData{Token: token, List: community.ListLabel(list)}
+	d := unsubscribeData{Token: token, List: o.Label()}
 	return h.tokenPage(h.render(ctx, r, http.StatusOK, "unsubscribe", "配信停止", "", d))
 }
 
@@ -30,17 +30,18 @@ func (h *Handler) unsubscribePage(ctx context.Context, r *request) response {
 // mail provider POSTs "List-Unsubscribe=One-Click" to the URL from the
 // List-Unsubscribe header, with no cookie, no CSRF token and whatever body
 // encoding it likes. So the body is not read at all: the signed token in the
-// URL is the whole authority, and all it can do is stop mail.
+// URL is the whole authority, and all it can do is stop mail — a member's
+// list, or one registration's reminders (a guest's) or organizer messages.
 func (h *Handler) unsubscribe(ctx context.Context, r *request) response {
 	token := r.query.Get("token")
-	memberID, list, ok := h.links.ParseUnsubscribeToken(token)
+	o, ok := h.links.ParseOptOutToken(token)
 	if !ok {
 		return h.tokenPage(h.errorPage(ctx, r, errBadUnsubscribe))
 	}
-	if _, err := h.members.Unsubscribe(ctx, memberID, list); err != nil {
+	if err := h.optOuts.Stop(ctx, o); err != nil {
 		return h.tokenPage(h.errorPage(ctx, r, err))
 	}
-	d := unsubscribeData{List: community.ListLabel(list), Done: true}
+	d := unsubscribeData{List: o.Label(), Done: true}
 	return h.tokenPage(h.render(ctx, r, http.StatusOK, "unsubscribe", "配信を停止しました", "", d))
 }
 

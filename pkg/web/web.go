@@ -35,9 +35,14 @@ type Options struct {
 	Members *community.Members
 	// Registrations takes, lists and cancels registrations.
 	Registrations *community.Registrations
-	Sessions      *auth.Sessions
-	Config        config.Config
-	Log           *slog.Logger
+	// GuestRequests takes guests' requests and their confirmations.
+	GuestRequests *community.GuestRequests
+	// OptOuts stops what an opt-out link names; nil stops members' lists
+	// only (through Members).
+	OptOuts  *community.OptOuts
+	Sessions *auth.Sessions
+	Config   config.Config
+	Log      *slog.Logger
 	// Clock decides whether registration windows are open; nil uses
 	// Events.Clock, then the wall clock.
 	Clock community.Clock
@@ -48,6 +53,8 @@ type Handler struct {
 	events    *community.Events
 	members   *community.Members
 	regs      *community.Registrations
+	guests    *community.GuestRequests
+	optOuts   *community.OptOuts
 	sessions  *auth.Sessions
 	cfg       config.Config
 	log       *slog.Logger
@@ -71,6 +78,8 @@ func New(o Options) *Handler {
 		events:    o.Events,
 		members:   o.Members,
 		regs:      o.Registrations,
+		guests:    o.GuestRequests,
+		optOuts:   o.OptOuts,
 		sessions:  o.Sessions,
 		cfg:       o.Config,
 		log:       o.Log,
@@ -81,6 +90,9 @@ func New(o Options) *Handler {
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if h.optOuts == nil {
+		h.optOuts = &community.OptOuts{Members: o.Members}
 	}
 	if h.clock == nil && o.Events != nil && o.Events.Clock != nil {
 		h.clock = o.Events.Clock
@@ -110,24 +122,26 @@ func (h *Handler) SetMinResponseTime(d time.Duration) { h.minTime = d }
 // routeTable maps each API Gateway route key to its page.
 func (h *Handler) routeTable() map[string]route {
 	return map[string]route{
-		"GET /":                      h.eventList,
-		"GET /events/{id}":           h.eventDetail,
-		"POST /events/{id}/register": h.register,
-		"POST /events/{id}/cancel":   h.cancelMine,
-		"GET /cancel":                h.cancelPage,
-		"POST /cancel":               h.cancelByToken,
-		"GET /signup":                h.signupForm,
-		"POST /signup":               h.signup,
-		"GET /verify":                h.verifyPage,
-		"POST /verify":               h.verify,
-		"GET /signin":                h.signinPage,
-		"POST /signin":               h.signin,
-		"GET /me":                    h.me,
-		"POST /me":                   h.updateMe,
-		"POST /me/withdraw":          h.withdraw,
-		"POST /signout":              h.signout,
-		"GET /unsubscribe":           h.unsubscribePage,
-		"POST /unsubscribe":          h.unsubscribe,
+		"GET /":                       h.eventList,
+		"GET /events/{id}":            h.eventDetail,
+		"POST /events/{id}/register":  h.register,
+		"POST /events/{id}/cancel":    h.cancelMine,
+		"GET /cancel":                 h.cancelPage,
+		"POST /cancel":                h.cancelByToken,
+		"GET /registrations/confirm":  h.confirmGuestPage,
+		"POST /registrations/confirm": h.confirmGuest,
+		"GET /signup":                 h.signupForm,
+		"POST /signup":                h.signup,
+		"GET /verify":                 h.verifyPage,
+		"POST /verify":                h.verify,
+		"GET /signin":                 h.signinPage,
+		"POST /signin":                h.signin,
+		"GET /me":                     h.me,
+		"POST /me":                    h.updateMe,
+		"POST /me/withdraw":           h.withdraw,
+		"POST /signout":               h.signout,
+		"GET /unsubscribe":            h.unsubscribePage,
+		"POST /unsubscribe":           h.unsubscribe,
 	}
 }
 

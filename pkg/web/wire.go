@@ -1,23 +1,12 @@
 package web
 
-import (
-	"github.com/sorae/tabane/pkg/app"
-	"github.com/sorae/tabane/pkg/app/mailing"
-)
+import "github.com/sorae/tabane/pkg/app"
 
-// Wire builds WebFunction's handler.
+// Wire builds WebFunction's handler. The pages send no mail themselves:
+// what they cause goes into the outbox, and the mailer sends it.
 func Wire(d *app.Deps) (*Handler, error) {
-	m := mailing.New(d)
-	members, err := m.Members()
-	if err != nil {
-		return nil, err
-	}
-	regs, err := m.Registrations()
-	if err != nil {
-		return nil, err
-	}
 	return New(Options{
-		Events: d.Events(), Members: members, Registrations: regs, Sessions: d.Sessions(),
+		Events: d.Events(), Members: d.Members(), Registrations: d.Registrations(), GuestRequests: d.GuestRequests(), OptOuts: d.OptOuts(), Sessions: d.Sessions(),
 		Config: d.Config, Log: d.Log, Clock: d.Clock,
 	}), nil
 }

@@ -1,19 +1,17 @@
 // Package mailing wires what sends mail: the SES client, the notifier
-// (Japanese MIME mails through SES SendRawEmail), their pacing, and every
-// domain service that mails. Only the functions that mail import it, so the
+// (Japanese MIME mails through SES SendRawEmail) and the Mailroom that
+// delivers outbox mails. Only the functions that mail import it, so the
 // read-only EventsFunction carries neither SES nor the mail templates.
 package mailing
 
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ses"
 
 	"github.com/sorae/tabane/pkg/app"
-	"github.com/sorae/tabane/pkg/auth"
 	"github.com/sorae/tabane/pkg/community"
 	"github.com/sorae/tabane/pkg/mail"
 )
@@ -25,8 +23,6 @@ type Deps struct {
 
 	ses      *ses.Client
 	notifier *mail.Notifier
-	regs     *community.Registrations
-	members  *community.Members
 }
 
 // New returns the mailing side of d.
@@ -51,109 +47,41 @@ func (d *Deps) Notifier() (*mail.Notifier, error) {
 		if err != nil {
 			return nil, fmt.Errorf("app: mail composer: %w", err)
 		}
-		d.notifier = &mail.Notifier{Composer: composer, Sender: mail.NewSender(d.SES(), d.Clock)}
+		sender := mail.NewSender(d.SES(), d.Clock)
+		sender.ConfigurationSet = d.Config.SESConfigurationSet
+		d.notifier = &mail.Notifier{Composer: composer, Sender: sender}
 	}
 	return d.notifier, nil
 }
 
-// sendMargin is how long before the function's deadline an organizer's
-// bulk send stops starting new mails, so the sends in flight, their
-// bookkeeping and the answer still fit.
-const sendMargin = 5 * time.Second
+// redriveBatch bounds the outbox mails one sweep re-drives.
+const redriveBatch = 200
 
-// Pacing paces organizers' bulk mail at the configured SES rate.
-func (d *Deps) Pacing() func(ctx context.Context) community.Pace {
-	return mail.Pacing(d.Config.SendRatePerSec, sendMargin)
-}
-
-// Registrations returns the registrations service.
-func (d *Deps) Registrations() (*community.Registrations, error) {
-	if d.regs == nil {
-		n, err := d.Notifier()
-		if err != nil {
-			return nil, err
-		}
-		store := d.Store()
-		d.regs = &community.Registrations{
-			Events: store, Regs: store, Members: store, Notifier: n, Clock: d.Clock, Links: d.Links(), Log: d.Log,
-		}
-	}
-	return d.regs, nil
-}
-
-// Members returns the membership service: signup, sign-in, profile,
-// withdrawal (which cancels the member's future registrations).
-func (d *Deps) Members() (*community.Members, error) {
-	if d.members == nil {
-		n, err := d.Notifier()
-		if err != nil {
-			return nil, err
-		}
-		regs, err := d.Registrations()
-		if err != nil {
-			return nil, err
-		}
-		d.members = &community.Members{
-			Store: d.Store(), Notifier: n, Clock: d.Clock, Links: d.Links(),
-			Secrets: auth.Secrets{Key: d.Config.SessionSecret}, Sessions: d.Sessions(),
-			BeforeWithdraw: regs.CancelFutureFor,
-		}
-	}
-	return d.members, nil
-}
-
-// EventAdmin returns event administration: drafts, edits, publishing,
-// cancelling.
-func (d *Deps) EventAdmin() (*community.EventAdmin, error) {
-	n, err := d.Notifier()
-	if err != nil {
-		return nil, err
-	}
-	return &community.EventAdmin{
-		Store: d.Store(), Notifier: n, RegNotifier: n, Links: d.Links(), Clock: d.Clock,
-		Pacing: d.Pacing(), Log: d.Log,
-	}, nil
-}
-
-// MemberAdmin returns membership approvals.
-func (d *Deps) MemberAdmin() (*community.MemberAdmin, error) {
-	n, err := d.Notifier()
-	if err != nil {
-		return nil, err
-	}
-	return &community.MemberAdmin{Store: d.Store(), Notifier: n, Clock: d.Clock, Log: d.Log}, nil
-}
-
-// Attendance returns attendee lists, check-in and cancelling a
-// registration on its registrant's behalf.
-func (d *Deps) Attendance() (*community.Attendance, error) {
-	n, err := d.Notifier()
-	if err != nil {
-		return nil, err
-	}
-	return &community.Attendance{Store: d.Store(), RegNotifier: n, Links: d.Links(), Clock: d.Clock, Log: d.Log}, nil
-}
-
-// Messages returns organizers' messages to an event's attendees.
-func (d *Deps) Messages() (*community.Messages, error) {
-	n, err := d.Notifier()
-	if err != nil {
-		return nil, err
-	}
-	return &community.Messages{
-		Store: d.Store(), Notifier: n, Clock: d.Clock,
-		Pacing: d.Pacing(), Log: d.Log,
-	}, nil
-}
-
-// Reminders returns the reminder sweep; it also tops up every series.
+// Reminders returns the reminder sweep: it hands due reminders over to
+// the mailer as outbox mails (it sends none itself), tops up every series,
+// and re-drives the outbox mails the stream did not deliver — the one part
+// of RemindersFunction that sends, through the Mailroom.
 func (d *Deps) Reminders() (*community.Reminders, error) {
-	n, err := d.Notifier()
+	room, err := d.Mailroom()
 	if err != nil {
 		return nil, err
 	}
 	return &community.Reminders{
-		Store: d.Store(), Notifier: n, Links: d.Links(), Clock: d.Clock, Log: d.Log,
+		Store: d.Store(), Clock: d.Clock, Log: d.Log,
 		EnsureSeries: d.SeriesAdmin().EnsureAllSeries,
+		Redrive: func(ctx context.Context, owner string) (int, error) {
+			return room.Redrive(ctx, owner, redriveBatch)
+		},
 	}, nil
+}
+
+// Mailroom returns the delivery of outbox mails: what the mailer and the
+// sweep's re-drive run.
+func (d *Deps) Mailroom() (*community.Mailroom, error) {
+	n, err := d.Notifier()
+	if err != nil {
+		return nil, err
+	}
+	return &community.Mailroom{Store: d.Store(), Notifier: n, Members: n, Admin: n, Guests: n, Reminders: n,
+		Suppressions: d.Store(), Links: d.Links(), OptOuts: d.Links(), Clock: d.Clock, Log: d.Log}, nil
 }

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -159,10 +160,62 @@ type Mail struct {
 	At int64 `json:"at"`
 }
 
-// MailTo returns every mail the stand-in holds for the address to.
-func MailTo(t testing.TB, to string) []Mail {
+// outboxes are the deliveries registered with DeliverOutbox.
+var (
+	outboxMu sync.Mutex
+	outboxes = map[*func(context.Context) error]bool{}
+)
+
+// DeliverOutbox registers deliver, which sends a test's outbox mails (its
+// mailroom's DeliverUnsent), for MailTo and WaitMail to run before they
+// read the stand-in: a package test has no table stream to invoke the
+// mailer, so its mail is delivered when the test looks at the mailbox.
+// The registration ends with t.
+func DeliverOutbox(t testing.TB, deliver func(ctx context.Context) error) {
 	t.Helper()
-	resp, err := http.Get(sesURL + "/store")
+	outboxMu.Lock()
+	outboxes[&deliver] = true
+	outboxMu.Unlock()
+	t.Cleanup(func() {
+		outboxMu.Lock()
+		delete(outboxes, &deliver)
+		outboxMu.Unlock()
+	})
+}
+
+func deliverOutboxes(t testing.TB) {
+	t.Helper()
+	outboxMu.Lock()
+	fs := make([]func(context.Context) error, 0, len(outboxes))
+	for f := range outboxes {
+		fs = append(fs, *f)
+	}
+	outboxMu.Unlock()
+	for _, f := range fs {
+		if err := f(context.Background()); err != nil {
+			t.Errorf("localtest: deliver outbox: %v", err)
+		}
+	}
+}
+
+// seen caches what this test binary has read from the shared stand-in: a
+// run sends thousands of mails, and reading the whole store on every poll
+// of every test would cost far more than the tests themselves.
+var seen struct {
+	sync.Mutex
+	since int64           // epoch seconds of the newest mail read
+	ids   map[string]bool // message ids read
+	mails []Mail          // in the stand-in's order
+}
+
+// storeMails returns every mail in the stand-in, fetching only those since
+// the last read (the stand-in's ?since= is in whole seconds, so the last
+// second is read again and de-duplicated by message id).
+func storeMails(t testing.TB) []Mail {
+	t.Helper()
+	seen.Lock()
+	defer seen.Unlock()
+	resp, err := http.Get(sesURL + "/store?since=" + strconv.FormatInt(seen.since, 10))
 	if err != nil {
 		t.Fatalf("localtest: read SES store: %v", err)
 	}
@@ -173,8 +226,27 @@ func MailTo(t testing.TB, to string) []Mail {
 	if err := json.NewDecoder(resp.Body).Decode(&store); err != nil {
 		t.Fatalf("localtest: decode SES store: %v", err)
 	}
-	var out []Mail
+	if seen.ids == nil {
+		seen.ids = map[string]bool{}
+	}
 	for _, m := range store.Emails {
+		if seen.ids[m.MessageID] {
+			continue
+		}
+		seen.ids[m.MessageID] = true
+		seen.mails = append(seen.mails, m)
+		seen.since = max(seen.since, m.At)
+	}
+	return seen.mails
+}
+
+// MailTo returns every mail the stand-in holds for the address to, after
+// delivering the outbox mails of every DeliverOutbox registration.
+func MailTo(t testing.TB, to string) []Mail {
+	t.Helper()
+	deliverOutboxes(t)
+	var out []Mail
+	for _, m := range storeMails(t) {
 		for _, d := range append(append(m.Destination.To, m.Destination.Cc...), m.Destination.Bcc...) {
 			if strings.Contains(strings.ToLower(d), strings.ToLower(to)) {
 				out = append(out, m)

@@ -348,7 +348,11 @@ func (s *Store) promoteItems(head registrationItem, now time.Time) ([]types.Tran
 	if err != nil {
 		return nil, err
 	}
-	return []types.TransactWriteItem{{Update: reg}, {Update: seat}}, nil
+	mail, err := s.txPutMail(community.PromotedMail(head.registration(), now))
+	if err != nil {
+		return nil, err
+	}
+	return []types.TransactWriteItem{{Update: reg}, {Update: seat}, mail}, nil
 }
 
 // regsOfEvent is a consistent Query of the event's own partition for its
@@ -540,106 +544,4 @@ func (s *Store) CancelledEvents(ctx context.Context, q community.EventQuery) (co
 		return community.EventPage{}, fmt.Errorf("dynamo: cancelled events: %w", err)
 	}
 	return page, nil
-}
-
-// Cancel notices are attributes of the registration items an event's
-// cancellation takes on (community.CancelNoticeStore), written with
-// conditional UpdateItems of that one item:
-//
-//	cancel_notice_due    true: the cancellation took the registration on
-//	                     while it was live, so its notice is owed
-//	cancel_notice_owner  the call holding the claim on the send
-//	cancel_notice_until  when that claim expires, epoch milliseconds
-//	cancel_notified_at   when the notice went out (or was settled with
-//	                     nobody to send it to); set once, never removed
-//
-// The registration's own attributes (status, counters, keys) are left to
-// the registration code; these are never read by it.
-const (
-	noticeDue   = "cancel_notice_due"
-	noticeOwner = "cancel_notice_owner"
-	noticeUntil = "cancel_notice_until"
-	noticeSent  = "cancel_notified_at"
-)
-
-// noticeGuard is the part of a registration item a failed claim is judged by.
-type noticeGuard struct {
-	Status     string     `dynamodbav:"status"`
-	Due        bool       `dynamodbav:"cancel_notice_due"`
-	NotifiedAt *time.Time `dynamodbav:"cancel_notified_at"`
-}
-
-func errNoticeClaimLost() error {
-	return community.ErrClaimLost.Messagef("中止のお知らせの送信権が別の処理に移りました。")
-}
-
-// ClaimCancelNotice claims a registration's event-cancelled notice with
-// one UpdateItem: SET due, owner, until IF the item exists, no notice went
-// out, the registration is live or already owed the notice, and no
-// unexpired claim is held. A failed condition returns the item as it was,
-// which says why. See community.CancelNoticeStore.
-func (s *Store) ClaimCancelNotice(ctx context.Context, eventID, regID, owner string, now time.Time, ttl time.Duration) (community.NoticeClaim, error) {
-	live := expression.Name("status").In(
-		expression.Value(string(community.RegistrationConfirmed)),
-		expression.Value(string(community.RegistrationWaitlisted)))
-	free := expression.AttributeNotExists(expression.Name(noticeUntil)).
-		Or(expression.Name(noticeUntil).LessThan(expression.Value(now.UnixMilli())))
-	cond := expression.AttributeExists(expression.Name("PK")).
-		And(expression.AttributeNotExists(expression.Name(noticeSent))).
-		And(expression.Or(live, expression.AttributeExists(expression.Name(noticeDue)))).
-		And(free)
-	upd := expression.Set(expression.Name(noticeDue), expression.Value(true)).
-		Set(expression.Name(noticeOwner), expression.Value(owner)).
-		Set(expression.Name(noticeUntil), expression.Value(now.Add(ttl).UnixMilli()))
-	item, ok, err := s.updateItem(ctx, registrationKey(eventID, regID), upd, cond)
-	if err != nil {
-		return 0, fmt.Errorf("dynamo: claim cancel notice: %w", err)
-	}
-	if ok {
-		return community.NoticeWon, nil
-	}
-	if len(item) == 0 {
-		return 0, community.ErrRegistrationNotFound
-	}
-	var g noticeGuard
-	if err := attributevalue.UnmarshalMap(item, &g); err != nil {
-		return 0, fmt.Errorf("dynamo: claim cancel notice: %w", err)
-	}
-	switch {
-	case g.NotifiedAt != nil:
-		return community.NoticeSent, nil
-	case !g.Due && g.Status == string(community.RegistrationCancelled):
-		return community.NoticeNotOwed, nil
-	}
-	return community.NoticeBusy, nil
-}
-
-// noticeHeld is the condition that owner holds the notice's claim.
-func noticeHeld(owner string) expression.ConditionBuilder {
-	return expression.Name(noticeOwner).Equal(expression.Value(owner))
-}
-
-// CompleteCancelNotice sets cancel_notified_at and removes the claim IF
-// owner holds it. Conflict (reason "claim_lost") otherwise.
-func (s *Store) CompleteCancelNotice(ctx context.Context, eventID, regID, owner string, now time.Time) error {
-	upd := expression.Set(expression.Name(noticeSent), expression.Value(now.UTC())).
-		Remove(expression.Name(noticeOwner)).Remove(expression.Name(noticeUntil))
-	_, ok, err := s.updateItem(ctx, registrationKey(eventID, regID), upd, noticeHeld(owner))
-	if err != nil {
-		return fmt.Errorf("dynamo: complete cancel notice: %w", err)
-	}
-	if !ok {
-		return errNoticeClaimLost()
-	}
-	return nil
-}
-
-// ReleaseCancelNotice removes the claim IF owner holds it; the notice
-// stays owed.
-func (s *Store) ReleaseCancelNotice(ctx context.Context, eventID, regID, owner string) error {
-	upd := expression.Remove(expression.Name(noticeOwner)).Remove(expression.Name(noticeUntil))
-	if _, _, err := s.updateItem(ctx, registrationKey(eventID, regID), upd, noticeHeld(owner)); err != nil {
-		return fmt.Errorf("dynamo: release cancel notice: %w", err)
-	}
-	return nil
 }

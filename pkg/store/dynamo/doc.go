@@ -32,9 +32,10 @@
 //	                                              ATTENDEE#G#<sha256(email)>
 //	waitlist ticket        EVENT#<eid>            WAITLIST_SEQ                     -
 //	reminder               EVENT#<eid>            REMINDER#<offset seconds>        yes (start + 30 d)
-//	reminder claim         EVENT#<eid>            REMINDED#<rid>#<offset s>#       yes (start + 30 d)
-//	                                              <startsUTC>
 //	idempotency            IDEM#<sha256(key)>     IDEM                             yes
+//	outbox mail            OUTBOX#<mail id>       OUTBOX                           yes (settled + 7 d; unsettled: created + 30 d)
+//	organizer message      MESSAGE#<msg id>       MESSAGE                          yes (created + 30 d)
+//	suppression            SUPPRESS#<hmac(email)> SUPPRESS                         -
 //
 // Index keys, written only where the last column says:
 //
@@ -44,10 +45,12 @@
 //	GSI1   member                  MEMBERS#<status>       <createdUTC>#<mid>             always
 //	GSI1   registration            EREG#<eid>#<status>    <rid>                          confirmed, cancelled
 //	GSI1   registration            EREG#<eid>#waitlisted  <seq, 20 digits>#<rid>         waitlisted
+//	GSI1   outbox mail             MSG#<msg id>           <rid>                          organizer_message, always
 //	GSI2   event                   EVENTS#<kind>          <startsUTC>#<eid>              while published
 //	GSI2   registration            MREG#<mid>             <startsUTC>#<eid>#<rid>        a member's, any status
 //	GSI3   event                   SERIES#<sid>           <startsUTC>#<eid>              when in a series, any status
 //	GSI3   reminder                REMINDERS              <dueUTC>#<eid>#<offset s>      until handled for everyone
+//	GSI3   outbox mail             OUTBOX                 <createdUTC>#<mail id>         until settled
 //
 // Notes on the items:
 //   - event: the counters confirmed_count and waitlist_count live on the
@@ -69,13 +72,33 @@
 //   - session: {member_id, created_at, expires_at}. token: {purpose,
 //     member_id, data, created_at, expires_at}; the id is a digest of the
 //     secret in the mailed link, so a table dump yields no usable link.
+//     A pending guest request (purpose guest_confirm, community.GuestRequests)
+//     is a token too: data is {event_id, name, email} as the guest typed
+//     them, the id the keyed digest of the signed confirmation link (which
+//     names the event and the registration id the request reserved); put
+//     with its guest_confirmation outbox mail in one transaction, read when
+//     the link is opened, deleted once the registration is made, else gone
+//     with TTL after 24 h. It holds no seat and touches no event counter.
 //   - rate counter: {count}; the caller's key (often an email address) is
 //     stored only as a digest, so withdrawal leaves no address behind.
+//   - suppression: {reason (bounce | complaint), at, message_id (SES's, of
+//     the mail that bounced)}. An address SES reported as permanently
+//     bouncing or complaining (BouncesFunction); the mailer reads it before
+//     every send. <hmac(email)> is a keyed digest (auth.Secrets' HMAC of
+//     "suppression", NUL, <email>; Store.WithDigest), so a table dump does
+//     not confirm a guessed address without the key; rotating the session
+//     secret empties the list in effect. It outlives withdrawal on purpose.
+//     The member holding the address, if any, carries a copy as
+//     mail_suppressed {reason, at, message_id} for organizers; a write of the
+//     member that drops the copy (a verification or sign-in link followed)
+//     deletes the item in the same transaction.
 //   - registration: {id, event_id, member_id | guest_name + guest_email,
 //     status, waitlist_seq (once waitlisted), event_starts_at, created_at,
 //     updated_at, checked_in_at, cancelled_at, reminders_sent (string set of
-//     community.ReminderMark "<offset s>@<startsUTC>", ADDed with the claim's
-//     "sent")}. updated_at changes only with the status, so a confirmed
+//     community.ReminderMark "<offset s>@<startsUTC>", ADDed in the
+//     transaction that hands the reminder over with its outbox mail),
+//     opt_outs (string set: "reminders", "messages" — what the registrant
+//     stopped for this registration by a mail's one-click link)}. updated_at changes only with the status, so a confirmed
 //     registration that once waited (waitlist_seq > 0) was confirmed at its
 //     updated_at (community.ConfirmedAt). The GSI1 keys follow the status. rid is a NewID, so
 //     confirmed and cancelled lists read in arrival order.
@@ -108,11 +131,43 @@
 //     stays unsent stays due. GSI3 is shared with series occurrences; the
 //     partitions (REMINDERS, SERIES#<sid>) never meet. One partition suits a
 //     community's volume (a few writes per event and reminder).
-//   - reminder claim: {event_id, reg_id, offset_s, starts_at, state, owner,
-//     claim_until (epoch ms), claimed_at, done_at}. The once-only guard of one
-//     send: state "claimed" while a sweep (owner) holds it, then "sent",
-//     "refused" or "uncertain" for good. The start is in the key, so a claim
-//     for the old start of a moved event never blocks the new one.
+//     A reminder handed over is an outbox mail (kind reminder) put in one
+//     transaction with the mark on its registration: the registration's
+//     reminders_sent is the once-only guard, so no claim item is kept (the
+//     REMINDED# claim items of earlier versions expire by TTL).
+//   - outbox mail: {kind, event_id, reg_id, state, owner, claim_until
+//     (epoch ms), attempts, message_id, created_at, settled_at}. One per mail
+//     owed (community.Mail), put in the transaction of the change that owes
+//     it (a registration, a cancellation, a promotion), so the change and its
+//     mail commit together. The id names the change (<rid>.<kind>): the
+//     change commits once, so the mail is owed once. It holds references,
+//     never an address: the mailer reads the registration and the member
+//     when it sends. Its INSERT on the table's stream (NEW_IMAGE) invokes
+//     MailerFunction (FilterCriteria: type = outbox). state "pending", then
+//     "claimed" by one delivery (a conditional UpdateItem; an expired claim
+//     is taken over, attempts counts them), then "sent", "skipped",
+//     "refused" or "uncertain" for good, when its GSI3 keys are removed: the
+//     OUTBOX partition holds only what is not settled, which the sweep
+//     re-drives after 15 minutes. Two kinds carry more: an event_cancelled
+//     notice is put by EndRegistration in the transaction that ends the
+//     registration (<rid>.event_cancelled: the end commits once, so does
+//     the notice; the reason is read from the event when it is sent); an
+//     organizer_message mail is named <msg id>.<rid>, carries msg_id, and
+//     keeps GSI1 MSG#<msg id> / <rid> for good, so its message's progress
+//     is one Query of every state; registrations whose opt_outs hold
+//     "messages" get none. A reminder mail is named
+//     <rid>.reminder.<offset s>@<startsUTC> (the registration's mark) and
+//     carries offset_s and starts_at; the mailer sends it only while the
+//     event is published, not started, still starts at starts_at and still
+//     reminds at that offset (a moved event's reminders are due again for
+//     the new start), and the registration is confirmed and not opted out.
+//   - organizer message: {event_id, subject, body, include_waitlisted,
+//     actor_id, created_at}. Stored once per message (PutItem IF
+//     attribute_not_exists(PK)); the id is community.MessageID, a digest of
+//     the organizer and their Idempotency-Key, or without a key of the event
+//     and the text, so a repeated request names the same message and its
+//     mails. The mailer reads subject and body from it when it sends; it
+//     expires with the last of its mails that could still be unsent.
 //
 // # Access patterns
 //
@@ -133,7 +188,20 @@
 //	session                                          PutItem IF attribute_not_exists(PK); GetItem, expired ones ignored in Go; DeleteItem
 //	single-use tokens                                PutItem IF attribute_not_exists(PK); consume: DeleteItem IF purpose = :p AND
 //	                                                   expires_at > :now, ReturnValues ALL_OLD (exactly one concurrent winner)
-//	per-address rate-limit counters                  UpdateItem ADD count :1 SET expires_at, ReturnValues UPDATED_NEW
+//	per-address / per-IP rate-limit counters         UpdateItem ADD count :1 SET expires_at, ReturnValues UPDATED_NEW (guest
+//	                                                   requests: guest#ip#<hmac(ip)> and mail#guest#<hmac(email)>, hourly)
+//	request as a guest                               TransactWriteItems: [Put TOKEN#<hmac(link)> IF attribute_not_exists(PK); Put
+//	                                                   OUTBOX#<rid>.guest_confirmation]
+//	confirm as a guest                               GetItem TOKEN#…, then the register transaction with the reserved <rid>
+//	                                                   (a second click: registration_exists → GetItem the registration), then
+//	                                                   consume the token
+//	is an address suppressed (before every send)     GetItem SUPPRESS#<hmac(email)> / SUPPRESS (consistent)
+//	suppress an address (bounce, complaint)          GetItem EMAIL#<email>, GetItem MEMBER#<mid>, then TransactWriteItems: [Put
+//	                                                   suppression (unconditional: the latest notice wins); Update member SET
+//	                                                   mail_suppressed ADD ver :1 IF ver = :read] — the member part only when one
+//	                                                   holds the address; a lost race reads again
+//	lift a suppression (address proved again)        the update-member transaction plus Delete SUPPRESS#<hmac(email)>, when the
+//	                                                   write drops the member's mail_suppressed
 //	register for an event                            TransactWriteItems: [Update event ADD confirmed_count :1 IF status = published
 //	                                                   AND waitlist_count = 0 AND (capacity = 0 OR confirmed_count < capacity),
 //	                                                   ReturnValuesOnConditionCheckFailure ALL_OLD; Put attendee IF not exists;
@@ -158,15 +226,21 @@
 //	a member's registrations (my page)               Query GSI2 GSI2PK = MREG#<mid>, soonest event first, every page
 //	reminders due now                                Query GSI3 GSI3PK = REMINDERS AND GSI3SK < <now+1s UTC>, every page; cost grows with
 //	                                                   what is due (handled reminders leave the index)
+//	mail owed with its change                        TransactWriteItems: the change's items + Put OUTBOX#<rid>.<kind>
+//	claim / settle / release an outbox mail          UpdateItem IF state = pending OR (claimed AND claim_until < now) / IF owner holds it
+//	outbox mail unsettled for 15 minutes             Query GSI3 GSI3PK = OUTBOX AND GSI3SK < <now-15m UTC>, Limit 200; cost grows with
+//	                                                   what is unsent, not with the table
 //	create a published event                         TransactWriteItems: [Put event IF attribute_not_exists(PK); Put each reminder]
 //	sync an event's reminders                        Query PK = EVENT#<eid> AND begins_with(SK, "REMINDER#") (consistent); DeleteItem the
 //	                                                   unwanted; PutItem each wanted IF attribute_not_exists(PK) OR starts_at <> :start
-//	claim one send (registration, offset, start)     TransactWriteItems: [Put claim IF attribute_not_exists(PK) OR (state = claimed AND
-//	                                                   claim_until < :now), ReturnValuesOnConditionCheckFailure ALL_OLD; ConditionCheck
-//	                                                   registration status = confirmed]. Exactly one concurrent sweep wins; a crashed
-//	                                                   sweep's claim is taken over once it expires (10 min)
-//	complete / release a send                        TransactWriteItems: [Update claim state = sent IF state = claimed AND owner = :me;
-//	                                                   Update registration ADD reminders_sent :mark]; release: DeleteItem IF the same
+//	hand reminders over to the mailer                TransactWriteItems of up to 50 × [Update registration ADD reminders_sent :mark IF
+//	  (registration, offset, start), once              status = confirmed AND NOT contains(reminders_sent, :mark),
+//	                                                   ReturnValuesOnConditionCheckFailure ALL_OLD; Put OUTBOX#<rid>.reminder.<mark>]; a
+//	                                                   transaction cancelled by some conditions runs again without them (the old
+//	                                                   registration says: handed over already, or not confirmed). Exactly one of
+//	                                                   overlapping sweeps owes each; 5,000 reminders: 100 transactions
+//	stop a registration's reminders or messages      UpdateItem ADD opt_outs :list IF type = registration (the one-click link of a
+//	                                                   guest's reminder or of any organizer message)
 //	finish / drop a reminder                         UpdateItem REMOVE GSI3PK, GSI3SK IF starts_at = :read; DeleteItem IF starts_at = :read
 //	idempotency records (Idempotency-Key)            PutItem IF attribute_not_exists(PK) OR expires_at <= :now; GetItem, expired ignored
 //	organizer edits an event (admin.go)              UpdateItem SET the editable attributes (REMOVE the ones left empty) and the index
@@ -182,7 +256,15 @@
 //	                                                   confirmed_count :1 IF status = published AND waitlist_count > 0 AND
 //	                                                   (capacity = 0 OR confirmed_count < capacity)]
 //	end every registration of a cancelled event      Query PK = EVENT#<eid> AND begins_with(SK, "REG#") (consistent), then the cancel
-//	                                                   transaction above per live one; only the call whose write ended it mails
+//	                                                   transaction above per live one, with Put OUTBOX#<rid>.event_cancelled in
+//	                                                   place of the registrant's own cancellation mail: only the write that ended
+//	                                                   it owes the notice, so repeating the cancel mails nobody twice
+//	store an organizer message and its mails         PutItem MESSAGE#<msg id> IF attribute_not_exists(PK) (a repeat GetItems it),
+//	                                                   then TransactWriteItems of up to 100 Put OUTBOX#<msg id>.<rid> each IF
+//	                                                   attribute_not_exists(PK); a transaction cancelled by items already there is
+//	                                                   run again without them (1,000 recipients: 10 transactions)
+//	an organizer message's progress                  GetItem MESSAGE#<msg id>; Query GSI1 GSI1PK = MSG#<msg id> (projection: state),
+//	                                                   every page, counted by state
 //	check in / undo                                  UpdateItem SET checked_in_at IF status = confirmed AND attribute_not_exists(
 //	                                                   checked_in_at) / REMOVE checked_in_at IF attribute_exists(PK)
 //	attendees' names for lists and the CSV           BatchGetItem MEMBER#<mid> / MEMBER, 100 keys a call, unprocessed keys retried

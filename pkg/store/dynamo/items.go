@@ -29,8 +29,7 @@ const (
 	typeAttendee     = "attendee"
 	typeWaitlistSeq  = "waitlist_seq"
 
-	typeReminder      = "reminder"
-	typeReminderClaim = "reminder_claim"
+	typeReminder = "reminder"
 )
 
 // Keys of each item type (see doc.go).
@@ -254,6 +253,8 @@ type memberItem struct {
 	UpdatedAt     time.Time       `dynamodbav:"updated_at"`
 	VerifiedAt    *time.Time      `dynamodbav:"verified_at,omitempty"`
 	ApprovedAt    *time.Time      `dynamodbav:"approved_at,omitempty"`
+	// MailSuppressed mirrors the address's suppression item (suppression.go).
+	MailSuppressed *suppressionMark `dynamodbav:"mail_suppressed,omitempty"`
 }
 
 func newMemberItem(m *community.Member, version int64) memberItem {
@@ -272,6 +273,7 @@ func newMemberItem(m *community.Member, version int64) memberItem {
 		},
 		CreatedAt: m.CreatedAt.UTC(), UpdatedAt: m.UpdatedAt.UTC(),
 		VerifiedAt: utcPtr(m.VerifiedAt), ApprovedAt: utcPtr(m.ApprovedAt),
+		MailSuppressed: newSuppressionMark(m.MailSuppressed),
 	}
 	if m.BirthDate != nil {
 		it.BirthDate = m.BirthDate.In(community.Tokyo).Format(dateOnly)
@@ -293,6 +295,7 @@ func (it memberItem) member() (*community.Member, error) {
 			AnnouncementsChangedAt: it.Consent.AnnouncementsChangedAt,
 		},
 		CreatedAt: it.CreatedAt, UpdatedAt: it.UpdatedAt, VerifiedAt: it.VerifiedAt, ApprovedAt: it.ApprovedAt,
+		MailSuppressed: it.MailSuppressed.suppression(),
 	}
 	if it.BirthDate != "" {
 		d, err := time.ParseInLocation(dateOnly, it.BirthDate, community.Tokyo)

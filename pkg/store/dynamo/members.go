@@ -90,8 +90,9 @@ func (s *Store) MemberByEmail(ctx context.Context, email string) (*community.Mem
 // email moves its EMAIL# claim in the same transaction. NotFound (reason
 // "member_not_found") when unknown; Conflict (reason "email_taken") when
 // another member has the new email, (reason "member_changed") when another
-// write came between this one's read and write.
-func (s *Store) UpdateMember(ctx context.Context, m *community.Member) error {
+// write came between this one's read and write. The mails the change owes
+// go into the outbox in the same transaction.
+func (s *Store) UpdateMember(ctx context.Context, m *community.Member, mails ...community.Mail) error {
 	cur, err := s.memberItem(ctx, m.ID)
 	if err != nil {
 		return err
@@ -113,6 +114,14 @@ func (s *Store) UpdateMember(ctx context.Context, m *community.Member) error {
 		}
 		claim = len(items)
 		items = append(items, types.TransactWriteItem{Put: put})
+	}
+	lift, err := s.liftSuppression(cur, &next) // suppression.go
+	if err != nil {
+		return fmt.Errorf("dynamo: update member: %w", err)
+	}
+	items = append(items, lift...)
+	if items, err = s.withMails(items, mails); err != nil {
+		return fmt.Errorf("dynamo: update member: %w", err)
 	}
 	err = s.transact(ctx, items)
 	codes := cancelCodes(err)
@@ -189,7 +198,7 @@ func (s *Store) WithdrawMember(ctx context.Context, id string, now time.Time) (*
 	if m.Status == community.MemberWithdrawn && m.Email == "" {
 		return m, nil
 	}
-	return s.erase(ctx, cur, m, now)
+	return s.erase(ctx, cur, m, now, nil)
 }
 
 // EraseApplicant erases member id as WithdrawMember does, only while the
@@ -197,7 +206,7 @@ func (s *Store) WithdrawMember(ctx context.Context, id string, now time.Time) (*
 // readAt. The erasure is WithdrawMember's transaction, guarded by the
 // version read here, so a write after this read fails it too. NotFound
 // (reason "member_not_found"); Conflict (reason "member_changed").
-func (s *Store) EraseApplicant(ctx context.Context, id string, expect community.MemberStatus, readAt, now time.Time) (*community.Member, error) {
+func (s *Store) EraseApplicant(ctx context.Context, id string, expect community.MemberStatus, readAt, now time.Time, mails ...community.Mail) (*community.Member, error) {
 	cur, err := s.memberItem(ctx, id)
 	if err != nil {
 		return nil, err
@@ -209,12 +218,12 @@ func (s *Store) EraseApplicant(ctx context.Context, id string, expect community.
 	if m.Status != expect || !m.UpdatedAt.Equal(readAt) {
 		return nil, community.ErrMemberChanged
 	}
-	return s.erase(ctx, cur, m, now)
+	return s.erase(ctx, cur, m, now, mails)
 }
 
 // erase writes m, read as cur, withdrawn and without what identifies them,
 // and frees its email, in one transaction guarded by cur's version.
-func (s *Store) erase(ctx context.Context, cur memberItem, m *community.Member, now time.Time) (*community.Member, error) {
+func (s *Store) erase(ctx context.Context, cur memberItem, m *community.Member, now time.Time, mails []community.Mail) (*community.Member, error) {
 	m.Email, m.Name, m.NameKana = "", "", ""
 	m.Affiliation, m.Department, m.JobCategory = "", "", ""
 	m.BirthDate = nil
@@ -223,6 +232,9 @@ func (s *Store) erase(ctx context.Context, cur memberItem, m *community.Member, 
 	m.UpdatedAt = now
 	items, err := s.replaceMember(cur, m)
 	if err != nil {
+		return nil, fmt.Errorf("dynamo: withdraw member: %w", err)
+	}
+	if items, err = s.withMails(items, mails); err != nil {
 		return nil, fmt.Errorf("dynamo: withdraw member: %w", err)
 	}
 	if err := s.transact(ctx, items); err != nil {
@@ -279,9 +291,28 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 
 // PutToken stores a token until its ExpiresAt (to the second). Conflict
 // (reason "token_exists") when the id exists.
-func (s *Store) PutToken(ctx context.Context, t *community.Token) error {
+func (s *Store) PutToken(ctx context.Context, t *community.Token, mails ...community.Mail) error {
 	if t.ID == "" || t.Purpose == "" {
 		return errors.New("dynamo: put token: empty id or purpose")
+	}
+	if len(mails) > 0 {
+		// The token and the mail that carries its link: both or neither.
+		tok, err := s.txPut(newTokenItem(t), expression.AttributeNotExists(expression.Name("PK")))
+		if err != nil {
+			return fmt.Errorf("dynamo: put token: %w", err)
+		}
+		items, err := s.withMails([]types.TransactWriteItem{{Put: tok}}, mails)
+		if err != nil {
+			return fmt.Errorf("dynamo: put token: %w", err)
+		}
+		err = s.transact(ctx, items)
+		if failedAt(cancelCodes(err), 0) {
+			return community.ErrTokenExists
+		}
+		if err != nil {
+			return fmt.Errorf("dynamo: put token: %w", err)
+		}
+		return nil
 	}
 	put, err := s.putNew(newTokenItem(t))
 	if err != nil {

@@ -9,11 +9,11 @@ import (
 	"github.com/sorae/tabane/pkg/standins/localtest"
 )
 
-// TestCancelNotice walks the claim on an event-cancelled notice: a live
-// registration is taken on by the claim; one its owner ended before is
-// owed nothing; a held claim keeps others off until it expires; a released
-// one is claimed again; a completed one is never claimed again.
-func TestCancelNotice(t *testing.T) {
+// TestEndRegistrationOwesNotice: ending a registration of a cancelled
+// event puts its event-cancelled notice in the outbox in the same
+// transaction, instead of the registrant's own cancellation mail; a
+// registration that has ended already owes nothing more.
+func TestEndRegistrationOwesNotice(t *testing.T) {
 	ctx := context.Background()
 	s, _, table := newStore(t)
 	e := seatsEvent(t, s, 1, true)
@@ -26,71 +26,93 @@ func TestCancelNotice(t *testing.T) {
 	if _, _, err := s.CancelRegistration(ctx, e.ID, gone.ID, base); err != nil {
 		t.Fatal(err)
 	}
-	const ttl = time.Minute
-	claim := func(t *testing.T, r *community.Registration, owner string, now time.Time, want community.NoticeClaim) {
-		t.Helper()
-		got, err := s.ClaimCancelNotice(ctx, e.ID, r.ID, owner, now, ttl)
-		if err != nil || got != want {
-			t.Fatalf("claim %s by %s = %v %v, want %v", r.ID, owner, got, err, want)
+	cur, err := s.Event(ctx, e.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.CancelEvent(ctx, cur, "中止", base.Add(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []*community.Registration{seat, wait} {
+		if _, promoted, err := s.EndRegistration(ctx, e.ID, r.ID, base.Add(2*time.Second)); err != nil || promoted != nil {
+			t.Fatalf("end %s: promoted %v, %v", r.ID, promoted, err)
 		}
+		m := admRaw(t, table, "OUTBOX#"+r.ID+".event_cancelled", "OUTBOX")
+		if m["kind"] != "event_cancelled" || m["state"] != "pending" || m["reg_id"] != r.ID || m["event_id"] != e.ID {
+			t.Errorf("notice of %s: %v", r.ID, m)
+		}
+		if m := admRaw(t, table, "OUTBOX#"+r.ID+".registration_cancelled", "OUTBOX"); len(m) != 0 {
+			t.Errorf("ending %s also owes its own cancellation mail: %v", r.ID, m)
+		}
+		_, _, err := s.EndRegistration(ctx, e.ID, r.ID, base.Add(3*time.Second))
+		wantErr(t, err, community.ErrAlreadyCancelled)
+	}
+	// Ended by its owner before: its own mail, and no notice.
+	if m := admRaw(t, table, "OUTBOX#"+gone.ID+".event_cancelled", "OUTBOX"); len(m) != 0 {
+		t.Errorf("a registration its owner ended owes the notice: %v", m)
+	}
+	if c, w := counters(t, s, e); c != 0 || w != 0 {
+		t.Errorf("counters %d/%d, want 0/0", c, w)
+	}
+}
+
+// TestPostMessage: a message and its mails are stored once each; a repeat
+// puts only what is missing and never resets a mail already sent; the
+// progress counts the mails by state.
+func TestPostMessage(t *testing.T) {
+	ctx := context.Background()
+	s, _, _ := newStore(t)
+	e := seatsEvent(t, s, 0, false)
+	m := &community.Message{ID: community.MessageID("org", e.ID, "k-"+localtest.UniqueID(), "", "", false), EventID: e.ID,
+		Subject: "件名", Body: "本文", ActorID: "org", CreatedAt: base}
+	var mails []community.Mail
+	for range 150 { // two transactions
+		r := &community.Registration{ID: community.NewID(base), EventID: e.ID}
+		mails = append(mails, community.OrganizerMessageMail(m, r, base))
+	}
+	stored, put, err := s.PostMessage(ctx, m, mails[:120])
+	if err != nil || put != 120 || stored.Subject != "件名" {
+		t.Fatalf("first post: %+v %d %v", stored, put, err)
+	}
+	if _, got, err := s.ClaimMail(ctx, mails[0].ID, "mailer", base, time.Minute); err != nil || got != community.MailWon {
+		t.Fatalf("claim %v %v", got, err)
+	}
+	if err := s.SettleMail(ctx, mails[0].ID, "mailer", community.MailSent, "ses-1", base); err != nil {
+		t.Fatal(err)
 	}
 
-	t.Run("NotOwedWhenEndedByItsOwner", func(t *testing.T) {
-		claim(t, gone, "a", base, community.NoticeNotOwed)
-	})
-	t.Run("LiveIsTakenOn", func(t *testing.T) {
-		claim(t, seat, "a", base, community.NoticeWon)
-		claim(t, seat, "b", base.Add(ttl/2), community.NoticeBusy)
-		// Ended by its owner after the claim: still owed.
-		if _, _, err := s.CancelRegistration(ctx, e.ID, seat.ID, base); err != nil {
-			t.Fatal(err)
+	again := *m
+	again.CreatedAt = base.Add(time.Minute)
+	stored, put, err = s.PostMessage(ctx, &again, mails)
+	if err != nil || put != 30 || !stored.CreatedAt.Equal(base) {
+		t.Fatalf("repeat: %+v put %d %v, want the first message and the 30 missing", stored, put, err)
+	}
+	p, err := s.MessageProgress(ctx, m.ID)
+	if err != nil || p != (community.MessageProgress{Recipients: 150, Sent: 1, Pending: 149}) {
+		t.Errorf("progress %+v %v", p, err)
+	}
+	got, err := s.Message(ctx, m.ID)
+	if err != nil || got.Body != "本文" || got.EventID != e.ID {
+		t.Errorf("message %+v %v", got, err)
+	}
+	mail, claim, err := s.ClaimMail(ctx, mails[1].ID, "mailer", base, time.Minute)
+	if err != nil || claim != community.MailWon || mail.MessageID != m.ID || mail.Kind != community.MailOrganizerMessage {
+		t.Errorf("claimed mail %+v %v %v", mail, claim, err)
+	}
+
+	t.Run("ErrOtherText", func(t *testing.T) {
+		other := *m
+		other.Body = "別の本文"
+		_, put, err := s.PostMessage(ctx, &other, mails)
+		wantErr(t, err, community.ErrIdempotencyKeyReused)
+		if put != 0 {
+			t.Errorf("put %d", put)
 		}
-		if m := admRaw(t, table, "EVENT#"+e.ID, "REG#"+seat.ID); m["cancel_notice_due"] != true || m["status"] != "cancelled" {
-			t.Errorf("registration item %v", m)
-		}
-	})
-	t.Run("ExpiredClaimIsTakenOver", func(t *testing.T) {
-		claim(t, seat, "b", base.Add(ttl+time.Second), community.NoticeWon)
-		err := s.CompleteCancelNotice(ctx, e.ID, seat.ID, "a", base.Add(ttl+2*time.Second))
-		wantErr(t, err, community.ErrClaimLost)
-	})
-	t.Run("ReleasedIsClaimedAgain", func(t *testing.T) {
-		if err := s.ReleaseCancelNotice(ctx, e.ID, seat.ID, "a"); err != nil { // not a's: left alone
-			t.Fatal(err)
-		}
-		claim(t, seat, "c", base.Add(ttl+3*time.Second), community.NoticeBusy)
-		if err := s.ReleaseCancelNotice(ctx, e.ID, seat.ID, "b"); err != nil {
-			t.Fatal(err)
-		}
-		claim(t, seat, "c", base.Add(ttl+3*time.Second), community.NoticeWon)
-	})
-	t.Run("CompletedIsNeverClaimedAgain", func(t *testing.T) {
-		at := base.Add(ttl + 4*time.Second)
-		if err := s.CompleteCancelNotice(ctx, e.ID, seat.ID, "c", at); err != nil {
-			t.Fatal(err)
-		}
-		claim(t, seat, "d", at.Add(time.Hour), community.NoticeSent)
-		m := admRaw(t, table, "EVENT#"+e.ID, "REG#"+seat.ID)
-		if m["cancel_notice_owner"] != nil || m["cancel_notice_until"] != nil || m["cancel_notified_at"] == nil {
-			t.Errorf("completed notice %v", m)
-		}
-		r, err := s.Registration(ctx, e.ID, seat.ID)
-		if err != nil || r.Status != community.RegistrationCancelled {
-			t.Errorf("registration after the notice: %+v %v", r, err)
-		}
-	})
-	t.Run("PromotedIsTakenOn", func(t *testing.T) {
-		claim(t, wait, "a", base, community.NoticeWon) // promoted when the seat was given up
 	})
 	t.Run("ErrNotFound", func(t *testing.T) {
-		_, err := s.ClaimCancelNotice(ctx, e.ID, community.NewID(base), "a", base, ttl)
-		wantErr(t, err, community.ErrRegistrationNotFound)
+		_, err := s.Message(ctx, community.NewID(base))
+		wantErr(t, err, community.ErrMessageNotFound)
 	})
-	// The claims touched neither the counters nor the waitlist: the seat's
-	// cancellation promoted the waiting guest, as always.
-	if c, w := counters(t, s, e); c != 1 || w != 0 {
-		t.Errorf("counters %d/%d, want 1/0", c, w)
-	}
 }
 
 // TestEraseApplicant: the erasure of a rejected applicant happens only

@@ -88,6 +88,9 @@ type registrationItem struct {
 	// ADD reminders_sent :r IF NOT contains(reminders_sent, :r), and ADD
 	// works on sets only.
 	RemindersSent []string `dynamodbav:"reminders_sent,stringset,omitempty"`
+	// OptOuts: the lists stopped for this registration by a mail's link,
+	// ADDed by OptOutRegistration.
+	OptOuts []string `dynamodbav:"opt_outs,stringset,omitempty"`
 }
 
 func newRegistrationItem(r *community.Registration) registrationItem {
@@ -98,6 +101,7 @@ func newRegistrationItem(r *community.Registration) registrationItem {
 		ID: r.ID, EventID: r.EventID, MemberID: r.MemberID, Status: string(r.Status), WaitlistSeq: r.WaitlistSeq,
 		EventStartsAt: r.EventStartsAt.UTC(), CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 		CheckedInAt: utcPtr(r.CheckedInAt), CancelledAt: utcPtr(r.CancelledAt), RemindersSent: r.RemindersSent,
+		OptOuts: r.OptOuts,
 	}
 	if r.MemberID != "" {
 		it.GSI2PK = memberRegsPartition(r.MemberID)
@@ -121,6 +125,9 @@ func (it registrationItem) registration() *community.Registration {
 	if len(it.RemindersSent) > 0 {
 		// A set has no order; a sorted copy compares and prints the same every time.
 		r.RemindersSent = slices.Sorted(slices.Values(it.RemindersSent))
+	}
+	if len(it.OptOuts) > 0 {
+		r.OptOuts = slices.Sorted(slices.Values(it.OptOuts))
 	}
 	return r
 }
@@ -274,7 +281,8 @@ func (s *Store) Register(ctx context.Context, e *community.Event, r *community.R
 }
 
 // registerItems is the registering transaction: [0] the event's counter
-// under seatCond or waitCond, [1] the attendee item, [2] the registration.
+// under seatCond or waitCond, [1] the attendee item, [2] the registration,
+// [3] the mail it owes (community.RegistrationMail) in the outbox.
 func (s *Store) registerItems(r *community.Registration, status community.RegistrationStatus, seq int64) ([]types.TransactWriteItem, error) {
 	x := *r
 	x.Status, x.WaitlistSeq = status, seq
@@ -300,7 +308,11 @@ func (s *Store) registerItems(r *community.Registration, status community.Regist
 	if err != nil {
 		return nil, err
 	}
-	return []types.TransactWriteItem{{Update: ev}, {Put: guard}, {Put: put}}, nil
+	mail, err := s.txPutMail(community.RegistrationMail(&x, r.CreatedAt))
+	if err != nil {
+		return nil, err
+	}
+	return []types.TransactWriteItem{{Update: ev}, {Put: guard}, {Put: put}, mail}, nil
 }
 
 // eventAtFailure returns the event item as the failed condition saw it
@@ -413,6 +425,21 @@ func (s *Store) MemberRegistration(ctx context.Context, eventID, memberID string
 // (reason "already_cancelled") when already cancelled; Unavailable (reason
 // "busy") when contention outlasts every attempt.
 func (s *Store) CancelRegistration(ctx context.Context, eventID, regID string, now time.Time) (cancelled, promoted *community.Registration, err error) {
+	return s.cancelRegistration(ctx, eventID, regID, now, community.CancelledMail)
+}
+
+// EndRegistration cancels a registration as CancelRegistration does, for
+// its event's cancellation: the mail it puts in the same transaction is the
+// event-cancelled notice (community.EventCancelledMail), not the
+// registrant's own cancellation mail. The transaction commits once, so the
+// notice is owed once however often the event's cancel is repeated.
+func (s *Store) EndRegistration(ctx context.Context, eventID, regID string, now time.Time) (cancelled, promoted *community.Registration, err error) {
+	return s.cancelRegistration(ctx, eventID, regID, now, community.EventCancelledMail)
+}
+
+// cancelRegistration ends a registration and puts the mail owed makes in
+// the outbox, in one transaction.
+func (s *Store) cancelRegistration(ctx context.Context, eventID, regID string, now time.Time, owed func(*community.Registration, time.Time) community.Mail) (cancelled, promoted *community.Registration, err error) {
 	// Registrations known not to be waitlisted. A registration never returns
 	// to the waitlist, so once a head turns out taken (by a racing
 	// cancellation, or a stale index) it is skipped for good.
@@ -456,7 +483,7 @@ func (s *Store) CancelRegistration(ctx context.Context, eventID, regID string, n
 		default:
 			return nil, nil, fmt.Errorf("dynamo: cancel registration: unknown status %q", cur.Status)
 		}
-		items, err := s.cancelItems(cur, head, now)
+		items, err := s.cancelItems(cur, head, now, owed)
 		if err != nil {
 			return nil, nil, fmt.Errorf("dynamo: cancel registration: %w", err)
 		}
@@ -514,8 +541,10 @@ func headOnly(codes []string) bool {
 // status is still the one read; [1] release of its attendee item; then,
 // when head is set, [2] the head promoted IF still waitlisted and [3] the
 // event's waitlist_count less one; else [2] the event's counter of cur's
-// status less one.
-func (s *Store) cancelItems(cur registrationItem, head *registrationItem, now time.Time) ([]types.TransactWriteItem, error) {
+// status less one. Last come the mails owed, in the outbox: the
+// cancellation's (owed: the registrant's own, or the event-cancelled
+// notice) and the promotion's.
+func (s *Store) cancelItems(cur registrationItem, head *registrationItem, now time.Time, owed func(*community.Registration, time.Time) community.Mail) ([]types.TransactWriteItem, error) {
 	st := community.RegistrationStatus(cur.Status)
 	reg, err := s.txUpdate(registrationKey(cur.EventID, cur.ID),
 		moveRegistration(cur, community.RegistrationCancelled, now).
@@ -564,7 +593,20 @@ func (s *Store) cancelItems(cur registrationItem, head *registrationItem, now ti
 	if err != nil {
 		return nil, err
 	}
-	return append(items, types.TransactWriteItem{Update: ev}), nil
+	items = append(items, types.TransactWriteItem{Update: ev})
+	mail, err := s.txPutMail(owed(cur.registration(), now))
+	if err != nil {
+		return nil, err
+	}
+	items = append(items, mail)
+	if head != nil {
+		mail, err := s.txPutMail(community.PromotedMail(head.registration(), now))
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, mail)
+	}
+	return items, nil
 }
 
 // moveRegistration sets a registration's status and the index keys that
@@ -777,4 +819,23 @@ func (s *Store) CountConfirmed(ctx context.Context, eventID string) (int, error)
 		return 0, fmt.Errorf("dynamo: count confirmed: %w", err)
 	}
 	return n, nil
+}
+
+var _ community.OptOutStore = (*Store)(nil)
+
+// OptOutRegistration adds list to a registration's opt_outs (a string set)
+// with one UpdateItem IF the registration exists; the reminder sweep and
+// the organizer-message fan-out read it with the registration, and the
+// mailer again before it sends.
+func (s *Store) OptOutRegistration(ctx context.Context, eventID, regID, list string) error {
+	_, ok, err := s.updateItem(ctx, registrationKey(eventID, regID),
+		expression.Add(expression.Name("opt_outs"), expression.Value(&types.AttributeValueMemberSS{Value: []string{list}})),
+		expression.Name("type").Equal(expression.Value(typeRegistration)))
+	if err != nil {
+		return fmt.Errorf("dynamo: opt out registration: %w", err)
+	}
+	if !ok {
+		return community.ErrRegistrationNotFound
+	}
+	return nil
 }

@@ -18,36 +18,24 @@ import (
 
 var _ community.ReminderStore = (*Store)(nil)
 
-// The schedule of upcoming reminders and the claims on its sends (see
-// doc.go): reminder items sit in their event's partition and, while due
-// to someone, in the one GSI3 partition REMINDERS sorted by due time.
+// The schedule of upcoming reminders (see doc.go): reminder items sit in
+// their event's partition and, while due to someone, in the one GSI3
+// partition REMINDERS sorted by due time. A reminder handed over is marked
+// on its registration and owed as an outbox mail (HandOverReminders).
 const (
 	remindersPartition = "REMINDERS"
 	reminderSKPrefix   = "REMINDER#"
-	claimSKPrefix      = "REMINDED#"
-	// reminderKeep is how long after its event's start a reminder or a claim
-	// is kept before TTL may delete it: long past any use, short enough that
-	// the table does not keep every send forever.
+	// reminderKeep is how long after its event's start a reminder is kept
+	// before TTL may delete it: long past any use.
 	reminderKeep = 30 * 24 * time.Hour
 )
 
 var reminderIndex = index{"GSI3", "GSI3PK", "GSI3SK"}
 
-// Claim states: claimed while a sweep holds the send, then one of the
-// community.ReminderOutcome values for good.
-const claimHeld = "claimed"
-
 func offsetSeconds(d time.Duration) string { return strconv.FormatInt(int64(d/time.Second), 10) }
 
 func reminderKey(eventID string, offset time.Duration) key {
 	return key{PK: eventKey(eventID).PK, SK: reminderSKPrefix + offsetSeconds(offset)}
-}
-
-// claimKey names one send: the start is part of it, so a claim made for
-// the old start of a moved event never blocks the new one.
-func claimKey(c community.ReminderClaim) key {
-	return key{PK: eventKey(c.EventID).PK,
-		SK: claimSKPrefix + c.RegistrationID + "#" + offsetSeconds(c.Offset) + "#" + keyStamp(c.StartsAt)}
 }
 
 type reminderItem struct {
@@ -79,24 +67,6 @@ func (it reminderItem) due() community.DueReminder {
 	return community.DueReminder{
 		EventID: it.EventID, Offset: time.Duration(it.OffsetS) * time.Second, StartsAt: it.StartsAt, DueAt: it.DueAt,
 	}
-}
-
-type reminderClaimItem struct {
-	PK       string    `dynamodbav:"PK"`
-	SK       string    `dynamodbav:"SK"`
-	Type     string    `dynamodbav:"type"`
-	EventID  string    `dynamodbav:"event_id"`
-	RegID    string    `dynamodbav:"reg_id"`
-	OffsetS  int64     `dynamodbav:"offset_s"`
-	StartsAt time.Time `dynamodbav:"starts_at"`
-	State    string    `dynamodbav:"state"`
-	Owner    string    `dynamodbav:"owner"`
-	// ClaimUntil is when a claimed send may be taken over, in epoch
-	// milliseconds so that conditions compare numbers.
-	ClaimUntil int64      `dynamodbav:"claim_until"`
-	ClaimedAt  time.Time  `dynamodbav:"claimed_at"`
-	DoneAt     *time.Time `dynamodbav:"done_at,omitempty"`
-	ExpiresAt  int64      `dynamodbav:"expires_at"`
 }
 
 // reminderPuts creates the reminder items of a newly stored published
@@ -276,129 +246,92 @@ func (s *Store) deleteItem(ctx context.Context, k key, cond expression.Condition
 	return out.Attributes, true, nil
 }
 
-// ClaimReminder claims one send with one transaction: [0] Put the claim IF
-// there is none, or IF it is claimed and its claim expired (the sweep that
-// held it died between claim and send); [1] ConditionCheck that the
-// registration is still confirmed. A failed [0] returns the claim as it
-// was, which says whether the send is done or in flight elsewhere.
-func (s *Store) ClaimReminder(ctx context.Context, c community.ReminderClaim, now time.Time, ttl time.Duration) (community.ClaimResult, error) {
-	k := claimKey(c)
-	it := reminderClaimItem{
-		PK: k.PK, SK: k.SK, Type: typeReminderClaim,
-		EventID: c.EventID, RegID: c.RegistrationID, OffsetS: int64(c.Offset / time.Second),
-		StartsAt: c.StartsAt.UTC(), State: claimHeld, Owner: c.Owner,
-		ClaimUntil: now.Add(ttl).UnixMilli(), ClaimedAt: now.UTC(),
-		ExpiresAt: c.StartsAt.Add(reminderKeep).Unix(),
+// handOverBatch is how many reminders one transaction hands over: two
+// items each, within TransactWriteItems' 100.
+const handOverBatch = 50
+
+// HandOverReminders hands reminders over to the mailer, up to 50 in one
+// TransactWriteItems of, per reminder, [Update registration ADD
+// reminders_sent :mark IF status = confirmed AND NOT contains(reminders_sent,
+// :mark), ReturnValuesOnConditionCheckFailure ALL_OLD; Put OUTBOX#<mail id>].
+// The mark and its mail commit together or not at all, and the condition
+// lets exactly one of overlapping sweeps owe it. A transaction cancelled by
+// some conditions is run again without those reminders; the registration
+// as it was says why each failed (handed over already, or no longer
+// confirmed).
+func (s *Store) HandOverReminders(ctx context.Context, mails []community.Mail) ([]community.HandOver, error) {
+	out := make([]community.HandOver, 0, len(mails))
+	for start := 0; start < len(mails); start += handOverBatch {
+		got, err := s.handOver(ctx, mails[start:min(start+handOverBatch, len(mails))])
+		if err != nil {
+			return out, fmt.Errorf("dynamo: hand over reminders: %w", err)
+		}
+		out = append(out, got...)
 	}
-	put, err := s.txPut(it, expression.AttributeNotExists(expression.Name("PK")).Or(
-		expression.Name("state").Equal(expression.Value(claimHeld)).
-			And(expression.Name("claim_until").LessThan(expression.Value(now.UnixMilli())))))
-	if err != nil {
-		return 0, fmt.Errorf("dynamo: claim reminder: %w", err)
+	return out, nil
+}
+
+// handOver is one transaction of HandOverReminders, run again without the
+// reminders whose condition failed until the rest commits.
+func (s *Store) handOver(ctx context.Context, mails []community.Mail) ([]community.HandOver, error) {
+	got := make([]community.HandOver, len(mails))
+	left := make([]int, 0, len(mails)) // indexes into mails still to hand over
+	var items []types.TransactWriteItem
+	for i, m := range mails {
+		if m.Kind != community.MailReminder || m.RegistrationID == "" {
+			return nil, fmt.Errorf("mail %s is no reminder", m.ID)
+		}
+		mark := community.ReminderMark(m.Offset, m.StartsAt)
+		upd, err := s.txUpdate(registrationKey(m.EventID, m.RegistrationID),
+			expression.Add(expression.Name("reminders_sent"), expression.Value(&types.AttributeValueMemberSS{Value: []string{mark}})),
+			expression.Name("status").Equal(expression.Value(string(community.RegistrationConfirmed))).
+				And(expression.Not(expression.Contains(expression.Name("reminders_sent"), mark))))
+		if err != nil {
+			return nil, err
+		}
+		upd.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
+		put, err := s.txPutMail(m)
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, types.TransactWriteItem{Update: upd}, put)
+		left = append(left, i)
 	}
-	put.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
-	rk, err := attributevalue.MarshalMap(registrationKey(c.EventID, c.RegistrationID))
-	if err != nil {
-		return 0, fmt.Errorf("dynamo: claim reminder: %w", err)
-	}
-	expr, err := expression.NewBuilder().WithCondition(
-		expression.Name("status").Equal(expression.Value(string(community.RegistrationConfirmed)))).Build()
-	if err != nil {
-		return 0, fmt.Errorf("dynamo: claim reminder: %w", err)
-	}
-	check := &types.ConditionCheck{
-		TableName: aws.String(s.table), Key: rk, ConditionExpression: expr.Condition(),
-		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-	}
-	err = s.transact(ctx, []types.TransactWriteItem{{Put: put}, {ConditionCheck: check}})
-	codes := cancelCodes(err)
-	switch {
-	case err == nil:
-		return community.ClaimWon, nil
-	case failedAt(codes, 0):
+	for len(left) > 0 {
+		err := s.transact(ctx, items)
+		if err == nil {
+			for _, i := range left {
+				got[i] = community.HandedOver
+			}
+			return got, nil
+		}
 		var tc *types.TransactionCanceledException
-		var old reminderClaimItem
-		if errors.As(err, &tc) && len(tc.CancellationReasons) > 0 && len(tc.CancellationReasons[0].Item) > 0 {
-			if err := attributevalue.UnmarshalMap(tc.CancellationReasons[0].Item, &old); err != nil {
-				return 0, fmt.Errorf("dynamo: claim reminder: %w", err)
+		if !errors.As(err, &tc) {
+			return nil, err
+		}
+		codes := cancelCodes(err)
+		keepItems, keepLeft := items[:0:0], left[:0:0]
+		for j, i := range left {
+			if !failedAt(codes, 2*j) {
+				keepItems = append(keepItems, items[2*j], items[2*j+1])
+				keepLeft = append(keepLeft, i)
+				continue
+			}
+			got[i] = community.HandOverNotConfirmed
+			var old registrationItem
+			if r := tc.CancellationReasons[2*j]; len(r.Item) > 0 {
+				if err := attributevalue.UnmarshalMap(r.Item, &old); err != nil {
+					return nil, err
+				}
+				if old.Status == string(community.RegistrationConfirmed) {
+					got[i] = community.HandOverDone
+				}
 			}
 		}
-		if old.State == claimHeld || old.State == "" {
-			return community.ClaimBusy, nil
+		if len(keepLeft) == len(left) {
+			return nil, err // cancelled for a reason no condition explains
 		}
-		return community.ClaimDone, nil
-	case failedAt(codes, 1):
-		return community.ClaimNotConfirmed, nil
+		items, left = keepItems, keepLeft
 	}
-	return 0, fmt.Errorf("dynamo: claim reminder: %w", err)
-}
-
-// held is the condition that c's owner still holds its claim.
-func held(c community.ReminderClaim) expression.ConditionBuilder {
-	return expression.Name("state").Equal(expression.Value(claimHeld)).
-		And(expression.Name("owner").Equal(expression.Value(c.Owner)))
-}
-
-func errClaimLost() error {
-	return community.ErrClaimLost.Messagef("リマインダーの送信権が別の処理に移りました。")
-}
-
-// CompleteReminder ends c's claim with outcome IF c's owner holds it. A
-// sent reminder is recorded on its registration in the same transaction
-// (ADD reminders_sent), so the registration says which reminders went out
-// and the next sweep skips it without a claim. Conflict (reason
-// "claim_lost") when another owner took the claim over.
-func (s *Store) CompleteReminder(ctx context.Context, c community.ReminderClaim, outcome community.ReminderOutcome, now time.Time) error {
-	err := s.completeClaim(ctx, c, outcome, now, outcome == community.ReminderSent)
-	if errors.Is(err, errNoRegistration) {
-		// No registration item to mark (they are never deleted, but if): the
-		// claim alone is what keeps the send from happening twice.
-		err = s.completeClaim(ctx, c, outcome, now, false)
-	}
-	return err
-}
-
-var errNoRegistration = errors.New("dynamo: complete reminder: no registration item")
-
-// completeClaim is CompleteReminder's transaction: [0] the claim's state
-// IF held by c's owner, [1] when record, the mark on the registration IF
-// it exists.
-func (s *Store) completeClaim(ctx context.Context, c community.ReminderClaim, outcome community.ReminderOutcome, now time.Time, record bool) error {
-	done := expression.Set(expression.Name("state"), expression.Value(string(outcome))).
-		Set(expression.Name("done_at"), expression.Value(now.UTC()))
-	claim, err := s.txUpdate(claimKey(c), done, held(c))
-	if err != nil {
-		return fmt.Errorf("dynamo: complete reminder: %w", err)
-	}
-	items := []types.TransactWriteItem{{Update: claim}}
-	if record {
-		mark := &types.AttributeValueMemberSS{Value: []string{community.ReminderMark(c.Offset, c.StartsAt)}}
-		reg, err := s.txUpdate(registrationKey(c.EventID, c.RegistrationID),
-			expression.Add(expression.Name("reminders_sent"), expression.Value(mark)),
-			expression.AttributeExists(expression.Name("PK")))
-		if err != nil {
-			return fmt.Errorf("dynamo: complete reminder: %w", err)
-		}
-		items = append(items, types.TransactWriteItem{Update: reg})
-	}
-	err = s.transact(ctx, items)
-	codes := cancelCodes(err)
-	switch {
-	case err == nil:
-		return nil
-	case failedAt(codes, 0):
-		return errClaimLost()
-	case failedAt(codes, 1):
-		return errNoRegistration
-	}
-	return fmt.Errorf("dynamo: complete reminder: %w", err)
-}
-
-// ReleaseReminder deletes c's claim IF c's owner holds it, so that the
-// next sweep sends it; a claim already taken over is left alone.
-func (s *Store) ReleaseReminder(ctx context.Context, c community.ReminderClaim) error {
-	if _, _, err := s.deleteItem(ctx, claimKey(c), held(c)); err != nil {
-		return fmt.Errorf("dynamo: release reminder: %w", err)
-	}
-	return nil
+	return got, nil
 }

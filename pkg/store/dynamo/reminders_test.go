@@ -177,54 +177,48 @@ func TestSyncEventReminders(t *testing.T) {
 	})
 }
 
-func TestClaimReminder(t *testing.T) {
+// TestHandOverReminders: a reminder handed over is an outbox mail and a
+// mark on its registration, written together; handing it over again owes
+// nothing, another offset or start is another reminder, and a registration
+// no longer confirmed gets none.
+func TestHandOverReminders(t *testing.T) {
 	ctx := context.Background()
 	s, _, _ := newStore(t)
 	e := seatsEvent(t, s, 0, false)
-	r := guestReg(e, "ゲスト", "claim@example.jp")
+	r := guestReg(e, "ゲスト", "handover@example.jp")
 	register(t, s, e, r, community.RegistrationConfirmed)
-	claim := func(owner string, offset time.Duration, start time.Time) community.ReminderClaim {
-		return community.ReminderClaim{EventID: e.ID, RegistrationID: r.ID, Offset: offset, StartsAt: start, Owner: owner}
+	other := guestReg(e, "ゲスト", "handover-other@example.jp")
+	register(t, s, e, other, community.RegistrationConfirmed)
+	mail := func(reg *community.Registration, offset time.Duration, start time.Time) community.Mail {
+		return community.ReminderMail(community.DueReminder{EventID: e.ID, Offset: offset, StartsAt: start, DueAt: start.Add(-offset)}, reg, base)
 	}
-	ttl := 10 * time.Minute
-	try := func(t *testing.T, c community.ReminderClaim, now time.Time, want community.ClaimResult) {
+	try := func(t *testing.T, mails []community.Mail, want ...community.HandOver) {
 		t.Helper()
-		got, err := s.ClaimReminder(ctx, c, now, ttl)
+		got, err := s.HandOverReminders(ctx, mails)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got != want {
-			t.Fatalf("claim by %s = %v, want %v", c.Owner, got, want)
+		if !slices.Equal(got, want) {
+			t.Fatalf("hand over = %v, want %v", got, want)
 		}
 	}
-
-	a, b := claim("a", time.Hour, e.StartsAt), claim("b", time.Hour, e.StartsAt)
-	t.Run("OneHolder", func(t *testing.T) {
-		try(t, a, base, community.ClaimWon)
-		try(t, b, base, community.ClaimBusy)
-		try(t, a, base, community.ClaimBusy) // even for its owner: a claim is taken once
-	})
-	t.Run("Released", func(t *testing.T) {
-		if err := s.ReleaseReminder(ctx, b); err != nil { // not b's: no effect
+	unsent := func(t *testing.T) []string {
+		t.Helper()
+		ms, err := s.UnsentMail(ctx, base.Add(time.Hour), 100)
+		if err != nil {
 			t.Fatal(err)
 		}
-		try(t, b, base, community.ClaimBusy)
-		if err := s.ReleaseReminder(ctx, a); err != nil {
-			t.Fatal(err)
+		var ids []string
+		for _, m := range ms {
+			if m.Kind == community.MailReminder {
+				ids = append(ids, m.ID)
+			}
 		}
-		try(t, b, base, community.ClaimWon)
-	})
-	t.Run("TakenOverAfterExpiry", func(t *testing.T) {
-		try(t, a, base.Add(ttl), community.ClaimBusy)
-		try(t, a, base.Add(ttl+time.Millisecond), community.ClaimWon)
-		err := s.CompleteReminder(ctx, b, community.ReminderSent, base)
-		wantErr(t, err, community.ErrClaimLost)
-	})
-	t.Run("Sent", func(t *testing.T) {
-		if err := s.CompleteReminder(ctx, a, community.ReminderSent, base); err != nil {
-			t.Fatal(err)
-		}
-		try(t, b, base.Add(24*time.Hour), community.ClaimDone)
+		return ids
+	}
+	hour := mail(r, time.Hour, e.StartsAt)
+	t.Run("HandedOver", func(t *testing.T) {
+		try(t, []community.Mail{hour, mail(other, time.Hour, e.StartsAt)}, community.HandedOver, community.HandedOver)
 		got, err := s.Registration(ctx, e.ID, r.ID)
 		if err != nil {
 			t.Fatal(err)
@@ -232,69 +226,103 @@ func TestClaimReminder(t *testing.T) {
 		if want := []string{community.ReminderMark(time.Hour, e.StartsAt)}; !slices.Equal(got.RemindersSent, want) {
 			t.Errorf("reminders_sent = %v, want %v", got.RemindersSent, want)
 		}
-	})
-	t.Run("OtherOffsetAndStartAreOtherSends", func(t *testing.T) {
-		try(t, claim("c", 24*time.Hour, e.StartsAt), base, community.ClaimWon)
-		try(t, claim("c", time.Hour, e.StartsAt.Add(time.Hour)), base, community.ClaimWon)
-	})
-	t.Run("RefusedIsDone", func(t *testing.T) {
-		c := claim("d", 2*time.Hour, e.StartsAt)
-		try(t, c, base, community.ClaimWon)
-		if err := s.CompleteReminder(ctx, c, community.ReminderRefused, base); err != nil {
-			t.Fatal(err)
-		}
-		try(t, claim("e", 2*time.Hour, e.StartsAt), base.Add(time.Hour), community.ClaimDone)
-		got, err := s.Registration(ctx, e.ID, r.ID)
+		ms, err := s.UnsentMail(ctx, base.Add(time.Hour), 100)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(got.RemindersSent) != 1 {
-			t.Errorf("a refused send was recorded as sent: %v", got.RemindersSent)
+		var m *community.Mail
+		for i := range ms {
+			if ms[i].ID == hour.ID {
+				m = &ms[i]
+			}
+		}
+		if m == nil || m.Offset != time.Hour || !m.StartsAt.Equal(e.StartsAt) || m.RegistrationID != r.ID || m.EventID != e.ID {
+			t.Errorf("outbox mail %+v, want the 1 h reminder of %s for %v", m, r.ID, e.StartsAt)
 		}
 	})
+	t.Run("Again", func(t *testing.T) {
+		// In one batch with one still owed: that one commits all the same.
+		try(t, []community.Mail{hour, mail(r, 24*time.Hour, e.StartsAt)}, community.HandOverDone, community.HandedOver)
+		if got := len(unsent(t)); got != 3 {
+			t.Errorf("%d reminder mails owed, want 3", got)
+		}
+	})
+	t.Run("OtherStart", func(t *testing.T) {
+		try(t, []community.Mail{mail(r, time.Hour, e.StartsAt.Add(time.Hour))}, community.HandedOver)
+	})
 	t.Run("NotConfirmed", func(t *testing.T) {
-		if _, _, err := s.CancelRegistration(ctx, e.ID, r.ID, base); err != nil {
+		if _, _, err := s.CancelRegistration(ctx, e.ID, other.ID, base); err != nil {
 			t.Fatal(err)
 		}
-		try(t, claim("f", 3*time.Hour, e.StartsAt), base, community.ClaimNotConfirmed)
+		try(t, []community.Mail{mail(other, 24*time.Hour, e.StartsAt)}, community.HandOverNotConfirmed)
+		gone := mail(other, time.Hour, e.StartsAt)
+		gone.RegistrationID = community.NewID(base)
+		try(t, []community.Mail{gone}, community.HandOverNotConfirmed)
+		if got := len(unsent(t)); got != 4 {
+			t.Errorf("%d reminder mails owed, want 4", got)
+		}
 	})
 }
 
-// TestClaimReminderRace: of many sweeps claiming one send at once, exactly
-// one wins.
-func TestClaimReminderRace(t *testing.T) {
+// TestHandOverRace: of many sweeps handing one reminder over at once,
+// exactly one owes it.
+func TestHandOverRace(t *testing.T) {
 	ctx := context.Background()
 	s, _, _ := newStore(t)
 	e := seatsEvent(t, s, 0, false)
 	r := guestReg(e, "ゲスト", "race@example.jp")
 	register(t, s, e, r, community.RegistrationConfirmed)
 	const racers = 20
-	results := make([]community.ClaimResult, racers)
+	results := make([]community.HandOver, racers)
 	var wg sync.WaitGroup
 	for i := range racers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c := community.ReminderClaim{EventID: e.ID, RegistrationID: r.ID, Offset: time.Hour, StartsAt: e.StartsAt, Owner: community.NewID(base)}
-			got, err := s.ClaimReminder(ctx, c, base, time.Minute)
+			m := community.ReminderMail(community.DueReminder{EventID: e.ID, Offset: time.Hour, StartsAt: e.StartsAt}, r, base)
+			got, err := s.HandOverReminders(ctx, []community.Mail{m})
 			if err != nil {
 				t.Error(err)
+				return
 			}
-			results[i] = got
+			results[i] = got[0]
 		}()
 	}
 	wg.Wait()
 	won := 0
 	for _, r := range results {
-		if r == community.ClaimWon {
+		if r == community.HandedOver {
 			won++
-		} else if r != community.ClaimBusy {
-			t.Errorf("result %v, want won or busy", r)
+		} else if r != community.HandOverDone {
+			t.Errorf("result %v, want handed over or done", r)
 		}
 	}
 	if won != 1 {
-		t.Errorf("%d sweeps won the claim, want 1", won)
+		t.Errorf("%d sweeps handed it over, want 1", won)
 	}
+}
+
+// TestOptOutRegistration: a registration's opt-outs are a set read back
+// with it; an unknown registration is not found.
+func TestOptOutRegistration(t *testing.T) {
+	ctx := context.Background()
+	s, _, _ := newStore(t)
+	e := seatsEvent(t, s, 0, false)
+	r := guestReg(e, "ゲスト", "optout@example.jp")
+	register(t, s, e, r, community.RegistrationConfirmed)
+	for _, list := range []string{community.ListReminders, community.ListMessages, community.ListReminders} {
+		if err := s.OptOutRegistration(ctx, e.ID, r.ID, list); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.Registration(ctx, e.ID, r.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{community.ListMessages, community.ListReminders}; !slices.Equal(got.OptOuts, want) {
+		t.Errorf("opt-outs = %v, want %v", got.OptOuts, want)
+	}
+	wantErr(t, s.OptOutRegistration(ctx, e.ID, community.NewID(base), community.ListMessages), community.ErrRegistrationNotFound)
 }
 
 // TestConfirmedAtOfPromotion: the promotion time is what ConfirmedAt reads

@@ -25,6 +25,7 @@ import (
 type Store struct {
 	client *dynamodb.Client
 	table  string
+	digest func(string) string // keys the suppression list (WithDigest); nil refuses it
 }
 
 var _ community.Store = (*Store)(nil)

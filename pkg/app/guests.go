@@ -1,0 +1,17 @@
+package app
+
+import (
+	"github.com/sorae/tabane/pkg/auth"
+	"github.com/sorae/tabane/pkg/community"
+)
+
+// GuestRequests returns guests' registrations: the request that mails a
+// confirmation link (through the outbox, like every mail) and the
+// confirmation that registers. Its limits count in the table, so they hold
+// across Lambda instances.
+func (d *Deps) GuestRequests() *community.GuestRequests {
+	return &community.GuestRequests{
+		Registrations: d.Registrations(), Store: d.Store(), Links: d.Links(),
+		Secrets: auth.Secrets{Key: d.Config.SessionSecret}, Log: d.Log,
+	}
+}

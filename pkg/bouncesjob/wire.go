@@ -1,0 +1,9 @@
+package bouncesjob
+
+import "github.com/sorae/tabane/pkg/app"
+
+// Wire builds BouncesFunction's handler: it writes to the table only, and
+// sends no mail, so it links neither SES nor the mail templates.
+func Wire(d *app.Deps) (*Handler, error) {
+	return New(d.Store(), d.Clock, d.Log), nil
+}

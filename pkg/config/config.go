@@ -23,7 +23,7 @@ type Config struct {
 	Organizers     []string // TABANE_ORGANIZERS: comma-separated bare emails (no display names), lower-cased
 	SessionSecret  []byte   // TABANE_SESSION_SECRET: HMAC key for sessions and tokens (≥ 32 bytes)
 	SessionTTL     time.Duration
-	SendRatePerSec float64 // TABANE_SES_RATE: SES sends per second per sweep (default 10)
+	SendRatePerSec float64 // TABANE_SES_RATE: SES sends per second one mailer invocation may make (default 10)
 	LogLevel       string  // TABANE_LOG_LEVEL: debug, info (default), warn, error
 	Region         string  // AWS_REGION
 	Secure         bool    // true unless the base URL is plain-http localhost (cookies' Secure flag)

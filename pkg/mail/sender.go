@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -52,6 +53,31 @@ type Sender struct {
 	// ConfigurationSet names the SES configuration set (bounce and complaint
 	// events); empty for none.
 	ConfigurationSet string
+	// Rate spaces this Sender's calls to at most Rate a second (config
+	// TABANE_SES_RATE): each mailer invocation stays under its share of the
+	// account's SES sending rate. 0 does not space them.
+	Rate float64
+
+	paceMu sync.Mutex
+	next   time.Time // when the next call may start
+}
+
+// pace waits for the next call's turn at Rate; ctx's error when it ends
+// first. The wall clock is right here: pacing is about real seconds.
+func (s *Sender) pace(ctx context.Context) error {
+	if s.Rate <= 0 {
+		return ctx.Err()
+	}
+	every := time.Duration(float64(time.Second) / s.Rate)
+	s.paceMu.Lock()
+	now := time.Now()
+	at := s.next
+	if at.Before(now) {
+		at = now
+	}
+	s.next = at.Add(every)
+	s.paceMu.Unlock()
+	return wait(ctx, at.Sub(now))
 }
 
 // NewSender returns a Sender on client with the default limits.
@@ -89,6 +115,9 @@ func (s *Sender) Send(ctx context.Context, m *Message) (string, error) {
 		attempts = DefaultMaxAttempts
 	}
 	for attempt := 1; ; attempt++ {
+		if err := s.pace(ctx); err != nil {
+			return "", errThrottled(err)
+		}
 		out, err := s.call(ctx, in)
 		if err == nil {
 			return aws.ToString(out.MessageId), nil

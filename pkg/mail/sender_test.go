@@ -162,3 +162,20 @@ func TestBackoff(t *testing.T) {
 		})
 	}
 }
+
+// TestSenderRate: a Sender with a Rate spaces its calls; the first goes at
+// once.
+func TestSenderRate(t *testing.T) {
+	fake := &fakeSES{}
+	s := &Sender{SES: fake, Rate: 50, MaxAttempts: 1, CallTimeout: time.Second,
+		Clock: community.ClockFunc(func() time.Time { return testDate })}
+	start := time.Now()
+	for range 6 {
+		if _, err := s.Send(context.Background(), testMessage()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if took := time.Since(start); took < 100*time.Millisecond {
+		t.Errorf("6 sends at 50/s took %v, want at least 100ms", took)
+	}
+}

@@ -83,7 +83,10 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		return nil, fmt.Errorf("standins: DynamoDB Local jar not found under %s/node_modules (run `make deps`)", o.InfraDir)
 	}
 	jarDir := filepath.Dir(jars[len(jars)-1])
-	args := []string{"-Djava.library.path=" + filepath.Join(jarDir, "DynamoDBLocal_lib"), "-Xmx512m",
+	// 2 GiB of heap: a test run keeps hundreds of tables in memory, each
+	// with a stream whose records DynamoDB Local holds too; at 512 MiB the
+	// JVM came near its limit and requests stalled.
+	args := []string{"-Djava.library.path=" + filepath.Join(jarDir, "DynamoDBLocal_lib"), "-Xmx2g",
 		"-jar", filepath.Join(jarDir, "DynamoDBLocal.jar"), "-port", strconv.Itoa(ddbPort), "-sharedDb", "-disableTelemetry"}
 	if o.DataDir != "" {
 		if err := os.MkdirAll(o.DataDir, 0o755); err != nil {

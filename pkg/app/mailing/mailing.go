@@ -49,6 +49,7 @@ func (d *Deps) Notifier() (*mail.Notifier, error) {
 		}
 		sender := mail.NewSender(d.SES(), d.Clock)
 		sender.ConfigurationSet = d.Config.SESConfigurationSet
+		sender.Rate = d.Config.SendRatePerSec
 		d.notifier = &mail.Notifier{Composer: composer, Sender: sender}
 	}
 	return d.notifier, nil

@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -67,10 +69,16 @@ func SESURL() string { return sesURL }
 
 // AWSConfig is an SDK configuration with dummy credentials; the clients below
 // point it at the stand-ins.
+//
+// Its HTTP client gives up on a request after 30 s, so that the SDK retries
+// it on a fresh connection: under a whole run's load, with stream pollers
+// of other packages reading at the same time, DynamoDB Local has been seen
+// to leave a request unanswered for good, which would hang a test forever.
 func AWSConfig() aws.Config {
 	return aws.Config{
 		Region:      "ap-northeast-1",
 		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
+		HTTPClient:  awshttp.NewBuildableClient().WithTimeout(30 * time.Second),
 	}
 }
 

@@ -129,7 +129,6 @@ func (e *env) callFrom(ip string, h handler, route, eventID, body, session strin
 	if err != nil {
 		e.t.Errorf("Handle returned error %v", err)
 	}
-	communitytest.Deliver(e.t, e.room)
 	apicontract.Check(e.t, in, out)
 	var m map[string]any
 	_ = json.Unmarshal([]byte(out.Body), &m)

@@ -229,11 +229,6 @@ func TestConcurrentSuppressAndEdit(t *testing.T) {
 }
 
 // Fakes for community.Members in the tests below: the store is the real one.
-type quietNotifier struct{ community.Notifier }
-
-func (quietNotifier) Welcome(context.Context, *community.Member) error         { return nil }
-func (quietNotifier) PendingApproval(context.Context, *community.Member) error { return nil }
-
 type fixedSecrets struct{}
 
 func (fixedSecrets) NewSecret() string    { return "s-" + localtest.UniqueID() }

@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -79,6 +81,16 @@ func AWSConfig() aws.Config {
 		Region:      "ap-northeast-1",
 		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
 		HTTPClient:  awshttp.NewBuildableClient().WithTimeout(30 * time.Second),
+		// As pkg/app configures the functions' clients: retries without the
+		// standard retryer's shared budget, which a registration rush
+		// empties (DynamoDB Local answers lock waits with 500s), turning
+		// contention into errors.
+		Retryer: func() aws.Retryer {
+			return retry.NewStandard(func(o *retry.StandardOptions) {
+				o.RateLimiter = ratelimit.None
+				o.MaxAttempts = 10
+			})
+		},
 	}
 }
 

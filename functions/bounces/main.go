@@ -1,6 +1,6 @@
 // Command bounces is the BouncesFunction Lambda: SNS invokes it with SES's
-// bounce and complaint notifications, and it keeps the mail suppression
-// list. Wiring only: bouncesjob.Wire builds the handler.
+// send, bounce and complaint notifications; it confirms sends whose call was
+// cut off, and keeps the mail suppression list. Wiring only: bouncesjob.Wire builds the handler.
 package main
 
 import (

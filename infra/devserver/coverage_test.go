@@ -363,6 +363,47 @@ func TestEachFunctionLinksOnlyItsOwnHandler(t *testing.T) {
 					t.Errorf("./functions/%s links %s, the handler of functions/%s", dir, theirs, other)
 				}
 			}
+			// A function links SES exactly when the template lets it send.
+			links, may := slices.Contains(deps, sesPackage), sesAllowed(r.tpl, samtemplate.LogicalIDOf(dir))
+			if links != may {
+				t.Errorf("./functions/%s links SES: %v; its policy allows ses:SendRawEmail: %v", dir, links, may)
+			}
 		})
 	}
+}
+
+const sesPackage = "github.com/aws/aws-sdk-go-v2/service/ses"
+
+// sesAllowed reports whether a function's inline policy statements allow
+// ses:SendRawEmail.
+func sesAllowed(tpl *samtemplate.Template, id string) bool {
+	r, ok := tpl.Resources[id]
+	if !ok {
+		return false
+	}
+	pols := samtemplate.MapGet(&r.Properties, "Policies")
+	if pols == nil {
+		return false
+	}
+	for _, p := range pols.Content {
+		st := samtemplate.MapGet(p, "Statement")
+		if st == nil {
+			continue
+		}
+		for _, s := range st.Content {
+			acts := samtemplate.MapGet(s, "Action")
+			if acts == nil {
+				continue
+			}
+			if samtemplate.Scalar(acts) == "ses:SendRawEmail" {
+				return true
+			}
+			for _, a := range acts.Content {
+				if a.Value == "ses:SendRawEmail" {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }

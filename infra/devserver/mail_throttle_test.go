@@ -17,10 +17,10 @@ import (
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/sorae/tabane/pkg/app"
-	"github.com/sorae/tabane/pkg/app/mailing"
 	"github.com/sorae/tabane/pkg/community"
 	"github.com/sorae/tabane/pkg/config"
 	"github.com/sorae/tabane/pkg/devserver"
+	"github.com/sorae/tabane/pkg/mailerjob"
 	"github.com/sorae/tabane/pkg/samtemplate"
 	"github.com/sorae/tabane/pkg/standins/localtest"
 )
@@ -99,7 +99,7 @@ func startStreamServer(t *testing.T, sesURL string, thr *sesThrottle) (*mailStac
 // answers throttling errors for a while. The mailer's stream mapping
 // retries (MaximumRetryAttempts 5); a batch that fails every retry goes to
 // the on-failure destination, and only such a batch; once SES takes mail
-// again the retried records are sent, and the sweep's re-drive sends the
+// again the retried records are sent, and the mailer's scheduled re-drive sends the
 // dropped ones — every mail once.
 //
 // "A while" is decided by what happened, not by a clock: SES throttles
@@ -184,7 +184,7 @@ func TestThrottledMailIsSentLaterOnce(t *testing.T) {
 			t.Errorf("%s: %d confirmations after throttling, want 1", a, got[a])
 		}
 	}
-	// The dropped ones are not, until the sweep re-drives them.
+	// The dropped ones are not, until the mailer's re-drive sends them.
 	all, err := mailbox(ses.SESURL, subject)
 	if err != nil {
 		t.Fatal(err)
@@ -202,17 +202,17 @@ func TestThrottledMailIsSentLaterOnce(t *testing.T) {
 		t.Errorf("dropped mails' outbox items: %v, want all %d pending", st, len(goneIDs))
 	}
 
-	// The reminder sweep's re-drive, run as the schedule runs it once the
-	// items are older than community.RedriveAfter.
-	sweep := app.New(s.deps.Config, app.LocalAWSConfig(s.deps.Config.Region), s.deps.Endpoints, s.deps.Log)
-	sweep.Clock = community.ClockFunc(func() time.Time { return time.Now().Add(community.RedriveAfter + time.Minute) })
-	room, err := mailing.New(sweep).Mailroom()
+	// The mailer's scheduled re-drive (its Redrive event), run as the
+	// schedule runs it once the items are older than community.RedriveAfter.
+	later := app.New(s.deps.Config, app.LocalAWSConfig(s.deps.Config.Region), s.deps.Endpoints, s.deps.Log)
+	later.Clock = community.ClockFunc(func() time.Time { return time.Now().Add(community.RedriveAfter + time.Minute) })
+	mailer, err := mailerjob.Wire(later)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sent, err := room.Redrive(ctx, "sweep", 200)
-	if err != nil || sent != len(gone) {
-		t.Errorf("Redrive = %d, %v; want the %d dropped mails sent", sent, err, len(gone))
+	res, err := mailer.Redrive(ctx, "")
+	if err != nil || res.Sent != len(gone) {
+		t.Errorf("Redrive = %d, %v; want the %d dropped mails sent", res.Sent, err, len(gone))
 	}
 	got = waitMailboxes(t, ses.SESURL, subject, addrs, 30*time.Second)
 	for _, a := range addrs {

@@ -159,7 +159,15 @@ func run(ctx context.Context, getenv func(string) string, out io.Writer, o optio
 	log := app.NewLogger(logOut, cfg.LogLevel)
 	awsCfg := app.LocalAWSConfig(cfg.Region)
 	awsCfg.APIOptions = append(awsCfg.APIOptions, o.apiOptions...)
-	deps := app.New(cfg, awsCfg, app.Endpoints{DynamoDB: dynamoURL, SES: sesURL}, log)
+	// The functions reach the stand-in through a tap that keeps each mail's
+	// SES message tags, which the stand-in drops: the mailbox simulator
+	// publishes them with SES's Send event (mailbox.go).
+	tap, err := devserver.NewSESTap(sesURL)
+	if err != nil {
+		return err
+	}
+	defer tap.Close()
+	deps := app.New(cfg, awsCfg, app.Endpoints{DynamoDB: dynamoURL, SES: tap.URL()}, log)
 
 	created, err := ensureTable(ctx, deps.DynamoDB(), tpl, cfg.TableName, out)
 	if err != nil {
@@ -194,7 +202,7 @@ func run(ctx context.Context, getenv func(string) string, out io.Writer, o optio
 	schedDone, streamsDone := make(chan struct{}), make(chan struct{})
 	go func() { srv.RunSchedules(schedCtx); close(schedDone) }()
 	go func() { srv.RunStreams(schedCtx); close(streamsDone) }()
-	stopMailbox, mailboxNote := startMailbox(ctx, tpl, srv, sesURL, log) // mailbox.go
+	stopMailbox, mailboxNote := startMailbox(ctx, tpl, srv, sesURL, tap, log) // mailbox.go
 	defer stopMailbox()
 
 	addr := ln.Addr().(*net.TCPAddr)

@@ -9,17 +9,21 @@ import (
 	"github.com/sorae/tabane/pkg/community"
 )
 
-// Notice is what one SES notification says, as far as suppression cares:
-// SES's event publishing JSON (eventType, through a configuration set) or
-// the older identity notification JSON (notificationType); both carry the
-// same mail, bounce and complaint objects.
+// Notice is what one SES notification says, as far as this function
+// cares: SES's event publishing JSON (eventType, through a configuration
+// set) or the older identity notification JSON (notificationType); both
+// carry the same mail, bounce and complaint objects. Only event publishing
+// has Send events and message tags.
 type Notice struct {
-	Type       string    // "Bounce", "Complaint", or another SES type (ignored)
+	Type       string    // "Send", "Bounce", "Complaint", or another SES type (ignored)
 	MessageID  string    // SES's id of the mail the notice is about
 	BounceType string    // Permanent, Transient or Undetermined (bounces only)
 	SubType    string    // bounceSubType or complaintFeedbackType, for logs
 	Recipients []string  // bouncedRecipients / complainedRecipients' emailAddress
-	At         time.Time // the bounce's or complaint's timestamp; zero when absent
+	At         time.Time // the bounce's or complaint's timestamp, or a send's mail.timestamp; zero when absent
+	// Tags are the mail's message tags (mail.tags): SES's own (ses:…) and
+	// those the sender set, each name with its values.
+	Tags map[string][]string
 }
 
 // The ways a message can fail to be an SES notification. They are logged
@@ -31,12 +35,16 @@ var (
 )
 
 // sesNotification holds the documented fields read here; the rest
-// (headers, tags, diagnostic codes) is ignored.
+// (headers, destinations, diagnostic codes) is ignored.
 type sesNotification struct {
 	EventType        string `json:"eventType"`
 	NotificationType string `json:"notificationType"`
 	Mail             struct {
 		MessageID string `json:"messageId"`
+		Timestamp string `json:"timestamp"`
+		// Tags is read leniently (tagsOf): a tag of an unexpected shape
+		// must not cost the notice its bounce.
+		Tags map[string]json.RawMessage `json:"tags"`
 	} `json:"mail"`
 	Bounce *struct {
 		BounceType        string      `json:"bounceType"`
@@ -57,6 +65,7 @@ type recipient struct {
 
 // SES notification types that matter here.
 const (
+	TypeSend      = "Send"
 	TypeBounce    = "Bounce"
 	TypeComplaint = "Complaint"
 )
@@ -81,10 +90,14 @@ func Parse(message string) (Notice, error) {
 	if typ == "" || n.Mail.MessageID == "" {
 		return Notice{}, errNotSES
 	}
-	out := Notice{Type: typ, MessageID: n.Mail.MessageID}
+	out := Notice{Type: typ, MessageID: n.Mail.MessageID, Tags: tagsOf(n.Mail.Tags)}
 	var rs []recipient
 	var stamp string
 	switch typ {
+	case TypeSend:
+		// A Send event's own object is empty: the mail's timestamp is
+		// when SES took it.
+		stamp = n.Mail.Timestamp
 	case TypeBounce:
 		if n.Bounce == nil {
 			return out, errNoBody
@@ -109,6 +122,36 @@ func Parse(message string) (Notice, error) {
 		out.At = t.UTC()
 	}
 	return out, nil
+}
+
+// tagsOf reads mail.tags, whose values SES writes as arrays of strings;
+// a tag of any other shape is kept without values, so that a garbled
+// outbox tag is told apart from none.
+func tagsOf(raw map[string]json.RawMessage) map[string][]string {
+	if len(raw) == 0 {
+		return nil
+	}
+	tags := make(map[string][]string, len(raw))
+	for name, v := range raw {
+		var vs []string
+		if json.Unmarshal(v, &vs) != nil {
+			vs = nil
+		}
+		tags[name] = vs
+	}
+	return tags
+}
+
+// OutboxTag returns the mail's outbox tag (community.MailTagName) and
+// whether the mail has one. A tag with other than one value is not what
+// the sender wrote: it comes back as "", which community.ParseMailTag
+// refuses.
+func (n Notice) OutboxTag() (string, bool) {
+	vs, ok := n.Tags[community.MailTagName]
+	if !ok || len(vs) != 1 {
+		return "", ok
+	}
+	return vs[0], true
 }
 
 // Suppression says whether the notice stops mail to its recipients, and

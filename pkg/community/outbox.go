@@ -2,9 +2,11 @@ package community
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"log/slog"
 	"time"
+	"unicode/utf8"
 )
 
 // Every mail tabane sends is first an outbox item (a Mail), written in the
@@ -105,10 +107,13 @@ type MailOutcome string
 
 // Outcomes recorded by OutboxStore.SettleMail.
 const (
-	MailSent      MailOutcome = "sent"
-	MailSkipped   MailOutcome = "skipped"   // nobody to send it to any more, or it no longer holds
-	MailRefused   MailOutcome = "refused"   // SES refused the message itself: sending again would not help
-	MailUncertain MailOutcome = "uncertain" // the call was cut off: SES may have taken it, so never again
+	MailSent    MailOutcome = "sent"
+	MailSkipped MailOutcome = "skipped" // nobody to send it to any more, or it no longer holds
+	MailRefused MailOutcome = "refused" // SES refused the message itself: sending again would not help
+	// MailUncertain: the call was cut off after its request went out, so
+	// SES may have taken it. Not a settlement: the item is held for SES's
+	// Send event (UncertainHold), and sent again if none comes.
+	MailUncertain MailOutcome = "uncertain"
 )
 
 // OutboxStore keeps outbox items and the claims that make each send single.
@@ -123,8 +128,17 @@ type OutboxStore interface {
 	SettleMail(ctx context.Context, id, owner string, outcome MailOutcome, messageID string, now time.Time) error
 	// ReleaseMail gives owner's claim back, so the next delivery sends it.
 	ReleaseMail(ctx context.Context, id, owner string) error
+	// HoldMail keeps owner's claim until `until` after an uncertain send:
+	// no delivery takes the item before then, SES's Send event may
+	// confirm it meanwhile, and a re-drive after it sends it again.
+	HoldMail(ctx context.Context, id, owner string, until time.Time) error
+	// ConfirmMailSent records that SES took item id (its Send event), with
+	// SES's message id, whoever holds the claim; false when the item is
+	// unknown or already settled (the usual case: the sender's own record
+	// came first).
+	ConfirmMailSent(ctx context.Context, id, messageID string, at time.Time) (bool, error)
 	// UnsentMail lists up to limit items created before `before` and not
-	// yet settled, oldest first: the sweep re-drives them once their stream
+	// yet settled, oldest first: the mailer's re-drive sends them once their stream
 	// records may be gone.
 	UnsentMail(ctx context.Context, before time.Time, limit int) ([]Mail, error)
 }
@@ -195,12 +209,12 @@ func (m *Mailroom) Deliver(ctx context.Context, id, owner string) (MailOutcome, 
 		return "", nil
 	case MailBusy:
 		// Another delivery holds it; if that one dies, its claim expires
-		// and this retry (or the sweep's re-drive) takes it over.
+		// and this retry (or the mailer's re-drive) takes it over.
 		return "", ErrRetryLater
 	}
 	var outcome MailOutcome
 	var sendErr error
-	sctx, receipt := WithReceipt(ctx)
+	sctx, receipt := WithReceipt(ctx, id)
 	if mail.Attempts > MaxMailAttempts {
 		outcome, sendErr = MailRefused, errors.New("community: outbox mail failed every attempt")
 	} else {
@@ -215,6 +229,15 @@ func (m *Mailroom) Deliver(ctx context.Context, id, owner string) (MailOutcome, 
 			logFailure(ctx, m.Log, "outbox claim not released; the mail waits for the claim to expire", err, "mail_id", id)
 		}
 		return "", errors.Join(ErrRetryLater, sendErr)
+	}
+	if outcome == MailUncertain {
+		// Not settled: SES's Send event settles it, or the re-drive after
+		// the hold sends it again (see UncertainHold).
+		logFailure(ctx, m.Log, "mail send uncertain; held for SES's Send event", sendErr, "mail_id", id, "kind", string(mail.Kind))
+		if err := m.Store.HoldMail(bctx, id, owner, m.Clock.Now().Add(UncertainHold)); err != nil {
+			return outcome, err
+		}
+		return outcome, nil
 	}
 	if sendErr != nil {
 		logFailure(ctx, m.Log, "mail not sent: "+string(outcome), sendErr, "mail_id", id, "kind", string(mail.Kind))
@@ -353,7 +376,7 @@ func (m *Mailroom) Redrive(ctx context.Context, owner string, limit int) (int, e
 
 // DeliverUnsent delivers up to limit outbox items created before `before`
 // and not yet settled, oldest first, and returns how many it sent: the
-// sweep's re-drive, and what a test runs where no stream invokes a mailer.
+// mailer's scheduled re-drive, and what a test runs where no stream invokes a mailer.
 func (m *Mailroom) DeliverUnsent(ctx context.Context, owner string, before time.Time, limit int) (int, error) {
 	unsent, err := m.Store.UnsentMail(ctx, before, limit)
 	if err != nil {
@@ -389,13 +412,17 @@ func (m *Mailroom) suppressed(ctx context.Context, email string) (bool, error) {
 // Receipt is what the sender says of a mail it handed to SES: its message
 // id, which the outbox item keeps so the mail can be found in SES's own
 // records (a bounce notification names it).
-type Receipt struct{ MessageID string }
+type Receipt struct {
+	MailID    string // the outbox item being sent: the sender tags the mail with it
+	MessageID string
+}
 
 type receiptKey struct{}
 
-// WithReceipt returns ctx carrying a Receipt for the sender to fill in.
-func WithReceipt(ctx context.Context) (context.Context, *Receipt) {
-	r := &Receipt{}
+// WithReceipt returns ctx carrying a Receipt for outbox item mailID, for
+// the sender to fill in.
+func WithReceipt(ctx context.Context, mailID string) (context.Context, *Receipt) {
+	r := &Receipt{MailID: mailID}
 	return context.WithValue(ctx, receiptKey{}, r), r
 }
 
@@ -403,4 +430,36 @@ func WithReceipt(ctx context.Context) (context.Context, *Receipt) {
 func ReceiptOf(ctx context.Context) *Receipt {
 	r, _ := ctx.Value(receiptKey{}).(*Receipt)
 	return r
+}
+
+// Uncertain sends. A SendRawEmail call cut off after its request went out
+// may or may not have been taken by SES: sending again risks a second copy,
+// not sending risks none at all. Neither is acceptable for a mail a member
+// is owed, so every send carries its outbox id as an SES message tag, the
+// configuration set publishes SES's Send event, and the event confirms the
+// item sent (OutboxStore.ConfirmMailSent). A delivery whose call was cut
+// off keeps its claim for UncertainHold; if no Send event has confirmed the
+// item by then, SES never took it, and the mailer's re-drive sends it again.
+
+// UncertainHold is how long an uncertain send waits for SES's Send event
+// before it is sent again. SES publishes the event within seconds; the
+// margin is for an SNS or Lambda hiccup, and a second copy after it is
+// better than a mail never sent.
+const UncertainHold = 15 * time.Minute
+
+// MailTagName is the SES message tag that names a mail's outbox item.
+const MailTagName = "outbox"
+
+// MailTag encodes an outbox id as an SES message tag value, which allows
+// only ASCII letters, digits, '_' and '-' (an id has '.' and '#'):
+// unpadded base64url, whose alphabet is exactly that.
+func MailTag(id string) string { return base64.RawURLEncoding.EncodeToString([]byte(id)) }
+
+// ParseMailTag decodes MailTag's value; false for anything else.
+func ParseMailTag(v string) (string, bool) {
+	b, err := base64.RawURLEncoding.DecodeString(v)
+	if err != nil || len(b) == 0 || !utf8.Valid(b) {
+		return "", false
+	}
+	return string(b), true
 }

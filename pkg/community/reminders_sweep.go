@@ -58,9 +58,6 @@ type Reminders struct {
 	// EnsureSeries tops up the occurrences of every series (SeriesAdmin's
 	// EnsureAllSeries) and returns how many it created; nil skips it.
 	EnsureSeries func(ctx context.Context) (int, error)
-	// Redrive delivers outbox mails whose stream delivery never settled
-	// (Mailroom.Redrive) and returns how many it sent; nil skips it.
-	Redrive func(ctx context.Context, owner string) (int, error)
 }
 
 // SweepResult is what one sweep did.
@@ -84,7 +81,6 @@ type SweepResult struct {
 	// when it did not, "time_budget" (its context's deadline), "canceled".
 	Stopped     string
 	Occurrences int // series occurrences created
-	Redriven    int // outbox mails the sweep sent itself
 }
 
 // Stop reasons of SweepResult.Stopped.
@@ -94,7 +90,7 @@ const (
 )
 
 // Sweep hands every due reminder over to the mailer, then tops up the
-// series and re-drives the outbox. It stops handing over when ctx ends
+// series. It stops handing over when ctx ends
 // (the caller's time budget): what is left stays due for the next sweep
 // and is not an error. The error reports what went wrong beyond that
 // (DynamoDB), after the sweep did what it could, so that the scheduler
@@ -130,13 +126,6 @@ func (s *Reminders) Sweep(ctx context.Context) (SweepResult, error) {
 		sw.res.Occurrences = n
 		if err != nil {
 			fail("series occurrences not kept up", err)
-		}
-	}
-	if s.Redrive != nil && ctx.Err() == nil {
-		n, err := s.Redrive(ctx, "sweep:"+NewID(sw.now))
-		sw.res.Redriven = n
-		if err != nil {
-			fail("outbox re-drive failed", err)
 		}
 	}
 	switch {

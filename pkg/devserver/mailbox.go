@@ -19,13 +19,22 @@ import (
 	"github.com/sorae/tabane/pkg/samtemplate"
 )
 
-// SES's mailbox simulator: in AWS, mail to these addresses bounces or draws
-// a complaint, and SES publishes the notification through the configuration
-// set's event destination. The SES stand-in delivers everything, so the dev
+// SES's event publishing, played locally. In AWS, SES publishes a mail's
+// events through the configuration set's event destination: Send when it
+// takes the mail, and for mail to its mailbox simulator's addresses a
+// bounce or a complaint. The SES stand-in publishes nothing, so the dev
 // server plays that part: it watches the stand-in's store and hands the
-// function subscribed to the event destination's SNS topic the notification
-// SES would publish, wrapped in the SNS event Lambda would get. A label
-// (bounce+anything@…) is allowed, as in AWS.
+// function subscribed to the event destination's SNS topic each event SES
+// would publish, wrapped in the SNS event Lambda would get, Send first. A
+// simulator label (bounce+anything@…) is allowed, as in AWS.
+//
+// A Send event is only worth its message tags (the outbox tag names the
+// item it confirms), and the stand-in keeps none: it drops a raw mail's
+// headers, X-SES-MESSAGE-TAGS with them, and its regenerated .eml
+// (GET /get-emlContent) has none either. So Send events need an SESTap
+// between the functions and the stand-in, which remembers each mail's tags
+// (MailboxOptions.Tags); without one the simulator publishes no Send
+// event rather than one that misreports the mail as untagged.
 const (
 	SimulatorDomain    = "simulator.amazonses.com"
 	SimulatorBounce    = "bounce@" + SimulatorDomain
@@ -41,10 +50,34 @@ type MailboxOptions struct {
 	// answered. Zero means when the simulator is made.
 	Since time.Time
 	HTTP  *http.Client // default http.DefaultClient
+	// Tags tells each mail's message tags (an SESTap the functions send
+	// through). Without it no Send event is published.
+	Tags MailTags
 }
 
-// MailboxSimulator delivers bounce and complaint notifications for mail
-// sent to SES's simulator addresses.
+// MailTags tells the message tags of the mails sent through it; SESTap is one.
+type MailTags interface {
+	// MailTags returns the tags SES would publish with the events of the
+	// mail the stand-in named messageID (ses:configuration-set among them
+	// when the call named one), and whether the mail went through here.
+	MailTags(messageID string) (map[string][]string, bool)
+	// Sending reports whether a send is under way: the stand-in may hold
+	// its mail already, and its tags be known a moment later.
+	Sending() bool
+}
+
+// tagWait bounds how long a mail waits for its tags while sends are under
+// way; after it, the mail did not go through the tap, and is published
+// untagged. The stand-in stamps whole seconds.
+const tagWait = 5 * time.Second
+
+// simulatorWorkers bounds the mails whose events are delivered at once. A
+// mail's own events go one after another, Send first, as SES publishes them.
+const simulatorWorkers = 8
+
+// MailboxSimulator delivers SES's Send events for every mail (with
+// MailboxOptions.Tags), and bounce and complaint notifications for mail to
+// SES's simulator addresses.
 type MailboxSimulator struct {
 	srv      *Server
 	o        MailboxOptions
@@ -108,6 +141,9 @@ func NewMailboxSimulator(tpl *samtemplate.Template, srv *Server, o MailboxOption
 	if !srv.Served(m.function) {
 		return nil, fmt.Errorf("devserver: mailbox simulator: %s has no handler (infra/devserver/functions.go)", m.function)
 	}
+	if m.types["send"] && o.Tags == nil {
+		o.Log.Info("mailbox simulator: no Send events: the SES stand-in keeps no message tags, and no SESTap tells them")
+	}
 	return m, nil
 }
 
@@ -147,6 +183,10 @@ func subscriber(tpl *samtemplate.Template, topic string) string {
 // Function is the LogicalId of the function the simulator invokes.
 func (m *MailboxSimulator) Function() string { return m.function }
 
+// Sends reports whether the simulator publishes Send events: the
+// destination matches them, and MailboxOptions.Tags tells the tags.
+func (m *MailboxSimulator) Sends() bool { return m.types["send"] && m.o.Tags != nil }
+
 // Run looks at the mailbox every Poll until ctx ends. A failed look or
 // invocation is logged; the next look goes on.
 func (m *MailboxSimulator) Run(ctx context.Context) {
@@ -177,9 +217,9 @@ type storedMail struct {
 	At      int64  `json:"at"`
 }
 
-// Step looks at the mailbox once and delivers a notification for each
-// simulator recipient of each new mail; it returns how many it delivered.
-// Steps do not overlap.
+// Step looks at the mailbox once and delivers, for each new mail, its Send
+// event (when Sends) and a notification for each of its simulator
+// recipients; it returns how many it delivered. Steps do not overlap.
 func (m *MailboxSimulator) Step(ctx context.Context) (int, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -187,21 +227,31 @@ func (m *MailboxSimulator) Step(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	delivered := 0
-	latest := m.since
+	latest, waiting := m.since, int64(-1)
+	var due [][][]byte // per mail, its events in order
+	var ids []string
 	for _, ml := range mails {
 		if ml.At < m.since || m.seen[ml.MessageID] {
 			continue
 		}
+		evs, ready := m.events(ml)
+		if !ready {
+			// Its send may still be on its way back through the tap: look
+			// again next step, from no later than its second.
+			if waiting < 0 || ml.At < waiting {
+				waiting = ml.At
+			}
+			continue
+		}
 		latest = max(latest, ml.At)
 		m.seen[ml.MessageID] = true
-		for _, ev := range m.notifications(ml) {
-			if err := m.deliver(ctx, ev); err != nil {
-				m.o.Log.Error("mailbox simulator: "+m.function+" failed (AWS would retry it twice)", "ses_message_id", ml.MessageID, "error", err.Error())
-				continue
-			}
-			delivered++
+		if len(evs) > 0 {
+			due, ids = append(due, evs), append(ids, ml.MessageID)
 		}
+	}
+	delivered := m.deliverAll(ctx, due, ids)
+	if waiting >= 0 && waiting < latest {
+		latest = waiting
 	}
 	if latest > m.since {
 		// The stand-in stamps whole seconds: keep asking from the latest
@@ -210,6 +260,60 @@ func (m *MailboxSimulator) Step(ctx context.Context) (int, error) {
 		m.pruneSeen(mails)
 	}
 	return delivered, nil
+}
+
+// deliverAll delivers each mail's events in order, simulatorWorkers mails
+// at a time, and returns how many were delivered.
+func (m *MailboxSimulator) deliverAll(ctx context.Context, due [][][]byte, ids []string) int {
+	var (
+		wg        sync.WaitGroup
+		mu        sync.Mutex
+		delivered int
+		slots     = make(chan struct{}, simulatorWorkers)
+	)
+	for i, evs := range due {
+		slots <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-slots; wg.Done() }()
+			for _, ev := range evs {
+				if err := m.deliver(ctx, ev); err != nil {
+					m.o.Log.Error("mailbox simulator: "+m.function+" failed (AWS would retry it twice)", "ses_message_id", ids[i], "error", err.Error())
+					continue
+				}
+				mu.Lock()
+				delivered++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return delivered
+}
+
+// events returns the events SES would publish for ml, Send first; ready is
+// false while its tags may yet become known (its send is under way).
+func (m *MailboxSimulator) events(ml storedMail) (evs [][]byte, ready bool) {
+	var tags map[string][]string
+	if m.Sends() {
+		var known bool
+		tags, known = m.o.Tags.MailTags(ml.MessageID)
+		// The wall clock, as the stand-in's stamps are.
+		if !known && m.o.Tags.Sending() && time.Now().Before(time.Unix(ml.At, 0).Add(tagWait)) {
+			return nil, false
+		}
+		if !known {
+			// Sending may have ended since the first look.
+			tags, _ = m.o.Tags.MailTags(ml.MessageID)
+		}
+	}
+	mailObj := m.mailObject(ml, tags)
+	if m.Sends() {
+		if b, err := json.Marshal(map[string]any{"eventType": "Send", "mail": mailObj, "send": map[string]any{}}); err == nil {
+			evs = append(evs, b)
+		}
+	}
+	return append(evs, m.notifications(ml, mailObj)...), true
 }
 
 func (m *MailboxSimulator) pruneSeen(mails []storedMail) {
@@ -269,25 +373,40 @@ func bareAddress(addr string) string {
 	return addr
 }
 
-// notifications returns the SES notification JSON of each simulator
-// recipient of ml whose event type the destination publishes.
-func (m *MailboxSimulator) notifications(ml storedMail) [][]byte {
-	all := append(append(append([]string(nil), ml.Destination.To...), ml.Destination.Cc...), ml.Destination.Bcc...)
+// recipients returns every recipient of ml, as the stand-in wrote them.
+func (ml storedMail) recipients() []string {
+	return append(append(append([]string(nil), ml.Destination.To...), ml.Destination.Cc...), ml.Destination.Bcc...)
+}
+
+// mailObject is the mail object of ml's events; tags, when known, are the
+// mail's message tags as SES publishes them (each name with its values).
+func (m *MailboxSimulator) mailObject(ml storedMail, tags map[string][]string) map[string]any {
 	var dest []string
-	for _, a := range all {
+	for _, a := range ml.recipients() {
 		dest = append(dest, bareAddress(a))
 	}
-	sent := time.Unix(ml.At, 0).UTC()
-	now := m.srv.now().UTC()
-	if now.Before(sent) {
-		now = sent
-	}
-	mailObj := map[string]any{
-		"timestamp": sent.Format(sesTime), "source": bareAddress(ml.From),
+	obj := map[string]any{
+		"timestamp": time.Unix(ml.At, 0).UTC().Format(sesTime), "source": bareAddress(ml.From),
 		"sourceArn":        fmt.Sprintf("arn:aws:ses:%s:%s:identity/%s", m.srv.region, AccountID, domainOf(bareAddress(ml.From))),
 		"sendingAccountId": AccountID, "messageId": ml.MessageID, "destination": dest,
 		"headersTruncated": false,
 		"commonHeaders":    map[string]any{"from": []string{ml.From}, "to": ml.Destination.To, "messageId": ml.MessageID, "subject": ml.Subject},
+	}
+	if tags != nil {
+		obj["tags"] = tags
+	}
+	return obj
+}
+
+// notifications returns the SES notification JSON of each simulator
+// recipient of ml whose event type the destination publishes.
+func (m *MailboxSimulator) notifications(ml storedMail, mailObj map[string]any) [][]byte {
+	all := ml.recipients()
+	dest := mailObj["destination"].([]string)
+	sent := time.Unix(ml.At, 0).UTC()
+	now := m.srv.now().UTC()
+	if now.Before(sent) {
+		now = sent
 	}
 	var out [][]byte
 	for i, a := range all {

@@ -7,11 +7,13 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"mime/multipart"
 	"mime/quotedprintable"
 	"net/textproto"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -49,6 +51,24 @@ type Message struct {
 	// of bulk senders.
 	Unsubscribe       string
 	UnsubscribeMailto string // a bare address for mail-based opt-out; optional
+	// Tags are SES message tags, written as the X-SES-MESSAGE-TAGS header
+	// (SES reads it from a raw mail, publishes the tags with the mail's
+	// events, and removes the header before delivery). Names and values
+	// take only ASCII letters, digits, '_' and '-'.
+	Tags map[string]string
+}
+
+// tagToken reports whether s is a valid SES message tag name or value.
+func tagToken(s string) bool {
+	if s == "" || len(s) > 256 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // maxAttachmentName bounds file names so their header line stays far below
@@ -75,6 +95,11 @@ func (m *Message) validate() error {
 	}
 	if strings.TrimSpace(m.Text) == "" {
 		return community.ErrInvalidMessage.Messagef("本文がありません。")
+	}
+	for k, v := range m.Tags {
+		if !tagToken(k) || !tagToken(v) {
+			return community.ErrInvalidMessage.Messagef("メッセージタグが正しくありません。")
+		}
 	}
 	if m.Unsubscribe != "" && !headerURL(m.Unsubscribe) {
 		return community.ErrInvalidMessage.Messagef("配信停止URLが正しくありません。")
@@ -136,6 +161,17 @@ func (m *Message) Encode(date time.Time) ([]byte, error) {
 		}
 		writeField(&b, "List-Unsubscribe", targets)
 		writeField(&b, "List-Unsubscribe-Post", []string{"List-Unsubscribe=One-Click"})
+	}
+	if len(m.Tags) > 0 {
+		names := slices.Sorted(maps.Keys(m.Tags))
+		pairs := make([]string, len(names))
+		for i, k := range names {
+			pairs[i] = k + "=" + m.Tags[k]
+			if i < len(names)-1 {
+				pairs[i] += ","
+			}
+		}
+		writeField(&b, "X-SES-MESSAGE-TAGS", pairs)
 	}
 	writeField(&b, "MIME-Version", []string{"1.0"})
 

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
+	"net"
 	"strings"
 	"sync"
 	"time"
@@ -36,11 +38,14 @@ const (
 // Sender sends Messages with SES SendRawEmail, one message per recipient.
 // Zero fields take the defaults above.
 //
-// The SDK's own retryer already retries a throttled call a couple of times;
-// Sender adds its own bounded backoff on top because a sweep sending many
-// mails hits SES's per-second rate for longer than the SDK's few attempts
-// (and its retry quota) cover. With the defaults a throttled send gives up
-// after about four seconds of waiting, leaving the rest to the next sweep.
+// SendRawEmail is not idempotent, so the SDK's retryer is off for it and
+// Sender decides what may be tried again: a throttled call (SES said no),
+// with its own bounded backoff — a sweep sending many mails hits SES's
+// per-second rate for longer than a few quick retries cover; with the
+// defaults it gives up after about four seconds of waiting, and the mail is
+// retried later. A call cut off after its request went out is never
+// retried here: it is reported as mail_timeout, and the outbox waits for
+// SES's Send event (community.UncertainHold).
 type Sender struct {
 	SES   SESClient
 	Clock community.Clock // dates the mails; nil for the wall clock
@@ -85,17 +90,31 @@ func NewSender(client SESClient, clock community.Clock) *Sender {
 	return &Sender{SES: client, Clock: clock}
 }
 
-// Send encodes m and sends it to m.To, returning SES's message id.
+// Send encodes m and sends it to m.To, returning SES's message id. When ctx
+// carries a community.Receipt for an outbox item, the mail is tagged with it
+// (MailTagName), so SES's Send event names the item.
 // Errors: Invalid (invalid_email, invalid_message) for an unusable message;
 // Unavailable with reason mail_throttled when SES kept throttling through
 // every attempt (or the context ended while waiting), mail_quota_exceeded when
-// the daily quota is used up, mail_timeout when a call passed its deadline
-// (not retried: SES may have accepted it, and a second copy is worse than a
-// late one); any other failure wrapped with %w.
+// the daily quota is used up, mail_unavailable when no connection to SES
+// could be made, mail_timeout when the call was cut off after its request
+// may have gone out (SES may have taken it: a second copy is not sent
+// blindly); SES's other refusals wrapped with %w.
 func (s *Sender) Send(ctx context.Context, m *Message) (string, error) {
 	now := time.Now()
 	if s.Clock != nil {
 		now = s.Clock.Now()
+	}
+	if r := community.ReceiptOf(ctx); r != nil && r.MailID != "" {
+		// SES's Send event names the outbox item, which settles a send
+		// whose call was cut off (community.UncertainHold).
+		tagged := *m
+		tagged.Tags = maps.Clone(m.Tags)
+		if tagged.Tags == nil {
+			tagged.Tags = map[string]string{}
+		}
+		tagged.Tags[community.MailTagName] = community.MailTag(r.MailID)
+		m = &tagged
 	}
 	raw, err := m.Encode(now)
 	if err != nil {
@@ -133,11 +152,19 @@ func (s *Sender) Send(ctx context.Context, m *Message) (string, error) {
 			if werr := wait(ctx, s.backoff(attempt)); werr != nil {
 				return "", errThrottled(errors.Join(err, werr))
 			}
-		case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
+		case answered(err):
+			// SES answered and did not take the mail (a 5xx, a refusal):
+			// nothing went out, so it may go again.
+			return "", fmt.Errorf("mail: ses send raw email: %w", err)
+		case neverSent(err):
+			return "", &community.Error{Reason: community.ErrMailUnavailable,
+				Message: "メール送信サービスに接続できません。時間をおいて再度お試しください。", Err: err}
+		default:
+			// Cut off after the request may have gone out (a timeout, a
+			// reset connection, the context ending mid-call): SES may have
+			// taken it, and only its Send event can tell.
 			return "", &community.Error{Reason: community.ErrMailTimeout,
 				Message: "メール送信サービスが応答しません。時間をおいて再度お試しください。", Err: err}
-		default:
-			return "", fmt.Errorf("mail: ses send raw email: %w", err)
 		}
 	}
 }
@@ -149,7 +176,28 @@ func (s *Sender) call(ctx context.Context, in *ses.SendRawEmailInput) (*ses.Send
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	return s.SES.SendRawEmail(ctx, in)
+	// No SDK retries: SendRawEmail is not idempotent, and the SDK retries a
+	// reset connection whose request SES may already have taken. Send
+	// retries what is safe to retry (throttling) itself.
+	return s.SES.SendRawEmail(ctx, in, func(o *ses.Options) { o.Retryer = aws.NopRetryer{} })
+}
+
+// answered reports whether err is SES's own answer (an API error with an
+// HTTP response): the call completed, and SES did not take the mail.
+func answered(err error) bool {
+	var ae smithy.APIError
+	return errors.As(err, &ae)
+}
+
+// neverSent reports whether the call failed before its request could reach
+// SES: no connection was made (refused, unresolvable, unreachable).
+func neverSent(err error) bool {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return true
+	}
+	var dns *net.DNSError
+	return errors.As(err, &dns)
 }
 
 // backoff returns the wait after the attempt-th throttled call: exponential,

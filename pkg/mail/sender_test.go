@@ -5,7 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/url"
+	"os"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -27,10 +31,16 @@ type fakeSES struct {
 	calls     int
 	deadlines []bool
 	inputs    []*ses.SendRawEmailInput
+	retryers  []aws.Retryer // what each call's options set
 }
 
-func (f *fakeSES) SendRawEmail(ctx context.Context, in *ses.SendRawEmailInput, _ ...func(*ses.Options)) (*ses.SendRawEmailOutput, error) {
+func (f *fakeSES) SendRawEmail(ctx context.Context, in *ses.SendRawEmailInput, optFns ...func(*ses.Options)) (*ses.SendRawEmailOutput, error) {
+	var o ses.Options
+	for _, fn := range optFns {
+		fn(&o)
+	}
 	f.mu.Lock()
+	f.retryers = append(f.retryers, o.Retryer)
 	i := f.calls
 	f.calls++
 	_, ok := ctx.Deadline()
@@ -56,6 +66,16 @@ func sesError(code, msg string) error {
 		Err: &smithy.GenericAPIError{Code: code, Message: msg}}
 }
 
+// Transport failures as the SDK's HTTP client reports them.
+var (
+	errReset = &smithy.OperationError{ServiceID: "SES", OperationName: "SendRawEmail",
+		Err: &url.Error{Op: "Post", URL: "https://email.ap-northeast-1.amazonaws.com/",
+			Err: &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", syscall.ECONNRESET)}}}
+	errRefused = &smithy.OperationError{ServiceID: "SES", OperationName: "SendRawEmail",
+		Err: &url.Error{Op: "Post", URL: "https://email.ap-northeast-1.amazonaws.com/",
+			Err: &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}}}
+)
+
 var (
 	errThrottle = sesError("Throttling", "Maximum sending rate exceeded.")
 	errQuota    = sesError("Throttling", "Daily message quota exceeded.")
@@ -77,6 +97,11 @@ func TestSender(t *testing.T) {
 		{"DailyQuota", &fakeSES{always: errQuota}, 1, community.Unavailable, community.ErrMailQuotaExceeded, nil},
 		{"Rejected", &fakeSES{always: errRejected}, 1, community.Internal, community.ErrInternal, errRejected},
 		{"CallTimeout", &fakeSES{block: true}, 1, community.Unavailable, community.ErrMailTimeout, context.DeadlineExceeded},
+		// A reset after the request went out: SES may have the mail, so it
+		// is uncertain, never retried here.
+		{"ConnectionReset", &fakeSES{always: errReset}, 1, community.Unavailable, community.ErrMailTimeout, syscall.ECONNRESET},
+		// No connection at all: nothing went out, so it may go again later.
+		{"ConnectionRefused", &fakeSES{always: errRefused}, 1, community.Unavailable, community.ErrMailUnavailable, syscall.ECONNREFUSED},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -103,6 +128,12 @@ func TestSender(t *testing.T) {
 					t.Errorf("err = %v, want it to wrap %v", err, tt.wantIs)
 				}
 			}
+			for i, r := range tt.fake.retryers {
+				// SendRawEmail is not idempotent: the SDK must not resend it.
+				if r == nil || r.MaxAttempts() != 1 {
+					t.Errorf("call %d: SDK retryer %T, want one attempt only", i, r)
+				}
+			}
 			for _, in := range tt.fake.inputs {
 				if len(in.Destinations) != 1 || in.Destinations[0] != "takahashi@example.jp" {
 					t.Errorf("destinations = %v, want the one recipient", in.Destinations)
@@ -112,6 +143,35 @@ func TestSender(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestSenderTagsOutboxMail: a mail sent for an outbox item carries the
+// item as an SES message tag, so SES's Send event names it.
+func TestSenderTagsOutboxMail(t *testing.T) {
+	fake := &fakeSES{}
+	s := &Sender{SES: fake, Clock: community.ClockFunc(func() time.Time { return testDate })}
+	ctx, receipt := community.WithReceipt(context.Background(), "01JABC.registration_confirmed")
+	m := testMessage()
+	if _, err := s.Send(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	want := "X-SES-MESSAGE-TAGS: outbox=" + community.MailTag(receipt.MailID) + "\r\n"
+	if raw := fake.inputs[0].RawMessage.Data; !bytes.Contains(raw, []byte(want)) {
+		t.Errorf("raw mail lacks %q:\n%s", want, raw)
+	}
+	if m.Tags != nil {
+		t.Errorf("the caller's message was changed: %v", m.Tags)
+	}
+	if id, ok := community.ParseMailTag(community.MailTag(receipt.MailID)); !ok || id != receipt.MailID {
+		t.Errorf("tag round trip = %q, %v", id, ok)
+	}
+	// Without a receipt, no tag.
+	if _, err := s.Send(context.Background(), testMessage()); err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(fake.inputs[1].RawMessage.Data, []byte("X-SES-MESSAGE-TAGS")) {
+		t.Error("an untracked mail carries a tag")
 	}
 }
 

@@ -4,15 +4,24 @@
 // once. A mail that could not go now (SES throttled or down) is reported as
 // a batch item failure, so Lambda retries from that record; records already
 // delivered are claimed and done, so a retry never sends them again.
+//
+// EventBridge Scheduler invokes it too, every five minutes (the Redrive
+// event): each such invocation delivers the outbox items still unsettled
+// after community.RedriveAfter — a stream record that failed every retry
+// or aged out, and a send held as uncertain that SES's Send event never
+// confirmed. The re-drive lives here, not in the reminder sweep, so only
+// the mailer links SES.
 package mailerjob
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
@@ -20,9 +29,11 @@ import (
 	"github.com/sorae/tabane/pkg/community"
 )
 
-// Deliverer sends one outbox item; *community.Mailroom is one.
+// Deliverer sends one outbox item, or re-drives the unsettled ones;
+// *community.Mailroom is one.
 type Deliverer interface {
 	Deliver(ctx context.Context, id, owner string) (community.MailOutcome, error)
+	Redrive(ctx context.Context, owner string, limit int) (int, error)
 }
 
 var _ Deliverer = (*community.Mailroom)(nil)
@@ -41,6 +52,14 @@ type Handler struct {
 // and mail falls behind a registration rush.
 const DefaultWorkers = 4
 
+// RedriveBatch bounds the outbox items one scheduled invocation re-drives;
+// the next one, five minutes later, takes the rest.
+const RedriveBatch = 200
+
+// redriveReserve is kept back from the Lambda deadline: no re-drive send
+// starts in it, so the one in flight settles before Lambda stops.
+const redriveReserve = 15 * time.Second
+
 // New returns a Handler.
 func New(m Deliverer, log *slog.Logger) *Handler {
 	if log == nil {
@@ -49,7 +68,59 @@ func New(m Deliverer, log *slog.Logger) *Handler {
 	return &Handler{Mailroom: m, Log: log}
 }
 
-// Handle delivers the batch's outbox items, Workers at a time (the SES
+// Handle takes either invocation: a stream batch ({"Records": [...]}), or
+// the schedule's re-drive (anything else; its fields are only logged).
+func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (any, error) {
+	var probe struct {
+		Records       json.RawMessage `json:"Records"`
+		ScheduledTime string          `json:"scheduled_time"`
+	}
+	if err := json.Unmarshal(payload, &probe); err != nil {
+		h.Log.WarnContext(ctx, "mailer: payload is not JSON; nothing done", "bytes", len(payload))
+		return nil, nil
+	}
+	if probe.Records != nil {
+		var ev events.DynamoDBEvent
+		if err := json.Unmarshal(payload, &ev); err != nil {
+			// Lambda never sends this; retrying cannot help either.
+			h.Log.ErrorContext(ctx, "mailer: unreadable stream batch; nothing done", "bytes", len(payload))
+			return events.DynamoDBEventResponse{}, nil
+		}
+		return h.HandleStream(ctx, ev)
+	}
+	return h.Redrive(ctx, probe.ScheduledTime)
+}
+
+// RedriveResult is what a re-drive invocation answers.
+type RedriveResult struct {
+	Sent int `json:"outbox_redriven"`
+}
+
+// Redrive delivers up to RedriveBatch unsettled outbox items, stopping
+// redriveReserve before the Lambda deadline. Its error (DynamoDB) makes the
+// scheduler retry; a mail that cannot go now waits for the next schedule.
+func (h *Handler) Redrive(ctx context.Context, scheduled string) (RedriveResult, error) {
+	owner := "redrive"
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		owner = "redrive:" + lc.AwsRequestID
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, dl.Add(-redriveReserve))
+		defer cancel()
+	}
+	start := time.Now()
+	n, err := h.Mailroom.Redrive(ctx, owner, RedriveBatch)
+	attrs := []any{"sent", n, "duration_ms", time.Since(start).Milliseconds(), "scheduled_time", scheduled}
+	if err != nil {
+		h.Log.ErrorContext(ctx, "outbox re-drive failed", append(attrs, "error", community.RedactEmails(err.Error()))...)
+		return RedriveResult{Sent: n}, err
+	}
+	h.Log.InfoContext(ctx, "outbox re-drive", attrs...)
+	return RedriveResult{Sent: n}, nil
+}
+
+// HandleStream delivers the batch's outbox items, Workers at a time (the SES
 // rate is the mapping's concurrency times this; pkg/mail's Sender backs off
 // when SES throttles). It never fails the whole batch: a record whose mail
 // must be retried is a batch item failure; one that names no outbox item
@@ -57,7 +128,7 @@ func New(m Deliverer, log *slog.Logger) *Handler {
 // started are failures too, untried: Lambda retries the batch from the
 // first failure anyway, and each untried record would only wait out the
 // sender's backoff (or its call timeout) once more.
-func (h *Handler) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+func (h *Handler) HandleStream(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
 	owner := "mailer"
 	if lc, ok := lambdacontext.FromContext(ctx); ok {
 		owner = "mailer:" + lc.AwsRequestID

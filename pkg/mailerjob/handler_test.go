@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -271,4 +273,108 @@ func (s *kindStore) ClaimMail(ctx context.Context, id, owner string, now time.Ti
 		m.Kind = s.kind
 	}
 	return m, got, err
+}
+
+// cutOffSES passes each call on to the SES stand-in (or not), then answers
+// as if the connection had been reset: the mailer cannot know whether SES
+// took the mail.
+type cutOffSES struct {
+	next    mail.SESClient
+	deliver bool // whether the stand-in gets the mail before the reset
+	mu      sync.Mutex
+	raw     [][]byte
+}
+
+func (c *cutOffSES) SendRawEmail(ctx context.Context, in *ses.SendRawEmailInput, opts ...func(*ses.Options)) (*ses.SendRawEmailOutput, error) {
+	c.mu.Lock()
+	c.raw = append(c.raw, in.RawMessage.Data)
+	c.mu.Unlock()
+	if c.deliver {
+		if _, err := c.next.SendRawEmail(ctx, in, opts...); err != nil {
+			return nil, err
+		}
+	}
+	return nil, &smithy.OperationError{ServiceID: "SES", OperationName: "SendRawEmail",
+		Err: &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", syscall.ECONNRESET)}}
+}
+
+// TestUncertainSend: a send cut off mid-call is neither lost nor doubled.
+// It is held; SES's Send event (ConfirmMailSent, from the tag the mail
+// carries) settles it when SES took it, and the re-drive after the hold
+// sends it again when no event came.
+func TestUncertainSend(t *testing.T) {
+	e := newEnv(t)
+	ev := e.event(t, 5)
+	room := e.h.Mailroom.(*community.Mailroom)
+	notifier := room.Notifier.(*mail.Notifier)
+	cut := &cutOffSES{next: localtest.SES()}
+	notifier.Sender.SES = cut
+	redrive := func(t *testing.T) mailerjob.RedriveResult {
+		t.Helper()
+		out, err := lambda.NewHandler(e.h.Handle).Invoke(context.Background(), []byte(`{"source":"tabane.mailer","scheduled_time":"2026-11-30T00:00:00Z"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var res mailerjob.RedriveResult
+		if err := json.Unmarshal(out, &res); err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+
+	t.Run("SESTookIt", func(t *testing.T) {
+		cut.deliver = true
+		addr, r := e.guest(t, ev)
+		m := community.RegistrationMail(r, r.CreatedAt)
+		if resp := e.invoke(t, events.DynamoDBEvent{Records: []events.DynamoDBEventRecord{record(m.ID, 20)}}); len(resp.BatchItemFailures) != 0 {
+			t.Fatalf("an uncertain send is no batch failure (retrying would double it): %+v", resp.BatchItemFailures)
+		}
+		// The stream's retry, or another record for it, does not send it again.
+		if _, got, err := e.store.ClaimMail(context.Background(), m.ID, "other", e.clock.Now(), time.Minute); err != nil || got != community.MailBusy {
+			t.Fatalf("held item claimed: %v, %v; want busy", got, err)
+		}
+		// The mail names its outbox item, as SES's Send event will.
+		tag := "X-SES-MESSAGE-TAGS: outbox=" + community.MailTag(m.ID)
+		if len(cut.raw) != 1 || !strings.Contains(string(cut.raw[0]), tag) {
+			t.Fatalf("%d calls; the mail lacks %q", len(cut.raw), tag)
+		}
+		if ok, err := e.store.ConfirmMailSent(context.Background(), m.ID, "ses-message-id", e.clock.Now()); err != nil || !ok {
+			t.Fatalf("ConfirmMailSent = %v, %v", ok, err)
+		}
+		if ok, err := e.store.ConfirmMailSent(context.Background(), m.ID, "ses-message-id", e.clock.Now()); err != nil || ok {
+			t.Errorf("a second Send event = %v, %v; want no change", ok, err)
+		}
+		e.clock.Advance(community.UncertainHold + community.RedriveAfter + time.Minute)
+		redrive(t)
+		if got := localtest.WaitMail(t, addr, 1); len(got) != 1 {
+			t.Errorf("%d mails, want exactly one", len(got))
+		}
+		if len(cut.raw) != 1 {
+			t.Errorf("%d SES calls, want 1: a confirmed mail is never re-driven", len(cut.raw))
+		}
+	})
+
+	t.Run("SESNeverGotIt", func(t *testing.T) {
+		cut.deliver, cut.raw = false, nil
+		addr, r := e.guest(t, ev)
+		m := community.RegistrationMail(r, r.CreatedAt)
+		e.invoke(t, events.DynamoDBEvent{Records: []events.DynamoDBEventRecord{record(m.ID, 30)}})
+		// Inside the hold, no delivery takes it.
+		inside := e.clock.Now().Add(community.UncertainHold - time.Minute)
+		if _, got, err := e.store.ClaimMail(context.Background(), m.ID, "other", inside, time.Minute); err != nil || got != community.MailBusy {
+			t.Fatalf("held item claimed: %v, %v; want busy", got, err)
+		}
+		// No Send event came: after the hold, the re-drive sends it again.
+		notifier.Sender.SES = localtest.SES()
+		e.clock.Advance(max(community.UncertainHold, community.RedriveAfter) + time.Minute)
+		if res := redrive(t); res.Sent != 1 {
+			t.Errorf("re-drive sent %d, want 1", res.Sent)
+		}
+		if got := localtest.WaitMail(t, addr, 1); len(got) != 1 {
+			t.Errorf("%d mails, want exactly one", len(got))
+		}
+		if res := redrive(t); res.Sent != 0 {
+			t.Errorf("a second re-drive sent %d", res.Sent)
+		}
+	})
 }

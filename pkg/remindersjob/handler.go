@@ -2,8 +2,7 @@
 // invokes it every few minutes (template.yaml, ScheduleV2), and each
 // invocation runs one sweep of community.Reminders — the due reminders
 // handed over to the mailer as outbox mails, then the next occurrences of
-// every series and the re-drive of outbox mails the stream did not
-// deliver — within a time budget taken from the Lambda deadline: this
+// every series — within a time budget taken from the Lambda deadline: this
 // package, not the domain, decides when the sweep stops handing over. The
 // dev server runs it on the same schedule and on POST
 // /_dev/invoke/RemindersFunction.
@@ -46,7 +45,6 @@ type Result struct {
 	Resynced    int            `json:"resynced"`
 	Stopped     string         `json:"stopped,omitempty"`
 	Occurrences int            `json:"occurrences_created"`
-	Redriven    int            `json:"outbox_redriven"`
 	DurationMS  int64          `json:"duration_ms"`
 }
 
@@ -60,8 +58,8 @@ var _ Sweeper = (*community.Reminders)(nil)
 // Budget defaults.
 const (
 	// DefaultReserve is kept back from the Lambda deadline: the sweep
-	// hands nothing over in it, so the re-drive's sends in flight and their
-	// bookkeeping finish before Lambda stops the process.
+	// hands nothing over in it, so the writes in flight finish before
+	// Lambda stops the process.
 	DefaultReserve = 30 * time.Second
 	// DefaultBudget bounds a sweep whose context has no deadline (a test,
 	// a tool): as long as the template's Timeout (900 s) allows, less
@@ -97,7 +95,7 @@ func (h *Handler) Handle(ctx context.Context, ev Event) (Result, error) {
 	out := Result{
 		Due: res.Due, Sent: res.Sent, Skipped: res.Skipped, SkippedBy: res.SkippedBy, Failed: res.Failed,
 		Finished: res.Finished, Dropped: res.Dropped, Resynced: res.Resynced, Stopped: res.Stopped,
-		Occurrences: res.Occurrences, Redriven: res.Redriven, DurationMS: time.Since(now).Milliseconds(),
+		Occurrences: res.Occurrences, DurationMS: time.Since(now).Milliseconds(),
 	}
 	if out.SkippedBy == nil {
 		out.SkippedBy = map[string]int{}

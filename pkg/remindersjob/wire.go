@@ -1,19 +1,11 @@
 package remindersjob
 
-import (
-	"github.com/sorae/tabane/pkg/app"
-	"github.com/sorae/tabane/pkg/app/mailing"
-)
+import "github.com/sorae/tabane/pkg/app"
 
 // Wire builds RemindersFunction's handler: each scheduled invocation hands
-// the due reminders over to the mailer, tops up the occurrences of every
-// series and re-drives unsettled outbox mails (through the Mailroom: the
-// only reason this function links SES).
+// the due reminders over to the mailer and tops up the occurrences of every
+// series. It sends no mail (the mailer re-drives what the stream did not
+// deliver), so it links neither SES nor the mail templates.
 func Wire(d *app.Deps) (*Handler, error) {
-	m := mailing.New(d)
-	sweep, err := m.Reminders()
-	if err != nil {
-		return nil, err
-	}
-	return New(sweep, d.Log), nil
+	return New(d.Reminders(), d.Log), nil
 }

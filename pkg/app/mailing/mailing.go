@@ -5,7 +5,6 @@
 package mailing
 
 import (
-	"context"
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -55,29 +54,8 @@ func (d *Deps) Notifier() (*mail.Notifier, error) {
 	return d.notifier, nil
 }
 
-// redriveBatch bounds the outbox mails one sweep re-drives.
-const redriveBatch = 200
-
-// Reminders returns the reminder sweep: it hands due reminders over to
-// the mailer as outbox mails (it sends none itself), tops up every series,
-// and re-drives the outbox mails the stream did not deliver — the one part
-// of RemindersFunction that sends, through the Mailroom.
-func (d *Deps) Reminders() (*community.Reminders, error) {
-	room, err := d.Mailroom()
-	if err != nil {
-		return nil, err
-	}
-	return &community.Reminders{
-		Store: d.Store(), Clock: d.Clock, Log: d.Log,
-		EnsureSeries: d.SeriesAdmin().EnsureAllSeries,
-		Redrive: func(ctx context.Context, owner string) (int, error) {
-			return room.Redrive(ctx, owner, redriveBatch)
-		},
-	}, nil
-}
-
 // Mailroom returns the delivery of outbox mails: what the mailer and the
-// sweep's re-drive run.
+// mailer's re-drive run.
 func (d *Deps) Mailroom() (*community.Mailroom, error) {
 	n, err := d.Notifier()
 	if err != nil {

@@ -136,7 +136,7 @@
 //     reminders_sent is the once-only guard, so no claim item is kept (the
 //     REMINDED# claim items of earlier versions expire by TTL).
 //   - outbox mail: {kind, event_id, reg_id, state, owner, claim_until
-//     (epoch ms), attempts, message_id, created_at, settled_at}. One per mail
+//     (epoch ms), attempts, uncertain, message_id, created_at, settled_at}. One per mail
 //     owed (community.Mail), put in the transaction of the change that owes
 //     it (a registration, a cancellation, a promotion), so the change and its
 //     mail commit together. The id names the change (<rid>.<kind>): the
@@ -145,10 +145,14 @@
 //     when it sends. Its INSERT on the table's stream (NEW_IMAGE) invokes
 //     MailerFunction (FilterCriteria: type = outbox). state "pending", then
 //     "claimed" by one delivery (a conditional UpdateItem; an expired claim
-//     is taken over, attempts counts them), then "sent", "skipped",
-//     "refused" or "uncertain" for good, when its GSI3 keys are removed: the
-//     OUTBOX partition holds only what is not settled, which the sweep
-//     re-drives after 15 minutes. Two kinds carry more: an event_cancelled
+//     is taken over, attempts counts them), then "sent", "skipped" or
+//     "refused" for good, when its GSI3 keys are removed: the OUTBOX
+//     partition holds only what is not settled, which the mailer's
+//     scheduled re-drive delivers after 15 minutes. A send cut off mid-call
+//     keeps its claim for 15 more minutes (claim_until, uncertain = true):
+//     SES's Send event, tagged with the item (community.MailTag), settles it
+//     as sent whoever holds the claim (ConfirmMailSent: UpdateItem IF state
+//     is pending or claimed); without one, the re-drive sends it again. Two kinds carry more: an event_cancelled
 //     notice is put by EndRegistration in the transaction that ends the
 //     registration (<rid>.event_cancelled: the end commits once, so does
 //     the notice; the reason is read from the event when it is sent); an

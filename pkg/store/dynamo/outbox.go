@@ -53,6 +53,7 @@ type outboxItem struct {
 	Owner      string    `dynamodbav:"owner,omitempty"`
 	ClaimUntil int64     `dynamodbav:"claim_until,omitempty"` // epoch ms
 	Attempts   int       `dynamodbav:"attempts"`
+	Uncertain  bool      `dynamodbav:"uncertain,omitempty"` // a send was cut off: held for SES's Send event
 	MessageID  string    `dynamodbav:"message_id,omitempty"`
 	CreatedAt  time.Time `dynamodbav:"created_at"`
 	SettledAt  time.Time `dynamodbav:"settled_at,omitempty"`
@@ -156,26 +157,68 @@ func heldBy(owner string) expression.ConditionBuilder {
 		And(expression.Name("owner").Equal(expression.Value(owner)))
 }
 
-// SettleMail records a delivery's outcome IF owner still holds the claim,
-// and takes the item out of the unsent index.
-func (s *Store) SettleMail(ctx context.Context, id, owner string, outcome community.MailOutcome, messageID string, now time.Time) error {
+// settled is the update that settles an outbox item: its outcome, and out
+// of the unsent index. Once settled, the item keeps what happened, not
+// what the mail said.
+func settled(outcome community.MailOutcome, messageID string, now time.Time) expression.UpdateBuilder {
 	upd := expression.Set(expression.Name("state"), expression.Value(string(outcome))).
 		Set(expression.Name("settled_at"), expression.Value(now.UTC())).
 		Set(expression.Name("expires_at"), expression.Value(now.Add(outboxKeep).Unix())).
 		Remove(expression.Name("GSI3PK")).Remove(expression.Name("GSI3SK")).Remove(expression.Name("claim_until")).
-		// Once settled, the item keeps what happened, not what the mail said.
 		Remove(expression.Name("link")).Remove(expression.Name("to_name")).Remove(expression.Name("to_email")).Remove(expression.Name("note"))
 	if messageID != "" {
 		upd = upd.Set(expression.Name("message_id"), expression.Value(messageID))
 	}
-	_, ok, err := s.updateItem(ctx, outboxKey(id), upd, heldBy(owner))
+	return upd
+}
+
+// SettleMail records a delivery's outcome IF owner still holds the claim,
+// and takes the item out of the unsent index. An item SES's Send event
+// already confirmed sent (it can beat the sender's own record) is settled.
+func (s *Store) SettleMail(ctx context.Context, id, owner string, outcome community.MailOutcome, messageID string, now time.Time) error {
+	old, ok, err := s.updateItem(ctx, outboxKey(id), settled(outcome, messageID, now), heldBy(owner))
 	if err != nil {
 		return fmt.Errorf("dynamo: settle mail: %w", err)
 	}
 	if !ok {
+		if st, _ := old["state"].(*types.AttributeValueMemberS); st != nil && st.Value == string(community.MailSent) {
+			return nil
+		}
 		return community.ErrClaimLost.Messagef("メールの送信権が別の処理に移りました。")
 	}
 	return nil
+}
+
+// HoldMail extends owner's claim to until after an uncertain send, noting
+// when it was uncertain; the item stays in the unsent index.
+func (s *Store) HoldMail(ctx context.Context, id, owner string, until time.Time) error {
+	upd := expression.Set(expression.Name("claim_until"), expression.Value(until.UnixMilli())).
+		Set(expression.Name("uncertain"), expression.Value(true))
+	old, ok, err := s.updateItem(ctx, outboxKey(id), upd, heldBy(owner))
+	if err != nil {
+		return fmt.Errorf("dynamo: hold mail: %w", err)
+	}
+	if !ok {
+		if st, _ := old["state"].(*types.AttributeValueMemberS); st != nil && st.Value == string(community.MailSent) {
+			return nil // SES's Send event came first: nothing left to hold
+		}
+		return community.ErrClaimLost.Messagef("メールの送信権が別の処理に移りました。")
+	}
+	return nil
+}
+
+// ConfirmMailSent settles an item as sent on SES's word (its Send event):
+// one conditional UpdateItem, whoever holds the claim, IF it is not
+// settled yet.
+func (s *Store) ConfirmMailSent(ctx context.Context, id, messageID string, at time.Time) (bool, error) {
+	open := expression.AttributeExists(expression.Name("PK")).And(
+		expression.Name("state").In(expression.Value(mailPending), expression.Value(mailClaimed)))
+	upd := settled(community.MailSent, messageID, at).Remove(expression.Name("owner"))
+	_, ok, err := s.updateItem(ctx, outboxKey(id), upd, open)
+	if err != nil {
+		return false, fmt.Errorf("dynamo: confirm mail sent: %w", err)
+	}
+	return ok, nil
 }
 
 // ReleaseMail puts an item back to pending IF owner holds its claim.

@@ -1,0 +1,13 @@
+package app
+
+import "github.com/sorae/tabane/pkg/community"
+
+// Reminders returns the reminder sweep: it hands due reminders over to the
+// mailer as outbox mails and tops up every series. It sends nothing itself,
+// so RemindersFunction links neither SES nor the mail templates.
+func (d *Deps) Reminders() *community.Reminders {
+	return &community.Reminders{
+		Store: d.Store(), Clock: d.Clock, Log: d.Log,
+		EnsureSeries: d.SeriesAdmin().EnsureAllSeries,
+	}
+}

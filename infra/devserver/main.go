@@ -364,7 +364,7 @@ func printBanner(out io.Writer, b banner) {
 	fmt.Fprintf(w, "  iCalendar\t%s/api/events.ics\n", base)
 	fmt.Fprintf(w, "  Mailbox (SES)\t%s/\tevery mail sent; JSON at %s/store\n", b.sesURL, b.sesURL)
 	if b.mailbox != "" {
-		fmt.Fprintf(w, "  Bounces\t%s\n", b.mailbox)
+		fmt.Fprintf(w, "  SES events\t%s\n", b.mailbox)
 	}
 	fmt.Fprintf(w, "  DynamoDB Local\t%s\ttable %q, %s\n", b.dynamoURL, b.cfg.TableName, storage)
 	fmt.Fprintf(w, "  Links in mails\t%s\tTABANE_BASE_URL\n", b.cfg.BaseURL)

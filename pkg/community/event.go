@@ -133,6 +133,10 @@ type Event struct {
 	SeriesID             string
 	ReminderOffsets      []time.Duration
 	CancelReason         string
+	// Mode is how places are handed out (modes.go); "" is first come.
+	Mode RegistrationMode
+	// Lottery is set for a lottery event only.
+	Lottery *Lottery
 
 	ConfirmedCount int // maintained by the store, atomically with registrations
 	WaitlistCount  int
@@ -273,6 +277,7 @@ func (e *Event) Validate() error {
 	if c := e.RegistrationClosesAt; c != nil && !e.StartsAt.IsZero() && !c.Before(e.StartsAt) {
 		f.Add("registration_closes_at", "申込締切は開始日時より前にしてください。")
 	}
+	e.validateMode(f)
 	return f.Err()
 }
 

@@ -134,6 +134,11 @@ type data struct {
 	Position                             int
 	Invite                               bool
 	Event                                *eventView
+	// ApplicationID is quoted in an application's receipt, so its owner
+	// can find it in a published lottery result.
+	ApplicationID string
+	// Lottery says the event draws (抽選) rather than selects (選考).
+	Lottery bool
 }
 
 type eventView struct {

@@ -2,6 +2,7 @@ package adminapi
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/sorae/tabane/pkg/community"
@@ -21,10 +22,35 @@ type application struct {
 	Affiliation    string    `json:"affiliation"`
 	Eligible       bool      `json:"eligible"`
 	IneligibleCode *string   `json:"ineligible_reason"`
+	// issue 10 — nominate: the nominating organization, and the
+	// department it gave (団体推薦); null and absent for everyone else.
+	Organization *organizationRef `json:"organization,omitempty"`
+	Department   string           `json:"department,omitempty"`
+}
+
+// organizationRef names an organization member by its registered name.
+type organizationRef struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// organizationCount is one organization's line in the by_organization
+// summary: how many of its nominees await a result, and how many of them
+// are decided so far.
+type organizationCount struct {
+	OrganizationID string `json:"organization_id"`
+	Name           string `json:"name"`
+	Applications   int    `json:"applications"`
+	Selected       int    `json:"selected"`
+	Waitlisted     int    `json:"waitlisted"`
+	Declined       int    `json:"declined"`
 }
 
 type applicationList struct {
 	Applications []application `json:"applications"`
+	// ByOrganization counts the applications per nominating organization,
+	// in the order each first appears; applicants on their own are not in it.
+	ByOrganization []organizationCount `json:"by_organization"`
 }
 
 func applicationJSON(a community.Application) application {
@@ -47,6 +73,43 @@ func applicationJSON(a community.Application) application {
 		code := community.ReasonOf(a.Ineligible).Name()
 		out.IneligibleCode = &code
 	}
+	if r.OrganizationID != "" {
+		out.Organization = &organizationRef{ID: r.OrganizationID}
+		if a.Organization != nil {
+			out.Organization.Name = community.OrganizationName(a.Organization)
+		}
+		out.Department = r.Department
+	}
+	return out
+}
+
+// byOrganization sums apps per nominating organization.
+func byOrganization(apps []application) []organizationCount {
+	out := []organizationCount{}
+	at := map[string]int{}
+	for _, a := range apps {
+		if a.Organization == nil {
+			continue
+		}
+		i, ok := at[a.Organization.ID]
+		if !ok {
+			i = len(out)
+			at[a.Organization.ID] = i
+			out = append(out, organizationCount{OrganizationID: a.Organization.ID, Name: a.Organization.Name})
+		}
+		c := &out[i]
+		c.Applications++
+		if a.Decision != nil {
+			switch community.Decision(*a.Decision) {
+			case community.DecisionSelected:
+				c.Selected++
+			case community.DecisionWaitlisted:
+				c.Waitlisted++
+			case community.DecisionDeclined:
+				c.Declined++
+			}
+		}
+	}
 	return out
 }
 
@@ -62,6 +125,24 @@ func (h *Handler) applications(ctx context.Context, v community.Viewer, req http
 	out := applicationList{Applications: make([]application, 0, len(apps))}
 	for _, a := range apps {
 		out.Applications = append(out.Applications, applicationJSON(a))
+	}
+	out.ByOrganization = byOrganization(out.Applications)
+	if req.QueryStringParameters["group"] == "organization" {
+		// Grouped: each organization's applicants together, in the order
+		// the organizations first applied; applicants on their own last.
+		order := map[string]int{}
+		for i, c := range out.ByOrganization {
+			order[c.OrganizationID] = i
+		}
+		rank := func(a application) int {
+			if a.Organization == nil {
+				return len(order)
+			}
+			return order[a.Organization.ID]
+		}
+		slices.SortStableFunc(out.Applications, func(a, b application) int { return rank(a) - rank(b) })
+	} else if g, ok := req.QueryStringParameters["group"]; ok && g != "" {
+		return httpapi.Response{}, community.ErrInvalidParameter.Messagef("group は organization だけを指定できます。")
 	}
 	return httpapi.JSON(200, out), nil
 }

@@ -58,6 +58,8 @@ type eventRequest struct {
 	// issue 10 — apply: how places are handed out.
 	Mode    *string      `json:"mode"`
 	Lottery *lotteryJSON `json:"lottery"`
+	// issue 10 — nominate: people one organization may hold nominated.
+	NominationCap *int `json:"nomination_cap"`
 }
 
 // lotteryJSON is what an organizer sets on a lottery; the commitment and
@@ -216,6 +218,12 @@ func (r *eventRequest) apply(e *community.Event, p presence, f community.FieldEr
 			e.Mode = ""
 		} else {
 			e.Mode = community.RegistrationMode(strings.TrimSpace(*r.Mode))
+		}
+	}
+	if p.has("nomination_cap") {
+		e.NominationCap = 0
+		if r.NominationCap != nil {
+			e.NominationCap = *r.NominationCap
 		}
 	}
 	if p.has("lottery") {

@@ -49,6 +49,9 @@ type Event struct {
 	// settings and commitment (the seed is never here).
 	Mode    community.RegistrationMode `json:"mode"`
 	Lottery *Lottery                   `json:"lottery"`
+	// issue 10 — nominate: how many people one organization may hold
+	// nominated; 0 is no cap.
+	NominationCap int `json:"nomination_cap"`
 }
 
 // Lottery is the public side of a lottery event (docs/lottery.md).
@@ -124,6 +127,7 @@ func EventJSON(v community.EventView) Event {
 		Restricted:           v.Restricted,
 		Mode:                 e.Mode.Normal(),
 		Lottery:              LotteryJSON(e),
+		NominationCap:        e.NominationCap,
 		Display: Display{
 			Date:     jadate.Date(e.StartsAt),
 			Wareki:   jadate.Wareki(e.StartsAt),

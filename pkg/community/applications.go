@@ -74,6 +74,9 @@ type Application struct {
 	Registration *Registration
 	Member       *Member // nil for a guest, or a member who withdrew
 	Ineligible   error   // a declared reason, nil when eligible
+	// Organization is the organization member that nominated the
+	// applicant (団体推薦); nil for everyone who applied on their own.
+	Organization *Member
 }
 
 // List returns event id's applications still awaiting a result, arrival
@@ -109,6 +112,9 @@ func (a *Applications) pending(ctx context.Context, e *Event) ([]Application, er
 		if r.MemberID != "" {
 			ids = append(ids, r.MemberID)
 		}
+		if r.OrganizationID != "" {
+			ids = append(ids, r.OrganizationID)
+		}
 	}
 	members, err := a.Store.MembersByID(ctx, ids)
 	if err != nil {
@@ -116,8 +122,11 @@ func (a *Applications) pending(ctx context.Context, e *Event) ([]Application, er
 	}
 	out := make([]Application, 0, len(applied))
 	for _, r := range applied {
-		app := Application{Registration: r}
-		if r.MemberID != "" {
+		app := Application{Registration: r, Organization: members[r.OrganizationID]}
+		if r.OrganizationID != "" {
+			// A nominee: the organization's word on age and employment.
+			app.Ineligible = e.EligibleApplicant(NomineeMember(r), nil)
+		} else if r.MemberID != "" {
 			app.Member = members[r.MemberID]
 			if app.Member == nil {
 				app.Ineligible = ErrMemberNotFound
@@ -172,6 +181,9 @@ func (a *Applications) Decide(ctx context.Context, v Viewer, id, rid string, d D
 
 // eligible checks one applicant against e's rules as they stand.
 func (a *Applications) eligible(ctx context.Context, e *Event, r *Registration) error {
+	if r.OrganizationID != "" {
+		return e.EligibleApplicant(NomineeMember(r), nil)
+	}
 	if r.MemberID == "" {
 		return e.EligibleApplicant(nil, r.Guest)
 	}

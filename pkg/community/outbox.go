@@ -189,6 +189,10 @@ type Mailroom struct {
 	// Applications sends the mails of selection and lottery events
 	// (outbox_applications.go).
 	Applications ApplicationNotifier
+
+	// Nominations sends nominees their confirmation links
+	// (outbox_nominations.go).
+	Nominations NominationNotifier
 }
 
 // ErrRetryLater is what Deliver returns when a mail could not go now (SES
@@ -269,6 +273,8 @@ func (m *Mailroom) send(ctx context.Context, mail *Mail) (MailOutcome, error) {
 		return m.sendReminder(ctx, mail)
 	case MailApplicationReceived, MailApplicationSelected, MailApplicationReserve, MailApplicationDeclined:
 		return m.sendApplicationMail(ctx, mail)
+	case MailNominationConfirmation:
+		return m.sendNominationMail(ctx, mail)
 	}
 	return MailRefused, errors.New("community: unknown outbox mail kind " + string(mail.Kind))
 }

@@ -139,6 +139,15 @@ var (
 	ErrLotteryNotDrawn       = declare(NotFound, "lottery_not_drawn", "抽選はまだ行われていません。")
 )
 
+// issue 10 — nominate: organizations nominate their staff (団体推薦).
+var (
+	ErrOrganizationMembersOnly = declare(Forbidden, "organization_members_only", "推薦は、有効な団体正会員のご担当者だけが行えます。")
+	ErrNominationsNotAccepted  = declare(Closed, "nominations_not_accepted", "このイベントは団体推薦を受け付けていません（選考・抽選のイベントで、申込締切まで受け付けます）。")
+	ErrNominationCapExceeded   = declare(Conflict, "nomination_cap_exceeded", "この団体からの推薦の上限を超えるため、推薦できません。")
+	ErrNominationChanged       = declare(Conflict, "nomination_changed", "同じ団体の推薦が同時に行われました。もう一度お試しください。")
+	ErrNominationNotFound      = declare(NotFound, "nomination_not_found", "推薦が見つかりません。")
+)
+
 // ErrInternal is what every error without a declared reason is to clients:
 // whatever it carries was not written for people.
 var ErrInternal = declare(Internal, "internal_error", "サーバー内部でエラーが発生しました。時間をおいて再度お試しください。")

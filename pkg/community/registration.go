@@ -43,4 +43,10 @@ type Registration struct {
 	// Decision is an organizer's verdict on an application, kept until the
 	// 決定通知 turns it into the status; "" when undecided.
 	Decision Decision
+	// OrganizationID is the organization member who nominated the
+	// registrant (団体推薦); Department and BirthDate are what it said of
+	// them. Empty for everyone who applied on their own.
+	OrganizationID string
+	Department     string
+	BirthDate      *time.Time
 }

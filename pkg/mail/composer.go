@@ -139,6 +139,9 @@ type data struct {
 	ApplicationID string
 	// Lottery says the event draws (抽選) rather than selects (選考).
 	Lottery bool
+	// Organization is the registered name of the organization that
+	// nominated the recipient; Expires when their link stops working.
+	Organization, Expires string
 }
 
 type eventView struct {

@@ -41,6 +41,7 @@ var editableEventAttrs = []string{
 	"online_platform", "join_url", "capacity", "waitlist", "registration_opens_at",
 	"registration_closes_at", "eligibility", "fee_jpy", "speakers", "notes",
 	"reminder_offsets_s", "updated_at", "mode", "lottery",
+	"nomination_cap",
 }
 
 // eventIndexKeys sets the index keys an event carries in status st, so

@@ -104,6 +104,8 @@ func decodeEventItem(m map[string]types.AttributeValue, it *eventItem) bool {
 			it.CancelReason, ok = avString(av)
 		case "mode":
 			it.Mode, ok = avString(av)
+		case "nomination_cap":
+			it.NominationCap, ok = avInt(av)
 		case "confirmed_count":
 			it.ConfirmedCount, ok = avInt(av)
 		case "waitlist_count":

@@ -153,6 +153,7 @@ type eventItem struct {
 	CancelReason         string           `dynamodbav:"cancel_reason,omitempty"`
 	Mode                 string           `dynamodbav:"mode,omitempty"`
 	Lottery              *lotterySettings `dynamodbav:"lottery,omitempty"`
+	NominationCap        int              `dynamodbav:"nomination_cap,omitempty"`
 	ConfirmedCount       int              `dynamodbav:"confirmed_count"`
 	WaitlistCount        int              `dynamodbav:"waitlist_count"`
 	CreatedAt            time.Time        `dynamodbav:"created_at"`
@@ -191,6 +192,7 @@ func newEventItem(e *community.Event) eventItem {
 		it.Eligibility = &eligibilityItem{PublicServantOnly: el.PublicServantOnly, MinAge: el.MinAge, MaxAge: el.MaxAge}
 	}
 	it.Mode = string(e.Mode)
+	it.NominationCap = e.NominationCap
 	if l := e.Lottery; l != nil {
 		it.Lottery = &lotterySettings{DrawAt: l.DrawAt.UTC(), Reserves: l.Reserves, FirstTimeWeight: l.FirstTimeWeight,
 			FillRemaining: l.FillRemaining, Commitment: l.Commitment, DrawnAt: utcPtr(l.DrawnAt)}
@@ -222,6 +224,7 @@ func (it eventItem) event() *community.Event {
 		e.Eligibility = &community.Eligibility{PublicServantOnly: el.PublicServantOnly, MinAge: el.MinAge, MaxAge: el.MaxAge}
 	}
 	e.Mode = community.RegistrationMode(it.Mode)
+	e.NominationCap = it.NominationCap
 	if l := it.Lottery; l != nil {
 		e.Lottery = &community.Lottery{DrawAt: l.DrawAt, Reserves: l.Reserves, FirstTimeWeight: l.FirstTimeWeight,
 			FillRemaining: l.FillRemaining, Commitment: l.Commitment, DrawnAt: l.DrawnAt}

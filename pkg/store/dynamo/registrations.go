@@ -93,6 +93,10 @@ type registrationItem struct {
 	OptOuts []string `dynamodbav:"opt_outs,stringset,omitempty"`
 	// Decision: an organizer's verdict on an application, until notified.
 	Decision string `dynamodbav:"decision,omitempty"`
+	// A nominee's organization and what it said of them (団体推薦).
+	OrganizationID string     `dynamodbav:"organization_id,omitempty"`
+	Department     string     `dynamodbav:"department,omitempty"`
+	BirthDate      *time.Time `dynamodbav:"birth_date,omitempty"`
 }
 
 func newRegistrationItem(r *community.Registration) registrationItem {
@@ -104,6 +108,7 @@ func newRegistrationItem(r *community.Registration) registrationItem {
 		EventStartsAt: r.EventStartsAt.UTC(), CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 		CheckedInAt: utcPtr(r.CheckedInAt), CancelledAt: utcPtr(r.CancelledAt), RemindersSent: r.RemindersSent,
 		OptOuts: r.OptOuts, Decision: string(r.Decision),
+		OrganizationID: r.OrganizationID, Department: r.Department, BirthDate: r.BirthDate,
 	}
 	if r.MemberID != "" {
 		it.GSI2PK = memberRegsPartition(r.MemberID)
@@ -120,6 +125,7 @@ func (it registrationItem) registration() *community.Registration {
 		ID: it.ID, EventID: it.EventID, MemberID: it.MemberID, Status: community.RegistrationStatus(it.Status),
 		WaitlistSeq: it.WaitlistSeq, EventStartsAt: it.EventStartsAt, CreatedAt: it.CreatedAt, UpdatedAt: it.UpdatedAt,
 		CheckedInAt: it.CheckedInAt, CancelledAt: it.CancelledAt, Decision: community.Decision(it.Decision),
+		OrganizationID: it.OrganizationID, Department: it.Department, BirthDate: it.BirthDate,
 	}
 	if it.GuestEmail != "" {
 		r.Guest = &community.Guest{Name: it.GuestName, Email: it.GuestEmail}

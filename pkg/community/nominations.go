@@ -431,8 +431,14 @@ func (s *Nominations) Confirm(ctx context.Context, token string) (*NominationCon
 		return nil, err
 	}
 	err = s.Store.Apply(ctx, e, r)
-	if errors.Is(err, ErrRegistrationExists) {
-		return s.confirmed(ctx, eventID, regID)
+	if errors.Is(err, ErrRegistrationExists) || errors.Is(err, ErrAlreadyRegistered) || errors.Is(err, ErrBusy) {
+		// A click at the same time may have made it: that application is
+		// the answer. Otherwise the address holds another one (or the
+		// table was busy), which is the answer.
+		if c, cerr := s.confirmed(ctx, eventID, regID); cerr == nil {
+			return c, nil
+		}
+		return nil, err
 	}
 	if err != nil {
 		return nil, err

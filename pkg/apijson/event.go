@@ -51,7 +51,7 @@ type Event struct {
 	Lottery *Lottery                   `json:"lottery"`
 	// issue 10 — nominate: how many people one organization may hold
 	// nominated; 0 is no cap.
-	NominationCap int `json:"nomination_cap"`
+	NominationCap int `json:"nomination_cap,omitempty"`
 }
 
 // Lottery is the public side of a lottery event (docs/lottery.md).

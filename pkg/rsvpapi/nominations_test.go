@@ -20,6 +20,7 @@ import (
 	"github.com/sorae/tabane/pkg/community"
 	"github.com/sorae/tabane/pkg/rsvpapi"
 	"github.com/sorae/tabane/pkg/standins/localtest"
+	"github.com/sorae/tabane/pkg/web"
 )
 
 var nominationLinkRE = regexp.MustCompile(`/nominations/confirm\?t=([A-Za-z0-9_\-.%]+)`)
@@ -105,6 +106,28 @@ func nominationLink(t *testing.T, addr string) (string, localtest.Mail) {
 	}
 	tok, _ := url.QueryUnescape(sub[1])
 	return tok, mails[0]
+}
+
+// webPage calls WebFunction, built as functions/web builds it, as API
+// Gateway would; a body is a posted form.
+func (e *env) webPage(t *testing.T, method, target, form string) events.APIGatewayV2HTTPResponse {
+	t.Helper()
+	h, err := web.Wire(e.svc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path, query, _ := strings.Cut(target, "?")
+	in := events.APIGatewayV2HTTPRequest{
+		Version: "2.0", RouteKey: method + " " + path, RawPath: path, RawQueryString: query, Body: form,
+		Headers: map[string]string{"content-type": "application/x-www-form-urlencoded", "sec-fetch-site": "same-origin"},
+		RequestContext: events.APIGatewayV2HTTPRequestContext{RequestID: localtest.UniqueID(),
+			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: method, Path: path, SourceIP: "192.0.2.1"}},
+	}
+	out, err := h.Handle(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 // adminApplications calls the organizers' applications list as API
@@ -194,6 +217,25 @@ func TestNominationFlow(t *testing.T) {
 				t.Errorf("%d confirmations created an application, want 1", created)
 			}
 			regIDs = append(regIDs, ids[0].(string))
+			continue
+		}
+		if i == 1 {
+			// The second confirms as people do: the page behind the link,
+			// then its button.
+			page := e.webPage(t, "GET", "/nominations/confirm?t="+url.QueryEscape(tok), "")
+			if page.StatusCode != 200 || !strings.Contains(page.Body, "お申し込みを確定する") || !strings.Contains(page.Body, ev.Title) {
+				t.Fatalf("confirmation page = %d\n%s", page.StatusCode, page.Body)
+			}
+			done := e.webPage(t, "POST", "/nominations/confirm", "t="+url.QueryEscape(tok))
+			if done.StatusCode != 200 || !strings.Contains(done.Body, "お申し込みを受け付けました") {
+				t.Fatalf("confirming on the page = %d\n%s", done.StatusCode, done.Body)
+			}
+			// The API, after the page, answers the application it made.
+			c := e.confirmNominee(tok)
+			if c.code != 200 || c.body["status"] != "applied" {
+				t.Fatalf("confirm after the page = %d %s", c.code, c.raw)
+			}
+			regIDs = append(regIDs, c.body["registration_id"].(string))
 			continue
 		}
 		c := e.confirmNominee(tok)

@@ -40,6 +40,10 @@ const (
 	RouteSuspend       = "POST /api/admin/members/{id}/suspend"
 	RouteReinstate     = "POST /api/admin/members/{id}/reinstate"
 	RouteAudit         = "GET /api/admin/audit"
+	// issue 10 — apply: selection
+	RouteApplications   = "GET /api/admin/events/{id}/applications"
+	RouteDecision       = "PUT /api/admin/events/{id}/applications/{rid}/decision"
+	RouteNotifyDecision = "POST /api/admin/events/{id}/decisions/notify"
 )
 
 // Routes lists every route of the handler, for template.yaml and tests.
@@ -49,6 +53,7 @@ var Routes = []string{
 	RouteListSeries, RouteCreateSeries, RouteGetSeries, RouteUpdateSeries,
 	RouteMembers, RouteApprove, RouteReject, RouteSuspend, RouteReinstate,
 	RouteAudit,
+	RouteApplications, RouteDecision, RouteNotifyDecision,
 }
 
 // Services are the administration services the handler calls, one per
@@ -60,6 +65,8 @@ type Services struct {
 	Attendance *community.Attendance
 	Messages   *community.Messages
 	Audit      *community.AuditLog
+	// Applications runs selection: decisions and the 決定通知.
+	Applications *community.Applications
 }
 
 // Handler serves the admin routes.
@@ -107,6 +114,10 @@ func (h *Handler) table() map[string]route {
 		RouteSuspend:       h.suspend,
 		RouteReinstate:     h.reinstate,
 		RouteAudit:         h.audit,
+
+		RouteApplications:   h.applications,
+		RouteDecision:       h.decide,
+		RouteNotifyDecision: h.notifyDecisions,
 	}
 }
 

@@ -55,6 +55,20 @@ type eventRequest struct {
 	RegistrationOpensAt  *string `json:"registration_opens_at"`
 	RegistrationClosesAt *string `json:"registration_closes_at"`
 	SeriesID             *string `json:"series_id"`
+	// issue 10 — apply: how places are handed out.
+	Mode    *string      `json:"mode"`
+	Lottery *lotteryJSON `json:"lottery"`
+	// issue 10 — nominate: people one organization may hold nominated.
+	NominationCap *int `json:"nomination_cap"`
+}
+
+// lotteryJSON is what an organizer sets on a lottery; the commitment and
+// the draw's time are the system's.
+type lotteryJSON struct {
+	DrawAt          string `json:"draw_at"`
+	Reserves        int    `json:"reserves"`
+	FirstTimeWeight *int   `json:"first_time_weight"`
+	FillRemaining   bool   `json:"fill_remaining"`
 }
 
 // presence records which top-level fields a body sent; a field sent as
@@ -199,6 +213,36 @@ func (r *eventRequest) apply(e *community.Event, p presence, f community.FieldEr
 	}
 	window("registration_opens_at", r.RegistrationOpensAt, &e.RegistrationOpensAt)
 	window("registration_closes_at", r.RegistrationClosesAt, &e.RegistrationClosesAt)
+	if p.has("mode") {
+		if r.Mode == nil {
+			e.Mode = ""
+		} else {
+			e.Mode = community.RegistrationMode(strings.TrimSpace(*r.Mode))
+		}
+	}
+	if p.has("nomination_cap") {
+		e.NominationCap = 0
+		if r.NominationCap != nil {
+			e.NominationCap = *r.NominationCap
+		}
+	}
+	if p.has("lottery") {
+		if r.Lottery == nil {
+			e.Lottery = nil
+		} else {
+			l := &community.Lottery{Reserves: r.Lottery.Reserves, FirstTimeWeight: 1, FillRemaining: r.Lottery.FillRemaining}
+			if r.Lottery.FirstTimeWeight != nil {
+				l.FirstTimeWeight = *r.Lottery.FirstTimeWeight
+			}
+			if t, ok := parseTime("lottery.draw_at", r.Lottery.DrawAt, f); ok {
+				l.DrawAt = t
+			}
+			if cur := e.Lottery; cur != nil {
+				l.Commitment, l.DrawnAt = cur.Commitment, cur.DrawnAt
+			}
+			e.Lottery = l
+		}
+	}
 }
 
 // parseTime reads an RFC 3339 time with its offset, as the API writes them.

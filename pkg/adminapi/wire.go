@@ -11,5 +11,6 @@ func Wire(d *app.Deps) (*Handler, error) {
 	return New(Services{
 		Events: d.EventAdmin(), Series: d.SeriesAdmin(), Members: d.MemberAdmin(),
 		Attendance: d.Attendance(), Messages: d.Messages(), Audit: d.AuditLog(),
+		Applications: d.Applications(),
 	}, d.Sessions(), d.Keeper(), d.Log), nil
 }

@@ -45,6 +45,38 @@ type Event struct {
 	ReminderOffsets      []string               `json:"reminder_offsets"`
 	Restricted           bool                   `json:"restricted"`
 	Display              Display                `json:"display"`
+	// issue 10 — apply: how places are handed out; the lottery's public
+	// settings and commitment (the seed is never here).
+	Mode    community.RegistrationMode `json:"mode"`
+	Lottery *Lottery                   `json:"lottery"`
+	// issue 10 — nominate: how many people one organization may hold
+	// nominated; 0 is no cap.
+	NominationCap int `json:"nomination_cap,omitempty"`
+}
+
+// Lottery is the public side of a lottery event (docs/lottery.md).
+type Lottery struct {
+	DrawAt          time.Time  `json:"draw_at"`
+	Reserves        int        `json:"reserves"`
+	FirstTimeWeight int        `json:"first_time_weight"`
+	FillRemaining   bool       `json:"fill_remaining"`
+	Commitment      *string    `json:"commitment"`
+	DrawnAt         *time.Time `json:"drawn_at"`
+}
+
+// LotteryJSON presents e's lottery, or nil when e draws none.
+func LotteryJSON(e *community.Event) *Lottery {
+	l := e.Lottery
+	if e.Mode != community.ModeLottery || l == nil {
+		return nil
+	}
+	out := &Lottery{DrawAt: l.DrawAt.In(community.Tokyo), Reserves: l.Reserves, FirstTimeWeight: max(l.FirstTimeWeight, 1),
+		FillRemaining: l.FillRemaining, DrawnAt: tokyo(l.DrawnAt)}
+	if l.Commitment != "" {
+		c := l.Commitment
+		out.Commitment = &c
+	}
+	return out
 }
 
 // Display is an event's start and end written for people, in Asia/Tokyo.
@@ -93,6 +125,9 @@ func EventJSON(v community.EventView) Event {
 		CancelReason:         redact(e.CancelReason, secret),
 		ReminderOffsets:      make([]string, 0, len(e.ReminderOffsets)),
 		Restricted:           v.Restricted,
+		Mode:                 e.Mode.Normal(),
+		Lottery:              LotteryJSON(e),
+		NominationCap:        e.NominationCap,
 		Display: Display{
 			Date:     jadate.Date(e.StartsAt),
 			Wareki:   jadate.Wareki(e.StartsAt),

@@ -249,6 +249,13 @@ func (d *Deps) EventAdmin() *community.EventAdmin {
 	return &community.EventAdmin{Store: d.Store(), Clock: d.Clock, Log: d.Log}
 }
 
+// Applications returns selection (decisions, 決定通知) and the lottery's
+// draw. Its result mails go into the outbox with the status flips that
+// owe them.
+func (d *Deps) Applications() *community.Applications {
+	return &community.Applications{Store: d.Store(), Clock: d.Clock, Log: d.Log}
+}
+
 // Messages returns organizers' messages to an event's attendees, written
 // to the outbox one mail per recipient.
 func (d *Deps) Messages() *community.Messages {

@@ -15,3 +15,13 @@ func (d *Deps) GuestRequests() *community.GuestRequests {
 		Secrets: auth.Secrets{Key: d.Config.SessionSecret}, Log: d.Log,
 	}
 }
+
+// Nominations returns organizations' nominations of their staff: the
+// nomination that mails each nominee a confirmation link (through the
+// outbox), and the confirmation that makes them applicants.
+func (d *Deps) Nominations() *community.Nominations {
+	return &community.Nominations{
+		Store: d.Store(), Links: d.Links(), Secrets: auth.Secrets{Key: d.Config.SessionSecret},
+		Clock: d.Clock, Log: d.Log,
+	}
+}

@@ -3,11 +3,12 @@ package app
 import "github.com/sorae/tabane/pkg/community"
 
 // Reminders returns the reminder sweep: it hands due reminders over to the
-// mailer as outbox mails and tops up every series. It sends nothing itself,
+// mailer as outbox mails, draws the lotteries due, and tops up every series. It sends nothing itself,
 // so RemindersFunction links neither SES nor the mail templates.
 func (d *Deps) Reminders() *community.Reminders {
 	return &community.Reminders{
 		Store: d.Store(), Clock: d.Clock, Log: d.Log,
-		EnsureSeries: d.SeriesAdmin().EnsureAllSeries,
+		EnsureSeries:  d.SeriesAdmin().EnsureAllSeries,
+		DrawLotteries: d.Applications().DrawDue,
 	}
 }

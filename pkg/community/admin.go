@@ -109,6 +109,10 @@ const (
 	AuditMemberReject        = "member.reject"
 	AuditMemberSuspend       = "member.suspend"
 	AuditMemberReinstate     = "member.reinstate"
+	// issue 10 — apply
+	AuditApplicationDecide = "application.decide"
+	AuditApplicationNotify = "application.notify"
+	AuditLotteryDraw       = "event.lottery_draw"
 )
 
 // AuditQuery selects a page of the audit log, newest first.

@@ -59,6 +59,11 @@ func normalizeEvent(e *Event) {
 		x := sec(*t)
 		e.RegistrationClosesAt = &x
 	}
+	if l := e.Lottery; l != nil {
+		x := *l
+		x.DrawAt = sec(l.DrawAt)
+		e.Lottery = &x
+	}
 	if e.ReminderOffsets != nil {
 		offs := slices.Clone(e.ReminderOffsets)
 		slices.SortFunc(offs, func(a, b time.Duration) int { return int((b - a) / time.Second) })
@@ -87,6 +92,14 @@ func cloneEvent(e *Event) *Event {
 	}
 	c.Speakers = slices.Clone(e.Speakers)
 	c.ReminderOffsets = slices.Clone(e.ReminderOffsets)
+	if e.Lottery != nil {
+		l := *e.Lottery
+		if l.DrawnAt != nil {
+			t := *l.DrawnAt
+			l.DrawnAt = &t
+		}
+		c.Lottery = &l
+	}
 	return &c
 }
 
@@ -158,6 +171,11 @@ type EventAdminStore interface {
 	// cancellation mail. Conflict (reason "already_cancelled") when it has
 	// ended already: whoever ended it owed its mail then.
 	EndRegistration(ctx context.Context, eventID, regID string, now time.Time) (cancelled, promoted *Registration, err error)
+	// HasRegistrations reports whether anyone ever registered for (or
+	// applied to) an event, read consistently.
+	HasRegistrations(ctx context.Context, eventID string) (bool, error)
+	// EnsureLottery is as LotteryStore says.
+	EnsureLottery(ctx context.Context, eventID string, drawAt time.Time) (commitment string, err error)
 	MemberLookup
 	AuditAppender
 }
@@ -258,6 +276,9 @@ func (a *EventAdmin) UpdateEvent(ctx context.Context, v Viewer, id string, apply
 		}
 		if next.Capacity > 0 && next.Capacity < cur.ConfirmedCount {
 			return CapacityBelowConfirmed(cur.ConfirmedCount)
+		}
+		if err := a.checkModeEdit(ctx, cur, next, changed); err != nil {
+			return err
 		}
 		recheck := admissionChanged(changed, next)
 		if recheck {
@@ -448,6 +469,8 @@ func changedFields(a, b *Event) []string {
 	add("speakers", slices.Equal(a.Speakers, b.Speakers))
 	add("notes", a.Notes == b.Notes)
 	add("reminder_offsets", slices.Equal(a.ReminderOffsets, b.ReminderOffsets))
+	add("mode", a.Mode.Normal() == b.Mode.Normal())
+	add("lottery", (a.Lottery == nil) == (b.Lottery == nil) && (a.Lottery == nil || lotterySettingsEqual(a.Lottery, b.Lottery)))
 	return out
 }
 
@@ -484,6 +507,9 @@ func (a *EventAdmin) PublishEvent(ctx context.Context, v Viewer, id string) (*Ev
 			return ErrEventStarted.Messagef("開始日時を過ぎたイベントは公開できません。")
 		}
 		if err := cur.Validate(); err != nil {
+			return err
+		}
+		if err := a.commitLottery(ctx, cur); err != nil {
 			return err
 		}
 		stored, changed, err = a.Store.PublishEvent(ctx, cur, after(a.Clock, cur.UpdatedAt))

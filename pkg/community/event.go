@@ -133,6 +133,13 @@ type Event struct {
 	SeriesID             string
 	ReminderOffsets      []time.Duration
 	CancelReason         string
+	// Mode is how places are handed out (modes.go); "" is first come.
+	Mode RegistrationMode
+	// Lottery is set for a lottery event only.
+	Lottery *Lottery
+	// NominationCap is how many people one organization may hold nominated
+	// (pending or applying) for the event; 0 is no cap (nominations.go).
+	NominationCap int
 
 	ConfirmedCount int // maintained by the store, atomically with registrations
 	WaitlistCount  int
@@ -195,6 +202,9 @@ func (e *Event) Validate() error {
 	}
 	if e.FeeJPY < 0 {
 		f.Add("fee_jpy", "参加費は0円以上にしてください。")
+	}
+	if e.NominationCap < 0 || e.NominationCap > 1000 {
+		f.Add("nomination_cap", "団体ごとの推薦の上限は0（上限なし）から1000の間で指定してください。")
 	}
 	if e.JoinURL != "" {
 		u, err := url.Parse(e.JoinURL)
@@ -273,6 +283,7 @@ func (e *Event) Validate() error {
 	if c := e.RegistrationClosesAt; c != nil && !e.StartsAt.IsZero() && !c.Before(e.StartsAt) {
 		f.Add("registration_closes_at", "申込締切は開始日時より前にしてください。")
 	}
+	e.validateMode(f)
 	return f.Err()
 }
 

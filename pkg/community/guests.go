@@ -198,13 +198,20 @@ func (s *GuestRequests) Confirm(ctx context.Context, token string) (*GuestConfir
 	}
 	guest := &Guest{Name: req.Name, Email: req.Email}
 	// The rules again: the window may have closed since the request.
+	if e.Drawn() && !e.FillingRemaining() {
+		return nil, ErrLotteryDrawn
+	}
 	if err := e.CheckRegistration(Viewer{}, guest, now); err != nil {
 		return nil, err
 	}
 	// The id reserved by the request: the registration is made once, however
 	// often (and however concurrently) the link is followed.
 	r := &Registration{ID: regID, EventID: e.ID, Guest: guest, CreatedAt: now, UpdatedAt: now, EventStartsAt: e.StartsAt}
-	err = s.Registrations.Regs.Register(ctx, e, r)
+	if e.TakesApplications() {
+		err = s.Registrations.Regs.Apply(ctx, e, r)
+	} else {
+		err = s.Registrations.Regs.Register(ctx, e, r)
+	}
 	if errors.Is(err, ErrRegistrationExists) {
 		return s.confirmed(ctx, eventID, regID)
 	}

@@ -185,6 +185,14 @@ type Mailroom struct {
 	// of reminders and organizer messages (outbox_reminders.go).
 	Reminders ReminderNotifier
 	OptOuts   OptOutLinks
+
+	// Applications sends the mails of selection and lottery events
+	// (outbox_applications.go).
+	Applications ApplicationNotifier
+
+	// Nominations sends nominees their confirmation links
+	// (outbox_nominations.go).
+	Nominations NominationNotifier
 }
 
 // ErrRetryLater is what Deliver returns when a mail could not go now (SES
@@ -263,6 +271,10 @@ func (m *Mailroom) send(ctx context.Context, mail *Mail) (MailOutcome, error) {
 		return m.sendGuestMail(ctx, mail)
 	case MailReminder:
 		return m.sendReminder(ctx, mail)
+	case MailApplicationReceived, MailApplicationSelected, MailApplicationReserve, MailApplicationDeclined:
+		return m.sendApplicationMail(ctx, mail)
+	case MailNominationConfirmation:
+		return m.sendNominationMail(ctx, mail)
 	}
 	return MailRefused, errors.New("community: unknown outbox mail kind " + string(mail.Kind))
 }

@@ -127,6 +127,27 @@ var (
 	ErrServiceUnavailable = declare(Unavailable, "service_unavailable", "ただいま混み合っているため処理できませんでした。少し時間をおいて再度お試しください。")
 )
 
+// issue 10 — apply: registration modes, applications, selection and the lottery.
+var (
+	ErrModeHasRegistrations  = declare(Conflict, "mode_has_registrations", "申込がすでにあるため、申込方法や抽選の設定は変更できません。")
+	ErrLotteryDrawn          = declare(Closed, "lottery_drawn", "抽選はすでに行われたため、申し込めません。")
+	ErrNotApplication        = declare(Conflict, "not_application", "この申込は選考待ちではないため、この操作はできません。")
+	ErrNotSelectionEvent     = declare(Conflict, "not_selection_event", "このイベントは選考で参加者を決めるイベントではありません。")
+	ErrApplicantNotEligible  = declare(Conflict, "applicant_not_eligible", "参加条件に当てはまらない申込者は採用できません。")
+	ErrSelectionOverCapacity = declare(Conflict, "selection_over_capacity", "採用が定員を超えています。採用の数を減らしてから決定通知を行ってください。")
+	ErrInvalidDecision       = declare(Invalid, "invalid_decision", "decision は selected, waitlisted, declined のいずれかで指定してください。")
+	ErrLotteryNotDrawn       = declare(NotFound, "lottery_not_drawn", "抽選はまだ行われていません。")
+)
+
+// issue 10 — nominate: organizations nominate their staff (団体推薦).
+var (
+	ErrOrganizationMembersOnly = declare(Forbidden, "organization_members_only", "推薦は、有効な団体正会員のご担当者だけが行えます。")
+	ErrNominationsNotAccepted  = declare(Closed, "nominations_not_accepted", "このイベントは団体推薦を受け付けていません（選考・抽選のイベントで、申込締切まで受け付けます）。")
+	ErrNominationCapExceeded   = declare(Conflict, "nomination_cap_exceeded", "この団体からの推薦の上限を超えるため、推薦できません。")
+	ErrNominationChanged       = declare(Conflict, "nomination_changed", "同じ団体の推薦が同時に行われました。もう一度お試しください。")
+	ErrNominationNotFound      = declare(NotFound, "nomination_not_found", "推薦が見つかりません。")
+)
+
 // ErrInternal is what every error without a declared reason is to clients:
 // whatever it carries was not written for people.
 var ErrInternal = declare(Internal, "internal_error", "サーバー内部でエラーが発生しました。時間をおいて再度お試しください。")

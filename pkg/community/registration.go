@@ -10,6 +10,11 @@ const (
 	RegistrationConfirmed  RegistrationStatus = "confirmed"
 	RegistrationWaitlisted RegistrationStatus = "waitlisted"
 	RegistrationCancelled  RegistrationStatus = "cancelled"
+	// RegistrationApplied is an application awaiting selection or the
+	// draw; RegistrationDeclined is 落選・見送り. A selected application
+	// becomes confirmed, a reserve (補欠) waitlisted.
+	RegistrationApplied  RegistrationStatus = "applied"
+	RegistrationDeclined RegistrationStatus = "declined"
 )
 
 // Guest is a non-member attending a public event.
@@ -35,4 +40,13 @@ type Registration struct {
 	// OptOuts are the lists the registrant stopped for this registration
 	// by the link in a mail (ListReminders, ListMessages; OptOuts.Stop).
 	OptOuts []string
+	// Decision is an organizer's verdict on an application, kept until the
+	// 決定通知 turns it into the status; "" when undecided.
+	Decision Decision
+	// OrganizationID is the organization member who nominated the
+	// registrant (団体推薦); Department and BirthDate are what it said of
+	// them. Empty for everyone who applied on their own.
+	OrganizationID string
+	Department     string
+	BirthDate      *time.Time
 }

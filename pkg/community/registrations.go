@@ -20,6 +20,12 @@ type RegistrationStore interface {
 	// "event_full" when full without waitlist, Closed "event_cancelled" when
 	// the event stopped being published meanwhile.
 	Register(ctx context.Context, e *Event, r *Registration) error
+	// Apply stores r as an application (status applied) for e with its
+	// receipt (ApplicationMail) in the outbox, in one transaction that
+	// touches no counter of the event: applying is a plain write. It sets
+	// r.Status. Conflict "already_registered" when the same member or
+	// guest email holds a live registration or application.
+	Apply(ctx context.Context, e *Event, r *Registration) error
 	// Registration returns one registration of an event. NotFound when unknown.
 	Registration(ctx context.Context, eventID, regID string) (*Registration, error)
 	// MemberRegistration returns the member's live registration for the
@@ -92,12 +98,29 @@ func (s *Registrations) Register(ctx context.Context, v Viewer, id string, guest
 	if err != nil {
 		return RegisterResult{}, err
 	}
-	if err := e.CheckRegistration(v, guest, now); err != nil {
+	if e.Drawn() && !e.FillingRemaining() {
+		return RegisterResult{}, ErrLotteryDrawn
+	}
+	check := e
+	if e.FillingRemaining() {
+		// The draw comes after the application deadline: what it left is
+		// open first come until the start.
+		x := *e
+		x.RegistrationClosesAt = nil
+		check = &x
+	}
+	if err := check.CheckRegistration(v, guest, now); err != nil {
 		return RegisterResult{}, err
 	}
 	r := &Registration{ID: NewID(now), EventID: e.ID, Guest: guest, CreatedAt: now, UpdatedAt: now, EventStartsAt: e.StartsAt}
 	if v.Member != nil {
 		r.MemberID = v.Member.ID
+	}
+	if e.TakesApplications() {
+		if err := s.Regs.Apply(ctx, e, r); err != nil {
+			return RegisterResult{}, err
+		}
+		return RegisterResult{Registration: r}, nil
 	}
 	if err := s.Regs.Register(ctx, e, r); err != nil {
 		return RegisterResult{}, err

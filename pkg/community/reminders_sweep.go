@@ -58,6 +58,9 @@ type Reminders struct {
 	// EnsureSeries tops up the occurrences of every series (SeriesAdmin's
 	// EnsureAllSeries) and returns how many it created; nil skips it.
 	EnsureSeries func(ctx context.Context) (int, error)
+	// DrawLotteries draws the lotteries due (Applications.DrawDue) and
+	// returns how many it finished; nil skips it.
+	DrawLotteries func(ctx context.Context) (int, error)
 }
 
 // SweepResult is what one sweep did.
@@ -81,6 +84,7 @@ type SweepResult struct {
 	// when it did not, "time_budget" (its context's deadline), "canceled".
 	Stopped     string
 	Occurrences int // series occurrences created
+	Draws       int // lotteries drawn and applied (Applications.DrawDue)
 }
 
 // Stop reasons of SweepResult.Stopped.
@@ -119,6 +123,13 @@ func (s *Reminders) Sweep(ctx context.Context) (SweepResult, error) {
 		}
 		if err := sw.remind(ctx, d); err != nil {
 			fail("reminder failed", err, "event_id", d.EventID, "offset", d.Offset.String())
+		}
+	}
+	if s.DrawLotteries != nil && ctx.Err() == nil {
+		n, err := s.DrawLotteries(ctx)
+		sw.res.Draws = n
+		if err != nil {
+			fail("lotteries not drawn", err)
 		}
 	}
 	if s.EnsureSeries != nil && ctx.Err() == nil {

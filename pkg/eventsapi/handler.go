@@ -22,6 +22,8 @@ const (
 	RouteList   = "GET /api/events"
 	RouteDetail = "GET /api/events/{id}"
 	RouteFeed   = "GET /api/events.ics"
+	// RouteLottery publishes a drawn lottery (docs/lottery.md).
+	RouteLottery = "GET /api/events/{id}/lottery"
 )
 
 // How long shared caches may keep anonymous answers: short, because seats
@@ -40,6 +42,8 @@ type Handler struct {
 	viewers httpapi.ViewerResolver
 	cfg     config.Config
 	log     *slog.Logger
+	// Lotteries publishes drawn lotteries; nil answers that none is drawn.
+	Lotteries *community.Applications
 }
 
 // New returns a Handler on ready services.
@@ -62,6 +66,8 @@ func (h *Handler) Handle(ctx context.Context, req httpapi.Request) (httpapi.Resp
 			return h.detail(ctx, req)
 		case RouteFeed:
 			return h.feed(ctx, req)
+		case RouteLottery:
+			return h.lottery(ctx, req)
 		}
 		return httpapi.Response{}, community.ErrRouteNotFound
 	}), nil
@@ -152,4 +158,29 @@ func (h *Handler) feed(ctx context.Context, req httpapi.Request) (httpapi.Respon
 	resp := httpapi.Body(200, httpapi.ContentTypeCalendar, string(ics.Feed(h.cfg.CommunityName, events, h.cfg.BaseURL)))
 	resp.Headers["Content-Disposition"] = `inline; filename="events.ics"`
 	return httpapi.CachePublic(req, resp, feedMaxAge), nil
+}
+
+// lottery publishes the result of a drawn lottery as stored: the seed, the
+// entries (application ids and weights, never names), the drawn order and
+// who won. It never changes once drawn, so caches may keep it.
+func (h *Handler) lottery(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
+	if _, err := httpapi.ParseQuery(req); err != nil {
+		return httpapi.Response{}, err
+	}
+	id := req.PathParameters["id"]
+	if !community.ValidID(id) {
+		return httpapi.Response{}, community.ErrEventNotFound
+	}
+	if h.Lotteries == nil {
+		return httpapi.Response{}, community.ErrLotteryNotDrawn
+	}
+	v, err := httpapi.Viewer(ctx, req, h.viewers)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	raw, err := h.Lotteries.PublishedLottery(ctx, v, id)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.CachePublic(req, httpapi.JSON(200, raw), feedMaxAge), nil
 }

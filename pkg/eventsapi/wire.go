@@ -5,5 +5,7 @@ import "github.com/sorae/tabane/pkg/app"
 // Wire builds EventsFunction's handler: read-only, so it makes a DynamoDB
 // client and nothing that mails.
 func Wire(d *app.Deps) (*Handler, error) {
-	return New(d.Events(), d.Sessions(), d.Config, d.Log), nil
+	h := New(d.Events(), d.Sessions(), d.Config, d.Log)
+	h.Lotteries = d.Applications()
+	return h, nil
 }

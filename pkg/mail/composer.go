@@ -134,6 +134,14 @@ type data struct {
 	Position                             int
 	Invite                               bool
 	Event                                *eventView
+	// ApplicationID is quoted in an application's receipt, so its owner
+	// can find it in a published lottery result.
+	ApplicationID string
+	// Lottery says the event draws (抽選) rather than selects (選考).
+	Lottery bool
+	// Organization is the registered name of the organization that
+	// nominated the recipient; Expires when their link stops working.
+	Organization, Expires string
 }
 
 type eventView struct {

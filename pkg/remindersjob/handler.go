@@ -45,6 +45,7 @@ type Result struct {
 	Resynced    int            `json:"resynced"`
 	Stopped     string         `json:"stopped,omitempty"`
 	Occurrences int            `json:"occurrences_created"`
+	Draws       int            `json:"lotteries_drawn"`
 	DurationMS  int64          `json:"duration_ms"`
 }
 
@@ -95,7 +96,7 @@ func (h *Handler) Handle(ctx context.Context, ev Event) (Result, error) {
 	out := Result{
 		Due: res.Due, Sent: res.Sent, Skipped: res.Skipped, SkippedBy: res.SkippedBy, Failed: res.Failed,
 		Finished: res.Finished, Dropped: res.Dropped, Resynced: res.Resynced, Stopped: res.Stopped,
-		Occurrences: res.Occurrences, DurationMS: time.Since(now).Milliseconds(),
+		Occurrences: res.Occurrences, Draws: res.Draws, DurationMS: time.Since(now).Milliseconds(),
 	}
 	if out.SkippedBy == nil {
 		out.SkippedBy = map[string]int{}
@@ -103,7 +104,7 @@ func (h *Handler) Handle(ctx context.Context, ev Event) (Result, error) {
 	attrs := []any{
 		"due", out.Due, "sent", out.Sent, "skipped", out.Skipped, "failed", out.Failed,
 		"finished", out.Finished, "dropped", out.Dropped, "resynced", out.Resynced,
-		"stopped", out.Stopped, "occurrences_created", out.Occurrences, "duration_ms", out.DurationMS,
+		"stopped", out.Stopped, "occurrences_created", out.Occurrences, "lotteries_drawn", out.Draws, "duration_ms", out.DurationMS,
 		"budget_ms", stopAt.Sub(now).Milliseconds(), "skipped_by", out.SkippedBy,
 		"execution_id", ev.ExecutionID, "scheduled_time", ev.ScheduledTime, "attempt", ev.AttemptNumber,
 	}

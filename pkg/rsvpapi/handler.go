@@ -32,6 +32,8 @@ type Handler struct {
 	viewers httpapi.ViewerResolver
 	keeper  *idempotency.Keeper
 	log     *slog.Logger
+	// noms serves organizations' nominations (nominations.go); Wire sets it.
+	noms *community.Nominations
 }
 
 // New returns a Handler on ready services.
@@ -57,6 +59,12 @@ func (h *Handler) Handle(ctx context.Context, req httpapi.Request) (httpapi.Resp
 			return h.confirmGuest(ctx, req)
 		case RouteMyRegistrations:
 			return h.mine(ctx, req)
+		case RouteNominate:
+			return h.nominate(ctx, req)
+		case RouteConfirmNominee:
+			return h.confirmNominee(ctx, req)
+		case RouteMyNominations:
+			return h.myNominations(ctx, req)
 		}
 		return httpapi.Response{}, community.ErrRouteNotFound
 	}), nil

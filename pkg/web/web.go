@@ -37,6 +37,8 @@ type Options struct {
 	Registrations *community.Registrations
 	// GuestRequests takes guests' requests and their confirmations.
 	GuestRequests *community.GuestRequests
+	// Nominations confirms organizations' nominees (団体推薦).
+	Nominations *community.Nominations
 	// OptOuts stops what an opt-out link names; nil stops members' lists
 	// only (through Members).
 	OptOuts  *community.OptOuts
@@ -54,6 +56,7 @@ type Handler struct {
 	members   *community.Members
 	regs      *community.Registrations
 	guests    *community.GuestRequests
+	noms      *community.Nominations
 	optOuts   *community.OptOuts
 	sessions  *auth.Sessions
 	cfg       config.Config
@@ -79,6 +82,7 @@ func New(o Options) *Handler {
 		members:   o.Members,
 		regs:      o.Registrations,
 		guests:    o.GuestRequests,
+		noms:      o.Nominations,
 		optOuts:   o.OptOuts,
 		sessions:  o.Sessions,
 		cfg:       o.Config,
@@ -130,6 +134,8 @@ func (h *Handler) routeTable() map[string]route {
 		"POST /cancel":                h.cancelByToken,
 		"GET /registrations/confirm":  h.confirmGuestPage,
 		"POST /registrations/confirm": h.confirmGuest,
+		"GET /nominations/confirm":    h.confirmNominationPage,
+		"POST /nominations/confirm":   h.confirmNomination,
 		"GET /signup":                 h.signupForm,
 		"POST /signup":                h.signup,
 		"GET /verify":                 h.verifyPage,

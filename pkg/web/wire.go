@@ -6,7 +6,7 @@ import "github.com/sorae/tabane/pkg/app"
 // what they cause goes into the outbox, and the mailer sends it.
 func Wire(d *app.Deps) (*Handler, error) {
 	return New(Options{
-		Events: d.Events(), Members: d.Members(), Registrations: d.Registrations(), GuestRequests: d.GuestRequests(), OptOuts: d.OptOuts(), Sessions: d.Sessions(),
+		Events: d.Events(), Members: d.Members(), Registrations: d.Registrations(), GuestRequests: d.GuestRequests(), Nominations: d.Nominations(), OptOuts: d.OptOuts(), Sessions: d.Sessions(),
 		Config: d.Config, Log: d.Log, Clock: d.Clock,
 	}), nil
 }

@@ -61,6 +61,6 @@ func (d *Deps) Mailroom() (*community.Mailroom, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &community.Mailroom{Store: d.Store(), Notifier: n, Members: n, Admin: n, Guests: n, Reminders: n,
+	return &community.Mailroom{Store: d.Store(), Notifier: n, Members: n, Admin: n, Guests: n, Reminders: n, Applications: n, Nominations: n,
 		Suppressions: d.Store(), Links: d.Links(), OptOuts: d.Links(), Clock: d.Clock, Log: d.Log}, nil
 }

@@ -40,7 +40,8 @@ var editableEventAttrs = []string{
 	"title", "kind", "audience", "description", "starts_at", "ends_at", "venue",
 	"online_platform", "join_url", "capacity", "waitlist", "registration_opens_at",
 	"registration_closes_at", "eligibility", "fee_jpy", "speakers", "notes",
-	"reminder_offsets_s", "updated_at",
+	"reminder_offsets_s", "updated_at", "mode", "lottery",
+	"nomination_cap",
 }
 
 // eventIndexKeys sets the index keys an event carries in status st, so
@@ -185,6 +186,10 @@ func (s *Store) UpdateEvent(ctx context.Context, u community.EventUpdate) (*comm
 // to the upcoming indexes, in one conditional UpdateItem.
 func (s *Store) PublishEvent(ctx context.Context, e *community.Event, now time.Time) (*community.Event, bool, error) {
 	upd := expression.Set(expression.Name("status"), expression.Value(string(community.EventPublished)))
+	if it := newEventItem(e); it.Lottery != nil {
+		// The commitment made before publishing goes live with the event.
+		upd = upd.Set(expression.Name("lottery"), expression.Value(it.Lottery))
+	}
 	return s.followMove(ctx)(s.moveEvent(ctx, "publish event", e, community.EventDraft, community.EventPublished, upd, now,
 		func(cur *community.Event) error {
 			if cur.Status == community.EventCancelled {

@@ -36,6 +36,8 @@
 //	outbox mail            OUTBOX#<mail id>       OUTBOX                           yes (settled + 7 d; unsettled: created + 30 d)
 //	organizer message      MESSAGE#<msg id>       MESSAGE                          yes (created + 30 d)
 //	suppression            SUPPRESS#<hmac(email)> SUPPRESS                         -
+//	nomination             NOMINATION#<nid>       NOMINATION                       -
+//	nomination counter     EVENT#<eid>            NOMCOUNT#<org mid>               -
 //
 // Index keys, written only where the last column says:
 //
@@ -48,6 +50,7 @@
 //	GSI1   outbox mail             MSG#<msg id>           <rid>                          organizer_message, always
 //	GSI2   event                   EVENTS#<kind>          <startsUTC>#<eid>              while published
 //	GSI2   registration            MREG#<mid>             <startsUTC>#<eid>#<rid>        a member's, any status
+//	GSI2   nomination              ORGNOM#<org mid>       <createdUTC>#<nid>             always
 //	GSI3   event                   SERIES#<sid>           <startsUTC>#<eid>              when in a series, any status
 //	GSI3   reminder                REMINDERS              <dueUTC>#<eid>#<offset s>      until handled for everyone
 //	GSI3   outbox mail             OUTBOX                 <createdUTC>#<mail id>         until settled
@@ -172,6 +175,24 @@
 //     and the text, so a repeated request names the same message and its
 //     mails. The mailer reads subject and body from it when it sends; it
 //     expires with the last of its mails that could still be unsent.
+//   - nomination (団体推薦, community.Nominations): {id, event_id,
+//     organization_id, nominees [{reg_id, name, email, department,
+//     birth_date, reason}], created_at, links_expire_at}. What the
+//     organization's contact typed, for the contact's own list; each
+//     nominee's reg_id is the registration their confirmation makes. Each
+//     nominee's pending confirmation is a token (purpose
+//     nomination_confirm; data {nomination_id, event_id, organization_id,
+//     name, email, department, birth_date}; expires with the links), put
+//     in the nomination's transaction with its nomination_confirmation
+//     outbox mail (<rid>.nomination_confirmation). Confirming Applies the
+//     registration (organization_id, department, birth_date on it) and
+//     deletes the token; a nominee's state is read from the registration,
+//     else pending or expired by links_expire_at.
+//   - nomination counter: {nomination_ids, ver}: an organization's
+//     nominations for one event, so the cap (Event.NominationCap) is
+//     counted from consistent reads, never from the eventually consistent
+//     GSI2. It has its own item in the event's partition, so nominating
+//     never contends with registrations on the event item.
 //
 // # Access patterns
 //
@@ -246,6 +267,15 @@
 //	stop a registration's reminders or messages      UpdateItem ADD opt_outs :list IF type = registration (the one-click link of a
 //	                                                   guest's reminder or of any organizer message)
 //	finish / drop a reminder                         UpdateItem REMOVE GSI3PK, GSI3SK IF starts_at = :read; DeleteItem IF starts_at = :read
+//	nominate (団体推薦)                                GetItem NOMCOUNT (consistent); with a cap, GetItem each nomination it names and
+//	                                                   each nominee's registration (consistent: who still holds a place); then
+//	                                                   TransactWriteItems: [Put counter (ids + the new one, ver + 1) IF ver = :read (or
+//	                                                   IF attribute_not_exists(PK)); Put nomination IF new; Put each nominee's token IF
+//	                                                   new; Put each OUTBOX#<rid>.nomination_confirmation]. A counter that moved is
+//	                                                   nomination_changed: read and count again (community.RetryOn), so two racing
+//	                                                   nominations never both take the last places
+//	an organization's nominations (my page)          Query GSI2 GSI2PK = ORGNOM#<org mid>, newest first, every page; GetItem each
+//	                                                   nominee's registration for its state
 //	idempotency records (Idempotency-Key)            PutItem IF attribute_not_exists(PK) OR expires_at <= :now; GetItem, expired ignored
 //	organizer edits an event (admin.go)              UpdateItem SET the editable attributes (REMOVE the ones left empty) and the index
 //	                                                   keys of its status, IF status = :read AND updated_at = :read (AND confirmed_count

@@ -102,6 +102,10 @@ func decodeEventItem(m map[string]types.AttributeValue, it *eventItem) bool {
 			it.ReminderOffsets, ok = avInt64s(av)
 		case "cancel_reason":
 			it.CancelReason, ok = avString(av)
+		case "mode":
+			it.Mode, ok = avString(av)
+		case "nomination_cap":
+			it.NominationCap, ok = avInt(av)
 		case "confirmed_count":
 			it.ConfirmedCount, ok = avInt(av)
 		case "waitlist_count":

@@ -30,6 +30,7 @@ const (
 	typeWaitlistSeq  = "waitlist_seq"
 
 	typeReminder = "reminder"
+	typeLottery  = "lottery"
 )
 
 // Keys of each item type (see doc.go).
@@ -55,6 +56,7 @@ func guestAttendeeKey(eventID, email string) key {
 	return key{PK: "EVENT#" + eventID, SK: "ATTENDEE#G#" + hex.EncodeToString(sum[:])}
 }
 func waitlistSeqKey(eventID string) key { return key{PK: "EVENT#" + eventID, SK: "WAITLIST_SEQ"} }
+func lotteryKey(eventID string) key     { return key{PK: "EVENT#" + eventID, SK: "LOTTERY"} }
 
 const (
 	eventsPartition  = "EVENTS"
@@ -105,6 +107,17 @@ type eligibilityItem struct {
 	MaxAge            *int `dynamodbav:"max_age,omitempty"`
 }
 
+// lotterySettings is a lottery event's public settings, on the event
+// item. The seed is never here: it lives in the lottery item (lottery.go).
+type lotterySettings struct {
+	DrawAt          time.Time  `dynamodbav:"draw_at"`
+	Reserves        int        `dynamodbav:"reserves"`
+	FirstTimeWeight int        `dynamodbav:"first_time_weight"`
+	FillRemaining   bool       `dynamodbav:"fill_remaining"`
+	Commitment      string     `dynamodbav:"commitment,omitempty"`
+	DrawnAt         *time.Time `dynamodbav:"drawn_at,omitempty"`
+}
+
 type eventItem struct {
 	PK     string `dynamodbav:"PK"`
 	SK     string `dynamodbav:"SK"`
@@ -138,6 +151,9 @@ type eventItem struct {
 	SeriesID             string           `dynamodbav:"series_id,omitempty"`
 	ReminderOffsets      []int64          `dynamodbav:"reminder_offsets_s"` // seconds before the start; [] = none, NULL = defaults
 	CancelReason         string           `dynamodbav:"cancel_reason,omitempty"`
+	Mode                 string           `dynamodbav:"mode,omitempty"`
+	Lottery              *lotterySettings `dynamodbav:"lottery,omitempty"`
+	NominationCap        int              `dynamodbav:"nomination_cap,omitempty"`
 	ConfirmedCount       int              `dynamodbav:"confirmed_count"`
 	WaitlistCount        int              `dynamodbav:"waitlist_count"`
 	CreatedAt            time.Time        `dynamodbav:"created_at"`
@@ -175,6 +191,12 @@ func newEventItem(e *community.Event) eventItem {
 	if el := e.Eligibility; el != nil {
 		it.Eligibility = &eligibilityItem{PublicServantOnly: el.PublicServantOnly, MinAge: el.MinAge, MaxAge: el.MaxAge}
 	}
+	it.Mode = string(e.Mode)
+	it.NominationCap = e.NominationCap
+	if l := e.Lottery; l != nil {
+		it.Lottery = &lotterySettings{DrawAt: l.DrawAt.UTC(), Reserves: l.Reserves, FirstTimeWeight: l.FirstTimeWeight,
+			FillRemaining: l.FillRemaining, Commitment: l.Commitment, DrawnAt: utcPtr(l.DrawnAt)}
+	}
 	if e.ReminderOffsets != nil {
 		it.ReminderOffsets = make([]int64, 0, len(e.ReminderOffsets))
 	}
@@ -200,6 +222,12 @@ func (it eventItem) event() *community.Event {
 	}
 	if el := it.Eligibility; el != nil {
 		e.Eligibility = &community.Eligibility{PublicServantOnly: el.PublicServantOnly, MinAge: el.MinAge, MaxAge: el.MaxAge}
+	}
+	e.Mode = community.RegistrationMode(it.Mode)
+	e.NominationCap = it.NominationCap
+	if l := it.Lottery; l != nil {
+		e.Lottery = &community.Lottery{DrawAt: l.DrawAt, Reserves: l.Reserves, FirstTimeWeight: l.FirstTimeWeight,
+			FillRemaining: l.FillRemaining, Commitment: l.Commitment, DrawnAt: l.DrawnAt}
 	}
 	if it.ReminderOffsets != nil {
 		e.ReminderOffsets = make([]time.Duration, 0, len(it.ReminderOffsets))

@@ -91,6 +91,12 @@ type registrationItem struct {
 	// OptOuts: the lists stopped for this registration by a mail's link,
 	// ADDed by OptOutRegistration.
 	OptOuts []string `dynamodbav:"opt_outs,stringset,omitempty"`
+	// Decision: an organizer's verdict on an application, until notified.
+	Decision string `dynamodbav:"decision,omitempty"`
+	// A nominee's organization and what it said of them (団体推薦).
+	OrganizationID string     `dynamodbav:"organization_id,omitempty"`
+	Department     string     `dynamodbav:"department,omitempty"`
+	BirthDate      *time.Time `dynamodbav:"birth_date,omitempty"`
 }
 
 func newRegistrationItem(r *community.Registration) registrationItem {
@@ -101,7 +107,8 @@ func newRegistrationItem(r *community.Registration) registrationItem {
 		ID: r.ID, EventID: r.EventID, MemberID: r.MemberID, Status: string(r.Status), WaitlistSeq: r.WaitlistSeq,
 		EventStartsAt: r.EventStartsAt.UTC(), CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 		CheckedInAt: utcPtr(r.CheckedInAt), CancelledAt: utcPtr(r.CancelledAt), RemindersSent: r.RemindersSent,
-		OptOuts: r.OptOuts,
+		OptOuts: r.OptOuts, Decision: string(r.Decision),
+		OrganizationID: r.OrganizationID, Department: r.Department, BirthDate: r.BirthDate,
 	}
 	if r.MemberID != "" {
 		it.GSI2PK = memberRegsPartition(r.MemberID)
@@ -117,7 +124,8 @@ func (it registrationItem) registration() *community.Registration {
 	r := &community.Registration{
 		ID: it.ID, EventID: it.EventID, MemberID: it.MemberID, Status: community.RegistrationStatus(it.Status),
 		WaitlistSeq: it.WaitlistSeq, EventStartsAt: it.EventStartsAt, CreatedAt: it.CreatedAt, UpdatedAt: it.UpdatedAt,
-		CheckedInAt: it.CheckedInAt, CancelledAt: it.CancelledAt,
+		CheckedInAt: it.CheckedInAt, CancelledAt: it.CancelledAt, Decision: community.Decision(it.Decision),
+		OrganizationID: it.OrganizationID, Department: it.Department, BirthDate: it.BirthDate,
 	}
 	if it.GuestEmail != "" {
 		r.Guest = &community.Guest{Name: it.GuestName, Email: it.GuestEmail}
@@ -479,7 +487,9 @@ func (s *Store) cancelRegistration(ctx context.Context, eventID, regID string, n
 					continue
 				}
 			}
-		case community.RegistrationWaitlisted:
+		case community.RegistrationWaitlisted, community.RegistrationApplied:
+		case community.RegistrationDeclined:
+			return nil, nil, errDeclinedCancel
 		default:
 			return nil, nil, fmt.Errorf("dynamo: cancel registration: unknown status %q", cur.Status)
 		}
@@ -526,6 +536,10 @@ func (s *Store) cancelRegistration(ctx context.Context, eventID, regID string, n
 	}
 }
 
+// errDeclinedCancel answers a cancel of an application that was declined:
+// there is no place to give back, and the result stands.
+var errDeclinedCancel = community.ErrAlreadyCancelled.Messagef("落選・見送りとなった申込は、取り消しの必要はありません。")
+
 // headOnly reports whether a cancelling transaction with a promotion failed
 // on the head's condition alone.
 func headOnly(codes []string) bool {
@@ -563,6 +577,15 @@ func (s *Store) cancelItems(cur registrationItem, head *registrationItem, now ti
 		return nil, err
 	}
 	items := []types.TransactWriteItem{{Update: reg}, {Delete: release}}
+	if st == community.RegistrationApplied {
+		// An application holds no seat and no place: withdrawing it
+		// touches no counter, as applying did not.
+		mail, err := s.txPutMail(owed(cur.registration(), now))
+		if err != nil {
+			return nil, err
+		}
+		return append(items, mail), nil
+	}
 
 	var counter expression.UpdateBuilder
 	var cond expression.ConditionBuilder
@@ -738,7 +761,8 @@ func (s *Store) memberRegistrations(ctx context.Context, key expression.KeyCondi
 // for a cursor not issued for this event and status.
 func (s *Store) EventRegistrations(ctx context.Context, eventID string, status community.RegistrationStatus, limit int, cur string) ([]*community.Registration, string, error) {
 	switch status {
-	case community.RegistrationConfirmed, community.RegistrationWaitlisted, community.RegistrationCancelled:
+	case community.RegistrationConfirmed, community.RegistrationWaitlisted, community.RegistrationCancelled,
+		community.RegistrationApplied, community.RegistrationDeclined:
 	default:
 		return nil, "", community.ErrInvalidStatus
 	}

@@ -55,6 +55,8 @@ type eventRequest struct {
 	RegistrationOpensAt  *string `json:"registration_opens_at"`
 	RegistrationClosesAt *string `json:"registration_closes_at"`
 	SeriesID             *string `json:"series_id"`
+	// Questions replace the event's form as a whole; null or [] clears it.
+	Questions []community.Question `json:"questions"`
 }
 
 // presence records which top-level fields a body sent; a field sent as
@@ -199,6 +201,12 @@ func (r *eventRequest) apply(e *community.Event, p presence, f community.FieldEr
 	}
 	window("registration_opens_at", r.RegistrationOpensAt, &e.RegistrationOpensAt)
 	window("registration_closes_at", r.RegistrationClosesAt, &e.RegistrationClosesAt)
+	if p.has("questions") {
+		e.Questions = community.Form(r.Questions)
+		if len(e.Questions) == 0 {
+			e.Questions = nil
+		}
+	}
 }
 
 // parseTime reads an RFC 3339 time with its offset, as the API writes them.

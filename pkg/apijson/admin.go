@@ -75,6 +75,9 @@ type Attendee struct {
 	// MailSuppressed says why mail no longer reaches the member; null for
 	// guests and for members mail reaches.
 	MailSuppressed *MailSuppressed `json:"mail_suppressed"`
+	// Answers are the registrant's answers to the event's questions, []
+	// when none (or erased with a withdrawn member's personal data).
+	Answers []community.Answer `json:"answers"`
 }
 
 // StatusLabel is how a registration's status reads in Japanese.
@@ -106,6 +109,7 @@ func AttendeeJSON(a community.Attendee) Attendee {
 		Email:             a.Email,
 		RegisteredAt:      a.CreatedAt.In(community.Tokyo).Format("2006/01/02 15:04"),
 		MailSuppressed:    MailSuppressedJSON(a.MailSuppressed),
+		Answers:           append([]community.Answer{}, a.Answers...),
 	}
 	if a.WaitlistPosition > 0 {
 		pos := a.WaitlistPosition

@@ -44,6 +44,7 @@ func normalizeEvent(e *Event) {
 		speakers = append(speakers, strings.TrimSpace(s))
 	}
 	e.Speakers = speakers
+	e.Questions = e.Questions.Normalized()
 	sec := func(t time.Time) time.Time {
 		if t.IsZero() {
 			return t
@@ -86,6 +87,7 @@ func cloneEvent(e *Event) *Event {
 		c.RegistrationClosesAt = &t
 	}
 	c.Speakers = slices.Clone(e.Speakers)
+	c.Questions = e.Questions.Normalized()
 	c.ReminderOffsets = slices.Clone(e.ReminderOffsets)
 	return &c
 }
@@ -265,6 +267,15 @@ func (a *EventAdmin) UpdateEvent(ctx context.Context, v Viewer, id string, apply
 				return err
 			}
 		}
+		if cur.Questions.Breaks(next.Questions) {
+			// Stored answers must keep fitting the form they answered; the
+			// counters as read (Counted) make a registration that lands
+			// meanwhile send the edit back here.
+			if err := a.checkAnswered(ctx, cur); err != nil {
+				return err
+			}
+			recheck = true
+		}
 		next.UpdatedAt = after(a.Clock, cur.UpdatedAt)
 		// After a check of the registrations the write requires the counters
 		// as read: whoever registers meanwhile makes the edit read and check
@@ -388,6 +399,23 @@ func (a *EventAdmin) checkAdmission(ctx context.Context, e *Event) error {
 	return nil
 }
 
+// checkAnswered refuses an edit of e's questions that breaks stored
+// answers while e has any registration (cancelled ones keep their answers
+// too, for the organizers' records). Conflict (reason "questions_have_answers").
+func (a *EventAdmin) checkAnswered(ctx context.Context, e *Event) error {
+	if e.ConfirmedCount > 0 || e.WaitlistCount > 0 {
+		return ErrQuestionsHaveAnswers
+	}
+	regs, err := a.Store.AllRegistrations(ctx, e.ID)
+	if err != nil {
+		return err
+	}
+	if len(regs) > 0 {
+		return ErrQuestionsHaveAnswers
+	}
+	return nil
+}
+
 // CapacityBelowConfirmed refuses a capacity below the confirmed count,
 // saying how many hold a seat; the store says it too when a registration
 // won the race.
@@ -448,6 +476,7 @@ func changedFields(a, b *Event) []string {
 	add("speakers", slices.Equal(a.Speakers, b.Speakers))
 	add("notes", a.Notes == b.Notes)
 	add("reminder_offsets", slices.Equal(a.ReminderOffsets, b.ReminderOffsets))
+	add("questions", a.Questions.Equal(b.Questions))
 	return out
 }
 

@@ -133,6 +133,8 @@ type Event struct {
 	SeriesID             string
 	ReminderOffsets      []time.Duration
 	CancelReason         string
+	// Questions are asked with every registration (受講希望調査書); not secret.
+	Questions Form
 
 	ConfirmedCount int // maintained by the store, atomically with registrations
 	WaitlistCount  int
@@ -267,6 +269,7 @@ func (e *Event) Validate() error {
 	if len(e.ReminderOffsets) > maxReminders {
 		f.Add("reminder_offsets", fmt.Sprintf("リマインダーは%d件までです。", maxReminders))
 	}
+	e.Questions.check(f, "questions")
 	if o := e.RegistrationOpensAt; o != nil && !e.StartsAt.IsZero() && !o.Before(e.StartsAt) {
 		f.Add("registration_opens_at", "受付開始は開始日時より前にしてください。")
 	}

@@ -35,4 +35,7 @@ type Registration struct {
 	// OptOuts are the lists the registrant stopped for this registration
 	// by the link in a mail (ListReminders, ListMessages; OptOuts.Stop).
 	OptOuts []string
+	// Answers are the registrant's answers to the event's questions, as
+	// Form.CheckAnswers normalized them; personal data, erased with the rest.
+	Answers []Answer
 }

@@ -71,7 +71,8 @@ func eventID(req httpapi.Request) (string, error) {
 }
 
 type registerRequest struct {
-	Guest *community.Guest `json:"guest"`
+	Guest   *community.Guest   `json:"guest"`
+	Answers []community.Answer `json:"answers,omitempty"`
 }
 
 func (h *Handler) register(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
@@ -95,18 +96,18 @@ func (h *Handler) register(ctx context.Context, req httpapi.Request) (httpapi.Re
 	} else if body.Guest != nil {
 		who = "guest:" + community.NormalizeEmail(body.Guest.Email)
 	}
-	raw, _ := json.Marshal(body) // marshalling a struct of strings cannot fail
+	raw, _ := json.Marshal(body) // marshalling a struct of strings and string slices cannot fail
 	return httpapi.Idempotent(ctx, h.log, h.keeper, req, who, idempotency.Fingerprint(id, string(raw)),
 		func(ctx context.Context) (httpapi.Response, error) {
 			if body.Guest != nil {
 				// A guest holds nothing until the mailed link is followed;
 				// the answer is the same whatever the address (no enumeration).
-				if err := h.guests.Request(ctx, v, id, *body.Guest, req.RequestContext.HTTP.SourceIP); err != nil {
+				if err := h.guests.Request(ctx, v, id, *body.Guest, req.RequestContext.HTTP.SourceIP, body.Answers...); err != nil {
 					return httpapi.Response{}, err
 				}
 				return httpapi.JSON(202, map[string]string{"status": "confirmation_sent"}), nil
 			}
-			res, err := h.regs.Register(ctx, v, id, nil)
+			res, err := h.regs.Register(ctx, v, id, nil, body.Answers...)
 			if err != nil {
 				return httpapi.Response{}, err
 			}

@@ -63,6 +63,9 @@
 //     registrations. Publishing adds the GSI1/GSI2 keys;
 //     cancelling removes them. GSI3 keeps every occurrence of a series,
 //     drafts included, so the series clock never creates one twice.
+//     questions (list of {id, label, help, kind, required, max_length,
+//     options, max_choices}) is the event's application form, written with
+//     the other editable attributes.
 //   - member: ver is a version number; every replacing write requires the
 //     version it read, so a member item and its email claim cannot drift.
 //   - email claim: {member_id}. Written in the same transaction as the
@@ -73,7 +76,7 @@
 //     member_id, data, created_at, expires_at}; the id is a digest of the
 //     secret in the mailed link, so a table dump yields no usable link.
 //     A pending guest request (purpose guest_confirm, community.GuestRequests)
-//     is a token too: data is {event_id, name, email} as the guest typed
+//     is a token too: data is {event_id, name, email, answers} as the guest typed
 //     them, the id the keyed digest of the signed confirmation link (which
 //     names the event and the registration id the request reserved); put
 //     with its guest_confirmation outbox mail in one transaction, read when
@@ -98,7 +101,13 @@
 //     community.ReminderMark "<offset s>@<startsUTC>", ADDed in the
 //     transaction that hands the reminder over with its outbox mail),
 //     opt_outs (string set: "reminders", "messages" — what the registrant
-//     stopped for this registration by a mail's one-click link)}. updated_at changes only with the status, so a confirmed
+//     stopped for this registration by a mail's one-click link), answers
+//     (list of {q: question id, t: text | c: [choices]}, the answers to the
+//     event's questions as community.Form.CheckAnswers normalized them;
+//     personal data: WithdrawMember REMOVEs them from every registration of
+//     the member, found through GSI2 MREG#<mid>)}. A registration of an
+//     event with questions is written only while the event's updated_at is
+//     the one its answers were checked against. updated_at changes only with the status, so a confirmed
 //     registration that once waited (waitlist_seq > 0) was confirmed at its
 //     updated_at (community.ConfirmedAt). The GSI1 keys follow the status. rid is a NewID, so
 //     confirmed and cancelled lists read in arrival order.

@@ -105,6 +105,18 @@ type eligibilityItem struct {
 	MaxAge            *int `dynamodbav:"max_age,omitempty"`
 }
 
+// questionItem is one question of an event's form (community.Question).
+type questionItem struct {
+	ID         string   `dynamodbav:"id"`
+	Label      string   `dynamodbav:"label"`
+	Help       string   `dynamodbav:"help,omitempty"`
+	Kind       string   `dynamodbav:"kind"`
+	Required   bool     `dynamodbav:"required"`
+	MaxLength  int      `dynamodbav:"max_length,omitempty"`
+	Options    []string `dynamodbav:"options,omitempty"`
+	MaxChoices int      `dynamodbav:"max_choices,omitempty"`
+}
+
 type eventItem struct {
 	PK     string `dynamodbav:"PK"`
 	SK     string `dynamodbav:"SK"`
@@ -138,6 +150,7 @@ type eventItem struct {
 	SeriesID             string           `dynamodbav:"series_id,omitempty"`
 	ReminderOffsets      []int64          `dynamodbav:"reminder_offsets_s"` // seconds before the start; [] = none, NULL = defaults
 	CancelReason         string           `dynamodbav:"cancel_reason,omitempty"`
+	Questions            []questionItem   `dynamodbav:"questions,omitempty"`
 	ConfirmedCount       int              `dynamodbav:"confirmed_count"`
 	WaitlistCount        int              `dynamodbav:"waitlist_count"`
 	CreatedAt            time.Time        `dynamodbav:"created_at"`
@@ -175,6 +188,10 @@ func newEventItem(e *community.Event) eventItem {
 	if el := e.Eligibility; el != nil {
 		it.Eligibility = &eligibilityItem{PublicServantOnly: el.PublicServantOnly, MinAge: el.MinAge, MaxAge: el.MaxAge}
 	}
+	for _, q := range e.Questions {
+		it.Questions = append(it.Questions, questionItem{ID: q.ID, Label: q.Label, Help: q.Help, Kind: string(q.Kind),
+			Required: q.Required, MaxLength: q.MaxLength, Options: q.Options, MaxChoices: q.MaxChoices})
+	}
 	if e.ReminderOffsets != nil {
 		it.ReminderOffsets = make([]int64, 0, len(e.ReminderOffsets))
 	}
@@ -200,6 +217,10 @@ func (it eventItem) event() *community.Event {
 	}
 	if el := it.Eligibility; el != nil {
 		e.Eligibility = &community.Eligibility{PublicServantOnly: el.PublicServantOnly, MinAge: el.MinAge, MaxAge: el.MaxAge}
+	}
+	for _, q := range it.Questions {
+		e.Questions = append(e.Questions, community.Question{ID: q.ID, Label: q.Label, Help: q.Help, Kind: community.QuestionKind(q.Kind),
+			Required: q.Required, MaxLength: q.MaxLength, Options: q.Options, MaxChoices: q.MaxChoices})
 	}
 	if it.ReminderOffsets != nil {
 		e.ReminderOffsets = make([]time.Duration, 0, len(it.ReminderOffsets))

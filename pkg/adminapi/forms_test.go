@@ -113,9 +113,17 @@ func TestApplicationFormRoundTrip(t *testing.T) {
 		return e.as(call{route: adminapi.RouteUpdateEvent, params: map[string]string{"id": ev.ID}, body: mustJSON(map[string]any{"questions": qs})})
 	}
 	breaking := map[string]func() []map[string]any{
-		"ErrRemoved":       func() []map[string]any { return slices.Clone(applicationForm[1:]) },
-		"ErrOptionRemoved": func() []map[string]any { f := slices.Clone(applicationForm); f[2] = clone(f[2], "options", []string{"道路", "河川"}); return f },
-		"ErrKindChanged":   func() []map[string]any { f := slices.Clone(applicationForm); f[1] = clone(f[1], "kind", "long_text"); return f },
+		"ErrRemoved": func() []map[string]any { return slices.Clone(applicationForm[1:]) },
+		"ErrOptionRemoved": func() []map[string]any {
+			f := slices.Clone(applicationForm)
+			f[2] = clone(f[2], "options", []string{"道路", "河川"})
+			return f
+		},
+		"ErrKindChanged": func() []map[string]any {
+			f := slices.Clone(applicationForm)
+			f[1] = clone(f[1], "kind", "long_text")
+			return f
+		},
 		"ErrRequiredAdded": func() []map[string]any {
 			return append(slices.Clone(applicationForm), map[string]any{"id": "memo", "label": "備考", "kind": "short_text", "required": true})
 		},

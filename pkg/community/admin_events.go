@@ -45,6 +45,7 @@ func normalizeEvent(e *Event) {
 	}
 	e.Speakers = speakers
 	e.Questions = e.Questions.Normalized()
+	e.Survey = e.Survey.clone()
 	sec := func(t time.Time) time.Time {
 		if t.IsZero() {
 			return t
@@ -88,6 +89,7 @@ func cloneEvent(e *Event) *Event {
 	}
 	c.Speakers = slices.Clone(e.Speakers)
 	c.Questions = e.Questions.Normalized()
+	c.Survey = e.Survey.clone()
 	c.ReminderOffsets = slices.Clone(e.ReminderOffsets)
 	return &c
 }
@@ -477,6 +479,7 @@ func changedFields(a, b *Event) []string {
 	add("notes", a.Notes == b.Notes)
 	add("reminder_offsets", slices.Equal(a.ReminderOffsets, b.ReminderOffsets))
 	add("questions", a.Questions.Equal(b.Questions))
+	add("survey", a.Survey.Equal(b.Survey))
 	return out
 }
 

@@ -135,6 +135,8 @@ type Event struct {
 	CancelReason         string
 	// Questions are asked with every registration (受講希望調査書); not secret.
 	Questions Form
+	// Survey is the after-event questionnaire (surveys.go); nil for none.
+	Survey *Survey
 
 	ConfirmedCount int // maintained by the store, atomically with registrations
 	WaitlistCount  int
@@ -270,6 +272,9 @@ func (e *Event) Validate() error {
 		f.Add("reminder_offsets", fmt.Sprintf("リマインダーは%d件までです。", maxReminders))
 	}
 	e.Questions.check(f, "questions")
+	if e.Survey != nil {
+		e.Survey.check(f)
+	}
 	if o := e.RegistrationOpensAt; o != nil && !e.StartsAt.IsZero() && !o.Before(e.StartsAt) {
 		f.Add("registration_opens_at", "受付開始は開始日時より前にしてください。")
 	}

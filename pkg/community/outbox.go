@@ -185,6 +185,10 @@ type Mailroom struct {
 	// of reminders and organizer messages (outbox_reminders.go).
 	Reminders ReminderNotifier
 	OptOuts   OptOutLinks
+	// Surveys sends after-event survey requests, with the personal links
+	// SurveyLinks makes (surveys.go).
+	Surveys     SurveyNotifier
+	SurveyLinks SurveyLinks
 }
 
 // ErrRetryLater is what Deliver returns when a mail could not go now (SES
@@ -263,6 +267,8 @@ func (m *Mailroom) send(ctx context.Context, mail *Mail) (MailOutcome, error) {
 		return m.sendGuestMail(ctx, mail)
 	case MailReminder:
 		return m.sendReminder(ctx, mail)
+	case MailSurvey:
+		return m.sendSurvey(ctx, mail)
 	}
 	return MailRefused, errors.New("community: unknown outbox mail kind " + string(mail.Kind))
 }

@@ -151,6 +151,7 @@ type eventItem struct {
 	ReminderOffsets      []int64          `dynamodbav:"reminder_offsets_s"` // seconds before the start; [] = none, NULL = defaults
 	CancelReason         string           `dynamodbav:"cancel_reason,omitempty"`
 	Questions            []questionItem   `dynamodbav:"questions,omitempty"`
+	Survey               *surveyItem      `dynamodbav:"survey,omitempty"`
 	ConfirmedCount       int              `dynamodbav:"confirmed_count"`
 	WaitlistCount        int              `dynamodbav:"waitlist_count"`
 	CreatedAt            time.Time        `dynamodbav:"created_at"`
@@ -192,6 +193,7 @@ func newEventItem(e *community.Event) eventItem {
 		it.Questions = append(it.Questions, questionItem{ID: q.ID, Label: q.Label, Help: q.Help, Kind: string(q.Kind),
 			Required: q.Required, MaxLength: q.MaxLength, Options: q.Options, MaxChoices: q.MaxChoices})
 	}
+	it.Survey = newSurveyItem(e.Survey)
 	if e.ReminderOffsets != nil {
 		it.ReminderOffsets = make([]int64, 0, len(e.ReminderOffsets))
 	}
@@ -222,6 +224,7 @@ func (it eventItem) event() *community.Event {
 		e.Questions = append(e.Questions, community.Question{ID: q.ID, Label: q.Label, Help: q.Help, Kind: community.QuestionKind(q.Kind),
 			Required: q.Required, MaxLength: q.MaxLength, Options: q.Options, MaxChoices: q.MaxChoices})
 	}
+	e.Survey = it.Survey.survey()
 	if it.ReminderOffsets != nil {
 		e.ReminderOffsets = make([]time.Duration, 0, len(it.ReminderOffsets))
 	}

@@ -214,11 +214,12 @@ func (s *Store) eraseAnswers(ctx context.Context, memberID string) error {
 		return fmt.Errorf("dynamo: erase answers: %w", err)
 	}
 	for _, r := range regs {
-		if len(r.Answers) == 0 {
+		if len(r.Answers) == 0 && len(r.SurveyAnswers) == 0 {
 			continue
 		}
 		_, _, err := s.updateItem(ctx, registrationKey(r.EventID, r.ID),
-			expression.Remove(expression.Name("answers")), expression.AttributeExists(expression.Name("PK")))
+			expression.Remove(expression.Name("answers")).Remove(expression.Name("survey_answers")),
+			expression.AttributeExists(expression.Name("PK")))
 		if err != nil {
 			return fmt.Errorf("dynamo: erase answers: %w", err)
 		}

@@ -94,6 +94,11 @@ type registrationItem struct {
 	// Answers to the event's questions (community.Form.CheckAnswers);
 	// personal data: WithdrawMember removes them.
 	Answers []answerItem `dynamodbav:"answers,omitempty"`
+	// The after-event survey (surveys.go): when it was handed over, and
+	// the answers (personal data, removed by WithdrawMember).
+	SurveySentAt     *time.Time   `dynamodbav:"survey_sent_at,omitempty"`
+	SurveyAnswers    []answerItem `dynamodbav:"survey_answers,omitempty"`
+	SurveyAnsweredAt *time.Time   `dynamodbav:"survey_answered_at,omitempty"`
 }
 
 // answerItem is one stored answer: {q, t} or {q, c}.
@@ -123,6 +128,8 @@ func newRegistrationItem(r *community.Registration) registrationItem {
 	for _, a := range r.Answers {
 		it.Answers = append(it.Answers, answerItem{QuestionID: a.QuestionID, Text: a.Text, Choices: a.Choices})
 	}
+	it.SurveySentAt, it.SurveyAnsweredAt = utcPtr(r.SurveySentAt), utcPtr(r.SurveyAnsweredAt)
+	it.SurveyAnswers = answerItems(r.SurveyAnswers)
 	return it
 }
 
@@ -144,6 +151,10 @@ func (it registrationItem) registration() *community.Registration {
 	}
 	for _, a := range it.Answers {
 		r.Answers = append(r.Answers, community.Answer{QuestionID: a.QuestionID, Text: a.Text, Choices: a.Choices})
+	}
+	r.SurveySentAt, r.SurveyAnsweredAt = it.SurveySentAt, it.SurveyAnsweredAt
+	for _, a := range it.SurveyAnswers {
+		r.SurveyAnswers = append(r.SurveyAnswers, community.Answer{QuestionID: a.QuestionID, Text: a.Text, Choices: a.Choices})
 	}
 	return r
 }

@@ -146,6 +146,12 @@ func safeCell(s string) string {
 
 // csvFilename names the export after the event: 参加者一覧_<date>_<title>.csv.
 func csvFilename(e *community.Event) string {
+	return fmt.Sprintf("参加者一覧_%s_%s.csv", e.StartsAt.In(community.Tokyo).Format("20060102"), fileTitle(e))
+}
+
+// fileTitle is e's title as part of a file name: no characters a file
+// system refuses, at most 40 characters.
+func fileTitle(e *community.Event) string {
 	title := strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) || strings.ContainsRune(`\/:*?"<>|`, r) || unicode.IsSpace(r) {
 			return '_'
@@ -155,7 +161,7 @@ func csvFilename(e *community.Event) string {
 	if r := []rune(title); len(r) > 40 {
 		title = string(r[:40])
 	}
-	return fmt.Sprintf("参加者一覧_%s_%s.csv", e.StartsAt.In(community.Tokyo).Format("20060102"), title)
+	return title
 }
 
 // contentDisposition makes an attachment header with an ASCII fallback name

@@ -40,6 +40,7 @@ const (
 	RouteSuspend       = "POST /api/admin/members/{id}/suspend"
 	RouteReinstate     = "POST /api/admin/members/{id}/reinstate"
 	RouteAudit         = "GET /api/admin/audit"
+	RouteSurvey        = "GET /api/admin/events/{id}/survey"
 )
 
 // Routes lists every route of the handler, for template.yaml and tests.
@@ -48,7 +49,7 @@ var Routes = []string{
 	RouteRegistrations, RouteCheckIn, RouteUndoCheckIn, RouteCancelReg, RouteMessage, RouteMessageStatus,
 	RouteListSeries, RouteCreateSeries, RouteGetSeries, RouteUpdateSeries,
 	RouteMembers, RouteApprove, RouteReject, RouteSuspend, RouteReinstate,
-	RouteAudit,
+	RouteAudit, RouteSurvey,
 }
 
 // Services are the administration services the handler calls, one per
@@ -107,6 +108,7 @@ func (h *Handler) table() map[string]route {
 		RouteSuspend:       h.suspend,
 		RouteReinstate:     h.reinstate,
 		RouteAudit:         h.audit,
+		RouteSurvey:        h.survey,
 	}
 }
 

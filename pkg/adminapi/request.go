@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sorae/tabane/pkg/apijson"
 	"github.com/sorae/tabane/pkg/community"
 	"github.com/sorae/tabane/pkg/httpapi"
 )
@@ -57,6 +58,8 @@ type eventRequest struct {
 	SeriesID             *string `json:"series_id"`
 	// Questions replace the event's form as a whole; null or [] clears it.
 	Questions []community.Question `json:"questions"`
+	// Survey replaces the after-event survey as a whole; null removes it.
+	Survey *apijson.Survey `json:"survey"`
 }
 
 // presence records which top-level fields a body sent; a field sent as
@@ -201,6 +204,9 @@ func (r *eventRequest) apply(e *community.Event, p presence, f community.FieldEr
 	}
 	window("registration_opens_at", r.RegistrationOpensAt, &e.RegistrationOpensAt)
 	window("registration_closes_at", r.RegistrationClosesAt, &e.RegistrationClosesAt)
+	if p.has("survey") {
+		e.Survey = apijson.SurveyFrom(r.Survey)
+	}
 	if p.has("questions") {
 		e.Questions = community.Form(r.Questions)
 		if len(e.Questions) == 0 {

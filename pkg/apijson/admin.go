@@ -15,6 +15,8 @@ type AdminEvent struct {
 	WaitlistCount  int       `json:"waitlist_count"`
 	CreatedAt      time.Time `json:"created_at"`
 	UpdatedAt      time.Time `json:"updated_at"`
+	// Survey is the after-event survey, null when the event has none.
+	Survey *Survey `json:"survey"`
 }
 
 // AdminEventJSON presents e to organizer v.
@@ -25,6 +27,7 @@ func AdminEventJSON(e *community.Event, v community.Viewer) AdminEvent {
 		WaitlistCount:  e.WaitlistCount,
 		CreatedAt:      e.CreatedAt.In(community.Tokyo),
 		UpdatedAt:      e.UpdatedAt.In(community.Tokyo),
+		Survey:         SurveyJSON(e),
 	}
 }
 

@@ -32,6 +32,7 @@ type Handler struct {
 	viewers httpapi.ViewerResolver
 	keeper  *idempotency.Keeper
 	log     *slog.Logger
+	surveys *community.Surveys // nil: survey answers are not taken (surveys.go)
 }
 
 // New returns a Handler on ready services.
@@ -57,6 +58,8 @@ func (h *Handler) Handle(ctx context.Context, req httpapi.Request) (httpapi.Resp
 			return h.confirmGuest(ctx, req)
 		case RouteMyRegistrations:
 			return h.mine(ctx, req)
+		case RouteAnswerSurvey:
+			return h.answerSurvey(ctx, req)
 		}
 		return httpapi.Response{}, community.ErrRouteNotFound
 	}), nil

@@ -6,5 +6,5 @@ import "github.com/sorae/tabane/pkg/app"
 // registration owes go into the outbox with it, so the function links
 // neither SES nor the mail templates.
 func Wire(d *app.Deps) (*Handler, error) {
-	return New(d.Registrations(), d.GuestRequests(), d.Sessions(), d.Keeper(), d.Log), nil
+	return New(d.Registrations(), d.GuestRequests(), d.Sessions(), d.Keeper(), d.Log).WithSurveys(d.Surveys()), nil
 }

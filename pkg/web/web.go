@@ -43,6 +43,9 @@ type Options struct {
 	Sessions *auth.Sessions
 	Config   config.Config
 	Log      *slog.Logger
+	// Surveys takes after-event survey answers (/survey); nil serves no
+	// survey page.
+	Surveys *community.Surveys
 	// Clock decides whether registration windows are open; nil uses
 	// Events.Clock, then the wall clock.
 	Clock community.Clock
@@ -55,6 +58,7 @@ type Handler struct {
 	regs      *community.Registrations
 	guests    *community.GuestRequests
 	optOuts   *community.OptOuts
+	surveys   *community.Surveys
 	sessions  *auth.Sessions
 	cfg       config.Config
 	log       *slog.Logger
@@ -80,6 +84,7 @@ func New(o Options) *Handler {
 		regs:      o.Registrations,
 		guests:    o.GuestRequests,
 		optOuts:   o.OptOuts,
+		surveys:   o.Surveys,
 		sessions:  o.Sessions,
 		cfg:       o.Config,
 		log:       o.Log,
@@ -142,6 +147,8 @@ func (h *Handler) routeTable() map[string]route {
 		"POST /signout":               h.signout,
 		"GET /unsubscribe":            h.unsubscribePage,
 		"POST /unsubscribe":           h.unsubscribe,
+		"GET /survey":                 h.surveyPage,
+		"POST /survey":                h.answerSurvey,
 	}
 }
 

@@ -73,7 +73,7 @@ func (h *Handler) exportCSV(ctx context.Context, v community.Viewer, id string) 
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	b, err := AttendeesCSV(list)
+	b, err := AttendeesCSV(list, e.Questions...)
 	if err != nil {
 		return httpapi.Response{}, err
 	}
@@ -88,12 +88,18 @@ func (h *Handler) exportCSV(ctx context.Context, v community.Viewer, id string) 
 // line ends, Japanese headers, RFC 4180 quoting, one row per registration.
 // A cell that a spreadsheet would run as a formula (leading = + - @, tab or
 // CR) gets a ' in front, so a name like "=HYPERLINK(…)" stays text.
-func AttendeesCSV(list []community.Attendee) ([]byte, error) {
+// Each of the event's questions adds a column, headed by its label: the
+// text answered, or the choices joined with "、".
+func AttendeesCSV(list []community.Attendee, questions ...community.Question) ([]byte, error) {
 	var buf bytes.Buffer
 	buf.WriteString("\uFEFF")
 	w := csv.NewWriter(&buf)
 	w.UseCRLF = true
-	if err := w.Write(csvHeader); err != nil {
+	header := append([]string(nil), csvHeader...)
+	for _, q := range questions {
+		header = append(header, safeCell(q.Label))
+	}
+	if err := w.Write(header); err != nil {
 		return nil, err
 	}
 	for _, a := range list {
@@ -108,6 +114,15 @@ func AttendeesCSV(list []community.Attendee) ([]byte, error) {
 		row := []string{
 			apijson.StatusLabel(a), name, a.NameKana, a.Affiliation, a.Email,
 			a.CreatedAt.In(community.Tokyo).Format("2006/01/02 15:04"), checked,
+		}
+		for _, q := range questions {
+			cell := ""
+			for _, ans := range a.Answers {
+				if ans.QuestionID == q.ID {
+					cell = ans.Display()
+				}
+			}
+			row = append(row, cell)
 		}
 		for i, cell := range row {
 			row[i] = safeCell(cell)
@@ -131,6 +146,12 @@ func safeCell(s string) string {
 
 // csvFilename names the export after the event: 参加者一覧_<date>_<title>.csv.
 func csvFilename(e *community.Event) string {
+	return fmt.Sprintf("参加者一覧_%s_%s.csv", e.StartsAt.In(community.Tokyo).Format("20060102"), fileTitle(e))
+}
+
+// fileTitle is e's title as part of a file name: no characters a file
+// system refuses, at most 40 characters.
+func fileTitle(e *community.Event) string {
 	title := strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) || strings.ContainsRune(`\/:*?"<>|`, r) || unicode.IsSpace(r) {
 			return '_'
@@ -140,7 +161,7 @@ func csvFilename(e *community.Event) string {
 	if r := []rune(title); len(r) > 40 {
 		title = string(r[:40])
 	}
-	return fmt.Sprintf("参加者一覧_%s_%s.csv", e.StartsAt.In(community.Tokyo).Format("20060102"), title)
+	return title
 }
 
 // contentDisposition makes an attachment header with an ASCII fallback name

@@ -44,6 +44,7 @@ const (
 	RouteApplications   = "GET /api/admin/events/{id}/applications"
 	RouteDecision       = "PUT /api/admin/events/{id}/applications/{rid}/decision"
 	RouteNotifyDecision = "POST /api/admin/events/{id}/decisions/notify"
+	RouteSurvey         = "GET /api/admin/events/{id}/survey"
 )
 
 // Routes lists every route of the handler, for template.yaml and tests.
@@ -52,7 +53,7 @@ var Routes = []string{
 	RouteRegistrations, RouteCheckIn, RouteUndoCheckIn, RouteCancelReg, RouteMessage, RouteMessageStatus,
 	RouteListSeries, RouteCreateSeries, RouteGetSeries, RouteUpdateSeries,
 	RouteMembers, RouteApprove, RouteReject, RouteSuspend, RouteReinstate,
-	RouteAudit,
+	RouteAudit, RouteSurvey,
 	RouteApplications, RouteDecision, RouteNotifyDecision,
 }
 
@@ -118,6 +119,7 @@ func (h *Handler) table() map[string]route {
 		RouteApplications:   h.applications,
 		RouteDecision:       h.decide,
 		RouteNotifyDecision: h.notifyDecisions,
+		RouteSurvey:         h.survey,
 	}
 }
 

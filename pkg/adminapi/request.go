@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sorae/tabane/pkg/apijson"
 	"github.com/sorae/tabane/pkg/community"
 	"github.com/sorae/tabane/pkg/httpapi"
 )
@@ -55,6 +56,10 @@ type eventRequest struct {
 	RegistrationOpensAt  *string `json:"registration_opens_at"`
 	RegistrationClosesAt *string `json:"registration_closes_at"`
 	SeriesID             *string `json:"series_id"`
+	// Questions replace the event's form as a whole; null or [] clears it.
+	Questions []community.Question `json:"questions"`
+	// Survey replaces the after-event survey as a whole; null removes it.
+	Survey *apijson.Survey `json:"survey"`
 	// issue 10 — apply: how places are handed out.
 	Mode    *string      `json:"mode"`
 	Lottery *lotteryJSON `json:"lottery"`
@@ -241,6 +246,15 @@ func (r *eventRequest) apply(e *community.Event, p presence, f community.FieldEr
 				l.Commitment, l.DrawnAt = cur.Commitment, cur.DrawnAt
 			}
 			e.Lottery = l
+		}
+	}
+	if p.has("survey") {
+		e.Survey = apijson.SurveyFrom(r.Survey)
+	}
+	if p.has("questions") {
+		e.Questions = community.Form(r.Questions)
+		if len(e.Questions) == 0 {
+			e.Questions = nil
 		}
 	}
 }

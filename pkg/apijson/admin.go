@@ -15,6 +15,8 @@ type AdminEvent struct {
 	WaitlistCount  int       `json:"waitlist_count"`
 	CreatedAt      time.Time `json:"created_at"`
 	UpdatedAt      time.Time `json:"updated_at"`
+	// Survey is the after-event survey, null when the event has none.
+	Survey *Survey `json:"survey"`
 }
 
 // AdminEventJSON presents e to organizer v.
@@ -25,6 +27,7 @@ func AdminEventJSON(e *community.Event, v community.Viewer) AdminEvent {
 		WaitlistCount:  e.WaitlistCount,
 		CreatedAt:      e.CreatedAt.In(community.Tokyo),
 		UpdatedAt:      e.UpdatedAt.In(community.Tokyo),
+		Survey:         SurveyJSON(e),
 	}
 }
 
@@ -75,6 +78,9 @@ type Attendee struct {
 	// MailSuppressed says why mail no longer reaches the member; null for
 	// guests and for members mail reaches.
 	MailSuppressed *MailSuppressed `json:"mail_suppressed"`
+	// Answers are the registrant's answers to the event's questions, []
+	// when none (or erased with a withdrawn member's personal data).
+	Answers []community.Answer `json:"answers"`
 }
 
 // StatusLabel is how a registration's status reads in Japanese.
@@ -106,6 +112,7 @@ func AttendeeJSON(a community.Attendee) Attendee {
 		Email:             a.Email,
 		RegisteredAt:      a.CreatedAt.In(community.Tokyo).Format("2006/01/02 15:04"),
 		MailSuppressed:    MailSuppressedJSON(a.MailSuppressed),
+		Answers:           append([]community.Answer{}, a.Answers...),
 	}
 	if a.WaitlistPosition > 0 {
 		pos := a.WaitlistPosition

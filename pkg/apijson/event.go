@@ -45,6 +45,9 @@ type Event struct {
 	ReminderOffsets      []string               `json:"reminder_offsets"`
 	Restricted           bool                   `json:"restricted"`
 	Display              Display                `json:"display"`
+	// Questions are the event's application form, [] when it asks none:
+	// not secret, so that any page can render the form.
+	Questions []community.Question `json:"questions"`
 	// issue 10 — apply: how places are handed out; the lottery's public
 	// settings and commitment (the seed is never here).
 	Mode    community.RegistrationMode `json:"mode"`
@@ -151,6 +154,12 @@ func EventJSON(v community.EventView) Event {
 	}
 	for _, d := range e.ReminderOffsets {
 		out.ReminderOffsets = append(out.ReminderOffsets, FormatOffset(d))
+	}
+	out.Questions = make([]community.Question, 0, len(e.Questions))
+	for _, q := range e.Questions {
+		q.Label, q.Help = redact(q.Label, secret), redact(q.Help, secret)
+		q.Options = append([]string(nil), q.Options...)
+		out.Questions = append(out.Questions, q)
 	}
 	return out
 }

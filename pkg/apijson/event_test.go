@@ -38,6 +38,10 @@ func workshop() *community.Event {
 		SeriesID:             "",
 		ReminderOffsets:      []time.Duration{24 * time.Hour, time.Hour, 30 * time.Minute},
 		ConfirmedCount:       10,
+		Questions: community.Form{
+			{ID: "motive", Label: "受講の動機", Help: "事前資料: https://zoom.example/j/SECRET-ws", Kind: community.QuestionLongText, Required: true, MaxLength: 400},
+			{ID: "field", Label: "担当分野", Kind: community.QuestionSingleChoice, Options: []string{"道路", "河川"}},
+		},
 	}
 }
 
@@ -73,7 +77,11 @@ func TestEventJSON(t *testing.T) {
 			"wareki": "令和7年9月1日(月)",
 			"time": "2025年9月1日(月) 9:30〜9月5日(金) 17:00",
 			"datetime": "2025年9月1日(月) 9:30〜9月5日(金) 17:00"
-		}
+		},
+		"questions": [
+			{"id": "motive", "label": "受講の動機", "help": "事前資料: （参加URLは参加が確定した方にお知らせします）", "kind": "long_text", "required": true, "max_length": 400},
+			{"id": "field", "label": "担当分野", "kind": "single_choice", "required": false, "options": ["道路", "河川"]}
+		]
 	}`
 	e := workshop()
 	got := asMap(t, EventJSON(community.View(e, community.Viewer{}, false)))

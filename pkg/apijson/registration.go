@@ -14,6 +14,8 @@ type Registration struct {
 	WaitlistPosition *int    `json:"waitlist_position,omitempty"`
 	CreatedAt        string  `json:"created_at"`
 	CheckedInAt      *string `json:"checked_in_at"`
+	// Answers are the registrant's own answers to the event's questions.
+	Answers []community.Answer `json:"answers,omitempty"`
 }
 
 // RegistrationJSON presents r; position is shown only while waitlisted.
@@ -29,6 +31,7 @@ func RegistrationJSON(r *community.Registration, position int) Registration {
 		s := r.CheckedInAt.In(community.Tokyo).Format(time.RFC3339)
 		out.CheckedInAt = &s
 	}
+	out.Answers = r.Answers
 	return out
 }
 

@@ -97,3 +97,29 @@ func (x Secrets) Hash(s string) string {
 	mac.Write([]byte(s))
 	return hex.EncodeToString(mac.Sum(nil))
 }
+
+var _ community.SurveyLinks = Links{}
+
+// SurveyToken signs "<event id>:<registration id>" for the after-event
+// survey. Like the cancel token it does not expire: the survey's own
+// closing time decides how long answers are taken.
+func (l Links) SurveyToken(eventID, regID string) string {
+	p := eventID + ":" + regID
+	return p + "." + Sign(l.Secret, "survey", p)
+}
+
+// SurveyLink is the survey page for one registration.
+func (l Links) SurveyLink(eventID, regID string) string {
+	return l.page("/survey", l.SurveyToken(eventID, regID))
+}
+
+// ParseSurveyToken checks a survey token and returns what it names; a
+// cancel token (another purpose) or a tampered one is refused.
+func (l Links) ParseSurveyToken(token string) (string, string, bool) {
+	p, ok := Verify(l.Secret, "survey", token)
+	if !ok {
+		return "", "", false
+	}
+	eventID, regID, ok := strings.Cut(p, ":")
+	return eventID, regID, ok && community.ValidID(eventID) && community.ValidID(regID)
+}

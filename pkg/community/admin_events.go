@@ -44,6 +44,8 @@ func normalizeEvent(e *Event) {
 		speakers = append(speakers, strings.TrimSpace(s))
 	}
 	e.Speakers = speakers
+	e.Questions = e.Questions.Normalized()
+	e.Survey = e.Survey.clone()
 	sec := func(t time.Time) time.Time {
 		if t.IsZero() {
 			return t
@@ -91,6 +93,8 @@ func cloneEvent(e *Event) *Event {
 		c.RegistrationClosesAt = &t
 	}
 	c.Speakers = slices.Clone(e.Speakers)
+	c.Questions = e.Questions.Normalized()
+	c.Survey = e.Survey.clone()
 	c.ReminderOffsets = slices.Clone(e.ReminderOffsets)
 	if e.Lottery != nil {
 		l := *e.Lottery
@@ -286,6 +290,15 @@ func (a *EventAdmin) UpdateEvent(ctx context.Context, v Viewer, id string, apply
 				return err
 			}
 		}
+		if cur.Questions.Breaks(next.Questions) {
+			// Stored answers must keep fitting the form they answered; the
+			// counters as read (Counted) make a registration that lands
+			// meanwhile send the edit back here.
+			if err := a.checkAnswered(ctx, cur); err != nil {
+				return err
+			}
+			recheck = true
+		}
 		next.UpdatedAt = after(a.Clock, cur.UpdatedAt)
 		// After a check of the registrations the write requires the counters
 		// as read: whoever registers meanwhile makes the edit read and check
@@ -409,6 +422,23 @@ func (a *EventAdmin) checkAdmission(ctx context.Context, e *Event) error {
 	return nil
 }
 
+// checkAnswered refuses an edit of e's questions that breaks stored
+// answers while e has any registration (cancelled ones keep their answers
+// too, for the organizers' records). Conflict (reason "questions_have_answers").
+func (a *EventAdmin) checkAnswered(ctx context.Context, e *Event) error {
+	if e.ConfirmedCount > 0 || e.WaitlistCount > 0 {
+		return ErrQuestionsHaveAnswers
+	}
+	regs, err := a.Store.AllRegistrations(ctx, e.ID)
+	if err != nil {
+		return err
+	}
+	if len(regs) > 0 {
+		return ErrQuestionsHaveAnswers
+	}
+	return nil
+}
+
 // CapacityBelowConfirmed refuses a capacity below the confirmed count,
 // saying how many hold a seat; the store says it too when a registration
 // won the race.
@@ -471,6 +501,8 @@ func changedFields(a, b *Event) []string {
 	add("reminder_offsets", slices.Equal(a.ReminderOffsets, b.ReminderOffsets))
 	add("mode", a.Mode.Normal() == b.Mode.Normal())
 	add("lottery", (a.Lottery == nil) == (b.Lottery == nil) && (a.Lottery == nil || lotterySettingsEqual(a.Lottery, b.Lottery)))
+	add("questions", a.Questions.Equal(b.Questions))
+	add("survey", a.Survey.Equal(b.Survey))
 	return out
 }
 

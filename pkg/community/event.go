@@ -140,6 +140,10 @@ type Event struct {
 	// NominationCap is how many people one organization may hold nominated
 	// (pending or applying) for the event; 0 is no cap (nominations.go).
 	NominationCap int
+	// Questions are asked with every registration (受講希望調査書); not secret.
+	Questions Form
+	// Survey is the after-event questionnaire (surveys.go); nil for none.
+	Survey *Survey
 
 	ConfirmedCount int // maintained by the store, atomically with registrations
 	WaitlistCount  int
@@ -276,6 +280,10 @@ func (e *Event) Validate() error {
 	}
 	if len(e.ReminderOffsets) > maxReminders {
 		f.Add("reminder_offsets", fmt.Sprintf("リマインダーは%d件までです。", maxReminders))
+	}
+	e.Questions.check(f, "questions")
+	if e.Survey != nil {
+		e.Survey.check(f)
 	}
 	if o := e.RegistrationOpensAt; o != nil && !e.StartsAt.IsZero() && !o.Before(e.StartsAt) {
 		f.Add("registration_opens_at", "受付開始は開始日時より前にしてください。")

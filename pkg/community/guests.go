@@ -73,9 +73,10 @@ type GuestRequests struct {
 
 // guestRequest is what a pending request's token holds (Token.Data).
 type guestRequest struct {
-	EventID string `json:"event_id"`
-	Name    string `json:"name"`
-	Email   string `json:"email"`
+	EventID string   `json:"event_id"`
+	Name    string   `json:"name"`
+	Email   string   `json:"email"`
+	Answers []Answer `json:"answers,omitempty"`
 }
 
 // Request asks for guest's place at event id: after the rules a
@@ -84,7 +85,7 @@ type guestRequest struct {
 // or not the address already holds a registration, and when the address's
 // hourly mail budget is spent. Throttled (reason "too_many_requests") past
 // GuestRequestsPerIP requests from ip in an hour.
-func (s *GuestRequests) Request(ctx context.Context, v Viewer, id string, guest Guest, ip string) error {
+func (s *GuestRequests) Request(ctx context.Context, v Viewer, id string, guest Guest, ip string, answers ...Answer) error {
 	if v.Member != nil {
 		return ErrGuestWithSession
 	}
@@ -98,6 +99,12 @@ func (s *GuestRequests) Request(ctx context.Context, v Viewer, id string, guest 
 		return err
 	}
 	if err := e.CheckRegistration(v, &g, now); err != nil {
+		return err
+	}
+	// The answers travel with the request and are stored when the guest
+	// confirms; bad ones are refused now, before any mail.
+	checked, err := e.Questions.CheckAnswers(answers)
+	if err != nil {
 		return err
 	}
 	if left := e.SeatsLeft(); left != nil && *left == 0 && !e.Waitlist {
@@ -117,7 +124,7 @@ func (s *GuestRequests) Request(ctx context.Context, v Viewer, id string, guest 
 	if n > GuestMailsPerAddress {
 		return nil // the same answer: the address's owner is not flooded
 	}
-	data, err := json.Marshal(guestRequest{EventID: e.ID, Name: g.Name, Email: g.Email})
+	data, err := json.Marshal(guestRequest{EventID: e.ID, Name: g.Name, Email: g.Email, Answers: checked})
 	if err != nil {
 		return err
 	}
@@ -204,9 +211,15 @@ func (s *GuestRequests) Confirm(ctx context.Context, token string) (*GuestConfir
 	if err := e.CheckRegistration(Viewer{}, guest, now); err != nil {
 		return nil, err
 	}
+	// The form may have changed since the request: the answers must fit
+	// the form they are stored against.
+	answers, err := e.Questions.CheckAnswers(req.Answers)
+	if err != nil {
+		return nil, err
+	}
 	// The id reserved by the request: the registration is made once, however
 	// often (and however concurrently) the link is followed.
-	r := &Registration{ID: regID, EventID: e.ID, Guest: guest, CreatedAt: now, UpdatedAt: now, EventStartsAt: e.StartsAt}
+	r := &Registration{ID: regID, EventID: e.ID, Guest: guest, CreatedAt: now, UpdatedAt: now, EventStartsAt: e.StartsAt, Answers: answers}
 	if e.TakesApplications() {
 		err = s.Registrations.Regs.Apply(ctx, e, r)
 	} else {

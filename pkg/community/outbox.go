@@ -193,6 +193,10 @@ type Mailroom struct {
 	// Nominations sends nominees their confirmation links
 	// (outbox_nominations.go).
 	Nominations NominationNotifier
+	// Surveys sends after-event survey requests, with the personal links
+	// SurveyLinks makes (surveys.go).
+	Surveys     SurveyNotifier
+	SurveyLinks SurveyLinks
 }
 
 // ErrRetryLater is what Deliver returns when a mail could not go now (SES
@@ -275,6 +279,8 @@ func (m *Mailroom) send(ctx context.Context, mail *Mail) (MailOutcome, error) {
 		return m.sendApplicationMail(ctx, mail)
 	case MailNominationConfirmation:
 		return m.sendNominationMail(ctx, mail)
+	case MailSurvey:
+		return m.sendSurvey(ctx, mail)
 	}
 	return MailRefused, errors.New("community: unknown outbox mail kind " + string(mail.Kind))
 }

@@ -151,3 +151,17 @@ var (
 // ErrInternal is what every error without a declared reason is to clients:
 // whatever it carries was not written for people.
 var ErrInternal = declare(Internal, "internal_error", "サーバー内部でエラーが発生しました。時間をおいて再度お試しください。")
+
+// issue 10 — forms
+var (
+	ErrInvalidAnswers       = declare(Invalid, "invalid_answers", "申込フォームの回答に誤りがあります。各設問のメッセージをご確認ください。")
+	ErrQuestionsHaveAnswers = declare(Conflict, "questions_have_answers", "申込がすでにあるため、回答済みの設問を削除したり、種類・選択肢・文字数・必須を回答と合わなくなるように変えたりはできません。設問の追加（任意回答）と文言の修正はできます。")
+)
+
+// issue 10 — survey
+var (
+	ErrSurveyLinkInvalid = declare(NotFound, "survey_link_invalid", "アンケートのリンクが正しくありません。メールに記載されたリンクをそのまま開いてください。")
+	ErrSurveyNotFound    = declare(NotFound, "survey_not_found", "このイベントには事後アンケートがありません。")
+	ErrSurveyNotOpen     = declare(Closed, "survey_not_open", "このアンケートはまだ回答を受け付けていません。")
+	ErrSurveyClosed      = declare(Closed, "survey_closed", "このアンケートの回答受付は終了しました。ご協力ありがとうございました。")
+)

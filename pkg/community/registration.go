@@ -49,4 +49,15 @@ type Registration struct {
 	OrganizationID string
 	Department     string
 	BirthDate      *time.Time
+	// Answers are the registrant's answers to the event's questions, as
+	// Form.CheckAnswers normalized them; personal data, erased with the rest.
+	Answers []Answer
+	// SurveySentAt is when the after-event survey was handed over to the
+	// mailer for this registration (once); nil while not.
+	SurveySentAt *time.Time
+	// SurveyAnswers are the answers to the event's survey, as
+	// Survey.Form.CheckAnswers normalized them, and SurveyAnsweredAt when
+	// they were last given; personal data, erased with the rest.
+	SurveyAnswers    []Answer
+	SurveyAnsweredAt *time.Time
 }

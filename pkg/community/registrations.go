@@ -81,8 +81,10 @@ type RegisterResult struct {
 }
 
 // Register takes a seat or a waitlist place at event id for v, or for guest
-// when nobody is signed in.
-func (s *Registrations) Register(ctx context.Context, v Viewer, id string, guest *Guest) (RegisterResult, error) {
+// when nobody is signed in, with the answers to the event's questions.
+// Invalid (reason "invalid_answers") when the answers do not fit the form;
+// nothing is written then.
+func (s *Registrations) Register(ctx context.Context, v Viewer, id string, guest *Guest, answers ...Answer) (RegisterResult, error) {
 	now := s.Clock.Now()
 	if guest != nil {
 		if v.Member != nil {
@@ -94,35 +96,38 @@ func (s *Registrations) Register(ctx context.Context, v Viewer, id string, guest
 		}
 		guest = &g
 	}
-	e, err := s.Events.Event(ctx, id)
-	if err != nil {
-		return RegisterResult{}, err
-	}
-	if e.Drawn() && !e.FillingRemaining() {
-		return RegisterResult{}, ErrLotteryDrawn
-	}
-	check := e
-	if e.FillingRemaining() {
-		// The draw comes after the application deadline: what it left is
-		// open first come until the start.
-		x := *e
-		x.RegistrationClosesAt = nil
-		check = &x
-	}
-	if err := check.CheckRegistration(v, guest, now); err != nil {
-		return RegisterResult{}, err
-	}
-	r := &Registration{ID: NewID(now), EventID: e.ID, Guest: guest, CreatedAt: now, UpdatedAt: now, EventStartsAt: e.StartsAt}
-	if v.Member != nil {
-		r.MemberID = v.Member.ID
-	}
-	if e.TakesApplications() {
-		if err := s.Regs.Apply(ctx, e, r); err != nil {
-			return RegisterResult{}, err
+	r := &Registration{ID: NewID(now), Guest: guest, CreatedAt: now, UpdatedAt: now}
+	// An organizer's edit of the form between the read and the write sends
+	// the registration back to read the event and check the answers again.
+	err := RetryOn(formAttempts, func() error {
+		e, err := s.Events.Event(ctx, id)
+		if err != nil {
+			return err
 		}
-		return RegisterResult{Registration: r}, nil
-	}
-	if err := s.Regs.Register(ctx, e, r); err != nil {
+		if e.Drawn() && !e.FillingRemaining() {
+			return ErrLotteryDrawn
+		}
+		check := e
+		if e.FillingRemaining() {
+			// The draw comes after the application deadline: what it left is
+			// open first come until the start.
+			x := *e
+			x.RegistrationClosesAt = nil
+			check = &x
+		}
+		if err := check.CheckRegistration(v, guest, now); err != nil {
+			return err
+		}
+		if r.Answers, err = e.Questions.CheckAnswers(answers); err != nil {
+			return err
+		}
+		r.EventID, r.EventStartsAt = e.ID, e.StartsAt
+		if e.TakesApplications() {
+			return s.Regs.Apply(ctx, e, r)
+		}
+		return s.Regs.Register(ctx, e, r)
+	}, ErrEventChanged)
+	if err != nil {
 		return RegisterResult{}, err
 	}
 	res := RegisterResult{Registration: r}
@@ -137,6 +142,10 @@ func (s *Registrations) Register(ctx context.Context, v Viewer, id string, guest
 	}
 	return res, nil
 }
+
+// formAttempts bounds how often a registration reads the event again after
+// an organizer edited it between the read and the write.
+const formAttempts = 3
 
 func validGuest(g Guest) (Guest, error) {
 	f := FieldErrors{}

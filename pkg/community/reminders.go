@@ -70,6 +70,20 @@ type ReminderStore interface {
 	// returns what it found for each mail, in order; an error leaves the
 	// mails it did not report on owed or not, whichever committed.
 	HandOverReminders(ctx context.Context, mails []Mail) ([]HandOver, error)
+
+	// DueSurveys returns the events whose survey is due at or before now
+	// and not yet finished, oldest due first (surveys.go). Its cost grows
+	// with what is due.
+	DueSurveys(ctx context.Context, now time.Time) ([]DueSurvey, error)
+	// FinishSurvey takes d out of the due surveys. It does nothing when the
+	// survey's due time changed since d was read.
+	FinishSurvey(ctx context.Context, d DueSurvey) error
+	// HandOverSurveys hands each of mails (SurveyMail) over to the mailer:
+	// it puts the outbox mail and sets the registration's survey_sent_at
+	// to now in one conditional write IF the registration is confirmed
+	// and its survey was not sent yet, so each is owed exactly once
+	// however many sweeps try at once. Results as HandOverReminders.
+	HandOverSurveys(ctx context.Context, mails []Mail, now time.Time) ([]HandOver, error)
 }
 
 // ReminderNotifier mails reminders.

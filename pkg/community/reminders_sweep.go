@@ -85,6 +85,14 @@ type SweepResult struct {
 	Stopped     string
 	Occurrences int // series occurrences created
 	Draws       int // lotteries drawn and applied (Applications.DrawDue)
+	// SurveysDue counts the events whose after-event survey was due,
+	// SurveysSent the survey mails handed over to the mailer (each an
+	// outbox mail, sent once), SurveysDropped the due surveys taken out of
+	// the schedule unsent (the event cancelled or gone, the survey removed
+	// or closed).
+	SurveysDue     int
+	SurveysSent    int
+	SurveysDropped int
 }
 
 // Stop reasons of SweepResult.Stopped.
@@ -130,6 +138,19 @@ func (s *Reminders) Sweep(ctx context.Context) (SweepResult, error) {
 		sw.res.Draws = n
 		if err != nil {
 			fail("lotteries not drawn", err)
+		}
+	}
+	surveys, err := s.Store.DueSurveys(ctx, sw.now)
+	if err != nil {
+		fail("due surveys not read", err)
+	}
+	sw.res.SurveysDue = len(surveys)
+	for _, d := range surveys {
+		if ctx.Err() != nil {
+			break
+		}
+		if err := sw.survey(ctx, d); err != nil {
+			fail("survey failed", err, "event_id", d.EventID)
 		}
 	}
 	if s.EnsureSeries != nil && ctx.Err() == nil {

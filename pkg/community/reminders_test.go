@@ -296,3 +296,10 @@ func TestSweepStopsWithItsContext(t *testing.T) {
 		})
 	}
 }
+
+// memReminders' event has no survey: none is ever due.
+func (s *memReminders) DueSurveys(context.Context, time.Time) ([]DueSurvey, error) { return nil, nil }
+func (s *memReminders) FinishSurvey(context.Context, DueSurvey) error              { return nil }
+func (s *memReminders) HandOverSurveys(context.Context, []Mail, time.Time) ([]HandOver, error) {
+	return nil, nil
+}

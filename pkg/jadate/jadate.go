@@ -89,6 +89,13 @@ func DateTimeRange(start, end time.Time) string {
 	return Date(start) + " " + TimeRange(start, end)
 }
 
+// DateTime returns the Tokyo day and clock time of t, e.g.
+// "2025年5月14日(水) 19:00": a deadline.
+func DateTime(t time.Time) string {
+	t = t.In(community.Tokyo)
+	return Date(t) + " " + clock(t)
+}
+
 // monthDay writes "5月14日(水)" for a time already in Tokyo. (strconv
 // rather than fmt: a page of events formats dozens of these per request.)
 func monthDay(t time.Time) string {

@@ -131,6 +131,7 @@ type data struct {
 	Name, Unsubscribe                    string
 	Link, CancelLink, JoinURL            string
 	Membership, Reason, Offset, Body     string
+	Closes                               string // when a survey stops taking answers
 	Position                             int
 	Invite                               bool
 	Event                                *eventView
@@ -394,6 +395,20 @@ func (c *Composer) OrganizerMessage(to, name string, e *community.Event, subject
 		d.Event = c.event(e)
 	}
 	return c.compose(mailSpec{template: "organizer_message", to: to, name: name, subject: subject, data: d})
+}
+
+// Survey asks a registrant of e to answer its after-event survey at link
+// before closesAt. It carries no join URL: the event is over.
+func (c *Composer) Survey(to, name string, e *community.Event, link string, closesAt time.Time) (*Message, error) {
+	if err := needEvent(e); err != nil {
+		return nil, err
+	}
+	if err := checkLink("アンケート", link); err != nil {
+		return nil, err
+	}
+	return c.compose(mailSpec{template: "survey", to: to, name: name,
+		subject: "「" + e.Title + "」事後アンケートのお願い",
+		data:    data{Event: c.event(e), Link: link, Closes: jadate.DateTime(closesAt)}})
 }
 
 func checkLink(what, s string) error { return checkURL(what, s, true) }

@@ -18,3 +18,11 @@ func (n *Notifier) Reminder(ctx context.Context, to community.Recipient, e *comm
 	m, err := n.Composer.Reminder(to.Email, to.Name, e, startsIn, joinURL, cancelLink, unsubscribe)
 	return n.send(ctx, m, err)
 }
+
+var _ community.SurveyNotifier = (*Notifier)(nil)
+
+// Survey mails the after-event survey request with its personal link.
+func (n *Notifier) Survey(ctx context.Context, to community.Recipient, e *community.Event, link string, closesAt time.Time) error {
+	m, err := n.Composer.Survey(to.Email, to.Name, e, link, closesAt)
+	return n.send(ctx, m, err)
+}

@@ -33,7 +33,8 @@ type Handler struct {
 	keeper  *idempotency.Keeper
 	log     *slog.Logger
 	// noms serves organizations' nominations (nominations.go); Wire sets it.
-	noms *community.Nominations
+	noms    *community.Nominations
+	surveys *community.Surveys // nil: survey answers are not taken (surveys.go)
 }
 
 // New returns a Handler on ready services.
@@ -65,6 +66,8 @@ func (h *Handler) Handle(ctx context.Context, req httpapi.Request) (httpapi.Resp
 			return h.confirmNominee(ctx, req)
 		case RouteMyNominations:
 			return h.myNominations(ctx, req)
+		case RouteAnswerSurvey:
+			return h.answerSurvey(ctx, req)
 		}
 		return httpapi.Response{}, community.ErrRouteNotFound
 	}), nil
@@ -79,7 +82,8 @@ func eventID(req httpapi.Request) (string, error) {
 }
 
 type registerRequest struct {
-	Guest *community.Guest `json:"guest"`
+	Guest   *community.Guest   `json:"guest"`
+	Answers []community.Answer `json:"answers,omitempty"`
 }
 
 func (h *Handler) register(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
@@ -103,18 +107,18 @@ func (h *Handler) register(ctx context.Context, req httpapi.Request) (httpapi.Re
 	} else if body.Guest != nil {
 		who = "guest:" + community.NormalizeEmail(body.Guest.Email)
 	}
-	raw, _ := json.Marshal(body) // marshalling a struct of strings cannot fail
+	raw, _ := json.Marshal(body) // marshalling a struct of strings and string slices cannot fail
 	return httpapi.Idempotent(ctx, h.log, h.keeper, req, who, idempotency.Fingerprint(id, string(raw)),
 		func(ctx context.Context) (httpapi.Response, error) {
 			if body.Guest != nil {
 				// A guest holds nothing until the mailed link is followed;
 				// the answer is the same whatever the address (no enumeration).
-				if err := h.guests.Request(ctx, v, id, *body.Guest, req.RequestContext.HTTP.SourceIP); err != nil {
+				if err := h.guests.Request(ctx, v, id, *body.Guest, req.RequestContext.HTTP.SourceIP, body.Answers...); err != nil {
 					return httpapi.Response{}, err
 				}
 				return httpapi.JSON(202, map[string]string{"status": "confirmation_sent"}), nil
 			}
-			res, err := h.regs.Register(ctx, v, id, nil)
+			res, err := h.regs.Register(ctx, v, id, nil, body.Answers...)
 			if err != nil {
 				return httpapi.Response{}, err
 			}

@@ -6,7 +6,7 @@ import "github.com/sorae/tabane/pkg/app"
 // registration owes go into the outbox with it, so the function links
 // neither SES nor the mail templates.
 func Wire(d *app.Deps) (*Handler, error) {
-	h := New(d.Registrations(), d.GuestRequests(), d.Sessions(), d.Keeper(), d.Log)
+	h := New(d.Registrations(), d.GuestRequests(), d.Sessions(), d.Keeper(), d.Log).WithSurveys(d.Surveys())
 	h.noms = d.Nominations()
 	return h, nil
 }

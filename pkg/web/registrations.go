@@ -12,10 +12,12 @@ import (
 	"github.com/sorae/tabane/pkg/jadate"
 )
 
-// guestValues is the guest form as typed, kept to fill it again on error.
+// guestValues is the registration form as typed, kept to fill it again
+// on error: a guest's name and address, and anyone's answers.
 type guestValues struct {
-	Name  string
-	Email string
+	Name    string
+	Email   string
+	Answers []community.Answer
 }
 
 // applyPanel is the registration part of the event page: the viewer's own
@@ -39,6 +41,9 @@ type applyPanel struct {
 	Form        guestValues
 	Errors      map[string]string
 	Honeypot    string
+	// Questions are the event's application form, with Form.Answers and
+	// Errors filled in, in both the member's and the guest's form.
+	Questions []questionField
 }
 
 // regStatus is one live registration as people read it.
@@ -150,6 +155,9 @@ func (h *Handler) eventPage(ctx context.Context, r *request, id string, status i
 	if edit != nil {
 		edit(&p)
 	}
+	if p.Member || p.Guest {
+		p.Questions = questionFields(v.Questions, p.Form.Answers, p.Errors)
+	}
 	d.Apply = p
 	return h.render(ctx, r, status, "event", v.Title, "events", d)
 }
@@ -226,6 +234,7 @@ func (h *Handler) register(ctx context.Context, r *request) response {
 	if member {
 		d.Email = r.viewer.Member.Email
 	}
+	typed.Answers = answersFrom(v.Questions, f)
 	if !member && f.Get(honeypotField) != "" {
 		// A bot filled the field people never see: it gets the page a
 		// person would, and nothing is stored or mailed.
@@ -234,13 +243,13 @@ func (h *Handler) register(ctx context.Context, r *request) response {
 	if !member {
 		// A guest holds nothing until the mailed link is followed; the page
 		// is the same whether or not the address is registered already.
-		if err := h.guests.Request(ctx, r.viewer, id, *guest, r.sourceIP()); err != nil {
+		if err := h.guests.Request(ctx, r.viewer, id, *guest, r.sourceIP(), typed.Answers...); err != nil {
 			return h.registerFailed(ctx, r, id, err, typed)
 		}
 		d.Email = community.NormalizeEmail(typed.Email)
 		return h.render(ctx, r, http.StatusOK, "guest_sent", guestSentTitle, "events", d)
 	}
-	res, err := h.regs.Register(ctx, r.viewer, id, nil)
+	res, err := h.regs.Register(ctx, r.viewer, id, nil, typed.Answers...)
 	if err != nil {
 		return h.registerFailed(ctx, r, id, err, typed)
 	}
@@ -384,6 +393,7 @@ type myRegistration struct {
 	regStatus
 	JoinURL        string
 	EventCancelled bool
+	Answers        []answerLine // what the member answered the event's questions
 }
 
 // myRegistrations lists the member's live registrations: upcoming ones
@@ -400,6 +410,7 @@ func (h *Handler) myRegistrations(ctx context.Context, r *request) (upcoming, pa
 			continue
 		}
 		line := myRegistration{
+			Answers:        answerLines(e.Questions, reg.Answers),
 			EventID:        e.ID,
 			Title:          e.Title,
 			KindLabel:      e.Kind.Label(),

@@ -45,6 +45,9 @@ type Options struct {
 	Sessions *auth.Sessions
 	Config   config.Config
 	Log      *slog.Logger
+	// Surveys takes after-event survey answers (/survey); nil serves no
+	// survey page.
+	Surveys *community.Surveys
 	// Clock decides whether registration windows are open; nil uses
 	// Events.Clock, then the wall clock.
 	Clock community.Clock
@@ -58,6 +61,7 @@ type Handler struct {
 	guests    *community.GuestRequests
 	noms      *community.Nominations
 	optOuts   *community.OptOuts
+	surveys   *community.Surveys
 	sessions  *auth.Sessions
 	cfg       config.Config
 	log       *slog.Logger
@@ -84,6 +88,7 @@ func New(o Options) *Handler {
 		guests:    o.GuestRequests,
 		noms:      o.Nominations,
 		optOuts:   o.OptOuts,
+		surveys:   o.Surveys,
 		sessions:  o.Sessions,
 		cfg:       o.Config,
 		log:       o.Log,
@@ -148,6 +153,8 @@ func (h *Handler) routeTable() map[string]route {
 		"POST /signout":               h.signout,
 		"GET /unsubscribe":            h.unsubscribePage,
 		"POST /unsubscribe":           h.unsubscribe,
+		"GET /survey":                 h.surveyPage,
+		"POST /survey":                h.answerSurvey,
 	}
 }
 

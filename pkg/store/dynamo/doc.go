@@ -32,6 +32,7 @@
 //	                                              ATTENDEE#G#<sha256(email)>
 //	waitlist ticket        EVENT#<eid>            WAITLIST_SEQ                     -
 //	reminder               EVENT#<eid>            REMINDER#<offset seconds>        yes (start + 30 d)
+//	survey schedule        EVENT#<eid>            SURVEY                           yes (survey close + 30 d)
 //	idempotency            IDEM#<sha256(key)>     IDEM                             yes
 //	outbox mail            OUTBOX#<mail id>       OUTBOX                           yes (settled + 7 d; unsettled: created + 30 d)
 //	organizer message      MESSAGE#<msg id>       MESSAGE                          yes (created + 30 d)
@@ -53,6 +54,7 @@
 //	GSI2   nomination              ORGNOM#<org mid>       <createdUTC>#<nid>             always
 //	GSI3   event                   SERIES#<sid>           <startsUTC>#<eid>              when in a series, any status
 //	GSI3   reminder                REMINDERS              <dueUTC>#<eid>#<offset s>      until handled for everyone
+//	GSI3   survey schedule         SURVEYS                <dueUTC>#<eid>                 until handed over to everyone
 //	GSI3   outbox mail             OUTBOX                 <createdUTC>#<mail id>         until settled
 //
 // Notes on the items:
@@ -66,6 +68,17 @@
 //     registrations. Publishing adds the GSI1/GSI2 keys;
 //     cancelling removes them. GSI3 keeps every occurrence of a series,
 //     drafts included, so the series clock never creates one twice.
+//     questions (list of {id, label, help, kind, required, max_length,
+//     options, max_choices}) is the event's application form, written with
+//     the other editable attributes. survey ({questions (as above),
+//     send_after_s, closes_after_s}) is the after-event survey, written
+//     with them too (community.Survey; absent when none).
+//   - survey schedule: {event_id, due_at (end + send_after), expires_at}.
+//     Put in the create transaction of a published event with a survey,
+//     and by SyncEventReminders on every later event write (IF new OR
+//     due_at <> :due, so a finished one stays finished while its time
+//     holds); deleted when the event is unpublished or the survey removed.
+//     The sweep removes its GSI3 keys once every recipient was handed over.
 //   - member: ver is a version number; every replacing write requires the
 //     version it read, so a member item and its email claim cannot drift.
 //   - email claim: {member_id}. Written in the same transaction as the
@@ -76,7 +89,7 @@
 //     member_id, data, created_at, expires_at}; the id is a digest of the
 //     secret in the mailed link, so a table dump yields no usable link.
 //     A pending guest request (purpose guest_confirm, community.GuestRequests)
-//     is a token too: data is {event_id, name, email} as the guest typed
+//     is a token too: data is {event_id, name, email, answers} as the guest typed
 //     them, the id the keyed digest of the signed confirmation link (which
 //     names the event and the registration id the request reserved); put
 //     with its guest_confirmation outbox mail in one transaction, read when
@@ -101,7 +114,13 @@
 //     community.ReminderMark "<offset s>@<startsUTC>", ADDed in the
 //     transaction that hands the reminder over with its outbox mail),
 //     opt_outs (string set: "reminders", "messages" — what the registrant
-//     stopped for this registration by a mail's one-click link)}. updated_at changes only with the status, so a confirmed
+//     stopped for this registration by a mail's one-click link), answers
+//     (list of {q: question id, t: text | c: [choices]}, the answers to the
+//     event's questions as community.Form.CheckAnswers normalized them;
+//     personal data: WithdrawMember REMOVEs them from every registration of
+//     the member, found through GSI2 MREG#<mid>)}. A registration of an
+//     event with questions is written only while the event's updated_at is
+//     the one its answers were checked against. updated_at changes only with the status, so a confirmed
 //     registration that once waited (waitlist_seq > 0) was confirmed at its
 //     updated_at (community.ConfirmedAt). The GSI1 keys follow the status. rid is a NewID, so
 //     confirmed and cancelled lists read in arrival order.
@@ -194,6 +213,11 @@
 //     GSI2. It has its own item in the event's partition, so nominating
 //     never contends with registrations on the event item.
 //
+// Registrations carry the survey's state too: survey_sent_at (set in the
+// transaction that puts its OUTBOX#<rid>.survey mail), survey_answers
+// (list as answers) and survey_answered_at; WithdrawMember REMOVEs
+// survey_answers with answers.
+//
 // # Access patterns
 //
 //	pattern (docs/openapi.yaml)                              operation
@@ -264,6 +288,14 @@
 //	                                                   transaction cancelled by some conditions runs again without them (the old
 //	                                                   registration says: handed over already, or not confirmed). Exactly one of
 //	                                                   overlapping sweeps owes each; 5,000 reminders: 100 transactions
+//	surveys due now                                  Query GSI3 GSI3PK = SURVEYS AND GSI3SK < <now+1s UTC>, every page
+//	hand a survey over to the mailer, once           TransactWriteItems of up to 50 × [Update registration SET survey_sent_at IF
+//	                                                   status = confirmed AND attribute_not_exists(survey_sent_at),
+//	                                                   ReturnValuesOnConditionCheckFailure ALL_OLD; Put OUTBOX#<rid>.survey], run again
+//	                                                   without the failed conditions, as for reminders; then UpdateItem REMOVE GSI3PK,
+//	                                                   GSI3SK of the schedule IF due_at = :read
+//	answer a survey (replace the answers)            UpdateItem SET survey_answers, survey_answered_at IF status = confirmed AND
+//	                                                   attribute_exists(survey_sent_at)
 //	stop a registration's reminders or messages      UpdateItem ADD opt_outs :list IF type = registration (the one-click link of a
 //	                                                   guest's reminder or of any organizer message)
 //	finish / drop a reminder                         UpdateItem REMOVE GSI3PK, GSI3SK IF starts_at = :read; DeleteItem IF starts_at = :read

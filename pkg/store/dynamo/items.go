@@ -118,6 +118,18 @@ type lotterySettings struct {
 	DrawnAt         *time.Time `dynamodbav:"drawn_at,omitempty"`
 }
 
+// questionItem is one question of an event's form (community.Question).
+type questionItem struct {
+	ID         string   `dynamodbav:"id"`
+	Label      string   `dynamodbav:"label"`
+	Help       string   `dynamodbav:"help,omitempty"`
+	Kind       string   `dynamodbav:"kind"`
+	Required   bool     `dynamodbav:"required"`
+	MaxLength  int      `dynamodbav:"max_length,omitempty"`
+	Options    []string `dynamodbav:"options,omitempty"`
+	MaxChoices int      `dynamodbav:"max_choices,omitempty"`
+}
+
 type eventItem struct {
 	PK     string `dynamodbav:"PK"`
 	SK     string `dynamodbav:"SK"`
@@ -154,6 +166,8 @@ type eventItem struct {
 	Mode                 string           `dynamodbav:"mode,omitempty"`
 	Lottery              *lotterySettings `dynamodbav:"lottery,omitempty"`
 	NominationCap        int              `dynamodbav:"nomination_cap,omitempty"`
+	Questions            []questionItem   `dynamodbav:"questions,omitempty"`
+	Survey               *surveyItem      `dynamodbav:"survey,omitempty"`
 	ConfirmedCount       int              `dynamodbav:"confirmed_count"`
 	WaitlistCount        int              `dynamodbav:"waitlist_count"`
 	CreatedAt            time.Time        `dynamodbav:"created_at"`
@@ -197,6 +211,11 @@ func newEventItem(e *community.Event) eventItem {
 		it.Lottery = &lotterySettings{DrawAt: l.DrawAt.UTC(), Reserves: l.Reserves, FirstTimeWeight: l.FirstTimeWeight,
 			FillRemaining: l.FillRemaining, Commitment: l.Commitment, DrawnAt: utcPtr(l.DrawnAt)}
 	}
+	for _, q := range e.Questions {
+		it.Questions = append(it.Questions, questionItem{ID: q.ID, Label: q.Label, Help: q.Help, Kind: string(q.Kind),
+			Required: q.Required, MaxLength: q.MaxLength, Options: q.Options, MaxChoices: q.MaxChoices})
+	}
+	it.Survey = newSurveyItem(e.Survey)
 	if e.ReminderOffsets != nil {
 		it.ReminderOffsets = make([]int64, 0, len(e.ReminderOffsets))
 	}
@@ -229,6 +248,11 @@ func (it eventItem) event() *community.Event {
 		e.Lottery = &community.Lottery{DrawAt: l.DrawAt, Reserves: l.Reserves, FirstTimeWeight: l.FirstTimeWeight,
 			FillRemaining: l.FillRemaining, Commitment: l.Commitment, DrawnAt: l.DrawnAt}
 	}
+	for _, q := range it.Questions {
+		e.Questions = append(e.Questions, community.Question{ID: q.ID, Label: q.Label, Help: q.Help, Kind: community.QuestionKind(q.Kind),
+			Required: q.Required, MaxLength: q.MaxLength, Options: q.Options, MaxChoices: q.MaxChoices})
+	}
+	e.Survey = it.Survey.survey()
 	if it.ReminderOffsets != nil {
 		e.ReminderOffsets = make([]time.Duration, 0, len(it.ReminderOffsets))
 	}

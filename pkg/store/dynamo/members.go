@@ -198,7 +198,33 @@ func (s *Store) WithdrawMember(ctx context.Context, id string, now time.Time) (*
 	if m.Status == community.MemberWithdrawn && m.Email == "" {
 		return m, nil
 	}
+	// Answers first: a failure leaves the member as they were, and the
+	// withdrawal, asked again, erases what is left.
+	if err := s.eraseAnswers(ctx, id); err != nil {
+		return nil, err
+	}
 	return s.erase(ctx, cur, m, now, nil)
+}
+
+// eraseAnswers removes the answers from every registration of a member,
+// past and future: they are personal data, whatever became of the seat.
+func (s *Store) eraseAnswers(ctx context.Context, memberID string) error {
+	regs, err := s.MemberRegistrations(ctx, memberID)
+	if err != nil {
+		return fmt.Errorf("dynamo: erase answers: %w", err)
+	}
+	for _, r := range regs {
+		if len(r.Answers) == 0 && len(r.SurveyAnswers) == 0 {
+			continue
+		}
+		_, _, err := s.updateItem(ctx, registrationKey(r.EventID, r.ID),
+			expression.Remove(expression.Name("answers")).Remove(expression.Name("survey_answers")),
+			expression.AttributeExists(expression.Name("PK")))
+		if err != nil {
+			return fmt.Errorf("dynamo: erase answers: %w", err)
+		}
+	}
+	return nil
 }
 
 // EraseApplicant erases member id as WithdrawMember does, only while the

@@ -97,6 +97,21 @@ type registrationItem struct {
 	OrganizationID string     `dynamodbav:"organization_id,omitempty"`
 	Department     string     `dynamodbav:"department,omitempty"`
 	BirthDate      *time.Time `dynamodbav:"birth_date,omitempty"`
+	// Answers to the event's questions (community.Form.CheckAnswers);
+	// personal data: WithdrawMember removes them.
+	Answers []answerItem `dynamodbav:"answers,omitempty"`
+	// The after-event survey (surveys.go): when it was handed over, and
+	// the answers (personal data, removed by WithdrawMember).
+	SurveySentAt     *time.Time   `dynamodbav:"survey_sent_at,omitempty"`
+	SurveyAnswers    []answerItem `dynamodbav:"survey_answers,omitempty"`
+	SurveyAnsweredAt *time.Time   `dynamodbav:"survey_answered_at,omitempty"`
+}
+
+// answerItem is one stored answer: {q, t} or {q, c}.
+type answerItem struct {
+	QuestionID string   `dynamodbav:"q"`
+	Text       string   `dynamodbav:"t,omitempty"`
+	Choices    []string `dynamodbav:"c,omitempty"`
 }
 
 func newRegistrationItem(r *community.Registration) registrationItem {
@@ -117,6 +132,11 @@ func newRegistrationItem(r *community.Registration) registrationItem {
 	if g := r.Guest; g != nil {
 		it.GuestName, it.GuestEmail = g.Name, g.Email
 	}
+	for _, a := range r.Answers {
+		it.Answers = append(it.Answers, answerItem{QuestionID: a.QuestionID, Text: a.Text, Choices: a.Choices})
+	}
+	it.SurveySentAt, it.SurveyAnsweredAt = utcPtr(r.SurveySentAt), utcPtr(r.SurveyAnsweredAt)
+	it.SurveyAnswers = answerItems(r.SurveyAnswers)
 	return it
 }
 
@@ -136,6 +156,13 @@ func (it registrationItem) registration() *community.Registration {
 	}
 	if len(it.OptOuts) > 0 {
 		r.OptOuts = slices.Sorted(slices.Values(it.OptOuts))
+	}
+	for _, a := range it.Answers {
+		r.Answers = append(r.Answers, community.Answer{QuestionID: a.QuestionID, Text: a.Text, Choices: a.Choices})
+	}
+	r.SurveySentAt, r.SurveyAnsweredAt = it.SurveySentAt, it.SurveyAnsweredAt
+	for _, a := range it.SurveyAnswers {
+		r.SurveyAnswers = append(r.SurveyAnswers, community.Answer{QuestionID: a.QuestionID, Text: a.Text, Choices: a.Choices})
 	}
 	return r
 }
@@ -224,7 +251,9 @@ func registerPath(status community.EventStatus, capacity int, waitlist bool, con
 // guess, the event item's conditions decide. Conflict (reason
 // "already_registered") when the member or guest email holds a live
 // registration, (reason "event_full") when full without waitlist,
-// (reason "registration_exists") when r.ID is taken; Closed (reason
+// (reason "registration_exists") when r.ID is taken, (reason
+// "event_changed") when e asks questions and was edited since it was read
+// (the answers were checked against e's form); Closed (reason
 // "event_cancelled") when the event was cancelled meanwhile; NotFound
 // (reason "event_not_found") when it is unknown or a draft; Unavailable
 // (reason "busy") when contention outlasts every attempt.
@@ -247,7 +276,7 @@ func (s *Store) Register(ctx context.Context, e *community.Event, r *community.R
 				return fmt.Errorf("dynamo: register: %w", err)
 			}
 		}
-		items, err := s.registerItems(r, status, seq)
+		items, err := s.registerItems(r, status, seq, formStamp(e))
 		if err != nil {
 			return fmt.Errorf("dynamo: register: %w", err)
 		}
@@ -269,6 +298,10 @@ func (s *Store) Register(ctx context.Context, e *community.Event, r *community.R
 			if err != nil {
 				return err
 			}
+			if stamp := formStamp(e); stamp != nil && !ev.UpdatedAt.Equal(*stamp) {
+				// The answers were checked against a form edited since.
+				return community.ErrEventChanged
+			}
 			next, err := registerPath(community.EventStatus(ev.Status), ev.Capacity, ev.Waitlist, ev.ConfirmedCount, ev.WaitlistCount)
 			if err != nil {
 				return err
@@ -288,16 +321,31 @@ func (s *Store) Register(ctx context.Context, e *community.Event, r *community.R
 	}
 }
 
+// formStamp is the edit time of e when e asks questions: a registration
+// whose answers were checked against e's form is written only while the
+// event is still as read (an organizer's edit moves updated_at; the
+// counters do not), so no answer is stored against a form changed since.
+func formStamp(e *community.Event) *time.Time {
+	if len(e.Questions) == 0 {
+		return nil
+	}
+	t := e.UpdatedAt
+	return &t
+}
+
 // registerItems is the registering transaction: [0] the event's counter
 // under seatCond or waitCond, [1] the attendee item, [2] the registration,
 // [3] the mail it owes (community.RegistrationMail) in the outbox.
-func (s *Store) registerItems(r *community.Registration, status community.RegistrationStatus, seq int64) ([]types.TransactWriteItem, error) {
+func (s *Store) registerItems(r *community.Registration, status community.RegistrationStatus, seq int64, form *time.Time) ([]types.TransactWriteItem, error) {
 	x := *r
 	x.Status, x.WaitlistSeq = status, seq
 	reg := newRegistrationItem(&x)
 	counter, cond := "confirmed_count", seatCond
 	if status == community.RegistrationWaitlisted {
 		counter, cond = "waitlist_count", waitCond
+	}
+	if form != nil {
+		cond = cond.And(expression.Name("updated_at").Equal(expression.Value(form.UTC())))
 	}
 	ev, err := s.txUpdate(eventKey(r.EventID), expression.Add(expression.Name(counter), expression.Value(1)), cond)
 	if err != nil {

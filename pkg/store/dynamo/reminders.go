@@ -80,6 +80,13 @@ func (s *Store) reminderPuts(e *community.Event) ([]types.TransactWriteItem, err
 		}
 		out = append(out, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.table), Item: av}})
 	}
+	if it, ok := newSurveyScheduleItem(e); ok {
+		av, err := attributevalue.MarshalMap(it)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.table), Item: av}})
+	}
 	return out, nil
 }
 
@@ -170,7 +177,8 @@ func (s *Store) SyncEventReminders(ctx context.Context, e *community.Event) erro
 			return fmt.Errorf("dynamo: sync reminders: %w", err)
 		}
 	}
-	return nil
+	// The survey's schedule follows the same event writes (surveys.go).
+	return s.syncSurvey(ctx, e)
 }
 
 // DueReminders returns the reminders due at or before now (to the second)
@@ -262,7 +270,7 @@ const handOverBatch = 50
 func (s *Store) HandOverReminders(ctx context.Context, mails []community.Mail) ([]community.HandOver, error) {
 	out := make([]community.HandOver, 0, len(mails))
 	for start := 0; start < len(mails); start += handOverBatch {
-		got, err := s.handOver(ctx, mails[start:min(start+handOverBatch, len(mails))])
+		got, err := s.handOver(ctx, mails[start:min(start+handOverBatch, len(mails))], s.markReminder, reminderMarked)
 		if err != nil {
 			return out, fmt.Errorf("dynamo: hand over reminders: %w", err)
 		}
@@ -271,21 +279,37 @@ func (s *Store) HandOverReminders(ctx context.Context, mails []community.Mail) (
 	return out, nil
 }
 
-// handOver is one transaction of HandOverReminders, run again without the
-// reminders whose condition failed until the rest commits.
-func (s *Store) handOver(ctx context.Context, mails []community.Mail) ([]community.HandOver, error) {
+// markReminder is the registration's half of handing reminder m over:
+// ADD its mark IF confirmed and not marked yet.
+func (s *Store) markReminder(m community.Mail) (*types.Update, error) {
+	if m.Kind != community.MailReminder || m.RegistrationID == "" {
+		return nil, fmt.Errorf("mail %s is no reminder", m.ID)
+	}
+	mark := community.ReminderMark(m.Offset, m.StartsAt)
+	return s.txUpdate(registrationKey(m.EventID, m.RegistrationID),
+		expression.Add(expression.Name("reminders_sent"), expression.Value(&types.AttributeValueMemberSS{Value: []string{mark}})),
+		expression.Name("status").Equal(expression.Value(string(community.RegistrationConfirmed))).
+			And(expression.Not(expression.Contains(expression.Name("reminders_sent"), mark))))
+}
+
+// reminderMarked: a confirmed registration whose condition failed carried
+// the mark already.
+func reminderMarked(old registrationItem, _ community.Mail) bool {
+	return old.Status == string(community.RegistrationConfirmed)
+}
+
+// handOver is one transaction of HandOverReminders (or HandOverSurveys),
+// run again without the mails whose condition failed until the rest
+// commits. mark is the registration's conditional update that goes with
+// each mail; done says, of a registration as it was when its condition
+// failed, whether the mail was handed over before (else it is no longer
+// confirmed).
+func (s *Store) handOver(ctx context.Context, mails []community.Mail, mark func(community.Mail) (*types.Update, error), done func(registrationItem, community.Mail) bool) ([]community.HandOver, error) {
 	got := make([]community.HandOver, len(mails))
 	left := make([]int, 0, len(mails)) // indexes into mails still to hand over
 	var items []types.TransactWriteItem
 	for i, m := range mails {
-		if m.Kind != community.MailReminder || m.RegistrationID == "" {
-			return nil, fmt.Errorf("mail %s is no reminder", m.ID)
-		}
-		mark := community.ReminderMark(m.Offset, m.StartsAt)
-		upd, err := s.txUpdate(registrationKey(m.EventID, m.RegistrationID),
-			expression.Add(expression.Name("reminders_sent"), expression.Value(&types.AttributeValueMemberSS{Value: []string{mark}})),
-			expression.Name("status").Equal(expression.Value(string(community.RegistrationConfirmed))).
-				And(expression.Not(expression.Contains(expression.Name("reminders_sent"), mark))))
+		upd, err := mark(m)
 		if err != nil {
 			return nil, err
 		}
@@ -323,7 +347,7 @@ func (s *Store) handOver(ctx context.Context, mails []community.Mail) ([]communi
 				if err := attributevalue.UnmarshalMap(r.Item, &old); err != nil {
 					return nil, err
 				}
-				if old.Status == string(community.RegistrationConfirmed) {
+				if done(old, mails[i]) {
 					got[i] = community.HandOverDone
 				}
 			}

@@ -1,0 +1,213 @@
+package dynamo
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/sorae/tabane/pkg/community"
+)
+
+// After-event surveys (see doc.go): the event item carries the survey
+// (attribute survey); a survey schedule item, EVENT#<eid> / SURVEY, sits
+// in the GSI3 partition SURVEYS sorted by its due time until the survey
+// was handed over to everyone; each registration records survey_sent_at
+// in the transaction that puts its survey mail, and its answers.
+const (
+	surveysPartition = "SURVEYS"
+	typeSurvey       = "survey_schedule"
+	// surveyKeep is how long after the survey closes its schedule item is
+	// kept before TTL may delete it.
+	surveyKeep = 30 * 24 * time.Hour
+)
+
+func surveyScheduleKey(eventID string) key { return key{PK: eventKey(eventID).PK, SK: "SURVEY"} }
+
+// surveyItem is an event's survey, inside the event item.
+type surveyItem struct {
+	Questions    []questionItem `dynamodbav:"questions"`
+	SendAfterS   int64          `dynamodbav:"send_after_s,omitempty"`
+	ClosesAfterS int64          `dynamodbav:"closes_after_s,omitempty"`
+}
+
+func newSurveyItem(s *community.Survey) *surveyItem {
+	if s == nil {
+		return nil
+	}
+	it := &surveyItem{SendAfterS: int64(s.SendAfter / time.Second), ClosesAfterS: int64(s.ClosesAfter / time.Second)}
+	for _, q := range s.Form {
+		it.Questions = append(it.Questions, questionItem{ID: q.ID, Label: q.Label, Help: q.Help, Kind: string(q.Kind),
+			Required: q.Required, MaxLength: q.MaxLength, Options: q.Options, MaxChoices: q.MaxChoices})
+	}
+	return it
+}
+
+func (it *surveyItem) survey() *community.Survey {
+	if it == nil {
+		return nil
+	}
+	s := &community.Survey{SendAfter: time.Duration(it.SendAfterS) * time.Second, ClosesAfter: time.Duration(it.ClosesAfterS) * time.Second}
+	for _, q := range it.Questions {
+		s.Form = append(s.Form, community.Question{ID: q.ID, Label: q.Label, Help: q.Help, Kind: community.QuestionKind(q.Kind),
+			Required: q.Required, MaxLength: q.MaxLength, Options: q.Options, MaxChoices: q.MaxChoices})
+	}
+	return s
+}
+
+func answerItems(as []community.Answer) []answerItem {
+	var out []answerItem
+	for _, a := range as {
+		out = append(out, answerItem{QuestionID: a.QuestionID, Text: a.Text, Choices: a.Choices})
+	}
+	return out
+}
+
+// surveyScheduleItem is the due survey of one event.
+type surveyScheduleItem struct {
+	PK        string    `dynamodbav:"PK"`
+	SK        string    `dynamodbav:"SK"`
+	GSI3PK    string    `dynamodbav:"GSI3PK,omitempty"`
+	GSI3SK    string    `dynamodbav:"GSI3SK,omitempty"`
+	Type      string    `dynamodbav:"type"`
+	EventID   string    `dynamodbav:"event_id"`
+	DueAt     time.Time `dynamodbav:"due_at"`
+	ExpiresAt int64     `dynamodbav:"expires_at"`
+}
+
+// newSurveyScheduleItem is e's survey schedule, when a published e has a survey.
+func newSurveyScheduleItem(e *community.Event) (surveyScheduleItem, bool) {
+	if e.Status != community.EventPublished || e.Survey == nil {
+		return surveyScheduleItem{}, false
+	}
+	k := surveyScheduleKey(e.ID)
+	due := community.SurveySendAt(e)
+	return surveyScheduleItem{
+		PK: k.PK, SK: k.SK, Type: typeSurvey,
+		GSI3PK: surveysPartition, GSI3SK: keyStamp(due) + "#" + e.ID,
+		EventID: e.ID, DueAt: due, ExpiresAt: community.SurveyClosesAt(e).Add(surveyKeep).Unix(),
+	}, true
+}
+
+func (it surveyScheduleItem) due() community.DueSurvey {
+	return community.DueSurvey{EventID: it.EventID, DueAt: it.DueAt}
+}
+
+// syncSurvey makes e's survey schedule follow e: for a published event
+// with a survey, the item is put IF new or IF due at another time (so a
+// finished survey stays finished while its time holds, and one moved is
+// due again at its new time); otherwise it is deleted.
+func (s *Store) syncSurvey(ctx context.Context, e *community.Event) error {
+	it, want := newSurveyScheduleItem(e)
+	if !want {
+		if _, _, err := s.deleteItem(ctx, surveyScheduleKey(e.ID), expression.AttributeExists(expression.Name("PK"))); err != nil {
+			return fmt.Errorf("dynamo: sync survey: %w", err)
+		}
+		return nil
+	}
+	av, err := attributevalue.MarshalMap(it)
+	if err != nil {
+		return fmt.Errorf("dynamo: sync survey: %w", err)
+	}
+	expr, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name("PK")).
+		Or(expression.Name("due_at").NotEqual(expression.Value(it.DueAt)))).Build()
+	if err != nil {
+		return fmt.Errorf("dynamo: sync survey: %w", err)
+	}
+	_, err = s.client.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: aws.String(s.table), Item: av, ConditionExpression: expr.Condition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+	})
+	if err != nil && !conditionFailed(err) {
+		return fmt.Errorf("dynamo: sync survey: %w", err)
+	}
+	return nil
+}
+
+// DueSurveys is a Query of GSI3 SURVEYS for GSI3SK < <now+1s>, every
+// page: finished surveys have left the index.
+func (s *Store) DueSurveys(ctx context.Context, now time.Time) ([]community.DueSurvey, error) {
+	bound := keyStamp(now.UTC().Truncate(time.Second).Add(time.Second))
+	expr, err := expression.NewBuilder().WithKeyCondition(
+		expression.Key(reminderIndex.pk).Equal(expression.Value(surveysPartition)).
+			And(expression.Key(reminderIndex.sk).LessThan(expression.Value(bound)))).Build()
+	if err != nil {
+		return nil, fmt.Errorf("dynamo: due surveys: %w", err)
+	}
+	due, err := queryAll(ctx, s.client, &dynamodb.QueryInput{
+		TableName: aws.String(s.table), IndexName: aws.String(reminderIndex.name),
+		KeyConditionExpression: expr.KeyCondition(), ExpressionAttributeNames: expr.Names(),
+		ExpressionAttributeValues: expr.Values(), ScanIndexForward: aws.Bool(true),
+	}, infallible(surveyScheduleItem.due))
+	if err != nil {
+		return nil, fmt.Errorf("dynamo: due surveys: %w", err)
+	}
+	return due, nil
+}
+
+// FinishSurvey removes d's GSI3 keys IF its due time is unchanged.
+func (s *Store) FinishSurvey(ctx context.Context, d community.DueSurvey) error {
+	upd := expression.Remove(expression.Name(reminderIndex.pk)).Remove(expression.Name(reminderIndex.sk))
+	cond := expression.Name("due_at").Equal(expression.Value(d.DueAt.UTC()))
+	if _, _, err := s.updateItem(ctx, surveyScheduleKey(d.EventID), upd, cond); err != nil {
+		return fmt.Errorf("dynamo: finish survey: %w", err)
+	}
+	return nil
+}
+
+// HandOverSurveys hands survey mails over, up to 50 in one
+// TransactWriteItems of, per mail, [Update registration SET survey_sent_at
+// IF status = confirmed AND attribute_not_exists(survey_sent_at); Put
+// OUTBOX#<rid>.survey], as HandOverReminders does reminders.
+func (s *Store) HandOverSurveys(ctx context.Context, mails []community.Mail, now time.Time) ([]community.HandOver, error) {
+	mark := func(m community.Mail) (*types.Update, error) {
+		if m.Kind != community.MailSurvey || m.RegistrationID == "" {
+			return nil, fmt.Errorf("mail %s is no survey", m.ID)
+		}
+		return s.txUpdate(registrationKey(m.EventID, m.RegistrationID),
+			expression.Set(expression.Name("survey_sent_at"), expression.Value(now.UTC())),
+			expression.Name("status").Equal(expression.Value(string(community.RegistrationConfirmed))).
+				And(expression.AttributeNotExists(expression.Name("survey_sent_at"))))
+	}
+	done := func(old registrationItem, _ community.Mail) bool { return old.SurveySentAt != nil }
+	out := make([]community.HandOver, 0, len(mails))
+	for start := 0; start < len(mails); start += handOverBatch {
+		got, err := s.handOver(ctx, mails[start:min(start+handOverBatch, len(mails))], mark, done)
+		if err != nil {
+			return out, fmt.Errorf("dynamo: hand over surveys: %w", err)
+		}
+		out = append(out, got...)
+	}
+	return out, nil
+}
+
+// AnswerSurvey replaces a registration's survey answers with one
+// conditional UpdateItem: SET survey_answers, survey_answered_at IF
+// status = confirmed AND attribute_exists(survey_sent_at).
+func (s *Store) AnswerSurvey(ctx context.Context, eventID, regID string, answers []community.Answer, at time.Time) error {
+	upd := expression.Set(expression.Name("survey_answered_at"), expression.Value(at.UTC()))
+	if items := answerItems(answers); len(items) > 0 {
+		upd = upd.Set(expression.Name("survey_answers"), expression.Value(items))
+	} else {
+		upd = upd.Remove(expression.Name("survey_answers"))
+	}
+	cond := expression.AttributeExists(expression.Name("PK")).
+		And(expression.Name("status").Equal(expression.Value(string(community.RegistrationConfirmed)))).
+		And(expression.AttributeExists(expression.Name("survey_sent_at")))
+	old, ok, err := s.updateItem(ctx, registrationKey(eventID, regID), upd, cond)
+	if err != nil {
+		return fmt.Errorf("dynamo: answer survey: %w", err)
+	}
+	if !ok {
+		if len(old) == 0 {
+			return community.ErrRegistrationNotFound
+		}
+		return community.ErrSurveyNotOpen
+	}
+	return nil
+}

@@ -39,6 +39,9 @@ type applyPanel struct {
 	Form        guestValues
 	Errors      map[string]string
 	Honeypot    string
+	// Nominate is the nomination form (団体推薦) for an organization
+	// member, beside their own registration; nil for everyone else.
+	Nominate *nominatePanel
 }
 
 // regStatus is one live registration as people read it.
@@ -147,6 +150,7 @@ func (h *Handler) eventPage(ctx context.Context, r *request, id string, status i
 	if err != nil {
 		return h.errorPage(ctx, r, err)
 	}
+	p.Nominate = h.nominatePanelFor(r, v.Event)
 	if edit != nil {
 		edit(&p)
 	}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -285,6 +286,9 @@ func TestNominationFlow(t *testing.T) {
 	}
 	for i, a := range apps[:3] {
 		app := a.(map[string]any)
+		if !slices.Contains(regIDs, app["registration_id"].(string)) {
+			t.Errorf("application %d is %v, not one the nominees' links made (%v)", i, app["registration_id"], regIDs)
+		}
 		o, _ := app["organization"].(map[string]any)
 		if o["id"] != org.ID || o["name"] != "伊勢崎市" || app["eligible"] != true || app["department"] != "建設部道路課" {
 			t.Errorf("application %d = %v, want under %s, eligible", i, app, org.ID)
@@ -312,7 +316,6 @@ func TestNominationFlow(t *testing.T) {
 	if other := e.myNominations(otherSession); len(other) != 0 {
 		t.Errorf("another organization sees %d nominations", len(other))
 	}
-	_ = regIDs
 }
 
 // Who may nominate, for what, and with what: every refusal is a 4xx in

@@ -3,6 +3,8 @@
 // (own registration, or by the signed link in a mail) and the member's own
 // list. A guest's registration is a request until the guest follows the
 // mailed confirmation link (community.GuestRequests). Capacity and the waitlist are the store's; rules are community's.
+// Organizations' nominations of their staff (団体推薦) and the nominees'
+// confirmations are served here too (nominations.go; community.Nominations).
 package rsvpapi
 
 import (
@@ -60,11 +62,16 @@ func (h *Handler) Handle(ctx context.Context, req httpapi.Request) (httpapi.Resp
 			return h.confirmGuest(ctx, req)
 		case RouteMyRegistrations:
 			return h.mine(ctx, req)
-		case RouteNominate:
-			return h.nominate(ctx, req)
-		case RouteConfirmNominee:
-			return h.confirmNominee(ctx, req)
-		case RouteMyNominations:
+		case RouteNominate, RouteConfirmNominee, RouteMyNominations:
+			if h.noms == nil {
+				break // a handler built by New alone serves registrations only
+			}
+			switch req.RouteKey {
+			case RouteNominate:
+				return h.nominate(ctx, req)
+			case RouteConfirmNominee:
+				return h.confirmNominee(ctx, req)
+			}
 			return h.myNominations(ctx, req)
 		case RouteAnswerSurvey:
 			return h.answerSurvey(ctx, req)

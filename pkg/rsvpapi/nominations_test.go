@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -110,16 +111,20 @@ func nominationLink(t *testing.T, addr string) (string, localtest.Mail) {
 
 // webPage calls WebFunction, built as functions/web builds it, as API
 // Gateway would; a body is a posted form.
-func (e *env) webPage(t *testing.T, method, target, form string) events.APIGatewayV2HTTPResponse {
+func (e *env) webPage(t *testing.T, method, target, form string, session ...string) events.APIGatewayV2HTTPResponse {
 	t.Helper()
 	h, err := web.Wire(e.svc)
 	if err != nil {
 		t.Fatal(err)
 	}
 	path, query, _ := strings.Cut(target, "?")
+	for i := range session {
+		session[i] = "tabane_session=" + session[i]
+	}
 	in := events.APIGatewayV2HTTPRequest{
-		Version: "2.0", RouteKey: method + " " + path, RawPath: path, RawQueryString: query, Body: form,
+		Version: "2.0", RouteKey: "$default", RawPath: path, RawQueryString: query, Body: form,
 		Headers: map[string]string{"content-type": "application/x-www-form-urlencoded", "sec-fetch-site": "same-origin"},
+		Cookies: session,
 		RequestContext: events.APIGatewayV2HTTPRequestContext{RequestID: localtest.UniqueID(),
 			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: method, Path: path, SourceIP: "192.0.2.1"}},
 	}
@@ -281,6 +286,9 @@ func TestNominationFlow(t *testing.T) {
 	}
 	for i, a := range apps[:3] {
 		app := a.(map[string]any)
+		if !slices.Contains(regIDs, app["registration_id"].(string)) {
+			t.Errorf("application %d is %v, not one the nominees' links made (%v)", i, app["registration_id"], regIDs)
+		}
 		o, _ := app["organization"].(map[string]any)
 		if o["id"] != org.ID || o["name"] != "伊勢崎市" || app["eligible"] != true || app["department"] != "建設部道路課" {
 			t.Errorf("application %d = %v, want under %s, eligible", i, app, org.ID)
@@ -308,7 +316,6 @@ func TestNominationFlow(t *testing.T) {
 	if other := e.myNominations(otherSession); len(other) != 0 {
 		t.Errorf("another organization sees %d nominations", len(other))
 	}
-	_ = regIDs
 }
 
 // Who may nominate, for what, and with what: every refusal is a 4xx in
@@ -442,5 +449,55 @@ func TestNominationLinkExpires(t *testing.T) {
 	}
 	if r := e.nominate(ev.ID, orgSession, staff("expiring", 1)...); r.code != 201 {
 		t.Errorf("an expired nominee still holds the cap: %d %s", r.code, r.raw)
+	}
+}
+
+var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// The pages: an organization member finds the nomination form on the event
+// page (others do not), a refused form comes back as typed with the
+// reason at the field, a stored one lands on my page, which lists the
+// nominees and their states.
+func TestNominationPages(t *testing.T) {
+	e := newEnv(t)
+	ev := e.workshop(nil)
+	_, orgSession := e.organization("伊勢崎市")
+	_, memberSession := e.member(nil)
+
+	if page := e.webPage(t, "GET", "/events/"+ev.ID, "", memberSession); page.StatusCode != 200 || strings.Contains(page.Body, "団体推薦") {
+		t.Errorf("a member's event page = %d, shows the nomination form: %v", page.StatusCode, strings.Contains(page.Body, "団体推薦"))
+	}
+	page := e.webPage(t, "GET", "/events/"+ev.ID+"?rows=7", "", orgSession)
+	if page.StatusCode != 200 || !strings.Contains(page.Body, "推薦する") || !strings.Contains(page.Body, "7人目") {
+		t.Fatalf("the organization's event page = %d\n%s", page.StatusCode, page.Body)
+	}
+	sub := csrfRE.FindStringSubmatch(page.Body)
+	if sub == nil {
+		t.Fatal("no CSRF token on the page")
+	}
+	good, bad := localtest.UniqueEmail("page"), localtest.UniqueEmail("page")
+	form := url.Values{"csrf": {sub[1]},
+		"name": {"職員 一郎", "職員 二郎", ""}, "email": {good, "not-an-address", ""},
+		"department": {"道路課", "", ""}, "birth_date": {"1994-06-15", "1995-01-01", ""}, "reason": {"", "", ""}}
+	refused := e.webPage(t, "POST", "/events/"+ev.ID+"/nominate", form.Encode(), orgSession)
+	if refused.StatusCode != 400 || !strings.Contains(refused.Body, "職員 二郎") || !strings.Contains(refused.Body, "メールアドレスの形式が正しくありません") {
+		t.Errorf("a refused form = %d, want 400 with the rows as typed and the reason\n%s", refused.StatusCode, refused.Body)
+	}
+	if got := e.myNominations(orgSession); len(got) != 0 {
+		t.Fatalf("a refused form stored %d nominations", len(got))
+	}
+	form["email"] = []string{good, bad, ""}
+	done := e.webPage(t, "POST", "/events/"+ev.ID+"/nominate", form.Encode(), orgSession)
+	if done.StatusCode != 303 || !strings.HasPrefix(done.Headers["Location"]+done.Headers["location"], "/me?saved=nominated") {
+		t.Fatalf("a good form = %d %v", done.StatusCode, done.Headers)
+	}
+	me := e.webPage(t, "GET", "/me?saved=nominated", "", orgSession)
+	for _, want := range []string{"推薦を受け付けました", "職員 一郎", "職員 二郎", "確認待ち", ev.Title} {
+		if !strings.Contains(me.Body, want) {
+			t.Errorf("my page lacks %q", want)
+		}
+	}
+	if strings.Contains(me.Body, good) {
+		t.Error("my page prints a nominee's address")
 	}
 }

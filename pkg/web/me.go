@@ -35,6 +35,8 @@ type meData struct {
 	WithdrawError string
 	Upcoming      []myRegistration
 	Past          []myRegistration
+	// Nominations are an organization member's nominations (団体推薦).
+	Nominations []myNomination
 }
 
 func profileOf(m *community.Member) profileValues {
@@ -82,6 +84,8 @@ func (h *Handler) me(ctx context.Context, r *request) response {
 		d.Saved = "メール配信の設定を保存しました。"
 	case "cancelled":
 		d.Saved = "申込を取り消しました。"
+	case "nominated":
+		d.Saved = "推薦を受け付けました。推薦した方それぞれに確認メールをお送りしました（ご本人の確定で申込となります）。"
 	}
 	return h.renderMe(ctx, r, http.StatusOK, "マイページ", d)
 }
@@ -92,6 +96,9 @@ func (h *Handler) renderMe(ctx context.Context, r *request, status int, title st
 	var err error
 	d.Upcoming, d.Past, err = h.myRegistrations(ctx, r)
 	if err != nil {
+		return h.errorPage(ctx, r, err)
+	}
+	if d.Nominations, err = h.myNominations(ctx, r); err != nil {
 		return h.errorPage(ctx, r, err)
 	}
 	return h.render(ctx, r, status, "me", title, "me", d)

@@ -44,6 +44,9 @@ type applyPanel struct {
 	// Questions are the event's application form, with Form.Answers and
 	// Errors filled in, in both the member's and the guest's form.
 	Questions []questionField
+	// Nominate is the nomination form (団体推薦) for an organization
+	// member, beside their own registration; nil for everyone else.
+	Nominate *nominatePanel
 }
 
 // regStatus is one live registration as people read it.
@@ -152,6 +155,7 @@ func (h *Handler) eventPage(ctx context.Context, r *request, id string, status i
 	if err != nil {
 		return h.errorPage(ctx, r, err)
 	}
+	p.Nominate = h.nominatePanelFor(r, v.Event)
 	if edit != nil {
 		edit(&p)
 	}

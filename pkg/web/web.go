@@ -141,6 +141,7 @@ func (h *Handler) routeTable() map[string]route {
 		"POST /registrations/confirm": h.confirmGuest,
 		"GET /nominations/confirm":    h.confirmNominationPage,
 		"POST /nominations/confirm":   h.confirmNomination,
+		"POST /events/{id}/nominate":  h.nominate,
 		"GET /signup":                 h.signupForm,
 		"POST /signup":                h.signup,
 		"GET /verify":                 h.verifyPage,

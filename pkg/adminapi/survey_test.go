@@ -196,6 +196,7 @@ func TestSurveyRoundTrip(t *testing.T) {
 	if exp.status != 200 || !strings.Contains(exp.resp.Headers["Content-Disposition"], "survey.csv") {
 		t.Fatalf("export = %d %v", exp.status, exp.resp.Headers)
 	}
+	e.audited(community.AuditRegistrationsExport, ev.ID, e.org.ID)
 	b, err := base64.StdEncoding.DecodeString(exp.resp.Body)
 	if err != nil {
 		t.Fatal(err)

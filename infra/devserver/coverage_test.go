@@ -260,7 +260,8 @@ var handlerRoutes = map[string][]string{
 	"EventsFunction": {eventsapi.RouteList, eventsapi.RouteDetail, eventsapi.RouteFeed},
 	"SignupFunction": {signupapi.RouteSignup, signupapi.RouteVerify, signupapi.RouteLink, signupapi.RouteSession,
 		signupapi.RouteSignOut, signupapi.RouteMe, signupapi.RouteUpdateMe, signupapi.RouteWithdraw, signupapi.RouteUnsubscribe},
-	"RsvpFunction":  {rsvpapi.RouteRegister, rsvpapi.RouteCancelMine, rsvpapi.RouteCancelByToken, rsvpapi.RouteConfirmGuest, rsvpapi.RouteMyRegistrations},
+	"RsvpFunction": {rsvpapi.RouteRegister, rsvpapi.RouteCancelMine, rsvpapi.RouteCancelByToken, rsvpapi.RouteConfirmGuest, rsvpapi.RouteMyRegistrations,
+		rsvpapi.RouteAnswerSurvey},
 	"AdminFunction": adminapi.Routes,
 	"WebFunction":   web.Routes(),
 }

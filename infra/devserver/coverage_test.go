@@ -261,7 +261,7 @@ var handlerRoutes = map[string][]string{
 	"SignupFunction": {signupapi.RouteSignup, signupapi.RouteVerify, signupapi.RouteLink, signupapi.RouteSession,
 		signupapi.RouteSignOut, signupapi.RouteMe, signupapi.RouteUpdateMe, signupapi.RouteWithdraw, signupapi.RouteUnsubscribe},
 	"RsvpFunction": {rsvpapi.RouteRegister, rsvpapi.RouteCancelMine, rsvpapi.RouteCancelByToken, rsvpapi.RouteConfirmGuest, rsvpapi.RouteMyRegistrations,
-		rsvpapi.RouteNominate, rsvpapi.RouteConfirmNominee, rsvpapi.RouteMyNominations},
+		rsvpapi.RouteNominate, rsvpapi.RouteConfirmNominee, rsvpapi.RouteMyNominations, rsvpapi.RouteAnswerSurvey},
 	"AdminFunction": adminapi.Routes,
 	"WebFunction":   web.Routes(),
 }

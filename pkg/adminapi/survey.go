@@ -31,12 +31,16 @@ func (h *Handler) survey(ctx context.Context, v community.Viewer, req httpapi.Re
 	if format != "" && format != "json" && format != "csv" {
 		return httpapi.Response{}, httpapi.InvalidParam("format", community.ErrInvalidFormat.Message())
 	}
-	sum, answered, err := h.svc.Attendance.SurveyResults(ctx, v, id)
+	if format != "csv" {
+		sum, _, err := h.svc.Attendance.SurveyResults(ctx, v, id)
+		if err != nil {
+			return httpapi.Response{}, err
+		}
+		return httpapi.JSON(200, apijson.SurveySummaryJSON(sum)), nil
+	}
+	sum, answered, err := h.svc.Attendance.ExportSurvey(ctx, v, id)
 	if err != nil {
 		return httpapi.Response{}, err
-	}
-	if format != "csv" {
-		return httpapi.JSON(200, apijson.SurveySummaryJSON(sum)), nil
 	}
 	b, err := SurveyCSV(answered, sum.Event.Survey.Form)
 	if err != nil {

@@ -452,3 +452,16 @@ func (a *Attendance) SurveyResults(ctx context.Context, v Viewer, id string) (*S
 	}
 	return sum, answered, nil
 }
+
+// ExportSurvey is SurveyResults for a file of the answers with the names
+// of those who gave them: personal data leaving tabane, so the audit log
+// records it, as it does the attendee export.
+func (a *Attendance) ExportSurvey(ctx context.Context, v Viewer, id string) (*SurveySummary, []Attendee, error) {
+	sum, answered, err := a.SurveyResults(ctx, v, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	auditor{a.Store, a.Clock, a.Log}.record(ctx, actorOf(v), AuditRegistrationsExport, "event", id,
+		fmt.Sprintf("「%s」の事後アンケートの回答を出力（%d件）", sum.Event.Title, len(answered)))
+	return sum, answered, nil
+}

@@ -338,3 +338,34 @@ func TestYen(t *testing.T) {
 		})
 	}
 }
+
+func TestComposerSurvey(t *testing.T) {
+	c := testComposer(t)
+	e := testEvent()
+	e.Title, e.JoinURL = "キャリア開発塾 第1回", "https://zoom.example/j/secret-survey"
+	link := "https://tabane.example.jp/survey?token=e1%3Ar1.sig"
+	closes := time.Date(2025, 5, 28, 5, 30, 0, 0, time.UTC)
+	m, err := c.Survey("taro@example.jp", "山田 太郎", e, link, closes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "【そらゑ】「" + e.Title + "」事後アンケートのお願い"; m.Subject != want {
+		t.Errorf("subject %q, want %q", m.Subject, want)
+	}
+	for _, part := range []string{m.Text, m.HTML} {
+		for _, s := range []string{"山田 太郎", "事後アンケート", "2025年5月28日(水) 14:30", e.Title} {
+			if !strings.Contains(part, s) {
+				t.Errorf("survey mail lacks %q:\n%s", s, part)
+			}
+		}
+		if strings.Contains(part, "zoom.example") {
+			t.Error("survey mail carries the join URL")
+		}
+	}
+	if !strings.Contains(m.Text, link) || !strings.Contains(m.HTML, strings.ReplaceAll(link, "&", "&amp;")) {
+		t.Errorf("survey mail lacks its link")
+	}
+	if _, err := c.Survey("taro@example.jp", "", e, "javascript:alert(1)", closes); community.ErrorCode(err) != community.Invalid {
+		t.Errorf("a bad link = %v, want invalid", err)
+	}
+}

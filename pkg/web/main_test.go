@@ -119,6 +119,14 @@ func (m guestMail) GuestConfirmation(ctx context.Context, to community.Recipient
 	return m.box.record("guest_confirm")(ctx, to, link)
 }
 
+// surveyMail is a community.SurveyNotifier that records each survey link
+// in the mailbox (kind "survey").
+type surveyMail struct{ box *mailbox }
+
+func (m surveyMail) Survey(ctx context.Context, to community.Recipient, _ *community.Event, link string, _ time.Time) error {
+	return m.box.record("survey")(ctx, to, link)
+}
+
 // mailbox records the links mailed to each address, by kind.
 type mailbox struct {
 	mu    sync.Mutex
@@ -218,6 +226,7 @@ func newEnvWith(t *testing.T, o envOptions) *env {
 	}
 	var regNotifier community.RegistrationNotifier = regMail{box: box}
 	var guestNotifier community.GuestNotifier = guestMail{box: box}
+	var surveyNotifier community.SurveyNotifier = surveyMail{box: box}
 	if o.Notifier != nil {
 		notifier = o.Notifier(cfg, clock)
 		if rn, ok := notifier.(community.RegistrationNotifier); ok {
@@ -226,12 +235,16 @@ func newEnvWith(t *testing.T, o envOptions) *env {
 		if gn, ok := notifier.(community.GuestNotifier); ok {
 			guestNotifier = gn
 		}
+		if sn, ok := notifier.(community.SurveyNotifier); ok {
+			surveyNotifier = sn
+		}
 	}
 	links := auth.Links{BaseURL: cfg.BaseURL, Secret: cfg.SessionSecret}
 	regs := &community.Registrations{Events: store, Regs: store, Clock: clock, Links: links, Log: communitytest.FailOnError(t)}
 	// The mailer: in a package test no stream invokes it, so each request's
 	// outbox mails are delivered right after it (and before mailbox reads).
-	room := &community.Mailroom{Store: store, Notifier: regNotifier, Members: notifier, Guests: guestNotifier, Links: links, Clock: clock, Log: communitytest.FailOnError(t)}
+	room := &community.Mailroom{Store: store, Notifier: regNotifier, Members: notifier, Guests: guestNotifier, Links: links, Clock: clock, Log: communitytest.FailOnError(t),
+		Surveys: surveyNotifier, SurveyLinks: links}
 	guests := &community.GuestRequests{Registrations: regs, Store: store, Links: links, Secrets: auth.Secrets{Key: cfg.SessionSecret}, Log: communitytest.FailOnError(t)}
 	localtest.DeliverOutbox(t, func(context.Context) error { communitytest.Deliver(t, room); return nil })
 	box.deliver = func() { communitytest.Deliver(t, room) }
@@ -250,6 +263,7 @@ func newEnvWith(t *testing.T, o envOptions) *env {
 		GuestRequests: guests,
 		Sessions:      sessions,
 		Config:        cfg,
+		Surveys:       &community.Surveys{Store: store, Links: links, Clock: clock},
 	})
 	if !o.Paced {
 		h.SetMinResponseTime(0)

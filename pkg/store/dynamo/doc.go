@@ -280,8 +280,10 @@
 //	outbox mail unsettled for 15 minutes             Query GSI3 GSI3PK = OUTBOX AND GSI3SK < <now-15m UTC>, Limit 200; cost grows with
 //	                                                   what is unsent, not with the table
 //	create a published event                         TransactWriteItems: [Put event IF attribute_not_exists(PK); Put each reminder]
-//	sync an event's reminders                        Query PK = EVENT#<eid> AND begins_with(SK, "REMINDER#") (consistent); DeleteItem the
-//	                                                   unwanted; PutItem each wanted IF attribute_not_exists(PK) OR starts_at <> :start
+//	sync an event's reminders (and survey schedule)  Query PK = EVENT#<eid> AND SK BETWEEN "REMINDER#" AND "SURVEY" (consistent: the
+//	                                                   reminders and the survey schedule, nothing else); DeleteItem the unwanted;
+//	                                                   PutItem each wanted IF attribute_not_exists(PK) OR starts_at <> :start (the
+//	                                                   survey: OR due_at <> :due), skipped when the read shows it as wanted
 //	hand reminders over to the mailer                TransactWriteItems of up to 50 × [Update registration ADD reminders_sent :mark IF
 //	  (registration, offset, start), once              status = confirmed AND NOT contains(reminders_sent, :mark),
 //	                                                   ReturnValuesOnConditionCheckFailure ALL_OLD; Put OUTBOX#<rid>.reminder.<mark>]; a

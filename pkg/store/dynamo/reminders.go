@@ -112,12 +112,15 @@ func (s *Store) createListedEvent(ctx context.Context, e *community.Event) error
 	return nil
 }
 
-// eventReminders reads an event's reminder items from its own partition,
-// consistently, so a sync right after another sees what it wrote.
+// eventReminders reads an event's reminder items and its survey schedule
+// (SK between "REMINDER#" and "SURVEY", which holds nothing else: see
+// doc.go) from its own partition, consistently, so a sync right after
+// another sees what it wrote. One Query for both keeps an event write
+// without a survey at the round trips it had before surveys.
 func (s *Store) eventReminders(ctx context.Context, eventID string) ([]reminderItem, error) {
 	expr, err := expression.NewBuilder().WithKeyCondition(
 		expression.Key("PK").Equal(expression.Value(eventKey(eventID).PK)).
-			And(expression.Key("SK").BeginsWith(reminderSKPrefix))).Build()
+			And(expression.Key("SK").Between(expression.Value(reminderSKPrefix), expression.Value(surveyScheduleKey(eventID).SK)))).Build()
 	if err != nil {
 		return nil, err
 	}
@@ -139,9 +142,18 @@ func (s *Store) SyncEventReminders(ctx context.Context, e *community.Event) erro
 	if e == nil || e.ID == "" {
 		return errors.New("dynamo: sync reminders: no event")
 	}
-	have, err := s.eventReminders(ctx, e.ID)
+	items, err := s.eventReminders(ctx, e.ID)
 	if err != nil {
 		return fmt.Errorf("dynamo: sync reminders: %w", err)
+	}
+	var have []reminderItem
+	var survey *reminderItem // the survey schedule as read: only SK and due_at matter
+	for _, it := range items {
+		if it.SK == surveyScheduleKey(e.ID).SK {
+			survey = &it
+			continue
+		}
+		have = append(have, it)
 	}
 	want := map[string]reminderItem{}
 	if e.Status == community.EventPublished {
@@ -178,7 +190,11 @@ func (s *Store) SyncEventReminders(ctx context.Context, e *community.Event) erro
 		}
 	}
 	// The survey's schedule follows the same event writes (surveys.go).
-	return s.syncSurvey(ctx, e)
+	var surveyDue *time.Time
+	if survey != nil {
+		surveyDue = &survey.DueAt
+	}
+	return s.syncSurvey(ctx, e, surveyDue)
 }
 
 // DueReminders returns the reminders due at or before now (to the second)

@@ -101,10 +101,18 @@ func (it surveyScheduleItem) due() community.DueSurvey {
 // syncSurvey makes e's survey schedule follow e: for a published event
 // with a survey, the item is put IF new or IF due at another time (so a
 // finished survey stays finished while its time holds, and one moved is
-// due again at its new time); otherwise it is deleted.
-func (s *Store) syncSurvey(ctx context.Context, e *community.Event) error {
+// due again at its new time); otherwise it is deleted. haveDue is the due
+// time of the item as SyncEventReminders read it, nil when there was none:
+// what is already as wanted costs no write.
+func (s *Store) syncSurvey(ctx context.Context, e *community.Event, haveDue *time.Time) error {
 	it, want := newSurveyScheduleItem(e)
+	if want && haveDue != nil && haveDue.Equal(it.DueAt) {
+		return nil
+	}
 	if !want {
+		if haveDue == nil {
+			return nil
+		}
 		if _, _, err := s.deleteItem(ctx, surveyScheduleKey(e.ID), expression.AttributeExists(expression.Name("PK"))); err != nil {
 			return fmt.Errorf("dynamo: sync survey: %w", err)
 		}

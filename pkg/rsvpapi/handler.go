@@ -177,7 +177,13 @@ func (h *Handler) mine(ctx context.Context, req httpapi.Request) (httpapi.Respon
 		}
 		e := events[r.EventID]
 		view := community.View(e, v, r.Status == community.RegistrationConfirmed)
-		out = append(out, apijson.MyRegistration{Registration: apijson.RegistrationJSON(r, 0), Event: apijson.EventJSON(view)})
+		// The place is the one the answer and the mail gave, from the same
+		// formula (Store.WaitlistPosition).
+		pos, err := h.regs.Regs.WaitlistPosition(ctx, r)
+		if err != nil {
+			return httpapi.Response{}, err
+		}
+		out = append(out, apijson.MyRegistration{Registration: apijson.RegistrationJSON(r, pos), Event: apijson.EventJSON(view)})
 	}
 	return httpapi.JSON(200, map[string]any{"registrations": out}), nil
 }

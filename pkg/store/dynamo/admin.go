@@ -352,7 +352,15 @@ func (s *Store) promoteItems(head registrationItem, now time.Time) ([]types.Tran
 	if err != nil {
 		return nil, err
 	}
-	return []types.TransactWriteItem{{Update: reg}, {Update: seat}, mail}, nil
+	items := []types.TransactWriteItem{{Update: reg}, {Update: seat}, mail}
+	if head.WaitlistSeq != 0 {
+		line, err := s.txLine(head.EventID, "left", head.WaitlistSeq)
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, line)
+	}
+	return items, nil
 }
 
 // regsOfEvent is a consistent Query of the event's own partition for its
@@ -430,7 +438,11 @@ func (s *Store) updateItem(ctx context.Context, k key, upd expression.UpdateBuil
 	if err != nil {
 		return nil, false, err
 	}
-	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
+	b := expression.NewBuilder().WithUpdate(upd)
+	if cond.IsSet() { // an unset condition: the write is unconditional
+		b = b.WithCondition(cond)
+	}
+	expr, err := b.Build()
 	if err != nil {
 		return nil, false, err
 	}

@@ -102,15 +102,26 @@
 //     registration that once waited (waitlist_seq > 0) was confirmed at its
 //     updated_at (community.ConfirmedAt). The GSI1 keys follow the status. rid is a NewID, so
 //     confirmed and cancelled lists read in arrival order.
-//   - waitlist ticket: {seq}. The waitlist is ordered by a ticket from
-//     UpdateItem ADD seq :1 (ReturnValues UPDATED_NEW), taken afresh for each
-//     attempt to join, not by rid: a rid carries the caller's clock (fixed in
-//     tests, skewed between Lambdas, and older by every retry), and a
-//     transaction cannot return what its ADD made. The ticket has its own
-//     item so that taking one never collides with a transaction on the event
-//     item. Whoever starts to join after another has joined queues behind
-//     them; only two joins in flight together may commit against their
-//     tickets' order, one round trip's worth of "first".
+//   - waitlist ticket: {seq, burned, left}. The waitlist is ordered by a
+//     ticket from UpdateItem ADD seq :1 (ReturnValues UPDATED_NEW), not by
+//     rid: a rid carries the caller's clock (fixed in tests, skewed between
+//     Lambdas, and older by every retry), and a transaction cannot return
+//     what its ADD made. The ticket has its own item so that taking one
+//     never collides with a transaction on the event item. A person takes
+//     one ticket the first time the waitlist is their way in and keeps it
+//     across every retry. burned (number set) holds the tickets that never
+//     became a waitlisted registration: ADDed in the registering
+//     transaction when the holder got a seat after all, or by one UpdateItem
+//     when the registration was refused. left (number set) holds the tickets
+//     of registrations that left the line, ADDed in the transaction that
+//     promotes or cancels them. A place in line is then exact and needs no
+//     index: seq − |burned below seq| − |left below seq| (issue 10: a place
+//     counted from the index while others still wrote gave 200 people 190
+//     places with duplicates). A ticket burned while later people are
+//     answered can leave them one place too high until they read it again;
+//     it never makes two registrations share a place at rest. Whoever starts
+//     to join after another has joined queues behind them; only two joins
+//     in flight together may commit against their tickets' order.
 //   - attendee: {reg_id}. Put with attribute_not_exists(PK) in the
 //     registering transaction and deleted in the cancelling one, so one
 //     person (a member, or a guest address case-insensitively) holds at most
@@ -210,20 +221,24 @@
 //	                                                   AND waitlist_count = 0 AND (capacity = 0 OR confirmed_count < capacity),
 //	                                                   ReturnValuesOnConditionCheckFailure ALL_OLD; Put attendee IF not exists;
 //	                                                   Put registration IF not exists]; or, full or with people waiting, a ticket
-//	                                                   (UpdateItem WAITLIST_SEQ) and [Update event ADD waitlist_count :1 IF status =
+//	                                                   (UpdateItem WAITLIST_SEQ, once, kept across retries; a ticket not used is
+//	                                                   ADDed to burned) and [Update event ADD waitlist_count :1 IF status =
 //	                                                   published AND waitlist AND capacity > 0 AND (confirmed_count >= capacity OR
 //	                                                   waitlist_count > 0); Put attendee; Put registration]. A failed event condition
 //	                                                   returns the event as it was, which says which way is open; a conflict backs off
 //	cancel a waitlisted place                        TransactWriteItems: [registration → cancelled IF status = waitlisted; Delete attendee
-//	                                                   IF reg_id = :rid; event ADD waitlist_count :-1 IF waitlist_count > 0]
+//	                                                   IF reg_id = :rid; event ADD waitlist_count :-1 IF waitlist_count > 0; WAITLIST_SEQ
+//	                                                   ADD left :{seq}]
 //	cancel a seat, promote the waitlist head         GetItem registration and event (consistent); Query GSI1 EREG#<eid>#waitlisted (head
 //	                                                   first), then TransactWriteItems: [registration → cancelled IF status = confirmed;
 //	                                                   Delete attendee; head → confirmed IF status = waitlisted; event ADD waitlist_count
-//	                                                   :-1 IF status = published AND waitlist_count > 0] — confirmed_count unchanged.
+//	                                                   :-1 IF status = published AND waitlist_count > 0; WAITLIST_SEQ ADD left :{head's
+//	                                                   seq}] — confirmed_count unchanged.
 //	                                                   Nobody waiting (or event not published): event ADD confirmed_count :-1 IF
 //	                                                   confirmed_count > 0 AND (waitlist_count = 0 OR status <> published)
 //	an event's registrations by status               Query GSI1 GSI1PK = EREG#<eid>#<status>, arrival order, paginated like events
-//	waitlist in arrival order, a place in it         Query GSI1 GSI1PK = EREG#<eid>#waitlisted; place = 1 + COUNT of GSI1SK < own key
+//	waitlist in arrival order                        Query GSI1 GSI1PK = EREG#<eid>#waitlisted
+//	a place in the waitlist                          GetItem WAITLIST_SEQ (consistent); place = seq − burned below − left below
 //	one member's live registration for an event      GetItem EVENT#<eid> / ATTENDEE#M#<mid>, then GetItem the registration
 //	count an event's confirmed registrations         Query PK = EVENT#<eid> AND begins_with(SK, "REG#"), consistent, filter status,
 //	                                                   Select COUNT (checks the counter; reads the event's registrations)

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -156,7 +157,11 @@ func (s *Store) txUpdate(k key, upd expression.UpdateBuilder, cond expression.Co
 	if err != nil {
 		return nil, err
 	}
-	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
+	b := expression.NewBuilder().WithUpdate(upd)
+	if cond.IsSet() { // an unset condition: the write is unconditional
+		b = b.WithCondition(cond)
+	}
+	expr, err := b.Build()
 	if err != nil {
 		return nil, err
 	}
@@ -220,31 +225,52 @@ func registerPath(status community.EventStatus, capacity int, waitlist bool, con
 // "event_cancelled") when the event was cancelled meanwhile; NotFound
 // (reason "event_not_found") when it is unknown or a draft; Unavailable
 // (reason "busy") when contention outlasts every attempt.
-func (s *Store) Register(ctx context.Context, e *community.Event, r *community.Registration) error {
+func (s *Store) Register(ctx context.Context, e *community.Event, r *community.Registration) (err error) {
 	if e == nil || !community.ValidID(r.ID) || r.EventID == "" || r.EventID != e.ID ||
 		(r.MemberID == "") == (r.Guest == nil) || (r.Guest != nil && normEmail(r.Guest.Email) == "") {
 		return errors.New("dynamo: register: registration needs an id, its event, and one member or guest email")
 	}
 	first, err := registerPath(e.Status, e.Capacity, e.Waitlist, e.ConfirmedCount, e.WaitlistCount)
 	wait := err == nil && first == community.RegistrationWaitlisted
+	// ticket is this person's place in line, taken the first time the
+	// waitlist is the way in and kept across every retry: a retry that
+	// took a fresh one would leave a gap, and a place counted from the
+	// index while others still write is not exact (issue 10). A ticket
+	// that does not end up as this waitlisted registration is burned, so
+	// WaitlistPosition skips it.
+	var ticket int64
+	settled := false
+	defer func() {
+		if ticket != 0 && !settled {
+			// The outcome is decided and may already be answered; only a
+			// failure to write the burn itself is worth reporting.
+			if berr := s.burnTicket(context.WithoutCancel(ctx), e.ID, ticket); berr != nil && err == nil {
+				err = fmt.Errorf("dynamo: register: %w", berr)
+			}
+		}
+	}()
 	// Even a snapshot that says "full" or "cancelled" may be stale: the
 	// event item answers, so the first attempt is always made.
 	for attempt := 1; ; attempt++ {
 		status, seq := community.RegistrationConfirmed, int64(0)
 		if wait {
 			status = community.RegistrationWaitlisted
-			// A fresh ticket each attempt: the place in line is taken when
-			// the person actually joins, not when a retry began.
-			if seq, err = s.nextWaitlistSeq(ctx, e.ID); err != nil {
-				return fmt.Errorf("dynamo: register: %w", err)
+			if ticket == 0 {
+				if ticket, err = s.nextWaitlistSeq(ctx, e.ID); err != nil {
+					return fmt.Errorf("dynamo: register: %w", err)
+				}
 			}
+			seq = ticket
 		}
-		items, err := s.registerItems(r, status, seq)
+		items, err := s.registerItems(r, status, seq, ticket)
 		if err != nil {
 			return fmt.Errorf("dynamo: register: %w", err)
 		}
 		_, err = s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 		if err == nil {
+			// A seat taken with a ticket in hand burned it in the same
+			// transaction.
+			settled = true
 			r.Status, r.WaitlistSeq = status, seq
 			return nil
 		}
@@ -282,8 +308,10 @@ func (s *Store) Register(ctx context.Context, e *community.Event, r *community.R
 
 // registerItems is the registering transaction: [0] the event's counter
 // under seatCond or waitCond, [1] the attendee item, [2] the registration,
-// [3] the mail it owes (community.RegistrationMail) in the outbox.
-func (s *Store) registerItems(r *community.Registration, status community.RegistrationStatus, seq int64) ([]types.TransactWriteItem, error) {
+// [3] the mail it owes (community.RegistrationMail) in the outbox, and,
+// when a seat is taken by someone holding a waitlist ticket, [4] that
+// ticket burned on the counter item.
+func (s *Store) registerItems(r *community.Registration, status community.RegistrationStatus, seq, ticket int64) ([]types.TransactWriteItem, error) {
 	x := *r
 	x.Status, x.WaitlistSeq = status, seq
 	reg := newRegistrationItem(&x)
@@ -312,7 +340,15 @@ func (s *Store) registerItems(r *community.Registration, status community.Regist
 	if err != nil {
 		return nil, err
 	}
-	return []types.TransactWriteItem{{Update: ev}, {Put: guard}, {Put: put}, mail}, nil
+	items := []types.TransactWriteItem{{Update: ev}, {Put: guard}, {Put: put}, mail}
+	if status != community.RegistrationWaitlisted && ticket != 0 {
+		burn, err := s.txLine(r.EventID, "burned", ticket)
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, burn)
+	}
+	return items, nil
 }
 
 // eventAtFailure returns the event item as the failed condition saw it
@@ -594,6 +630,15 @@ func (s *Store) cancelItems(cur registrationItem, head *registrationItem, now ti
 		return nil, err
 	}
 	items = append(items, types.TransactWriteItem{Update: ev})
+	// Whoever leaves the line (the cancelled place, or the head promoted)
+	// is recorded on the waitlist counter, so the places behind move up.
+	if leaving := leavesLine(cur, head); leaving != 0 {
+		line, err := s.txLine(cur.EventID, "left", leaving)
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, line)
+	}
 	mail, err := s.txPutMail(owed(cur.registration(), now))
 	if err != nil {
 		return nil, err
@@ -607,6 +652,19 @@ func (s *Store) cancelItems(cur registrationItem, head *registrationItem, now ti
 		items = append(items, mail)
 	}
 	return items, nil
+}
+
+// leavesLine is the ticket that a cancellation takes out of the waitlist:
+// the head's when one is promoted, the cancelled place's own when it was
+// waitlisted, else 0.
+func leavesLine(cur registrationItem, head *registrationItem) int64 {
+	switch {
+	case head != nil:
+		return head.WaitlistSeq
+	case cur.Status == string(community.RegistrationWaitlisted):
+		return cur.WaitlistSeq
+	}
+	return 0
 }
 
 // moveRegistration sets a registration's status and the index keys that
@@ -678,24 +736,71 @@ func (s *Store) countAll(ctx context.Context, in *dynamodb.QueryInput) (int, err
 	return n, nil
 }
 
-// WaitlistPosition returns the 1-based place of a waitlisted registration:
-// one more than the waitlisted registrations ahead of it. Counting only
-// those ahead keeps the answer right just after Register, before the index
-// shows r itself. It is 0 for a registration that is not waitlisted.
+// waitlistSeqItem is an event's waitlist counter: seq is the last ticket
+// handed out; burned holds the tickets that never became a waitlisted
+// registration (the holder got a seat, or was refused), left the tickets
+// of registrations that left the line (promoted or cancelled). Every
+// ticket up to seq is in line, burned, left, or still on its way in.
+type waitlistSeqItem struct {
+	Seq    int64   `dynamodbav:"seq"`
+	Burned []int64 `dynamodbav:"burned,numberset,omitempty"`
+	Left   []int64 `dynamodbav:"left,numberset,omitempty"`
+}
+
+// txLine adds ticket to the set (burned or left) of an event's waitlist
+// counter, as one item of the caller's transaction: the write that takes
+// a ticket out of the line records it, so no position counts it again.
+func (s *Store) txLine(eventID, set string, ticket int64) (types.TransactWriteItem, error) {
+	upd, err := s.txUpdate(waitlistSeqKey(eventID), lineUpdate(set, ticket), expression.ConditionBuilder{})
+	if err != nil {
+		return types.TransactWriteItem{}, err
+	}
+	return types.TransactWriteItem{Update: upd}, nil
+}
+
+func lineUpdate(set string, ticket int64) expression.UpdateBuilder {
+	return expression.Add(expression.Name(set), expression.Value(&types.AttributeValueMemberNS{Value: []string{strconv.FormatInt(ticket, 10)}})).
+		Set(expression.Name("type"), expression.Value(typeWaitlistSeq))
+}
+
+// burnTicket records a ticket that will never be a waitlisted
+// registration.
+func (s *Store) burnTicket(ctx context.Context, eventID string, ticket int64) error {
+	if _, _, err := s.updateItem(ctx, waitlistSeqKey(eventID), lineUpdate("burned", ticket), expression.ConditionBuilder{}); err != nil {
+		return fmt.Errorf("burn waitlist ticket: %w", err)
+	}
+	return nil
+}
+
+// WaitlistPosition returns the 1-based place of a waitlisted registration,
+// from the ticket sequence itself: its ticket less the tickets below it
+// that were burned or whose registrations left the line. One consistent
+// GetItem of the counter; no index is counted, so registrations still
+// being written cannot make two people share a place. The answer to the
+// registration, the mail and my page all use it. It is 0 for a
+// registration that is not waitlisted.
 func (s *Store) WaitlistPosition(ctx context.Context, r *community.Registration) (int, error) {
 	if r.Status != community.RegistrationWaitlisted {
 		return 0, nil
 	}
-	in, err := s.regsQuery(r.EventID, community.RegistrationWaitlisted,
-		expression.Key(gsi1.sk).LessThan(expression.Value(regSortKey(r.Status, r.WaitlistSeq, r.ID))))
-	if err != nil {
+	var c waitlistSeqItem
+	if _, err := s.get(ctx, waitlistSeqKey(r.EventID), true, &c); err != nil {
 		return 0, fmt.Errorf("dynamo: waitlist position: %w", err)
 	}
-	n, err := s.countAll(ctx, in)
-	if err != nil {
-		return 0, fmt.Errorf("dynamo: waitlist position: %w", err)
+	return waitlistPlace(r.WaitlistSeq, c), nil
+}
+
+// waitlistPlace is the formula of WaitlistPosition.
+func waitlistPlace(seq int64, c waitlistSeqItem) int {
+	pos := seq
+	for _, set := range [][]int64{c.Burned, c.Left} {
+		for _, t := range set {
+			if t < seq {
+				pos--
+			}
+		}
 	}
-	return n + 1, nil
+	return int(max(pos, 1))
 }
 
 // MemberRegistrations lists every registration of a member, cancelled ones

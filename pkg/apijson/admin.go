@@ -11,15 +11,31 @@ import (
 // included, drafts too), with the counters and times organizers work with.
 type AdminEvent struct {
 	Event
-	ConfirmedCount int       `json:"confirmed_count"`
-	WaitlistCount  int       `json:"waitlist_count"`
-	CreatedAt      time.Time `json:"created_at"`
-	UpdatedAt      time.Time `json:"updated_at"`
+	// Frames shadows Event.Frames: organizers see each frame's join URL
+	// and counters.
+	Frames         []AdminFrame `json:"frames,omitempty"`
+	ConfirmedCount int          `json:"confirmed_count"`
+	WaitlistCount  int          `json:"waitlist_count"`
+	CreatedAt      time.Time    `json:"created_at"`
+	UpdatedAt      time.Time    `json:"updated_at"`
+}
+
+// AdminFrame is a frame as organizers see it.
+type AdminFrame struct {
+	Frame
+	JoinURL        string `json:"join_url,omitempty"`
+	ConfirmedCount int    `json:"confirmed_count"`
+	WaitlistCount  int    `json:"waitlist_count"`
 }
 
 // AdminEventJSON presents e to organizer v.
 func AdminEventJSON(e *community.Event, v community.Viewer) AdminEvent {
+	var frames []AdminFrame
+	for _, f := range e.Frames {
+		frames = append(frames, AdminFrame{Frame: FrameJSON(f), JoinURL: f.JoinURL, ConfirmedCount: f.ConfirmedCount, WaitlistCount: f.WaitlistCount})
+	}
 	return AdminEvent{
+		Frames:         frames,
 		Event:          EventJSON(community.View(e, v, false)),
 		ConfirmedCount: e.ConfirmedCount,
 		WaitlistCount:  e.WaitlistCount,

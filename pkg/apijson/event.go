@@ -45,6 +45,44 @@ type Event struct {
 	ReminderOffsets      []string               `json:"reminder_offsets"`
 	Restricted           bool                   `json:"restricted"`
 	Display              Display                `json:"display"`
+	// Frames are the event's 参加枠, absent for an event without frames.
+	// A frame's join URL is never here (AdminFrame has it): a registrant
+	// gets their own frame's in join_url above.
+	Frames         []Frame `json:"frames,omitempty"`
+	MultipleFrames bool    `json:"multiple_frames,omitempty"`
+}
+
+// Frame is the contract's public shape of a 参加枠.
+type Frame struct {
+	ID             string                     `json:"id"`
+	Name           string                     `json:"name"`
+	Capacity       int                        `json:"capacity"`
+	SeatsLeft      *int                       `json:"seats_left"`
+	Waitlist       bool                       `json:"waitlist"`
+	Mode           community.RegistrationMode `json:"mode"`
+	Online         bool                       `json:"online"`
+	OnlinePlatform *string                    `json:"online_platform"`
+	Venue          *community.Venue           `json:"venue"`
+	Eligibility    *community.Eligibility     `json:"eligibility"`
+}
+
+// FrameJSON presents f without its join URL.
+func FrameJSON(f community.Frame) Frame {
+	out := Frame{
+		ID: f.ID, Name: f.Name, Capacity: f.Capacity, SeatsLeft: f.SeatsLeft(), Waitlist: f.Waitlist,
+		Mode: f.Mode, Online: f.JoinURL != "" || strings.TrimSpace(f.OnlinePlatform) != "", Eligibility: f.Eligibility,
+	}
+	if out.Mode == "" {
+		out.Mode = community.ModeFirstCome
+	}
+	if p := strings.TrimSpace(f.OnlinePlatform); p != "" {
+		out.OnlinePlatform = &p
+	}
+	if f.Venue != nil {
+		v := *f.Venue
+		out.Venue = &v
+	}
+	return out
 }
 
 // Display is an event's start and end written for people, in Asia/Tokyo.
@@ -117,6 +155,10 @@ func EventJSON(v community.EventView) Event {
 	for _, d := range e.ReminderOffsets {
 		out.ReminderOffsets = append(out.ReminderOffsets, FormatOffset(d))
 	}
+	for _, f := range e.Frames {
+		out.Frames = append(out.Frames, FrameJSON(f))
+	}
+	out.MultipleFrames = e.MultipleFrames
 	return out
 }
 

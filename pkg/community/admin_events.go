@@ -269,7 +269,7 @@ func (a *EventAdmin) UpdateEvent(ctx context.Context, v Viewer, id string, apply
 		// After a check of the registrations the write requires the counters
 		// as read: whoever registers meanwhile makes the edit read and check
 		// again, rather than slip in under the old rules.
-		stored, err = a.Store.UpdateEvent(ctx, EventUpdate{Event: next, ReadAt: cur.UpdatedAt, Status: cur.Status, Detach: cur.SeriesID != "", Counted: recheck})
+		stored, err = a.Store.UpdateEvent(ctx, EventUpdate{Event: next, ReadAt: cur.UpdatedAt, Status: cur.Status, Detach: cur.SeriesID != "", Counted: recheck, Before: cur})
 		if stored != nil {
 			followErr = err
 			return nil

@@ -74,6 +74,7 @@ type GuestRequests struct {
 // guestRequest is what a pending request's token holds (Token.Data).
 type guestRequest struct {
 	EventID string `json:"event_id"`
+	FrameID string `json:"frame_id,omitempty"`
 	Name    string `json:"name"`
 	Email   string `json:"email"`
 }
@@ -85,6 +86,13 @@ type guestRequest struct {
 // hourly mail budget is spent. Throttled (reason "too_many_requests") past
 // GuestRequestsPerIP requests from ip in an hour.
 func (s *GuestRequests) Request(ctx context.Context, v Viewer, id string, guest Guest, ip string) error {
+	return s.RequestIn(ctx, v, id, DefaultFrameID, guest, ip)
+}
+
+// RequestIn is Request for a place in frame frameID of the event, with the
+// frame refusals of Registrations.RegisterIn; the frame travels with the
+// pending request to the confirmation.
+func (s *GuestRequests) RequestIn(ctx context.Context, v Viewer, id, frameID string, guest Guest, ip string) error {
 	if v.Member != nil {
 		return ErrGuestWithSession
 	}
@@ -97,10 +105,15 @@ func (s *GuestRequests) Request(ctx context.Context, v Viewer, id string, guest 
 	if err != nil {
 		return err
 	}
-	if err := e.CheckRegistration(v, &g, now); err != nil {
+	f, err := e.RegistrableFrame(frameID)
+	if err != nil {
 		return err
 	}
-	if left := e.SeatsLeft(); left != nil && *left == 0 && !e.Waitlist {
+	fe := e.ForFrame(f.ID)
+	if err := fe.CheckRegistration(v, &g, now); err != nil {
+		return err
+	}
+	if left := fe.SeatsLeft(); left != nil && *left == 0 && !fe.Waitlist {
 		return ErrEventFull // a link that can only fail is not worth a mail
 	}
 	n, err := s.Store.Hit(ctx, "guest#ip#"+s.Secrets.Hash(ip), time.Hour, now)
@@ -117,7 +130,7 @@ func (s *GuestRequests) Request(ctx context.Context, v Viewer, id string, guest 
 	if n > GuestMailsPerAddress {
 		return nil // the same answer: the address's owner is not flooded
 	}
-	data, err := json.Marshal(guestRequest{EventID: e.ID, Name: g.Name, Email: g.Email})
+	data, err := json.Marshal(guestRequest{EventID: e.ID, FrameID: f.ID, Name: g.Name, Email: g.Email})
 	if err != nil {
 		return err
 	}
@@ -197,13 +210,18 @@ func (s *GuestRequests) Confirm(ctx context.Context, token string) (*GuestConfir
 		return nil, err
 	}
 	guest := &Guest{Name: req.Name, Email: req.Email}
-	// The rules again: the window may have closed since the request.
-	if err := e.CheckRegistration(Viewer{}, guest, now); err != nil {
+	// The rules again: the window may have closed (or the frame gone)
+	// since the request.
+	f, err := e.RegistrableFrame(req.FrameID)
+	if err != nil {
+		return nil, err
+	}
+	if err := e.ForFrame(f.ID).CheckRegistration(Viewer{}, guest, now); err != nil {
 		return nil, err
 	}
 	// The id reserved by the request: the registration is made once, however
 	// often (and however concurrently) the link is followed.
-	r := &Registration{ID: regID, EventID: e.ID, Guest: guest, CreatedAt: now, UpdatedAt: now, EventStartsAt: e.StartsAt}
+	r := &Registration{ID: regID, EventID: e.ID, FrameID: f.ID, Guest: guest, CreatedAt: now, UpdatedAt: now, EventStartsAt: e.StartsAt}
 	err = s.Registrations.Regs.Register(ctx, e, r)
 	if errors.Is(err, ErrRegistrationExists) {
 		return s.confirmed(ctx, eventID, regID)

@@ -130,3 +130,11 @@ var (
 // ErrInternal is what every error without a declared reason is to clients:
 // whatever it carries was not written for people.
 var ErrInternal = declare(Internal, "internal_error", "サーバー内部でエラーが発生しました。時間をおいて再度お試しください。")
+
+// issue 10 — frames
+var (
+	ErrFrameRequired         = declare(Invalid, "frame_required", "参加枠を選んでください。")
+	ErrUnknownFrame          = declare(Invalid, "unknown_frame", "このイベントにその参加枠はありません。")
+	ErrFrameHasRegistrations = declare(Conflict, "frame_has_registrations", "申込のある参加枠は削除できません。")
+	ErrModeNotOffered        = declare(Conflict, "mode_not_offered", "この参加枠は先着順の申込を受け付けていません。")
+)

@@ -72,11 +72,23 @@ type Registrations struct {
 type RegisterResult struct {
 	Registration     *Registration
 	WaitlistPosition int
+	// Event is the event as read for the registration (its frames name
+	// the registration's), nil when not read.
+	Event *Event
 }
 
 // Register takes a seat or a waitlist place at event id for v, or for guest
-// when nobody is signed in.
+// when nobody is signed in, in the event's only frame.
 func (s *Registrations) Register(ctx context.Context, v Viewer, id string, guest *Guest) (RegisterResult, error) {
+	return s.RegisterIn(ctx, v, id, DefaultFrameID, guest)
+}
+
+// RegisterIn takes a seat or a waitlist place in frame frameID of event id
+// ("" for an event with one frame, or none). Invalid (reason
+// "frame_required") when the event has several frames and none is named,
+// (reason "unknown_frame") for a frame the event does not have; Conflict
+// (reason "mode_not_offered") for a frame whose places are not first come.
+func (s *Registrations) RegisterIn(ctx context.Context, v Viewer, id, frameID string, guest *Guest) (RegisterResult, error) {
 	now := s.Clock.Now()
 	if guest != nil {
 		if v.Member != nil {
@@ -92,17 +104,22 @@ func (s *Registrations) Register(ctx context.Context, v Viewer, id string, guest
 	if err != nil {
 		return RegisterResult{}, err
 	}
-	if err := e.CheckRegistration(v, guest, now); err != nil {
+	f, err := e.RegistrableFrame(frameID)
+	if err != nil {
 		return RegisterResult{}, err
 	}
-	r := &Registration{ID: NewID(now), EventID: e.ID, Guest: guest, CreatedAt: now, UpdatedAt: now, EventStartsAt: e.StartsAt}
+	// The frame's own eligibility, when it has one, is the rule.
+	if err := e.ForFrame(f.ID).CheckRegistration(v, guest, now); err != nil {
+		return RegisterResult{}, err
+	}
+	r := &Registration{ID: NewID(now), EventID: e.ID, FrameID: f.ID, Guest: guest, CreatedAt: now, UpdatedAt: now, EventStartsAt: e.StartsAt}
 	if v.Member != nil {
 		r.MemberID = v.Member.ID
 	}
 	if err := s.Regs.Register(ctx, e, r); err != nil {
 		return RegisterResult{}, err
 	}
-	res := RegisterResult{Registration: r}
+	res := RegisterResult{Registration: r, Event: e}
 	if r.Status == RegistrationWaitlisted {
 		// The place is stored; its number is only information, so a failed
 		// count must not turn a kept registration into an error.

@@ -57,11 +57,35 @@ func memberRegsPartition(memberID string) string { return "MREG#" + memberID }
 // regSortKey orders an event's registrations of one status: by id (which
 // is arrival time) in general, and the waitlist by its ticket, which the
 // table hands out, so no Lambda's clock decides who is first in line.
-func regSortKey(st community.RegistrationStatus, seq int64, id string) string {
+//
+// A frame's waitlist reads as one run, F#<fid>#<seq>#<rid>, after the
+// default frame's (digits sort before "F"): each frame has its own tickets,
+// and its head is the first key that begins with its prefix.
+func regSortKey(st community.RegistrationStatus, frameID string, seq int64, id string) string {
 	if st == community.RegistrationWaitlisted {
-		return fmt.Sprintf("%020d#%s", seq, id)
+		return fmt.Sprintf("%s%020d#%s", frameLinePrefix(frameID), seq, id)
 	}
 	return id
+}
+
+// frameLinePrefix starts the waitlist sort keys of a frame ("" for the
+// default frame).
+func frameLinePrefix(frameID string) string {
+	if frameID == community.DefaultFrameID {
+		return ""
+	}
+	return "F#" + frameID + "#"
+}
+
+// frameAttr names a counter (or the capacity, or waitlist) of a frame on
+// the event item: the event's own attribute for the default frame,
+// fstate.<fid>.<attr> for the others (the expression builder splits the
+// path, and frame ids hold no dots).
+func frameAttr(frameID, attr string) expression.NameBuilder {
+	if frameID == community.DefaultFrameID {
+		return expression.Name(attr)
+	}
+	return expression.Name("fstate." + frameID + "." + attr)
 }
 
 type registrationItem struct {
@@ -73,8 +97,13 @@ type registrationItem struct {
 	GSI2SK string `dynamodbav:"GSI2SK,omitempty"`
 	Type   string `dynamodbav:"type"`
 
-	ID            string     `dynamodbav:"id"`
-	EventID       string     `dynamodbav:"event_id"`
+	ID      string `dynamodbav:"id"`
+	EventID string `dynamodbav:"event_id"`
+	FrameID string `dynamodbav:"frame_id,omitempty"`
+	// AttendeeSK is the sort key of the attendee item holding this
+	// registration's place when it is not the per-event one (an event
+	// whose people may hold places in several frames: one per frame).
+	AttendeeSK    string     `dynamodbav:"attendee_sk,omitempty"`
 	MemberID      string     `dynamodbav:"member_id,omitempty"`
 	GuestName     string     `dynamodbav:"guest_name,omitempty"`
 	GuestEmail    string     `dynamodbav:"guest_email,omitempty"`
@@ -98,8 +127,8 @@ func newRegistrationItem(r *community.Registration) registrationItem {
 	k := registrationKey(r.EventID, r.ID)
 	it := registrationItem{
 		PK: k.PK, SK: k.SK, Type: typeRegistration,
-		GSI1PK: eventRegsPartition(r.EventID, r.Status), GSI1SK: regSortKey(r.Status, r.WaitlistSeq, r.ID),
-		ID: r.ID, EventID: r.EventID, MemberID: r.MemberID, Status: string(r.Status), WaitlistSeq: r.WaitlistSeq,
+		GSI1PK: eventRegsPartition(r.EventID, r.Status), GSI1SK: regSortKey(r.Status, r.FrameID, r.WaitlistSeq, r.ID),
+		ID: r.ID, EventID: r.EventID, FrameID: r.FrameID, MemberID: r.MemberID, Status: string(r.Status), WaitlistSeq: r.WaitlistSeq,
 		EventStartsAt: r.EventStartsAt.UTC(), CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 		CheckedInAt: utcPtr(r.CheckedInAt), CancelledAt: utcPtr(r.CancelledAt), RemindersSent: r.RemindersSent,
 		OptOuts: r.OptOuts,
@@ -116,7 +145,7 @@ func newRegistrationItem(r *community.Registration) registrationItem {
 
 func (it registrationItem) registration() *community.Registration {
 	r := &community.Registration{
-		ID: it.ID, EventID: it.EventID, MemberID: it.MemberID, Status: community.RegistrationStatus(it.Status),
+		ID: it.ID, EventID: it.EventID, FrameID: it.FrameID, MemberID: it.MemberID, Status: community.RegistrationStatus(it.Status),
 		WaitlistSeq: it.WaitlistSeq, EventStartsAt: it.EventStartsAt, CreatedAt: it.CreatedAt, UpdatedAt: it.UpdatedAt,
 		CheckedInAt: it.CheckedInAt, CancelledAt: it.CancelledAt,
 	}
@@ -136,6 +165,9 @@ func (it registrationItem) registration() *community.Registration {
 // attendee returns the key of the item that lets one person hold one live
 // registration per event.
 func (it registrationItem) attendee() key {
+	if it.AttendeeSK != "" {
+		return key{PK: "EVENT#" + it.EventID, SK: it.AttendeeSK}
+	}
 	if it.MemberID != "" {
 		return memberAttendeeKey(it.EventID, it.MemberID)
 	}
@@ -178,21 +210,25 @@ func statusIs(st community.EventStatus) expression.ConditionBuilder {
 // The two ways in, as conditions on the event item. They mirror
 // registerPath exactly: when one fails, the event it failed on says which
 // way is open, so a retry never guesses.
-var (
+// Per frame: the default frame's are on the event's own attributes.
+func seatCond(fid string) expression.ConditionBuilder {
 	// A seat is free and nobody waits for it: a newcomer never jumps the queue.
-	seatCond = statusIs(community.EventPublished).And(
-		expression.Name("waitlist_count").Equal(expression.Value(0)),
+	return statusIs(community.EventPublished).And(
+		frameAttr(fid, "waitlist_count").Equal(expression.Value(0)),
 		expression.Or(
-			expression.Name("capacity").Equal(expression.Value(0)),
-			expression.Name("confirmed_count").LessThan(expression.Name("capacity"))))
-	// The event is full, or people already wait: join the end of the line.
-	waitCond = statusIs(community.EventPublished).And(
-		expression.Name("waitlist").Equal(expression.Value(true)),
-		expression.Name("capacity").GreaterThan(expression.Value(0)),
+			frameAttr(fid, "capacity").Equal(expression.Value(0)),
+			frameAttr(fid, "confirmed_count").LessThan(frameAttr(fid, "capacity"))))
+}
+
+func waitCond(fid string) expression.ConditionBuilder {
+	// The frame is full, or people already wait: join the end of the line.
+	return statusIs(community.EventPublished).And(
+		frameAttr(fid, "waitlist").Equal(expression.Value(true)),
+		frameAttr(fid, "capacity").GreaterThan(expression.Value(0)),
 		expression.Or(
-			expression.Name("confirmed_count").GreaterThanEqual(expression.Name("capacity")),
-			expression.Name("waitlist_count").GreaterThan(expression.Value(0))))
-)
+			frameAttr(fid, "confirmed_count").GreaterThanEqual(frameAttr(fid, "capacity")),
+			frameAttr(fid, "waitlist_count").GreaterThan(expression.Value(0))))
+}
 
 // registerPath decides, from an event's status and counters, whether a
 // newcomer gets a seat, joins the waitlist, or is refused.
@@ -230,7 +266,14 @@ func (s *Store) Register(ctx context.Context, e *community.Event, r *community.R
 		(r.MemberID == "") == (r.Guest == nil) || (r.Guest != nil && normEmail(r.Guest.Email) == "") {
 		return errors.New("dynamo: register: registration needs an id, its event, and one member or guest email")
 	}
-	first, err := registerPath(e.Status, e.Capacity, e.Waitlist, e.ConfirmedCount, e.WaitlistCount)
+	fid := r.FrameID
+	f, err := e.Frame(fid)
+	if err != nil || f.ID != fid {
+		// The domain resolved the frame: a store call naming none of the
+		// event's is a bug, not a person's mistake.
+		return fmt.Errorf("dynamo: register: frame %q is not one of event %s", fid, e.ID)
+	}
+	first, err := registerPath(e.Status, f.Capacity, f.Waitlist, f.ConfirmedCount, f.WaitlistCount)
 	wait := err == nil && first == community.RegistrationWaitlisted
 	// ticket is this person's place in line, taken the first time the
 	// waitlist is the way in and kept across every retry: a retry that
@@ -244,7 +287,7 @@ func (s *Store) Register(ctx context.Context, e *community.Event, r *community.R
 		if ticket != 0 && !settled {
 			// The outcome is decided and may already be answered; only a
 			// failure to write the burn itself is worth reporting.
-			if berr := s.burnTicket(context.WithoutCancel(ctx), e.ID, ticket); berr != nil && err == nil {
+			if berr := s.burnTicket(context.WithoutCancel(ctx), e.ID, fid, ticket); berr != nil && err == nil {
 				err = fmt.Errorf("dynamo: register: %w", berr)
 			}
 		}
@@ -256,13 +299,13 @@ func (s *Store) Register(ctx context.Context, e *community.Event, r *community.R
 		if wait {
 			status = community.RegistrationWaitlisted
 			if ticket == 0 {
-				if ticket, err = s.nextWaitlistSeq(ctx, e.ID); err != nil {
+				if ticket, err = s.nextWaitlistSeq(ctx, e.ID, fid); err != nil {
 					return fmt.Errorf("dynamo: register: %w", err)
 				}
 			}
 			seq = ticket
 		}
-		items, err := s.registerItems(r, status, seq, ticket)
+		items, err := s.registerItems(r, e.MultipleFrames, status, seq, ticket)
 		if err != nil {
 			return fmt.Errorf("dynamo: register: %w", err)
 		}
@@ -287,7 +330,8 @@ func (s *Store) Register(ctx context.Context, e *community.Event, r *community.R
 			if err != nil {
 				return err
 			}
-			next, err := registerPath(community.EventStatus(ev.Status), ev.Capacity, ev.Waitlist, ev.ConfirmedCount, ev.WaitlistCount)
+			capacity, waitlist, confirmed, waiting := ev.counters(fid)
+			next, err := registerPath(community.EventStatus(ev.Status), capacity, waitlist, confirmed, waiting)
 			if err != nil {
 				return err
 			}
@@ -311,15 +355,19 @@ func (s *Store) Register(ctx context.Context, e *community.Event, r *community.R
 // [3] the mail it owes (community.RegistrationMail) in the outbox, and,
 // when a seat is taken by someone holding a waitlist ticket, [4] that
 // ticket burned on the counter item.
-func (s *Store) registerItems(r *community.Registration, status community.RegistrationStatus, seq, ticket int64) ([]types.TransactWriteItem, error) {
+func (s *Store) registerItems(r *community.Registration, perFrame bool, status community.RegistrationStatus, seq, ticket int64) ([]types.TransactWriteItem, error) {
 	x := *r
 	x.Status, x.WaitlistSeq = status, seq
 	reg := newRegistrationItem(&x)
-	counter, cond := "confirmed_count", seatCond
-	if status == community.RegistrationWaitlisted {
-		counter, cond = "waitlist_count", waitCond
+	if perFrame {
+		// One place per person per frame: the attendee item names the frame.
+		reg.AttendeeSK = reg.attendee().SK + "#F#" + r.FrameID
 	}
-	ev, err := s.txUpdate(eventKey(r.EventID), expression.Add(expression.Name(counter), expression.Value(1)), cond)
+	counter, cond := "confirmed_count", seatCond(r.FrameID)
+	if status == community.RegistrationWaitlisted {
+		counter, cond = "waitlist_count", waitCond(r.FrameID)
+	}
+	ev, err := s.txUpdate(eventKey(r.EventID), expression.Add(frameAttr(r.FrameID, counter), expression.Value(1)), cond)
 	if err != nil {
 		return nil, err
 	}
@@ -342,7 +390,7 @@ func (s *Store) registerItems(r *community.Registration, status community.Regist
 	}
 	items := []types.TransactWriteItem{{Update: ev}, {Put: guard}, {Put: put}, mail}
 	if status != community.RegistrationWaitlisted && ticket != 0 {
-		burn, err := s.txLine(r.EventID, "burned", ticket)
+		burn, err := s.txLine(r.EventID, r.FrameID, "burned", ticket)
 		if err != nil {
 			return nil, err
 		}
@@ -376,8 +424,8 @@ func (s *Store) eventAtFailure(ctx context.Context, txErr error, id string) (eve
 // nextWaitlistSeq takes the next waitlist ticket of an event. The counter
 // has its own item so that taking a ticket never collides with the
 // transactions on the event item.
-func (s *Store) nextWaitlistSeq(ctx context.Context, eventID string) (int64, error) {
-	av, err := attributevalue.MarshalMap(waitlistSeqKey(eventID))
+func (s *Store) nextWaitlistSeq(ctx context.Context, eventID, frameID string) (int64, error) {
+	av, err := attributevalue.MarshalMap(waitlistSeqKey(eventID, frameID))
 	if err != nil {
 		return 0, err
 	}
@@ -498,8 +546,8 @@ func (s *Store) cancelRegistration(ctx context.Context, eventID, regID string, n
 			if !ok {
 				return nil, nil, community.ErrEventNotFound
 			}
-			if ev.Status == string(community.EventPublished) && ev.WaitlistCount > 0 {
-				if head, err = s.waitlistHead(ctx, eventID, skip); err != nil {
+			if _, _, _, waiting := ev.counters(cur.FrameID); ev.Status == string(community.EventPublished) && waiting > 0 {
+				if head, err = s.waitlistHead(ctx, eventID, cur.FrameID, skip); err != nil {
 					return nil, nil, fmt.Errorf("dynamo: cancel registration: %w", err)
 				}
 				if head == nil {
@@ -602,7 +650,8 @@ func (s *Store) cancelItems(cur registrationItem, head *registrationItem, now ti
 
 	var counter expression.UpdateBuilder
 	var cond expression.ConditionBuilder
-	waiting := expression.Name("waitlist_count").GreaterThan(expression.Value(0))
+	fid := cur.FrameID
+	waiting := frameAttr(fid, "waitlist_count").GreaterThan(expression.Value(0))
 	switch {
 	case head != nil:
 		promote, err := s.txUpdate(registrationKey(head.EventID, head.ID),
@@ -612,17 +661,17 @@ func (s *Store) cancelItems(cur registrationItem, head *registrationItem, now ti
 			return nil, err
 		}
 		items = append(items, types.TransactWriteItem{Update: promote})
-		counter = expression.Add(expression.Name("waitlist_count"), expression.Value(-1))
+		counter = expression.Add(frameAttr(fid, "waitlist_count"), expression.Value(-1))
 		cond = statusIs(community.EventPublished).And(waiting)
 	case st == community.RegistrationWaitlisted:
-		counter = expression.Add(expression.Name("waitlist_count"), expression.Value(-1))
+		counter = expression.Add(frameAttr(fid, "waitlist_count"), expression.Value(-1))
 		cond = waiting
 	default:
 		// Nobody to promote: nobody waits, or the event is no longer on
 		// offer (promoting into a cancelled event would only mislead).
-		counter = expression.Add(expression.Name("confirmed_count"), expression.Value(-1))
-		cond = expression.Name("confirmed_count").GreaterThan(expression.Value(0)).And(expression.Or(
-			expression.Name("waitlist_count").Equal(expression.Value(0)),
+		counter = expression.Add(frameAttr(fid, "confirmed_count"), expression.Value(-1))
+		cond = frameAttr(fid, "confirmed_count").GreaterThan(expression.Value(0)).And(expression.Or(
+			frameAttr(fid, "waitlist_count").Equal(expression.Value(0)),
 			statusIs(community.EventPublished).Not()))
 	}
 	ev, err := s.txUpdate(eventKey(cur.EventID), counter, cond)
@@ -633,7 +682,7 @@ func (s *Store) cancelItems(cur registrationItem, head *registrationItem, now ti
 	// Whoever leaves the line (the cancelled place, or the head promoted)
 	// is recorded on the waitlist counter, so the places behind move up.
 	if leaving := leavesLine(cur, head); leaving != 0 {
-		line, err := s.txLine(cur.EventID, "left", leaving)
+		line, err := s.txLine(cur.EventID, fid, "left", leaving)
 		if err != nil {
 			return nil, err
 		}
@@ -672,14 +721,18 @@ func leavesLine(cur registrationItem, head *registrationItem) int64 {
 func moveRegistration(it registrationItem, to community.RegistrationStatus, now time.Time) expression.UpdateBuilder {
 	return expression.Set(expression.Name("status"), expression.Value(string(to))).
 		Set(expression.Name("GSI1PK"), expression.Value(eventRegsPartition(it.EventID, to))).
-		Set(expression.Name("GSI1SK"), expression.Value(regSortKey(to, it.WaitlistSeq, it.ID))).
+		Set(expression.Name("GSI1SK"), expression.Value(regSortKey(to, it.FrameID, it.WaitlistSeq, it.ID))).
 		Set(expression.Name("updated_at"), expression.Value(now.UTC()))
 }
 
-// waitlistHead returns the first waitlisted registration of an event not in
-// skip, or nil when the index shows none.
-func (s *Store) waitlistHead(ctx context.Context, eventID string, skip map[string]bool) (*registrationItem, error) {
-	in, err := s.regsQuery(eventID, community.RegistrationWaitlisted, expression.KeyConditionBuilder{})
+// waitlistHead returns the first waitlisted registration of an event's
+// frame not in skip, or nil when the index shows none.
+func (s *Store) waitlistHead(ctx context.Context, eventID, frameID string, skip map[string]bool) (*registrationItem, error) {
+	var sort expression.KeyConditionBuilder
+	if frameID != community.DefaultFrameID {
+		sort = expression.Key(gsi1.sk).BeginsWith(frameLinePrefix(frameID))
+	}
+	in, err := s.regsQuery(eventID, community.RegistrationWaitlisted, sort)
 	if err != nil {
 		return nil, err
 	}
@@ -695,7 +748,7 @@ func (s *Store) waitlistHead(ctx context.Context, eventID string, skip map[strin
 			return nil, err
 		}
 		for _, it := range items {
-			if !skip[it.ID] && it.Status == string(community.RegistrationWaitlisted) {
+			if !skip[it.ID] && it.Status == string(community.RegistrationWaitlisted) && it.FrameID == frameID {
 				return &it, nil
 			}
 		}
@@ -750,8 +803,8 @@ type waitlistSeqItem struct {
 // txLine adds ticket to the set (burned or left) of an event's waitlist
 // counter, as one item of the caller's transaction: the write that takes
 // a ticket out of the line records it, so no position counts it again.
-func (s *Store) txLine(eventID, set string, ticket int64) (types.TransactWriteItem, error) {
-	upd, err := s.txUpdate(waitlistSeqKey(eventID), lineUpdate(set, ticket), expression.ConditionBuilder{})
+func (s *Store) txLine(eventID, frameID, set string, ticket int64) (types.TransactWriteItem, error) {
+	upd, err := s.txUpdate(waitlistSeqKey(eventID, frameID), lineUpdate(set, ticket), expression.ConditionBuilder{})
 	if err != nil {
 		return types.TransactWriteItem{}, err
 	}
@@ -765,8 +818,8 @@ func lineUpdate(set string, ticket int64) expression.UpdateBuilder {
 
 // burnTicket records a ticket that will never be a waitlisted
 // registration.
-func (s *Store) burnTicket(ctx context.Context, eventID string, ticket int64) error {
-	if _, _, err := s.updateItem(ctx, waitlistSeqKey(eventID), lineUpdate("burned", ticket), expression.ConditionBuilder{}); err != nil {
+func (s *Store) burnTicket(ctx context.Context, eventID, frameID string, ticket int64) error {
+	if _, _, err := s.updateItem(ctx, waitlistSeqKey(eventID, frameID), lineUpdate("burned", ticket), expression.ConditionBuilder{}); err != nil {
 		return fmt.Errorf("burn waitlist ticket: %w", err)
 	}
 	return nil
@@ -784,7 +837,7 @@ func (s *Store) WaitlistPosition(ctx context.Context, r *community.Registration)
 		return 0, nil
 	}
 	var c waitlistSeqItem
-	if _, err := s.get(ctx, waitlistSeqKey(r.EventID), true, &c); err != nil {
+	if _, err := s.get(ctx, waitlistSeqKey(r.EventID, r.FrameID), true, &c); err != nil {
 		return 0, fmt.Errorf("dynamo: waitlist position: %w", err)
 	}
 	return waitlistPlace(r.WaitlistSeq, c), nil
@@ -890,6 +943,12 @@ func decodeRegCursor(s, eventID string, status community.RegistrationStatus) (cu
 	want := rid
 	if status == community.RegistrationWaitlisted {
 		seq, ok := strings.CutSuffix(c.Sort, "#"+rid)
+		if rest, framed := strings.CutPrefix(seq, "F#"); framed {
+			// F#<fid>#<seq>: a frame's run of the waitlist.
+			fid, fseq, found := strings.Cut(rest, "#")
+			ok = ok && found && community.ValidFrameID(fid)
+			seq = fseq
+		}
 		if !ok || len(seq) != 20 || strings.Trim(seq, "0123456789") != "" {
 			return cursor{}, community.ErrInvalidCursor
 		}

@@ -31,6 +31,7 @@
 //	attendee               EVENT#<eid>            ATTENDEE#M#<mid>                 -
 //	                                              ATTENDEE#G#<sha256(email)>
 //	waitlist ticket        EVENT#<eid>            WAITLIST_SEQ                     -
+//	                                              WAITLIST_SEQ#<fid> (a frame's)
 //	reminder               EVENT#<eid>            REMINDER#<offset seconds>        yes (start + 30 d)
 //	idempotency            IDEM#<sha256(key)>     IDEM                             yes
 //	outbox mail            OUTBOX#<mail id>       OUTBOX                           yes (settled + 7 d; unsettled: created + 30 d)
@@ -45,6 +46,7 @@
 //	GSI1   member                  MEMBERS#<status>       <createdUTC>#<mid>             always
 //	GSI1   registration            EREG#<eid>#<status>    <rid>                          confirmed, cancelled
 //	GSI1   registration            EREG#<eid>#waitlisted  <seq, 20 digits>#<rid>         waitlisted
+//	GSI1   registration            EREG#<eid>#waitlisted  F#<fid>#<seq, 20 digits>#<rid> waitlisted in frame <fid>
 //	GSI1   outbox mail             MSG#<msg id>           <rid>                          organizer_message, always
 //	GSI2   event                   EVENTS#<kind>          <startsUTC>#<eid>              while published
 //	GSI2   registration            MREG#<mid>             <startsUTC>#<eid>#<rid>        a member's, any status
@@ -63,6 +65,25 @@
 //     registrations. Publishing adds the GSI1/GSI2 keys;
 //     cancelling removes them. GSI3 keeps every occurrence of a series,
 //     drafts included, so the series clock never creates one twice.
+//   - event frames (参加枠, issue 10): frames is the list the organizer
+//     entered ({id, name, capacity, waitlist, eligibility, join_url,
+//     online_platform, venue, mode}); fstate is a map from frame id to
+//     {capacity, waitlist, confirmed_count, waitlist_count}, the frame's
+//     copy of what the registering transaction conditions and updates
+//     (fstate.<fid>.confirmed_count < fstate.<fid>.capacity ...), exactly as
+//     it does the event's own attributes for the default frame. An event
+//     without frames has neither attribute and is one default frame made of
+//     its own capacity, waitlist, join_url and counters: items written before
+//     frames need no migration, and registrations in it carry no frame_id.
+//     The counters live on the event item, not an item per frame, so that a
+//     listing reads every frame's seats with the event (no extra reads) and
+//     the event's status is in the same condition; registrations in
+//     different frames of one event contend on that item as registrations
+//     of one event always did. An edit (UpdateEvent with Before) SETs a kept
+//     frame's capacity and waitlist IF its confirmed_count fits, SETs a new
+//     frame's fstate entry with zero counters, and REMOVEs a dropped one IF
+//     nobody holds a place in it; the first frames of an event replace its
+//     default frame only while its own counters are 0.
 //   - member: ver is a version number; every replacing write requires the
 //     version it read, so a member item and its email claim cannot drift.
 //   - email claim: {member_id}. Written in the same transaction as the
@@ -92,7 +113,8 @@
 //     mail_suppressed {reason, at, message_id} for organizers; a write of the
 //     member that drops the copy (a verification or sign-in link followed)
 //     deletes the item in the same transaction.
-//   - registration: {id, event_id, member_id | guest_name + guest_email,
+//   - registration: {id, event_id, frame_id (absent: the default frame),
+//     attendee_sk (when not the per-event key), member_id | guest_name + guest_email,
 //     status, waitlist_seq (once waitlisted), event_starts_at, created_at,
 //     updated_at, checked_in_at, cancelled_at, reminders_sent (string set of
 //     community.ReminderMark "<offset s>@<startsUTC>", ADDed in the
@@ -126,7 +148,10 @@
 //     registering transaction and deleted in the cancelling one, so one
 //     person (a member, or a guest address case-insensitively) holds at most
 //     one live registration per event and may register again after
-//     cancelling. A guest's address is keyed only by its digest.
+//     cancelling. A guest's address is keyed only by its digest. In an event
+//     whose people may hold places in several frames (multiple_frames) the
+//     key gets #F#<fid>: one live registration per person per frame; the
+//     registration keeps the key it used as attendee_sk.
 //   - reminder: {event_id, offset_s, starts_at, due_at = starts_at -
 //     offset}, one per published event and offset (community.ReminderOffsetsOf:
 //     the event's own, or 24 h and 1 h when unset). Written with a published

@@ -7,6 +7,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -93,7 +94,14 @@ func AttendeesCSV(list []community.Attendee) ([]byte, error) {
 	buf.WriteString("\uFEFF")
 	w := csv.NewWriter(&buf)
 	w.UseCRLF = true
-	if err := w.Write(csvHeader); err != nil {
+	// An event with frames gets a 参加枠 column after the status; one
+	// without keeps the columns it always had.
+	framed := slices.ContainsFunc(list, func(a community.Attendee) bool { return a.FrameID != community.DefaultFrameID })
+	header := csvHeader
+	if framed {
+		header = slices.Insert(slices.Clone(csvHeader), 1, "参加枠")
+	}
+	if err := w.Write(header); err != nil {
 		return nil, err
 	}
 	for _, a := range list {
@@ -108,6 +116,9 @@ func AttendeesCSV(list []community.Attendee) ([]byte, error) {
 		row := []string{
 			apijson.StatusLabel(a), name, a.NameKana, a.Affiliation, a.Email,
 			a.CreatedAt.In(community.Tokyo).Format("2006/01/02 15:04"), checked,
+		}
+		if framed {
+			row = slices.Insert(row, 1, a.FrameName)
 		}
 		for i, cell := range row {
 			row[i] = safeCell(cell)

@@ -65,6 +65,8 @@ type AdminRegistration struct {
 	CheckedIn        bool       `json:"checked_in"`
 	CheckedInAt      *time.Time `json:"checked_in_at"`
 	CancelledAt      *time.Time `json:"cancelled_at,omitempty"`
+	FrameID          string     `json:"frame_id,omitempty"`
+	FrameName        string     `json:"frame_name,omitempty"`
 }
 
 // AdminRegistrationJSON presents r to organizers.
@@ -72,7 +74,7 @@ func AdminRegistrationJSON(r *community.Registration) AdminRegistration {
 	return AdminRegistration{
 		RegistrationID: r.ID, EventID: r.EventID, Status: string(r.Status),
 		CreatedAt: r.CreatedAt.In(community.Tokyo), CheckedIn: r.CheckedInAt != nil,
-		CheckedInAt: tokyo(r.CheckedInAt), CancelledAt: tokyo(r.CancelledAt),
+		CheckedInAt: tokyo(r.CheckedInAt), CancelledAt: tokyo(r.CancelledAt), FrameID: r.FrameID,
 	}
 }
 
@@ -127,6 +129,7 @@ func AttendeeJSON(a community.Attendee) Attendee {
 		pos := a.WaitlistPosition
 		out.WaitlistPosition = &pos
 	}
+	out.FrameName = a.FrameName
 	if a.MemberID != "" {
 		id := a.MemberID
 		out.MemberID = &id

@@ -276,8 +276,9 @@ func (a *EventAdmin) UpdateEvent(ctx context.Context, v Viewer, id string, apply
 		}
 		return err
 	}, ErrEventChanged)
-	if errors.Is(err, ErrCapacityBelowConfirmed) {
-		// Someone took a seat meanwhile: say how many hold one now.
+	if errors.Is(err, ErrCapacityBelowConfirmed) && !cur.HasFrames() {
+		// Someone took a seat meanwhile: say how many hold one now (a
+		// frame's refusal names its frame and count already).
 		if now, rerr := a.Store.Event(ctx, id); rerr == nil {
 			return nil, CapacityBelowConfirmed(now.ConfirmedCount)
 		}
@@ -297,8 +298,7 @@ func (a *EventAdmin) UpdateEvent(ctx context.Context, v Viewer, id string, apply
 		errs = append(errs, a.Store.MoveRegistrations(ctx, id, stored.StartsAt))
 	}
 	edit := &EventEdit{Event: stored, Changed: changed}
-	if stored.Status == EventPublished && stored.WaitlistCount > 0 &&
-		(stored.Capacity == 0 || stored.ConfirmedCount < stored.Capacity) {
+	if stored.Status == EventPublished && stored.promotable() {
 		// Whoever was promoted stays promoted and mailed; an error
 		// stops the rest, which the next edit (or a cancellation) resumes.
 		edit.Promoted, err = a.promote(ctx, stored)
@@ -403,6 +403,20 @@ func after(clock Clock, t time.Time) time.Time {
 		return t.Add(time.Millisecond)
 	}
 	return now
+}
+
+// promotable reports whether a frame of e (or e itself, without frames)
+// has a free seat and people waiting for it.
+func (e *Event) promotable() bool {
+	if !e.HasFrames() {
+		return e.WaitlistCount > 0 && (e.Capacity == 0 || e.ConfirmedCount < e.Capacity)
+	}
+	for _, f := range e.Frames {
+		if f.WaitlistCount > 0 && (f.Capacity == 0 || f.ConfirmedCount < f.Capacity) {
+			return true
+		}
+	}
+	return false
 }
 
 // promote fills the free seats of e from its waitlist, head first, each in

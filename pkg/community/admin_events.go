@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -432,6 +433,21 @@ func (a *EventAdmin) promote(ctx context.Context, e *Event) ([]*Registration, er
 	}
 }
 
+// sameFrames reports whether two frame lists offer the same (counters aside).
+func sameFrames(a, b []Frame) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		x, y := a[i], b[i]
+		x.ConfirmedCount, x.WaitlistCount, y.ConfirmedCount, y.WaitlistCount = 0, 0, 0, 0
+		if !reflect.DeepEqual(x, y) {
+			return false
+		}
+	}
+	return true
+}
+
 // changedFields names (as the API does) the fields that differ between a and b.
 func changedFields(a, b *Event) []string {
 	var out []string
@@ -453,6 +469,8 @@ func changedFields(a, b *Event) []string {
 	add("join_url", a.JoinURL == b.JoinURL)
 	add("capacity", a.Capacity == b.Capacity)
 	add("waitlist", a.Waitlist == b.Waitlist)
+	add("frames", sameFrames(a.Frames, b.Frames))
+	add("multiple_frames", a.MultipleFrames == b.MultipleFrames)
 	add("registration_opens_at", eqTime(a.RegistrationOpensAt, b.RegistrationOpensAt))
 	add("registration_closes_at", eqTime(a.RegistrationClosesAt, b.RegistrationClosesAt))
 	add("eligibility", (a.Eligibility == nil) == (b.Eligibility == nil) && (a.Eligibility == nil ||

@@ -7,6 +7,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -95,7 +96,13 @@ func AttendeesCSV(list []community.Attendee, questions ...community.Question) ([
 	buf.WriteString("\uFEFF")
 	w := csv.NewWriter(&buf)
 	w.UseCRLF = true
-	header := append([]string(nil), csvHeader...)
+	// An event with frames gets a 参加枠 column after the status; one
+	// without keeps the columns it always had. Then one column per question.
+	framed := slices.ContainsFunc(list, func(a community.Attendee) bool { return a.FrameID != community.DefaultFrameID })
+	header := slices.Clone(csvHeader)
+	if framed {
+		header = slices.Insert(header, 1, "参加枠")
+	}
 	for _, q := range questions {
 		header = append(header, safeCell(q.Label))
 	}
@@ -123,6 +130,9 @@ func AttendeesCSV(list []community.Attendee, questions ...community.Question) ([
 				}
 			}
 			row = append(row, cell)
+		}
+		if framed {
+			row = slices.Insert(row, 1, a.FrameName)
 		}
 		for i, cell := range row {
 			row[i] = safeCell(cell)

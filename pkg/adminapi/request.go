@@ -65,6 +65,10 @@ type eventRequest struct {
 	Lottery *lotteryJSON `json:"lottery"`
 	// issue 10 — nominate: people one organization may hold nominated.
 	NominationCap *int `json:"nomination_cap"`
+	// Frames replace the event's 参加枠 as a whole when sent; null or []
+	// goes back to the one default frame.
+	Frames         []frameJSON `json:"frames"`
+	MultipleFrames *bool       `json:"multiple_frames"`
 }
 
 // lotteryJSON is what an organizer sets on a lottery; the commitment and
@@ -74,6 +78,19 @@ type lotteryJSON struct {
 	Reserves        int    `json:"reserves"`
 	FirstTimeWeight *int   `json:"first_time_weight"`
 	FillRemaining   bool   `json:"fill_remaining"`
+}
+
+// frameJSON is one 参加枠 as an organizer enters it.
+type frameJSON struct {
+	ID             string           `json:"id"`
+	Name           string           `json:"name"`
+	Capacity       int              `json:"capacity"`
+	Waitlist       bool             `json:"waitlist"`
+	Eligibility    *eligibilityJSON `json:"eligibility"`
+	JoinURL        string           `json:"join_url"`
+	OnlinePlatform string           `json:"online_platform"`
+	Venue          *venueJSON       `json:"venue"`
+	Mode           string           `json:"mode"`
 }
 
 // presence records which top-level fields a body sent; a field sent as
@@ -192,6 +209,34 @@ func (t *templateFields) apply(e *community.Event, p presence, f community.Field
 // apply sets the fields present in the body on e.
 func (r *eventRequest) apply(e *community.Event, p presence, f community.FieldErrors) {
 	r.templateFields.apply(e, p, f)
+	if p.has("frames") {
+		// The store keeps each frame's counters by id; the edit only says
+		// which frames there are and what they offer.
+		was := map[string]community.Frame{}
+		for _, fr := range e.Frames {
+			was[fr.ID] = fr
+		}
+		e.Frames = nil
+		for _, j := range r.Frames {
+			fr := community.Frame{
+				ID: strings.TrimSpace(j.ID), Name: strings.TrimSpace(j.Name), Capacity: j.Capacity, Waitlist: j.Waitlist,
+				JoinURL: strings.TrimSpace(j.JoinURL), OnlinePlatform: strings.TrimSpace(j.OnlinePlatform), Mode: community.RegistrationMode(j.Mode),
+			}
+			if v := j.Venue; v != nil {
+				fr.Venue = &community.Venue{Name: v.Name, Address: v.Address}
+			}
+			if el := j.Eligibility; el != nil {
+				fr.Eligibility = &community.Eligibility{PublicServantOnly: el.PublicServantOnly, MinAge: el.MinAge, MaxAge: el.MaxAge}
+			}
+			if old, ok := was[fr.ID]; ok {
+				fr.ConfirmedCount, fr.WaitlistCount = old.ConfirmedCount, old.WaitlistCount
+			}
+			e.Frames = append(e.Frames, fr)
+		}
+	}
+	if p.has("multiple_frames") {
+		e.MultipleFrames = r.MultipleFrames != nil && *r.MultipleFrames
+	}
 	when := func(name string, src *string, dst *time.Time) {
 		switch {
 		case !p.has(name):

@@ -11,17 +11,33 @@ import (
 // included, drafts too), with the counters and times organizers work with.
 type AdminEvent struct {
 	Event
-	ConfirmedCount int       `json:"confirmed_count"`
-	WaitlistCount  int       `json:"waitlist_count"`
-	CreatedAt      time.Time `json:"created_at"`
-	UpdatedAt      time.Time `json:"updated_at"`
+	// Frames shadows Event.Frames: organizers see each frame's join URL
+	// and counters.
+	Frames         []AdminFrame `json:"frames,omitempty"`
+	ConfirmedCount int          `json:"confirmed_count"`
+	WaitlistCount  int          `json:"waitlist_count"`
+	CreatedAt      time.Time    `json:"created_at"`
+	UpdatedAt      time.Time    `json:"updated_at"`
 	// Survey is the after-event survey, null when the event has none.
 	Survey *Survey `json:"survey"`
 }
 
+// AdminFrame is a frame as organizers see it.
+type AdminFrame struct {
+	Frame
+	JoinURL        string `json:"join_url,omitempty"`
+	ConfirmedCount int    `json:"confirmed_count"`
+	WaitlistCount  int    `json:"waitlist_count"`
+}
+
 // AdminEventJSON presents e to organizer v.
 func AdminEventJSON(e *community.Event, v community.Viewer) AdminEvent {
+	var frames []AdminFrame
+	for _, f := range e.Frames {
+		frames = append(frames, AdminFrame{Frame: FrameJSON(f), JoinURL: f.JoinURL, ConfirmedCount: f.ConfirmedCount, WaitlistCount: f.WaitlistCount})
+	}
 	return AdminEvent{
+		Frames:         frames,
 		Event:          EventJSON(community.View(e, v, false)),
 		ConfirmedCount: e.ConfirmedCount,
 		WaitlistCount:  e.WaitlistCount,
@@ -52,6 +68,8 @@ type AdminRegistration struct {
 	CheckedIn        bool       `json:"checked_in"`
 	CheckedInAt      *time.Time `json:"checked_in_at"`
 	CancelledAt      *time.Time `json:"cancelled_at,omitempty"`
+	FrameID          string     `json:"frame_id,omitempty"`
+	FrameName        string     `json:"frame_name,omitempty"`
 }
 
 // AdminRegistrationJSON presents r to organizers.
@@ -59,7 +77,7 @@ func AdminRegistrationJSON(r *community.Registration) AdminRegistration {
 	return AdminRegistration{
 		RegistrationID: r.ID, EventID: r.EventID, Status: string(r.Status),
 		CreatedAt: r.CreatedAt.In(community.Tokyo), CheckedIn: r.CheckedInAt != nil,
-		CheckedInAt: tokyo(r.CheckedInAt), CancelledAt: tokyo(r.CancelledAt),
+		CheckedInAt: tokyo(r.CheckedInAt), CancelledAt: tokyo(r.CancelledAt), FrameID: r.FrameID,
 	}
 }
 
@@ -118,6 +136,7 @@ func AttendeeJSON(a community.Attendee) Attendee {
 		pos := a.WaitlistPosition
 		out.WaitlistPosition = &pos
 	}
+	out.FrameName = a.FrameName
 	if a.MemberID != "" {
 		id := a.MemberID
 		out.MemberID = &id

@@ -55,6 +55,11 @@ type Event struct {
 	// issue 10 — nominate: how many people one organization may hold
 	// nominated; 0 is no cap.
 	NominationCap int `json:"nomination_cap,omitempty"`
+	// Frames are the event's 参加枠, absent for an event without frames.
+	// A frame's join URL is never here (AdminFrame has it): a registrant
+	// gets their own frame's in join_url above.
+	Frames         []Frame `json:"frames,omitempty"`
+	MultipleFrames bool    `json:"multiple_frames,omitempty"`
 }
 
 // Lottery is the public side of a lottery event (docs/lottery.md).
@@ -78,6 +83,39 @@ func LotteryJSON(e *community.Event) *Lottery {
 	if l.Commitment != "" {
 		c := l.Commitment
 		out.Commitment = &c
+	}
+	return out
+}
+
+// Frame is the contract's public shape of a 参加枠.
+type Frame struct {
+	ID             string                     `json:"id"`
+	Name           string                     `json:"name"`
+	Capacity       int                        `json:"capacity"`
+	SeatsLeft      *int                       `json:"seats_left"`
+	Waitlist       bool                       `json:"waitlist"`
+	Mode           community.RegistrationMode `json:"mode"`
+	Online         bool                       `json:"online"`
+	OnlinePlatform *string                    `json:"online_platform"`
+	Venue          *community.Venue           `json:"venue"`
+	Eligibility    *community.Eligibility     `json:"eligibility"`
+}
+
+// FrameJSON presents f without its join URL.
+func FrameJSON(f community.Frame) Frame {
+	out := Frame{
+		ID: f.ID, Name: f.Name, Capacity: f.Capacity, SeatsLeft: f.SeatsLeft(), Waitlist: f.Waitlist,
+		Mode: f.Mode, Online: f.JoinURL != "" || strings.TrimSpace(f.OnlinePlatform) != "", Eligibility: f.Eligibility,
+	}
+	if out.Mode == "" {
+		out.Mode = community.ModeFirstCome
+	}
+	if p := strings.TrimSpace(f.OnlinePlatform); p != "" {
+		out.OnlinePlatform = &p
+	}
+	if f.Venue != nil {
+		v := *f.Venue
+		out.Venue = &v
 	}
 	return out
 }
@@ -161,6 +199,10 @@ func EventJSON(v community.EventView) Event {
 		q.Options = append([]string(nil), q.Options...)
 		out.Questions = append(out.Questions, q)
 	}
+	for _, f := range e.Frames {
+		out.Frames = append(out.Frames, FrameJSON(f))
+	}
+	out.MultipleFrames = e.MultipleFrames
 	return out
 }
 

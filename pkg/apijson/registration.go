@@ -16,6 +16,22 @@ type Registration struct {
 	CheckedInAt      *string `json:"checked_in_at"`
 	// Answers are the registrant's own answers to the event's questions.
 	Answers []community.Answer `json:"answers,omitempty"`
+	// FrameID and FrameName say which 参加枠 the place is in; absent for
+	// an event without frames.
+	FrameID   string `json:"frame_id,omitempty"`
+	FrameName string `json:"frame_name,omitempty"`
+}
+
+// InFrame adds the frame of r's event e to out.
+func (out Registration) InFrame(e *community.Event, r *community.Registration) Registration {
+	if e == nil || r.FrameID == community.DefaultFrameID {
+		return out
+	}
+	out.FrameID = r.FrameID
+	if f, err := e.Frame(r.FrameID); err == nil {
+		out.FrameName = f.Name
+	}
+	return out
 }
 
 // RegistrationJSON presents r; position is shown only while waitlisted.

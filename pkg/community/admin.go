@@ -48,6 +48,10 @@ type EventUpdate struct {
 	// "event_changed" otherwise): nobody registered since the caller
 	// checked the registrations against the edit.
 	Counted bool
+	// Before is the event as read, whose frames the edit changes (issue
+	// 10): a frame kept gets its new places, a new one starts empty, a
+	// removed one must hold nobody. Nil leaves the frames as they are.
+	Before *Event
 }
 
 // ApplicantStore erases rejected applicants.

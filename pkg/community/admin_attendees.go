@@ -24,6 +24,8 @@ type Attendee struct {
 	MailSuppressed *Suppression
 	// WaitlistPosition is the 1-based place of a waitlisted registration, else 0.
 	WaitlistPosition int
+	// FrameName names the registration's 参加枠; "" for an event without frames.
+	FrameName string
 }
 
 // AttendeeQuery selects a page of an event's registrations: the confirmed
@@ -144,20 +146,23 @@ func (a *Attendance) Attendees(ctx context.Context, v Viewer, id string, q Atten
 			break
 		}
 	}
-	page.Attendees, err = a.attendees(ctx, regs)
+	page.Attendees, err = a.attendees(ctx, e, regs)
 	return page, err
 }
 
 // attendees puts the people behind regs, and waitlist places, on them.
-func (a *Attendance) attendees(ctx context.Context, regs []*Registration) ([]Attendee, error) {
+func (a *Attendance) attendees(ctx context.Context, e *Event, regs []*Registration) ([]Attendee, error) {
 	_, members, err := recipients(ctx, a.Store, regs)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]Attendee, 0, len(regs))
-	pos := 0
+	pos, line := 0, ""
 	for _, r := range regs {
 		at := Attendee{Registration: r}
+		if f, err := e.Frame(r.FrameID); err == nil && r.FrameID != DefaultFrameID {
+			at.FrameName = f.Name
+		}
 		switch m := members[r.MemberID]; {
 		case r.Guest != nil:
 			at.Guest, at.Name, at.Email = true, r.Guest.Name, r.Guest.Email
@@ -168,9 +173,11 @@ func (a *Attendance) attendees(ctx context.Context, regs []*Registration) ([]Att
 			at.Withdrawn = true
 		}
 		if r.Status == RegistrationWaitlisted {
-			if pos == 0 {
-				// The first waitlisted of the page asks the table its place;
-				// the rest follow it in order.
+			if pos == 0 || r.FrameID != line {
+				// The first waitlisted of the page (and of each frame's run
+				// of the waitlist) asks the table its place; the rest follow
+				// it in order.
+				line = r.FrameID
 				if pos, err = a.Store.WaitlistPosition(ctx, r); err != nil {
 					return nil, err
 				}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -303,15 +304,16 @@ func (a *EventAdmin) UpdateEvent(ctx context.Context, v Viewer, id string, apply
 		// After a check of the registrations the write requires the counters
 		// as read: whoever registers meanwhile makes the edit read and check
 		// again, rather than slip in under the old rules.
-		stored, err = a.Store.UpdateEvent(ctx, EventUpdate{Event: next, ReadAt: cur.UpdatedAt, Status: cur.Status, Detach: cur.SeriesID != "", Counted: recheck})
+		stored, err = a.Store.UpdateEvent(ctx, EventUpdate{Event: next, ReadAt: cur.UpdatedAt, Status: cur.Status, Detach: cur.SeriesID != "", Counted: recheck, Before: cur})
 		if stored != nil {
 			followErr = err
 			return nil
 		}
 		return err
 	}, ErrEventChanged)
-	if errors.Is(err, ErrCapacityBelowConfirmed) {
-		// Someone took a seat meanwhile: say how many hold one now.
+	if errors.Is(err, ErrCapacityBelowConfirmed) && !cur.HasFrames() {
+		// Someone took a seat meanwhile: say how many hold one now (a
+		// frame's refusal names its frame and count already).
 		if now, rerr := a.Store.Event(ctx, id); rerr == nil {
 			return nil, CapacityBelowConfirmed(now.ConfirmedCount)
 		}
@@ -331,8 +333,7 @@ func (a *EventAdmin) UpdateEvent(ctx context.Context, v Viewer, id string, apply
 		errs = append(errs, a.Store.MoveRegistrations(ctx, id, stored.StartsAt))
 	}
 	edit := &EventEdit{Event: stored, Changed: changed}
-	if stored.Status == EventPublished && stored.WaitlistCount > 0 &&
-		(stored.Capacity == 0 || stored.ConfirmedCount < stored.Capacity) {
+	if stored.Status == EventPublished && stored.promotable() {
 		// Whoever was promoted stays promoted and mailed; an error
 		// stops the rest, which the next edit (or a cancellation) resumes.
 		edit.Promoted, err = a.promote(ctx, stored)
@@ -456,6 +457,20 @@ func after(clock Clock, t time.Time) time.Time {
 	return now
 }
 
+// promotable reports whether a frame of e (or e itself, without frames)
+// has a free seat and people waiting for it.
+func (e *Event) promotable() bool {
+	if !e.HasFrames() {
+		return e.WaitlistCount > 0 && (e.Capacity == 0 || e.ConfirmedCount < e.Capacity)
+	}
+	for _, f := range e.Frames {
+		if f.WaitlistCount > 0 && (f.Capacity == 0 || f.ConfirmedCount < f.Capacity) {
+			return true
+		}
+	}
+	return false
+}
+
 // promote fills the free seats of e from its waitlist, head first, each in
 // its own transaction with the promotion mail it owes (the outbox).
 func (a *EventAdmin) promote(ctx context.Context, e *Event) ([]*Registration, error) {
@@ -467,6 +482,21 @@ func (a *EventAdmin) promote(ctx context.Context, e *Event) ([]*Registration, er
 		}
 		out = append(out, r)
 	}
+}
+
+// sameFrames reports whether two frame lists offer the same (counters aside).
+func sameFrames(a, b []Frame) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		x, y := a[i], b[i]
+		x.ConfirmedCount, x.WaitlistCount, y.ConfirmedCount, y.WaitlistCount = 0, 0, 0, 0
+		if !reflect.DeepEqual(x, y) {
+			return false
+		}
+	}
+	return true
 }
 
 // changedFields names (as the API does) the fields that differ between a and b.
@@ -490,6 +520,8 @@ func changedFields(a, b *Event) []string {
 	add("join_url", a.JoinURL == b.JoinURL)
 	add("capacity", a.Capacity == b.Capacity)
 	add("waitlist", a.Waitlist == b.Waitlist)
+	add("frames", sameFrames(a.Frames, b.Frames))
+	add("multiple_frames", a.MultipleFrames == b.MultipleFrames)
 	add("registration_opens_at", eqTime(a.RegistrationOpensAt, b.RegistrationOpensAt))
 	add("registration_closes_at", eqTime(a.RegistrationClosesAt, b.RegistrationClosesAt))
 	add("eligibility", (a.Eligibility == nil) == (b.Eligibility == nil) && (a.Eligibility == nil ||

@@ -148,6 +148,12 @@ type Event struct {
 	ConfirmedCount int // maintained by the store, atomically with registrations
 	WaitlistCount  int
 
+	// Frames are the event's 参加枠 (issue 10); none means one implicit
+	// frame made of the fields above (see Frame).
+	Frames []Frame
+	// MultipleFrames lets one person hold places in several frames.
+	MultipleFrames bool
+
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
@@ -285,6 +291,7 @@ func (e *Event) Validate() error {
 	if e.Survey != nil {
 		e.Survey.check(f)
 	}
+	e.validateFrames(f)
 	if o := e.RegistrationOpensAt; o != nil && !e.StartsAt.IsZero() && !o.Before(e.StartsAt) {
 		f.Add("registration_opens_at", "受付開始は開始日時より前にしてください。")
 	}

@@ -74,6 +74,7 @@ type GuestRequests struct {
 // guestRequest is what a pending request's token holds (Token.Data).
 type guestRequest struct {
 	EventID string   `json:"event_id"`
+	FrameID string   `json:"frame_id,omitempty"`
 	Name    string   `json:"name"`
 	Email   string   `json:"email"`
 	Answers []Answer `json:"answers,omitempty"`
@@ -86,6 +87,13 @@ type guestRequest struct {
 // hourly mail budget is spent. Throttled (reason "too_many_requests") past
 // GuestRequestsPerIP requests from ip in an hour.
 func (s *GuestRequests) Request(ctx context.Context, v Viewer, id string, guest Guest, ip string, answers ...Answer) error {
+	return s.RequestIn(ctx, v, id, DefaultFrameID, guest, ip, answers...)
+}
+
+// RequestIn is Request for a place in frame frameID of the event, with the
+// frame refusals of Registrations.RegisterIn; the frame and the answers
+// travel with the pending request to the confirmation.
+func (s *GuestRequests) RequestIn(ctx context.Context, v Viewer, id, frameID string, guest Guest, ip string, answers ...Answer) error {
 	if v.Member != nil {
 		return ErrGuestWithSession
 	}
@@ -98,7 +106,12 @@ func (s *GuestRequests) Request(ctx context.Context, v Viewer, id string, guest 
 	if err != nil {
 		return err
 	}
-	if err := e.CheckRegistration(v, &g, now); err != nil {
+	f, err := e.RegistrableFrame(frameID)
+	if err != nil {
+		return err
+	}
+	fe := e.ForFrame(f.ID)
+	if err := fe.CheckRegistration(v, &g, now); err != nil {
 		return err
 	}
 	// The answers travel with the request and are stored when the guest
@@ -107,7 +120,7 @@ func (s *GuestRequests) Request(ctx context.Context, v Viewer, id string, guest 
 	if err != nil {
 		return err
 	}
-	if left := e.SeatsLeft(); left != nil && *left == 0 && !e.Waitlist {
+	if left := fe.SeatsLeft(); left != nil && *left == 0 && !fe.Waitlist {
 		return ErrEventFull // a link that can only fail is not worth a mail
 	}
 	n, err := s.Store.Hit(ctx, "guest#ip#"+s.Secrets.Hash(ip), time.Hour, now)
@@ -124,7 +137,7 @@ func (s *GuestRequests) Request(ctx context.Context, v Viewer, id string, guest 
 	if n > GuestMailsPerAddress {
 		return nil // the same answer: the address's owner is not flooded
 	}
-	data, err := json.Marshal(guestRequest{EventID: e.ID, Name: g.Name, Email: g.Email, Answers: checked})
+	data, err := json.Marshal(guestRequest{EventID: e.ID, FrameID: f.ID, Name: g.Name, Email: g.Email, Answers: checked})
 	if err != nil {
 		return err
 	}
@@ -204,11 +217,16 @@ func (s *GuestRequests) Confirm(ctx context.Context, token string) (*GuestConfir
 		return nil, err
 	}
 	guest := &Guest{Name: req.Name, Email: req.Email}
-	// The rules again: the window may have closed since the request.
+	// The rules again: the window may have closed (or the frame gone)
+	// since the request.
 	if e.Drawn() && !e.FillingRemaining() {
 		return nil, ErrLotteryDrawn
 	}
-	if err := e.CheckRegistration(Viewer{}, guest, now); err != nil {
+	f, err := e.RegistrableFrame(req.FrameID)
+	if err != nil {
+		return nil, err
+	}
+	if err := e.ForFrame(f.ID).CheckRegistration(Viewer{}, guest, now); err != nil {
 		return nil, err
 	}
 	// The form may have changed since the request: the answers must fit
@@ -219,7 +237,7 @@ func (s *GuestRequests) Confirm(ctx context.Context, token string) (*GuestConfir
 	}
 	// The id reserved by the request: the registration is made once, however
 	// often (and however concurrently) the link is followed.
-	r := &Registration{ID: regID, EventID: e.ID, Guest: guest, CreatedAt: now, UpdatedAt: now, EventStartsAt: e.StartsAt, Answers: answers}
+	r := &Registration{ID: regID, EventID: e.ID, FrameID: f.ID, Guest: guest, CreatedAt: now, UpdatedAt: now, EventStartsAt: e.StartsAt, Answers: answers}
 	if e.TakesApplications() {
 		err = s.Registrations.Regs.Apply(ctx, e, r)
 	} else {

@@ -101,6 +101,11 @@ func (e *Event) validateMode(f FieldErrors) {
 		if e.RegistrationClosesAt == nil {
 			f.Add("registration_closes_at", "選考・抽選のイベントには申込締切が必要です。")
 		}
+		// A selection or a draw counts places per event; per-frame
+		// selection and lotteries are not built yet.
+		if e.HasFrames() {
+			f.Add("frames", "選考・抽選のイベントでは、参加枠はまだ使えません。")
+		}
 	}
 	if e.Mode != ModeLottery {
 		if e.Lottery != nil {

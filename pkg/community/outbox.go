@@ -301,6 +301,9 @@ func (m *Mailroom) sendRegistrationMail(ctx context.Context, mail *Mail) (MailOu
 	if err != nil {
 		return "", err
 	}
+	// The event as the registrant's frame has it: that frame's joining
+	// details only, never another frame's join URL.
+	e = e.ForFrame(r.FrameID)
 	// A mail about a place that has changed since says what is no longer
 	// so: the mail of the later change follows instead.
 	switch mail.Kind {

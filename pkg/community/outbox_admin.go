@@ -104,6 +104,9 @@ func (m *Mailroom) sendAdminMail(ctx context.Context, mail *Mail) (MailOutcome, 
 	if err != nil {
 		return "", err
 	}
+	// The event as the registrant's frame has it: that frame's joining
+	// details only, never another frame's join URL.
+	e = e.ForFrame(r.FrameID)
 	var msg *Message
 	if mail.Kind == MailOrganizerMessage {
 		// A message is for those still registered; whoever cancelled

@@ -51,6 +51,9 @@ func (m *Mailroom) sendReminder(ctx context.Context, mail *Mail) (MailOutcome, e
 	if err != nil {
 		return "", err
 	}
+	// The event as the registrant's frame has it: that frame's joining
+	// details only, never another frame's join URL.
+	e = e.ForFrame(r.FrameID)
 	if r.Status != RegistrationConfirmed || slices.Contains(r.OptOuts, ListReminders) {
 		return MailSkipped, nil
 	}

@@ -165,3 +165,11 @@ var (
 	ErrSurveyNotOpen     = declare(Closed, "survey_not_open", "このアンケートはまだ回答を受け付けていません。")
 	ErrSurveyClosed      = declare(Closed, "survey_closed", "このアンケートの回答受付は終了しました。ご協力ありがとうございました。")
 )
+
+// issue 10 — frames
+var (
+	ErrFrameRequired         = declare(Invalid, "frame_required", "参加枠を選んでください。")
+	ErrUnknownFrame          = declare(Invalid, "unknown_frame", "このイベントにその参加枠はありません。")
+	ErrFrameHasRegistrations = declare(Conflict, "frame_has_registrations", "申込のある参加枠は削除できません。")
+	ErrModeNotOffered        = declare(Conflict, "mode_not_offered", "この参加枠は先着順の申込を受け付けていません。")
+)

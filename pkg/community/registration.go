@@ -25,11 +25,14 @@ type Guest struct {
 
 // Registration is one person's place at one event.
 type Registration struct {
-	ID            string
-	EventID       string
-	MemberID      string // empty for a guest
-	Guest         *Guest // nil for a member
-	Status        RegistrationStatus
+	ID       string
+	EventID  string
+	MemberID string // empty for a guest
+	Guest    *Guest // nil for a member
+	Status   RegistrationStatus
+	// FrameID is the 参加枠 the registration holds a place in; "" is the
+	// event's default frame (an event without frames).
+	FrameID       string
 	WaitlistSeq   int64     // arrival order among the waitlisted; 0 when never waitlisted
 	EventStartsAt time.Time // copied from the event so a member's list sorts without reading events
 	CreatedAt     time.Time

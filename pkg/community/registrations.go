@@ -78,13 +78,28 @@ type Registrations struct {
 type RegisterResult struct {
 	Registration     *Registration
 	WaitlistPosition int
+	// Event is the event as read for the registration (its frames name
+	// the registration's), nil when not read.
+	Event *Event
 }
 
 // Register takes a seat or a waitlist place at event id for v, or for guest
-// when nobody is signed in, with the answers to the event's questions.
-// Invalid (reason "invalid_answers") when the answers do not fit the form;
-// nothing is written then.
+// when nobody is signed in, in the event's only frame, with the answers to
+// the event's questions.
 func (s *Registrations) Register(ctx context.Context, v Viewer, id string, guest *Guest, answers ...Answer) (RegisterResult, error) {
+	return s.RegisterIn(ctx, v, id, DefaultFrameID, guest, answers...)
+}
+
+// RegisterIn takes a seat or a waitlist place in frame frameID of event id
+// ("" for an event with one frame, or none) — or, for an event that takes
+// applications (selection, an undrawn lottery), stores an application —
+// with the answers to the event's questions. Invalid (reason
+// "frame_required") when the event has several frames and none is named,
+// (reason "unknown_frame") for a frame the event does not have, (reason
+// "invalid_answers") when the answers do not fit the form; Conflict (reason
+// "mode_not_offered") for a frame whose places are not first come. Nothing
+// is written on a refusal.
+func (s *Registrations) RegisterIn(ctx context.Context, v Viewer, id, frameID string, guest *Guest, answers ...Answer) (RegisterResult, error) {
 	now := s.Clock.Now()
 	if guest != nil {
 		if v.Member != nil {
@@ -97,6 +112,10 @@ func (s *Registrations) Register(ctx context.Context, v Viewer, id string, guest
 		guest = &g
 	}
 	r := &Registration{ID: NewID(now), Guest: guest, CreatedAt: now, UpdatedAt: now}
+	if v.Member != nil {
+		r.MemberID = v.Member.ID
+	}
+	var ev *Event
 	// An organizer's edit of the form between the read and the write sends
 	// the registration back to read the event and check the answers again.
 	err := RetryOn(formAttempts, func() error {
@@ -107,11 +126,16 @@ func (s *Registrations) Register(ctx context.Context, v Viewer, id string, guest
 		if e.Drawn() && !e.FillingRemaining() {
 			return ErrLotteryDrawn
 		}
-		check := e
+		f, err := e.RegistrableFrame(frameID)
+		if err != nil {
+			return err
+		}
+		// The frame's own eligibility, when it has one, is the rule.
+		check := e.ForFrame(f.ID)
 		if e.FillingRemaining() {
 			// The draw comes after the application deadline: what it left is
 			// open first come until the start.
-			x := *e
+			x := *check
 			x.RegistrationClosesAt = nil
 			check = &x
 		}
@@ -121,7 +145,8 @@ func (s *Registrations) Register(ctx context.Context, v Viewer, id string, guest
 		if r.Answers, err = e.Questions.CheckAnswers(answers); err != nil {
 			return err
 		}
-		r.EventID, r.EventStartsAt = e.ID, e.StartsAt
+		r.EventID, r.FrameID, r.EventStartsAt = e.ID, f.ID, e.StartsAt
+		ev = e
 		if e.TakesApplications() {
 			return s.Regs.Apply(ctx, e, r)
 		}
@@ -130,7 +155,7 @@ func (s *Registrations) Register(ctx context.Context, v Viewer, id string, guest
 	if err != nil {
 		return RegisterResult{}, err
 	}
-	res := RegisterResult{Registration: r}
+	res := RegisterResult{Registration: r, Event: ev}
 	if r.Status == RegistrationWaitlisted {
 		// The place is stored; its number is only information, so a failed
 		// count must not turn a kept registration into an error.

@@ -91,6 +91,8 @@ func eventID(req httpapi.Request) (string, error) {
 type registerRequest struct {
 	Guest   *community.Guest   `json:"guest"`
 	Answers []community.Answer `json:"answers,omitempty"`
+	// FrameID names the 参加枠; required when the event has several.
+	FrameID string `json:"frame_id,omitempty"`
 }
 
 func (h *Handler) register(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
@@ -120,16 +122,16 @@ func (h *Handler) register(ctx context.Context, req httpapi.Request) (httpapi.Re
 			if body.Guest != nil {
 				// A guest holds nothing until the mailed link is followed;
 				// the answer is the same whatever the address (no enumeration).
-				if err := h.guests.Request(ctx, v, id, *body.Guest, req.RequestContext.HTTP.SourceIP, body.Answers...); err != nil {
+				if err := h.guests.RequestIn(ctx, v, id, body.FrameID, *body.Guest, req.RequestContext.HTTP.SourceIP, body.Answers...); err != nil {
 					return httpapi.Response{}, err
 				}
 				return httpapi.JSON(202, map[string]string{"status": "confirmation_sent"}), nil
 			}
-			res, err := h.regs.Register(ctx, v, id, nil, body.Answers...)
+			res, err := h.regs.RegisterIn(ctx, v, id, body.FrameID, nil, body.Answers...)
 			if err != nil {
 				return httpapi.Response{}, err
 			}
-			return httpapi.JSON(201, apijson.RegistrationJSON(res.Registration, res.WaitlistPosition)), nil
+			return httpapi.JSON(201, apijson.RegistrationJSON(res.Registration, res.WaitlistPosition).InFrame(res.Event, res.Registration)), nil
 		})
 }
 
@@ -177,7 +179,7 @@ func (h *Handler) confirmGuest(ctx context.Context, req httpapi.Request) (httpap
 	if c.Created {
 		status = 201
 	}
-	return httpapi.JSON(status, apijson.RegistrationJSON(c.Registration, c.WaitlistPosition)), nil
+	return httpapi.JSON(status, apijson.RegistrationJSON(c.Registration, c.WaitlistPosition).InFrame(c.Event, c.Registration)), nil
 }
 
 func (h *Handler) mine(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
@@ -194,9 +196,17 @@ func (h *Handler) mine(ctx context.Context, req httpapi.Request) (httpapi.Respon
 		if r.Status == community.RegistrationCancelled {
 			continue
 		}
-		e := events[r.EventID]
+		// The event as the registrant's frame has it: its joining details
+		// only (the online frame's URL is not a venue registrant's).
+		e := events[r.EventID].ForFrame(r.FrameID)
 		view := community.View(e, v, r.Status == community.RegistrationConfirmed)
-		out = append(out, apijson.MyRegistration{Registration: apijson.RegistrationJSON(r, 0), Event: apijson.EventJSON(view)})
+		// The place is the one the answer and the mail gave, from the same
+		// formula (Store.WaitlistPosition).
+		pos, err := h.regs.Regs.WaitlistPosition(ctx, r)
+		if err != nil {
+			return httpapi.Response{}, err
+		}
+		out = append(out, apijson.MyRegistration{Registration: apijson.RegistrationJSON(r, pos).InFrame(events[r.EventID], r), Event: apijson.EventJSON(view)})
 	}
 	return httpapi.JSON(200, map[string]any{"registrations": out}), nil
 }

@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/mail"
 	"net/url"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -302,7 +304,8 @@ func TestConcurrentRegistrations(t *testing.T) {
 			tokens := e.tokensByAddress(tag, 200)
 			var mu sync.Mutex
 			statuses := map[string]int{}
-			for _, tok := range tokens {
+			answered := map[string]int{} // address → waitlist place answered
+			for addr, tok := range tokens {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
@@ -311,6 +314,9 @@ func TestConcurrentRegistrations(t *testing.T) {
 					defer mu.Unlock()
 					if r.code >= 500 {
 						t.Errorf("5xx: %d %s", r.code, r.raw)
+					}
+					if p, ok := r.body["waitlist_position"].(float64); ok {
+						answered[addr] = int(p)
 					}
 					key := fmt.Sprint(r.code)
 					if s, ok := r.body["status"].(string); ok {
@@ -336,7 +342,109 @@ func TestConcurrentRegistrations(t *testing.T) {
 			if wantWait := map[bool]int{true: 190, false: 0}[waitlist]; waiting != wantWait {
 				t.Errorf("waitlist_count %d, want %d", waiting, wantWait)
 			}
+			if waitlist {
+				// The mails carry the same places (TestWaitlistPlacesExact
+				// reads them); 190 more mails through the stand-in would
+				// only slow the run.
+				checkPlaces(t, "answers", answered, 190)
+			}
 		})
+	}
+}
+
+// checkPlaces checks that the waitlist places given to people are exactly
+// 1..n, each once (issue 10: a place counted from an index while others
+// still write gave duplicates).
+func checkPlaces(t *testing.T, what string, places map[string]int, n int) {
+	t.Helper()
+	seen := map[int]string{}
+	for who, p := range places {
+		if p < 1 || p > n {
+			t.Errorf("%s: %s has place %d, want 1..%d", what, who, p, n)
+		}
+		if other, dup := seen[p]; dup {
+			t.Errorf("%s: place %d given to %s and %s", what, p, who, other)
+		}
+		seen[p] = who
+	}
+	if len(places) != n {
+		t.Errorf("%s: %d waitlist places, want %d", what, len(places), n)
+	}
+}
+
+var placeRE = regexp.MustCompile(`キャンセル待ちで受け付けました（(\d+)番目）`)
+
+// waitlistMailPlaces delivers the outbox and returns the place each
+// waitlist mail to an address containing tag names.
+func waitlistMailPlaces(t *testing.T, tag string) map[string]int {
+	t.Helper()
+	out := map[string]int{}
+	for _, m := range localtest.MailTo(t, tag) {
+		if sub := placeRE.FindStringSubmatch(m.Subject); sub != nil {
+			p, _ := strconv.Atoi(sub[1])
+			for _, d := range m.Destination.To {
+				a, err := mail.ParseAddress(d)
+				if err != nil {
+					t.Fatal(err)
+				}
+				to := a.Address
+				if _, dup := out[to]; dup {
+					t.Errorf("two waitlist mails to %s", to)
+				}
+				out[to] = p
+			}
+		}
+	}
+	return out
+}
+
+// Members rushing one event: each waitlisted member's place is the same in
+// the answer, the mail and my registrations, and the places are 1..n.
+func TestWaitlistPlacesExact(t *testing.T) {
+	const people, seats = 60, 10
+	e := newEnv(t)
+	ev := e.event(func(ev *community.Event) { ev.Capacity = seats })
+	tag := "rush" + localtest.UniqueID()
+	sessions := map[string]string{}
+	for range people {
+		m, tok := e.member(func(m *community.Member) { m.Email = localtest.UniqueEmail(tag) })
+		sessions[m.Email] = tok
+	}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	answered := map[string]int{}
+	for addr, tok := range sessions {
+		wg.Go(func() {
+			r := e.register(ev.ID, `{}`, tok)
+			mu.Lock()
+			defer mu.Unlock()
+			if r.code != 201 {
+				t.Errorf("register: %d %s", r.code, r.raw)
+			}
+			if p, ok := r.body["waitlist_position"].(float64); ok {
+				answered[addr] = int(p)
+			}
+		})
+	}
+	wg.Wait()
+	checkPlaces(t, "answers", answered, people-seats)
+	mine := map[string]int{}
+	for addr, tok := range sessions {
+		r := e.call(e.rsvp, rsvpapi.RouteMyRegistrations, "", "", tok, nil)
+		regs, _ := r.body["registrations"].([]any)
+		for _, x := range regs {
+			if p, ok := x.(map[string]any)["waitlist_position"].(float64); ok {
+				mine[addr] = int(p)
+			}
+		}
+	}
+	mailed := waitlistMailPlaces(t, tag)
+	checkPlaces(t, "my registrations", mine, people-seats)
+	checkPlaces(t, "mails", mailed, people-seats)
+	for addr, p := range answered {
+		if mine[addr] != p || mailed[addr] != p {
+			t.Errorf("%s: answered %d, my registrations %d, mailed %d", addr, p, mine[addr], mailed[addr])
+		}
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/sorae/tabane/pkg/community"
@@ -47,6 +48,37 @@ type applyPanel struct {
 	// Nominate is the nomination form (団体推薦) for an organization
 	// member, beside their own registration; nil for everyone else.
 	Nominate *nominatePanel
+	// Frames are the event's 参加枠, each with its seats and its own
+	// button in the form; none for an event without frames.
+	Frames []framePanel
+}
+
+// framePanel is one 参加枠 in the registration panel.
+type framePanel struct {
+	ID, Name, Seats string
+	Where           string // 会場名, or the online platform
+	Open            bool   // a place or a waitlist place can still be had
+	Waitlist        bool   // full: its button asks for a waitlist place
+}
+
+// framePanels lists e's frames for the panel.
+func framePanels(e *community.Event) []framePanel {
+	var out []framePanel
+	for _, f := range e.Frames {
+		fe := e.ForFrame(f.ID)
+		p := framePanel{ID: f.ID, Name: f.Name, Seats: seatsLabel(fe), Open: f.FirstCome()}
+		switch {
+		case fe.Venue != nil && fe.Venue.Name != "":
+			p.Where = fe.Venue.Name
+		case fe.OnlinePlatform != "":
+			p.Where = "オンライン（" + fe.OnlinePlatform + "）"
+		}
+		if left := fe.SeatsLeft(); left != nil && *left == 0 {
+			p.Waitlist, p.Open = f.Waitlist, p.Open && f.Waitlist
+		}
+		out = append(out, p)
+	}
+	return out
 }
 
 // regStatus is one live registration as people read it.
@@ -95,6 +127,9 @@ func (h *Handler) status(ctx context.Context, reg *community.Registration, e *co
 	case community.RegistrationCancelled:
 		s.Label, s.Cancellable = "取消済み", false
 	}
+	if f, err := e.Frame(reg.FrameID); err == nil && reg.FrameID != community.DefaultFrameID {
+		s.Label = f.Name + "：" + s.Label
+	}
 	return s
 }
 
@@ -129,7 +164,14 @@ func (h *Handler) applyPanelFor(ctx context.Context, r *request, v community.Eve
 		p.SignInLinks = r.viewer.Member == nil && community.ErrorCode(err) == community.Forbidden
 		return p, nil
 	}
-	if left := e.SeatsLeft(); left != nil && *left == 0 {
+	if e.HasFrames() {
+		// Each frame has its seats and its own button; the full ones say so.
+		p.Frames = framePanels(e)
+		if !slices.ContainsFunc(p.Frames, func(f framePanel) bool { return f.Open }) {
+			p.Blocked = "満席のため、申込の受付を終了しました。"
+			return p, nil
+		}
+	} else if left := e.SeatsLeft(); left != nil && *left == 0 {
 		if !e.Waitlist {
 			p.Blocked = "満席のため、申込の受付を終了しました。"
 			return p, nil
@@ -178,6 +220,7 @@ type registeredData struct {
 	OnlinePlatform string
 	Waitlisted     bool
 	Position       int
+	Frame          string // the 参加枠's name; "" for an event without frames
 	Email          string
 	Member         bool
 	// Again says a guest's confirmation link was followed before: the
@@ -247,15 +290,26 @@ func (h *Handler) register(ctx context.Context, r *request) response {
 	if !member {
 		// A guest holds nothing until the mailed link is followed; the page
 		// is the same whether or not the address is registered already.
-		if err := h.guests.Request(ctx, r.viewer, id, *guest, r.sourceIP(), typed.Answers...); err != nil {
+		if err := h.guests.RequestIn(ctx, r.viewer, id, f.Get("frame_id"), *guest, r.sourceIP(), typed.Answers...); err != nil {
 			return h.registerFailed(ctx, r, id, err, typed)
 		}
 		d.Email = community.NormalizeEmail(typed.Email)
 		return h.render(ctx, r, http.StatusOK, "guest_sent", guestSentTitle, "events", d)
 	}
-	res, err := h.regs.Register(ctx, r.viewer, id, nil, typed.Answers...)
+	res, err := h.regs.RegisterIn(ctx, r.viewer, id, f.Get("frame_id"), nil, typed.Answers...)
 	if err != nil {
 		return h.registerFailed(ctx, r, id, err, typed)
+	}
+	if v.HasFrames() {
+		// Where to come is the frame's: its venue or its platform.
+		fe := v.ForFrame(res.Registration.FrameID)
+		d.OnlinePlatform, d.VenueName, d.VenueAddress = fe.OnlinePlatform, "", ""
+		if fe.Venue != nil {
+			d.VenueName, d.VenueAddress = fe.Venue.Name, fe.Venue.Address
+		}
+		if fr, err := v.Frame(res.Registration.FrameID); err == nil {
+			d.Frame = fr.Name
+		}
 	}
 	title := "参加登録が完了しました"
 	if res.Registration.Status == community.RegistrationWaitlisted {
@@ -434,9 +488,11 @@ func (h *Handler) myRegistrations(ctx context.Context, r *request) (upcoming, pa
 			past = append(past, line)
 			continue
 		}
-		// The join URL only with a seat, and only as the event's view rules allow.
-		if view := community.View(e, r.viewer, reg.Status == community.RegistrationConfirmed); view.ShowJoinURL && !line.EventCancelled {
-			line.JoinURL = e.JoinURL
+		// The join URL only with a seat, only as the event's view rules
+		// allow, and only the registrant's own frame's.
+		fe := e.ForFrame(reg.FrameID)
+		if view := community.View(fe, r.viewer, reg.Status == community.RegistrationConfirmed); view.ShowJoinURL && !line.EventCancelled {
+			line.JoinURL = fe.JoinURL
 		}
 		upcoming = append(upcoming, line)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -43,6 +44,10 @@ var editableEventAttrs = []string{
 	"reminder_offsets_s", "questions", "survey", "updated_at", "mode", "lottery",
 	"nomination_cap",
 }
+
+// frameEventAttrs are the frames as the organizer entered them, written by
+// an edit that says what the frames were before (EventUpdate.Before).
+var frameEventAttrs = []string{"frames", "multiple_frames"}
 
 // eventIndexKeys sets the index keys an event carries in status st, so
 // that the listings always agree with the status (doc.go): published events
@@ -129,7 +134,11 @@ func (s *Store) UpdateEvent(ctx context.Context, u community.EventUpdate) (*comm
 		return nil, fmt.Errorf("dynamo: update event: %w", err)
 	}
 	var upd expression.UpdateBuilder
-	for _, name := range editableEventAttrs {
+	names := editableEventAttrs
+	if u.Before != nil {
+		names = append(slices.Clone(names), frameEventAttrs...)
+	}
+	for _, name := range names {
 		if v, ok := av[name]; ok {
 			upd = upd.Set(expression.Name(name), expression.Value(v))
 		} else {
@@ -151,6 +160,9 @@ func (s *Store) UpdateEvent(ctx context.Context, u community.EventUpdate) (*comm
 			expression.Name("confirmed_count").Equal(expression.Value(e.ConfirmedCount)),
 			expression.Name("waitlist_count").Equal(expression.Value(e.WaitlistCount)))
 	}
+	if u.Before != nil {
+		upd, cond = frameEdit(upd, cond, u.Before.Frames, e.Frames)
+	}
 	if u.Untouched {
 		cond = cond.And(
 			expression.Name("confirmed_count").Equal(expression.Value(0)),
@@ -171,15 +183,90 @@ func (s *Store) UpdateEvent(ctx context.Context, u community.EventUpdate) (*comm
 	if err := attributevalue.UnmarshalMap(old, &g); err != nil {
 		return nil, fmt.Errorf("dynamo: update event: %w", err)
 	}
+	var was eventItem
+	if err := attributevalue.UnmarshalMap(old, &was); err != nil {
+		return nil, fmt.Errorf("dynamo: update event: %w", err)
+	}
 	switch {
 	case g.Status != string(u.Status) || !g.UpdatedAt.Equal(u.ReadAt):
 		return nil, community.ErrEventChanged
 	case e.Capacity > 0 && g.ConfirmedCount > e.Capacity:
 		return nil, community.CapacityBelowConfirmed(g.ConfirmedCount)
+	case u.Before != nil:
+		if err := frameEditRefused(was, e.Frames); err != nil {
+			return nil, err
+		}
 	case u.Untouched:
 		return nil, community.ErrOccurrenceTaken
 	}
 	return nil, community.ErrEventChanged
+}
+
+// frameEdit adds to an event edit what changes in its frames, from before
+// to after: a kept frame gets its new capacity and waitlist IF its confirmed
+// count fits; a new one starts with no places taken; a removed one goes IF
+// nobody holds a place in it. The first frames of an event replace its
+// default frame, IF nobody holds a place in that.
+func frameEdit(upd expression.UpdateBuilder, cond expression.ConditionBuilder, before, after []community.Frame) (expression.UpdateBuilder, expression.ConditionBuilder) {
+	if len(after) == 0 && len(before) == 0 {
+		return upd, cond
+	}
+	had := map[string]bool{}
+	for _, f := range before {
+		had[f.ID] = true
+	}
+	if len(before) == 0 {
+		state := map[string]frameStateItem{}
+		for _, f := range after {
+			state[f.ID] = frameStateItem{Capacity: f.Capacity, Waitlist: f.Waitlist}
+		}
+		return upd.Set(expression.Name("fstate"), expression.Value(state)), cond.And(
+			expression.Name("confirmed_count").Equal(expression.Value(0)),
+			expression.Name("waitlist_count").Equal(expression.Value(0)))
+	}
+	kept := map[string]bool{}
+	for _, f := range after {
+		kept[f.ID] = true
+		if !had[f.ID] {
+			upd = upd.Set(expression.Name("fstate."+f.ID), expression.Value(frameStateItem{Capacity: f.Capacity, Waitlist: f.Waitlist}))
+			continue
+		}
+		upd = upd.Set(frameAttr(f.ID, "capacity"), expression.Value(f.Capacity)).
+			Set(frameAttr(f.ID, "waitlist"), expression.Value(f.Waitlist))
+		if f.Capacity > 0 {
+			cond = cond.And(frameAttr(f.ID, "confirmed_count").LessThanEqual(expression.Value(f.Capacity)))
+		}
+	}
+	for _, f := range before {
+		if !kept[f.ID] {
+			upd = upd.Remove(expression.Name("fstate." + f.ID))
+			cond = cond.And(expression.Or(expression.AttributeNotExists(expression.Name("fstate."+f.ID)), expression.And(
+				frameAttr(f.ID, "confirmed_count").Equal(expression.Value(0)),
+				frameAttr(f.ID, "waitlist_count").Equal(expression.Value(0)))))
+		}
+	}
+	return upd, cond
+}
+
+// frameEditRefused says which frame rule an edit broke, judged by the
+// event item as the failed condition saw it; nil when none did.
+func frameEditRefused(was eventItem, after []community.Frame) error {
+	if len(was.Frames) == 0 && len(after) > 0 && (was.ConfirmedCount > 0 || was.WaitlistCount > 0) {
+		return community.ErrFrameHasRegistrations.Messagef("申込のあるイベントには参加枠を追加できません。")
+	}
+	kept := map[string]bool{}
+	for _, f := range after {
+		kept[f.ID] = true
+		if st, ok := was.FState[f.ID]; ok && f.Capacity > 0 && st.ConfirmedCount > f.Capacity {
+			return community.ErrCapacityBelowConfirmed.Messagef("「%s」の定員を参加確定者数（%d人）より少なくはできません。", f.Name, st.ConfirmedCount)
+		}
+	}
+	for fid, st := range was.FState {
+		if !kept[fid] && (st.ConfirmedCount > 0 || st.WaitlistCount > 0) {
+			return community.ErrFrameHasRegistrations
+		}
+	}
+	return nil
 }
 
 // PublishEvent turns draft e into published as of e.UpdatedAt and adds it
@@ -297,11 +384,11 @@ func (s *Store) PromoteWaitlistHead(ctx context.Context, eventID string, now tim
 		if !ok {
 			return nil, community.ErrEventNotFound
 		}
-		if ev.Status != string(community.EventPublished) || ev.WaitlistCount <= 0 ||
-			(ev.Capacity > 0 && ev.ConfirmedCount >= ev.Capacity) {
+		fid, ok := ev.promotable()
+		if !ok {
 			return nil, nil
 		}
-		head, err := s.waitlistHead(ctx, eventID, skip)
+		head, err := s.waitlistHead(ctx, eventID, fid, skip)
 		if err != nil {
 			return nil, fmt.Errorf("dynamo: promote: %w", err)
 		}
@@ -335,6 +422,28 @@ func (s *Store) PromoteWaitlistHead(ctx context.Context, eventID string, now tim
 	}
 }
 
+// promotable returns a frame of a published event with a free seat and
+// people waiting for it (the default frame for an event without frames).
+func (it eventItem) promotable() (string, bool) {
+	if it.Status != string(community.EventPublished) {
+		return "", false
+	}
+	fids := []string{community.DefaultFrameID}
+	if len(it.Frames) > 0 {
+		fids = fids[:0]
+		for _, f := range it.Frames {
+			fids = append(fids, f.ID)
+		}
+	}
+	for _, fid := range fids {
+		capacity, _, confirmed, waiting := it.counters(fid)
+		if waiting > 0 && (capacity == 0 || confirmed < capacity) {
+			return fid, true
+		}
+	}
+	return "", false
+}
+
 func (s *Store) promoteItems(head registrationItem, now time.Time) ([]types.TransactWriteItem, error) {
 	reg, err := s.txUpdate(registrationKey(head.EventID, head.ID),
 		moveRegistration(head, community.RegistrationConfirmed, now),
@@ -342,14 +451,15 @@ func (s *Store) promoteItems(head registrationItem, now time.Time) ([]types.Tran
 	if err != nil {
 		return nil, err
 	}
+	fid := head.FrameID
 	seat, err := s.txUpdate(eventKey(head.EventID),
-		expression.Add(expression.Name("waitlist_count"), expression.Value(-1)).
-			Add(expression.Name("confirmed_count"), expression.Value(1)),
+		expression.Add(frameAttr(fid, "waitlist_count"), expression.Value(-1)).
+			Add(frameAttr(fid, "confirmed_count"), expression.Value(1)),
 		statusIs(community.EventPublished).And(
-			expression.Name("waitlist_count").GreaterThan(expression.Value(0)),
+			frameAttr(fid, "waitlist_count").GreaterThan(expression.Value(0)),
 			expression.Or(
-				expression.Name("capacity").Equal(expression.Value(0)),
-				expression.Name("confirmed_count").LessThan(expression.Name("capacity")))))
+				frameAttr(fid, "capacity").Equal(expression.Value(0)),
+				frameAttr(fid, "confirmed_count").LessThan(frameAttr(fid, "capacity")))))
 	if err != nil {
 		return nil, err
 	}
@@ -357,7 +467,15 @@ func (s *Store) promoteItems(head registrationItem, now time.Time) ([]types.Tran
 	if err != nil {
 		return nil, err
 	}
-	return []types.TransactWriteItem{{Update: reg}, {Update: seat}, mail}, nil
+	items := []types.TransactWriteItem{{Update: reg}, {Update: seat}, mail}
+	if head.WaitlistSeq != 0 {
+		line, err := s.txLine(head.EventID, fid, "left", head.WaitlistSeq)
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, line)
+	}
+	return items, nil
 }
 
 // regsOfEvent is a consistent Query of the event's own partition for its
@@ -435,7 +553,11 @@ func (s *Store) updateItem(ctx context.Context, k key, upd expression.UpdateBuil
 	if err != nil {
 		return nil, false, err
 	}
-	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
+	b := expression.NewBuilder().WithUpdate(upd)
+	if cond.IsSet() { // an unset condition: the write is unconditional
+		b = b.WithCondition(cond)
+	}
+	expr, err := b.Build()
 	if err != nil {
 		return nil, false, err
 	}

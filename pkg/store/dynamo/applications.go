@@ -103,7 +103,18 @@ const resolveAttempts = 10
 // and for a decline nothing — the declined keep their attendee item, so
 // nobody applies twice; then the result mail (community.ResultMail). It
 // returns false when the registration was no longer applied.
-func (s *Store) ResolveApplication(ctx context.Context, e *community.Event, r *community.Registration, to community.RegistrationStatus, now time.Time) (bool, error) {
+func (s *Store) ResolveApplication(ctx context.Context, e *community.Event, r *community.Registration, to community.RegistrationStatus, now time.Time) (resolved bool, err error) {
+	// A reserve's waitlist ticket is taken once and kept across retries, so
+	// places stay exact (registrations.go); one never used is burned.
+	var seq int64
+	used := false
+	defer func() {
+		if seq != 0 && !used {
+			if berr := s.burnTicket(context.WithoutCancel(ctx), r.EventID, r.FrameID, seq); berr != nil {
+				err = errors.Join(err, berr)
+			}
+		}
+	}()
 	for attempt := 1; ; attempt++ {
 		cur, err := s.registrationItem(ctx, r.EventID, r.ID)
 		if err != nil {
@@ -112,9 +123,8 @@ func (s *Store) ResolveApplication(ctx context.Context, e *community.Event, r *c
 		if cur.Status != string(community.RegistrationApplied) {
 			return false, nil
 		}
-		var seq int64
-		if to == community.RegistrationWaitlisted {
-			if seq, err = s.nextWaitlistSeq(ctx, r.EventID); err != nil {
+		if to == community.RegistrationWaitlisted && seq == 0 {
+			if seq, err = s.nextWaitlistSeq(ctx, r.EventID, r.FrameID); err != nil {
 				return false, fmt.Errorf("dynamo: resolve application: %w", err)
 			}
 		}
@@ -124,6 +134,7 @@ func (s *Store) ResolveApplication(ctx context.Context, e *community.Event, r *c
 		}
 		_, err = s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 		if err == nil {
+			used = true
 			return true, nil
 		}
 		codes := cancelCodes(err)

@@ -31,6 +31,7 @@
 //	attendee               EVENT#<eid>            ATTENDEE#M#<mid>                 -
 //	                                              ATTENDEE#G#<sha256(email)>
 //	waitlist ticket        EVENT#<eid>            WAITLIST_SEQ                     -
+//	                                              WAITLIST_SEQ#<fid> (a frame's)
 //	reminder               EVENT#<eid>            REMINDER#<offset seconds>        yes (start + 30 d)
 //	survey schedule        EVENT#<eid>            SURVEY                           yes (survey close + 30 d)
 //	idempotency            IDEM#<sha256(key)>     IDEM                             yes
@@ -48,6 +49,7 @@
 //	GSI1   member                  MEMBERS#<status>       <createdUTC>#<mid>             always
 //	GSI1   registration            EREG#<eid>#<status>    <rid>                          confirmed, cancelled
 //	GSI1   registration            EREG#<eid>#waitlisted  <seq, 20 digits>#<rid>         waitlisted
+//	GSI1   registration            EREG#<eid>#waitlisted  F#<fid>#<seq, 20 digits>#<rid> waitlisted in frame <fid>
 //	GSI1   outbox mail             MSG#<msg id>           <rid>                          organizer_message, always
 //	GSI2   event                   EVENTS#<kind>          <startsUTC>#<eid>              while published
 //	GSI2   registration            MREG#<mid>             <startsUTC>#<eid>#<rid>        a member's, any status
@@ -79,6 +81,25 @@
 //     due_at <> :due, so a finished one stays finished while its time
 //     holds); deleted when the event is unpublished or the survey removed.
 //     The sweep removes its GSI3 keys once every recipient was handed over.
+//   - event frames (参加枠, issue 10): frames is the list the organizer
+//     entered ({id, name, capacity, waitlist, eligibility, join_url,
+//     online_platform, venue, mode}); fstate is a map from frame id to
+//     {capacity, waitlist, confirmed_count, waitlist_count}, the frame's
+//     copy of what the registering transaction conditions and updates
+//     (fstate.<fid>.confirmed_count < fstate.<fid>.capacity ...), exactly as
+//     it does the event's own attributes for the default frame. An event
+//     without frames has neither attribute and is one default frame made of
+//     its own capacity, waitlist, join_url and counters: items written before
+//     frames need no migration, and registrations in it carry no frame_id.
+//     The counters live on the event item, not an item per frame, so that a
+//     listing reads every frame's seats with the event (no extra reads) and
+//     the event's status is in the same condition; registrations in
+//     different frames of one event contend on that item as registrations
+//     of one event always did. An edit (UpdateEvent with Before) SETs a kept
+//     frame's capacity and waitlist IF its confirmed_count fits, SETs a new
+//     frame's fstate entry with zero counters, and REMOVEs a dropped one IF
+//     nobody holds a place in it; the first frames of an event replace its
+//     default frame only while its own counters are 0.
 //   - member: ver is a version number; every replacing write requires the
 //     version it read, so a member item and its email claim cannot drift.
 //   - email claim: {member_id}. Written in the same transaction as the
@@ -108,7 +129,8 @@
 //     mail_suppressed {reason, at, message_id} for organizers; a write of the
 //     member that drops the copy (a verification or sign-in link followed)
 //     deletes the item in the same transaction.
-//   - registration: {id, event_id, member_id | guest_name + guest_email,
+//   - registration: {id, event_id, frame_id (absent: the default frame),
+//     attendee_sk (when not the per-event key), member_id | guest_name + guest_email,
 //     status, waitlist_seq (once waitlisted), event_starts_at, created_at,
 //     updated_at, checked_in_at, cancelled_at, reminders_sent (string set of
 //     community.ReminderMark "<offset s>@<startsUTC>", ADDed in the
@@ -124,20 +146,34 @@
 //     registration that once waited (waitlist_seq > 0) was confirmed at its
 //     updated_at (community.ConfirmedAt). The GSI1 keys follow the status. rid is a NewID, so
 //     confirmed and cancelled lists read in arrival order.
-//   - waitlist ticket: {seq}. The waitlist is ordered by a ticket from
-//     UpdateItem ADD seq :1 (ReturnValues UPDATED_NEW), taken afresh for each
-//     attempt to join, not by rid: a rid carries the caller's clock (fixed in
-//     tests, skewed between Lambdas, and older by every retry), and a
-//     transaction cannot return what its ADD made. The ticket has its own
-//     item so that taking one never collides with a transaction on the event
-//     item. Whoever starts to join after another has joined queues behind
-//     them; only two joins in flight together may commit against their
-//     tickets' order, one round trip's worth of "first".
+//   - waitlist ticket: {seq, burned, left}. The waitlist is ordered by a
+//     ticket from UpdateItem ADD seq :1 (ReturnValues UPDATED_NEW), not by
+//     rid: a rid carries the caller's clock (fixed in tests, skewed between
+//     Lambdas, and older by every retry), and a transaction cannot return
+//     what its ADD made. The ticket has its own item so that taking one
+//     never collides with a transaction on the event item. A person takes
+//     one ticket the first time the waitlist is their way in and keeps it
+//     across every retry. burned (number set) holds the tickets that never
+//     became a waitlisted registration: ADDed in the registering
+//     transaction when the holder got a seat after all, or by one UpdateItem
+//     when the registration was refused. left (number set) holds the tickets
+//     of registrations that left the line, ADDed in the transaction that
+//     promotes or cancels them. A place in line is then exact and needs no
+//     index: seq − |burned below seq| − |left below seq| (issue 10: a place
+//     counted from the index while others still wrote gave 200 people 190
+//     places with duplicates). A ticket burned while later people are
+//     answered can leave them one place too high until they read it again;
+//     it never makes two registrations share a place at rest. Whoever starts
+//     to join after another has joined queues behind them; only two joins
+//     in flight together may commit against their tickets' order.
 //   - attendee: {reg_id}. Put with attribute_not_exists(PK) in the
 //     registering transaction and deleted in the cancelling one, so one
 //     person (a member, or a guest address case-insensitively) holds at most
 //     one live registration per event and may register again after
-//     cancelling. A guest's address is keyed only by its digest.
+//     cancelling. A guest's address is keyed only by its digest. In an event
+//     whose people may hold places in several frames (multiple_frames) the
+//     key gets #F#<fid>: one live registration per person per frame; the
+//     registration keeps the key it used as attendee_sk.
 //   - reminder: {event_id, offset_s, starts_at, due_at = starts_at -
 //     offset}, one per published event and offset (community.ReminderOffsetsOf:
 //     the event's own, or 24 h and 1 h when unset). Written with a published
@@ -255,20 +291,24 @@
 //	                                                   AND waitlist_count = 0 AND (capacity = 0 OR confirmed_count < capacity),
 //	                                                   ReturnValuesOnConditionCheckFailure ALL_OLD; Put attendee IF not exists;
 //	                                                   Put registration IF not exists]; or, full or with people waiting, a ticket
-//	                                                   (UpdateItem WAITLIST_SEQ) and [Update event ADD waitlist_count :1 IF status =
+//	                                                   (UpdateItem WAITLIST_SEQ, once, kept across retries; a ticket not used is
+//	                                                   ADDed to burned) and [Update event ADD waitlist_count :1 IF status =
 //	                                                   published AND waitlist AND capacity > 0 AND (confirmed_count >= capacity OR
 //	                                                   waitlist_count > 0); Put attendee; Put registration]. A failed event condition
 //	                                                   returns the event as it was, which says which way is open; a conflict backs off
 //	cancel a waitlisted place                        TransactWriteItems: [registration → cancelled IF status = waitlisted; Delete attendee
-//	                                                   IF reg_id = :rid; event ADD waitlist_count :-1 IF waitlist_count > 0]
+//	                                                   IF reg_id = :rid; event ADD waitlist_count :-1 IF waitlist_count > 0; WAITLIST_SEQ
+//	                                                   ADD left :{seq}]
 //	cancel a seat, promote the waitlist head         GetItem registration and event (consistent); Query GSI1 EREG#<eid>#waitlisted (head
 //	                                                   first), then TransactWriteItems: [registration → cancelled IF status = confirmed;
 //	                                                   Delete attendee; head → confirmed IF status = waitlisted; event ADD waitlist_count
-//	                                                   :-1 IF status = published AND waitlist_count > 0] — confirmed_count unchanged.
+//	                                                   :-1 IF status = published AND waitlist_count > 0; WAITLIST_SEQ ADD left :{head's
+//	                                                   seq}] — confirmed_count unchanged.
 //	                                                   Nobody waiting (or event not published): event ADD confirmed_count :-1 IF
 //	                                                   confirmed_count > 0 AND (waitlist_count = 0 OR status <> published)
 //	an event's registrations by status               Query GSI1 GSI1PK = EREG#<eid>#<status>, arrival order, paginated like events
-//	waitlist in arrival order, a place in it         Query GSI1 GSI1PK = EREG#<eid>#waitlisted; place = 1 + COUNT of GSI1SK < own key
+//	waitlist in arrival order                        Query GSI1 GSI1PK = EREG#<eid>#waitlisted
+//	a place in the waitlist                          GetItem WAITLIST_SEQ (consistent); place = seq − burned below − left below
 //	one member's live registration for an event      GetItem EVENT#<eid> / ATTENDEE#M#<mid>, then GetItem the registration
 //	count an event's confirmed registrations         Query PK = EVENT#<eid> AND begins_with(SK, "REG#"), consistent, filter status,
 //	                                                   Select COUNT (checks the counter; reads the event's registrations)

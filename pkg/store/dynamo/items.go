@@ -55,8 +55,16 @@ func guestAttendeeKey(eventID, email string) key {
 	sum := sha256.Sum256([]byte(normEmail(email)))
 	return key{PK: "EVENT#" + eventID, SK: "ATTENDEE#G#" + hex.EncodeToString(sum[:])}
 }
-func waitlistSeqKey(eventID string) key { return key{PK: "EVENT#" + eventID, SK: "WAITLIST_SEQ"} }
-func lotteryKey(eventID string) key     { return key{PK: "EVENT#" + eventID, SK: "LOTTERY"} }
+func lotteryKey(eventID string) key { return key{PK: "EVENT#" + eventID, SK: "LOTTERY"} }
+
+// waitlistSeqKey is the waitlist counter of an event's frame: WAITLIST_SEQ
+// for the default frame (as before frames), WAITLIST_SEQ#<fid> for others.
+func waitlistSeqKey(eventID, frameID string) key {
+	if frameID != community.DefaultFrameID {
+		return key{PK: "EVENT#" + eventID, SK: "WAITLIST_SEQ#" + frameID}
+	}
+	return key{PK: "EVENT#" + eventID, SK: "WAITLIST_SEQ"}
+}
 
 const (
 	eventsPartition  = "EVENTS"
@@ -172,6 +180,45 @@ type eventItem struct {
 	WaitlistCount        int              `dynamodbav:"waitlist_count"`
 	CreatedAt            time.Time        `dynamodbav:"created_at"`
 	UpdatedAt            time.Time        `dynamodbav:"updated_at"`
+	// Frames are the organizer's 参加枠 as entered; FState holds each
+	// frame's places and counters by frame id, which the registering
+	// transaction conditions and updates (doc.go).
+	Frames         []frameItem               `dynamodbav:"frames,omitempty"`
+	MultipleFrames bool                      `dynamodbav:"multiple_frames,omitempty"`
+	FState         map[string]frameStateItem `dynamodbav:"fstate,omitempty"`
+}
+
+// frameItem is a frame's definition on its event item.
+type frameItem struct {
+	ID             string           `dynamodbav:"id"`
+	Name           string           `dynamodbav:"name"`
+	Capacity       int              `dynamodbav:"capacity"`
+	Waitlist       bool             `dynamodbav:"waitlist"`
+	Eligibility    *eligibilityItem `dynamodbav:"eligibility,omitempty"`
+	JoinURL        string           `dynamodbav:"join_url,omitempty"`
+	OnlinePlatform string           `dynamodbav:"online_platform,omitempty"`
+	Venue          *venueItem       `dynamodbav:"venue,omitempty"`
+	Mode           string           `dynamodbav:"mode,omitempty"`
+}
+
+// frameStateItem is what the registering transaction reads and writes for
+// one frame: the same four attributes the event item has for the default
+// frame, under fstate.<fid>.
+type frameStateItem struct {
+	Capacity       int  `dynamodbav:"capacity"`
+	Waitlist       bool `dynamodbav:"waitlist"`
+	ConfirmedCount int  `dynamodbav:"confirmed_count"`
+	WaitlistCount  int  `dynamodbav:"waitlist_count"`
+}
+
+// counters returns the places and counters of frame fid as the item holds
+// them: the event's own for the default frame.
+func (it eventItem) counters(fid string) (capacity int, waitlist bool, confirmed, waiting int) {
+	if fid == community.DefaultFrameID {
+		return it.Capacity, it.Waitlist, it.ConfirmedCount, it.WaitlistCount
+	}
+	st := it.FState[fid]
+	return st.Capacity, st.Waitlist, st.ConfirmedCount, st.WaitlistCount
 }
 
 // listed reports whether an event belongs in the upcoming-events indexes:
@@ -219,6 +266,14 @@ func newEventItem(e *community.Event) eventItem {
 	if e.ReminderOffsets != nil {
 		it.ReminderOffsets = make([]int64, 0, len(e.ReminderOffsets))
 	}
+	it.MultipleFrames = e.MultipleFrames
+	for _, f := range e.Frames {
+		it.Frames = append(it.Frames, newFrameItem(f))
+		if it.FState == nil {
+			it.FState = map[string]frameStateItem{}
+		}
+		it.FState[f.ID] = frameStateItem{Capacity: f.Capacity, Waitlist: f.Waitlist, ConfirmedCount: f.ConfirmedCount, WaitlistCount: f.WaitlistCount}
+	}
 	for _, d := range e.ReminderOffsets {
 		it.ReminderOffsets = append(it.ReminderOffsets, int64(d/time.Second))
 	}
@@ -256,10 +311,43 @@ func (it eventItem) event() *community.Event {
 	if it.ReminderOffsets != nil {
 		e.ReminderOffsets = make([]time.Duration, 0, len(it.ReminderOffsets))
 	}
+	e.MultipleFrames = it.MultipleFrames
+	for _, fi := range it.Frames {
+		f := community.Frame{
+			ID: fi.ID, Name: fi.Name, Capacity: fi.Capacity, Waitlist: fi.Waitlist, JoinURL: fi.JoinURL,
+			OnlinePlatform: fi.OnlinePlatform, Mode: community.RegistrationMode(fi.Mode),
+		}
+		if v := fi.Venue; v != nil {
+			f.Venue = &community.Venue{Name: v.Name, Address: v.Address}
+		}
+		if el := fi.Eligibility; el != nil {
+			f.Eligibility = &community.Eligibility{PublicServantOnly: el.PublicServantOnly, MinAge: el.MinAge, MaxAge: el.MaxAge}
+		}
+		// The places are the transaction's copy: they and the counters
+		// change together.
+		if st, ok := it.FState[fi.ID]; ok {
+			f.Capacity, f.Waitlist, f.ConfirmedCount, f.WaitlistCount = st.Capacity, st.Waitlist, st.ConfirmedCount, st.WaitlistCount
+		}
+		e.Frames = append(e.Frames, f)
+	}
 	for _, s := range it.ReminderOffsets {
 		e.ReminderOffsets = append(e.ReminderOffsets, time.Duration(s)*time.Second)
 	}
 	return e
+}
+
+func newFrameItem(f community.Frame) frameItem {
+	fi := frameItem{
+		ID: f.ID, Name: f.Name, Capacity: f.Capacity, Waitlist: f.Waitlist, JoinURL: f.JoinURL,
+		OnlinePlatform: f.OnlinePlatform, Mode: string(f.Mode),
+	}
+	if v := f.Venue; v != nil {
+		fi.Venue = &venueItem{Name: v.Name, Address: v.Address}
+	}
+	if el := f.Eligibility; el != nil {
+		fi.Eligibility = &eligibilityItem{PublicServantOnly: el.PublicServantOnly, MinAge: el.MinAge, MaxAge: el.MaxAge}
+	}
+	return fi
 }
 
 type preferencesItem struct {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -56,11 +57,35 @@ func memberRegsPartition(memberID string) string { return "MREG#" + memberID }
 // regSortKey orders an event's registrations of one status: by id (which
 // is arrival time) in general, and the waitlist by its ticket, which the
 // table hands out, so no Lambda's clock decides who is first in line.
-func regSortKey(st community.RegistrationStatus, seq int64, id string) string {
+//
+// A frame's waitlist reads as one run, F#<fid>#<seq>#<rid>, after the
+// default frame's (digits sort before "F"): each frame has its own tickets,
+// and its head is the first key that begins with its prefix.
+func regSortKey(st community.RegistrationStatus, frameID string, seq int64, id string) string {
 	if st == community.RegistrationWaitlisted {
-		return fmt.Sprintf("%020d#%s", seq, id)
+		return fmt.Sprintf("%s%020d#%s", frameLinePrefix(frameID), seq, id)
 	}
 	return id
+}
+
+// frameLinePrefix starts the waitlist sort keys of a frame ("" for the
+// default frame).
+func frameLinePrefix(frameID string) string {
+	if frameID == community.DefaultFrameID {
+		return ""
+	}
+	return "F#" + frameID + "#"
+}
+
+// frameAttr names a counter (or the capacity, or waitlist) of a frame on
+// the event item: the event's own attribute for the default frame,
+// fstate.<fid>.<attr> for the others (the expression builder splits the
+// path, and frame ids hold no dots).
+func frameAttr(frameID, attr string) expression.NameBuilder {
+	if frameID == community.DefaultFrameID {
+		return expression.Name(attr)
+	}
+	return expression.Name("fstate." + frameID + "." + attr)
 }
 
 type registrationItem struct {
@@ -72,8 +97,13 @@ type registrationItem struct {
 	GSI2SK string `dynamodbav:"GSI2SK,omitempty"`
 	Type   string `dynamodbav:"type"`
 
-	ID            string     `dynamodbav:"id"`
-	EventID       string     `dynamodbav:"event_id"`
+	ID      string `dynamodbav:"id"`
+	EventID string `dynamodbav:"event_id"`
+	FrameID string `dynamodbav:"frame_id,omitempty"`
+	// AttendeeSK is the sort key of the attendee item holding this
+	// registration's place when it is not the per-event one (an event
+	// whose people may hold places in several frames: one per frame).
+	AttendeeSK    string     `dynamodbav:"attendee_sk,omitempty"`
 	MemberID      string     `dynamodbav:"member_id,omitempty"`
 	GuestName     string     `dynamodbav:"guest_name,omitempty"`
 	GuestEmail    string     `dynamodbav:"guest_email,omitempty"`
@@ -118,8 +148,8 @@ func newRegistrationItem(r *community.Registration) registrationItem {
 	k := registrationKey(r.EventID, r.ID)
 	it := registrationItem{
 		PK: k.PK, SK: k.SK, Type: typeRegistration,
-		GSI1PK: eventRegsPartition(r.EventID, r.Status), GSI1SK: regSortKey(r.Status, r.WaitlistSeq, r.ID),
-		ID: r.ID, EventID: r.EventID, MemberID: r.MemberID, Status: string(r.Status), WaitlistSeq: r.WaitlistSeq,
+		GSI1PK: eventRegsPartition(r.EventID, r.Status), GSI1SK: regSortKey(r.Status, r.FrameID, r.WaitlistSeq, r.ID),
+		ID: r.ID, EventID: r.EventID, FrameID: r.FrameID, MemberID: r.MemberID, Status: string(r.Status), WaitlistSeq: r.WaitlistSeq,
 		EventStartsAt: r.EventStartsAt.UTC(), CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 		CheckedInAt: utcPtr(r.CheckedInAt), CancelledAt: utcPtr(r.CancelledAt), RemindersSent: r.RemindersSent,
 		OptOuts: r.OptOuts, Decision: string(r.Decision),
@@ -142,7 +172,7 @@ func newRegistrationItem(r *community.Registration) registrationItem {
 
 func (it registrationItem) registration() *community.Registration {
 	r := &community.Registration{
-		ID: it.ID, EventID: it.EventID, MemberID: it.MemberID, Status: community.RegistrationStatus(it.Status),
+		ID: it.ID, EventID: it.EventID, FrameID: it.FrameID, MemberID: it.MemberID, Status: community.RegistrationStatus(it.Status),
 		WaitlistSeq: it.WaitlistSeq, EventStartsAt: it.EventStartsAt, CreatedAt: it.CreatedAt, UpdatedAt: it.UpdatedAt,
 		CheckedInAt: it.CheckedInAt, CancelledAt: it.CancelledAt, Decision: community.Decision(it.Decision),
 		OrganizationID: it.OrganizationID, Department: it.Department, BirthDate: it.BirthDate,
@@ -170,6 +200,9 @@ func (it registrationItem) registration() *community.Registration {
 // attendee returns the key of the item that lets one person hold one live
 // registration per event.
 func (it registrationItem) attendee() key {
+	if it.AttendeeSK != "" {
+		return key{PK: "EVENT#" + it.EventID, SK: it.AttendeeSK}
+	}
 	if it.MemberID != "" {
 		return memberAttendeeKey(it.EventID, it.MemberID)
 	}
@@ -191,7 +224,11 @@ func (s *Store) txUpdate(k key, upd expression.UpdateBuilder, cond expression.Co
 	if err != nil {
 		return nil, err
 	}
-	expr, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
+	b := expression.NewBuilder().WithUpdate(upd)
+	if cond.IsSet() { // an unset condition: the write is unconditional
+		b = b.WithCondition(cond)
+	}
+	expr, err := b.Build()
 	if err != nil {
 		return nil, err
 	}
@@ -208,21 +245,25 @@ func statusIs(st community.EventStatus) expression.ConditionBuilder {
 // The two ways in, as conditions on the event item. They mirror
 // registerPath exactly: when one fails, the event it failed on says which
 // way is open, so a retry never guesses.
-var (
+// Per frame: the default frame's are on the event's own attributes.
+func seatCond(fid string) expression.ConditionBuilder {
 	// A seat is free and nobody waits for it: a newcomer never jumps the queue.
-	seatCond = statusIs(community.EventPublished).And(
-		expression.Name("waitlist_count").Equal(expression.Value(0)),
+	return statusIs(community.EventPublished).And(
+		frameAttr(fid, "waitlist_count").Equal(expression.Value(0)),
 		expression.Or(
-			expression.Name("capacity").Equal(expression.Value(0)),
-			expression.Name("confirmed_count").LessThan(expression.Name("capacity"))))
-	// The event is full, or people already wait: join the end of the line.
-	waitCond = statusIs(community.EventPublished).And(
-		expression.Name("waitlist").Equal(expression.Value(true)),
-		expression.Name("capacity").GreaterThan(expression.Value(0)),
+			frameAttr(fid, "capacity").Equal(expression.Value(0)),
+			frameAttr(fid, "confirmed_count").LessThan(frameAttr(fid, "capacity"))))
+}
+
+func waitCond(fid string) expression.ConditionBuilder {
+	// The frame is full, or people already wait: join the end of the line.
+	return statusIs(community.EventPublished).And(
+		frameAttr(fid, "waitlist").Equal(expression.Value(true)),
+		frameAttr(fid, "capacity").GreaterThan(expression.Value(0)),
 		expression.Or(
-			expression.Name("confirmed_count").GreaterThanEqual(expression.Name("capacity")),
-			expression.Name("waitlist_count").GreaterThan(expression.Value(0))))
-)
+			frameAttr(fid, "confirmed_count").GreaterThanEqual(frameAttr(fid, "capacity")),
+			frameAttr(fid, "waitlist_count").GreaterThan(expression.Value(0))))
+}
 
 // registerPath decides, from an event's status and counters, whether a
 // newcomer gets a seat, joins the waitlist, or is refused.
@@ -257,31 +298,59 @@ func registerPath(status community.EventStatus, capacity int, waitlist bool, con
 // "event_cancelled") when the event was cancelled meanwhile; NotFound
 // (reason "event_not_found") when it is unknown or a draft; Unavailable
 // (reason "busy") when contention outlasts every attempt.
-func (s *Store) Register(ctx context.Context, e *community.Event, r *community.Registration) error {
+func (s *Store) Register(ctx context.Context, e *community.Event, r *community.Registration) (err error) {
 	if e == nil || !community.ValidID(r.ID) || r.EventID == "" || r.EventID != e.ID ||
 		(r.MemberID == "") == (r.Guest == nil) || (r.Guest != nil && normEmail(r.Guest.Email) == "") {
 		return errors.New("dynamo: register: registration needs an id, its event, and one member or guest email")
 	}
-	first, err := registerPath(e.Status, e.Capacity, e.Waitlist, e.ConfirmedCount, e.WaitlistCount)
+	fid := r.FrameID
+	f, err := e.Frame(fid)
+	if err != nil || f.ID != fid {
+		// The domain resolved the frame: a store call naming none of the
+		// event's is a bug, not a person's mistake.
+		return fmt.Errorf("dynamo: register: frame %q is not one of event %s", fid, e.ID)
+	}
+	first, err := registerPath(e.Status, f.Capacity, f.Waitlist, f.ConfirmedCount, f.WaitlistCount)
 	wait := err == nil && first == community.RegistrationWaitlisted
+	// ticket is this person's place in line, taken the first time the
+	// waitlist is the way in and kept across every retry: a retry that
+	// took a fresh one would leave a gap, and a place counted from the
+	// index while others still write is not exact (issue 10). A ticket
+	// that does not end up as this waitlisted registration is burned, so
+	// WaitlistPosition skips it.
+	var ticket int64
+	settled := false
+	defer func() {
+		if ticket != 0 && !settled {
+			// The outcome is decided and may already be answered; only a
+			// failure to write the burn itself is worth reporting.
+			if berr := s.burnTicket(context.WithoutCancel(ctx), e.ID, fid, ticket); berr != nil && err == nil {
+				err = fmt.Errorf("dynamo: register: %w", berr)
+			}
+		}
+	}()
 	// Even a snapshot that says "full" or "cancelled" may be stale: the
 	// event item answers, so the first attempt is always made.
 	for attempt := 1; ; attempt++ {
 		status, seq := community.RegistrationConfirmed, int64(0)
 		if wait {
 			status = community.RegistrationWaitlisted
-			// A fresh ticket each attempt: the place in line is taken when
-			// the person actually joins, not when a retry began.
-			if seq, err = s.nextWaitlistSeq(ctx, e.ID); err != nil {
-				return fmt.Errorf("dynamo: register: %w", err)
+			if ticket == 0 {
+				if ticket, err = s.nextWaitlistSeq(ctx, e.ID, fid); err != nil {
+					return fmt.Errorf("dynamo: register: %w", err)
+				}
 			}
+			seq = ticket
 		}
-		items, err := s.registerItems(r, status, seq, formStamp(e))
+		items, err := s.registerItems(r, e.MultipleFrames, status, seq, ticket, formStamp(e))
 		if err != nil {
 			return fmt.Errorf("dynamo: register: %w", err)
 		}
 		_, err = s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 		if err == nil {
+			// A seat taken with a ticket in hand burned it in the same
+			// transaction.
+			settled = true
 			r.Status, r.WaitlistSeq = status, seq
 			return nil
 		}
@@ -302,7 +371,8 @@ func (s *Store) Register(ctx context.Context, e *community.Event, r *community.R
 				// The answers were checked against a form edited since.
 				return community.ErrEventChanged
 			}
-			next, err := registerPath(community.EventStatus(ev.Status), ev.Capacity, ev.Waitlist, ev.ConfirmedCount, ev.WaitlistCount)
+			capacity, waitlist, confirmed, waiting := ev.counters(fid)
+			next, err := registerPath(community.EventStatus(ev.Status), capacity, waitlist, confirmed, waiting)
 			if err != nil {
 				return err
 			}
@@ -335,19 +405,26 @@ func formStamp(e *community.Event) *time.Time {
 
 // registerItems is the registering transaction: [0] the event's counter
 // under seatCond or waitCond, [1] the attendee item, [2] the registration,
-// [3] the mail it owes (community.RegistrationMail) in the outbox.
-func (s *Store) registerItems(r *community.Registration, status community.RegistrationStatus, seq int64, form *time.Time) ([]types.TransactWriteItem, error) {
+// [3] the mail it owes (community.RegistrationMail) in the outbox, and,
+// when a seat is taken by someone holding a waitlist ticket, [4] that
+// ticket burned on the counter item. With form set, the event must still
+// be as it was when the answers were checked (its updated_at).
+func (s *Store) registerItems(r *community.Registration, perFrame bool, status community.RegistrationStatus, seq, ticket int64, form *time.Time) ([]types.TransactWriteItem, error) {
 	x := *r
 	x.Status, x.WaitlistSeq = status, seq
 	reg := newRegistrationItem(&x)
-	counter, cond := "confirmed_count", seatCond
+	if perFrame {
+		// One place per person per frame: the attendee item names the frame.
+		reg.AttendeeSK = reg.attendee().SK + "#F#" + r.FrameID
+	}
+	counter, cond := "confirmed_count", seatCond(r.FrameID)
 	if status == community.RegistrationWaitlisted {
-		counter, cond = "waitlist_count", waitCond
+		counter, cond = "waitlist_count", waitCond(r.FrameID)
 	}
 	if form != nil {
 		cond = cond.And(expression.Name("updated_at").Equal(expression.Value(form.UTC())))
 	}
-	ev, err := s.txUpdate(eventKey(r.EventID), expression.Add(expression.Name(counter), expression.Value(1)), cond)
+	ev, err := s.txUpdate(eventKey(r.EventID), expression.Add(frameAttr(r.FrameID, counter), expression.Value(1)), cond)
 	if err != nil {
 		return nil, err
 	}
@@ -368,7 +445,15 @@ func (s *Store) registerItems(r *community.Registration, status community.Regist
 	if err != nil {
 		return nil, err
 	}
-	return []types.TransactWriteItem{{Update: ev}, {Put: guard}, {Put: put}, mail}, nil
+	items := []types.TransactWriteItem{{Update: ev}, {Put: guard}, {Put: put}, mail}
+	if status != community.RegistrationWaitlisted && ticket != 0 {
+		burn, err := s.txLine(r.EventID, r.FrameID, "burned", ticket)
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, burn)
+	}
+	return items, nil
 }
 
 // eventAtFailure returns the event item as the failed condition saw it
@@ -396,8 +481,8 @@ func (s *Store) eventAtFailure(ctx context.Context, txErr error, id string) (eve
 // nextWaitlistSeq takes the next waitlist ticket of an event. The counter
 // has its own item so that taking a ticket never collides with the
 // transactions on the event item.
-func (s *Store) nextWaitlistSeq(ctx context.Context, eventID string) (int64, error) {
-	av, err := attributevalue.MarshalMap(waitlistSeqKey(eventID))
+func (s *Store) nextWaitlistSeq(ctx context.Context, eventID, frameID string) (int64, error) {
+	av, err := attributevalue.MarshalMap(waitlistSeqKey(eventID, frameID))
 	if err != nil {
 		return 0, err
 	}
@@ -518,8 +603,8 @@ func (s *Store) cancelRegistration(ctx context.Context, eventID, regID string, n
 			if !ok {
 				return nil, nil, community.ErrEventNotFound
 			}
-			if ev.Status == string(community.EventPublished) && ev.WaitlistCount > 0 {
-				if head, err = s.waitlistHead(ctx, eventID, skip); err != nil {
+			if _, _, _, waiting := ev.counters(cur.FrameID); ev.Status == string(community.EventPublished) && waiting > 0 {
+				if head, err = s.waitlistHead(ctx, eventID, cur.FrameID, skip); err != nil {
 					return nil, nil, fmt.Errorf("dynamo: cancel registration: %w", err)
 				}
 				if head == nil {
@@ -637,7 +722,8 @@ func (s *Store) cancelItems(cur registrationItem, head *registrationItem, now ti
 
 	var counter expression.UpdateBuilder
 	var cond expression.ConditionBuilder
-	waiting := expression.Name("waitlist_count").GreaterThan(expression.Value(0))
+	fid := cur.FrameID
+	waiting := frameAttr(fid, "waitlist_count").GreaterThan(expression.Value(0))
 	switch {
 	case head != nil:
 		promote, err := s.txUpdate(registrationKey(head.EventID, head.ID),
@@ -647,17 +733,17 @@ func (s *Store) cancelItems(cur registrationItem, head *registrationItem, now ti
 			return nil, err
 		}
 		items = append(items, types.TransactWriteItem{Update: promote})
-		counter = expression.Add(expression.Name("waitlist_count"), expression.Value(-1))
+		counter = expression.Add(frameAttr(fid, "waitlist_count"), expression.Value(-1))
 		cond = statusIs(community.EventPublished).And(waiting)
 	case st == community.RegistrationWaitlisted:
-		counter = expression.Add(expression.Name("waitlist_count"), expression.Value(-1))
+		counter = expression.Add(frameAttr(fid, "waitlist_count"), expression.Value(-1))
 		cond = waiting
 	default:
 		// Nobody to promote: nobody waits, or the event is no longer on
 		// offer (promoting into a cancelled event would only mislead).
-		counter = expression.Add(expression.Name("confirmed_count"), expression.Value(-1))
-		cond = expression.Name("confirmed_count").GreaterThan(expression.Value(0)).And(expression.Or(
-			expression.Name("waitlist_count").Equal(expression.Value(0)),
+		counter = expression.Add(frameAttr(fid, "confirmed_count"), expression.Value(-1))
+		cond = frameAttr(fid, "confirmed_count").GreaterThan(expression.Value(0)).And(expression.Or(
+			frameAttr(fid, "waitlist_count").Equal(expression.Value(0)),
 			statusIs(community.EventPublished).Not()))
 	}
 	ev, err := s.txUpdate(eventKey(cur.EventID), counter, cond)
@@ -665,6 +751,15 @@ func (s *Store) cancelItems(cur registrationItem, head *registrationItem, now ti
 		return nil, err
 	}
 	items = append(items, types.TransactWriteItem{Update: ev})
+	// Whoever leaves the line (the cancelled place, or the head promoted)
+	// is recorded on the waitlist counter, so the places behind move up.
+	if leaving := leavesLine(cur, head); leaving != 0 {
+		line, err := s.txLine(cur.EventID, fid, "left", leaving)
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, line)
+	}
 	mail, err := s.txPutMail(owed(cur.registration(), now))
 	if err != nil {
 		return nil, err
@@ -680,19 +775,36 @@ func (s *Store) cancelItems(cur registrationItem, head *registrationItem, now ti
 	return items, nil
 }
 
+// leavesLine is the ticket that a cancellation takes out of the waitlist:
+// the head's when one is promoted, the cancelled place's own when it was
+// waitlisted, else 0.
+func leavesLine(cur registrationItem, head *registrationItem) int64 {
+	switch {
+	case head != nil:
+		return head.WaitlistSeq
+	case cur.Status == string(community.RegistrationWaitlisted):
+		return cur.WaitlistSeq
+	}
+	return 0
+}
+
 // moveRegistration sets a registration's status and the index keys that
 // follow it.
 func moveRegistration(it registrationItem, to community.RegistrationStatus, now time.Time) expression.UpdateBuilder {
 	return expression.Set(expression.Name("status"), expression.Value(string(to))).
 		Set(expression.Name("GSI1PK"), expression.Value(eventRegsPartition(it.EventID, to))).
-		Set(expression.Name("GSI1SK"), expression.Value(regSortKey(to, it.WaitlistSeq, it.ID))).
+		Set(expression.Name("GSI1SK"), expression.Value(regSortKey(to, it.FrameID, it.WaitlistSeq, it.ID))).
 		Set(expression.Name("updated_at"), expression.Value(now.UTC()))
 }
 
-// waitlistHead returns the first waitlisted registration of an event not in
-// skip, or nil when the index shows none.
-func (s *Store) waitlistHead(ctx context.Context, eventID string, skip map[string]bool) (*registrationItem, error) {
-	in, err := s.regsQuery(eventID, community.RegistrationWaitlisted, expression.KeyConditionBuilder{})
+// waitlistHead returns the first waitlisted registration of an event's
+// frame not in skip, or nil when the index shows none.
+func (s *Store) waitlistHead(ctx context.Context, eventID, frameID string, skip map[string]bool) (*registrationItem, error) {
+	var sort expression.KeyConditionBuilder
+	if frameID != community.DefaultFrameID {
+		sort = expression.Key(gsi1.sk).BeginsWith(frameLinePrefix(frameID))
+	}
+	in, err := s.regsQuery(eventID, community.RegistrationWaitlisted, sort)
 	if err != nil {
 		return nil, err
 	}
@@ -708,7 +820,7 @@ func (s *Store) waitlistHead(ctx context.Context, eventID string, skip map[strin
 			return nil, err
 		}
 		for _, it := range items {
-			if !skip[it.ID] && it.Status == string(community.RegistrationWaitlisted) {
+			if !skip[it.ID] && it.Status == string(community.RegistrationWaitlisted) && it.FrameID == frameID {
 				return &it, nil
 			}
 		}
@@ -749,24 +861,71 @@ func (s *Store) countAll(ctx context.Context, in *dynamodb.QueryInput) (int, err
 	return n, nil
 }
 
-// WaitlistPosition returns the 1-based place of a waitlisted registration:
-// one more than the waitlisted registrations ahead of it. Counting only
-// those ahead keeps the answer right just after Register, before the index
-// shows r itself. It is 0 for a registration that is not waitlisted.
+// waitlistSeqItem is an event's waitlist counter: seq is the last ticket
+// handed out; burned holds the tickets that never became a waitlisted
+// registration (the holder got a seat, or was refused), left the tickets
+// of registrations that left the line (promoted or cancelled). Every
+// ticket up to seq is in line, burned, left, or still on its way in.
+type waitlistSeqItem struct {
+	Seq    int64   `dynamodbav:"seq"`
+	Burned []int64 `dynamodbav:"burned,numberset,omitempty"`
+	Left   []int64 `dynamodbav:"left,numberset,omitempty"`
+}
+
+// txLine adds ticket to the set (burned or left) of an event's waitlist
+// counter, as one item of the caller's transaction: the write that takes
+// a ticket out of the line records it, so no position counts it again.
+func (s *Store) txLine(eventID, frameID, set string, ticket int64) (types.TransactWriteItem, error) {
+	upd, err := s.txUpdate(waitlistSeqKey(eventID, frameID), lineUpdate(set, ticket), expression.ConditionBuilder{})
+	if err != nil {
+		return types.TransactWriteItem{}, err
+	}
+	return types.TransactWriteItem{Update: upd}, nil
+}
+
+func lineUpdate(set string, ticket int64) expression.UpdateBuilder {
+	return expression.Add(expression.Name(set), expression.Value(&types.AttributeValueMemberNS{Value: []string{strconv.FormatInt(ticket, 10)}})).
+		Set(expression.Name("type"), expression.Value(typeWaitlistSeq))
+}
+
+// burnTicket records a ticket that will never be a waitlisted
+// registration.
+func (s *Store) burnTicket(ctx context.Context, eventID, frameID string, ticket int64) error {
+	if _, _, err := s.updateItem(ctx, waitlistSeqKey(eventID, frameID), lineUpdate("burned", ticket), expression.ConditionBuilder{}); err != nil {
+		return fmt.Errorf("burn waitlist ticket: %w", err)
+	}
+	return nil
+}
+
+// WaitlistPosition returns the 1-based place of a waitlisted registration,
+// from the ticket sequence itself: its ticket less the tickets below it
+// that were burned or whose registrations left the line. One consistent
+// GetItem of the counter; no index is counted, so registrations still
+// being written cannot make two people share a place. The answer to the
+// registration, the mail and my page all use it. It is 0 for a
+// registration that is not waitlisted.
 func (s *Store) WaitlistPosition(ctx context.Context, r *community.Registration) (int, error) {
 	if r.Status != community.RegistrationWaitlisted {
 		return 0, nil
 	}
-	in, err := s.regsQuery(r.EventID, community.RegistrationWaitlisted,
-		expression.Key(gsi1.sk).LessThan(expression.Value(regSortKey(r.Status, r.WaitlistSeq, r.ID))))
-	if err != nil {
+	var c waitlistSeqItem
+	if _, err := s.get(ctx, waitlistSeqKey(r.EventID, r.FrameID), true, &c); err != nil {
 		return 0, fmt.Errorf("dynamo: waitlist position: %w", err)
 	}
-	n, err := s.countAll(ctx, in)
-	if err != nil {
-		return 0, fmt.Errorf("dynamo: waitlist position: %w", err)
+	return waitlistPlace(r.WaitlistSeq, c), nil
+}
+
+// waitlistPlace is the formula of WaitlistPosition.
+func waitlistPlace(seq int64, c waitlistSeqItem) int {
+	pos := seq
+	for _, set := range [][]int64{c.Burned, c.Left} {
+		for _, t := range set {
+			if t < seq {
+				pos--
+			}
+		}
 	}
-	return n + 1, nil
+	return int(max(pos, 1))
 }
 
 // MemberRegistrations lists every registration of a member, cancelled ones
@@ -857,6 +1016,12 @@ func decodeRegCursor(s, eventID string, status community.RegistrationStatus) (cu
 	want := rid
 	if status == community.RegistrationWaitlisted {
 		seq, ok := strings.CutSuffix(c.Sort, "#"+rid)
+		if rest, framed := strings.CutPrefix(seq, "F#"); framed {
+			// F#<fid>#<seq>: a frame's run of the waitlist.
+			fid, fseq, found := strings.Cut(rest, "#")
+			ok = ok && found && community.ValidFrameID(fid)
+			seq = fseq
+		}
 		if !ok || len(seq) != 20 || strings.Trim(seq, "0123456789") != "" {
 			return cursor{}, community.ErrInvalidCursor
 		}

@@ -1,0 +1,223 @@
+package rsvpapi_test
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/sorae/tabane/pkg/community"
+	"github.com/sorae/tabane/pkg/eventsapi"
+	"github.com/sorae/tabane/pkg/rsvpapi"
+	"github.com/sorae/tabane/pkg/standins/localtest"
+)
+
+const onlineURL = "https://zoom.example.jp/j/online-frame-777"
+
+// framedEvent is an event with a venue frame and an online frame of seats
+// places each, both with a waitlist; only the online frame has a join URL.
+func (e *env) framedEvent(seats int) *community.Event {
+	return e.event(func(ev *community.Event) {
+		ev.JoinURL, ev.OnlinePlatform = "", ""
+		ev.Frames = []community.Frame{
+			{ID: "venue", Name: "会場", Capacity: seats, Waitlist: true, Venue: &community.Venue{Name: "伊勢崎市民会館", Address: "群馬県伊勢崎市"}},
+			{ID: "online", Name: "オンライン", Capacity: seats, Waitlist: true, OnlinePlatform: "Zoom", JoinURL: onlineURL},
+		}
+	})
+}
+
+type rushed struct {
+	session string
+	status  string
+	place   int
+}
+
+// rushFrame has people members register for frame fid of ev at once and
+// returns each one's answer by email.
+func (e *env) rushFrame(t *testing.T, ev *community.Event, fid, tag string, people int) map[string]*rushed {
+	t.Helper()
+	out := map[string]*rushed{}
+	for range people {
+		m, tok := e.member(func(m *community.Member) { m.Email = localtest.UniqueEmail(tag) })
+		out[m.Email] = &rushed{session: tok}
+	}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, p := range out {
+		wg.Go(func() {
+			r := e.register(ev.ID, `{"frame_id":"`+fid+`"}`, p.session)
+			mu.Lock()
+			defer mu.Unlock()
+			if r.code != 201 {
+				t.Errorf("register in %s: %d %s", fid, r.code, r.raw)
+				return
+			}
+			if r.body["frame_id"] != fid || r.body["frame_name"] == nil {
+				t.Errorf("answer names frame %v %v, want %s", r.body["frame_id"], r.body["frame_name"], fid)
+			}
+			p.status, _ = r.body["status"].(string)
+			if pos, ok := r.body["waitlist_position"].(float64); ok {
+				p.place = int(pos)
+			}
+		})
+	}
+	wg.Wait()
+	return out
+}
+
+// Frames of one event: per frame, 200 members at once for 10 places get
+// exactly 10 seats and 190 waitlist places 1..190, the frame's counters and
+// items agree, and my registrations show the same places and only the
+// registrant's own frame's joining details.
+func TestFramesRush(t *testing.T) {
+	const people, seats = 200, 10
+	e := newEnv(t)
+	ev := e.framedEvent(seats)
+	ctx := context.Background()
+	for _, fid := range []string{"venue", "online"} {
+		t.Run(fid, func(t *testing.T) {
+			crowd := e.rushFrame(t, ev, fid, fid+localtest.UniqueID(), people)
+			count := map[string]int{}
+			places := map[string]int{}
+			for addr, p := range crowd {
+				count[p.status]++
+				if p.status == "waitlisted" {
+					places[addr] = p.place
+				}
+			}
+			if count["confirmed"] != seats || count["waitlisted"] != people-seats {
+				t.Errorf("answers %v, want %d confirmed and %d waitlisted", count, seats, people-seats)
+			}
+			checkPlaces(t, fid+" answers", places, people-seats)
+			// The counters and the items.
+			got, err := e.svc.Store().Event(ctx, ev.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, err := got.Frame(fid)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f.ConfirmedCount != seats || f.WaitlistCount != people-seats {
+				t.Errorf("frame counters %d confirmed, %d waitlisted", f.ConfirmedCount, f.WaitlistCount)
+			}
+			regs, err := e.svc.Store().AllRegistrations(ctx, ev.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			items := map[community.RegistrationStatus]int{}
+			for _, r := range regs {
+				if r.FrameID == fid {
+					items[r.Status]++
+				}
+			}
+			if items[community.RegistrationConfirmed] != seats || items[community.RegistrationWaitlisted] != people-seats {
+				t.Errorf("registration items in %s: %v", fid, items)
+			}
+			// My registrations: the same place, the frame, and the join URL
+			// only for a confirmed online registrant.
+			for addr, p := range crowd {
+				r := e.call(e.rsvp, rsvpapi.RouteMyRegistrations, "", "", p.session, nil)
+				if fid == "venue" && strings.Contains(r.raw, onlineURL) {
+					t.Fatalf("a venue registrant's my registrations carry the online join URL: %s", r.raw)
+				}
+				regs, _ := r.body["registrations"].([]any)
+				if len(regs) != 1 {
+					t.Fatalf("%s: %d registrations", addr, len(regs))
+				}
+				reg := regs[0].(map[string]any)
+				pos, _ := reg["waitlist_position"].(float64)
+				if reg["frame_id"] != fid || int(pos) != p.place {
+					t.Errorf("%s: my registrations say frame %v place %v, answered %s place %d", addr, reg["frame_id"], pos, fid, p.place)
+				}
+				join, _ := reg["event"].(map[string]any)["join_url"].(string)
+				if want := fid == "online" && p.status == "confirmed"; (join == onlineURL) != want {
+					t.Errorf("%s (%s, %s): join_url %q", addr, fid, p.status, join)
+				}
+			}
+		})
+	}
+	// The public event lists both frames with their places, and no join URL.
+	r := e.call(e.events, eventsapi.RouteDetail, ev.ID, "", "", nil)
+	if r.code != 200 || strings.Contains(r.raw, onlineURL) {
+		t.Fatalf("public event: %d %s", r.code, r.raw)
+	}
+	frames, _ := r.body["frames"].([]any)
+	if len(frames) != 2 || frames[0].(map[string]any)["seats_left"] != 0.0 {
+		t.Errorf("public frames %v", frames)
+	}
+}
+
+// Mails follow the registrant's frame: the venue's never carry the online
+// join URL; the waitlist mails give the places the answers gave.
+func TestFramesMail(t *testing.T) {
+	const people, seats = 6, 2
+	e := newEnv(t)
+	ev := e.framedEvent(seats)
+	for _, fid := range []string{"venue", "online"} {
+		tag := "mail" + fid + localtest.UniqueID()
+		crowd := e.rushFrame(t, ev, fid, tag, people)
+		mailed := waitlistMailPlaces(t, tag)
+		for addr, p := range crowd {
+			for _, m := range localtest.MailTo(t, addr) {
+				hasURL := strings.Contains(m.Body.Text+m.Body.HTML, onlineURL)
+				if fid == "venue" && hasURL {
+					t.Errorf("venue registrant %s got the online join URL in %q", addr, m.Subject)
+				}
+				if fid == "online" && p.status == "confirmed" && strings.Contains(m.Subject, "参加が確定しました") && !hasURL {
+					t.Errorf("online registrant %s's confirmation lacks the join URL", addr)
+				}
+			}
+			if p.status == "waitlisted" && mailed[addr] != p.place {
+				t.Errorf("%s: answered place %d, mailed %d", addr, p.place, mailed[addr])
+			}
+		}
+	}
+}
+
+// Bad frames are refused with the contract's error and change nothing.
+func TestFramesBadInput(t *testing.T) {
+	e := newEnv(t)
+	ev := e.framedEvent(5)
+	other := e.framedEvent(5)
+	plain := e.event(nil)
+	_, tok := e.member(nil)
+	tests := []struct {
+		name, event, body, code string
+	}{
+		{"MissingFrame", ev.ID, `{}`, "frame_required"},
+		{"UnknownFrame", ev.ID, `{"frame_id":"nope"}`, "unknown_frame"},
+		{"FrameOnPlainEvent", plain.ID, `{"frame_id":"venue"}`, "unknown_frame"},
+		{"BadFrameID", ev.ID, `{"frame_id":"Venue!"}`, "unknown_frame"},
+		{"UnknownField", ev.ID, `{"frame":"venue"}`, "unknown_field"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := e.register(tt.event, tt.body, tok)
+			if r.code != 400 || r.errCode() != tt.code {
+				t.Errorf("%d %s, want 400 %s", r.code, r.raw, tt.code)
+			}
+		})
+	}
+	for _, id := range []string{ev.ID, plain.ID, other.ID} {
+		regs, err := e.svc.Store().AllRegistrations(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := e.svc.Store().Event(context.Background(), id)
+		n := got.ConfirmedCount + got.WaitlistCount
+		for _, f := range got.Frames {
+			n += f.ConfirmedCount + f.WaitlistCount
+		}
+		if len(regs) != 0 || n != 0 {
+			t.Errorf("event %s: %d registrations, counters %d after refusals", id, len(regs), n)
+		}
+	}
+	// A frame of another event is refused as unknown here.
+	odd := e.event(func(x *community.Event) {
+		x.Frames = []community.Frame{{ID: "only-here", Name: "懇親会", Capacity: 3}, {ID: "b", Name: "B"}}
+	})
+	if r := e.register(ev.ID, `{"frame_id":"only-here"}`, tok); r.code != 400 || r.errCode() != "unknown_frame" {
+		t.Errorf("frame of event %s on %s: %d %s", odd.ID, ev.ID, r.code, r.raw)
+	}
+}

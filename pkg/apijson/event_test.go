@@ -73,7 +73,9 @@ func TestEventJSON(t *testing.T) {
 			"wareki": "令和7年9月1日(月)",
 			"time": "2025年9月1日(月) 9:30〜9月5日(金) 17:00",
 			"datetime": "2025年9月1日(月) 9:30〜9月5日(金) 17:00"
-		}
+		},
+		"mode": "first_come",
+		"lottery": null
 	}`
 	e := workshop()
 	got := asMap(t, EventJSON(community.View(e, community.Viewer{}, false)))

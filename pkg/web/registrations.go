@@ -41,8 +41,8 @@ type applyPanel struct {
 	Applying  bool
 	ModeLabel string
 	Form      guestValues
-	Errors      map[string]string
-	Honeypot    string
+	Errors    map[string]string
+	Honeypot  string
 }
 
 // regStatus is one live registration as people read it.

@@ -36,13 +36,13 @@ type applyPanel struct {
 	Member      bool // the one-button form, with the session's CSRF token
 	Guest       bool // the name and email form
 	Waitlist    bool // full: the form asks for a waitlist place
+	Form        guestValues
+	Errors      map[string]string
+	Honeypot    string
 	// Applying: a selection or lottery event takes applications, not seats
 	// (the button reads 申し込む); ModeLabel is 選考 or 抽選.
 	Applying  bool
 	ModeLabel string
-	Form      guestValues
-	Errors    map[string]string
-	Honeypot  string
 }
 
 // regStatus is one live registration as people read it.

@@ -83,11 +83,14 @@ func newEnv(t *testing.T) *env {
 		Attendance: &community.Attendance{Store: store, Clock: clk, Log: failures},
 		Messages:   &community.Messages{Store: store, Clock: clk, Log: failures},
 		Audit:      &community.AuditLog{Store: store},
+
+		Applications: &community.Applications{Store: store, Clock: clk, Log: failures},
 	}
 	e.regs = &community.Registrations{Events: store, Regs: store, Clock: clk, Links: links}
 	// The mailer: in a package test no stream invokes it, so each request's
 	// outbox mails are delivered right after it, and before any mailbox read.
-	e.room = &community.Mailroom{Store: store, Notifier: notifier, Members: notifier, Admin: notifier, Links: links, OptOuts: links, Clock: clk, Log: failures}
+	e.room = &community.Mailroom{Store: store, Notifier: notifier, Members: notifier, Admin: notifier, Applications: notifier,
+		Links: links, OptOuts: links, Clock: clk, Log: failures}
 	localtest.DeliverOutbox(t, func(context.Context) error { communitytest.Deliver(t, e.room); return nil })
 	e.events = &community.Events{Store: store, Clock: clk, Regs: store}
 	e.h = adminapi.New(e.admin, e.sessions, &idempotency.Keeper{Store: store, Clock: clk}, log)

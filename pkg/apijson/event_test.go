@@ -81,7 +81,9 @@ func TestEventJSON(t *testing.T) {
 		"questions": [
 			{"id": "motive", "label": "受講の動機", "help": "事前資料: （参加URLは参加が確定した方にお知らせします）", "kind": "long_text", "required": true, "max_length": 400},
 			{"id": "field", "label": "担当分野", "kind": "single_choice", "required": false, "options": ["道路", "河川"]}
-		]
+		],
+		"mode": "first_come",
+		"lottery": null
 	}`
 	e := workshop()
 	got := asMap(t, EventJSON(community.View(e, community.Viewer{}, false)))

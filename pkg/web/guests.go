@@ -91,6 +91,9 @@ func (h *Handler) guestRegistered(ctx context.Context, r *request, c *community.
 	case community.RegistrationWaitlisted:
 		d.Waitlisted, d.Position = true, c.WaitlistPosition
 		title = "キャンセル待ちで受け付けました"
+	case community.RegistrationApplied:
+		d.Applied, d.ApplicationID = true, reg.ID
+		title = "お申し込みを受け付けました"
 	case community.RegistrationCancelled:
 		return h.errorPage(ctx, r, community.ErrAlreadyCancelled.Messagef("このお申し込みはすでに取り消されています。参加を希望される場合は、イベントのページからもう一度お申し込みください。"))
 	}

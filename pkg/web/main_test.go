@@ -106,6 +106,24 @@ func (m regMail) RegistrationCancelled(ctx context.Context, to community.Recipie
 	return m.box.record("cancelled")(ctx, to, "")
 }
 
+var _ community.ApplicationNotifier = regMail{}
+
+func (m regMail) ApplicationReceived(ctx context.Context, to community.Recipient, _ *community.Event, _, cancelLink string) error {
+	return m.record(ctx, "applied", to, "", cancelLink)
+}
+
+func (m regMail) ApplicationSelected(ctx context.Context, to community.Recipient, _ *community.Event, joinURL, cancelLink string) error {
+	return m.record(ctx, "selected", to, joinURL, cancelLink)
+}
+
+func (m regMail) ApplicationReserve(ctx context.Context, to community.Recipient, _ *community.Event, _ int, cancelLink string) error {
+	return m.record(ctx, "reserve", to, "", cancelLink)
+}
+
+func (m regMail) ApplicationDeclined(ctx context.Context, to community.Recipient, _ *community.Event) error {
+	return m.box.record("declined")(ctx, to, "")
+}
+
 // guestMail is a community.GuestNotifier that records each confirmation
 // link in the mailbox (kind "guest_confirm").
 type guestMail struct{ box *mailbox }
@@ -245,6 +263,9 @@ func newEnvWith(t *testing.T, o envOptions) *env {
 	// outbox mails are delivered right after it (and before mailbox reads).
 	room := &community.Mailroom{Store: store, Notifier: regNotifier, Members: notifier, Guests: guestNotifier, Links: links, Clock: clock, Log: communitytest.FailOnError(t),
 		Surveys: surveyNotifier, SurveyLinks: links}
+	if an, ok := regNotifier.(community.ApplicationNotifier); ok {
+		room.Applications = an
+	}
 	guests := &community.GuestRequests{Registrations: regs, Store: store, Links: links, Secrets: auth.Secrets{Key: cfg.SessionSecret}, Log: communitytest.FailOnError(t)}
 	localtest.DeliverOutbox(t, func(context.Context) error { communitytest.Deliver(t, room); return nil })
 	box.deliver = func() { communitytest.Deliver(t, room) }

@@ -51,6 +51,10 @@ type applyPanel struct {
 	// Frames are the event's 参加枠, each with its seats and its own
 	// button in the form; none for an event without frames.
 	Frames []framePanel
+	// Applying: a selection or lottery event takes applications, not seats
+	// (the button reads 申し込む); ModeLabel is 選考 or 抽選.
+	Applying  bool
+	ModeLabel string
 }
 
 // framePanel is one 参加枠 in the registration panel.
@@ -83,9 +87,12 @@ func framePanels(e *community.Event) []framePanel {
 
 // regStatus is one live registration as people read it.
 type regStatus struct {
-	Label       string // 参加確定, キャンセル待ち 2番目
+	Label       string // 参加確定, キャンセル待ち 2番目, 申込中, 当選, 補欠 2番目, 落選・見送り
 	Confirmed   bool
 	Cancellable bool
+	// ApplicationID is shown for an application, so its owner can find
+	// it in a published lottery result.
+	ApplicationID string
 }
 
 // seatsLabel writes how many seats are left, in the words used on the page.
@@ -113,17 +120,32 @@ func cancellable(e *community.Event, now time.Time) bool {
 // number, never the page.
 func (h *Handler) status(ctx context.Context, reg *community.Registration, e *community.Event, now time.Time) regStatus {
 	s := regStatus{Cancellable: cancellable(e, now)}
+	applied := e.Mode == community.ModeSelection || e.Mode == community.ModeLottery
+	if applied {
+		s.ApplicationID = reg.ID
+	}
 	switch reg.Status {
 	case community.RegistrationConfirmed:
 		s.Label, s.Confirmed = "参加確定", true
+		if applied {
+			s.Label = "当選"
+		}
 	case community.RegistrationWaitlisted:
-		s.Label = "キャンセル待ち"
+		word := "キャンセル待ち"
+		if applied {
+			word = "補欠"
+		}
+		s.Label = word
 		pos, err := h.regs.Regs.WaitlistPosition(ctx, reg)
 		if err != nil {
 			logger(ctx).WarnContext(ctx, "web: waitlist position", "error", err)
 		} else if pos > 0 {
-			s.Label = fmt.Sprintf("キャンセル待ち %d番目", pos)
+			s.Label = fmt.Sprintf("%s %d番目", word, pos)
 		}
+	case community.RegistrationApplied:
+		s.Label = "申込中（" + e.Mode.Label() + "待ち）"
+	case community.RegistrationDeclined:
+		s.Label, s.Cancellable = "落選・見送り", false
 	case community.RegistrationCancelled:
 		s.Label, s.Cancellable = "取消済み", false
 	}
@@ -159,9 +181,24 @@ func (h *Handler) applyPanelFor(ctx context.Context, r *request, v community.Eve
 		p.Blocked = "公開前のイベントのため、申込はまだ受け付けていません。"
 		return p, nil
 	}
-	if err := e.CheckRegistration(r.viewer, guest, now); err != nil {
+	if e.Drawn() && !e.FillingRemaining() {
+		p.Blocked = community.ErrLotteryDrawn.Message()
+		return p, nil
+	}
+	check := e
+	if e.FillingRemaining() {
+		x := *e
+		x.RegistrationClosesAt = nil // what the draw left is open first come until the start
+		check = &x
+	}
+	if err := check.CheckRegistration(r.viewer, guest, now); err != nil {
 		p.Blocked = community.ErrorMessage(err)
 		p.SignInLinks = r.viewer.Member == nil && community.ErrorCode(err) == community.Forbidden
+		return p, nil
+	}
+	if e.TakesApplications() {
+		p.Applying, p.ModeLabel = true, e.Mode.Label()
+		p.Member, p.Guest = r.viewer.Member != nil, r.viewer.Member == nil
 		return p, nil
 	}
 	if e.HasFrames() {
@@ -226,6 +263,9 @@ type registeredData struct {
 	// Again says a guest's confirmation link was followed before: the
 	// registration shown is the one the first click made.
 	Again bool
+	// Applied: an application (selection or lottery), its id shown.
+	Applied       bool
+	ApplicationID string
 }
 
 // register takes the registration form: the one button of a signed-in
@@ -312,9 +352,13 @@ func (h *Handler) register(ctx context.Context, r *request) response {
 		}
 	}
 	title := "参加登録が完了しました"
-	if res.Registration.Status == community.RegistrationWaitlisted {
+	switch res.Registration.Status {
+	case community.RegistrationWaitlisted:
 		d.Waitlisted, d.Position = true, res.WaitlistPosition
 		title = "キャンセル待ちで受け付けました"
+	case community.RegistrationApplied:
+		d.Applied, d.ApplicationID = true, res.Registration.ID
+		title = "お申し込みを受け付けました"
 	}
 	return h.render(ctx, r, http.StatusOK, "registered", title, "events", d)
 }

@@ -633,3 +633,39 @@ func TestScriptInRegistrationPagesIsInert(t *testing.T) {
 		wantNotBody(t, resp, "<script")
 	})
 }
+
+// TestLotteryPages: a lottery event says 抽選 with its deadline, draw time
+// and commitment, and its button reads 申し込む; the applicant sees 申込中
+// and the application id on the event page and the my page, never the
+// join URL; after the draw the page links the published result.
+func TestLotteryPages(t *testing.T) {
+	e := newEnv(t)
+	start := jst(5, 20, 9, 30)
+	closes, drawAt := start.Add(-72*time.Hour), start.Add(-48*time.Hour)
+	ev := e.createEvent(t, "抽選の研修", start, func(ev *community.Event) {
+		ev.Capacity, ev.Mode, ev.RegistrationClosesAt = 2, community.ModeLottery, &closes
+		ev.OnlinePlatform, ev.JoinURL = "Zoom", joinURL
+		ev.Lottery = &community.Lottery{DrawAt: drawAt, FirstTimeWeight: 1, Commitment: strings.Repeat("ab", 32)}
+	})
+	page := "/events/" + ev.ID
+	m, sm := e.member(t, "抽選 一子", community.MembershipSupporting)
+	open := e.do(t, get(t, page, sm))
+	wantBody(t, open, "参加者の決め方", "抽選（抽選日時:", strings.Repeat("ab", 32), ">申し込む</button>")
+	resp := e.do(t, post(t, registerPath(ev), url.Values{"csrf": {e.pageCSRF(t, page, sm)}}, sm))
+	wantStatus(t, resp, 200)
+	wantBody(t, resp, "<h1>お申し込みを受け付けました</h1>", "申込ID:")
+	wantNotBody(t, resp, "zoom.example.com")
+	if n := e.mail.count("applied", m.Email); n != 1 {
+		t.Errorf("%d application receipts, want 1", n)
+	}
+	r := e.registration(t, ev.ID, m.ID)
+	if r == nil || r.Status != community.RegistrationApplied {
+		t.Fatalf("stored %+v, want applied", r)
+	}
+	mine := e.do(t, get(t, page, sm))
+	wantBody(t, mine, "申込中（抽選待ち）", r.ID)
+	wantNotBody(t, mine, "zoom.example.com")
+	me := e.do(t, get(t, "/me", sm))
+	wantBody(t, me, "申込中（抽選待ち）", r.ID)
+	wantNotBody(t, me, "zoom.example.com")
+}

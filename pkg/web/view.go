@@ -108,6 +108,11 @@ type eventDetail struct {
 	Notes          string
 	CancelReason   string
 	Apply          applyPanel
+	// issue 10 — apply: 選考 or 抽選, and the lottery's public side.
+	ModeLabel  string // "" for first come
+	DrawAt     string
+	Commitment string
+	LotteryURL string // the published result, once drawn
 }
 
 func newEventDetail(v community.EventView, now time.Time) eventDetail {
@@ -139,6 +144,15 @@ func newEventDetail(v community.EventView, now time.Time) eventDetail {
 	}
 	if e.RegistrationClosesAt != nil {
 		d.Deadline = dateTime(*e.RegistrationClosesAt)
+	}
+	if e.Mode == community.ModeSelection || e.Mode == community.ModeLottery {
+		d.ModeLabel = e.Mode.Label()
+	}
+	if l := e.Lottery; e.Mode == community.ModeLottery && l != nil {
+		d.DrawAt, d.Commitment = dateTime(l.DrawAt), l.Commitment
+		if l.DrawnAt != nil {
+			d.LotteryURL = "/api/events/" + e.ID + "/lottery"
+		}
 	}
 	return d
 }

@@ -32,6 +32,7 @@
 //	                                              ATTENDEE#G#<sha256(email)>
 //	waitlist ticket        EVENT#<eid>            WAITLIST_SEQ                     -
 //	                                              WAITLIST_SEQ#<fid> (a frame's)
+//	lottery                EVENT#<eid>            LOTTERY                          -
 //	reminder               EVENT#<eid>            REMINDER#<offset seconds>        yes (start + 30 d)
 //	survey schedule        EVENT#<eid>            SURVEY                           yes (survey close + 30 d)
 //	idempotency            IDEM#<sha256(key)>     IDEM                             yes
@@ -47,7 +48,7 @@
 //	-----  ----------------------  ---------------------  -----------------------------  -----------------------------
 //	GSI1   event                   EVENTS                 <startsUTC>#<eid>              while published
 //	GSI1   member                  MEMBERS#<status>       <createdUTC>#<mid>             always
-//	GSI1   registration            EREG#<eid>#<status>    <rid>                          confirmed, cancelled
+//	GSI1   registration            EREG#<eid>#<status>    <rid>                          confirmed, cancelled, applied, declined
 //	GSI1   registration            EREG#<eid>#waitlisted  <seq, 20 digits>#<rid>         waitlisted
 //	GSI1   registration            EREG#<eid>#waitlisted  F#<fid>#<seq, 20 digits>#<rid> waitlisted in frame <fid>
 //	GSI1   outbox mail             MSG#<msg id>           <rid>                          organizer_message, always
@@ -58,8 +59,25 @@
 //	GSI3   reminder                REMINDERS              <dueUTC>#<eid>#<offset s>      until handled for everyone
 //	GSI3   survey schedule         SURVEYS                <dueUTC>#<eid>                 until handed over to everyone
 //	GSI3   outbox mail             OUTBOX                 <createdUTC>#<mail id>         until settled
+//	GSI3   lottery                 LOTTERIES              <drawUTC>#<eid>                until drawn and applied
 //
 // Notes on the items:
+//   - event (issue 10): mode ("" = first come) and lottery {draw_at,
+//     reserves, first_time_weight, fill_remaining, commitment, drawn_at}
+//     are editable attributes like the rest; the commitment is written
+//     when the event is published (or lottery mode is set while it is),
+//     drawn_at by the draw, which also moves updated_at so an edit read
+//     before the draw cannot write the lottery back undrawn.
+//   - registration (issue 10): status applied (an application: no seat, no
+//     counter; it holds the attendee item like a live registration, and
+//     keeps it when declined, so nobody applies twice), declined (落選・
+//     見送り), and decision (selected, waitlisted, declined) until the
+//     決定通知 turns it into the status.
+//   - lottery: {event_id, seed, draw_at, result, drawn_at}. The secret seed
+//     lives only here, never on the event item or in a log, until the
+//     stored result (lottery.Result JSON, which includes it) is published.
+//     Indexed on GSI3 LOTTERIES by draw time until the draw is drawn and
+//     applied, so the sweep's Query costs what is due.
 //   - event: the counters confirmed_count and waitlist_count live on the
 //     event item, so a registration and its counter change in one
 //     transaction. They change without touching updated_at, which is the
@@ -385,6 +403,25 @@
 //	apply a series template edit                     Query PK = EVENT#<eid> AND begins_with(SK, "REG#") Limit 1 (consistent: anyone ever
 //	                                                   registered?), then the organizer edit above AND confirmed_count = 0 AND
 //	                                                   waitlist_count = 0 AND attribute_not_exists(series_detached)
+//	apply (selection / lottery events)               TransactWriteItems: [Put attendee IF not exists; Put registration (applied) IF
+//	                                                   not exists; Put OUTBOX#<rid>.application_received] — the event item is not
+//	                                                   in it: applying is a plain write that never contends on the event
+//	decide on an application                         UpdateItem SET decision IF status = applied
+//	決定通知 / apply a draw, per application           GetItem registration (consistent), then TransactWriteItems: [registration →
+//	                                                   confirmed / waitlisted (a fresh WAITLIST_SEQ ticket) / declined IF status =
+//	                                                   applied; event ADD confirmed_count :1 IF capacity = 0 OR confirmed_count <
+//	                                                   capacity, or ADD waitlist_count :1 (declined: no event item); Put
+//	                                                   OUTBOX#<rid>.application_<result>] — the status flip owes the mail once
+//	an event's applications                          Query PK = EVENT#<eid> AND begins_with(SK, "REG#") (consistent), filtered in Go
+//	commit a lottery (publish, or mode set)          UpdateItem LOTTERY SET seed = if_not_exists(seed, :new), draw_at, GSI3 keys IF
+//	                                                   attribute_not_exists(result); the commitment is SHA-256(seed)
+//	lotteries due                                    Query GSI3 GSI3PK = LOTTERIES AND GSI3SK < <now+1s UTC>, every page
+//	claim a draw (concurrent sweeps draw once)       UpdateItem LOTTERY SET result, drawn_at IF attribute_not_exists(result); a
+//	                                                   loser reads the stored result (ALL_OLD) and applies it; a sweep that died
+//	                                                   midway leaves the item indexed, and the next applies the stored result again
+//	mark drawn / finish                              UpdateItem event SET lottery.drawn_at, updated_at IF attribute_not_exists(
+//	                                                   lottery.drawn_at); UpdateItem LOTTERY REMOVE GSI3PK, GSI3SK
+//	published result                                 GetItem LOTTERY (consistent)
 //	audit log (audit.go)                             PK AUDIT#<aid> SK AUDIT; GSI1 AUDIT <atUTC>#<aid> (everyone), GSI2 AUDIT#<actor mid>
 //	                                                   <atUTC>#<aid> (one organizer); Query ScanIndexForward = false, one Query per page.
 //	                                                   One GSI1 partition: organizers write a few entries a minute at most; split by month

@@ -5,9 +5,12 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/csv"
+	"errors"
 	"log/slog"
 	"slices"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -174,4 +177,57 @@ func clone(m map[string]any, k string, v any) map[string]any {
 	}
 	c[k] = v
 	return c
+}
+
+// TestFormEditRacesRegistrations: an organizer's edit that withdraws an
+// option, made while people register choosing it, either is refused
+// (someone registered first) or leaves no stored answer that the new form
+// would refuse: no registration slips in under the old form.
+func TestFormEditRacesRegistrations(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	for round := 0; round < 4; round++ {
+		ev := e.published(10+round, map[string]any{"capacity": 0, "questions": []map[string]any{
+			{"id": "field", "label": "担当分野", "kind": "single_choice", "options": []string{"道路", "河川"}},
+		}})
+		var viewers []community.Viewer
+		for i := 0; i < 20; i++ {
+			viewers = append(viewers, e.viewer(e.member(community.MemberActive, community.MembershipRegular, "競争 太郎")))
+		}
+		var wg sync.WaitGroup
+		var edit result
+		wg.Go(func() {
+			edit = e.as(call{route: adminapi.RouteUpdateEvent, params: map[string]string{"id": ev.ID}, body: mustJSON(map[string]any{"questions": []map[string]any{
+				{"id": "field", "label": "担当分野", "kind": "single_choice", "options": []string{"道路", "下水道"}},
+			}})})
+		})
+		for i, v := range viewers {
+			wg.Go(func() {
+				// Spread over the edit's read, check and write.
+				time.Sleep(time.Duration(round*4+i) * time.Millisecond)
+				_, err := e.regs.Register(ctx, v, ev.ID, nil, community.Answer{QuestionID: "field", Choices: []string{"河川"}})
+				if err != nil && !errors.Is(err, community.ErrInvalidAnswers) {
+					t.Errorf("registration %d: %v", i, err)
+				}
+			})
+		}
+		wg.Wait()
+		if edit.status != 200 && edit.code() != "questions_have_answers" {
+			t.Fatalf("edit = %d %v", edit.status, edit.body)
+		}
+		cur, err := e.store.Event(ctx, ev.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		regs, err := e.store.AllRegistrations(ctx, ev.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range regs {
+			if _, err := cur.Questions.CheckAnswers(r.Answers); err != nil {
+				t.Errorf("round %d (edit %d): registration %s holds answers the form refuses: %+v", round, edit.status, r.ID, r.Answers)
+			}
+		}
+		t.Logf("round %d: edit %d, %d registrations", round, edit.status, len(regs))
+	}
 }

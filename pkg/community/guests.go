@@ -212,37 +212,42 @@ func (s *GuestRequests) Confirm(ctx context.Context, token string) (*GuestConfir
 	if !ok {
 		return nil, errBadGuestLink
 	}
-	e, err := s.Registrations.Events.Event(ctx, eventID)
-	if err != nil {
-		return nil, err
-	}
 	guest := &Guest{Name: req.Name, Email: req.Email}
-	// The rules again: the window may have closed (or the frame gone)
-	// since the request.
-	if e.Drawn() && !e.FillingRemaining() {
-		return nil, ErrLotteryDrawn
-	}
-	f, err := e.RegistrableFrame(req.FrameID)
-	if err != nil {
-		return nil, err
-	}
-	if err := e.ForFrame(f.ID).CheckRegistration(Viewer{}, guest, now); err != nil {
-		return nil, err
-	}
-	// The form may have changed since the request: the answers must fit
-	// the form they are stored against.
-	answers, err := e.Questions.CheckAnswers(req.Answers)
-	if err != nil {
-		return nil, err
-	}
-	// The id reserved by the request: the registration is made once, however
-	// often (and however concurrently) the link is followed.
-	r := &Registration{ID: regID, EventID: e.ID, FrameID: f.ID, Guest: guest, CreatedAt: now, UpdatedAt: now, EventStartsAt: e.StartsAt, Answers: answers}
-	if e.TakesApplications() {
-		err = s.Registrations.Regs.Apply(ctx, e, r)
-	} else {
-		err = s.Registrations.Regs.Register(ctx, e, r)
-	}
+	var e *Event
+	var r *Registration
+	// An organizer's edit of the form between the read and the write sends
+	// the confirmation back to read the event and check the answers again.
+	err = RetryOn(formAttempts, func() error {
+		var err error
+		if e, err = s.Registrations.Events.Event(ctx, eventID); err != nil {
+			return err
+		}
+		// The rules again: the window may have closed (or the frame gone)
+		// since the request.
+		if e.Drawn() && !e.FillingRemaining() {
+			return ErrLotteryDrawn
+		}
+		f, err := e.RegistrableFrame(req.FrameID)
+		if err != nil {
+			return err
+		}
+		if err := e.ForFrame(f.ID).CheckRegistration(Viewer{}, guest, now); err != nil {
+			return err
+		}
+		// The form may have changed since the request: the answers must fit
+		// the form they are stored against.
+		answers, err := e.Questions.CheckAnswers(req.Answers)
+		if err != nil {
+			return err
+		}
+		// The id reserved by the request: the registration is made once, however
+		// often (and however concurrently) the link is followed.
+		r = &Registration{ID: regID, EventID: e.ID, FrameID: f.ID, Guest: guest, CreatedAt: now, UpdatedAt: now, EventStartsAt: e.StartsAt, Answers: answers}
+		if e.TakesApplications() {
+			return s.Registrations.Regs.Apply(ctx, e, r)
+		}
+		return s.Registrations.Regs.Register(ctx, e, r)
+	}, ErrEventChanged)
 	if errors.Is(err, ErrRegistrationExists) {
 		return s.confirmed(ctx, eventID, regID)
 	}

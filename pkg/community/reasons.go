@@ -154,7 +154,7 @@ var ErrInternal = declare(Internal, "internal_error", "サーバー内部でエ�
 
 // issue 10 — forms
 var (
-	ErrInvalidAnswers       = declare(Invalid, "invalid_answers", "申込フォームの回答に誤りがあります。各設問のメッセージをご確認ください。")
+	ErrInvalidAnswers       = declare(Invalid, "invalid_answers", "申込フォームの回答に誤りがあります。")
 	ErrQuestionsHaveAnswers = declare(Conflict, "questions_have_answers", "申込がすでにあるため、回答済みの設問を削除したり、種類・選択肢・文字数・必須を回答と合わなくなるように変えたりはできません。設問の追加（任意回答）と文言の修正はできます。")
 )
 

@@ -18,7 +18,7 @@ type questionField struct {
 	Kind     string // short_text, long_text, single_choice, multiple_choice
 	Required bool
 	Limit    int    // characters, for text
-	Hint     string // 200文字以内, 2つまで選べます
+	Hint     string // 200文字以内, 2個まで選べます
 	Text     string
 	Options  []optionField
 	Error    fieldError // keyed "answers.<question id>", as the domain reports it
@@ -73,7 +73,7 @@ func questionFields(form community.Form, answers []community.Answer, errs map[st
 			qf.Limit = q.Limit()
 			qf.Hint = strconv.Itoa(qf.Limit) + "文字以内"
 		case q.Kind == community.QuestionMultipleChoice && q.MaxChoices > 0:
-			qf.Hint = strconv.Itoa(q.MaxChoices) + "つまで選べます"
+			qf.Hint = strconv.Itoa(q.MaxChoices) + "個まで選べます"
 		case q.Kind == community.QuestionMultipleChoice:
 			qf.Hint = "いくつでも選べます"
 		}

@@ -347,6 +347,36 @@ func TestWithdrawMember(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := base.Add(24 * time.Hour)
+	// Answers are personal data: in a registration held, one cancelled, and
+	// one of an event long past. A guest's answers at the same event stay.
+	form := community.Form{{ID: "motive", Label: "受講の動機", Kind: community.QuestionLongText}}
+	var guestReg *community.Registration
+	for i, start := range []time.Time{base.Add(48 * time.Hour), base.Add(72 * time.Hour), base.Add(-90 * 24 * time.Hour)} {
+		ev := newEvent(start, community.KindWorkshop, community.EventPublished)
+		ev.Questions = form
+		if err := s.CreateEvent(ctx, ev); err != nil {
+			t.Fatal(err)
+		}
+		r := &community.Registration{ID: community.NewID(base), EventID: ev.ID, MemberID: m.ID, EventStartsAt: start, CreatedAt: base, UpdatedAt: base,
+			Answers: []community.Answer{{QuestionID: "motive", Text: fmt.Sprintf("退会者の回答%d", i)}}}
+		if err := s.Register(ctx, ev, r); err != nil {
+			t.Fatal(err)
+		}
+		if i == 1 {
+			if _, _, err := s.CancelRegistration(ctx, ev.ID, r.ID, base); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if i == 0 {
+			ev, _ = s.Event(ctx, ev.ID)
+			guestReg = &community.Registration{ID: community.NewID(base.Add(time.Second)), EventID: ev.ID, EventStartsAt: start, CreatedAt: base, UpdatedAt: base,
+				Guest:   &community.Guest{Name: "来訪 者", Email: localtest.UniqueEmail("guest")},
+				Answers: []community.Answer{{QuestionID: "motive", Text: "ゲストの回答"}}}
+			if err := s.Register(ctx, ev, guestReg); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 
 	got, err := s.WithdrawMember(ctx, m.ID, now)
 	if err != nil {
@@ -364,10 +394,13 @@ func TestWithdrawMember(t *testing.T) {
 		t.Fatalf("stored %+v, %v\nwant %+v", stored, err, got)
 	}
 	dump := scanText(t, table)
-	for _, personal := range []string{m.Email, strings.ToLower(m.Email), m.Name, m.NameKana, m.Affiliation, m.Department, "1990-02-28"} {
+	for _, personal := range []string{m.Email, strings.ToLower(m.Email), m.Name, m.NameKana, m.Affiliation, m.Department, "1990-02-28", "退会者の回答"} {
 		if strings.Contains(dump, personal) {
 			t.Errorf("the table still holds %q", personal)
 		}
+	}
+	if kept, err := s.Registration(ctx, guestReg.EventID, guestReg.ID); err != nil || len(kept.Answers) != 1 {
+		t.Errorf("a guest's answers went with the member's: %+v, %v", kept, err)
 	}
 	if _, err := s.MemberByEmail(ctx, m.Email); community.ErrorCode(err) != community.NotFound {
 		t.Errorf("MemberByEmail after withdrawal: %v", err)

@@ -162,6 +162,9 @@ func (h *Handler) applyPanelFor(ctx context.Context, r *request, v community.Eve
 	e := v.Event
 	now := h.clock.Now()
 	p := applyPanel{EventID: e.ID, Seats: seatsLabel(e), Honeypot: honeypotField}
+	if e.HasFrames() {
+		p.Frames = framePanels(e)
+	}
 	if m := r.viewer.Member; m != nil {
 		reg, err := h.regs.Regs.MemberRegistration(ctx, e.ID, m.ID)
 		switch {
@@ -203,7 +206,6 @@ func (h *Handler) applyPanelFor(ctx context.Context, r *request, v community.Eve
 	}
 	if e.HasFrames() {
 		// Each frame has its seats and its own button; the full ones say so.
-		p.Frames = framePanels(e)
 		if !slices.ContainsFunc(p.Frames, func(f framePanel) bool { return f.Open }) {
 			p.Blocked = "満席のため、申込の受付を終了しました。"
 			return p, nil

@@ -161,8 +161,21 @@ type Event struct {
 // DefaultReminderOffsets are 24 hours and 1 hour before the start.
 var DefaultReminderOffsets = []time.Duration{24 * time.Hour, time.Hour}
 
-// SeatsLeft returns the free seats, or nil when capacity is unlimited.
+// SeatsLeft returns the free seats, or nil when capacity is unlimited. An
+// event with frames has its frames' seats: their sum, nil when one of them
+// is unlimited.
 func (e *Event) SeatsLeft() *int {
+	if e.HasFrames() {
+		n := 0
+		for i := range e.Frames {
+			left := e.Frames[i].SeatsLeft()
+			if left == nil {
+				return nil
+			}
+			n += *left
+		}
+		return &n
+	}
 	if e.Capacity == 0 {
 		return nil
 	}

@@ -106,12 +106,15 @@ func (e *Event) defaultFrame() Frame {
 // event's, its places and counters, its eligibility when it has one. Mails,
 // my page and the event JSON given to a registrant take it, so the online
 // frame's join URL never reaches someone registered only at the venue. An
-// unknown id gives a copy without any joining details.
+// unknown id gives a copy without any joining details. The copy lists no
+// frames: it is the event as one frame.
 func (e *Event) ForFrame(id string) *Event {
 	c := *e
 	if !e.HasFrames() {
 		return &c
 	}
+	// The copy is an event of one frame: its seats are that frame's alone.
+	c.Frames, c.MultipleFrames = nil, false
 	f, err := e.Frame(id)
 	if err != nil {
 		c.JoinURL, c.OnlinePlatform, c.Venue = "", "", nil

@@ -90,7 +90,7 @@ func TestFrameLookup(t *testing.T) {
 	if got := plain.ForFrame(""); got.JoinURL != plain.JoinURL || got.Capacity != 7 {
 		t.Errorf("an event without frames is its own frame: %+v", got)
 	}
-	if got := two.ForFrame("venue"); got.JoinURL != "" || got.Venue == nil || got.Capacity != 10 {
+	if got := two.ForFrame("venue"); got.JoinURL != "" || got.Venue == nil || got.Capacity != 10 || *got.SeatsLeft() != 10 {
 		t.Errorf("venue frame: join %q venue %v capacity %d", got.JoinURL, got.Venue, got.Capacity)
 	}
 	if got := two.ForFrame("online"); got.JoinURL != online.JoinURL || got.Venue != nil || got.Capacity != 5 {
@@ -102,5 +102,12 @@ func TestFrameLookup(t *testing.T) {
 	lot := framedEvent(Frame{ID: "a", Name: "A", Mode: ModeLottery})
 	if _, err := lot.RegistrableFrame("a"); !errors.Is(err, ErrModeNotOffered) {
 		t.Errorf("lottery frame registrable first come: %v", err)
+	}
+	full := framedEvent(Frame{ID: "a", Name: "A", Capacity: 2, ConfirmedCount: 2}, Frame{ID: "b", Name: "B", Capacity: 5, ConfirmedCount: 1})
+	if left := full.SeatsLeft(); left == nil || *left != 4 {
+		t.Errorf("seats left over frames = %v, want 4", left)
+	}
+	if left := framedEvent(Frame{ID: "a", Name: "A"}, Frame{ID: "b", Name: "B", Capacity: 5}).SeatsLeft(); left != nil {
+		t.Errorf("an unlimited frame leaves %v seats, want unlimited", *left)
 	}
 }

@@ -98,6 +98,7 @@ func TestMessageThousandAttendees(t *testing.T) {
 	if testing.Short() {
 		t.Skip("1,000 registrations and mails")
 	}
+	localtest.Crowd(t)
 	e := newEnv(t)
 	ev := e.published(6, map[string]any{"capacity": 0})
 	const n = 1000

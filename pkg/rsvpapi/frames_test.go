@@ -3,6 +3,7 @@ package rsvpapi_test
 import (
 	"context"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -71,14 +72,14 @@ func (e *env) rushFrame(t *testing.T, ev *community.Event, fid, tag string, peop
 // items agree, and my registrations show the same places and only the
 // registrant's own frame's joining details.
 //
-// The whole run shares two cores and one DynamoDB Local among every
-// package, so a run of every test rushes 60 people per frame;
-// TABANE_FRAMES_RUSH=200 runs the acceptance size (200 per frame, 10
-// places: measured 42 s on its own).
+// It rushes the acceptance size, 200 people per frame for 10 places each;
+// localtest.Crowd keeps other packages' crowds from running at the same
+// time. TABANE_FRAMES_RUSH sets another size, for a quick look.
 func TestFramesRush(t *testing.T) {
-	people, seats := 60, 10
-	if os.Getenv("TABANE_FRAMES_RUSH") == "200" {
-		people = 200
+	localtest.Crowd(t)
+	people, seats := 200, 10
+	if n, err := strconv.Atoi(os.Getenv("TABANE_FRAMES_RUSH")); err == nil && n > seats {
+		people = n
 	}
 	e := newEnv(t)
 	ev := e.framedEvent(seats)

@@ -18,6 +18,7 @@ import (
 // hour, requests from other IPs included; no seat is held until a link is
 // followed, and following it takes the seat once.
 func TestGuestFlood(t *testing.T) {
+	localtest.Crowd(t)
 	e := newEnv(t)
 	ev := e.event(func(ev *community.Event) { ev.Capacity, ev.Waitlist = 16, false })
 	victim := localtest.UniqueEmail("victim")

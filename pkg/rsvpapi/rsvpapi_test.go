@@ -281,6 +281,7 @@ func (e *env) counters(id string) (confirmed, waitlisted, counted int) {
 }
 
 func TestConcurrentRegistrations(t *testing.T) {
+	localtest.Crowd(t)
 	for _, waitlist := range []bool{true, false} {
 		t.Run(fmt.Sprintf("waitlist=%v", waitlist), func(t *testing.T) {
 			e := newEnv(t)
@@ -401,6 +402,7 @@ func waitlistMailPlaces(t *testing.T, tag string) map[string]int {
 // Members rushing one event: each waitlisted member's place is the same in
 // the answer, the mail and my registrations, and the places are 1..n.
 func TestWaitlistPlacesExact(t *testing.T) {
+	localtest.Crowd(t)
 	const people, seats = 60, 10
 	e := newEnv(t)
 	ev := e.event(func(ev *community.Event) { ev.Capacity = seats })
@@ -463,6 +465,7 @@ func cancelToken(t *testing.T, m localtest.Mail) string {
 // Cancellations racing new registrations: never over capacity, promotions
 // in arrival order, one promotion mail per promoted person.
 func TestCancellationsRaceRegistrations(t *testing.T) {
+	localtest.Crowd(t)
 	e := newEnv(t)
 	ev := e.event(func(ev *community.Event) { ev.Capacity = 20 })
 	type guest struct{ email, rid string }

@@ -8,14 +8,17 @@ package localtest
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -291,4 +294,34 @@ func WaitMail(t testing.TB, to string, n int) []Mail {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// Crowd marks a test that sends DynamoDB Local a crowd at once (hundreds of
+// concurrent registrations, a thousand attendees): such tests in different
+// packages of one `go test ./...` run take turns, by an exclusive lock on a
+// file named after the run's DynamoDB Local. Two crowds at once do not
+// finish sooner than one after the other — DynamoDB Local serializes its
+// transactions — but each one's retries and backoff then compound, and a
+// package that took 90 s alone was seen to pass its 10-minute timeout. The
+// lock is released when the test ends.
+func Crowd(t testing.TB) {
+	t.Helper()
+	sum := sha256.Sum256([]byte(dynamoURL))
+	name := filepath.Join(os.TempDir(), "tabane-crowd-"+hex.EncodeToString(sum[:8])+".lock")
+	f, err := os.OpenFile(name, os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		t.Fatalf("localtest: crowd lock: %v", err)
+	}
+	start := time.Now()
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		t.Fatalf("localtest: crowd lock: %v", err)
+	}
+	if waited := time.Since(start); waited > time.Second {
+		t.Logf("waited %v for another package's crowd test", waited.Round(time.Second))
+	}
+	t.Cleanup(func() {
+		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		f.Close()
+	})
 }

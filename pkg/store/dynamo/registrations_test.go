@@ -135,6 +135,7 @@ func checkPositions(t *testing.T, s *dynamo.Store, e *community.Event, want []st
 }
 
 func TestRegisterRush(t *testing.T) {
+	localtest.Crowd(t)
 	const people, seats = 200, 10
 	tests := []struct {
 		name     string
@@ -200,6 +201,7 @@ func TestRegisterRush(t *testing.T) {
 }
 
 func TestCancelRace(t *testing.T) {
+	localtest.Crowd(t)
 	const seats, queue, racers = 20, 40, 20
 	ctx := context.Background()
 	s, calls, _ := newStore(t)
@@ -917,6 +919,7 @@ func conflicting(table string, n *atomic.Int64) *dynamo.Store {
 }
 
 func TestContention(t *testing.T) {
+	localtest.Crowd(t)
 	ctx := context.Background()
 	plain, _, table := newStore(t)
 	var n atomic.Int64

@@ -42,6 +42,7 @@ func env(name string) []string {
 		return e
 	}
 	dynamo, ses := os.Getenv(localtest.EnvDynamoDB), os.Getenv(localtest.EnvSES)
+	dynamo, _, _ = strings.Cut(dynamo, ",") // a run with several: any one will do
 	if dynamo == "" {
 		dynamo = "http://127.0.0.1:9"
 	}

@@ -1,8 +1,8 @@
-// Command withstack runs a command with one DynamoDB Local and one SES
-// stand-in for its whole life: `make test` runs `withstack go test ./...`,
-// so every test package shares the pair (through TABANE_TEST_DYNAMODB_URL and
-// TABANE_TEST_SES_URL, read by pkg/standins/localtest) instead of each
-// starting its own JVM. Signals go to the command; the stand-ins stop when it
+// Command withstack runs a command with DynamoDB Local (one per core, up to
+// four) and one SES stand-in for its whole life: `make test` runs
+// `withstack go test ./...`, so the test packages share them (through
+// TABANE_TEST_DYNAMODB_URL, a comma-separated list, and TABANE_TEST_SES_URL,
+// read by pkg/standins/localtest) instead of each starting its own JVM. Signals go to the command; the stand-ins stop when it
 // ends, and withstack exits with the command's exit code.
 package main
 
@@ -14,6 +14,8 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"syscall"
 	"time"
 
@@ -64,7 +66,11 @@ func run(args []string) int {
 
 	start := time.Now()
 	fmt.Fprintf(os.Stderr, "==> starting DynamoDB Local and the SES stand-in for this run (output: %s)\n", logPath)
-	stack, err := standins.Start(ctx, standins.Options{InfraDir: infra, Log: logFile})
+	// One DynamoDB Local per core: each runs its requests on about one core
+	// (its SQLite store serializes writes), so with one the run's other core
+	// sat idle; test binaries each take one (localtest.Main).
+	extra := min(max(runtime.NumCPU()-1, 0), 3)
+	stack, err := standins.Start(ctx, standins.Options{InfraDir: infra, Log: logFile, ExtraDynamoDB: extra})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "withstack:", err)
 		return 1
@@ -73,11 +79,11 @@ func run(args []string) int {
 		stack.Stop()
 		fmt.Fprintln(os.Stderr, "==> stopped DynamoDB Local and the SES stand-in")
 	}()
-	fmt.Fprintf(os.Stderr, "==> stand-ins ready in %.1fs: DynamoDB %s, SES %s\n", time.Since(start).Seconds(), stack.DynamoDBURL, stack.SESURL)
+	fmt.Fprintf(os.Stderr, "==> stand-ins ready in %.1fs: DynamoDB %s, SES %s\n", time.Since(start).Seconds(), strings.Join(stack.DynamoDBURLs, " "), stack.SESURL)
 
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	cmd.Env = append(os.Environ(), localtest.EnvDynamoDB+"="+stack.DynamoDBURL, localtest.EnvSES+"="+stack.SESURL)
+	cmd.Env = append(os.Environ(), localtest.EnvDynamoDB+"="+strings.Join(stack.DynamoDBURLs, ","), localtest.EnvSES+"="+stack.SESURL)
 	if err := cmd.Start(); err != nil {
 		fmt.Fprintln(os.Stderr, "withstack:", err)
 		return 1

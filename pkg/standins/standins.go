@@ -27,13 +27,35 @@ type Options struct {
 	SESPort      int    // 0 picks a free port
 	DataDir      string // DynamoDB Local keeps data here; in memory when ""
 	Log          io.Writer
+	// ExtraDynamoDB starts that many more in-memory DynamoDB Locals (free
+	// ports), listed after the first in Stack.DynamoDBURLs. One DynamoDB
+	// Local runs its requests on about one core (its SQLite store
+	// serializes writes), so a test run on several cores spreads its
+	// packages over several.
+	ExtraDynamoDB int
+}
+
+// dynamoArgs are the java arguments of one DynamoDB Local on port, keeping
+// its data in dataDir, or in memory when "".
+//
+// 2 GiB of heap: a test run keeps hundreds of tables in memory, each with a
+// stream whose records DynamoDB Local holds too; at 512 MiB the JVM came
+// near its limit and requests stalled.
+func dynamoArgs(jarDir string, port int, dataDir string) []string {
+	args := []string{"-Djava.library.path=" + filepath.Join(jarDir, "DynamoDBLocal_lib"), "-Xmx2g",
+		"-jar", filepath.Join(jarDir, "DynamoDBLocal.jar"), "-port", strconv.Itoa(port), "-sharedDb", "-disableTelemetry"}
+	if dataDir != "" {
+		return append(args, "-dbPath", dataDir)
+	}
+	return append(args, "-inMemory")
 }
 
 // Stack is a running pair of stand-ins.
 type Stack struct {
-	DynamoDBURL string
-	SESURL      string
-	procs       []*exec.Cmd
+	DynamoDBURL  string
+	DynamoDBURLs []string // DynamoDBURL, then the extra ones
+	SESURL       string
+	procs        []*exec.Cmd
 }
 
 // FindInfraDir walks up from the working directory to the repository's infra folder.
@@ -83,25 +105,41 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		return nil, fmt.Errorf("standins: DynamoDB Local jar not found under %s/node_modules (run `make deps`)", o.InfraDir)
 	}
 	jarDir := filepath.Dir(jars[len(jars)-1])
-	// 2 GiB of heap: a test run keeps hundreds of tables in memory, each
-	// with a stream whose records DynamoDB Local holds too; at 512 MiB the
-	// JVM came near its limit and requests stalled.
-	args := []string{"-Djava.library.path=" + filepath.Join(jarDir, "DynamoDBLocal_lib"), "-Xmx2g",
-		"-jar", filepath.Join(jarDir, "DynamoDBLocal.jar"), "-port", strconv.Itoa(ddbPort), "-sharedDb", "-disableTelemetry"}
 	if o.DataDir != "" {
 		if err := os.MkdirAll(o.DataDir, 0o755); err != nil {
 			return nil, fmt.Errorf("standins: data dir: %w", err)
 		}
-		args = append(args, "-dbPath", o.DataDir)
-	} else {
-		args = append(args, "-inMemory")
 	}
-	if err := s.spawn(o, "java", args...); err != nil {
+	if err := s.spawn(o, "java", dynamoArgs(jarDir, ddbPort, o.DataDir)...); err != nil {
 		return nil, err
 	}
 	s.DynamoDBURL = fmt.Sprintf("http://127.0.0.1:%d", ddbPort)
+	s.DynamoDBURLs = []string{s.DynamoDBURL}
+	// A free port is only free until someone binds it, and the JVMs bind
+	// theirs a while after starting: no port is handed out twice.
+	used := map[int]bool{ddbPort: true}
+	fresh := func(want int) (int, error) {
+		for range 20 {
+			p, err := portOrFree(want)
+			if err != nil || want != 0 || !used[p] {
+				used[p] = true
+				return p, err
+			}
+		}
+		return 0, errors.New("standins: no free port")
+	}
+	for range o.ExtraDynamoDB {
+		port, err := fresh(0)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.spawn(o, "java", dynamoArgs(jarDir, port, "")...); err != nil {
+			return nil, err
+		}
+		s.DynamoDBURLs = append(s.DynamoDBURLs, fmt.Sprintf("http://127.0.0.1:%d", port))
+	}
 
-	sesPort, err := portOrFree(o.SESPort)
+	sesPort, err := fresh(o.SESPort)
 	if err != nil {
 		return nil, err
 	}
@@ -118,8 +156,10 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	defer cancel()
 	// DynamoDB Local answers any POST once the JVM is up; a 400 for a bare
 	// request is a sign of life.
-	if err := waitHTTP(deadline, http.MethodPost, s.DynamoDBURL+"/"); err != nil {
-		return nil, fmt.Errorf("standins: DynamoDB Local did not start: %w", err)
+	for _, u := range s.DynamoDBURLs {
+		if err := waitHTTP(deadline, http.MethodPost, u+"/"); err != nil {
+			return nil, fmt.Errorf("standins: DynamoDB Local did not start: %w", err)
+		}
 	}
 	if err := waitHTTP(deadline, http.MethodGet, s.SESURL+"/health-check"); err != nil {
 		return nil, fmt.Errorf("standins: SES stand-in did not start: %w", err)

@@ -49,7 +49,7 @@ var (
 // Main runs the package's tests with the stand-ins available; call it from
 // TestMain: func TestMain(m *testing.M) { os.Exit(localtest.Main(m)) }.
 func Main(m *testing.M) int {
-	dynamoURL, sesURL = os.Getenv(EnvDynamoDB), os.Getenv(EnvSES)
+	dynamoURL, sesURL = pickDynamoDB(os.Getenv(EnvDynamoDB)), os.Getenv(EnvSES)
 	if dynamoURL == "" || sesURL == "" {
 		s, err := standins.Start(context.Background(), standins.Options{Log: os.Stderr})
 		if err != nil {
@@ -325,3 +325,34 @@ func Crowd(t testing.TB) {
 		f.Close()
 	})
 }
+
+// pickDynamoDB chooses this test binary's DynamoDB Local from the run's
+// comma-separated list: the first that no other binary of the run holds (a
+// non-blocking lock, held until the process ends), so packages running at
+// the same time use different ones; when every one is held, one by the
+// package's directory.
+func pickDynamoDB(list string) string {
+	urls := strings.Split(list, ",")
+	if len(urls) < 2 {
+		return list
+	}
+	sum := sha256.Sum256([]byte(list))
+	for i, u := range urls {
+		name := filepath.Join(os.TempDir(), fmt.Sprintf("tabane-ddb-%s-%d.lock", hex.EncodeToString(sum[:8]), i))
+		f, err := os.OpenFile(name, os.O_CREATE|os.O_RDWR, 0o600)
+		if err != nil {
+			continue
+		}
+		if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) == nil {
+			heldDynamoDB = f // released when the process exits
+			return u
+		}
+		f.Close()
+	}
+	wd, _ := os.Getwd()
+	h := sha256.Sum256([]byte(wd))
+	return urls[int(h[0])%len(urls)]
+}
+
+// heldDynamoDB keeps the lock of the chosen DynamoDB Local open.
+var heldDynamoDB *os.File

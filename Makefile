@@ -1,7 +1,7 @@
 # tabane — build · run · test · bench · lint · deploy
 #
 #   make run    the whole product on loopback (installs what it needs first)
-#   make test   every test, against one DynamoDB Local + SES stand-in
+#   make test   every test, against DynamoDB Local (one per core) + the SES stand-in
 #
 # Everything here runs from a fresh clone: the npm stand-ins come from
 # infra/package-lock.json, Java 17 and Chromium from apt-get when missing.
@@ -78,7 +78,7 @@ bin/withstack: FORCE
 	@$(GO) build -o $@ ./infra/withstack
 
 test: deps bin/withstack
-	@echo "==> go test ./... (one DynamoDB Local and SES stand-in for the whole run)"
+	@echo "==> go test ./... (DynamoDB Local, one per core, and the SES stand-in for the whole run)"
 	@bin/withstack $(GO) test $(TESTFLAGS) ./...
 
 bench: node-deps java-deps bin/withstack

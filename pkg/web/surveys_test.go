@@ -72,7 +72,7 @@ func TestSurveyPage(t *testing.T) {
 		`<input type="radio" id="q-rating-1" name="q.rating" value="満足">`,
 		`<input type="checkbox" id="q-useful-2" name="q.useful" value="演習">`,
 		`<input type="text" id="q-next" name="q.next" value="" maxlength="50">`,
-		`<textarea id="q-comment" name="q.comment" rows="5" maxlength="300">`, "自由にお書きください。", "2つまで選べます")
+		`<textarea id="q-comment" name="q.comment" rows="5" maxlength="300">`, "自由にお書きください。", "2個まで選べます")
 	wantNotBody(t, resp, joinURL, "申込フォーム")
 	if got := resp.Headers["Referrer-Policy"]; got != "no-referrer" {
 		t.Errorf("Referrer-Policy %q: the token must not leak to links", got)

@@ -60,6 +60,9 @@ func Main(m *testing.M) int {
 		dynamoURL, sesURL = s.DynamoDBURL, s.SESURL
 	}
 	code := m.Run()
+	if heldDynamoDB != nil {
+		heldDynamoDB.Close() // the next package may take this DynamoDB Local
+	}
 	if started != nil {
 		started.Stop()
 	}
@@ -344,7 +347,7 @@ func pickDynamoDB(list string) string {
 			continue
 		}
 		if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) == nil {
-			heldDynamoDB = f // released when the process exits
+			heldDynamoDB = f // released when the tests end (Main)
 			return u
 		}
 		f.Close()

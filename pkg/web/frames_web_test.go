@@ -26,6 +26,10 @@ func TestRegisterInFrame(t *testing.T) {
 	wantBody(t, before, `<tr data-frame="venue"><th scope="row">会場</th><td>伊勢崎市民会館</td><td><strong>残り1席</strong></td></tr>`,
 		`name="frame_id" value="venue">「会場」に申し込む</button>`, `name="frame_id" value="online">「オンライン」に申し込む</button>`)
 	wantNotBody(t, before, onlineURL)
+	// The capacity line is the frames', not an event-wide "no limit" beside
+	// the frames' seats added up.
+	wantBody(t, before, "<dd>参加枠ごと（会場 1名・オンライン 5名）</dd>")
+	wantNotBody(t, before, "定員なし")
 
 	csrf := e.pageCSRF(t, page, session)
 	resp := e.do(t, post(t, registerPath(ev), url.Values{"csrf": {csrf}, "frame_id": {"venue"}}, session))

@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"html/template"
+	"strings"
 	"time"
 
 	"github.com/sorae/tabane/pkg/community"
@@ -109,7 +110,10 @@ type eventDetail struct {
 	CancelReason   string
 	Apply          applyPanel
 	// issue 10 — apply: 選考 or 抽選, and the lottery's public side.
-	ModeLabel  string // "" for first come
+	ModeLabel string // "" for first come
+	// Framed: the event's places are its frames' (the panel lists their
+	// seats), so the capacity line carries no seats of its own.
+	Framed     bool
 	DrawAt     string
 	Commitment string
 	LotteryURL string // the published result, once drawn
@@ -138,6 +142,18 @@ func newEventDetail(v community.EventView, now time.Time) eventDetail {
 	}
 	if e.Capacity > 0 {
 		d.Capacity = fmt.Sprintf("%d名", e.Capacity)
+	}
+	if e.HasFrames() {
+		// Each frame has its own places: the event's own capacity is not one.
+		parts := make([]string, 0, len(e.Frames))
+		for _, f := range e.Frames {
+			n := "定員なし"
+			if f.Capacity > 0 {
+				n = fmt.Sprintf("%d名", f.Capacity)
+			}
+			parts = append(parts, f.Name+" "+n)
+		}
+		d.Capacity, d.Framed = "参加枠ごと（"+strings.Join(parts, "・")+"）", true
 	}
 	if e.RegistrationOpensAt != nil {
 		d.OpensAt = dateTime(*e.RegistrationOpensAt)

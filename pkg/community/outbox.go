@@ -316,17 +316,12 @@ func (m *Mailroom) sendRegistrationMail(ctx context.Context, mail *Mail) (MailOu
 			return MailSkipped, nil
 		}
 	}
-	to, ok, err := m.recipient(ctx, r)
+	to, ok, err := m.mailableRecipient(ctx, r)
 	if err != nil {
 		return "", err
 	}
 	if !ok {
-		return MailSkipped, nil // a withdrawn member: nobody to tell
-	}
-	if stop, err := m.suppressed(ctx, to.Email); err != nil {
-		return "", err
-	} else if stop {
-		return MailSkipped, nil
+		return MailSkipped, nil // a withdrawn member, or an address that bounced or complained
 	}
 	cancel := m.Links.CancelLink(e.ID, r.ID)
 	switch mail.Kind {
@@ -362,6 +357,20 @@ func sendOutcome(ctx context.Context, err error) (MailOutcome, error) {
 		return MailRefused, err
 	}
 	return "", err
+}
+
+// mailableRecipient is recipient, and false as well when the suppression
+// list stops mail to the address: every mail about a registration asks both.
+func (m *Mailroom) mailableRecipient(ctx context.Context, r *Registration) (Recipient, bool, error) {
+	to, ok, err := m.recipient(ctx, r)
+	if err != nil || !ok {
+		return to, ok, err
+	}
+	stop, err := m.suppressed(ctx, to.Email)
+	if err != nil || stop {
+		return Recipient{}, false, err
+	}
+	return to, true, nil
 }
 
 // recipient resolves who r's mails go to now: its guest, or its member

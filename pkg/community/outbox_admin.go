@@ -122,17 +122,12 @@ func (m *Mailroom) sendAdminMail(ctx context.Context, mail *Mail) (MailOutcome, 
 			return "", err
 		}
 	}
-	to, ok, err := m.recipient(ctx, r)
+	to, ok, err := m.mailableRecipient(ctx, r)
 	if err != nil {
 		return "", err
 	}
 	if !ok {
-		return MailSkipped, nil // a withdrawn member: nobody to tell
-	}
-	if stop, err := m.suppressed(ctx, to.Email); err != nil {
-		return "", err
-	} else if stop {
-		return MailSkipped, nil
+		return MailSkipped, nil // a withdrawn member, or an address that bounced or complained
 	}
 	switch mail.Kind {
 	case MailEventCancelled:

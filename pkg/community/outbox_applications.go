@@ -80,17 +80,12 @@ func (m *Mailroom) sendApplicationMail(ctx context.Context, mail *Mail) (MailOut
 	if r.Status != want && !(mail.Kind == MailApplicationReceived && r.Status != RegistrationCancelled) {
 		return MailSkipped, nil
 	}
-	to, ok, err := m.recipient(ctx, r)
+	to, ok, err := m.mailableRecipient(ctx, r)
 	if err != nil {
 		return "", err
 	}
 	if !ok {
-		return MailSkipped, nil
-	}
-	if stop, err := m.suppressed(ctx, to.Email); err != nil {
-		return "", err
-	} else if stop {
-		return MailSkipped, nil
+		return MailSkipped, nil // a withdrawn member, or an address that bounced or complained
 	}
 	cancel := m.Links.CancelLink(e.ID, r.ID)
 	switch mail.Kind {

@@ -268,17 +268,12 @@ func (m *Mailroom) sendSurvey(ctx context.Context, mail *Mail) (MailOutcome, err
 	if r.Status != RegistrationConfirmed {
 		return MailSkipped, nil
 	}
-	to, ok, err := m.recipient(ctx, r)
+	to, ok, err := m.mailableRecipient(ctx, r)
 	if err != nil {
 		return "", err
 	}
 	if !ok {
-		return MailSkipped, nil
-	}
-	if stop, err := m.suppressed(ctx, to.Email); err != nil {
-		return "", err
-	} else if stop {
-		return MailSkipped, nil
+		return MailSkipped, nil // a withdrawn member, or an address that bounced or complained
 	}
 	err = m.Surveys.Survey(ctx, to, e, m.SurveyLinks.SurveyLink(e.ID, r.ID), closes)
 	return sendOutcome(ctx, err)

@@ -34,7 +34,7 @@ type AdminFrame struct {
 func AdminEventJSON(e *community.Event, v community.Viewer) AdminEvent {
 	var frames []AdminFrame
 	for _, f := range e.Frames {
-		frames = append(frames, AdminFrame{Frame: FrameJSON(f), JoinURL: f.JoinURL, ConfirmedCount: f.ConfirmedCount, WaitlistCount: f.WaitlistCount})
+		frames = append(frames, AdminFrame{Frame: FrameJSON(e, f), JoinURL: f.JoinURL, ConfirmedCount: f.ConfirmedCount, WaitlistCount: f.WaitlistCount})
 	}
 	return AdminEvent{
 		Frames:         frames,

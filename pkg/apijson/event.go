@@ -75,7 +75,7 @@ type Lottery struct {
 // LotteryJSON presents e's lottery, or nil when e draws none.
 func LotteryJSON(e *community.Event) *Lottery {
 	l := e.Lottery
-	if e.Mode != community.ModeLottery || l == nil {
+	if !e.UsesMode(community.ModeLottery) || l == nil {
 		return nil
 	}
 	out := &Lottery{DrawAt: l.DrawAt.In(community.Tokyo), Reserves: l.Reserves, FirstTimeWeight: max(l.FirstTimeWeight, 1),
@@ -101,14 +101,12 @@ type Frame struct {
 	Eligibility    *community.Eligibility     `json:"eligibility"`
 }
 
-// FrameJSON presents f without its join URL.
-func FrameJSON(f community.Frame) Frame {
+// FrameJSON presents frame f of e without its join URL; its mode is the
+// one it goes by (a frame naming none goes by the event's).
+func FrameJSON(e *community.Event, f community.Frame) Frame {
 	out := Frame{
 		ID: f.ID, Name: f.Name, Capacity: f.Capacity, SeatsLeft: f.SeatsLeft(), Waitlist: f.Waitlist,
-		Mode: f.Mode, Online: f.JoinURL != "" || strings.TrimSpace(f.OnlinePlatform) != "", Eligibility: f.Eligibility,
-	}
-	if out.Mode == "" {
-		out.Mode = community.ModeFirstCome
+		Mode: e.FrameMode(f.ID).Normal(), Online: f.JoinURL != "" || strings.TrimSpace(f.OnlinePlatform) != "", Eligibility: f.Eligibility,
 	}
 	if p := strings.TrimSpace(f.OnlinePlatform); p != "" {
 		out.OnlinePlatform = &p
@@ -200,7 +198,7 @@ func EventJSON(v community.EventView) Event {
 		out.Questions = append(out.Questions, q)
 	}
 	for _, f := range e.Frames {
-		out.Frames = append(out.Frames, FrameJSON(f))
+		out.Frames = append(out.Frames, FrameJSON(e, f))
 	}
 	out.MultipleFrames = e.MultipleFrames
 	return out

@@ -122,19 +122,21 @@ func (a *Applications) pending(ctx context.Context, e *Event) ([]Application, er
 	}
 	out := make([]Application, 0, len(applied))
 	for _, r := range applied {
+		// The rules of the applicant's frame, when it has its own.
+		fe := e.ForFrame(r.FrameID)
 		app := Application{Registration: r, Organization: members[r.OrganizationID]}
 		if r.OrganizationID != "" {
 			// A nominee: the organization's word on age and employment.
-			app.Ineligible = e.EligibleApplicant(NomineeMember(r), nil)
+			app.Ineligible = fe.EligibleApplicant(NomineeMember(r), nil)
 		} else if r.MemberID != "" {
 			app.Member = members[r.MemberID]
 			if app.Member == nil {
 				app.Ineligible = ErrMemberNotFound
 			} else {
-				app.Ineligible = e.EligibleApplicant(app.Member, nil)
+				app.Ineligible = fe.EligibleApplicant(app.Member, nil)
 			}
 		} else {
-			app.Ineligible = e.EligibleApplicant(nil, r.Guest)
+			app.Ineligible = fe.EligibleApplicant(nil, r.Guest)
 		}
 		out = append(out, app)
 	}
@@ -155,12 +157,17 @@ func (a *Applications) Decide(ctx context.Context, v Viewer, id, rid string, d D
 	if err != nil {
 		return nil, err
 	}
-	if e.Mode != ModeSelection {
+	if !e.UsesMode(ModeSelection) {
 		return nil, ErrNotSelectionEvent
 	}
 	r, err := a.Store.Registration(ctx, id, rid)
 	if err != nil {
 		return nil, err
+	}
+	if e.FrameMode(r.FrameID).Normal() != ModeSelection {
+		// An application to a lottery frame of the same event: the draw
+		// decides it, not an organizer.
+		return nil, ErrNotSelectionEvent.Messagef("この申込の参加枠は選考ではありません。")
 	}
 	if r.Status != RegistrationApplied {
 		return nil, ErrNotApplication
@@ -179,8 +186,10 @@ func (a *Applications) Decide(ctx context.Context, v Viewer, id, rid string, d D
 	return stored, nil
 }
 
-// eligible checks one applicant against e's rules as they stand.
+// eligible checks one applicant against the rules of e's frame as they
+// stand.
 func (a *Applications) eligible(ctx context.Context, e *Event, r *Registration) error {
+	e = e.ForFrame(r.FrameID)
 	if r.OrganizationID != "" {
 		return e.EligibleApplicant(NomineeMember(r), nil)
 	}
@@ -222,7 +231,7 @@ func (a *Applications) Notify(ctx context.Context, v Viewer, id string) (NotifyR
 	if err != nil {
 		return NotifyResult{}, err
 	}
-	if e.Mode != ModeSelection {
+	if !e.UsesMode(ModeSelection) {
 		return NotifyResult{}, ErrNotSelectionEvent
 	}
 	if e.Status != EventPublished {
@@ -234,21 +243,36 @@ func (a *Applications) Notify(ctx context.Context, v Viewer, id string) (NotifyR
 	}
 	var order [3][]*Registration
 	var res NotifyResult
+	selected := map[string]int{} // per frame
 	for _, app := range apps {
-		switch app.Registration.Decision {
+		r := app.Registration
+		if e.FrameMode(r.FrameID).Normal() != ModeSelection {
+			continue // a lottery frame's application waits for the draw
+		}
+		switch r.Decision {
 		case DecisionSelected:
-			order[0] = append(order[0], app.Registration)
+			order[0] = append(order[0], r)
+			selected[r.FrameID]++
 		case DecisionWaitlisted:
-			order[1] = append(order[1], app.Registration)
+			order[1] = append(order[1], r)
 		case DecisionDeclined:
-			order[2] = append(order[2], app.Registration)
+			order[2] = append(order[2], r)
 		default:
 			res.Undecided++
 		}
 	}
-	if e.Capacity > 0 && e.ConfirmedCount+len(order[0]) > e.Capacity {
-		return NotifyResult{}, ErrSelectionOverCapacity.Messagef("採用%d人は残りの定員%d人を超えています。採用の数を減らしてから決定通知を行ってください。",
-			len(order[0]), max(e.Capacity-e.ConfirmedCount, 0))
+	// Every frame's places are checked before anything is written: a
+	// 決定通知 goes out whole or not at all.
+	for _, fid := range e.ModeFrames(ModeSelection) {
+		fe := e.ForFrame(fid)
+		if n := selected[fid]; fe.Capacity > 0 && fe.ConfirmedCount+n > fe.Capacity {
+			where := ""
+			if f, err := e.Frame(fid); err == nil && e.HasFrames() {
+				where = "参加枠「" + f.Name + "」の"
+			}
+			return NotifyResult{}, ErrSelectionOverCapacity.Messagef("採用%d人は%s残りの定員%d人を超えています。採用の数を減らしてから決定通知を行ってください。",
+				n, where, max(fe.Capacity-fe.ConfirmedCount, 0))
+		}
 	}
 	statuses := [3]RegistrationStatus{RegistrationConfirmed, RegistrationWaitlisted, RegistrationDeclined}
 	counts := [3]*int{&res.Confirmed, &res.Waitlisted, &res.Declined}

@@ -80,17 +80,28 @@ func (e *Event) Frame(id string) (*Frame, error) {
 	return nil, ErrUnknownFrame
 }
 
-// RegistrableFrame returns the frame id names (as Frame does) when its
-// places go first come: Conflict (reason "mode_not_offered") otherwise.
-func (e *Event) RegistrableFrame(id string) (*Frame, error) {
+// Entry returns frame id of e (as Frame does) with the event as that
+// frame's registrants see it (ForFrame), refusing a drawn lottery frame
+// that does not fill its remaining places (Closed "lottery_drawn"). The
+// copy's mode says whether registering there is applying
+// (TakesApplications).
+func (e *Event) Entry(id string) (*Frame, *Event, error) {
 	f, err := e.Frame(id)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if !f.FirstCome() {
-		return nil, ErrModeNotOffered
+	fe := e.ForFrame(f.ID)
+	if fe.Drawn() && !fe.FillingRemaining() {
+		return nil, nil, ErrLotteryDrawn
 	}
-	return f, nil
+	if fe.FillingRemaining() {
+		// The draw comes after the application deadline: what it left is
+		// open first come until the start.
+		x := *fe
+		x.RegistrationClosesAt = nil
+		fe = &x
+	}
+	return f, fe, nil
 }
 
 // defaultFrame is the implicit frame of an event without frames.
@@ -113,7 +124,9 @@ func (e *Event) ForFrame(id string) *Event {
 	if !e.HasFrames() {
 		return &c
 	}
-	// The copy is an event of one frame: its seats are that frame's alone.
+	// The copy is an event of one frame: its seats and its mode are that
+	// frame's alone.
+	c.Mode = e.FrameMode(id)
 	c.Frames, c.MultipleFrames = nil, false
 	f, err := e.Frame(id)
 	if err != nil {
@@ -192,11 +205,7 @@ func (e *Event) validateFrames(fe FieldErrors) {
 			}
 		}
 		switch f.Mode {
-		case "", ModeFirstCome:
-		case ModeSelection, ModeLottery:
-			// Declared for the whole of issue 10; choosing them arrives
-			// with the selection and lottery work.
-			fe.Add(at("mode"), "選考・抽選の参加枠はまだ設定できません。")
+		case "", ModeFirstCome, ModeSelection, ModeLottery:
 		default:
 			fe.Add(at("mode"), "申込方式は first_come, selection, lottery のいずれかです。")
 		}

@@ -32,7 +32,10 @@ func TestFrameValidation(t *testing.T) {
 		{"WaitlistUnlimited", framedEvent(Frame{ID: "a", Name: "A", Waitlist: true}), []string{"frames[0].waitlist"}},
 		{"HTTPJoinURL", framedEvent(Frame{ID: "a", Name: "A", JoinURL: "http://x.example.jp"}), []string{"frames[0].join_url"}},
 		{"EmptyVenue", framedEvent(Frame{ID: "a", Name: "A", Venue: &Venue{}}), []string{"frames[0].venue"}},
-		{"Lottery", framedEvent(Frame{ID: "a", Name: "A", Mode: ModeLottery}), []string{"frames[0].mode"}},
+		// A lottery frame needs what a lottery event needs: a deadline and a draw.
+		{"LotteryFrame", framedEvent(Frame{ID: "a", Name: "A", Mode: ModeLottery}), []string{"registration_closes_at", "lottery.draw_at"}},
+		{"SelectionFrame", framedEvent(Frame{ID: "a", Name: "A", Mode: ModeSelection}), []string{"registration_closes_at"}},
+		{"LotterySettingsWithoutLotteryFrame", func() *Event { e := framedEvent(ok); e.Lottery = &Lottery{}; return e }(), []string{"lottery"}},
 		{"UnknownMode", framedEvent(Frame{ID: "a", Name: "A", Mode: "raffle"}), []string{"frames[0].mode"}},
 		{"MultipleWithOne", func() *Event { e := framedEvent(ok); e.MultipleFrames = true; return e }(), []string{"multiple_frames"}},
 	}
@@ -99,9 +102,20 @@ func TestFrameLookup(t *testing.T) {
 	if got := two.ForFrame("gone"); got.JoinURL != "" || got.OnlinePlatform != "" {
 		t.Errorf("unknown frame keeps joining details: %+v", got)
 	}
-	lot := framedEvent(Frame{ID: "a", Name: "A", Mode: ModeLottery})
-	if _, err := lot.RegistrableFrame("a"); !errors.Is(err, ErrModeNotOffered) {
-		t.Errorf("lottery frame registrable first come: %v", err)
+	lot := framedEvent(Frame{ID: "a", Name: "A", Mode: ModeLottery}, Frame{ID: "b", Name: "B"})
+	lot.Mode = ModeFirstCome
+	if _, fe, err := lot.Entry("a"); err != nil || !fe.TakesApplications() || fe.Mode != ModeLottery {
+		t.Errorf("a lottery frame takes applications: %v, %+v", err, fe)
+	}
+	if _, fe, err := lot.Entry("b"); err != nil || fe.TakesApplications() {
+		t.Errorf("a first-come frame beside it takes registrations: %v, %+v", err, fe)
+	}
+	lot.Lottery = &Lottery{DrawnAt: &lot.StartsAt}
+	if _, _, err := lot.Entry("a"); !errors.Is(err, ErrLotteryDrawn) {
+		t.Errorf("a drawn lottery frame: %v, want lottery_drawn", err)
+	}
+	if _, _, err := lot.Entry("b"); err != nil {
+		t.Errorf("the first-come frame of a drawn event: %v", err)
 	}
 	full := framedEvent(Frame{ID: "a", Name: "A", Capacity: 2, ConfirmedCount: 2}, Frame{ID: "b", Name: "B", Capacity: 5, ConfirmedCount: 1})
 	if left := full.SeatsLeft(); left == nil || *left != 4 {

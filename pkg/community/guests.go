@@ -106,11 +106,10 @@ func (s *GuestRequests) RequestIn(ctx context.Context, v Viewer, id, frameID str
 	if err != nil {
 		return err
 	}
-	f, err := e.RegistrableFrame(frameID)
+	f, fe, err := e.Entry(frameID)
 	if err != nil {
 		return err
 	}
-	fe := e.ForFrame(f.ID)
 	if err := fe.CheckRegistration(v, &g, now); err != nil {
 		return err
 	}
@@ -224,14 +223,11 @@ func (s *GuestRequests) Confirm(ctx context.Context, token string) (*GuestConfir
 		}
 		// The rules again: the window may have closed (or the frame gone)
 		// since the request.
-		if e.Drawn() && !e.FillingRemaining() {
-			return ErrLotteryDrawn
-		}
-		f, err := e.RegistrableFrame(req.FrameID)
+		f, fe, err := e.Entry(req.FrameID)
 		if err != nil {
 			return err
 		}
-		if err := e.ForFrame(f.ID).CheckRegistration(Viewer{}, guest, now); err != nil {
+		if err := fe.CheckRegistration(Viewer{}, guest, now); err != nil {
 			return err
 		}
 		// The form may have changed since the request: the answers must fit
@@ -243,7 +239,7 @@ func (s *GuestRequests) Confirm(ctx context.Context, token string) (*GuestConfir
 		// The id reserved by the request: the registration is made once, however
 		// often (and however concurrently) the link is followed.
 		r = &Registration{ID: regID, EventID: e.ID, FrameID: f.ID, Guest: guest, CreatedAt: now, UpdatedAt: now, EventStartsAt: e.StartsAt, Answers: answers}
-		if e.TakesApplications() {
+		if fe.TakesApplications() {
 			return s.Registrations.Regs.Apply(ctx, e, r)
 		}
 		return s.Registrations.Regs.Register(ctx, e, r)

@@ -63,7 +63,7 @@ func (a *Applications) PublishedLottery(ctx context.Context, v Viewer, id string
 	if !e.VisibleTo(v) {
 		return nil, ErrEventNotFound
 	}
-	if e.Mode != ModeLottery {
+	if !e.UsesMode(ModeLottery) {
 		return nil, ErrLotteryNotDrawn.Messagef("このイベントは抽選ではありません。")
 	}
 	raw, err := a.Store.LotteryResult(ctx, id)
@@ -108,7 +108,7 @@ func (a *Applications) Draw(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	if e.Mode != ModeLottery || e.Lottery == nil || e.Status != EventPublished {
+	if !e.UsesMode(ModeLottery) || e.Lottery == nil || e.Status != EventPublished {
 		// Not a lottery any more, or cancelled: nothing to draw.
 		return a.Store.FinishLottery(ctx, id)
 	}
@@ -122,21 +122,48 @@ func (a *Applications) Draw(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	var res lottery.Result
+	var res drawnLottery
 	if err := json.Unmarshal(raw, &res); err != nil {
 		return fmt.Errorf("community: stored lottery result: %w", err)
 	}
 	if err := a.Store.MarkDrawn(ctx, id, now); err != nil {
 		return err
 	}
-	if err := a.applyDraw(ctx, e, res); err != nil {
-		return err
+	for _, fr := range res.draws() {
+		if err := a.applyDraw(ctx, e, fr); err != nil {
+			return err
+		}
 	}
 	return a.Store.FinishLottery(ctx, id)
 }
 
-// draw declines the ineligible, draws among the rest and stores the
-// result, returning the stored one (another sweep's, if it stored first).
+// drawnLottery is a stored (and published) result: one lottery.Result for
+// an event without frames; for an event with lottery frames, one complete
+// Result per frame under "frames" (docs/lottery.md), each recomputable on
+// its own from the one seed and that frame's entries.
+type drawnLottery struct {
+	lottery.Result
+	Frames []lottery.Result `json:"frames,omitempty"`
+}
+
+// framedLottery is how a result with frames is published.
+type framedLottery struct {
+	Algorithm  string           `json:"algorithm"`
+	Seed       string           `json:"seed"`
+	Commitment string           `json:"commitment"`
+	Frames     []lottery.Result `json:"frames"`
+}
+
+func (d drawnLottery) draws() []lottery.Result {
+	if len(d.Frames) > 0 {
+		return d.Frames
+	}
+	return []lottery.Result{d.Result}
+}
+
+// draw declines the ineligible, draws each lottery frame among the rest
+// and stores the result, returning the stored one (another sweep's, if it
+// stored first). Applications to frames of other modes are not touched.
 func (a *Applications) draw(ctx context.Context, e *Event, now time.Time) ([]byte, error) {
 	seed, err := a.Store.LotterySeed(ctx, e.ID)
 	if err != nil {
@@ -146,10 +173,17 @@ func (a *Applications) draw(ctx context.Context, e *Event, now time.Time) ([]byt
 	if err != nil {
 		return nil, err
 	}
-	entries := make([]lottery.Entry, 0, len(apps))
+	frames := e.ModeFrames(ModeLottery)
+	entries := make(map[string][]lottery.Entry, len(frames))
+	applied, ineligible := 0, 0
 	for _, app := range apps {
 		r := app.Registration
+		if e.FrameMode(r.FrameID).Normal() != ModeLottery {
+			continue
+		}
+		applied++
 		if app.Ineligible != nil {
+			ineligible++
 			if _, err := a.Store.ResolveApplication(ctx, e, r, RegistrationDeclined, now); err != nil {
 				return nil, err
 			}
@@ -159,17 +193,32 @@ func (a *Applications) draw(ctx context.Context, e *Event, now time.Time) ([]byt
 		if err != nil {
 			return nil, err
 		}
-		entries = append(entries, lottery.Entry{ID: r.ID, Weight: w})
+		entries[r.FrameID] = append(entries[r.FrameID], lottery.Entry{ID: r.ID, Weight: w})
 	}
-	places := len(entries)
-	if e.Capacity > 0 {
-		places = max(e.Capacity-e.ConfirmedCount, 0)
+	var draws []lottery.Result
+	won, reserved, lost := 0, 0, 0
+	for _, fid := range frames {
+		fe := e.ForFrame(fid)
+		places := len(entries[fid])
+		if fe.Capacity > 0 {
+			places = max(fe.Capacity-fe.ConfirmedCount, 0)
+		}
+		res, err := lottery.Draw(seed, entries[fid], places, e.Lottery.Reserves)
+		if err != nil {
+			return nil, fmt.Errorf("community: draw: %w", err)
+		}
+		res.FrameID = fid
+		draws = append(draws, res)
+		won, reserved, lost = won+len(res.Winners), reserved+len(res.Reserves), lost+len(res.Losers)
 	}
-	res, err := lottery.Draw(seed, entries, places, e.Lottery.Reserves)
-	if err != nil {
-		return nil, fmt.Errorf("community: draw: %w", err)
+	var raw []byte
+	if e.HasFrames() {
+		raw, err = json.Marshal(framedLottery{Algorithm: lottery.Algorithm, Seed: seed, Commitment: lottery.Commitment(seed), Frames: draws})
+	} else if len(draws) == 1 {
+		raw, err = json.Marshal(draws[0])
+	} else {
+		return nil, errors.New("community: draw: an event without frames draws once")
 	}
-	raw, err := json.Marshal(res)
 	if err != nil {
 		return nil, err
 	}
@@ -179,8 +228,8 @@ func (a *Applications) draw(ctx context.Context, e *Event, now time.Time) ([]byt
 	}
 	if string(stored) == string(raw) {
 		auditor{a.Store, a.Clock, a.Log}.record(ctx, SystemActor, AuditLotteryDraw, "event", e.ID,
-			fmt.Sprintf("抽選: 申込%d件（対象外%d件）、当選%d、補欠%d、落選%d", len(apps), len(apps)-len(entries),
-				len(res.Winners), len(res.Reserves), len(res.Losers)))
+			fmt.Sprintf("抽選: 申込%d件（対象外%d件）、当選%d、補欠%d、落選%d（参加枠%d）", applied, ineligible,
+				won, reserved, lost, len(draws)))
 	}
 	return stored, nil
 }
@@ -205,8 +254,8 @@ func (a *Applications) weight(ctx context.Context, e *Event, app Application) (i
 	return w, nil
 }
 
-// applyDraw turns the stored result into statuses, in drawn order. A
-// winner whose seat is gone (the capacity was lowered after the draw)
+// applyDraw turns one frame's stored result into statuses, in drawn
+// order. A winner whose seat is gone (the capacity was lowered after the draw)
 // becomes the first reserve instead of failing the whole draw.
 func (a *Applications) applyDraw(ctx context.Context, e *Event, res lottery.Result) error {
 	now := a.Clock.Now()
@@ -245,7 +294,7 @@ func (a *Applications) applyDraw(ctx context.Context, e *Event, res lottery.Resu
 // commitLottery gives a lottery event its seed and commitment (and keeps
 // its draw indexed at DrawAt), before it is published or while it is.
 func (a *EventAdmin) commitLottery(ctx context.Context, e *Event) error {
-	if e.Mode != ModeLottery || e.Lottery == nil || e.Lottery.DrawnAt != nil {
+	if !e.UsesMode(ModeLottery) || e.Lottery == nil || e.Lottery.DrawnAt != nil {
 		return nil
 	}
 	c, err := a.Store.EnsureLottery(ctx, e.ID, e.Lottery.DrawAt)
@@ -264,11 +313,11 @@ func (a *EventAdmin) commitLottery(ctx context.Context, e *Event) error {
 func (a *EventAdmin) checkModeEdit(ctx context.Context, cur, next *Event, changed []string) error {
 	if next.Lottery != nil {
 		next.Lottery.Commitment, next.Lottery.DrawnAt = "", nil
-		if cur.Lottery != nil && next.Mode == ModeLottery {
+		if cur.Lottery != nil && next.UsesMode(ModeLottery) {
 			next.Lottery.Commitment, next.Lottery.DrawnAt = cur.Lottery.Commitment, cur.Lottery.DrawnAt
 		}
 	}
-	modeChanged := false
+	modeChanged := framesModesChanged(cur, next)
 	for _, c := range changed {
 		if c == "mode" || c == "lottery" {
 			modeChanged = true
@@ -280,7 +329,7 @@ func (a *EventAdmin) checkModeEdit(ctx context.Context, cur, next *Event, change
 	if cur.Drawn() {
 		return ErrLotteryDrawn.Messagef("抽選後は申込方法や抽選の設定を変更できません。")
 	}
-	onlyDrawAt := cur.Mode == next.Mode && cur.Lottery != nil && next.Lottery != nil &&
+	onlyDrawAt := cur.Mode == next.Mode && !framesModesChanged(cur, next) && cur.Lottery != nil && next.Lottery != nil &&
 		cur.Lottery.Reserves == next.Lottery.Reserves && cur.Lottery.FirstTimeWeight == next.Lottery.FirstTimeWeight &&
 		cur.Lottery.FillRemaining == next.Lottery.FillRemaining
 	if !onlyDrawAt {
@@ -302,4 +351,16 @@ func (a *EventAdmin) checkModeEdit(ctx context.Context, cur, next *Event, change
 func lotterySettingsEqual(a, b *Lottery) bool {
 	return a.DrawAt.Equal(b.DrawAt) && a.Reserves == b.Reserves && a.FirstTimeWeight == b.FirstTimeWeight &&
 		a.FillRemaining == b.FillRemaining
+}
+
+// framesModesChanged reports whether a frame both events have hands out
+// its places differently in next (a frame added or dropped is the frames'
+// own edit, checked by the store).
+func framesModesChanged(cur, next *Event) bool {
+	for _, f := range next.Frames {
+		if _, err := cur.Frame(f.ID); err == nil && cur.HasFrames() && cur.FrameMode(f.ID).Normal() != next.FrameMode(f.ID).Normal() {
+			return true
+		}
+	}
+	return false
 }

@@ -66,7 +66,8 @@ const (
 
 // TakesApplications reports whether registering for e now means applying:
 // a selection, or a lottery not yet drawn. A drawn lottery that fills its
-// remaining places first come takes registrations again.
+// remaining places first come takes registrations again. For an event with
+// frames it is about the event's own mode; ask e.ForFrame(id) about a frame.
 func (e *Event) TakesApplications() bool {
 	switch e.Mode {
 	case ModeSelection:
@@ -84,9 +85,69 @@ func (e *Event) FillingRemaining() bool {
 	return e.Mode == ModeLottery && l != nil && l.DrawnAt != nil && l.FillRemaining
 }
 
-// Drawn reports whether e's lottery has been drawn.
+// Drawn reports whether e's lottery has been drawn (for an event with
+// frames: the one draw of its lottery frames).
 func (e *Event) Drawn() bool {
-	return e.Mode == ModeLottery && e.Lottery != nil && e.Lottery.DrawnAt != nil
+	return e.Lottery != nil && e.Lottery.DrawnAt != nil && e.UsesMode(ModeLottery)
+}
+
+// FrameMode is how frame id hands out its places: its own mode, or the
+// event's when it names none (so frames made before modes per frame keep
+// the event's first come).
+func (e *Event) FrameMode(id string) RegistrationMode {
+	if f, err := e.Frame(id); err == nil && f.Mode != "" {
+		return f.Mode
+	}
+	return e.Mode
+}
+
+// UsesMode reports whether the event, or any of its frames, hands out
+// places by m. Selection and lottery are decided per event: one 決定通知
+// covers every selection frame, one draw (one seed, one draw time) every
+// lottery frame.
+func (e *Event) UsesMode(m RegistrationMode) bool {
+	if !e.HasFrames() {
+		return e.Mode.Normal() == m
+	}
+	for _, f := range e.Frames {
+		if e.FrameMode(f.ID).Normal() == m {
+			return true
+		}
+	}
+	return false
+}
+
+// ModeFrames returns the ids of e's frames whose places go by m, in the
+// organizer's order; DefaultFrameID alone for an event without frames
+// whose mode is m.
+func (e *Event) ModeFrames(m RegistrationMode) []string {
+	if !e.HasFrames() {
+		if e.Mode.Normal() == m {
+			return []string{DefaultFrameID}
+		}
+		return nil
+	}
+	var ids []string
+	for _, f := range e.Frames {
+		if e.FrameMode(f.ID).Normal() == m {
+			ids = append(ids, f.ID)
+		}
+	}
+	return ids
+}
+
+// AnyTakesApplications reports whether some frame of e (or e itself) takes
+// applications now.
+func (e *Event) AnyTakesApplications() bool {
+	if !e.HasFrames() {
+		return e.TakesApplications()
+	}
+	for _, f := range e.Frames {
+		if e.ForFrame(f.ID).TakesApplications() {
+			return true
+		}
+	}
+	return false
 }
 
 // validateMode checks the mode and its settings into f: selection and
@@ -97,17 +158,12 @@ func (e *Event) validateMode(f FieldErrors) {
 		f.Add("mode", "申込方法は first_come, selection, lottery のいずれかです。")
 		return
 	}
-	if e.Mode == ModeSelection || e.Mode == ModeLottery {
+	if e.UsesMode(ModeSelection) || e.UsesMode(ModeLottery) {
 		if e.RegistrationClosesAt == nil {
 			f.Add("registration_closes_at", "選考・抽選のイベントには申込締切が必要です。")
 		}
-		// A selection or a draw counts places per event; per-frame
-		// selection and lotteries are not built yet.
-		if e.HasFrames() {
-			f.Add("frames", "選考・抽選のイベントでは、参加枠はまだ使えません。")
-		}
 	}
-	if e.Mode != ModeLottery {
+	if !e.UsesMode(ModeLottery) {
 		if e.Lottery != nil {
 			f.Add("lottery", "抽選の設定は申込方法が lottery のときだけ指定できます。")
 		}

@@ -159,9 +159,27 @@ type nomineeRequest struct {
 }
 
 // TakesNominations reports whether organizations may nominate staff for e:
-// a selection, or a lottery not yet drawn.
+// a selection, or a lottery not yet drawn (in a frame of it, for an event
+// with frames: NominationFrame).
 func (e *Event) TakesNominations() bool {
-	return (e.Mode == ModeSelection || e.Mode == ModeLottery) && !e.Drawn()
+	_, ok := e.NominationFrame()
+	return ok
+}
+
+// NominationFrame is where nominees apply: the event itself without frames;
+// with frames, the first frame, in the organizer's order, whose places go
+// by selection or an undrawn lottery (a venue frame, typically, beside a
+// first-come online one). false when there is none.
+func (e *Event) NominationFrame() (string, bool) {
+	if !e.HasFrames() {
+		return DefaultFrameID, (e.Mode == ModeSelection || e.Mode == ModeLottery) && !e.Drawn()
+	}
+	for _, f := range e.Frames {
+		if fe := e.ForFrame(f.ID); (fe.Mode == ModeSelection || fe.Mode == ModeLottery) && !fe.Drawn() {
+			return f.ID, true
+		}
+	}
+	return "", false
 }
 
 // NomineeMember is how the rules see a nominee: an active person of a
@@ -198,13 +216,14 @@ func (s *Nominations) Nominate(ctx context.Context, v Viewer, id string, nominee
 		}
 		return nil, ErrNominationsNotAccepted
 	}
+	fid, _ := e.NominationFrame()
 	// The window, with the nominating member as the viewer: the audience
 	// must admit the organization itself.
-	if err := e.CheckRegistration(Viewer{Member: &Member{Status: MemberActive, Membership: MembershipOrganization, PublicServant: true, BirthDate: org.BirthDate}}, nil, now); err != nil &&
+	if err := e.ForFrame(fid).CheckRegistration(Viewer{Member: &Member{Status: MemberActive, Membership: MembershipOrganization, PublicServant: true, BirthDate: org.BirthDate}}, nil, now); err != nil &&
 		!errors.Is(err, ErrBirthDateRequired) && !errors.Is(err, ErrAgeNotEligible) {
 		return nil, err
 	}
-	list, err := validNominees(e, nominees)
+	list, err := validNominees(e.ForFrame(fid), nominees)
 	if err != nil {
 		return nil, err
 	}
@@ -424,10 +443,11 @@ func (s *Nominations) Confirm(ctx context.Context, token string) (*NominationCon
 		}
 		return nil, ErrNominationsNotAccepted
 	}
-	r := &Registration{ID: regID, EventID: e.ID, Guest: &Guest{Name: req.Name, Email: req.Email},
+	fid, _ := e.NominationFrame()
+	r := &Registration{ID: regID, EventID: e.ID, FrameID: fid, Guest: &Guest{Name: req.Name, Email: req.Email},
 		OrganizationID: req.OrganizationID, Department: req.Department, BirthDate: req.BirthDate,
 		CreatedAt: now, UpdatedAt: now, EventStartsAt: e.StartsAt}
-	if err := e.CheckRegistration(Viewer{Member: NomineeMember(r)}, nil, now); err != nil {
+	if err := e.ForFrame(fid).CheckRegistration(Viewer{Member: NomineeMember(r)}, nil, now); err != nil {
 		return nil, err
 	}
 	err = s.Store.Apply(ctx, e, r)

@@ -71,6 +71,9 @@ func (m *Mailroom) sendApplicationMail(ctx context.Context, mail *Mail) (MailOut
 	if err != nil {
 		return "", err
 	}
+	// The applicant's frame: its mode words the mail, and only its join
+	// URL may go to the selected.
+	e = e.ForFrame(r.FrameID)
 	want := map[MailKind]RegistrationStatus{
 		MailApplicationReceived: RegistrationApplied,
 		MailApplicationSelected: RegistrationConfirmed,

@@ -67,7 +67,9 @@ func (m *Mailroom) sendNominationMail(ctx context.Context, mail *Mail) (MailOutc
 	} else if stop {
 		return MailSkipped, nil
 	}
-	return sendOutcome(ctx, m.Nominations.NominationConfirmation(ctx, Recipient{Email: mail.To.Email}, OrganizationName(org), e, mail.Link, mail.StartsAt))
+	// The frame nominees apply in says how their places are decided.
+	fid, _ := e.NominationFrame()
+	return sendOutcome(ctx, m.Nominations.NominationConfirmation(ctx, Recipient{Email: mail.To.Email}, OrganizationName(org), e.ForFrame(fid), mail.Link, mail.StartsAt))
 }
 
 // OrganizationName is an organization member's registered name: its

@@ -171,5 +171,4 @@ var (
 	ErrFrameRequired         = declare(Invalid, "frame_required", "参加枠を選んでください。")
 	ErrUnknownFrame          = declare(Invalid, "unknown_frame", "このイベントにその参加枠はありません。")
 	ErrFrameHasRegistrations = declare(Conflict, "frame_has_registrations", "申込のある参加枠は削除できません。")
-	ErrModeNotOffered        = declare(Conflict, "mode_not_offered", "この参加枠は先着順の申込を受け付けていません。")
 )

@@ -96,9 +96,9 @@ func (s *Registrations) Register(ctx context.Context, v Viewer, id string, guest
 // with the answers to the event's questions. Invalid (reason
 // "frame_required") when the event has several frames and none is named,
 // (reason "unknown_frame") for a frame the event does not have, (reason
-// "invalid_answers") when the answers do not fit the form; Conflict (reason
-// "mode_not_offered") for a frame whose places are not first come. Nothing
-// is written on a refusal.
+// "invalid_answers") when the answers do not fit the form; Closed (reason
+// "lottery_drawn") for a lottery frame already drawn. Nothing is written
+// on a refusal.
 func (s *Registrations) RegisterIn(ctx context.Context, v Viewer, id, frameID string, guest *Guest, answers ...Answer) (RegisterResult, error) {
 	now := s.Clock.Now()
 	if guest != nil {
@@ -123,21 +123,10 @@ func (s *Registrations) RegisterIn(ctx context.Context, v Viewer, id, frameID st
 		if err != nil {
 			return err
 		}
-		if e.Drawn() && !e.FillingRemaining() {
-			return ErrLotteryDrawn
-		}
-		f, err := e.RegistrableFrame(frameID)
+		// The frame's own eligibility and mode, when it has them, are the rule.
+		f, check, err := e.Entry(frameID)
 		if err != nil {
 			return err
-		}
-		// The frame's own eligibility, when it has one, is the rule.
-		check := e.ForFrame(f.ID)
-		if e.FillingRemaining() {
-			// The draw comes after the application deadline: what it left is
-			// open first come until the start.
-			x := *check
-			x.RegistrationClosesAt = nil
-			check = &x
 		}
 		if err := check.CheckRegistration(v, guest, now); err != nil {
 			return err
@@ -147,7 +136,7 @@ func (s *Registrations) RegisterIn(ctx context.Context, v Viewer, id, frameID st
 		}
 		r.EventID, r.FrameID, r.EventStartsAt = e.ID, f.ID, e.StartsAt
 		ev = e
-		if e.TakesApplications() {
+		if check.TakesApplications() {
 			return s.Regs.Apply(ctx, e, r)
 		}
 		return s.Regs.Register(ctx, e, r)

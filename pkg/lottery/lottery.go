@@ -62,6 +62,9 @@ type Entry struct {
 // seed is the one announced when applications opened. Winners get 当選,
 // Reserves are the 補欠 in the order they move up, Losers get 落選.
 type Result struct {
+	// FrameID names the 参加枠 drawn, for an event whose frames are drawn
+	// one by one; it takes no part in the computation.
+	FrameID       string   `json:"frame_id,omitempty"`
 	Algorithm     string   `json:"algorithm"`
 	Seed          string   `json:"seed"`
 	Commitment    string   `json:"commitment"`

@@ -61,8 +61,12 @@ func (h *Handler) confirmNomination(ctx context.Context, r *request) response {
 
 func nominationView(c *community.NominationConfirmation) nominationConfirmData {
 	e := c.Event
+	fid, _ := e.NominationFrame() // before the nominee applies there is no registration yet
+	if c.Registration != nil {
+		fid = c.Registration.FrameID
+	}
 	return nominationConfirmData{EventID: e.ID, Title: e.Title, Date: jadate.DateTimeRange(e.StartsAt, e.EndsAt),
-		Lottery: e.Mode == community.ModeLottery}
+		Lottery: e.ForFrame(fid).Mode == community.ModeLottery}
 }
 
 // nominationFailed explains a link that confirms nothing on the same page.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/sorae/tabane/pkg/community"
@@ -51,6 +52,9 @@ type applyPanel struct {
 	// Frames are the event's 参加枠, each with its seats and its own
 	// button in the form; none for an event without frames.
 	Frames []framePanel
+	// FrameModes: some frame goes by selection or lottery, so the frames
+	// table says how each one's places are decided.
+	FrameModes bool
 	// Applying: a selection or lottery event takes applications, not seats
 	// (the button reads 申し込む); ModeLabel is 選考 or 抽選.
 	Applying  bool
@@ -61,8 +65,10 @@ type applyPanel struct {
 type framePanel struct {
 	ID, Name, Seats string
 	Where           string // 会場名, or the online platform
-	Open            bool   // a place or a waitlist place can still be had
+	Mode            string // 先着順, 選考 or 抽選
+	Open            bool   // a place, a waitlist place or an application can still be had
 	Waitlist        bool   // full: its button asks for a waitlist place
+	Applying        bool   // its button applies (selection, an undrawn lottery)
 }
 
 // framePanels lists e's frames for the panel.
@@ -70,14 +76,17 @@ func framePanels(e *community.Event) []framePanel {
 	var out []framePanel
 	for _, f := range e.Frames {
 		fe := e.ForFrame(f.ID)
-		p := framePanel{ID: f.ID, Name: f.Name, Seats: seatsLabel(fe), Open: f.FirstCome()}
+		p := framePanel{ID: f.ID, Name: f.Name, Seats: seatsLabel(fe), Mode: fe.Mode.Label(), Open: true, Applying: fe.TakesApplications()}
+		if fe.Drawn() && !fe.FillingRemaining() {
+			p.Open, p.Seats = false, "抽選済み"
+		}
 		switch {
 		case fe.Venue != nil && fe.Venue.Name != "":
 			p.Where = fe.Venue.Name
 		case fe.OnlinePlatform != "":
 			p.Where = "オンライン（" + fe.OnlinePlatform + "）"
 		}
-		if left := fe.SeatsLeft(); left != nil && *left == 0 {
+		if left := fe.SeatsLeft(); left != nil && *left == 0 && !p.Applying {
 			p.Waitlist, p.Open = f.Waitlist, p.Open && f.Waitlist
 		}
 		out = append(out, p)
@@ -120,7 +129,8 @@ func cancellable(e *community.Event, now time.Time) bool {
 // number, never the page.
 func (h *Handler) status(ctx context.Context, reg *community.Registration, e *community.Event, now time.Time) regStatus {
 	s := regStatus{Cancellable: cancellable(e, now)}
-	applied := e.Mode == community.ModeSelection || e.Mode == community.ModeLottery
+	mode := e.ForFrame(reg.FrameID).Mode // the frame's own, when it has one
+	applied := mode == community.ModeSelection || mode == community.ModeLottery
 	if applied {
 		s.ApplicationID = reg.ID
 	}
@@ -143,7 +153,7 @@ func (h *Handler) status(ctx context.Context, reg *community.Registration, e *co
 			s.Label = fmt.Sprintf("%s %d番目", word, pos)
 		}
 	case community.RegistrationApplied:
-		s.Label = "申込中（" + e.Mode.Label() + "待ち）"
+		s.Label = "申込中（" + mode.Label() + "待ち）"
 	case community.RegistrationDeclined:
 		s.Label, s.Cancellable = "落選・見送り", false
 	case community.RegistrationCancelled:
@@ -164,6 +174,7 @@ func (h *Handler) applyPanelFor(ctx context.Context, r *request, v community.Eve
 	p := applyPanel{EventID: e.ID, Seats: seatsLabel(e), Honeypot: honeypotField}
 	if e.HasFrames() {
 		p.Frames = framePanels(e)
+		p.FrameModes = e.UsesMode(community.ModeSelection) || e.UsesMode(community.ModeLottery)
 	}
 	if m := r.viewer.Member; m != nil {
 		reg, err := h.regs.Regs.MemberRegistration(ctx, e.ID, m.ID)
@@ -184,7 +195,8 @@ func (h *Handler) applyPanelFor(ctx context.Context, r *request, v community.Eve
 		p.Blocked = "公開前のイベントのため、申込はまだ受け付けていません。"
 		return p, nil
 	}
-	if e.Drawn() && !e.FillingRemaining() {
+	if !e.HasFrames() && e.Drawn() && !e.FillingRemaining() {
+		// With frames, each frame says whether its draw closed it.
 		p.Blocked = community.ErrLotteryDrawn.Message()
 		return p, nil
 	}
@@ -199,12 +211,22 @@ func (h *Handler) applyPanelFor(ctx context.Context, r *request, v community.Eve
 		p.SignInLinks = r.viewer.Member == nil && community.ErrorCode(err) == community.Forbidden
 		return p, nil
 	}
-	if e.TakesApplications() {
+	if !e.HasFrames() && e.TakesApplications() {
 		p.Applying, p.ModeLabel = true, e.Mode.Label()
 		p.Member, p.Guest = r.viewer.Member != nil, r.viewer.Member == nil
 		return p, nil
 	}
 	if e.HasFrames() {
+		// Frames decided by selection or lottery are applied for: say how.
+		var labels []string
+		for _, f := range p.Frames {
+			if f.Applying && f.Open {
+				labels = append(labels, "「"+f.Name+"」は"+f.Mode)
+			}
+		}
+		if len(labels) > 0 {
+			p.Applying, p.ModeLabel = true, strings.Join(labels, "、")
+		}
 		// Each frame has its seats and its own button; the full ones say so.
 		if !slices.ContainsFunc(p.Frames, func(f framePanel) bool { return f.Open }) {
 			p.Blocked = "満席のため、申込の受付を終了しました。"

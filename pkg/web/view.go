@@ -161,10 +161,16 @@ func newEventDetail(v community.EventView, now time.Time) eventDetail {
 	if e.RegistrationClosesAt != nil {
 		d.Deadline = dateTime(*e.RegistrationClosesAt)
 	}
-	if e.Mode == community.ModeSelection || e.Mode == community.ModeLottery {
+	if !e.HasFrames() && (e.Mode == community.ModeSelection || e.Mode == community.ModeLottery) {
 		d.ModeLabel = e.Mode.Label()
+	} else if e.UsesMode(community.ModeSelection) || e.UsesMode(community.ModeLottery) {
+		var parts []string
+		for _, f := range e.Frames {
+			parts = append(parts, f.Name+" "+e.FrameMode(f.ID).Label())
+		}
+		d.ModeLabel = "参加枠ごと（" + strings.Join(parts, "・") + "）"
 	}
-	if l := e.Lottery; e.Mode == community.ModeLottery && l != nil {
+	if l := e.Lottery; e.UsesMode(community.ModeLottery) && l != nil {
 		d.DrawAt, d.Commitment = dateTime(l.DrawAt), l.Commitment
 		if l.DrawnAt != nil {
 			d.LotteryURL = "/api/events/" + e.ID + "/lottery"

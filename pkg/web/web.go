@@ -9,6 +9,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"fmt"
 	"html/template"
 	"io"
 	"log/slog"
@@ -201,7 +202,9 @@ func (h *Handler) serve(ctx context.Context, r *request, serve route) (resp resp
 	defer func() {
 		if p := recover(); p != nil {
 			logger(ctx).ErrorContext(ctx, "web: panic", "panic", p)
-			resp = h.errorPage(ctx, r, nil)
+			// An error of no declared reason: the page says 500 (a nil one
+			// would panic again inside the recovery).
+			resp = h.errorPage(ctx, r, fmt.Errorf("web: panic: %v", p))
 		}
 	}()
 	if err := h.resolveSession(ctx, r); err != nil {

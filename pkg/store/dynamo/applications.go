@@ -37,6 +37,7 @@ func (s *Store) Apply(ctx context.Context, e *community.Event, r *community.Regi
 	x := *r
 	x.Status, x.WaitlistSeq = community.RegistrationApplied, 0
 	reg := newRegistrationItem(&x)
+	reg.attendeePerFrame(e.MultipleFrames)
 	att := reg.attendee()
 	notExists := expression.AttributeNotExists(expression.Name("PK"))
 	guard, err := s.txPut(attendeeItem{PK: att.PK, SK: att.SK, Type: typeAttendee, RegID: r.ID}, notExists)
@@ -97,8 +98,9 @@ const resolveAttempts = 10
 
 // ResolveApplication turns application r into status `to` in one
 // transaction: [0] the registration IF still applied; [1] for a seat, the
-// event's confirmed_count plus one IF capacity = 0 OR confirmed_count <
-// capacity, for a reserve its waitlist_count plus one (with a fresh
+// frame's confirmed_count plus one IF capacity = 0 OR confirmed_count <
+// capacity (the event's own attributes for the default frame, fstate.<fid>
+// for the others), for a reserve its waitlist_count plus one (with a fresh
 // waitlist ticket, so reserves line up in the order they are resolved),
 // and for a decline nothing — the declined keep their attendee item, so
 // nobody applies twice; then the result mail (community.ResultMail). It
@@ -169,17 +171,18 @@ func (s *Store) resolveItems(cur registrationItem, to community.RegistrationStat
 	items := []types.TransactWriteItem{{Update: reg}}
 	switch to {
 	case community.RegistrationConfirmed:
-		ev, err := s.txUpdate(eventKey(cur.EventID), expression.Add(expression.Name("confirmed_count"), expression.Value(1)),
+		fid := cur.FrameID
+		ev, err := s.txUpdate(eventKey(cur.EventID), expression.Add(frameAttr(fid, "confirmed_count"), expression.Value(1)),
 			expression.AttributeExists(expression.Name("PK")).And(expression.Or(
-				expression.Name("capacity").Equal(expression.Value(0)),
-				expression.Name("confirmed_count").LessThan(expression.Name("capacity")))))
+				frameAttr(fid, "capacity").Equal(expression.Value(0)),
+				frameAttr(fid, "confirmed_count").LessThan(frameAttr(fid, "capacity")))))
 		if err != nil {
 			return nil, err
 		}
 		items = append(items, types.TransactWriteItem{Update: ev})
 	case community.RegistrationWaitlisted:
-		ev, err := s.txUpdate(eventKey(cur.EventID), expression.Add(expression.Name("waitlist_count"), expression.Value(1)),
-			expression.AttributeExists(expression.Name("PK")))
+		ev, err := s.txUpdate(eventKey(cur.EventID), expression.Add(frameAttr(cur.FrameID, "waitlist_count"), expression.Value(1)),
+			expression.AttributeExists(expression.Name("PK")).And(expression.AttributeExists(frameAttr(cur.FrameID, "waitlist_count"))))
 		if err != nil {
 			return nil, err
 		}

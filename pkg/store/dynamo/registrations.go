@@ -209,6 +209,15 @@ func (it registrationItem) attendee() key {
 	return guestAttendeeKey(it.EventID, it.GuestEmail)
 }
 
+// attendeePerFrame gives the registration an attendee item of its own
+// frame when one person may hold places in several frames (one per person
+// per frame); otherwise one per person per event.
+func (it *registrationItem) attendeePerFrame(perFrame bool) {
+	if perFrame && it.AttendeeSK == "" {
+		it.AttendeeSK = it.attendee().SK + "#F#" + it.FrameID
+	}
+}
+
 // attendeeItem exists while its registration is live (confirmed or
 // waitlisted); Put IF attribute_not_exists(PK) is what refuses a second one.
 type attendeeItem struct {
@@ -413,10 +422,7 @@ func (s *Store) registerItems(r *community.Registration, perFrame bool, status c
 	x := *r
 	x.Status, x.WaitlistSeq = status, seq
 	reg := newRegistrationItem(&x)
-	if perFrame {
-		// One place per person per frame: the attendee item names the frame.
-		reg.AttendeeSK = reg.attendee().SK + "#F#" + r.FrameID
-	}
+	reg.attendeePerFrame(perFrame)
 	counter, cond := "confirmed_count", seatCond(r.FrameID)
 	if status == community.RegistrationWaitlisted {
 		counter, cond = "waitlist_count", waitCond(r.FrameID)

@@ -60,6 +60,8 @@ type eventRequest struct {
 	Questions []community.Question `json:"questions"`
 	// Survey replaces the after-event survey as a whole; null removes it.
 	Survey *apijson.Survey `json:"survey"`
+	// OrgSurvey replaces the organizations' survey as a whole; null removes it.
+	OrgSurvey *apijson.Survey `json:"org_survey"`
 	// issue 10 — apply: how places are handed out.
 	Mode    *string      `json:"mode"`
 	Lottery *lotteryJSON `json:"lottery"`
@@ -295,6 +297,9 @@ func (r *eventRequest) apply(e *community.Event, p presence, f community.FieldEr
 	}
 	if p.has("survey") {
 		e.Survey = apijson.SurveyFrom(r.Survey)
+	}
+	if p.has("org_survey") {
+		e.OrgSurvey = apijson.SurveyFrom(r.OrgSurvey)
 	}
 	if p.has("questions") {
 		e.Questions = community.Form(r.Questions)

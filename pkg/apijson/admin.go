@@ -20,6 +20,9 @@ type AdminEvent struct {
 	UpdatedAt      time.Time    `json:"updated_at"`
 	// Survey is the after-event survey, null when the event has none.
 	Survey *Survey `json:"survey"`
+	// OrgSurvey is the survey each nominating organization is asked about
+	// its staff, null when the event has none.
+	OrgSurvey *Survey `json:"org_survey"`
 }
 
 // AdminFrame is a frame as organizers see it.
@@ -44,6 +47,7 @@ func AdminEventJSON(e *community.Event, v community.Viewer) AdminEvent {
 		CreatedAt:      e.CreatedAt.In(community.Tokyo),
 		UpdatedAt:      e.UpdatedAt.In(community.Tokyo),
 		Survey:         SurveyJSON(e),
+		OrgSurvey:      SurveyJSONFor(e, community.AudienceOrganizations),
 	}
 }
 

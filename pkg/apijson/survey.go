@@ -19,8 +19,11 @@ type Survey struct {
 }
 
 // SurveyJSON presents e's survey; nil when it has none.
-func SurveyJSON(e *community.Event) *Survey {
-	s := e.Survey
+func SurveyJSON(e *community.Event) *Survey { return SurveyJSONFor(e, community.AudienceAttendees) }
+
+// SurveyJSONFor presents e's survey for audience a; nil when it has none.
+func SurveyJSONFor(e *community.Event, a community.SurveyAudience) *Survey {
+	s := e.SurveyFor(a)
 	if s == nil {
 		return nil
 	}
@@ -29,7 +32,7 @@ func SurveyJSON(e *community.Event) *Survey {
 		SendAfterMinutes: int(s.SendAfter / time.Minute),
 		ClosesAfterDays:  int(s.ClosesAfter / (24 * time.Hour)),
 	}
-	if send, closes := community.SurveySendAt(e), community.SurveyClosesAt(e); !send.IsZero() {
+	if send, closes := community.SurveySendAtFor(e, a), community.SurveyClosesAtFor(e, a); !send.IsZero() {
 		send, closes = send.In(community.Tokyo), closes.In(community.Tokyo)
 		out.SendAt, out.ClosesAt = &send, &closes
 	}
@@ -79,7 +82,7 @@ type OptionCount struct {
 // SurveySummaryJSON presents a survey's summary.
 func SurveySummaryJSON(s *community.SurveySummary) SurveySummary {
 	out := SurveySummary{EventID: s.Event.ID, Recipients: s.Recipients, Answered: s.Answered,
-		ClosesAt: community.SurveyClosesAt(s.Event).In(community.Tokyo), Questions: []QuestionSummary{}}
+		ClosesAt: s.ClosesAt.In(community.Tokyo), Questions: []QuestionSummary{}}
 	for _, q := range s.Questions {
 		qs := QuestionSummary{ID: q.Question.ID, Label: q.Question.Label, Kind: q.Question.Kind, Answered: q.Answered}
 		if q.Question.Kind.Text() {

@@ -6,3 +6,9 @@ import "github.com/sorae/tabane/pkg/community"
 func (d *Deps) Surveys() *community.Surveys {
 	return &community.Surveys{Store: d.Store(), Links: d.Links(), Clock: d.Clock, Log: d.Log}
 }
+
+// OrgSurveys lets nominating organizations answer their surveys about
+// their staff by their mailed link.
+func (d *Deps) OrgSurveys() *community.OrgSurveys {
+	return &community.OrgSurveys{Store: d.Store(), Links: d.Links(), Clock: d.Clock, Log: d.Log}
+}

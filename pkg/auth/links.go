@@ -123,3 +123,29 @@ func (l Links) ParseSurveyToken(token string) (string, string, bool) {
 	eventID, regID, ok := strings.Cut(p, ":")
 	return eventID, regID, ok && community.ValidID(eventID) && community.ValidID(regID)
 }
+
+var _ community.OrgSurveyLinks = Links{}
+
+// OrgSurveyToken signs "<event id>:<organization member id>" for an
+// organization's survey about its staff. Its purpose is not the
+// attendees', so a registrant's link never opens an organization's survey.
+func (l Links) OrgSurveyToken(eventID, orgID string) string {
+	p := eventID + ":" + orgID
+	return p + "." + Sign(l.Secret, "org_survey", p)
+}
+
+// OrgSurveyLink is the survey page of one organization.
+func (l Links) OrgSurveyLink(eventID, orgID string) string {
+	return l.page("/org-survey", l.OrgSurveyToken(eventID, orgID))
+}
+
+// ParseOrgSurveyToken checks an organization survey token and returns what
+// it names; another purpose's token or a tampered one is refused.
+func (l Links) ParseOrgSurveyToken(token string) (string, string, bool) {
+	p, ok := Verify(l.Secret, "org_survey", token)
+	if !ok {
+		return "", "", false
+	}
+	eventID, orgID, ok := strings.Cut(p, ":")
+	return eventID, orgID, ok && community.ValidID(eventID) && community.ValidID(orgID)
+}

@@ -86,6 +86,9 @@ type AttendanceStore interface {
 	// first time. NotFound (reason "registration_not_found"); Closed
 	// (reason "not_confirmed") when checking in one that is not confirmed.
 	SetCheckIn(ctx context.Context, eventID, regID string, at *time.Time) (*Registration, error)
+	// EventOrgSurveys returns the organizations' survey records of an
+	// event, in the order they were handed over (orgsurveys.go).
+	EventOrgSurveys(ctx context.Context, eventID string) ([]*OrgSurvey, error)
 	MemberLookup
 	AuditAppender
 }

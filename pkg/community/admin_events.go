@@ -47,6 +47,7 @@ func normalizeEvent(e *Event) {
 	e.Speakers = speakers
 	e.Questions = e.Questions.Normalized()
 	e.Survey = e.Survey.clone()
+	e.OrgSurvey = e.OrgSurvey.clone()
 	sec := func(t time.Time) time.Time {
 		if t.IsZero() {
 			return t
@@ -96,6 +97,7 @@ func cloneEvent(e *Event) *Event {
 	c.Speakers = slices.Clone(e.Speakers)
 	c.Questions = e.Questions.Normalized()
 	c.Survey = e.Survey.clone()
+	c.OrgSurvey = e.OrgSurvey.clone()
 	c.ReminderOffsets = slices.Clone(e.ReminderOffsets)
 	if e.Lottery != nil {
 		l := *e.Lottery
@@ -535,6 +537,7 @@ func changedFields(a, b *Event) []string {
 	add("lottery", (a.Lottery == nil) == (b.Lottery == nil) && (a.Lottery == nil || lotterySettingsEqual(a.Lottery, b.Lottery)))
 	add("questions", a.Questions.Equal(b.Questions))
 	add("survey", a.Survey.Equal(b.Survey))
+	add("org_survey", a.OrgSurvey.Equal(b.OrgSurvey))
 	return out
 }
 

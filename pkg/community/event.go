@@ -144,6 +144,9 @@ type Event struct {
 	Questions Form
 	// Survey is the after-event questionnaire (surveys.go); nil for none.
 	Survey *Survey
+	// OrgSurvey is the after-event questionnaire each nominating
+	// organization is asked about its staff (orgsurveys.go); nil for none.
+	OrgSurvey *Survey
 
 	ConfirmedCount int // maintained by the store, atomically with registrations
 	WaitlistCount  int
@@ -302,7 +305,10 @@ func (e *Event) Validate() error {
 	}
 	e.Questions.check(f, "questions")
 	if e.Survey != nil {
-		e.Survey.check(f)
+		e.Survey.check(f, "survey")
+	}
+	if e.OrgSurvey != nil {
+		e.OrgSurvey.check(f, "org_survey")
 	}
 	e.validateFrames(f)
 	if o := e.RegistrationOpensAt; o != nil && !e.StartsAt.IsZero() && !o.Before(e.StartsAt) {

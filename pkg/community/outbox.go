@@ -154,6 +154,9 @@ type MailroomStore interface {
 	WaitlistPosition(ctx context.Context, r *Registration) (int, error)
 	// Member returns a member. NotFound when unknown.
 	Member(ctx context.Context, id string) (*Member, error)
+	// OrgSurvey returns an organization's survey record. NotFound when
+	// there is none.
+	OrgSurvey(ctx context.Context, eventID, orgID string) (*OrgSurvey, error)
 	MessageReader
 }
 
@@ -197,6 +200,10 @@ type Mailroom struct {
 	// SurveyLinks makes (surveys.go).
 	Surveys     SurveyNotifier
 	SurveyLinks SurveyLinks
+	// OrgSurveys sends nominating organizations their survey about their
+	// staff, with the links OrgSurveyLinks makes (orgsurveys.go).
+	OrgSurveys     OrgSurveyNotifier
+	OrgSurveyLinks OrgSurveyLinks
 }
 
 // ErrRetryLater is what Deliver returns when a mail could not go now (SES
@@ -281,6 +288,8 @@ func (m *Mailroom) send(ctx context.Context, mail *Mail) (MailOutcome, error) {
 		return m.sendNominationMail(ctx, mail)
 	case MailSurvey:
 		return m.sendSurvey(ctx, mail)
+	case MailOrgSurvey:
+		return m.sendOrgSurvey(ctx, mail)
 	}
 	return MailRefused, errors.New("community: unknown outbox mail kind " + string(mail.Kind))
 }

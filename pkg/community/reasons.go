@@ -163,6 +163,7 @@ var (
 	ErrSurveyLinkInvalid = declare(NotFound, "survey_link_invalid", "アンケートのリンクが正しくありません。メールに記載されたリンクをそのまま開いてください。")
 	ErrSurveyNotFound    = declare(NotFound, "survey_not_found", "このイベントには事後アンケートがありません。")
 	ErrSurveyNotOpen     = declare(Closed, "survey_not_open", "このアンケートはまだ回答を受け付けていません。")
+	ErrOrgSurveyNotSent  = declare(NotFound, "org_survey_not_sent", "この団体にはアンケートを送っていません。")
 	ErrSurveyClosed      = declare(Closed, "survey_closed", "このアンケートの回答受付は終了しました。ご協力ありがとうございました。")
 )
 

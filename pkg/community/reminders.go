@@ -84,6 +84,12 @@ type ReminderStore interface {
 	// and its survey was not sent yet, so each is owed exactly once
 	// however many sweeps try at once. Results as HandOverReminders.
 	HandOverSurveys(ctx context.Context, mails []Mail, now time.Time) ([]HandOver, error)
+	// HandOverOrgSurvey hands an organization's survey mail (OrgSurveyMail)
+	// over to the mailer: it puts the outbox mail and creates s, the
+	// (event, organization) record, in one conditional write IF no record
+	// exists yet, so each organization is owed it exactly once however
+	// many sweeps try at once. HandedOver or HandOverDone.
+	HandOverOrgSurvey(ctx context.Context, s *OrgSurvey, mail Mail) (HandOver, error)
 }
 
 // ReminderNotifier mails reminders.

@@ -303,3 +303,6 @@ func (s *memReminders) FinishSurvey(context.Context, DueSurvey) error           
 func (s *memReminders) HandOverSurveys(context.Context, []Mail, time.Time) ([]HandOver, error) {
 	return nil, nil
 }
+func (s *memReminders) HandOverOrgSurvey(context.Context, *OrgSurvey, Mail) (HandOver, error) {
+	return 0, nil
+}

@@ -11,11 +11,10 @@ package community
 // over as a MailSurvey outbox mail in the same conditional write that
 // marks the registration's SurveySentAt, so overlapping sweeps owe it once.
 //
-// Extension point: a nominating organization (issue 10's nominations, on
-// another branch) may later be sent its own survey about its staff. That
-// is a second Survey on the event (for example Event.OrgSurvey) with its
-// own recipients and its own mark, mail kind and token purpose; nothing
-// here assumes the registrant is the only one asked.
+// A nominating organization is asked its own survey about its staff: a
+// second Survey on the event (Event.OrgSurvey) with its own recipients,
+// mark, mail kind and token purpose (orgsurveys.go). Both share the Form
+// rules, the timing rules, the schedule and the summary here.
 
 import (
 	"context"
@@ -57,37 +56,63 @@ func (s *Survey) closesAfter() time.Duration {
 	return s.ClosesAfter
 }
 
-// SurveySendAt is when e's survey is due to go out (its end plus
-// SendAfter, to the second); zero when e has no survey.
-func SurveySendAt(e *Event) time.Time {
-	if e.Survey == nil || e.EndsAt.IsZero() {
-		return time.Time{}
+// SurveyAudience names who a survey of an event asks.
+type SurveyAudience string
+
+// The audiences: the people who came, and the organizations that
+// nominated them (orgsurveys.go).
+const (
+	AudienceAttendees     SurveyAudience = ""
+	AudienceOrganizations SurveyAudience = "organizations"
+)
+
+// SurveyFor returns e's survey for audience a; nil when it has none.
+func (e *Event) SurveyFor(a SurveyAudience) *Survey {
+	if a == AudienceOrganizations {
+		return e.OrgSurvey
 	}
-	return e.EndsAt.UTC().Truncate(time.Second).Add(e.Survey.sendAfter())
+	return e.Survey
 }
 
-// SurveyClosesAt is when e's survey stops accepting answers; zero when e
-// has no survey.
-func SurveyClosesAt(e *Event) time.Time {
-	if e.Survey == nil || e.EndsAt.IsZero() {
+// SurveySendAtFor is when e's survey for a is due to go out (its end plus
+// SendAfter, to the second); zero when e has no such survey.
+func SurveySendAtFor(e *Event, a SurveyAudience) time.Time {
+	s := e.SurveyFor(a)
+	if s == nil || e.EndsAt.IsZero() {
 		return time.Time{}
 	}
-	return e.EndsAt.UTC().Truncate(time.Second).Add(e.Survey.closesAfter())
+	return e.EndsAt.UTC().Truncate(time.Second).Add(s.sendAfter())
 }
 
-// check adds s's problems to f under "survey".
-func (s *Survey) check(f FieldErrors) {
+// SurveyClosesAtFor is when e's survey for a stops accepting answers;
+// zero when e has no such survey.
+func SurveyClosesAtFor(e *Event, a SurveyAudience) time.Time {
+	s := e.SurveyFor(a)
+	if s == nil || e.EndsAt.IsZero() {
+		return time.Time{}
+	}
+	return e.EndsAt.UTC().Truncate(time.Second).Add(s.closesAfter())
+}
+
+// SurveySendAt is SurveySendAtFor the attendees.
+func SurveySendAt(e *Event) time.Time { return SurveySendAtFor(e, AudienceAttendees) }
+
+// SurveyClosesAt is SurveyClosesAtFor the attendees.
+func SurveyClosesAt(e *Event) time.Time { return SurveyClosesAtFor(e, AudienceAttendees) }
+
+// check adds s's problems to f under field ("survey", "org_survey").
+func (s *Survey) check(f FieldErrors, field string) {
 	if len(s.Form) == 0 {
-		f.Add("survey.questions", "アンケートの設問を1問以上入力してください。")
+		f.Add(field+".questions", "アンケートの設問を1問以上入力してください。")
 	}
-	s.Form.check(f, "survey.questions")
+	s.Form.check(f, field+".questions")
 	if s.SendAfter < 0 || s.SendAfter > MaxSurveySendAfter {
-		f.Add("survey.send_after_minutes", "送信のタイミングは終了後0分から14日以内で指定してください。")
+		f.Add(field+".send_after_minutes", "送信のタイミングは終了後0分から14日以内で指定してください。")
 	}
 	if s.ClosesAfter < 0 || s.ClosesAfter > MaxSurveyClosesAfter {
-		f.Add("survey.closes_after_days", "回答の締切は終了後90日以内で指定してください。")
+		f.Add(field+".closes_after_days", "回答の締切は終了後90日以内で指定してください。")
 	} else if s.closesAfter() <= s.sendAfter() {
-		f.Add("survey.closes_after_days", "回答の締切は送信より後にしてください。")
+		f.Add(field+".closes_after_days", "回答の締切は送信より後にしてください。")
 	}
 }
 
@@ -118,10 +143,11 @@ func SurveyMail(r *Registration, now time.Time) Mail {
 	return registrationMail(MailSurvey, r, now)
 }
 
-// DueSurvey is an event whose survey is due to be sent.
+// DueSurvey is an event whose survey (for Audience) is due to be sent.
 type DueSurvey struct {
-	EventID string
-	DueAt   time.Time // the event's end plus SendAfter, when the item was written
+	EventID  string
+	Audience SurveyAudience
+	DueAt    time.Time // the event's end plus SendAfter, when the item was written
 }
 
 // SurveyLinks makes and reads the signed personal survey links.
@@ -179,15 +205,17 @@ func (sw *sweep) survey(ctx context.Context, d DueSurvey) error {
 	if err != nil {
 		return err
 	}
-	if e.Status != EventPublished || e.Survey == nil || !sw.now.Before(SurveyClosesAt(e)) {
+	if e.Status != EventPublished || e.SurveyFor(d.Audience) == nil || !sw.now.Before(SurveyClosesAtFor(e, d.Audience)) {
 		sw.res.SurveysDropped++
 		return st.FinishSurvey(ctx, d)
 	}
-	if !SurveySendAt(e).Equal(d.DueAt) {
+	if !SurveySendAtFor(e, d.Audience).Equal(d.DueAt) {
 		// The event or its survey changed and the schedule missed it.
 		sw.res.Resynced++
 		return st.SyncEventReminders(ctx, e)
 	}
+	// Both audiences read the confirmed registrations the same way: one
+	// GSI1 Query per page, never the whole table.
 	var regs []*Registration
 	cursor := ""
 	for {
@@ -200,6 +228,12 @@ func (sw *sweep) survey(ctx context.Context, d DueSurvey) error {
 			break
 		}
 		cursor = next
+	}
+	if d.Audience == AudienceOrganizations {
+		if err := sw.orgSurveys(ctx, e, regs); err != nil || ctx.Err() != nil {
+			return err
+		}
+		return sw.finishSurvey(ctx, d)
 	}
 	ask, notCheckedIn := surveyRecipients(regs)
 	for range notCheckedIn {
@@ -234,10 +268,17 @@ func (sw *sweep) survey(ctx context.Context, d DueSurvey) error {
 			return err
 		}
 	}
+	return sw.finishSurvey(ctx, d)
+}
+
+// finishSurvey takes d out of the due index once everyone was handed it,
+// but not before the index settled: a registration confirmed just before
+// the sweep may not have been in its Query yet.
+func (sw *sweep) finishSurvey(ctx context.Context, d DueSurvey) error {
 	if sw.now.Before(d.DueAt.Add(indexSettle)) || ctx.Err() != nil {
 		return nil
 	}
-	return st.FinishSurvey(ctx, d)
+	return sw.s.Store.FinishSurvey(ctx, d)
 }
 
 // sendSurvey sends a handed-over survey request as things stand now: to
@@ -365,7 +406,9 @@ func (s *Surveys) Answer(ctx context.Context, token string, answers []Answer) (*
 // SurveySummary is what organizers read of a survey's answers.
 type SurveySummary struct {
 	Event      *Event
-	Recipients int // registrations the survey was sent to
+	Audience   SurveyAudience
+	ClosesAt   time.Time
+	Recipients int // registrations (or organizations) the survey was sent to
 	Answered   int
 	Questions  []QuestionSummary
 }
@@ -410,22 +453,32 @@ func (a *Attendance) SurveyResults(ctx context.Context, v Viewer, id string) (*S
 	if e.Survey == nil {
 		return nil, nil, ErrSurveyNotFound
 	}
-	sum := &SurveySummary{Event: e}
+	sum := &SurveySummary{Event: e, ClosesAt: SurveyClosesAt(e)}
 	var answered []Attendee
+	var answers [][]Answer
 	for _, at := range all {
 		if at.SurveySentAt != nil {
 			sum.Recipients++
 		}
 		if at.SurveyAnsweredAt != nil {
 			answered = append(answered, at)
+			answers = append(answers, at.SurveyAnswers)
 		}
 	}
 	sum.Answered = len(answered)
-	for _, qu := range e.Survey.Form {
+	sum.Questions = summarize(e.Survey.Form, answers)
+	return sum, answered, nil
+}
+
+// summarize sums up the answers (one list per respondent) to each question
+// of form.
+func summarize(form Form, answers [][]Answer) []QuestionSummary {
+	out := make([]QuestionSummary, 0, len(form))
+	for _, qu := range form {
 		qs := QuestionSummary{Question: qu}
 		counts := map[string]int{}
-		for _, at := range answered {
-			for _, ans := range at.SurveyAnswers {
+		for _, as := range answers {
+			for _, ans := range as {
 				if ans.QuestionID != qu.ID {
 					continue
 				}
@@ -443,9 +496,9 @@ func (a *Attendance) SurveyResults(ctx context.Context, v Viewer, id string) (*S
 				qs.Counts = append(qs.Counts, OptionCount{Option: o, Count: counts[o]})
 			}
 		}
-		sum.Questions = append(sum.Questions, qs)
+		out = append(out, qs)
 	}
-	return sum, answered, nil
+	return out
 }
 
 // ExportSurvey is SurveyResults for a file of the answers with the names

@@ -131,7 +131,8 @@ type data struct {
 	Name, Unsubscribe                    string
 	Link, CancelLink, JoinURL            string
 	Membership, Reason, Offset, Body     string
-	Closes                               string // when a survey stops taking answers
+	Closes                               string   // when a survey stops taking answers
+	Staff                                []string // the staff an organization's survey is about
 	Position                             int
 	Invite                               bool
 	Event                                *eventView
@@ -409,6 +410,20 @@ func (c *Composer) Survey(to, name string, e *community.Event, link string, clos
 	return c.compose(mailSpec{template: "survey", to: to, name: name,
 		subject: "「" + e.Title + "」事後アンケートのお願い",
 		data:    data{Event: c.event(e), Link: link, Closes: jadate.DateTime(closesAt)}})
+}
+
+// OrgSurvey asks a nominating organization's contact to answer e's survey
+// about its staff (named) at link before closesAt.
+func (c *Composer) OrgSurvey(to, name string, e *community.Event, staff []string, link string, closesAt time.Time) (*Message, error) {
+	if err := needEvent(e); err != nil {
+		return nil, err
+	}
+	if err := checkLink("アンケート", link); err != nil {
+		return nil, err
+	}
+	return c.compose(mailSpec{template: "org_survey", to: to, name: name,
+		subject: "「" + e.Title + "」団体向け事後アンケートのお願い",
+		data:    data{Event: c.event(e), Link: link, Closes: jadate.DateTime(closesAt), Staff: staff}})
 }
 
 func checkLink(what, s string) error { return checkURL(what, s, true) }

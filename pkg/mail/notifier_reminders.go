@@ -20,9 +20,16 @@ func (n *Notifier) Reminder(ctx context.Context, to community.Recipient, e *comm
 }
 
 var _ community.SurveyNotifier = (*Notifier)(nil)
+var _ community.OrgSurveyNotifier = (*Notifier)(nil)
 
 // Survey mails the after-event survey request with its personal link.
 func (n *Notifier) Survey(ctx context.Context, to community.Recipient, e *community.Event, link string, closesAt time.Time) error {
 	m, err := n.Composer.Survey(to.Email, to.Name, e, link, closesAt)
+	return n.send(ctx, m, err)
+}
+
+// OrgSurvey mails a nominating organization its survey about its staff.
+func (n *Notifier) OrgSurvey(ctx context.Context, to community.Recipient, e *community.Event, staff []string, link string, closesAt time.Time) error {
+	m, err := n.Composer.OrgSurvey(to.Email, to.Name, e, staff, link, closesAt)
 	return n.send(ctx, m, err)
 }

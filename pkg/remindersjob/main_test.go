@@ -122,7 +122,8 @@ func newEnv(t testing.TB) *env {
 		dbCalls:  dbCalls, sesCalls: sesCalls,
 	}
 	e.room = &community.Mailroom{Store: e.store, Notifier: unmailed{}, Reminders: e.notifier,
-		Links: e.links, OptOuts: e.links, Clock: clk, Surveys: e.notifier, SurveyLinks: e.links}
+		Links: e.links, OptOuts: e.links, Clock: clk, Surveys: e.notifier, SurveyLinks: e.links,
+		OrgSurveys: e.notifier, OrgSurveyLinks: e.links}
 	localtest.DeliverOutbox(t, func(context.Context) error { communitytest.Deliver(t, e.room); return nil })
 	return e
 }

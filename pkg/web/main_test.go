@@ -145,6 +145,10 @@ func (m surveyMail) Survey(ctx context.Context, to community.Recipient, _ *commu
 	return m.box.record("survey")(ctx, to, link)
 }
 
+func (m surveyMail) OrgSurvey(ctx context.Context, to community.Recipient, _ *community.Event, _ []string, link string, _ time.Time) error {
+	return m.box.record("org_survey")(ctx, to, link)
+}
+
 // mailbox records the links mailed to each address, by kind.
 type mailbox struct {
 	mu    sync.Mutex
@@ -245,6 +249,7 @@ func newEnvWith(t *testing.T, o envOptions) *env {
 	var regNotifier community.RegistrationNotifier = regMail{box: box}
 	var guestNotifier community.GuestNotifier = guestMail{box: box}
 	var surveyNotifier community.SurveyNotifier = surveyMail{box: box}
+	var orgSurveyNotifier community.OrgSurveyNotifier = surveyMail{box: box}
 	if o.Notifier != nil {
 		notifier = o.Notifier(cfg, clock)
 		if rn, ok := notifier.(community.RegistrationNotifier); ok {
@@ -256,13 +261,16 @@ func newEnvWith(t *testing.T, o envOptions) *env {
 		if sn, ok := notifier.(community.SurveyNotifier); ok {
 			surveyNotifier = sn
 		}
+		if on, ok := notifier.(community.OrgSurveyNotifier); ok {
+			orgSurveyNotifier = on
+		}
 	}
 	links := auth.Links{BaseURL: cfg.BaseURL, Secret: cfg.SessionSecret}
 	regs := &community.Registrations{Events: store, Regs: store, Clock: clock, Links: links, Log: communitytest.FailOnError(t)}
 	// The mailer: in a package test no stream invokes it, so each request's
 	// outbox mails are delivered right after it (and before mailbox reads).
 	room := &community.Mailroom{Store: store, Notifier: regNotifier, Members: notifier, Guests: guestNotifier, Links: links, Clock: clock, Log: communitytest.FailOnError(t),
-		Surveys: surveyNotifier, SurveyLinks: links}
+		Surveys: surveyNotifier, SurveyLinks: links, OrgSurveys: orgSurveyNotifier, OrgSurveyLinks: links}
 	if an, ok := regNotifier.(community.ApplicationNotifier); ok {
 		room.Applications = an
 	}
@@ -285,6 +293,7 @@ func newEnvWith(t *testing.T, o envOptions) *env {
 		Sessions:      sessions,
 		Config:        cfg,
 		Surveys:       &community.Surveys{Store: store, Links: links, Clock: clock},
+		OrgSurveys:    &community.OrgSurveys{Store: store, Links: links, Clock: clock},
 	})
 	if !o.Paced {
 		h.SetMinResponseTime(0)

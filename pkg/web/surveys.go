@@ -18,9 +18,12 @@ type surveyData struct {
 	Date      string
 	Closes    string
 	Questions []questionField
-	Errors    bool // some answers were refused; the messages are beside them
-	Done      bool // the answers were just stored
-	Again     bool // answered before: this replaces the earlier answers
+	Errors    bool     // some answers were refused; the messages are beside them
+	Done      bool     // the answers were just stored
+	Again     bool     // answered before: this replaces the earlier answers
+	Action    string   // where the form posts: /survey, or /org-survey
+	Org       bool     // an organization's survey about its staff
+	Staff     []string // the staff an organization's survey is about
 }
 
 // surveyPage shows the survey a mailed link names, with the answers given
@@ -80,5 +83,65 @@ func surveyPageData(token string, v *community.SurveyView) surveyData {
 		Date:   jadate.DateTimeRange(e.StartsAt, e.EndsAt),
 		Closes: jadate.DateTime(v.ClosesAt),
 		Again:  v.Registration.SurveyAnsweredAt != nil,
+		Action: "/survey",
+	}
+}
+
+// orgSurveyPage is surveyPage for a nominating organization's survey about
+// its staff: the same page, named for the organization's link.
+func (h *Handler) orgSurveyPage(ctx context.Context, r *request) response {
+	if h.orgSurveys == nil {
+		return h.notFound(ctx, r)
+	}
+	token := r.query.Get("token")
+	v, err := h.orgSurveys.Open(ctx, token)
+	if err != nil {
+		return h.tokenPage(h.errorPage(ctx, r, err))
+	}
+	d := orgSurveyPageData(token, v)
+	d.Questions = questionFields(v.Event.OrgSurvey.Form, v.Survey.Answers, nil)
+	return h.tokenPage(h.render(ctx, r, http.StatusOK, "survey", "団体向け事後アンケート："+v.Event.Title, "", d))
+}
+
+// answerOrgSurvey is answerSurvey for an organization's survey: answering
+// again replaces the earlier answers, as it does for attendees.
+func (h *Handler) answerOrgSurvey(ctx context.Context, r *request) response {
+	if h.orgSurveys == nil {
+		return h.notFound(ctx, r)
+	}
+	f, err := r.form()
+	if err != nil {
+		return h.tokenPage(h.errorPage(ctx, r, err))
+	}
+	token := f.Get("token")
+	v, err := h.orgSurveys.Open(ctx, token)
+	if err != nil {
+		return h.tokenPage(h.errorPage(ctx, r, err))
+	}
+	form := v.Event.OrgSurvey.Form
+	typed := answersFrom(form, f)
+	again := v.Survey.AnsweredAt != nil
+	v, err = h.orgSurveys.Answer(ctx, token, typed)
+	if errors.Is(err, community.ErrInvalidAnswers) {
+		d := orgSurveyPageData(token, v)
+		d.Errors, d.Questions = true, questionFields(form, typed, community.ErrorFields(err))
+		return h.tokenPage(h.render(ctx, r, http.StatusBadRequest, "survey", "団体向け事後アンケート："+v.Event.Title, "", d))
+	}
+	if err != nil {
+		return h.tokenPage(h.errorPage(ctx, r, err))
+	}
+	d := orgSurveyPageData(token, v)
+	d.Done, d.Again = true, again
+	return h.tokenPage(h.render(ctx, r, http.StatusOK, "survey", "アンケートにご回答いただきありがとうございました", "", d))
+}
+
+func orgSurveyPageData(token string, v *community.OrgSurveyView) surveyData {
+	e := v.Event
+	return surveyData{
+		Token: token, EventID: e.ID, Title: e.Title,
+		Date:   jadate.DateTimeRange(e.StartsAt, e.EndsAt),
+		Closes: jadate.DateTime(v.ClosesAt),
+		Again:  v.Survey.AnsweredAt != nil,
+		Action: "/org-survey", Org: true, Staff: v.Staff,
 	}
 }

@@ -49,6 +49,9 @@ type Options struct {
 	// Surveys takes after-event survey answers (/survey); nil serves no
 	// survey page.
 	Surveys *community.Surveys
+	// OrgSurveys takes organizations' survey answers (/org-survey); nil
+	// serves no such page.
+	OrgSurveys *community.OrgSurveys
 	// Clock decides whether registration windows are open; nil uses
 	// Events.Clock, then the wall clock.
 	Clock community.Clock
@@ -56,24 +59,25 @@ type Options struct {
 
 // Handler answers API Gateway HTTP API (payload 2.0) requests for the web pages.
 type Handler struct {
-	events    *community.Events
-	members   *community.Members
-	regs      *community.Registrations
-	guests    *community.GuestRequests
-	noms      *community.Nominations
-	optOuts   *community.OptOuts
-	surveys   *community.Surveys
-	sessions  *auth.Sessions
-	cfg       config.Config
-	log       *slog.Logger
-	clock     community.Clock
-	links     auth.Links
-	baseHost  string
-	css       template.CSS
-	csp       string
-	templates map[string]func() (*template.Template, error) // parsed on first use
-	routes    map[string]route
-	minTime   time.Duration // floor of the forms' answers that must not reveal who is a member
+	events     *community.Events
+	members    *community.Members
+	regs       *community.Registrations
+	guests     *community.GuestRequests
+	noms       *community.Nominations
+	optOuts    *community.OptOuts
+	surveys    *community.Surveys
+	orgSurveys *community.OrgSurveys
+	sessions   *auth.Sessions
+	cfg        config.Config
+	log        *slog.Logger
+	clock      community.Clock
+	links      auth.Links
+	baseHost   string
+	css        template.CSS
+	csp        string
+	templates  map[string]func() (*template.Template, error) // parsed on first use
+	routes     map[string]route
+	minTime    time.Duration // floor of the forms' answers that must not reveal who is a member
 }
 
 // route serves one route key; it gets the request already decoded.
@@ -83,20 +87,21 @@ type route func(ctx context.Context, r *request) response
 // first time it is rendered (the package's tests parse them all).
 func New(o Options) *Handler {
 	h := &Handler{
-		events:    o.Events,
-		members:   o.Members,
-		regs:      o.Registrations,
-		guests:    o.GuestRequests,
-		noms:      o.Nominations,
-		optOuts:   o.OptOuts,
-		surveys:   o.Surveys,
-		sessions:  o.Sessions,
-		cfg:       o.Config,
-		log:       o.Log,
-		clock:     o.Clock,
-		links:     auth.Links{BaseURL: o.Config.BaseURL, Secret: o.Config.SessionSecret},
-		templates: pageTemplates(),
-		minTime:   httpapi.MinResponseTime,
+		events:     o.Events,
+		members:    o.Members,
+		regs:       o.Registrations,
+		guests:     o.GuestRequests,
+		noms:       o.Nominations,
+		optOuts:    o.OptOuts,
+		surveys:    o.Surveys,
+		orgSurveys: o.OrgSurveys,
+		sessions:   o.Sessions,
+		cfg:        o.Config,
+		log:        o.Log,
+		clock:      o.Clock,
+		links:      auth.Links{BaseURL: o.Config.BaseURL, Secret: o.Config.SessionSecret},
+		templates:  pageTemplates(),
+		minTime:    httpapi.MinResponseTime,
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -157,6 +162,8 @@ func (h *Handler) routeTable() map[string]route {
 		"POST /unsubscribe":           h.unsubscribe,
 		"GET /survey":                 h.surveyPage,
 		"POST /survey":                h.answerSurvey,
+		"GET /org-survey":             h.orgSurveyPage,
+		"POST /org-survey":            h.answerOrgSurvey,
 	}
 }
 

@@ -41,7 +41,7 @@ var editableEventAttrs = []string{
 	"title", "kind", "audience", "description", "starts_at", "ends_at", "venue",
 	"online_platform", "join_url", "capacity", "waitlist", "registration_opens_at",
 	"registration_closes_at", "eligibility", "fee_jpy", "speakers", "notes",
-	"reminder_offsets_s", "questions", "survey", "updated_at", "mode", "lottery",
+	"reminder_offsets_s", "questions", "survey", "org_survey", "updated_at", "mode", "lottery",
 	"nomination_cap",
 }
 

@@ -34,7 +34,9 @@
 //	                                              WAITLIST_SEQ#<fid> (a frame's)
 //	lottery                EVENT#<eid>            LOTTERY                          -
 //	reminder               EVENT#<eid>            REMINDER#<offset seconds>        yes (start + 30 d)
-//	survey schedule        EVENT#<eid>            SURVEY                           yes (survey close + 30 d)
+//	survey schedule        EVENT#<eid>            SURVEY (attendees)               yes (survey close + 30 d)
+//	                                              SURVEY#ORG (organizations)
+//	organization survey    EVENT#<eid>            ORGSURVEY#<org mid>              -
 //	idempotency            IDEM#<sha256(key)>     IDEM                             yes
 //	outbox mail            OUTBOX#<mail id>       OUTBOX                           yes (settled + 7 d; unsettled: created + 30 d)
 //	organizer message      MESSAGE#<msg id>       MESSAGE                          yes (created + 30 d)
@@ -55,9 +57,10 @@
 //	GSI2   event                   EVENTS#<kind>          <startsUTC>#<eid>              while published
 //	GSI2   registration            MREG#<mid>             <startsUTC>#<eid>#<rid>        a member's, any status
 //	GSI2   nomination              ORGNOM#<org mid>       <createdUTC>#<nid>             always
+//	GSI2   organization survey     ORGSURVEY#<org mid>    <eid>                          always
 //	GSI3   event                   SERIES#<sid>           <startsUTC>#<eid>              when in a series, any status
 //	GSI3   reminder                REMINDERS              <dueUTC>#<eid>#<offset s>      until handled for everyone
-//	GSI3   survey schedule         SURVEYS                <dueUTC>#<eid>                 until handed over to everyone
+//	GSI3   survey schedule         SURVEYS                <dueUTC>#<eid>[#organizations] until handed over to everyone
 //	GSI3   outbox mail             OUTBOX                 <createdUTC>#<mail id>         until settled
 //	GSI3   lottery                 LOTTERIES              <drawUTC>#<eid>                until drawn and applied
 //
@@ -272,6 +275,18 @@
 // (list as answers) and survey_answered_at; WithdrawMember REMOVEs
 // survey_answers with answers.
 //
+// Organizations' surveys (団体向け事後アンケート, community.OrgSurveys): the
+// event item's org_survey has the survey's shape; its schedule is a second
+// survey schedule item (SK SURVEY#ORG, audience "organizations", GSI3SK
+// suffixed #organizations) kept by the same writes. An organization
+// survey item {event_id, organization_id, staff_reg_ids (string set: the
+// registrations of the staff who attended), sent_at, answers (list as
+// answers), answered_at} is put IF attribute_not_exists(PK) in the
+// transaction with its OUTBOX#<eid>.org_survey.<org mid> mail (member_id:
+// the organization), so the pair is owed once; the mailer names the staff
+// from their registrations when it sends. WithdrawMember REMOVEs answers
+// from the member's, found through GSI2 ORGSURVEY#<mid>.
+//
 // # Access patterns
 //
 //	pattern (docs/openapi.yaml)                              operation
@@ -338,8 +353,8 @@
 //	outbox mail unsettled for 15 minutes             Query GSI3 GSI3PK = OUTBOX AND GSI3SK < <now-15m UTC>, Limit 200; cost grows with
 //	                                                   what is unsent, not with the table
 //	create a published event                         TransactWriteItems: [Put event IF attribute_not_exists(PK); Put each reminder]
-//	sync an event's reminders (and survey schedule)  Query PK = EVENT#<eid> AND SK BETWEEN "REMINDER#" AND "SURVEY" (consistent: the
-//	                                                   reminders and the survey schedule, nothing else); DeleteItem the unwanted;
+//	sync an event's reminders (and survey schedule)  Query PK = EVENT#<eid> AND SK BETWEEN "REMINDER#" AND "SURVEY#ORG" (consistent:
+//	                                                   the reminders and the two survey schedules, nothing else); DeleteItem the unwanted;
 //	                                                   PutItem each wanted IF attribute_not_exists(PK) OR starts_at <> :start (the
 //	                                                   survey: OR due_at <> :due), skipped when the read shows it as wanted
 //	hand reminders over to the mailer                TransactWriteItems of up to 50 × [Update registration ADD reminders_sent :mark IF
@@ -356,6 +371,13 @@
 //	                                                   GSI3SK of the schedule IF due_at = :read
 //	answer a survey (replace the answers)            UpdateItem SET survey_answers, survey_answered_at IF status = confirmed AND
 //	                                                   attribute_exists(survey_sent_at)
+//	hand an organization survey over, once per       the survey sweep's confirmed registrations (the Query above), grouped by
+//	  (event, organization)                            organization_id, then per organization TransactWriteItems: [Put ORGSURVEY#<org
+//	                                                   mid> IF attribute_not_exists(PK); Put OUTBOX#<eid>.org_survey.<org mid>]
+//	an organization's survey (its page)              GetItem EVENT#<eid> / ORGSURVEY#<org mid> (consistent); answer: UpdateItem SET
+//	                                                   answers, answered_at IF attribute_exists(PK)
+//	an event's organization surveys (results)        Query PK = EVENT#<eid> AND begins_with(SK, "ORGSURVEY#") (consistent), every page
+//	erase an organization's survey answers           Query GSI2 GSI2PK = ORGSURVEY#<mid>; UpdateItem REMOVE answers each
 //	stop a registration's reminders or messages      UpdateItem ADD opt_outs :list IF type = registration (the one-click link of a
 //	                                                   guest's reminder or of any organizer message)
 //	finish / drop a reminder                         UpdateItem REMOVE GSI3PK, GSI3SK IF starts_at = :read; DeleteItem IF starts_at = :read

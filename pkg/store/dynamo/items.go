@@ -176,6 +176,7 @@ type eventItem struct {
 	NominationCap        int              `dynamodbav:"nomination_cap,omitempty"`
 	Questions            []questionItem   `dynamodbav:"questions,omitempty"`
 	Survey               *surveyItem      `dynamodbav:"survey,omitempty"`
+	OrgSurvey            *surveyItem      `dynamodbav:"org_survey,omitempty"`
 	ConfirmedCount       int              `dynamodbav:"confirmed_count"`
 	WaitlistCount        int              `dynamodbav:"waitlist_count"`
 	CreatedAt            time.Time        `dynamodbav:"created_at"`
@@ -263,6 +264,7 @@ func newEventItem(e *community.Event) eventItem {
 			Required: q.Required, MaxLength: q.MaxLength, Options: q.Options, MaxChoices: q.MaxChoices})
 	}
 	it.Survey = newSurveyItem(e.Survey)
+	it.OrgSurvey = newSurveyItem(e.OrgSurvey)
 	if e.ReminderOffsets != nil {
 		it.ReminderOffsets = make([]int64, 0, len(e.ReminderOffsets))
 	}
@@ -308,6 +310,7 @@ func (it eventItem) event() *community.Event {
 			Required: q.Required, MaxLength: q.MaxLength, Options: q.Options, MaxChoices: q.MaxChoices})
 	}
 	e.Survey = it.Survey.survey()
+	e.OrgSurvey = it.OrgSurvey.survey()
 	if it.ReminderOffsets != nil {
 		e.ReminderOffsets = make([]time.Duration, 0, len(it.ReminderOffsets))
 	}

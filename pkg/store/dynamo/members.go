@@ -207,10 +207,14 @@ func (s *Store) WithdrawMember(ctx context.Context, id string, now time.Time) (*
 }
 
 // eraseAnswers removes the answers from every registration of a member,
-// past and future: they are personal data, whatever became of the seat.
+// past and future, and those it gave for an organization to organizations'
+// surveys: they are personal data, whatever became of the seat.
 func (s *Store) eraseAnswers(ctx context.Context, memberID string) error {
 	regs, err := s.MemberRegistrations(ctx, memberID)
 	if err != nil {
+		return fmt.Errorf("dynamo: erase answers: %w", err)
+	}
+	if err := s.eraseOrgSurveyAnswers(ctx, memberID); err != nil {
 		return fmt.Errorf("dynamo: erase answers: %w", err)
 	}
 	for _, r := range regs {

@@ -80,12 +80,14 @@ func (s *Store) reminderPuts(e *community.Event) ([]types.TransactWriteItem, err
 		}
 		out = append(out, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.table), Item: av}})
 	}
-	if it, ok := newSurveyScheduleItem(e); ok {
-		av, err := attributevalue.MarshalMap(it)
-		if err != nil {
-			return nil, err
+	for _, a := range surveyAudiences {
+		if it, ok := newSurveyScheduleItem(e, a); ok {
+			av, err := attributevalue.MarshalMap(it)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.table), Item: av}})
 		}
-		out = append(out, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.table), Item: av}})
 	}
 	return out, nil
 }
@@ -120,7 +122,7 @@ func (s *Store) createListedEvent(ctx context.Context, e *community.Event) error
 func (s *Store) eventReminders(ctx context.Context, eventID string) ([]reminderItem, error) {
 	expr, err := expression.NewBuilder().WithKeyCondition(
 		expression.Key("PK").Equal(expression.Value(eventKey(eventID).PK)).
-			And(expression.Key("SK").Between(expression.Value(reminderSKPrefix), expression.Value(surveyScheduleKey(eventID).SK)))).Build()
+			And(expression.Key("SK").Between(expression.Value(reminderSKPrefix), expression.Value(surveyScheduleKey(eventID, community.AudienceOrganizations).SK)))).Build()
 	if err != nil {
 		return nil, err
 	}
@@ -147,10 +149,11 @@ func (s *Store) SyncEventReminders(ctx context.Context, e *community.Event) erro
 		return fmt.Errorf("dynamo: sync reminders: %w", err)
 	}
 	var have []reminderItem
-	var survey *reminderItem // the survey schedule as read: only SK and due_at matter
+	// The survey schedules as read: only SK and due_at matter.
+	surveyDue := map[string]*time.Time{}
 	for _, it := range items {
-		if it.SK == surveyScheduleKey(e.ID).SK {
-			survey = &it
+		if it.SK == surveyScheduleKey(e.ID, community.AudienceAttendees).SK || it.SK == surveyScheduleKey(e.ID, community.AudienceOrganizations).SK {
+			surveyDue[it.SK] = &it.DueAt
 			continue
 		}
 		have = append(have, it)
@@ -189,12 +192,13 @@ func (s *Store) SyncEventReminders(ctx context.Context, e *community.Event) erro
 			return fmt.Errorf("dynamo: sync reminders: %w", err)
 		}
 	}
-	// The survey's schedule follows the same event writes (surveys.go).
-	var surveyDue *time.Time
-	if survey != nil {
-		surveyDue = &survey.DueAt
+	// The surveys' schedules follow the same event writes (surveys.go).
+	for _, a := range surveyAudiences {
+		if err := s.syncSurvey(ctx, e, a, surveyDue[surveyScheduleKey(e.ID, a).SK]); err != nil {
+			return err
+		}
 	}
-	return s.syncSurvey(ctx, e, surveyDue)
+	return nil
 }
 
 // DueReminders returns the reminders due at or before now (to the second)

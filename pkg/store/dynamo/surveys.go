@@ -27,7 +27,18 @@ const (
 	surveyKeep = 30 * 24 * time.Hour
 )
 
-func surveyScheduleKey(eventID string) key { return key{PK: eventKey(eventID).PK, SK: "SURVEY"} }
+// surveyScheduleKey is the schedule of e's survey for audience a: SURVEY
+// for the attendees, SURVEY#ORG for the organizations. Both sort inside
+// the range SyncEventReminders reads (REMINDER# … SURVEY#ORG).
+func surveyScheduleKey(eventID string, a community.SurveyAudience) key {
+	if a == community.AudienceOrganizations {
+		return key{PK: eventKey(eventID).PK, SK: "SURVEY#ORG"}
+	}
+	return key{PK: eventKey(eventID).PK, SK: "SURVEY"}
+}
+
+// surveyAudiences are the audiences whose schedules SyncEventReminders keeps.
+var surveyAudiences = []community.SurveyAudience{community.AudienceAttendees, community.AudienceOrganizations}
 
 // surveyItem is an event's survey, inside the event item.
 type surveyItem struct {
@@ -76,26 +87,32 @@ type surveyScheduleItem struct {
 	GSI3SK    string    `dynamodbav:"GSI3SK,omitempty"`
 	Type      string    `dynamodbav:"type"`
 	EventID   string    `dynamodbav:"event_id"`
+	Audience  string    `dynamodbav:"audience,omitempty"`
 	DueAt     time.Time `dynamodbav:"due_at"`
 	ExpiresAt int64     `dynamodbav:"expires_at"`
 }
 
-// newSurveyScheduleItem is e's survey schedule, when a published e has a survey.
-func newSurveyScheduleItem(e *community.Event) (surveyScheduleItem, bool) {
-	if e.Status != community.EventPublished || e.Survey == nil {
+// newSurveyScheduleItem is e's survey schedule for a, when a published e
+// has that survey.
+func newSurveyScheduleItem(e *community.Event, a community.SurveyAudience) (surveyScheduleItem, bool) {
+	if e.Status != community.EventPublished || e.SurveyFor(a) == nil {
 		return surveyScheduleItem{}, false
 	}
-	k := surveyScheduleKey(e.ID)
-	due := community.SurveySendAt(e)
+	k := surveyScheduleKey(e.ID, a)
+	due := community.SurveySendAtFor(e, a)
+	sk := keyStamp(due) + "#" + e.ID
+	if a != community.AudienceAttendees {
+		sk += "#" + string(a)
+	}
 	return surveyScheduleItem{
 		PK: k.PK, SK: k.SK, Type: typeSurvey,
-		GSI3PK: surveysPartition, GSI3SK: keyStamp(due) + "#" + e.ID,
-		EventID: e.ID, DueAt: due, ExpiresAt: community.SurveyClosesAt(e).Add(surveyKeep).Unix(),
+		GSI3PK: surveysPartition, GSI3SK: sk,
+		EventID: e.ID, Audience: string(a), DueAt: due, ExpiresAt: community.SurveyClosesAtFor(e, a).Add(surveyKeep).Unix(),
 	}, true
 }
 
 func (it surveyScheduleItem) due() community.DueSurvey {
-	return community.DueSurvey{EventID: it.EventID, DueAt: it.DueAt}
+	return community.DueSurvey{EventID: it.EventID, Audience: community.SurveyAudience(it.Audience), DueAt: it.DueAt}
 }
 
 // syncSurvey makes e's survey schedule follow e: for a published event
@@ -104,8 +121,8 @@ func (it surveyScheduleItem) due() community.DueSurvey {
 // due again at its new time); otherwise it is deleted. haveDue is the due
 // time of the item as SyncEventReminders read it, nil when there was none:
 // what is already as wanted costs no write.
-func (s *Store) syncSurvey(ctx context.Context, e *community.Event, haveDue *time.Time) error {
-	it, want := newSurveyScheduleItem(e)
+func (s *Store) syncSurvey(ctx context.Context, e *community.Event, a community.SurveyAudience, haveDue *time.Time) error {
+	it, want := newSurveyScheduleItem(e, a)
 	if want && haveDue != nil && haveDue.Equal(it.DueAt) {
 		return nil
 	}
@@ -113,7 +130,7 @@ func (s *Store) syncSurvey(ctx context.Context, e *community.Event, haveDue *tim
 		if haveDue == nil {
 			return nil
 		}
-		if _, _, err := s.deleteItem(ctx, surveyScheduleKey(e.ID), expression.AttributeExists(expression.Name("PK"))); err != nil {
+		if _, _, err := s.deleteItem(ctx, surveyScheduleKey(e.ID, a), expression.AttributeExists(expression.Name("PK"))); err != nil {
 			return fmt.Errorf("dynamo: sync survey: %w", err)
 		}
 		return nil
@@ -162,7 +179,7 @@ func (s *Store) DueSurveys(ctx context.Context, now time.Time) ([]community.DueS
 func (s *Store) FinishSurvey(ctx context.Context, d community.DueSurvey) error {
 	upd := expression.Remove(expression.Name(reminderIndex.pk)).Remove(expression.Name(reminderIndex.sk))
 	cond := expression.Name("due_at").Equal(expression.Value(d.DueAt.UTC()))
-	if _, _, err := s.updateItem(ctx, surveyScheduleKey(d.EventID), upd, cond); err != nil {
+	if _, _, err := s.updateItem(ctx, surveyScheduleKey(d.EventID, d.Audience), upd, cond); err != nil {
 		return fmt.Errorf("dynamo: finish survey: %w", err)
 	}
 	return nil

@@ -141,6 +141,8 @@ func run(ctx context.Context, getenv func(string) string, out io.Writer, o optio
 		fmt.Fprintf(out, "==> starting DynamoDB Local (:%d) and the SES stand-in (:%d); their output goes to %s\n", ddbPort, sesPort, rel(stackLog))
 		stack, err := standins.Start(ctx, standins.Options{
 			InfraDir: filepath.Join(repo, "infra"), DynamoDBPort: ddbPort, SESPort: sesPort, DataDir: dataDir, Log: lf,
+			// Only the dev server's own pages may call it from a browser.
+			CORSOrigins: []string{fmt.Sprintf("http://127.0.0.1:%d", port), fmt.Sprintf("http://localhost:%d", port)},
 		})
 		if err != nil {
 			return err

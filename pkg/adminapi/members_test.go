@@ -120,8 +120,17 @@ func TestApproveRejectSuspend(t *testing.T) {
 	t.Run("SuspendAndReinstate", func(t *testing.T) {
 		m := e.member(community.MemberActive, community.MembershipSupporting, "停止 対象")
 		p := map[string]string{"id": m.ID}
+		held, _, err := e.sessions.Issue(ctx, m.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.clock.Advance(time.Second)
 		r := e.as(call{route: adminapi.RouteSuspend, params: p})
 		want(t, r, 200, "")
+		// The suspension ends the sessions the member held.
+		if _, err := e.sessions.Resolve(ctx, held); !errors.Is(err, community.ErrInvalidSession) {
+			t.Errorf("a session held before the suspension resolves: %v", err)
+		}
 		if r.body["status"] != "suspended" {
 			t.Errorf("suspended %v", r.body)
 		}
@@ -130,7 +139,7 @@ func TestApproveRejectSuspend(t *testing.T) {
 
 		// A suspended member cannot register.
 		ev := e.published(5, map[string]any{"audience": "members"})
-		_, err := e.regs.Register(ctx, e.viewer(m), ev.ID, nil)
+		_, err = e.regs.Register(ctx, e.viewer(m), ev.ID, nil)
 		if community.ErrorCode(err) != community.Forbidden || !errors.Is(err, community.ErrMemberSuspended) {
 			t.Errorf("suspended member registering: %v", err)
 		}
@@ -144,6 +153,14 @@ func TestApproveRejectSuspend(t *testing.T) {
 		want(t, e.as(call{route: adminapi.RouteReinstate, params: p}), 409, "member_not_suspended")
 		if res, err := e.regs.Register(ctx, e.viewer(m), ev.ID, nil); err != nil || res.Registration.Status != community.RegistrationConfirmed {
 			t.Errorf("reinstated member registering: %v %v", res, err)
+		}
+		// Reinstated, they sign in again: the old session stays ended.
+		if _, err := e.sessions.Resolve(ctx, held); !errors.Is(err, community.ErrInvalidSession) {
+			t.Errorf("a session ended by the suspension resolves after reinstatement: %v", err)
+		}
+		e.clock.Advance(time.Second)
+		if _, err := e.sessions.Resolve(ctx, e.token(m)); err != nil {
+			t.Errorf("a session started after reinstatement: %v", err)
 		}
 	})
 	t.Run("ErrSuspendSelf", func(t *testing.T) {

@@ -43,7 +43,8 @@ func (s *Sessions) Issue(ctx context.Context, memberID string) (string, time.Tim
 }
 
 // Resolve returns who holds token. An empty token is an anonymous viewer; a
-// forged, expired or revoked one is Unauthorized, as is a withdrawn member.
+// forged, expired or revoked one is Unauthorized, as is a withdrawn member
+// and a session a suspension ended.
 func (s *Sessions) Resolve(ctx context.Context, token string) (community.Viewer, error) {
 	if token == "" {
 		return community.Viewer{}, nil
@@ -67,6 +68,10 @@ func (s *Sessions) Resolve(ctx context.Context, token string) (community.Viewer,
 		return community.Viewer{}, err
 	}
 	if m.Status == community.MemberWithdrawn || m.Status == community.MemberUnverified {
+		return community.Viewer{}, community.ErrInvalidSession
+	}
+	if end := m.SessionsEndedAt; end != nil && !sess.CreatedAt.After(*end) {
+		// Started before a suspension ended the member's sessions.
 		return community.Viewer{}, community.ErrInvalidSession
 	}
 	s.applyRole(m)

@@ -175,7 +175,11 @@ func (a *MemberAdmin) SuspendMember(ctx context.Context, v Viewer, id string) (*
 	if v.Member.ID == id {
 		return nil, ErrCannotSuspendSelf
 	}
-	m, err := a.transition(ctx, id, MemberActive, MemberSuspended, ErrMemberNotSuspendable, nil, "")
+	// Every session they hold ends with the suspension, in the same write.
+	m, err := a.transition(ctx, id, MemberActive, MemberSuspended, ErrMemberNotSuspendable, func(m *Member) {
+		at := m.UpdatedAt
+		m.SessionsEndedAt = &at
+	}, "")
 	if err != nil {
 		return nil, err
 	}

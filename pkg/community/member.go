@@ -93,6 +93,10 @@ type Member struct {
 	UpdatedAt     time.Time
 	VerifiedAt    *time.Time
 	ApprovedAt    *time.Time
+	// SessionsEndedAt ends every session started at or before it: set when
+	// the member is suspended, so the sessions they held stay ended after a
+	// reinstatement too (they sign in again).
+	SessionsEndedAt *time.Time
 	// MailSuppressed is set while the member's address is on the mail
 	// suppression list (it bounced permanently, or they complained), so
 	// organizers see why mail does not reach them; nil otherwise.

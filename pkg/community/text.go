@@ -71,15 +71,18 @@ func isAlnum(c byte) bool {
 }
 
 // cleanText trims s and reports whether it is free of control characters
-// (CR/LF among them, so a name can never split a mail header).
+// (CR/LF among them, so a name can never split a mail header) and of
+// U+FFFD: the replacement character is what a transport leaves where it
+// met bytes that were not UTF-8, so a name holding one ("名�") was damaged
+// on the way, whatever carried it, and is refused rather than stored.
 func cleanText(s string) (string, bool) {
 	s = strings.TrimSpace(s)
 	for _, r := range s {
-		if unicode.IsControl(r) {
+		if unicode.IsControl(r) || r == utf8.RuneError {
 			return s, false
 		}
 	}
-	return s, utf8.ValidString(s)
+	return s, true
 }
 
 func textField(f FieldErrors, field, label, v string, required bool, max int) string {

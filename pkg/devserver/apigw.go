@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
 )
@@ -127,7 +128,9 @@ func BuildRequest(r *http.Request, body []byte, m Match, requestID string, now t
 		},
 	}
 	if len(body) > 0 {
-		if isText(r.Header.Get("Content-Type")) {
+		// Text goes as text only when it is UTF-8: a JSON event cannot
+		// carry other bytes, and would carry U+FFFD in their place.
+		if isText(r.Header.Get("Content-Type")) && utf8.Valid(body) {
 			req.Body = string(body)
 		} else {
 			req.Body = base64.StdEncoding.EncodeToString(body)

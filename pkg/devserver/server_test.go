@@ -177,6 +177,18 @@ func TestServeRequestEvent(t *testing.T) {
 				t.Errorf("body = %q base64=%v headers=%v", ev.Body, ev.IsBase64Encoded, ev.Headers)
 			}
 		}},
+		{"InvalidUTF8TextIsBase64", func() *http.Request {
+			// Bytes that are not UTF-8 are handed over as they came, never
+			// replaced by U+FFFD on the way: the handler sees and refuses them.
+			r := httptest.NewRequest("POST", "/echo", strings.NewReader("{\"name\":\"名\xff\"}"))
+			r.Header.Set("Content-Type", "application/json")
+			return r
+		}, func(t *testing.T, ev events.APIGatewayV2HTTPRequest) {
+			b, _ := base64.StdEncoding.DecodeString(ev.Body)
+			if !ev.IsBase64Encoded || string(b) != "{\"name\":\"名\xff\"}" {
+				t.Errorf("body = %q base64=%v", ev.Body, ev.IsBase64Encoded)
+			}
+		}},
 		{"FormBodyIsBase64", func() *http.Request {
 			r := httptest.NewRequest("POST", "/echo", strings.NewReader("a=1&b=%E6%9D%B1"))
 			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")

@@ -665,6 +665,13 @@ func TestRules(t *testing.T) {
 		status                     int
 		code                       string
 	}{"ErrBadGuestEmail", public.ID, guestBody("x", "not-mail"), "", 400, "validation_failed"}
+	// A name a transport damaged on the way ("名" and bytes that were not
+	// UTF-8, replaced by U+FFFD) is refused, not stored.
+	tests = append(tests, struct {
+		name, event, body, session string
+		status                     int
+		code                       string
+	}{"ErrReplacementInGuestName", public.ID, guestBody("名\uFFFD", localtest.UniqueEmail("g")), "", 400, "validation_failed"})
 	// A guest's registration is the request and then its mailed link.
 	viaLink := map[string]string{"OKGuest": guestEmail, "ErrGuestTwice": guestEmail}
 	for _, tt := range tests {

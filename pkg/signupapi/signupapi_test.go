@@ -342,6 +342,13 @@ func TestSignupRefusals(t *testing.T) {
 		{"ErrMembership", nil, func(a string) string { return signupBody(a, "x", "vip") }, "", 400, "validation_failed", "membership"},
 		{"ErrTooLarge", nil, func(a string) string { return signupBody(a, strings.Repeat("あ", 30000), "supporting") }, "", 413, "too_large", ""},
 		{"ErrContentType", nil, func(a string) string { return signupBody(a, "x", "supporting") }, "text/plain", 415, "unsupported_media_type", ""},
+		// U+FFFD is where some transport replaced bytes that were not UTF-8
+		// ("名�"): refused in every text field, naming it.
+		{"ErrReplacementInName", nil, func(a string) string { return signupBody(a, "名\uFFFD", "supporting") }, "", 400, "validation_failed", "name"},
+		{"ErrReplacementInKana", nil, func(a string) string { return replaceField(signupBody(a, "x", "supporting"), "name_kana") }, "", 400, "validation_failed", "name_kana"},
+		{"ErrReplacementInAffiliation", nil, func(a string) string { return replaceField(signupBody(a, "x", "supporting"), "affiliation") }, "", 400, "validation_failed", "affiliation"},
+		{"ErrReplacementInDepartment", nil, func(a string) string { return replaceField(signupBody(a, "x", "supporting"), "department") }, "", 400, "validation_failed", "department"},
+		{"ErrReplacementInJobCategory", nil, func(a string) string { return replaceField(signupBody(a, "x", "supporting"), "job_category") }, "", 400, "validation_failed", "job_category"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -385,6 +392,18 @@ func TestSignupRefusals(t *testing.T) {
 			}
 		})
 	}
+}
+
+// replaceField returns the JSON object body with field's text ending in
+// U+FFFD.
+func replaceField(body, field string) string {
+	var m map[string]any
+	if err := json.Unmarshal([]byte(body), &m); err != nil {
+		panic(err)
+	}
+	m[field] = m[field].(string) + "\uFFFD"
+	b, _ := json.Marshal(m)
+	return string(b)
 }
 
 func (e *env) doType(route, body, ctype string) (int, map[string]any) {
@@ -473,7 +492,8 @@ func TestUpdateMeAndUnsubscribe(t *testing.T) {
 	if code != 200 || body["department"] != "都市整備課" || body["preferences"].(map[string]any)["reminders"] != false {
 		t.Fatalf("patch = %d %v", code, body)
 	}
-	for _, bad := range []string{`{"email":"x@example.jp"}`, `{"role":"organizer"}`, `{"status":"active"}`, `{"birth_date":"1990/01/01"}`, `{"name":""}`} {
+	for _, bad := range []string{`{"email":"x@example.jp"}`, `{"role":"organizer"}`, `{"status":"active"}`, `{"birth_date":"1990/01/01"}`, `{"name":""}`,
+		`{"name":"名\uFFFD"}`, `{"department":"課\uFFFD"}`, `{"affiliation":"\uFFFD"}`} {
 		if code, body := e.do(signupapi.RouteUpdateMe, bad, session); code != 400 {
 			t.Errorf("patch %s = %d %v, want 400", bad, code, body)
 		}

@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -33,7 +34,16 @@ type Options struct {
 	// serializes writes), so a test run on several cores spreads its
 	// packages over several.
 	ExtraDynamoDB int
+	// CORSOrigins are the browser origins DynamoDB Local answers (its -cors):
+	// the dev server's pages. Its default is every origin ("*"), which lets
+	// any site open in the developer's browser read and write the local
+	// table; with none given here it answers no browser at all.
+	CORSOrigins []string
 }
+
+// noBrowser is the -cors origin given when no browser may use DynamoDB
+// Local: an origin no page can have (the .invalid domain never resolves).
+const noBrowser = "https://no-browser.invalid"
 
 // dynamoArgs are the java arguments of one DynamoDB Local on port, keeping
 // its data in dataDir, or in memory when "".
@@ -41,9 +51,14 @@ type Options struct {
 // 2 GiB of heap: a test run keeps hundreds of tables in memory, each with a
 // stream whose records DynamoDB Local holds too; at 512 MiB the JVM came
 // near its limit and requests stalled.
-func dynamoArgs(jarDir string, port int, dataDir string) []string {
+func dynamoArgs(jarDir string, port int, dataDir string, cors []string) []string {
+	origins := noBrowser
+	if len(cors) > 0 {
+		origins = strings.Join(cors, ",")
+	}
 	args := []string{"-Djava.library.path=" + filepath.Join(jarDir, "DynamoDBLocal_lib"), "-Xmx2g",
-		"-jar", filepath.Join(jarDir, "DynamoDBLocal.jar"), "-port", strconv.Itoa(port), "-sharedDb", "-disableTelemetry"}
+		"-jar", filepath.Join(jarDir, "DynamoDBLocal.jar"), "-port", strconv.Itoa(port), "-sharedDb", "-disableTelemetry",
+		"-cors", origins}
 	if dataDir != "" {
 		return append(args, "-dbPath", dataDir)
 	}
@@ -110,7 +125,7 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 			return nil, fmt.Errorf("standins: data dir: %w", err)
 		}
 	}
-	if err := s.spawn(o, "java", dynamoArgs(jarDir, ddbPort, o.DataDir)...); err != nil {
+	if err := s.spawn(o, "java", dynamoArgs(jarDir, ddbPort, o.DataDir, o.CORSOrigins)...); err != nil {
 		return nil, err
 	}
 	s.DynamoDBURL = fmt.Sprintf("http://127.0.0.1:%d", ddbPort)
@@ -133,7 +148,7 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := s.spawn(o, "java", dynamoArgs(jarDir, port, "")...); err != nil {
+		if err := s.spawn(o, "java", dynamoArgs(jarDir, port, "", o.CORSOrigins)...); err != nil {
 			return nil, err
 		}
 		s.DynamoDBURLs = append(s.DynamoDBURLs, fmt.Sprintf("http://127.0.0.1:%d", port))

@@ -396,6 +396,8 @@ type memberItem struct {
 	UpdatedAt     time.Time       `dynamodbav:"updated_at"`
 	VerifiedAt    *time.Time      `dynamodbav:"verified_at,omitempty"`
 	ApprovedAt    *time.Time      `dynamodbav:"approved_at,omitempty"`
+	// SessionsEndedAt: sessions started at or before it are over.
+	SessionsEndedAt *time.Time `dynamodbav:"sessions_ended_at,omitempty"`
 	// MailSuppressed mirrors the address's suppression item (suppression.go).
 	MailSuppressed *suppressionMark `dynamodbav:"mail_suppressed,omitempty"`
 }
@@ -415,7 +417,7 @@ func newMemberItem(m *community.Member, version int64) memberItem {
 			AnnouncementsChangedAt: utcPtr(m.Consent.AnnouncementsChangedAt),
 		},
 		CreatedAt: m.CreatedAt.UTC(), UpdatedAt: m.UpdatedAt.UTC(),
-		VerifiedAt: utcPtr(m.VerifiedAt), ApprovedAt: utcPtr(m.ApprovedAt),
+		VerifiedAt: utcPtr(m.VerifiedAt), ApprovedAt: utcPtr(m.ApprovedAt), SessionsEndedAt: utcPtr(m.SessionsEndedAt),
 		MailSuppressed: newSuppressionMark(m.MailSuppressed),
 	}
 	if m.BirthDate != nil {
@@ -438,7 +440,7 @@ func (it memberItem) member() (*community.Member, error) {
 			AnnouncementsChangedAt: it.Consent.AnnouncementsChangedAt,
 		},
 		CreatedAt: it.CreatedAt, UpdatedAt: it.UpdatedAt, VerifiedAt: it.VerifiedAt, ApprovedAt: it.ApprovedAt,
-		MailSuppressed: it.MailSuppressed.suppression(),
+		SessionsEndedAt: it.SessionsEndedAt, MailSuppressed: it.MailSuppressed.suppression(),
 	}
 	if it.BirthDate != "" {
 		d, err := time.ParseInLocation(dateOnly, it.BirthDate, community.Tokyo)

@@ -2,6 +2,7 @@ package adminapi
 
 import (
 	"context"
+	"encoding/base64"
 	"slices"
 	"time"
 
@@ -118,6 +119,17 @@ func (h *Handler) applications(ctx context.Context, v community.Viewer, req http
 	if err != nil {
 		return httpapi.Response{}, err
 	}
+	q, err := httpapi.ParseQuery(req, "group", "format")
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	switch q.Get("format") {
+	case "", "json":
+	case "csv":
+		return h.exportApplicationsCSV(ctx, v, id)
+	default:
+		return httpapi.Response{}, httpapi.InvalidParam("format", community.ErrInvalidFormat.Message())
+	}
 	apps, err := h.svc.Applications.List(ctx, v, id)
 	if err != nil {
 		return httpapi.Response{}, err
@@ -127,7 +139,7 @@ func (h *Handler) applications(ctx context.Context, v community.Viewer, req http
 		out.Applications = append(out.Applications, applicationJSON(a))
 	}
 	out.ByOrganization = byOrganization(out.Applications)
-	if req.QueryStringParameters["group"] == "organization" {
+	if q.Get("group") == "organization" {
 		// Grouped: each organization's applicants together, in the order
 		// the organizations first applied; applicants on their own last.
 		order := map[string]int{}
@@ -141,10 +153,28 @@ func (h *Handler) applications(ctx context.Context, v community.Viewer, req http
 			return order[a.Organization.ID]
 		}
 		slices.SortStableFunc(out.Applications, func(a, b application) int { return rank(a) - rank(b) })
-	} else if g, ok := req.QueryStringParameters["group"]; ok && g != "" {
+	} else if q.Get("group") != "" {
 		return httpapi.Response{}, community.ErrInvalidParameter.Messagef("group は organization だけを指定できます。")
 	}
 	return httpapi.JSON(200, out), nil
+}
+
+// exportApplicationsCSV answers the applications as a spreadsheet
+// (ApplicationsCSV), in arrival order.
+func (h *Handler) exportApplicationsCSV(ctx context.Context, v community.Viewer, id string) (httpapi.Response, error) {
+	e, apps, err := h.svc.Applications.Export(ctx, v, id)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	b, err := ApplicationsCSV(e, apps)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	// Base64, so that the BOM, CRLFs and Japanese pass API Gateway byte for byte.
+	resp := httpapi.Body(200, ContentTypeCSV, base64.StdEncoding.EncodeToString(b))
+	resp.IsBase64Encoded = true
+	resp.Headers["Content-Disposition"] = contentDisposition("applications.csv", csvFilename("申込一覧", e))
+	return resp, nil
 }
 
 type decisionRequest struct {

@@ -81,7 +81,7 @@ func (h *Handler) exportCSV(ctx context.Context, v community.Viewer, id string) 
 	// Base64, so that the BOM, CRLFs and Japanese pass API Gateway byte for byte.
 	resp := httpapi.Body(200, ContentTypeCSV, base64.StdEncoding.EncodeToString(b))
 	resp.IsBase64Encoded = true
-	resp.Headers["Content-Disposition"] = contentDisposition(csvFilename(e))
+	resp.Headers["Content-Disposition"] = contentDisposition("attendees.csv", csvFilename("参加者一覧", e))
 	return resp, nil
 }
 
@@ -89,26 +89,25 @@ func (h *Handler) exportCSV(ctx context.Context, v community.Viewer, id string) 
 // line ends, Japanese headers, RFC 4180 quoting, one row per registration.
 // A cell that a spreadsheet would run as a formula (leading = + - @, tab or
 // CR) gets a ' in front, so a name like "=HYPERLINK(…)" stays text.
-// Each of the event's questions adds a column, headed by its label: the
-// text answered, or the choices joined with "、".
+// An event with frames gets a 参加枠 column after the status, and one with
+// nominated registrants (団体推薦) a 推薦団体 column after 所属; an event
+// without keeps the columns it always had. Each of the event's questions
+// adds a column, headed by its label: the text answered, or the choices
+// joined with "、".
 func AttendeesCSV(list []community.Attendee, questions ...community.Question) ([]byte, error) {
-	var buf bytes.Buffer
-	buf.WriteString("\uFEFF")
-	w := csv.NewWriter(&buf)
-	w.UseCRLF = true
-	// An event with frames gets a 参加枠 column after the status; one
-	// without keeps the columns it always had. Then one column per question.
 	framed := slices.ContainsFunc(list, func(a community.Attendee) bool { return a.FrameID != community.DefaultFrameID })
-	header := slices.Clone(csvHeader)
-	if framed {
-		header = slices.Insert(header, 1, "参加枠")
+	nominated := slices.ContainsFunc(list, func(a community.Attendee) bool { return a.OrganizationID != "" })
+	shape := func(row []string, frame, org string) []string {
+		if nominated {
+			row = slices.Insert(row, slices.Index(csvHeader, "所属")+1, org)
+		}
+		if framed {
+			row = slices.Insert(row, 1, frame)
+		}
+		return row
 	}
-	for _, q := range questions {
-		header = append(header, safeCell(q.Label))
-	}
-	if err := w.Write(header); err != nil {
-		return nil, err
-	}
+	header := shape(slices.Clone(csvHeader), "参加枠", "推薦団体")
+	rows := make([][]string, 0, len(list))
 	for _, a := range list {
 		name := a.Name
 		if a.Withdrawn {
@@ -118,22 +117,41 @@ func AttendeesCSV(list []community.Attendee, questions ...community.Question) ([
 		if a.CheckedInAt != nil {
 			checked = "済"
 		}
-		row := []string{
+		row := shape([]string{
 			apijson.StatusLabel(a), name, a.NameKana, a.Affiliation, a.Email,
 			a.CreatedAt.In(community.Tokyo).Format("2006/01/02 15:04"), checked,
-		}
-		for _, q := range questions {
-			cell := ""
-			for _, ans := range a.Answers {
-				if ans.QuestionID == q.ID {
-					cell = ans.Display()
-				}
+		}, a.FrameName, a.Organization)
+		rows = append(rows, append(row, answerCells(questions, a.Answers)...))
+	}
+	return writeCSV(header, questions, rows)
+}
+
+// answerCells are a registrant's answers, one cell per question in order.
+func answerCells(questions []community.Question, answers []community.Answer) []string {
+	out := make([]string, 0, len(questions))
+	for _, q := range questions {
+		cell := ""
+		for _, ans := range answers {
+			if ans.QuestionID == q.ID {
+				cell = ans.Display()
 			}
-			row = append(row, cell)
 		}
-		if framed {
-			row = slices.Insert(row, 1, a.FrameName)
-		}
+		out = append(out, cell)
+	}
+	return out
+}
+
+// writeCSV writes a header (then one column per question, headed by its
+// label) and rows for Excel, every cell through safeCell.
+func writeCSV(header []string, questions []community.Question, rows [][]string) ([]byte, error) {
+	var buf bytes.Buffer
+	buf.WriteString("\uFEFF")
+	w := csv.NewWriter(&buf)
+	w.UseCRLF = true
+	for _, q := range questions {
+		header = append(header, q.Label)
+	}
+	for _, row := range append([][]string{header}, rows...) {
 		for i, cell := range row {
 			row[i] = safeCell(cell)
 		}
@@ -145,6 +163,75 @@ func AttendeesCSV(list []community.Attendee, questions ...community.Question) ([
 	return buf.Bytes(), w.Error()
 }
 
+// applicationsHeader is the applications export's header row, before the
+// optional columns and the questions.
+var applicationsHeader = []string{"受付番号", "氏名", "所属", "区分", "メールアドレス", "申込日時", "参加資格", "決定"}
+
+// ApplicationsCSV writes applications awaiting a result as CSV, by the
+// rules of AttendeesCSV: the person, whether they fit the event's rules
+// (対象, or 対象外 and why), the organizer's decision so far, then one
+// column per question. An event with frames gets a 参加枠 column, one with
+// nominees (団体推薦) 推薦団体 and 推薦時の所属部署 columns after 所属.
+func ApplicationsCSV(e *community.Event, apps []community.Application) ([]byte, error) {
+	framed := slices.ContainsFunc(apps, func(a community.Application) bool { return a.Registration.FrameID != community.DefaultFrameID })
+	nominated := slices.ContainsFunc(apps, func(a community.Application) bool { return a.Registration.OrganizationID != "" })
+	shape := func(row []string, frame, org, dept string) []string {
+		if nominated {
+			row = slices.Insert(row, slices.Index(applicationsHeader, "所属")+1, org, dept)
+		}
+		if framed {
+			row = slices.Insert(row, 1, frame)
+		}
+		return row
+	}
+	header := shape(slices.Clone(applicationsHeader), "参加枠", "推薦団体", "推薦時の所属部署")
+	rows := make([][]string, 0, len(apps))
+	for _, a := range apps {
+		r := a.Registration
+		j := applicationJSON(a)
+		kind, email := "会員", ""
+		switch {
+		case r.Guest != nil:
+			kind, email = "ゲスト", r.Guest.Email
+		case a.Member != nil:
+			email = a.Member.Email
+		}
+		eligible := "対象"
+		if a.Ineligible != nil {
+			eligible = "対象外（" + community.ErrorMessage(a.Ineligible) + "）"
+		}
+		frame := ""
+		if f, err := e.Frame(r.FrameID); err == nil && r.FrameID != community.DefaultFrameID {
+			frame = f.Name
+		}
+		org := ""
+		if j.Organization != nil {
+			org = j.Organization.Name
+		}
+		row := shape([]string{
+			r.ID, j.Name, j.Affiliation, kind, email, r.CreatedAt.In(community.Tokyo).Format("2006/01/02 15:04"),
+			eligible, decisionLabel(r.Decision),
+		}, frame, org, j.Department)
+		rows = append(rows, append(row, answerCells(e.Questions, r.Answers)...))
+	}
+	return writeCSV(header, e.Questions, rows)
+}
+
+// decisionLabel is an organizer's decision as the export words it.
+func decisionLabel(d community.Decision) string {
+	switch d {
+	case community.DecisionSelected:
+		return "採用"
+	case community.DecisionWaitlisted:
+		return "補欠"
+	case community.DecisionDeclined:
+		return "見送り"
+	case "":
+		return "未決定"
+	}
+	return string(d)
+}
+
 // safeCell defuses CSV formula injection (OWASP): spreadsheets run a cell
 // that starts with = + - @ (or a tab or CR before one) as a formula.
 func safeCell(s string) string {
@@ -154,9 +241,10 @@ func safeCell(s string) string {
 	return s
 }
 
-// csvFilename names the export after the event: 参加者一覧_<date>_<title>.csv.
-func csvFilename(e *community.Event) string {
-	return fmt.Sprintf("参加者一覧_%s_%s.csv", e.StartsAt.In(community.Tokyo).Format("20060102"), fileTitle(e))
+// csvFilename names an export after what it lists and the event:
+// <what>_<date>_<title>.csv (参加者一覧_20250514_….csv).
+func csvFilename(what string, e *community.Event) string {
+	return fmt.Sprintf("%s_%s_%s.csv", what, e.StartsAt.In(community.Tokyo).Format("20060102"), fileTitle(e))
 }
 
 // fileTitle is e's title as part of a file name: no characters a file
@@ -176,8 +264,8 @@ func fileTitle(e *community.Event) string {
 
 // contentDisposition makes an attachment header with an ASCII fallback name
 // and the real one in RFC 5987 / RFC 6266 filename*.
-func contentDisposition(name string) string {
-	return `attachment; filename="attendees.csv"; filename*=UTF-8''` + rfc5987(name)
+func contentDisposition(fallback, name string) string {
+	return `attachment; filename="` + fallback + `"; filename*=UTF-8''` + rfc5987(name)
 }
 
 // rfc5987 percent-encodes s as an RFC 5987 value: every byte but attr-char.

@@ -26,6 +26,10 @@ type Attendee struct {
 	WaitlistPosition int
 	// FrameName names the registration's 参加枠; "" for an event without frames.
 	FrameName string
+	// Organization is the name of the organization that nominated the
+	// registrant (団体推薦, OrganizationName); "" for everyone who applied
+	// on their own.
+	Organization string
 }
 
 // AttendeeQuery selects a page of an event's registrations: the confirmed
@@ -159,10 +163,27 @@ func (a *Attendance) attendees(ctx context.Context, e *Event, regs []*Registrati
 	if err != nil {
 		return nil, err
 	}
+	// Nominating organizations are members too: one more batched read,
+	// only when the page has nominees.
+	var orgIDs []string
+	for _, r := range regs {
+		if r.OrganizationID != "" {
+			orgIDs = append(orgIDs, r.OrganizationID)
+		}
+	}
+	orgs := map[string]*Member{}
+	if len(orgIDs) > 0 {
+		if orgs, err = a.Store.MembersByID(ctx, orgIDs); err != nil {
+			return nil, err
+		}
+	}
 	out := make([]Attendee, 0, len(regs))
 	pos, line := 0, ""
 	for _, r := range regs {
 		at := Attendee{Registration: r}
+		if org := orgs[r.OrganizationID]; org != nil {
+			at.Organization = OrganizationName(org)
+		}
 		if f, err := e.Frame(r.FrameID); err == nil && r.FrameID != DefaultFrameID {
 			at.FrameName = f.Name
 		}

@@ -80,12 +80,12 @@ func (s *Events) Get(ctx context.Context, v Viewer, id string) (EventView, error
 	}
 	confirmed := false
 	if v.Member != nil && s.Regs != nil && e.JoinURL != "" {
-		r, err := s.Regs.MemberRegistration(ctx, e.ID, v.Member.ID)
-		switch {
-		case err == nil:
-			confirmed = r.Status == RegistrationConfirmed
-		case ErrorCode(err) != NotFound:
+		held, err := s.Regs.MemberEventRegistrations(ctx, e.ID, v.Member.ID)
+		if err != nil {
 			return EventView{}, err
+		}
+		for _, r := range held {
+			confirmed = confirmed || r.Status == RegistrationConfirmed
 		}
 	}
 	return View(e, v, confirmed), nil

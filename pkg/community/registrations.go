@@ -29,8 +29,17 @@ type RegistrationStore interface {
 	// Registration returns one registration of an event. NotFound when unknown.
 	Registration(ctx context.Context, eventID, regID string) (*Registration, error)
 	// MemberRegistration returns the member's live registration for the
-	// event. NotFound when none.
+	// event (the earliest, when they hold places in several frames).
+	// NotFound when none.
 	MemberRegistration(ctx context.Context, eventID, memberID string) (*Registration, error)
+	// MemberEventRegistrations lists the registrations the member holds at
+	// the event and has not cancelled — one per frame in an event of
+	// multiple_frames — earliest first; empty when none. A bounded number
+	// of reads whatever the frames.
+	MemberEventRegistrations(ctx context.Context, eventID, memberID string) ([]*Registration, error)
+	// GuestEventRegistrations is MemberEventRegistrations for a guest's
+	// address, compared case-insensitively.
+	GuestEventRegistrations(ctx context.Context, eventID, email string) ([]*Registration, error)
 	// CancelRegistration cancels a live registration; when it held a seat the
 	// waitlist head is promoted in the same transaction, which also puts the
 	// mails owed (CancelledMail, PromotedMail) in the outbox. It returns the
@@ -59,6 +68,8 @@ type RegistrationNotifier interface {
 // CancelLinks makes and reads the signed cancel links in mails.
 type CancelLinks interface {
 	CancelLink(eventID, regID string) string
+	// CancelToken is the token CancelLink carries.
+	CancelToken(eventID, regID string) string
 	ParseCancelToken(token string) (eventID, regID string, ok bool)
 }
 
@@ -172,16 +183,77 @@ func validGuest(g Guest) (Guest, error) {
 	return g, f.Err()
 }
 
-// CancelMine cancels the signed-in member's registration for event id.
+// CancelMine cancels the signed-in member's registration for event id:
+// CancelMineIn with no frame named.
 func (s *Registrations) CancelMine(ctx context.Context, v Viewer, eventID string) (*Registration, error) {
+	res, err := s.CancelMineIn(ctx, v, eventID, DefaultFrameID)
+	return res.Cancelled, err
+}
+
+// MyCancelResult is the answer to cancelling one's own registration.
+type MyCancelResult struct {
+	Cancelled *Registration
+	// Kept are the registrations still held in other frames of the event
+	// (multiple_frames), earliest first; empty for everyone else.
+	Kept []*Registration
+	// Event is the event as read for the cancellation; its frames name
+	// the registrations'.
+	Event *Event
+}
+
+// MineAt lists the registrations the signed-in member holds at event
+// eventID and has not cancelled: one per frame in an event of
+// multiple_frames, else at most one; empty when none.
+func (s *Registrations) MineAt(ctx context.Context, v Viewer, eventID string) ([]*Registration, error) {
 	if v.Member == nil {
 		return nil, ErrUnauthorized
 	}
-	r, err := s.Regs.MemberRegistration(ctx, eventID, v.Member.ID)
+	return s.Regs.MemberEventRegistrations(ctx, eventID, v.Member.ID)
+}
+
+// CancelMineIn cancels the signed-in member's registration in frame
+// frameID of event eventID and returns it with the registrations they
+// keep at the event. frameID "" names the only registration they hold
+// there: Invalid (reason "frame_required") when they hold several, so
+// that nobody loses a place they did not name. NotFound when they hold
+// none (in that frame).
+func (s *Registrations) CancelMineIn(ctx context.Context, v Viewer, eventID, frameID string) (MyCancelResult, error) {
+	held, err := s.MineAt(ctx, v, eventID)
 	if err != nil {
-		return nil, err
+		return MyCancelResult{}, err
 	}
-	return s.cancel(ctx, r)
+	if frameID == DefaultFrameID && len(held) > 1 {
+		return MyCancelResult{}, ErrFrameRequired
+	}
+	var target *Registration
+	kept := []*Registration{}
+	for _, r := range held {
+		if target == nil && (frameID == DefaultFrameID || r.FrameID == frameID) {
+			target = r
+			continue
+		}
+		kept = append(kept, r)
+	}
+	if target == nil {
+		return MyCancelResult{}, ErrRegistrationNotFound
+	}
+	c, e, err := s.cancelWith(ctx, target)
+	if err != nil {
+		return MyCancelResult{}, err
+	}
+	return MyCancelResult{Cancelled: c, Kept: kept, Event: e}, nil
+}
+
+// HeldWith lists what the registrant of r holds at r's event and has not
+// cancelled, r included unless cancelled: the other frames of someone who
+// registered in several, for the page behind one of their cancel links.
+// Holding the mailed link proves the address, which is what every one of
+// those registrations was made with.
+func (s *Registrations) HeldWith(ctx context.Context, r *Registration) ([]*Registration, error) {
+	if r.Guest != nil {
+		return s.Regs.GuestEventRegistrations(ctx, r.EventID, r.Guest.Email)
+	}
+	return s.Regs.MemberEventRegistrations(ctx, r.EventID, r.MemberID)
 }
 
 // CancelByToken cancels the registration named by a signed cancel link.
@@ -217,16 +289,22 @@ var errCancelStarted = ErrEventStarted.Messagef("開始後のイベントはキ�
 var errBadCancelToken = ErrRegistrationNotFound.Messagef("キャンセル用のリンクが正しくないか、申込が見つかりません。")
 
 func (s *Registrations) cancel(ctx context.Context, r *Registration) (*Registration, error) {
+	c, _, err := s.cancelWith(ctx, r)
+	return c, err
+}
+
+// cancelWith is cancel, returning the event it read too.
+func (s *Registrations) cancelWith(ctx context.Context, r *Registration) (*Registration, *Event, error) {
 	e, err := s.Events.Event(ctx, r.EventID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	now := s.Clock.Now()
 	if !now.Before(e.StartsAt) && e.Status != EventCancelled {
-		return nil, errCancelStarted
+		return nil, nil, errCancelStarted
 	}
 	cancelled, _, err := s.Regs.CancelRegistration(ctx, r.EventID, r.ID, now)
-	return cancelled, err
+	return cancelled, e, err
 }
 
 // Mine lists the signed-in member's registrations with their events.

@@ -2,6 +2,7 @@ package rsvpapi_test
 
 import (
 	"context"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -229,5 +230,88 @@ func TestFramesBadInput(t *testing.T) {
 	})
 	if r := e.register(ev.ID, `{"frame_id":"only-here"}`, tok); r.code != 400 || r.errCode() != "unknown_frame" {
 		t.Errorf("frame of event %s on %s: %d %s", odd.ID, ev.ID, r.code, r.raw)
+	}
+}
+
+// Several frames (multiple_frames): one member registers in the venue and
+// online frames; both are theirs, the online join URL only with the online
+// seat. Cancelling names a frame and keeps the other; without a frame it is
+// refused while two are held. The places are read in two calls.
+func TestMultipleFramesCancelOne(t *testing.T) {
+	e := newEnv(t)
+	ev := e.event(func(ev *community.Event) {
+		ev.JoinURL, ev.OnlinePlatform = "", ""
+		ev.Frames = []community.Frame{
+			{ID: "venue", Name: "会場", Capacity: 5, Venue: &community.Venue{Name: "伊勢崎市民会館"}},
+			{ID: "online", Name: "オンライン", Capacity: 5, OnlinePlatform: "Zoom", JoinURL: onlineURL},
+		}
+		ev.MultipleFrames = true
+	})
+	m, tok := e.member(nil)
+	for _, fid := range []string{"venue", "online"} {
+		if r := e.register(ev.ID, `{"frame_id":"`+fid+`"}`, tok); r.code != 201 || r.body["status"] != "confirmed" {
+			t.Fatalf("register in %s: %d %s", fid, r.code, r.raw)
+		}
+	}
+	if r := e.register(ev.ID, `{"frame_id":"venue"}`, tok); r.code != 409 || r.errCode() != "already_registered" {
+		t.Fatalf("a second venue place: %d %s", r.code, r.raw)
+	}
+	mine := func() map[string]string { // frame → the event's join_url as shown
+		t.Helper()
+		r := e.call(e.rsvp, rsvpapi.RouteMyRegistrations, "", "", tok, nil)
+		out := map[string]string{}
+		for _, x := range r.body["registrations"].([]any) {
+			reg := x.(map[string]any)
+			join, _ := reg["event"].(map[string]any)["join_url"].(string)
+			out[reg["frame_id"].(string)] = join
+		}
+		return out
+	}
+	if got := mine(); len(got) != 2 || got["venue"] != "" || got["online"] != onlineURL {
+		t.Fatalf("my registrations: %v", got)
+	}
+
+	// Bounded reads: one Query of the attendee items, one BatchGetItem.
+	e.calls.Reset()
+	held, err := e.svc.Store().MemberEventRegistrations(context.Background(), ev.ID, m.ID)
+	if err != nil || len(held) != 2 {
+		t.Fatalf("held %v, %v", held, err)
+	}
+	if q, b, all := e.calls.Count("DynamoDB.Query"), e.calls.Count("DynamoDB.BatchGetItem"), e.calls.Total(); q != 1 || b != 1 || all != 2 {
+		t.Errorf("reading two frames' places took %d Query, %d BatchGetItem, %d calls", q, b, all)
+	}
+
+	if r := e.call(e.rsvp, rsvpapi.RouteCancelMine, ev.ID, "", tok, nil); r.code != 400 || r.errCode() != "frame_required" {
+		t.Fatalf("cancel without a frame while holding two: %d %s", r.code, r.raw)
+	}
+	r := e.callQuery("192.0.2.1", e.rsvp, rsvpapi.RouteCancelMine, ev.ID, url.Values{"frame_id": {"online"}}, "", tok, nil)
+	if r.code != 200 || r.body["frame_id"] != "online" || r.body["status"] != "cancelled" {
+		t.Fatalf("cancel online: %d %s", r.code, r.raw)
+	}
+	rest, _ := r.body["remaining"].([]any)
+	if len(rest) != 1 || rest[0].(map[string]any)["frame_id"] != "venue" || rest[0].(map[string]any)["status"] != "confirmed" {
+		t.Fatalf("remaining after cancelling online: %s", r.raw)
+	}
+	// The venue-only registrant never sees the online join URL.
+	if got := mine(); len(got) != 1 || got["venue"] != "" {
+		t.Fatalf("my registrations after cancelling online: %v", got)
+	}
+	if r := e.call(e.rsvp, rsvpapi.RouteMyRegistrations, "", "", tok, nil); strings.Contains(r.raw, onlineURL) {
+		t.Fatalf("venue-only registrant sees the online join URL: %s", r.raw)
+	}
+	got, err := e.svc.Store().Event(context.Background(), ev.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, o := got.Frames[0].ConfirmedCount, got.Frames[1].ConfirmedCount; v != 1 || o != 0 {
+		t.Errorf("frame counters venue %d, online %d", v, o)
+	}
+	// One place left: no frame needs naming, and nothing remains.
+	r = e.call(e.rsvp, rsvpapi.RouteCancelMine, ev.ID, "", tok, nil)
+	if _, ok := r.body["remaining"]; r.code != 200 || r.body["frame_id"] != "venue" || ok {
+		t.Fatalf("cancel the last place: %d %s", r.code, r.raw)
+	}
+	if r := e.callQuery("192.0.2.1", e.rsvp, rsvpapi.RouteCancelMine, ev.ID, url.Values{"frame_id": {"venue"}}, "", tok, nil); r.code != 404 {
+		t.Fatalf("cancel a frame no longer held: %d %s", r.code, r.raw)
 	}
 }

@@ -144,11 +144,36 @@ func (h *Handler) cancelMine(ctx context.Context, req httpapi.Request) (httpapi.
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	r, err := h.regs.CancelMine(ctx, v, id)
+	q, err := httpapi.ParseQuery(req, "frame_id")
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	return httpapi.JSON(200, apijson.RegistrationJSON(r, 0)), nil
+	frameID := q.Get("frame_id")
+	if frameID != community.DefaultFrameID && !community.ValidFrameID(frameID) {
+		return httpapi.Response{}, community.ErrUnknownFrame
+	}
+	res, err := h.regs.CancelMineIn(ctx, v, id, frameID)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	out := cancelledJSON{Registration: apijson.RegistrationJSON(res.Cancelled, 0).InFrame(res.Event, res.Cancelled)}
+	for _, k := range res.Kept {
+		// The place in line is the one my registrations would show.
+		pos, err := h.regs.Regs.WaitlistPosition(ctx, k)
+		if err != nil {
+			return httpapi.Response{}, err
+		}
+		out.Remaining = append(out.Remaining, apijson.RegistrationJSON(k, pos).InFrame(res.Event, k))
+	}
+	return httpapi.JSON(200, out), nil
+}
+
+// cancelledJSON is the answer to cancelling my registration: the cancelled
+// one as before, and, for someone who holds places in other frames of the
+// event (multiple_frames), those places, kept.
+type cancelledJSON struct {
+	apijson.Registration
+	Remaining []apijson.Registration `json:"remaining,omitempty"`
 }
 
 func (h *Handler) cancelByToken(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {

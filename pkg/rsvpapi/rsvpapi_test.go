@@ -109,6 +109,12 @@ func (e *env) call(h handler, route, eventID, body, session string, headers map[
 // callFrom calls h as API Gateway would for a request from source IP ip.
 func (e *env) callFrom(ip string, h handler, route, eventID, body, session string, headers map[string]string) resp {
 	e.t.Helper()
+	return e.callQuery(ip, h, route, eventID, nil, body, session, headers)
+}
+
+// callQuery is callFrom with a query string.
+func (e *env) callQuery(ip string, h handler, route, eventID string, query url.Values, body, session string, headers map[string]string) resp {
+	e.t.Helper()
 	method, path, _ := strings.Cut(route, " ")
 	path = strings.Replace(path, "{id}", eventID, 1)
 	req := events.APIGatewayV2HTTPRequest{
@@ -117,6 +123,13 @@ func (e *env) callFrom(ip string, h handler, route, eventID, body, session strin
 		PathParameters: map[string]string{"id": eventID},
 		RequestContext: events.APIGatewayV2HTTPRequestContext{RequestID: localtest.UniqueID(),
 			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: method, Path: path, SourceIP: ip}},
+	}
+	if len(query) > 0 {
+		req.RawQueryString = query.Encode()
+		req.QueryStringParameters = map[string]string{}
+		for k := range query {
+			req.QueryStringParameters[k] = query.Get(k)
+		}
 	}
 	for k, v := range headers {
 		req.Headers[strings.ToLower(k)] = v

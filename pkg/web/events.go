@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"slices"
 
 	"github.com/sorae/tabane/pkg/community"
 )
@@ -48,7 +49,16 @@ func (h *Handler) eventList(ctx context.Context, r *request) response {
 // malformed and draft ids are all 404.
 func (h *Handler) eventDetail(ctx context.Context, r *request) response {
 	return h.eventPage(ctx, r, r.params["id"], http.StatusOK, func(p *applyPanel) {
-		if r.query.Get("cancelled") != "" && p.Mine == nil {
+		// The notice is for the place cancelled, unless it was taken again
+		// since; the person's other frames stay listed beside it.
+		done := r.query.Get("cancelled")
+		if done == "" {
+			return
+		}
+		if done == "1" {
+			done = community.DefaultFrameID
+		}
+		if !slices.ContainsFunc(p.Mine, func(s regStatus) bool { return s.FrameID == done }) {
 			p.Notice = "申込を取り消しました。"
 		}
 	})

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -32,7 +33,9 @@ type applyPanel struct {
 	// ErrorReason is the domain's reason for Error, in a data attribute for
 	// tests and scripts; it says nothing the message does not.
 	ErrorReason string
-	Mine        *regStatus
+	// Mine are the viewer's own registrations at the event: one, or one
+	// per frame where the event lets people hold places in several.
+	Mine []regStatus
 	// Blocked says why no form is shown (closed, full, members only, not
 	// eligible); SignInLinks adds the ways in for an anonymous visitor.
 	Blocked     string
@@ -69,6 +72,7 @@ type framePanel struct {
 	Open            bool   // a place, a waitlist place or an application can still be had
 	Waitlist        bool   // full: its button asks for a waitlist place
 	Applying        bool   // its button applies (selection, an undrawn lottery)
+	Held            bool   // the viewer holds a place in it already: no button
 }
 
 // framePanels lists e's frames for the panel.
@@ -102,6 +106,12 @@ type regStatus struct {
 	// ApplicationID is shown for an application, so its owner can find
 	// it in a published lottery result.
 	ApplicationID string
+	// FrameID is the registration's 参加枠 ("" for an event without
+	// frames): its cancel button names it.
+	FrameID string
+	// JoinURL is the frame's join URL, on the event page of an event with
+	// frames, only while confirmed in that frame; "" otherwise.
+	JoinURL string
 }
 
 // seatsLabel writes how many seats are left, in the words used on the page.
@@ -128,7 +138,7 @@ func cancellable(e *community.Event, now time.Time) bool {
 // people know where they stand. Failing to count the place only loses the
 // number, never the page.
 func (h *Handler) status(ctx context.Context, reg *community.Registration, e *community.Event, now time.Time) regStatus {
-	s := regStatus{Cancellable: cancellable(e, now)}
+	s := regStatus{Cancellable: cancellable(e, now), FrameID: reg.FrameID}
 	mode := e.ForFrame(reg.FrameID).Mode // the frame's own, when it has one
 	applied := mode == community.ModeSelection || mode == community.ModeLottery
 	if applied {
@@ -177,14 +187,28 @@ func (h *Handler) applyPanelFor(ctx context.Context, r *request, v community.Eve
 		p.FrameModes = e.UsesMode(community.ModeSelection) || e.UsesMode(community.ModeLottery)
 	}
 	if m := r.viewer.Member; m != nil {
-		reg, err := h.regs.Regs.MemberRegistration(ctx, e.ID, m.ID)
-		switch {
-		case err == nil:
-			s := h.status(ctx, reg, e, now)
-			p.Mine = &s
-			return p, nil
-		case community.ErrorCode(err) != community.NotFound:
+		held, err := h.regs.Regs.MemberEventRegistrations(ctx, e.ID, m.ID)
+		if err != nil {
 			return p, err
+		}
+		for _, reg := range held {
+			s := h.status(ctx, reg, e, now)
+			if e.HasFrames() && e.Status != community.EventCancelled {
+				// Each frame's link is its own, and only for a seat in it:
+				// a venue registrant never sees the online frame's.
+				fe := e.ForFrame(reg.FrameID)
+				if community.View(fe, r.viewer, reg.Status == community.RegistrationConfirmed).ShowJoinURL {
+					s.JoinURL = fe.JoinURL
+				}
+			}
+			p.Mine = append(p.Mine, s)
+			for i := range p.Frames {
+				p.Frames[i].Held = p.Frames[i].Held || p.Frames[i].ID == reg.FrameID
+			}
+		}
+		more := e.MultipleFrames && slices.ContainsFunc(p.Frames, func(f framePanel) bool { return !f.Held })
+		if len(held) > 0 && !more {
+			return p, nil
 		}
 	}
 	var guest *community.Guest
@@ -220,7 +244,7 @@ func (h *Handler) applyPanelFor(ctx context.Context, r *request, v community.Eve
 		// Frames decided by selection or lottery are applied for: say how.
 		var labels []string
 		for _, f := range p.Frames {
-			if f.Applying && f.Open {
+			if f.Applying && f.Open && !f.Held {
 				labels = append(labels, "「"+f.Name+"」は"+f.Mode)
 			}
 		}
@@ -228,7 +252,7 @@ func (h *Handler) applyPanelFor(ctx context.Context, r *request, v community.Eve
 			p.Applying, p.ModeLabel = true, strings.Join(labels, "、")
 		}
 		// Each frame has its seats and its own button; the full ones say so.
-		if !slices.ContainsFunc(p.Frames, func(f framePanel) bool { return f.Open }) {
+		if !slices.ContainsFunc(p.Frames, func(f framePanel) bool { return f.Open && !f.Held }) {
 			p.Blocked = "満席のため、申込の受付を終了しました。"
 			return p, nil
 		}
@@ -416,13 +440,23 @@ func (h *Handler) cancelMine(ctx context.Context, r *request) response {
 	if !ok {
 		return resp
 	}
-	if _, err := h.regs.CancelMine(ctx, r.viewer, id); err != nil {
+	// Each of the person's frames has its own button, which names it; a
+	// form without one (a page from before frames) names the only place.
+	frameID := f.Get("frame_id")
+	if frameID != community.DefaultFrameID && !community.ValidFrameID(frameID) {
+		return h.errorPage(ctx, r, community.ErrUnknownFrame)
+	}
+	if _, err := h.regs.CancelMineIn(ctx, r.viewer, id, frameID); err != nil {
 		return h.errorPage(ctx, r, err)
 	}
 	if f.Get("from") == "me" {
 		return redirect("/me?saved=cancelled")
 	}
-	return redirect("/events/" + id + "?cancelled=1")
+	done := "1"
+	if frameID != community.DefaultFrameID {
+		done = frameID
+	}
+	return redirect("/events/" + id + "?" + url.Values{"cancelled": {done}}.Encode())
 }
 
 var errBadCancelLink = community.ErrInvalidToken.Messagef("キャンセル用のリンクが正しくありません。メールに記載のリンクをそのまま開いてください。")
@@ -438,6 +472,40 @@ type cancelData struct {
 	Already bool   // cancelled before
 	Blocked string // why it cannot be cancelled any more
 	Done    bool
+	// Others are the person's places in the event's other frames
+	// (multiple_frames), each with its own button: cancelling one
+	// leaves the rest.
+	Others []otherPlace
+}
+
+// otherPlace is one more frame of the person behind a cancel link.
+type otherPlace struct {
+	Status      string
+	Token       string // the cancel token of that registration
+	Cancellable bool
+}
+
+// otherPlaces lists what the registrant of reg holds at e besides reg.
+// Failing to read them only loses the list, never the page of the link
+// that was opened.
+func (h *Handler) otherPlaces(ctx context.Context, reg *community.Registration, e *community.Event, now time.Time) []otherPlace {
+	if !e.MultipleFrames {
+		return nil
+	}
+	held, err := h.regs.HeldWith(ctx, reg)
+	if err != nil {
+		logger(ctx).WarnContext(ctx, "web: other frames", "error", err)
+		return nil
+	}
+	var out []otherPlace
+	for _, o := range held {
+		if o.ID == reg.ID {
+			continue
+		}
+		s := h.status(ctx, o, e, now)
+		out = append(out, otherPlace{Status: s.Label, Token: h.regs.Links.CancelToken(e.ID, o.ID), Cancellable: s.Cancellable})
+	}
+	return out
 }
 
 // cancelPage shows what a mailed cancel link would cancel, with a button.
@@ -479,6 +547,7 @@ func (h *Handler) cancelPage(ctx context.Context, r *request) response {
 			d.Blocked = "開始後のイベントはキャンセルできません。"
 		}
 	}
+	d.Others = h.otherPlaces(ctx, reg, e, now)
 	return h.tokenPage(h.render(ctx, r, http.StatusOK, "cancel", "申込の取り消し", "", d))
 }
 
@@ -507,6 +576,7 @@ func (h *Handler) cancelByToken(ctx context.Context, r *request) response {
 	if reg.Guest != nil {
 		d.Name = reg.Guest.Name
 	}
+	d.Others = h.otherPlaces(ctx, reg, e, h.clock.Now())
 	return h.tokenPage(h.render(ctx, r, http.StatusOK, "cancel", "申込を取り消しました", "", d))
 }
 

@@ -342,7 +342,10 @@
 //	an event's registrations by status               Query GSI1 GSI1PK = EREG#<eid>#<status>, arrival order, paginated like events
 //	waitlist in arrival order                        Query GSI1 GSI1PK = EREG#<eid>#waitlisted
 //	a place in the waitlist                          GetItem WAITLIST_SEQ (consistent); place = seq − burned below − left below
-//	one member's live registration for an event      GetItem EVENT#<eid> / ATTENDEE#M#<mid>, then GetItem the registration
+//	one person's live registrations for an event     Query PK = EVENT#<eid> AND begins_with(SK, "ATTENDEE#M#<mid>") (a guest:
+//	  (one per frame with multiple_frames)             ATTENDEE#G#<sha256(email)>), consistent, keeping only that key and its
+//	                                                   #F#<fid> forms; then one BatchGetItem (consistent) of the registrations
+//	                                                   they name: two calls whatever the frames (at most 10)
 //	count an event's confirmed registrations         Query PK = EVENT#<eid> AND begins_with(SK, "REG#"), consistent, filter status,
 //	                                                   Select COUNT (checks the counter; reads the event's registrations)
 //	a member's registrations (my page)               Query GSI2 GSI2PK = MREG#<mid>, soonest event first, every page

@@ -539,26 +539,106 @@ func (s *Store) registrationItem(ctx context.Context, eventID, regID string) (re
 	return it, nil
 }
 
-// MemberRegistration returns the member's live (confirmed or waitlisted)
-// registration for the event, found through its attendee item. NotFound
+// MemberRegistration returns the member's live registration for the
+// event, the earliest when they hold places in several frames. NotFound
 // (reason "registration_not_found") when none.
 func (s *Store) MemberRegistration(ctx context.Context, eventID, memberID string) (*community.Registration, error) {
-	var att attendeeItem
-	ok, err := s.get(ctx, memberAttendeeKey(eventID, memberID), true, &att)
-	if err != nil {
-		return nil, fmt.Errorf("dynamo: get attendee: %w", err)
-	}
-	if !ok {
-		return nil, community.ErrRegistrationNotFound
-	}
-	it, err := s.registrationItem(ctx, eventID, att.RegID)
+	regs, err := s.MemberEventRegistrations(ctx, eventID, memberID)
 	if err != nil {
 		return nil, err
 	}
-	if it.MemberID != memberID || it.Status == string(community.RegistrationCancelled) {
+	if len(regs) == 0 {
 		return nil, community.ErrRegistrationNotFound
 	}
-	return it.registration(), nil
+	return regs[0], nil
+}
+
+// MemberEventRegistrations returns every registration the member holds at
+// the event and has not cancelled — one per frame in an event of
+// multiple_frames — earliest first; empty when none. Two calls whatever
+// the number of frames: a Query of the member's attendee items and one
+// BatchGetItem of their registrations, both consistent.
+func (s *Store) MemberEventRegistrations(ctx context.Context, eventID, memberID string) ([]*community.Registration, error) {
+	return s.heldRegistrations(ctx, memberAttendeeKey(eventID, memberID), func(it registrationItem) bool {
+		return it.MemberID == memberID
+	})
+}
+
+// GuestEventRegistrations is MemberEventRegistrations for a guest's
+// address (case-insensitively): what the holder of one of the guest's
+// cancel links holds at the event.
+func (s *Store) GuestEventRegistrations(ctx context.Context, eventID, email string) ([]*community.Registration, error) {
+	return s.heldRegistrations(ctx, guestAttendeeKey(eventID, email), func(it registrationItem) bool {
+		return it.MemberID == "" && normEmail(it.GuestEmail) == normEmail(email)
+	})
+}
+
+// heldRegistrations reads the registrations named by the attendee items
+// at base (the per-event key) and base#F#<fid> (the per-frame keys of an
+// event of multiple_frames). Only those two forms are taken from the
+// begins_with Query, so no other person's key that merely starts the same
+// way is read. An attendee item outlives a declined application, so the
+// status is filtered here; whose registration it is is checked by mine.
+func (s *Store) heldRegistrations(ctx context.Context, base key, mine func(registrationItem) bool) ([]*community.Registration, error) {
+	kc := expression.Key("PK").Equal(expression.Value(base.PK)).And(expression.Key("SK").BeginsWith(base.SK))
+	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
+	if err != nil {
+		return nil, fmt.Errorf("dynamo: held registrations: %w", err)
+	}
+	atts, err := queryAll(ctx, s.client, &dynamodb.QueryInput{
+		TableName: aws.String(s.table), ConsistentRead: aws.Bool(true),
+		KeyConditionExpression: expr.KeyCondition(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+	}, same[attendeeItem])
+	if err != nil {
+		return nil, fmt.Errorf("dynamo: held registrations: %w", err)
+	}
+	eventID := strings.TrimPrefix(base.PK, "EVENT#")
+	var keys []map[string]types.AttributeValue
+	for _, a := range atts {
+		if a.SK != base.SK && !strings.HasPrefix(a.SK, base.SK+"#F#") {
+			continue
+		}
+		k, err := attributevalue.MarshalMap(registrationKey(eventID, a.RegID))
+		if err != nil {
+			return nil, fmt.Errorf("dynamo: held registrations: %w", err)
+		}
+		keys = append(keys, k)
+	}
+	out := []*community.Registration{}
+	// An event has at most a few frames (community.maxFrames), so one
+	// BatchGetItem holds every key; what DynamoDB leaves unprocessed is
+	// asked again.
+	req := map[string]types.KeysAndAttributes{}
+	if len(keys) > 0 {
+		req[s.table] = types.KeysAndAttributes{Keys: keys[:min(len(keys), batchGetMax)], ConsistentRead: aws.Bool(true)}
+	}
+	for attempt := 1; len(req) > 0; attempt++ {
+		res, err := s.client.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
+		if err != nil {
+			return nil, fmt.Errorf("dynamo: held registrations: %w", err)
+		}
+		var items []registrationItem
+		if err := attributevalue.UnmarshalListOfMaps(res.Responses[s.table], &items); err != nil {
+			return nil, fmt.Errorf("dynamo: held registrations: %w", err)
+		}
+		for _, it := range items {
+			if mine(it) && it.Status != string(community.RegistrationCancelled) {
+				out = append(out, it.registration())
+			}
+		}
+		req = res.UnprocessedKeys
+		if len(req) > 0 {
+			if attempt == promoteAttempts {
+				return nil, community.ErrBusy
+			}
+			if err := pause(ctx, attempt); err != nil {
+				return nil, fmt.Errorf("dynamo: held registrations: %w", err)
+			}
+		}
+	}
+	// BatchGetItem answers in no particular order.
+	slices.SortFunc(out, func(a, b *community.Registration) int { return strings.Compare(a.ID, b.ID) })
+	return out, nil
 }
 
 // CancelRegistration cancels a live registration at now and frees its

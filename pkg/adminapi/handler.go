@@ -39,6 +39,7 @@ const (
 	RouteReject        = "POST /api/admin/members/{id}/reject"
 	RouteSuspend       = "POST /api/admin/members/{id}/suspend"
 	RouteReinstate     = "POST /api/admin/members/{id}/reinstate"
+	RouteEligibility   = "PUT /api/admin/members/{id}/eligibility"
 	RouteAudit         = "GET /api/admin/audit"
 	// issue 10 — apply: selection
 	RouteApplications   = "GET /api/admin/events/{id}/applications"
@@ -52,7 +53,7 @@ var Routes = []string{
 	RouteCreateEvent, RouteGetEvent, RouteUpdateEvent, RoutePublishEvent, RouteCancelEvent,
 	RouteRegistrations, RouteCheckIn, RouteUndoCheckIn, RouteCancelReg, RouteMessage, RouteMessageStatus,
 	RouteListSeries, RouteCreateSeries, RouteGetSeries, RouteUpdateSeries,
-	RouteMembers, RouteApprove, RouteReject, RouteSuspend, RouteReinstate,
+	RouteMembers, RouteApprove, RouteReject, RouteSuspend, RouteReinstate, RouteEligibility,
 	RouteAudit, RouteSurvey,
 	RouteApplications, RouteDecision, RouteNotifyDecision,
 }
@@ -114,6 +115,7 @@ func (h *Handler) table() map[string]route {
 		RouteReject:        h.reject,
 		RouteSuspend:       h.suspend,
 		RouteReinstate:     h.reinstate,
+		RouteEligibility:   h.eligibility,
 		RouteAudit:         h.audit,
 
 		RouteApplications:   h.applications,

@@ -61,6 +61,30 @@ func (h *Handler) memberAction(ctx context.Context, v community.Viewer, req http
 	return httpapi.JSON(200, apijson.AdminMemberJSON(m)), nil
 }
 
+// eligibility sets a member's public_servant and birth_date: approving
+// their pending request, or correcting the claim (audited).
+func (h *Handler) eligibility(ctx context.Context, v community.Viewer, req httpapi.Request) (httpapi.Response, error) {
+	id, err := memberID(req)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	var body struct {
+		PublicServant *bool  `json:"public_servant"`
+		BirthDate     string `json:"birth_date"`
+	}
+	if err := httpapi.DecodeJSON(req, &body); err != nil {
+		return httpapi.Response{}, err
+	}
+	if body.PublicServant == nil {
+		return httpapi.Response{}, community.ErrValidation.WithFields(map[string]string{"public_servant": "公務員かどうかを指定してください。"})
+	}
+	m, err := h.svc.Members.SetEligibility(ctx, v, id, *body.PublicServant, body.BirthDate)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.JSON(200, apijson.AdminMemberJSON(m)), nil
+}
+
 func (h *Handler) reject(ctx context.Context, v community.Viewer, req httpapi.Request) (httpapi.Response, error) {
 	id, err := memberID(req)
 	if err != nil {

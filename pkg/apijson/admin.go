@@ -157,6 +157,10 @@ type AdminMember struct {
 	ApprovedAt   *time.Time `json:"approved_at"`
 	// MailSuppressed says why mail no longer reaches the member, or null.
 	MailSuppressed *MailSuppressed `json:"mail_suppressed"`
+	// EligibilityApproval is the claim an organizer last approved (null:
+	// self-declared, never reviewed). Its birth date, and a pending
+	// request's, are shown: they are what the organizer decides on.
+	EligibilityApproval *EligibilityApproval `json:"eligibility_approval"`
 }
 
 // AdminMemberJSON presents a member to organizers.
@@ -165,7 +169,7 @@ func AdminMemberJSON(m *community.Member) AdminMember {
 	// The birth date is only for age eligibility; organizers see whether it
 	// was given, not the date.
 	mj.BirthDate = nil
-	return AdminMember{
+	out := AdminMember{
 		Member:       mj,
 		HasBirthDate: m.BirthDate != nil,
 		StatusLabel:  memberStatusLabel(m.Status),
@@ -174,6 +178,10 @@ func AdminMemberJSON(m *community.Member) AdminMember {
 
 		MailSuppressed: MailSuppressedJSON(m.MailSuppressed),
 	}
+	if a := m.EligibilityApproval; a != nil {
+		out.EligibilityApproval = &EligibilityApproval{PublicServant: a.PublicServant, BirthDate: day(a.BirthDate), By: a.By, At: a.At.In(community.Tokyo)}
+	}
+	return out
 }
 
 func memberStatusLabel(s community.MemberStatus) string {

@@ -22,6 +22,34 @@ type Member struct {
 	BirthDate     *string     `json:"birth_date"`
 	Preferences   preferences `json:"preferences"`
 	CreatedAt     string      `json:"created_at"`
+	// EligibilityLocked: public_servant and birth_date change only through
+	// an organizer now; EligibilityRequest is the member's pending request.
+	EligibilityLocked  bool                `json:"eligibility_locked"`
+	EligibilityRequest *EligibilityRequest `json:"eligibility_request"`
+}
+
+// EligibilityRequest is a pending request to change the eligibility claim.
+type EligibilityRequest struct {
+	PublicServant bool      `json:"public_servant"`
+	BirthDate     *string   `json:"birth_date"`
+	Reason        string    `json:"reason"`
+	RequestedAt   time.Time `json:"requested_at"`
+}
+
+// EligibilityApproval is the claim an organizer approved, and who.
+type EligibilityApproval struct {
+	PublicServant bool      `json:"public_servant"`
+	BirthDate     *string   `json:"birth_date"`
+	By            string    `json:"by"`
+	At            time.Time `json:"at"`
+}
+
+func day(t *time.Time) *string {
+	if t == nil {
+		return nil
+	}
+	s := t.In(community.Tokyo).Format("2006-01-02")
+	return &s
 }
 
 type preferences struct {
@@ -41,9 +69,11 @@ func MemberJSON(m *community.Member) Member {
 	if m.Role == "" {
 		out.Role = string(community.RoleMember)
 	}
-	if m.BirthDate != nil {
-		s := m.BirthDate.In(community.Tokyo).Format("2006-01-02")
-		out.BirthDate = &s
+	out.BirthDate = day(m.BirthDate)
+	out.EligibilityLocked = m.EligibilityLocked()
+	if r := m.EligibilityRequest; r != nil {
+		out.EligibilityRequest = &EligibilityRequest{PublicServant: r.PublicServant, BirthDate: day(r.BirthDate), Reason: r.Reason,
+			RequestedAt: r.RequestedAt.In(community.Tokyo)}
 	}
 	return out
 }

@@ -113,6 +113,7 @@ const (
 	AuditMemberReject        = "member.reject"
 	AuditMemberSuspend       = "member.suspend"
 	AuditMemberReinstate     = "member.reinstate"
+	AuditMemberEligibility   = "member.eligibility"
 	// issue 10 — apply
 	AuditApplicationDecide = "application.decide"
 	AuditApplicationNotify = "application.notify"

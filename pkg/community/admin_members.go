@@ -112,6 +112,8 @@ func (a *MemberAdmin) ApproveMember(ctx context.Context, v Viewer, id string) (*
 	m, err := a.transition(ctx, id, MemberPendingApproval, MemberActive, ErrMemberNotPending, func(m *Member) {
 		now := m.UpdatedAt
 		m.ApprovedAt = &now
+		// The claim approved with the membership: what organizers saw.
+		m.EligibilityApproval = &EligibilityApproval{EligibilityClaim: m.Claim(), By: actorOf(v), At: now}
 	}, MailApproved)
 	if err != nil {
 		return nil, err

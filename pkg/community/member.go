@@ -93,6 +93,12 @@ type Member struct {
 	UpdatedAt     time.Time
 	VerifiedAt    *time.Time
 	ApprovedAt    *time.Time
+	// EligibilityRequest is the member's pending request to change
+	// PublicServant and BirthDate once they are locked (eligibility.go).
+	EligibilityRequest *EligibilityRequest
+	// EligibilityApproval is the claim an organizer last approved; nil for
+	// a member whose claim no organizer has looked at (self-declared).
+	EligibilityApproval *EligibilityApproval
 	// SessionsEndedAt ends every session started at or before it: set when
 	// the member is suspended, so the sessions they held stay ended after a
 	// reinstatement too (they sign in again).

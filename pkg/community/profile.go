@@ -101,6 +101,12 @@ func (s *Members) updateMe(ctx context.Context, id string, u ProfileUpdate) (*Me
 	if err := f.Err(); err != nil {
 		return nil, err
 	}
+	if m.EligibilityLocked() && !(EligibilityClaim{p.PublicServant, bd}).equal(m.Claim()) {
+		// Past approval the claim is an organizer's to change: the member
+		// asks (RequestEligibilityChange). The same values sent back, as a
+		// form resending the whole profile does, are no change.
+		return nil, ErrEligibilityLocked
+	}
 	m.Name, m.NameKana, m.Affiliation, m.Department, m.JobCategory, m.PublicServant, m.BirthDate =
 		p.Name, p.NameKana, p.Affiliation, p.Department, p.JobCategory, p.PublicServant, bd
 	if u.Reminders != nil {

@@ -51,13 +51,15 @@ var (
 
 // Whether someone may register: audience, membership, eligibility.
 var (
-	ErrMembersOnly        = declare(Forbidden, "members_only", "このイベントは会員限定です。ログインしてお申し込みください。")
-	ErrMemberSuspended    = declare(Forbidden, "member_suspended", "会員資格が停止されているため、申し込めません。")
-	ErrMemberNotActive    = declare(Forbidden, "member_not_active", "会員登録が完了していないため、申し込めません。")
-	ErrRegularMembersOnly = declare(Forbidden, "regular_members_only", "このイベントは正会員限定です。")
-	ErrPublicServantsOnly = declare(Forbidden, "public_servants_only", "このイベントは公務員の方が対象です。")
-	ErrBirthDateRequired  = declare(Forbidden, "birth_date_required", "年齢条件があるため、マイページで生年月日を登録してからお申し込みください。")
-	ErrAgeNotEligible     = declare(Forbidden, "age_not_eligible", "開催初日時点の年齢が参加条件に合わないため、申し込めません。")
+	ErrMembersOnly          = declare(Forbidden, "members_only", "このイベントは会員限定です。ログインしてお申し込みください。")
+	ErrMemberSuspended      = declare(Forbidden, "member_suspended", "会員資格が停止されているため、申し込めません。")
+	ErrEligibilityLocked    = declare(Conflict, "eligibility_locked", "公務員かどうかと生年月日は、会員資格の承認後はご自身では変更できません。変更が必要な場合は、変更を申請してください（運営者が確認します）。")
+	ErrEligibilityNotLocked = declare(Conflict, "eligibility_not_locked", "会員資格の承認前のため、公務員かどうかと生年月日はプロフィールの変更で直せます。")
+	ErrMemberNotActive      = declare(Forbidden, "member_not_active", "会員登録が完了していないため、申し込めません。")
+	ErrRegularMembersOnly   = declare(Forbidden, "regular_members_only", "このイベントは正会員限定です。")
+	ErrPublicServantsOnly   = declare(Forbidden, "public_servants_only", "このイベントは公務員の方が対象です。")
+	ErrBirthDateRequired    = declare(Forbidden, "birth_date_required", "年齢条件があるため、マイページで生年月日を登録してからお申し込みください。")
+	ErrAgeNotEligible       = declare(Forbidden, "age_not_eligible", "開催初日時点の年齢が参加条件に合わないため、申し込めません。")
 )
 
 // Things that are not there, or not for the caller to see.

@@ -17,15 +17,18 @@ import (
 
 // Routes this handler serves, as template.yaml names them.
 const (
-	RouteSignup      = "POST /api/members"
-	RouteVerify      = "POST /api/members/verify"
-	RouteLink        = "POST /api/auth/link"
-	RouteSession     = "POST /api/auth/session"
-	RouteSignOut     = "DELETE /api/auth/session"
-	RouteMe          = "GET /api/me"
-	RouteUpdateMe    = "PATCH /api/me"
-	RouteWithdraw    = "DELETE /api/me"
-	RouteUnsubscribe = "POST /api/unsubscribe"
+	RouteSignup   = "POST /api/members"
+	RouteVerify   = "POST /api/members/verify"
+	RouteLink     = "POST /api/auth/link"
+	RouteSession  = "POST /api/auth/session"
+	RouteSignOut  = "DELETE /api/auth/session"
+	RouteMe       = "GET /api/me"
+	RouteUpdateMe = "PATCH /api/me"
+	// RouteEligibilityRequest asks organizers to change the member's locked
+	// public_servant and birth_date.
+	RouteEligibilityRequest = "POST /api/me/eligibility-request"
+	RouteWithdraw           = "DELETE /api/me"
+	RouteUnsubscribe        = "POST /api/unsubscribe"
 )
 
 // Handler serves the membership routes.
@@ -77,6 +80,8 @@ func (h *Handler) Handle(ctx context.Context, req httpapi.Request) (httpapi.Resp
 			return h.signOut(ctx, req)
 		case RouteMe:
 			return h.me(ctx, req)
+		case RouteEligibilityRequest:
+			return h.requestEligibility(ctx, req)
 		case RouteUpdateMe:
 			return h.updateMe(ctx, req)
 		case RouteWithdraw:
@@ -216,6 +221,33 @@ func (h *Handler) updateMe(ctx context.Context, req httpapi.Request) (httpapi.Re
 		u.Reminders, u.Announcements = p.Reminders, p.Announcements
 	}
 	m, err := h.members.UpdateMe(ctx, v, u)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.JSON(200, apijson.MemberJSON(m)), nil
+}
+
+// eligibilityBody is a request to change the eligibility claim: both
+// values as they should be, and why.
+type eligibilityBody struct {
+	PublicServant *bool  `json:"public_servant"`
+	BirthDate     string `json:"birth_date"`
+	Reason        string `json:"reason"`
+}
+
+func (h *Handler) requestEligibility(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
+	v, err := httpapi.Member(ctx, req, h.sessions)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	var body eligibilityBody
+	if err := httpapi.DecodeJSON(req, &body); err != nil {
+		return httpapi.Response{}, err
+	}
+	if body.PublicServant == nil {
+		return httpapi.Response{}, community.ErrValidation.WithFields(map[string]string{"public_servant": "公務員かどうかを選んでください。"})
+	}
+	m, err := h.members.RequestEligibilityChange(ctx, v, *body.PublicServant, body.BirthDate, body.Reason)
 	if err != nil {
 		return httpapi.Response{}, err
 	}

@@ -920,3 +920,45 @@ func TestUnsubscribeRegistration(t *testing.T) {
 		t.Errorf("opt-outs = %v, want messages only", got.OptOuts)
 	}
 }
+
+// Past approval a member's public_servant and birth_date are locked: a
+// PATCH changing them is refused (409, nothing changed), the same values
+// sent back pass, and the change is asked for instead, to wait for an
+// organizer.
+func TestEligibilityLockedRoute(t *testing.T) {
+	e := newEnv(t)
+	addr := localtest.UniqueEmail("locked")
+	session := e.signUpAndIn(addr, "資格 固定子")
+	_, me := e.do(signupapi.RouteMe, "", session)
+	if me["eligibility_locked"] != true || me["public_servant"] != true || me["birth_date"] != "1990-04-01" {
+		t.Fatalf("an active supporting member: %v", me)
+	}
+	for _, bad := range []string{`{"public_servant":false}`, `{"birth_date":"1999-04-01"}`, `{"birth_date":""}`, `{"department":"x","public_servant":false}`} {
+		code, body := e.do(signupapi.RouteUpdateMe, bad, session)
+		if code != 409 || errCode(body) != "eligibility_locked" {
+			t.Errorf("patch %s = %d %v, want 409 eligibility_locked", bad, code, body)
+		}
+	}
+	if code, body := e.do(signupapi.RouteUpdateMe, `{"public_servant":true,"birth_date":"1990-04-01","department":"道路課"}`, session); code != 200 || body["department"] != "道路課" {
+		t.Errorf("the values in force sent back = %d %v", code, body)
+	}
+	code, body := e.do(signupapi.RouteEligibilityRequest, `{"public_servant":true,"birth_date":"1991-04-01","reason":"誤記の訂正"}`, session)
+	req, _ := body["eligibility_request"].(map[string]any)
+	if code != 200 || req == nil || req["birth_date"] != "1991-04-01" || body["birth_date"] != "1990-04-01" {
+		t.Fatalf("request = %d %v", code, body)
+	}
+	if code, body := e.do(signupapi.RouteEligibilityRequest, `{"public_servant":true,"birth_date":"2999-01-01"}`, session); code != 400 || errCode(body) != "validation_failed" {
+		t.Errorf("a future birth date = %d %v", code, body)
+	}
+	if code, body := e.do(signupapi.RouteEligibilityRequest, `{"birth_date":"1991-04-01"}`, session); code != 400 || errCode(body) != "validation_failed" {
+		t.Errorf("no public_servant = %d %v", code, body)
+	}
+	if code, _ := e.do(signupapi.RouteEligibilityRequest, `{"public_servant":true}`, ""); code != 401 {
+		t.Errorf("signed out = %d", code)
+	}
+	// The values in force withdraw the request.
+	_, body = e.do(signupapi.RouteEligibilityRequest, `{"public_servant":true,"birth_date":"1990-04-01"}`, session)
+	if body["eligibility_request"] != nil {
+		t.Errorf("request not withdrawn: %v", body)
+	}
+}

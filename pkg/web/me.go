@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/sorae/tabane/pkg/community"
 	"github.com/sorae/tabane/pkg/jadate"
@@ -37,6 +38,34 @@ type meData struct {
 	Past          []myRegistration
 	// Nominations are an organization member's nominations (団体推薦).
 	Nominations []myNomination
+	// Locked: public servant and birth date are an organizer's to change
+	// now; the member asks (the eligibility form) and Requested shows the
+	// pending request.
+	Locked          bool
+	Requested       *claimView
+	EligibilityForm claimValues
+	EligibilityErrs map[string]string
+}
+
+// claimView is an eligibility claim in words.
+type claimView struct {
+	PublicServant, BirthDate, Reason string
+}
+
+// claimValues is the eligibility request form as filled in.
+type claimValues struct {
+	PublicServant, BirthDate, Reason string
+}
+
+func claimWords(publicServant bool, birth *time.Time) (string, string) {
+	ps, bd := "いいえ", "未登録"
+	if publicServant {
+		ps = "はい"
+	}
+	if birth != nil {
+		bd = jadate.Date(*birth)
+	}
+	return ps, bd
 }
 
 func profileOf(m *community.Member) profileValues {
@@ -68,6 +97,12 @@ func newMeData(m *community.Member) meData {
 	if m.BirthDate != nil {
 		d.BirthDate = jadate.Date(*m.BirthDate)
 	}
+	d.Locked = m.EligibilityLocked()
+	d.EligibilityForm = claimValues{PublicServant: d.Profile.PublicServant, BirthDate: d.Profile.BirthDate}
+	if rq := m.EligibilityRequest; rq != nil {
+		ps, bd := claimWords(rq.PublicServant, rq.BirthDate)
+		d.Requested = &claimView{PublicServant: ps, BirthDate: bd, Reason: rq.Reason}
+	}
 	return d
 }
 
@@ -84,6 +119,8 @@ func (h *Handler) me(ctx context.Context, r *request) response {
 		d.Saved = "メール配信の設定を保存しました。"
 	case "cancelled":
 		d.Saved = "申込を取り消しました。"
+	case "eligibility":
+		d.Saved = "参加資格の変更を申請しました。運営者が確認するまで、これまでの内容のままです。"
 	case "nominated":
 		d.Saved = "推薦を受け付けました。推薦した方それぞれに確認メールをお送りしました（ご本人の確定で申込となります）。"
 	}
@@ -148,6 +185,11 @@ func (h *Handler) updateMe(ctx context.Context, r *request) response {
 			Name: &p.Name, NameKana: &p.NameKana, Affiliation: &p.Affiliation, Department: &p.Department,
 			JobCategory: &p.JobCategory, PublicServant: &ps, BirthDate: &p.BirthDate,
 		}
+		if r.viewer.Member.EligibilityLocked() {
+			// The form has no such fields then: the eligibility form asks.
+			u.PublicServant, u.BirthDate = nil, nil
+			p.PublicServant, p.BirthDate = profileOf(r.viewer.Member).PublicServant, profileOf(r.viewer.Member).BirthDate
+		}
 		_, err := h.members.UpdateMe(ctx, r.viewer, u)
 		if community.ErrorCode(err) == community.Invalid {
 			d := newMeData(r.viewer.Member)
@@ -158,6 +200,18 @@ func (h *Handler) updateMe(ctx context.Context, r *request) response {
 			return h.errorPage(ctx, r, err)
 		}
 		return redirect("/me?saved=profile")
+	case "eligibility":
+		c := claimValues{PublicServant: f.Get("public_servant"), BirthDate: f.Get("birth_date"), Reason: f.Get("reason")}
+		_, err := h.members.RequestEligibilityChange(ctx, r.viewer, c.PublicServant == "yes", c.BirthDate, c.Reason)
+		if community.ErrorCode(err) == community.Invalid {
+			d := newMeData(r.viewer.Member)
+			d.EligibilityForm, d.EligibilityErrs, d.Message = c, community.ErrorFields(err), community.ErrorMessage(err)
+			return h.renderMe(ctx, r, http.StatusBadRequest, "マイページ（入力内容の確認）", d)
+		}
+		if err != nil {
+			return h.errorPage(ctx, r, err)
+		}
+		return redirect("/me?saved=eligibility#eligibility")
 	default:
 		return h.errorPage(ctx, r, community.ErrInvalidForm)
 	}

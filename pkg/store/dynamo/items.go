@@ -398,8 +398,69 @@ type memberItem struct {
 	ApprovedAt    *time.Time      `dynamodbav:"approved_at,omitempty"`
 	// SessionsEndedAt: sessions started at or before it are over.
 	SessionsEndedAt *time.Time `dynamodbav:"sessions_ended_at,omitempty"`
+	// The eligibility claim's pending change and its last approval.
+	EligibilityRequest  *claimItem `dynamodbav:"eligibility_request,omitempty"`
+	EligibilityApproval *claimItem `dynamodbav:"eligibility_approval,omitempty"`
 	// MailSuppressed mirrors the address's suppression item (suppression.go).
 	MailSuppressed *suppressionMark `dynamodbav:"mail_suppressed,omitempty"`
+}
+
+// claimItem is an eligibility claim with its moment: a request (Reason)
+// or an approval (By).
+type claimItem struct {
+	PublicServant bool      `dynamodbav:"public_servant"`
+	BirthDate     string    `dynamodbav:"birth_date,omitempty"` // YYYY-MM-DD, Tokyo calendar day
+	Reason        string    `dynamodbav:"reason,omitempty"`
+	By            string    `dynamodbav:"by,omitempty"`
+	At            time.Time `dynamodbav:"at"`
+}
+
+func birthDay(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return t.In(community.Tokyo).Format(dateOnly)
+}
+
+func parseBirthDay(s string) (*time.Time, error) {
+	if s == "" {
+		return nil, nil
+	}
+	d, err := time.ParseInLocation(dateOnly, s, community.Tokyo)
+	if err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
+func newClaimItems(m *community.Member) (req, appr *claimItem) {
+	if r := m.EligibilityRequest; r != nil {
+		req = &claimItem{PublicServant: r.PublicServant, BirthDate: birthDay(r.BirthDate), Reason: r.Reason, At: r.RequestedAt.UTC()}
+	}
+	if a := m.EligibilityApproval; a != nil {
+		appr = &claimItem{PublicServant: a.PublicServant, BirthDate: birthDay(a.BirthDate), By: a.By, At: a.At.UTC()}
+	}
+	return req, appr
+}
+
+func (it memberItem) claims(m *community.Member) error {
+	if r := it.EligibilityRequest; r != nil {
+		bd, err := parseBirthDay(r.BirthDate)
+		if err != nil {
+			return err
+		}
+		m.EligibilityRequest = &community.EligibilityRequest{EligibilityClaim: community.EligibilityClaim{PublicServant: r.PublicServant, BirthDate: bd},
+			Reason: r.Reason, RequestedAt: r.At}
+	}
+	if a := it.EligibilityApproval; a != nil {
+		bd, err := parseBirthDay(a.BirthDate)
+		if err != nil {
+			return err
+		}
+		m.EligibilityApproval = &community.EligibilityApproval{EligibilityClaim: community.EligibilityClaim{PublicServant: a.PublicServant, BirthDate: bd},
+			By: a.By, At: a.At}
+	}
+	return nil
 }
 
 func newMemberItem(m *community.Member, version int64) memberItem {
@@ -420,9 +481,8 @@ func newMemberItem(m *community.Member, version int64) memberItem {
 		VerifiedAt: utcPtr(m.VerifiedAt), ApprovedAt: utcPtr(m.ApprovedAt), SessionsEndedAt: utcPtr(m.SessionsEndedAt),
 		MailSuppressed: newSuppressionMark(m.MailSuppressed),
 	}
-	if m.BirthDate != nil {
-		it.BirthDate = m.BirthDate.In(community.Tokyo).Format(dateOnly)
-	}
+	it.BirthDate = birthDay(m.BirthDate)
+	it.EligibilityRequest, it.EligibilityApproval = newClaimItems(m)
 	return it
 }
 
@@ -442,12 +502,13 @@ func (it memberItem) member() (*community.Member, error) {
 		CreatedAt: it.CreatedAt, UpdatedAt: it.UpdatedAt, VerifiedAt: it.VerifiedAt, ApprovedAt: it.ApprovedAt,
 		SessionsEndedAt: it.SessionsEndedAt, MailSuppressed: it.MailSuppressed.suppression(),
 	}
-	if it.BirthDate != "" {
-		d, err := time.ParseInLocation(dateOnly, it.BirthDate, community.Tokyo)
-		if err != nil {
-			return nil, err
-		}
-		m.BirthDate = &d
+	bd, err := parseBirthDay(it.BirthDate)
+	if err != nil {
+		return nil, err
+	}
+	m.BirthDate = bd
+	if err := it.claims(m); err != nil {
+		return nil, err
 	}
 	return m, nil
 }

@@ -257,6 +257,7 @@ func (s *Store) erase(ctx context.Context, cur memberItem, m *community.Member, 
 	m.Email, m.Name, m.NameKana = "", "", ""
 	m.Affiliation, m.Department, m.JobCategory = "", "", ""
 	m.BirthDate = nil
+	m.EligibilityRequest, m.EligibilityApproval = nil, nil // birth dates and a reason
 	m.Status, m.Role = community.MemberWithdrawn, community.RoleMember
 	m.Preferences = community.Preferences{}
 	m.UpdatedAt = now

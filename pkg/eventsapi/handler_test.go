@@ -144,7 +144,7 @@ func TestCacheHeaders(t *testing.T) {
 	detail := fixture(t, "detail-anonymous.json")
 	detail.PathParameters["id"] = s.pub.ID
 	cookie := fixture(t, "list-cookie.json")
-	cookie.Cookies[1] = "tabane_session=" + tokRegular
+	cookie.Cookies[1] = httpapi.SessionCookie + "=" + tokRegular
 	bearer := fixture(t, "list-bearer.json")
 	bearer.Headers["authorization"] = "Bearer " + tokRegular
 	tests := []struct {
@@ -177,7 +177,7 @@ func TestViewerFromCookie(t *testing.T) {
 	e := newEnv(t)
 	s := seedVisibility(t, e)
 	req := fixture(t, "list-cookie.json")
-	req.Cookies[1] = "tabane_session=" + tokRegular
+	req.Cookies[1] = httpapi.SessionCookie + "=" + tokRegular
 	for _, m := range decodeList(t, invoke(t, e.h, req)).Events {
 		if m["id"] == s.reg.ID && m["restricted"] != false {
 			t.Error("regular member's session cookie was not honoured")

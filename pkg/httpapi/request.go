@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"mime"
+	"net"
 	"net/http"
 	"strings"
 	"unicode/utf8"
@@ -19,8 +20,52 @@ import (
 // MaxBodyBytes is the largest request body the API takes (docs/openapi.yaml: 64 KiB).
 const MaxBodyBytes = 64 << 10
 
-// SessionCookie is the cookie that carries a browser's session token.
-const SessionCookie = "tabane_session"
+// SessionCookie is the cookie that carries a browser's session token. The
+// __Host- prefix makes browsers keep it to our own host (Secure, Path=/,
+// no Domain): a page on a sibling subdomain can neither set it nor shadow
+// it with one of its own.
+const SessionCookie = "__Host-tabane_session"
+
+// LoopbackSessionCookie is its name on plain-http loopback (make run, the
+// tests), where a browser may refuse a Secure cookie; it is read only from
+// requests addressed to a loopback host, which no deployed site receives.
+const LoopbackSessionCookie = "tabane_session"
+
+// SessionCookieName is the session cookie's name for a site served over
+// HTTPS (secure) or on plain-http loopback.
+func SessionCookieName(secure bool) string {
+	if secure {
+		return SessionCookie
+	}
+	return LoopbackSessionCookie
+}
+
+// sessionCookie returns the session cookie req presents under the name
+// its host allows.
+func sessionCookie(req Request) (string, bool) {
+	if v, ok := Cookie(req, SessionCookie); ok {
+		return v, true
+	}
+	if loopbackHost(Header(req, "Host")) {
+		return Cookie(req, LoopbackSessionCookie)
+	}
+	return "", false
+}
+
+// SessionCookieValue is the session token of req's cookie, "" without one.
+func SessionCookieValue(req Request) string {
+	v, _ := sessionCookie(req)
+	return v
+}
+
+func loopbackHost(host string) bool {
+	h := strings.ToLower(host)
+	if hh, _, err := net.SplitHostPort(h); err == nil {
+		h = hh
+	}
+	h = strings.Trim(h, "[]")
+	return h == "localhost" || h == "127.0.0.1" || h == "::1"
+}
 
 type ctxKey int
 
@@ -79,10 +124,50 @@ func SessionToken(req Request) (string, error) {
 		}
 		return token, nil
 	}
-	if v, ok := Cookie(req, SessionCookie); ok {
-		return v, nil
+	v, ok := sessionCookie(req)
+	if !ok {
+		return "", nil
 	}
-	return "", nil
+	if writes(req) && !sameOriginJSON(req) {
+		// A cookie rides along on any request the browser makes, also one a
+		// page of another site (a sibling subdomain among them) makes: a
+		// write on the strength of the cookie must show it came from our own
+		// pages. Programs use the bearer token.
+		return "", community.ErrCrossSite
+	}
+	return v, nil
+}
+
+// writes reports whether req may change something (every method but GET,
+// HEAD and OPTIONS).
+func writes(req Request) bool {
+	switch strings.ToUpper(req.RequestContext.HTTP.Method) {
+	case "GET", "HEAD", "OPTIONS":
+		return false
+	case "":
+		// A request without its method (some tests build only the route
+		// key) is judged by the route key's method.
+		m, _, _ := strings.Cut(req.RouteKey, " ")
+		return m != "GET" && m != "HEAD" && m != "OPTIONS" && m != "$default"
+	}
+	return true
+}
+
+// sameOriginJSON reports whether a cookie-carrying write proves it came
+// from our own pages: its Content-Type is application/json — even with no
+// body, since a page of another site can send a bodiless or text/plain
+// POST without asking first, but not a JSON one — and, where the browser
+// says (Sec-Fetch-Site), it says same-origin.
+func sameOriginJSON(req Request) bool {
+	mt, _, err := mime.ParseMediaType(Header(req, "Content-Type"))
+	if err != nil || mt != "application/json" {
+		return false
+	}
+	switch Header(req, "Sec-Fetch-Site") {
+	case "", "same-origin":
+		return true
+	}
+	return false
 }
 
 // RawBody returns req's body as bytes, decoding base64 when API Gateway

@@ -88,7 +88,7 @@ func HasSession(req Request) bool {
 	if Header(req, "Authorization") != "" {
 		return true
 	}
-	_, ok := Cookie(req, SessionCookie)
+	_, ok := sessionCookie(req)
 	return ok
 }
 

@@ -189,7 +189,7 @@ func (h *Handler) sessionCookie(token string, expires time.Time) string {
 		age = 1
 	}
 	c := &http.Cookie{
-		Name:     SessionCookie,
+		Name:     httpapi.SessionCookieName(h.cfg.Secure),
 		Value:    token,
 		Path:     "/",
 		MaxAge:   age,
@@ -203,7 +203,7 @@ func (h *Handler) sessionCookie(token string, expires time.Time) string {
 // expiredCookie removes the session cookie.
 func (h *Handler) expiredCookie() string {
 	c := &http.Cookie{
-		Name:     SessionCookie,
+		Name:     httpapi.SessionCookieName(h.cfg.Secure),
 		Value:    "",
 		Path:     "/",
 		MaxAge:   -1,

@@ -26,9 +26,10 @@ import (
 	"github.com/sorae/tabane/pkg/httpapi"
 )
 
-// SessionCookie is the name of the cookie that carries the session token,
-// the same one the JSON API reads.
-const SessionCookie = httpapi.SessionCookie
+// SessionCookie is the session cookie's name where the pages run on
+// plain-http loopback (make run, the tests); over HTTPS it is
+// httpapi.SessionCookie, with its __Host- prefix. The JSON API reads the same.
+const SessionCookie = httpapi.LoopbackSessionCookie
 
 // Options are the ready-made services the pages call.
 type Options struct {
@@ -228,7 +229,7 @@ func (h *Handler) serve(ctx context.Context, r *request, serve route) (resp resp
 // cookie makes the visitor anonymous and is cleared; only a failing store is
 // an error.
 func (h *Handler) resolveSession(ctx context.Context, r *request) error {
-	r.token = r.cookie(SessionCookie)
+	r.token = r.cookie(httpapi.SessionCookieName(h.cfg.Secure))
 	if r.token == "" {
 		return nil
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"time"
 
 	"github.com/aws/smithy-go"
 
@@ -63,7 +64,25 @@ func dependencyFailed(err error) bool {
 		return false
 	}
 	var op *smithy.OperationError
-	return errors.As(err, &op)
+	// The time left ran out (WithAnswerMargin) while waiting on one: the
+	// same answer, with time to give it.
+	return errors.As(err, &op) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// AnswerMargin is how long before the Lambda function's deadline the work
+// of a request is stopped, so that its answer — the contract's 503 when
+// the work did not finish — still goes out instead of Lambda cutting the
+// function off with API Gateway's bare 500. An AWS call, and the SDK's
+// retries and their waits, end with the context.
+const AnswerMargin = time.Second
+
+// WithAnswerMargin is ctx ending AnswerMargin before its deadline (the
+// function's, in Lambda); without a deadline it is ctx, cancellable.
+func WithAnswerMargin(ctx context.Context) (context.Context, context.CancelFunc) {
+	if dl, ok := ctx.Deadline(); ok {
+		return context.WithDeadline(ctx, dl.Add(-AnswerMargin))
+	}
+	return context.WithCancel(ctx)
 }
 
 // Error answers err in the contract's shape,
@@ -121,6 +140,8 @@ func errorBody(reason, message string, fields map[string]string) []byte {
 // returns becomes the contract's error response, and a panic becomes a
 // logged 500 instead of API Gateway's bare {"message":"Internal Server Error"}.
 func Serve(ctx context.Context, log *slog.Logger, req Request, fn func(ctx context.Context) (Response, error)) (resp Response) {
+	ctx, cancel := WithAnswerMargin(ctx)
+	defer cancel()
 	ctx = WithRequest(ctx, req)
 	defer func() {
 		if p := recover(); p != nil {

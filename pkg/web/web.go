@@ -189,6 +189,9 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 		// Only some of these answers send a mail; all take as long.
 		defer httpapi.Pace(ctx, start, h.minTime)
 	}
+	// The page answers (503) before Lambda would cut the function off.
+	ctx, cancel := httpapi.WithAnswerMargin(ctx)
+	defer cancel()
 	ctx = httpapi.WithRequest(ctx, req)
 	ctx = withLogger(ctx, httpapi.Logger(ctx, h.log).With("route", r.routeKey))
 	serve, ok := h.routes[r.routeKey]

@@ -280,3 +280,10 @@ func (d *Deps) Members() *community.Members {
 func (d *Deps) MemberAdmin() *community.MemberAdmin {
 	return &community.MemberAdmin{Store: d.Store(), Clock: d.Clock, Log: d.Log}
 }
+
+// WriteLimiter counts each client's writes in the table
+// (httpapi.WriteLimiter), keyed by digests made with the session secret.
+func (d *Deps) WriteLimiter() *httpapi.WriteLimiter {
+	sec := auth.Secrets{Key: d.Config.SessionSecret}
+	return &httpapi.WriteLimiter{Counter: d.Store(), Hash: sec.Hash, Now: d.Clock.Now}
+}

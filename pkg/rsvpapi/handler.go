@@ -37,6 +37,8 @@ type Handler struct {
 	// noms serves organizations' nominations (nominations.go); Wire sets it.
 	noms    *community.Nominations
 	surveys *community.Surveys // nil: survey answers are not taken (surveys.go)
+	// limit counts each client's writes (nil: none counted); Wire sets it.
+	limit *httpapi.WriteLimiter
 }
 
 // New returns a Handler on ready services.
@@ -51,6 +53,9 @@ func New(regs *community.Registrations, guests *community.GuestRequests, viewers
 // contract's error shape, so the error is always nil.
 func (h *Handler) Handle(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
 	return httpapi.Serve(ctx, h.log, req, func(ctx context.Context) (httpapi.Response, error) {
+		if err := h.limit.Check(ctx, req); err != nil {
+			return httpapi.Response{}, err
+		}
 		switch req.RouteKey {
 		case RouteRegister:
 			return h.register(ctx, req)

@@ -8,5 +8,6 @@ import "github.com/sorae/tabane/pkg/app"
 func Wire(d *app.Deps) (*Handler, error) {
 	h := New(d.Registrations(), d.GuestRequests(), d.Sessions(), d.Keeper(), d.Log).WithSurveys(d.Surveys())
 	h.noms = d.Nominations()
+	h.limit = d.WriteLimiter()
 	return h, nil
 }

@@ -39,6 +39,8 @@ type Handler struct {
 	links    auth.Links
 	log      *slog.Logger
 	minTime  time.Duration // floor of the answers that must not reveal who is a member
+	// limit counts each client's writes (nil: none counted); Wire sets it.
+	limit *httpapi.WriteLimiter
 }
 
 // New returns a Handler on ready services. optOuts stops what an opt-out
@@ -67,6 +69,9 @@ func (h *Handler) Handle(ctx context.Context, req httpapi.Request) (httpapi.Resp
 		defer httpapi.Pace(ctx, time.Now(), h.minTime)
 	}
 	return httpapi.Serve(ctx, h.log, req, func(ctx context.Context) (httpapi.Response, error) {
+		if err := h.limit.Check(ctx, req); err != nil {
+			return httpapi.Response{}, err
+		}
 		switch req.RouteKey {
 		case RouteSignup:
 			return h.signup(ctx, req)

@@ -6,5 +6,7 @@ import "github.com/sorae/tabane/pkg/app"
 // links) go into the outbox with the writes that owe them, so it links
 // neither SES nor the mail templates.
 func Wire(d *app.Deps) (*Handler, error) {
-	return New(d.Members(), d.OptOuts(), d.Sessions(), d.Links(), d.Log), nil
+	h := New(d.Members(), d.OptOuts(), d.Sessions(), d.Links(), d.Log)
+	h.limit = d.WriteLimiter()
+	return h, nil
 }

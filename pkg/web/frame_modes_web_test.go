@@ -8,6 +8,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/sorae/tabane/pkg/community"
+	"github.com/sorae/tabane/pkg/httpapi"
 )
 
 // An event whose venue is drawn by lottery beside a first-come online
@@ -83,7 +84,7 @@ func TestBrowserFrameModes(t *testing.T) {
 	st := newSteps(ctx, t)
 	do, read := st.do, st.read
 	do("open the site", chromedp.Navigate(base+"/"))
-	read(chromedp.Evaluate[string](`document.cookie = "` + SessionCookie + `=` + session + `; path=/"`))
+	read(chromedp.Evaluate[string](`document.cookie = "` + httpapi.LoopbackSessionCookie + `=` + session + `; path=/"`))
 	do("open the event",
 		chromedp.EmulateViewport(390, 844),
 		chromedp.Navigate(base+"/events/"+ev.ID),

@@ -21,6 +21,7 @@ import (
 	"github.com/sorae/tabane/pkg/community"
 	"github.com/sorae/tabane/pkg/community/communitytest"
 	"github.com/sorae/tabane/pkg/config"
+	"github.com/sorae/tabane/pkg/httpapi"
 	"github.com/sorae/tabane/pkg/standins/localtest"
 	"github.com/sorae/tabane/pkg/store/dynamo"
 )
@@ -458,9 +459,12 @@ func (e *env) do(t *testing.T, req events.APIGatewayV2HTTPRequest) events.APIGat
 // cookieValue returns the value resp sets for the session cookie, and whether it sets one.
 func cookieValue(resp events.APIGatewayV2HTTPResponse) (string, string, bool) {
 	for _, c := range resp.Cookies {
-		if strings.HasPrefix(c, SessionCookie+"=") {
-			v, _, _ := strings.Cut(strings.TrimPrefix(c, SessionCookie+"="), ";")
-			return v, c, true
+		// __Host-tabane_session over HTTPS, tabane_session on plain-http loopback.
+		for _, name := range []string{SessionCookie, httpapi.LoopbackSessionCookie} {
+			if strings.HasPrefix(c, name+"=") {
+				v, _, _ := strings.Cut(strings.TrimPrefix(c, name+"="), ";")
+				return v, c, true
+			}
 		}
 	}
 	return "", "", false

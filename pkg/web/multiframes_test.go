@@ -10,6 +10,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/sorae/tabane/pkg/community"
+	"github.com/sorae/tabane/pkg/httpapi"
 	"github.com/sorae/tabane/pkg/standins/localtest"
 )
 
@@ -149,7 +150,7 @@ func TestBrowserMultipleFrames(t *testing.T) {
 	do, read := st.do, st.read
 	do("open the site", chromedp.Navigate(base+"/"))
 	// The session as sign-in would set it (the value is all the server reads).
-	read(chromedp.Evaluate[string](`document.cookie = "` + SessionCookie + `=` + session + `; path=/"`))
+	read(chromedp.Evaluate[string](`document.cookie = "` + httpapi.LoopbackSessionCookie + `=` + session + `; path=/"`))
 	do("open the event",
 		chromedp.Navigate(base+"/events/"+ev.ID),
 		chromedp.WaitVisible(css(`.mine-frame[data-frame="online"]`)),

@@ -26,10 +26,10 @@ import (
 	"github.com/sorae/tabane/pkg/httpapi"
 )
 
-// SessionCookie is the session cookie's name where the pages run on
-// plain-http loopback (make run, the tests); over HTTPS it is
-// httpapi.SessionCookie, with its __Host- prefix. The JSON API reads the same.
-const SessionCookie = httpapi.LoopbackSessionCookie
+// SessionCookie is the session cookie's name over HTTPS, with its __Host-
+// prefix; on plain-http loopback (make run) it is
+// httpapi.LoopbackSessionCookie. The JSON API reads the same.
+const SessionCookie = httpapi.SessionCookie
 
 // Options are the ready-made services the pages call.
 type Options struct {
@@ -56,10 +56,14 @@ type Options struct {
 	// Clock decides whether registration windows are open; nil uses
 	// Events.Clock, then the wall clock.
 	Clock community.Clock
+	// Limiter counts each client's form posts (httpapi.WriteLimiter); nil
+	// counts none.
+	Limiter *httpapi.WriteLimiter
 }
 
 // Handler answers API Gateway HTTP API (payload 2.0) requests for the web pages.
 type Handler struct {
+	limit      *httpapi.WriteLimiter
 	events     *community.Events
 	members    *community.Members
 	regs       *community.Registrations
@@ -88,6 +92,7 @@ type route func(ctx context.Context, r *request) response
 // first time it is rendered (the package's tests parse them all).
 func New(o Options) *Handler {
 	h := &Handler{
+		limit:      o.Limiter,
 		events:     o.Events,
 		members:    o.Members,
 		regs:       o.Registrations,
@@ -197,6 +202,10 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 	serve, ok := h.routes[r.routeKey]
 	if !ok {
 		serve = h.notFound
+	}
+	if err := h.limit.Check(ctx, req); err != nil {
+		limited := err
+		serve = func(ctx context.Context, r *request) response { return h.errorPage(ctx, r, limited) }
 	}
 	return h.serve(ctx, r, serve).apiGateway(h.csp, h.cfg.Secure), nil
 }

@@ -8,6 +8,6 @@ func Wire(d *app.Deps) (*Handler, error) {
 	return New(Options{
 		Events: d.Events(), Members: d.Members(), Registrations: d.Registrations(), GuestRequests: d.GuestRequests(), Nominations: d.Nominations(), OptOuts: d.OptOuts(), Sessions: d.Sessions(),
 		Surveys: d.Surveys(), OrgSurveys: d.OrgSurveys(),
-		Config: d.Config, Log: d.Log, Clock: d.Clock,
+		Config: d.Config, Log: d.Log, Clock: d.Clock, Limiter: d.WriteLimiter(),
 	}), nil
 }

@@ -4,6 +4,14 @@
 // some call or be listed in Untested with the reason no test can make it.
 // The test binaries of the handler packages run it after their tests
 // (localtest.MainServing); no function links it.
+//
+// Index queries are granted by index ARN alone, with no LeadingKeys
+// condition: the key names the table's partition key (PK), which a Query on
+// a GSI does not state, and AWS documents no reading of it as the index's
+// key; a condition there would deny the query outright or, as ForAllValues
+// over no values, allow any. The recorder still records the index key's
+// prefix, for review. Table reads (GetItem, BatchGetItem, Query) and every
+// write carry the condition.
 package policycheck
 
 import (

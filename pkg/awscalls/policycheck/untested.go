@@ -26,5 +26,6 @@ var Untested = map[string]string{
 	"RemindersFunction dynamodb:Query table EVENT#*":         "an event's applications (draw) and reminders (series sync); tested below the handler",
 	"SignupFunction dynamodb:DeleteItem table SUPPRESS#*":    "a suppression lifted when a link proves the address again (doc.go); signupapi's tests suppress no address",
 	"WebFunction dynamodb:DeleteItem table SUPPRESS#*":       "a suppression lifted when a link proves the address again (doc.go); web's tests suppress no address",
-	"WebFunction dynamodb:GetItem table NOMINATION#*":        "a capped nomination reads the organization's earlier ones; web's tests nominate without a cap (pkg/rsvpapi's do)",
+	"WebFunction dynamodb:GetItem table NOMINATION#*":        "the nomination form (POST /events/{id}/nominate) is tested in pkg/rsvpapi's nominations_test.go, through web.Wire",
+	"WebFunction dynamodb:PutItem table NOMINATION#*":        "the nomination form (POST /events/{id}/nominate) is tested in pkg/rsvpapi's nominations_test.go, through web.Wire",
 }

@@ -12,10 +12,15 @@ import (
 	"context"
 	"log/slog"
 
+	"github.com/sorae/tabane/pkg/awscalls"
 	"github.com/sorae/tabane/pkg/community"
 	"github.com/sorae/tabane/pkg/httpapi"
 	"github.com/sorae/tabane/pkg/idempotency"
 )
+
+// function is the template.yaml resource this handler serves: its calls
+// are recorded, and checked against that policy, under this name.
+const function = "AdminFunction"
 
 // Routes this handler serves, as template.yaml names them.
 const (
@@ -130,6 +135,7 @@ func (h *Handler) table() map[string]route {
 // organizer. Failures are answered in the contract's error shape, so the
 // returned error is always nil.
 func (h *Handler) Handle(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
+	ctx = awscalls.WithFunction(ctx, function)
 	return httpapi.Serve(ctx, h.log, req, func(ctx context.Context) (httpapi.Response, error) {
 		v, err := h.organizer(ctx, req)
 		if err != nil {

@@ -29,8 +29,13 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/sorae/tabane/pkg/awscalls"
 	"github.com/sorae/tabane/pkg/community"
 )
+
+// function is the template.yaml resource this handler serves: its calls
+// are recorded, and checked against that policy, under this name.
+const function = "BouncesFunction"
 
 // MailConfirmer settles outbox items on SES's word:
 // community.OutboxStore.ConfirmMailSent, which *dynamo.Store implements.
@@ -60,6 +65,7 @@ func New(s community.Suppressor, clock community.Clock, log *slog.Logger) *Handl
 // It returns an error only when a write failed (the whole invocation is
 // then retried); bad records are logged and skipped.
 func (h *Handler) Handle(ctx context.Context, ev events.SNSEvent) error {
+	ctx = awscalls.WithFunction(ctx, function)
 	var errs []error
 	for _, r := range ev.Records {
 		if err := h.record(ctx, r); err != nil {

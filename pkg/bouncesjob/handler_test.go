@@ -30,7 +30,7 @@ import (
 )
 
 // The Send tests keep outbox items in DynamoDB Local.
-func TestMain(m *testing.M) { os.Exit(localtest.Main(m)) }
+func TestMain(m *testing.M) { os.Exit(localtest.MainServing(m, "BouncesFunction")) }
 
 // suppressFunc is a function-field Suppressor.
 type suppressFunc func(ctx context.Context, email string, s community.Suppression) error

@@ -11,11 +11,16 @@ import (
 	"time"
 
 	"github.com/sorae/tabane/pkg/apijson"
+	"github.com/sorae/tabane/pkg/awscalls"
 	"github.com/sorae/tabane/pkg/community"
 	"github.com/sorae/tabane/pkg/config"
 	"github.com/sorae/tabane/pkg/httpapi"
 	"github.com/sorae/tabane/pkg/ics"
 )
+
+// function is the template.yaml resource this handler serves: its calls
+// are recorded, and checked against that policy, under this name.
+const function = "EventsFunction"
 
 // Routes this handler serves, as template.yaml names them.
 const (
@@ -58,6 +63,7 @@ func New(events *community.Events, viewers httpapi.ViewerResolver, cfg config.Co
 // contract's error shape, so the returned error is always nil: Lambda must
 // not retry or replace a deliberate 4xx/5xx.
 func (h *Handler) Handle(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
+	ctx = awscalls.WithFunction(ctx, function)
 	return httpapi.Serve(ctx, h.log, req, func(ctx context.Context) (httpapi.Response, error) {
 		switch req.RouteKey {
 		case RouteList:

@@ -22,7 +22,7 @@ import (
 	"github.com/sorae/tabane/pkg/store/dynamo"
 )
 
-func TestMain(m *testing.M) { os.Exit(localtest.Main(m)) }
+func TestMain(m *testing.M) { os.Exit(localtest.MainServing(m, "EventsFunction")) }
 
 var jst = time.FixedZone("JST", 9*60*60)
 

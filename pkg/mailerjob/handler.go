@@ -26,8 +26,13 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
+	"github.com/sorae/tabane/pkg/awscalls"
 	"github.com/sorae/tabane/pkg/community"
 )
+
+// function is the template.yaml resource this handler serves: its calls
+// are recorded, and checked against that policy, under this name.
+const function = "MailerFunction"
 
 // Deliverer sends one outbox item, or re-drives the unsettled ones;
 // *community.Mailroom is one.
@@ -71,6 +76,7 @@ func New(m Deliverer, log *slog.Logger) *Handler {
 // Handle takes either invocation: a stream batch ({"Records": [...]}), or
 // the schedule's re-drive (anything else; its fields are only logged).
 func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (any, error) {
+	ctx = awscalls.WithFunction(ctx, function)
 	var probe struct {
 		Records       json.RawMessage `json:"Records"`
 		ScheduledTime string          `json:"scheduled_time"`
@@ -100,6 +106,7 @@ type RedriveResult struct {
 // redriveReserve before the Lambda deadline. Its error (DynamoDB) makes the
 // scheduler retry; a mail that cannot go now waits for the next schedule.
 func (h *Handler) Redrive(ctx context.Context, scheduled string) (RedriveResult, error) {
+	ctx = awscalls.WithFunction(ctx, function)
 	owner := "redrive"
 	if lc, ok := lambdacontext.FromContext(ctx); ok {
 		owner = "redrive:" + lc.AwsRequestID
@@ -129,6 +136,7 @@ func (h *Handler) Redrive(ctx context.Context, scheduled string) (RedriveResult,
 // first failure anyway, and each untried record would only wait out the
 // sender's backoff (or its call timeout) once more.
 func (h *Handler) HandleStream(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+	ctx = awscalls.WithFunction(ctx, function)
 	owner := "mailer"
 	if lc, ok := lambdacontext.FromContext(ctx); ok {
 		owner = "mailer:" + lc.AwsRequestID

@@ -31,7 +31,7 @@ import (
 	"github.com/sorae/tabane/pkg/store/dynamo"
 )
 
-func TestMain(m *testing.M) { os.Exit(localtest.Main(m)) }
+func TestMain(m *testing.M) { os.Exit(localtest.MainServing(m, "MailerFunction")) }
 
 // flakySES is the SES stand-in behind a switch: while throttling, every
 // call answers SES's throttling error, as SES does above the sending rate.

@@ -19,8 +19,13 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
+	"github.com/sorae/tabane/pkg/awscalls"
 	"github.com/sorae/tabane/pkg/community"
 )
+
+// function is the template.yaml resource this handler serves: its calls
+// are recorded, and checked against that policy, under this name.
+const function = "RemindersFunction"
 
 // Event is the payload the schedule sends: template.yaml's Input, with
 // EventBridge Scheduler's context attributes filled in. Every field is
@@ -88,6 +93,7 @@ func New(s Sweeper, log *slog.Logger) *Handler {
 // ids, never an address or a join URL). Its error is the sweep's, so that
 // Lambda retries a failed sweep.
 func (h *Handler) Handle(ctx context.Context, ev Event) (Result, error) {
+	ctx = awscalls.WithFunction(ctx, function)
 	now := time.Now()
 	stopAt := h.stopAt(ctx, now)
 	sweepCtx, cancel := context.WithDeadline(ctx, stopAt)

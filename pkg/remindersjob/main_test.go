@@ -24,7 +24,7 @@ import (
 	"github.com/sorae/tabane/pkg/store/dynamo"
 )
 
-func TestMain(m *testing.M) { os.Exit(localtest.Main(m)) }
+func TestMain(m *testing.M) { os.Exit(localtest.MainServing(m, "RemindersFunction")) }
 
 // recordingSES hands every message to the SES stand-in and keeps the raw
 // MIME per recipient: the stand-in drops custom headers such as

@@ -13,10 +13,15 @@ import (
 	"log/slog"
 
 	"github.com/sorae/tabane/pkg/apijson"
+	"github.com/sorae/tabane/pkg/awscalls"
 	"github.com/sorae/tabane/pkg/community"
 	"github.com/sorae/tabane/pkg/httpapi"
 	"github.com/sorae/tabane/pkg/idempotency"
 )
+
+// function is the template.yaml resource this handler serves: its calls
+// are recorded, and checked against that policy, under this name.
+const function = "RsvpFunction"
 
 // Routes this handler serves, as template.yaml names them.
 const (
@@ -52,6 +57,7 @@ func New(regs *community.Registrations, guests *community.GuestRequests, viewers
 // Handle answers one API Gateway v2 request; failures are answered in the
 // contract's error shape, so the error is always nil.
 func (h *Handler) Handle(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
+	ctx = awscalls.WithFunction(ctx, function)
 	return httpapi.Serve(ctx, h.log, req, func(ctx context.Context) (httpapi.Response, error) {
 		if err := h.limit.Check(ctx, req); err != nil {
 			return httpapi.Response{}, err

@@ -30,7 +30,7 @@ import (
 	"github.com/sorae/tabane/pkg/standins/localtest"
 )
 
-func TestMain(m *testing.M) { os.Exit(localtest.Main(m)) }
+func TestMain(m *testing.M) { os.Exit(localtest.MainServing(m, "RsvpFunction")) }
 
 type env struct {
 	t      testing.TB

@@ -11,9 +11,14 @@ import (
 
 	"github.com/sorae/tabane/pkg/apijson"
 	"github.com/sorae/tabane/pkg/auth"
+	"github.com/sorae/tabane/pkg/awscalls"
 	"github.com/sorae/tabane/pkg/community"
 	"github.com/sorae/tabane/pkg/httpapi"
 )
+
+// function is the template.yaml resource this handler serves: its calls
+// are recorded, and checked against that policy, under this name.
+const function = "SignupFunction"
 
 // Routes this handler serves, as template.yaml names them.
 const (
@@ -63,6 +68,7 @@ func (h *Handler) SetMinResponseTime(d time.Duration) { h.minTime = d }
 // Handle answers one API Gateway v2 request; failures are answered in the
 // contract's error shape, so the error is always nil.
 func (h *Handler) Handle(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
+	ctx = awscalls.WithFunction(ctx, function)
 	switch req.RouteKey {
 	case RouteSignup, RouteLink:
 		// Only some of these answers send a mail; all take as long.

@@ -31,7 +31,7 @@ import (
 	"github.com/sorae/tabane/pkg/store/dynamo"
 )
 
-func TestMain(m *testing.M) { os.Exit(localtest.Main(m)) }
+func TestMain(m *testing.M) { os.Exit(localtest.MainServing(m, "SignupFunction")) }
 
 type env struct {
 	t        *testing.T

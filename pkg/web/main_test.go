@@ -26,7 +26,7 @@ import (
 	"github.com/sorae/tabane/pkg/store/dynamo"
 )
 
-func TestMain(m *testing.M) { os.Exit(localtest.Main(m)) }
+func TestMain(m *testing.M) { os.Exit(localtest.MainServing(m, "WebFunction")) }
 
 // fakeNotifier is a community.Notifier whose behaviour each test sets by
 // function fields; nil fields do nothing.

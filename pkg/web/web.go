@@ -21,10 +21,15 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/sorae/tabane/pkg/auth"
+	"github.com/sorae/tabane/pkg/awscalls"
 	"github.com/sorae/tabane/pkg/community"
 	"github.com/sorae/tabane/pkg/config"
 	"github.com/sorae/tabane/pkg/httpapi"
 )
+
+// function is the template.yaml resource this handler serves: its calls
+// are recorded, and checked against that policy, under this name.
+const function = "WebFunction"
 
 // SessionCookie is the session cookie's name over HTTPS, with its __Host-
 // prefix; on plain-http loopback (make run) it is
@@ -187,6 +192,7 @@ func Routes() []string {
 // Handle serves one request. It never returns an error: failures become a
 // Japanese error page, and internals go to the log only.
 func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	ctx = awscalls.WithFunction(ctx, function)
 	start := time.Now()
 	r := newRequest(req)
 	switch r.routeKey {

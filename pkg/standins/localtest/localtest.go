@@ -11,6 +11,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"net/http"
 	"os"
@@ -31,6 +32,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/ses"
 
+	"github.com/sorae/tabane/pkg/awscalls"
+	"github.com/sorae/tabane/pkg/awscalls/policycheck"
 	"github.com/sorae/tabane/pkg/samtemplate"
 	"github.com/sorae/tabane/pkg/standins"
 )
@@ -44,11 +47,24 @@ const (
 var (
 	dynamoURL, sesURL string
 	started           *standins.Stack
+	// recorder sees every client AWSConfig configures; only calls made in a
+	// handler's context (awscalls.WithFunction) are recorded.
+	recorder = awscalls.NewRecorder(os.Getenv(awscalls.EnvDir))
 )
 
 // Main runs the package's tests with the stand-ins available; call it from
 // TestMain: func TestMain(m *testing.M) { os.Exit(localtest.Main(m)) }.
+// After the tests it fails the run when a handler made a call that its
+// function's policy in template.yaml does not allow.
 func Main(m *testing.M) int {
+	return MainServing(m, "")
+}
+
+// MainServing is Main for the package whose handler serves function (its
+// LogicalId): when every test ran and passed, it also fails the run when
+// the function's policy grants what none of the handler's calls used and
+// policycheck.Untested does not excuse.
+func MainServing(m *testing.M, function string) int {
 	dynamoURL, sesURL = pickDynamoDB(os.Getenv(EnvDynamoDB)), os.Getenv(EnvSES)
 	if dynamoURL == "" || sesURL == "" {
 		s, err := standins.Start(context.Background(), standins.Options{Log: os.Stderr})
@@ -60,6 +76,9 @@ func Main(m *testing.M) int {
 		dynamoURL, sesURL = s.DynamoDBURL, s.SESURL
 	}
 	code := m.Run()
+	if code == 0 {
+		code = checkCalls(function)
+	}
 	if heldDynamoDB != nil {
 		heldDynamoDB.Close() // the next package may take this DynamoDB Local
 	}
@@ -83,7 +102,7 @@ func SESURL() string { return sesURL }
 // of other packages reading at the same time, DynamoDB Local has been seen
 // to leave a request unanswered for good, which would hang a test forever.
 func AWSConfig() aws.Config {
-	return aws.Config{
+	cfg := aws.Config{
 		Region:      "ap-northeast-1",
 		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
 		HTTPClient:  awshttp.NewBuildableClient().WithTimeout(30 * time.Second),
@@ -98,6 +117,60 @@ func AWSConfig() aws.Config {
 			})
 		},
 	}
+	cfg.APIOptions = append(cfg.APIOptions, recorder.Middleware())
+	return cfg
+}
+
+// checkCalls holds what the handlers called against template.yaml.
+func checkCalls(function string) int {
+	calls, err := recorder.Calls()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "localtest:", err)
+		return 1
+	}
+	_, tpl, err := samtemplate.LoadRepo()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "localtest:", err)
+		return 1
+	}
+	fns := map[string]bool{function: function != ""}
+	for _, c := range calls {
+		fns[c.Function] = true
+	}
+	var stmts, own []policycheck.Statement
+	for fn, ok := range fns {
+		if !ok {
+			continue
+		}
+		st, err := policycheck.Statements(tpl, fn)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "localtest:", err)
+			return 1
+		}
+		stmts = append(stmts, st...)
+		if fn == function {
+			own = st
+		}
+	}
+	problems := policycheck.Denied(stmts, calls)
+	// A run narrowed by -run or -skip makes only some of the calls.
+	if function != "" && flagValue("test.run") == "" && flagValue("test.skip") == "" {
+		problems = append(problems, policycheck.Unused(own, calls, policycheck.Untested)...)
+	}
+	for _, p := range problems {
+		fmt.Fprintln(os.Stderr, "localtest: IAM:", p)
+	}
+	if len(problems) > 0 {
+		return 1
+	}
+	return 0
+}
+
+func flagValue(name string) string {
+	if f := flag.Lookup(name); f != nil {
+		return f.Value.String()
+	}
+	return ""
 }
 
 // DynamoDB returns a client for DynamoDB Local.

@@ -56,3 +56,49 @@ func TestWriteLimitPerClient(t *testing.T) {
 		t.Errorf("another address = %d %s", r.code, r.raw)
 	}
 }
+
+// A page of another site — a sibling subdomain among them — cannot
+// register a signed-in member on the strength of their cookie: a bodiless
+// or text/plain POST, or one the browser marks same-site or cross-site, is
+// refused (403 cross_site_request) and registers nobody; the same member's
+// own page (JSON, same-origin) registers.
+func TestCookieWriteProvesSameOrigin(t *testing.T) {
+	e := newEnv(t)
+	ev := e.event(nil)
+	_, session := e.member(nil)
+	cookie := map[string]string{"cookie": httpapi.SessionCookie + "=" + session}
+	with := func(extra map[string]string) map[string]string {
+		h := map[string]string{}
+		for k, v := range cookie {
+			h[k] = v
+		}
+		for k, v := range extra {
+			h[k] = v
+		}
+		return h
+	}
+	for name, h := range map[string]map[string]string{
+		"NoBody":    with(map[string]string{"content-type": ""}),
+		"TextPlain": with(map[string]string{"content-type": "text/plain"}),
+		"SameSite":  with(map[string]string{"sec-fetch-site": "same-site"}),
+		"CrossSite": with(map[string]string{"sec-fetch-site": "cross-site"}),
+	} {
+		t.Run(name, func(t *testing.T) {
+			body := `{}`
+			if h["content-type"] != "application/json" && name != "SameSite" && name != "CrossSite" {
+				body = ""
+			}
+			r := e.call(e.rsvp, rsvpapi.RouteRegister, ev.ID, body, "", h)
+			if r.code != 403 || r.errCode() != "cross_site_request" {
+				t.Errorf("= %d %s, want 403 cross_site_request", r.code, r.raw)
+			}
+		})
+	}
+	if got := e.call(e.rsvp, rsvpapi.RouteMyRegistrations, "", "", session, nil); len(got.body["registrations"].([]any)) != 0 {
+		t.Fatalf("a refused write registered: %s", got.raw)
+	}
+	r := e.call(e.rsvp, rsvpapi.RouteRegister, ev.ID, `{}`, "", with(map[string]string{"sec-fetch-site": "same-origin"}))
+	if r.code != 201 {
+		t.Errorf("the member's own page = %d %s", r.code, r.raw)
+	}
+}

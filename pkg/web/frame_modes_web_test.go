@@ -32,7 +32,7 @@ func TestFrameModesPage(t *testing.T) {
 	m, sm := e.member(t, "抽選 一子", community.MembershipSupporting)
 	open := e.do(t, get(t, page, sm))
 	wantStatus(t, open, 200)
-	wantBody(t, open, `<th scope="col">決め方</th>`, `<td>伊勢崎市民会館</td><td>抽選</td>`, `<td>先着順</td>`,
+	wantBody(t, open, `<th scope="col" class="mode">決め方</th>`, `<td>伊勢崎市民会館</td><td class="mode">抽選</td>`, `<td class="mode">先着順</td>`,
 		`value="venue">「会場」に申し込む（抽選）</button>`, `value="online">「オンライン」に申し込む</button>`,
 		"「会場」は抽選で参加者を決めます。", "参加枠ごと（会場 抽選・オンライン 先着順）", strings.Repeat("cd", 32))
 	wantNotBody(t, open, onlineURL)
@@ -96,9 +96,10 @@ func TestBrowserFrameModes(t *testing.T) {
 	if got := read(chromedp.Text(css(`tr[data-frame="party"]`))); !strings.Contains(got, "選考") {
 		t.Errorf("the party row reads %q", got)
 	}
+	// The event page has an h1 too: wait for what only the answer shows.
 	do("apply for the venue",
 		chromedp.Click(css(`button[value="venue"]`)),
-		chromedp.WaitVisible(css("h1")),
+		chromedp.WaitVisible(css(".notice")),
 	)
 	if got := read(chromedp.Text(css("h1"))); got != "お申し込みを受け付けました" {
 		t.Errorf("after applying the page says %q", got)

@@ -23,7 +23,7 @@ func TestRegisterInFrame(t *testing.T) {
 	page := "/events/" + ev.ID
 	before := e.do(t, get(t, page, session))
 	wantStatus(t, before, 200)
-	wantBody(t, before, `<tr data-frame="venue"><th scope="row">会場</th><td>伊勢崎市民会館</td><td><strong>残り1席</strong></td></tr>`,
+	wantBody(t, before, `<tr data-frame="venue"><th scope="row">会場</th><td>伊勢崎市民会館</td><td class="seats"><strong>残り1席</strong></td></tr>`,
 		`name="frame_id" value="venue">「会場」に申し込む</button>`, `name="frame_id" value="online">「オンライン」に申し込む</button>`)
 	wantNotBody(t, before, onlineURL)
 	// The capacity line is the frames', not an event-wide "no limit" beside

@@ -259,7 +259,7 @@ func TestFolderNames(t *testing.T) {
 var handlerRoutes = map[string][]string{
 	"EventsFunction": {eventsapi.RouteList, eventsapi.RouteDetail, eventsapi.RouteFeed, eventsapi.RouteLottery},
 	"SignupFunction": {signupapi.RouteSignup, signupapi.RouteVerify, signupapi.RouteLink, signupapi.RouteSession,
-		signupapi.RouteSignOut, signupapi.RouteMe, signupapi.RouteUpdateMe, signupapi.RouteWithdraw, signupapi.RouteUnsubscribe},
+		signupapi.RouteSignOut, signupapi.RouteMe, signupapi.RouteUpdateMe, signupapi.RouteEligibilityRequest, signupapi.RouteWithdraw, signupapi.RouteUnsubscribe},
 	"RsvpFunction": {rsvpapi.RouteRegister, rsvpapi.RouteCancelMine, rsvpapi.RouteCancelByToken, rsvpapi.RouteConfirmGuest, rsvpapi.RouteMyRegistrations,
 		rsvpapi.RouteNominate, rsvpapi.RouteConfirmNominee, rsvpapi.RouteMyNominations, rsvpapi.RouteAnswerSurvey},
 	"AdminFunction": adminapi.Routes,

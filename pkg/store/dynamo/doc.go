@@ -480,6 +480,9 @@
 //	                                                   IF due_at = :read
 //	retention: consent IPs due, drop one             Query GSI3 GSI3PK = CONSENT_IPS AND GSI3SK < <now+1s UTC>; UpdateItem member
 //	                                                   REMOVE consent.ip, GSI3PK, GSI3SK ADD ver :1 IF GSI3SK = :read
+//	backfill retention (once, infra/retention-     Query GSI1 MEMBERS#<status> (each status), EVENTS, CANCELLED, every page; UpdateItem
+//	  backfill)                                        member SET expires_at / GSI3 keys IF ver = :read, claim SET expires_at IF
+//	                                                   member_id = :mid; the schedule Put as an event write puts it
 //	audit log (audit.go)                             PK AUDIT#<aid> SK AUDIT; GSI1 AUDIT <atUTC>#<aid> (everyone), GSI2 AUDIT#<actor mid>
 //	                                                   <atUTC>#<aid> (one organizer); Query ScanIndexForward = false, one Query per page.
 //	                                                   One GSI1 partition: organizers write a few entries a minute at most; split by month

@@ -266,3 +266,101 @@ func (s *Store) DropConsentIP(ctx context.Context, d community.DueConsentIP) (bo
 	}
 	return ok, nil
 }
+
+// BackfillResult is what BackfillRetention put in place.
+type BackfillResult struct {
+	UnverifiedExpiring int // unverified members (and their claims) given expires_at
+	ConsentIPsIndexed  int // members whose consent IP was put in GSI3 CONSENT_IPS
+	EventsScheduled    int // published and cancelled events whose anonymization was scheduled
+}
+
+// BackfillRetention gives the items written before retention (issue 14)
+// what newer writes carry: an unverified member and its claim their
+// expires_at, a member with a consent IP its GSI3 CONSENT_IPS keys, and a
+// published or cancelled event its anonymization schedule. It reads only
+// with Queries of the partitions that list them all (GSI1 MEMBERS#<status>,
+// EVENTS, CANCELLED), and each write is conditional on what it read or
+// idempotent, so running it twice, or beside live traffic, is harmless.
+// Run once after deploying (infra/retention-backfill).
+func (s *Store) BackfillRetention(ctx context.Context) (BackfillResult, error) {
+	var res BackfillResult
+	for _, st := range []community.MemberStatus{community.MemberUnverified, community.MemberPendingApproval,
+		community.MemberActive, community.MemberSuspended, community.MemberWithdrawn} {
+		members, err := s.partition(ctx, gsi1, membersPartition+string(st))
+		if err != nil {
+			return res, fmt.Errorf("dynamo: backfill retention: %w", err)
+		}
+		items, err := convertItems(members, same[memberItem])
+		if err != nil {
+			return res, fmt.Errorf("dynamo: backfill retention: %w", err)
+		}
+		for _, it := range items {
+			m, err := it.member()
+			if err != nil {
+				return res, fmt.Errorf("dynamo: backfill retention: %w", err)
+			}
+			want := newMemberItem(m, it.Version)
+			unchanged := expression.Name("ver").Equal(expression.Value(it.Version))
+			if want.ExpiresAt != 0 && it.ExpiresAt == 0 {
+				upd := expression.Set(expression.Name("expires_at"), expression.Value(want.ExpiresAt))
+				if _, ok, err := s.updateItem(ctx, memberKey(m.ID), upd, unchanged); err != nil {
+					return res, fmt.Errorf("dynamo: backfill retention: %w", err)
+				} else if ok {
+					if _, _, err := s.updateItem(ctx, emailKey(m.Email), upd,
+						expression.Name("member_id").Equal(expression.Value(m.ID))); err != nil {
+						return res, fmt.Errorf("dynamo: backfill retention: %w", err)
+					}
+					res.UnverifiedExpiring++
+				}
+			}
+			if want.GSI3PK != "" && it.GSI3PK == "" {
+				upd := expression.Set(expression.Name(reminderIndex.pk), expression.Value(want.GSI3PK)).
+					Set(expression.Name(reminderIndex.sk), expression.Value(want.GSI3SK))
+				if _, ok, err := s.updateItem(ctx, memberKey(m.ID), upd, unchanged); err != nil {
+					return res, fmt.Errorf("dynamo: backfill retention: %w", err)
+				} else if ok {
+					res.ConsentIPsIndexed++
+				}
+			}
+		}
+	}
+	for _, part := range []string{eventsPartition, cancelledPartition} {
+		raw, err := s.partition(ctx, gsi1, part)
+		if err != nil {
+			return res, fmt.Errorf("dynamo: backfill retention: %w", err)
+		}
+		events, err := convertItems(raw, infallible(eventItem.event))
+		if err != nil {
+			return res, fmt.Errorf("dynamo: backfill retention: %w", err)
+		}
+		for _, e := range events {
+			if err := s.syncAnonymization(ctx, e); err != nil {
+				return res, err
+			}
+			res.EventsScheduled++
+		}
+	}
+	return res, nil
+}
+
+// partition reads every item of one index partition, every page.
+func (s *Store) partition(ctx context.Context, idx index, part string) ([]map[string]types.AttributeValue, error) {
+	expr, err := expression.NewBuilder().WithKeyCondition(expression.Key(idx.pk).Equal(expression.Value(part))).Build()
+	if err != nil {
+		return nil, err
+	}
+	var out []map[string]types.AttributeValue
+	p := dynamodb.NewQueryPaginator(s.client, &dynamodb.QueryInput{
+		TableName: aws.String(s.table), IndexName: aws.String(idx.name),
+		KeyConditionExpression: expr.KeyCondition(), ExpressionAttributeNames: expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, page.Items...)
+	}
+	return out, nil
+}

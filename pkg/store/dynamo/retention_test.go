@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/sorae/tabane/pkg/community"
 	"github.com/sorae/tabane/pkg/standins/localtest"
@@ -306,4 +307,69 @@ func dueEvents(t *testing.T, s interface {
 		out[d.EventID] = true
 	}
 	return out
+}
+
+// Items written before retention get what newer writes carry, found with
+// Queries only; a second run changes nothing.
+func TestBackfillRetention(t *testing.T) {
+	ctx := context.Background()
+	s, _, table := newStore(t)
+	db := localtest.DynamoDB()
+	// strip makes an item look as it did before issue 14.
+	strip := func(pk, sk string, attrs ...string) {
+		t.Helper()
+		upd := "REMOVE " + strings.Join(attrs, ", ")
+		if _, err := db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(table),
+			Key:              map[string]types.AttributeValue{"PK": &types.AttributeValueMemberS{Value: pk}, "SK": &types.AttributeValueMemberS{Value: sk}},
+			UpdateExpression: aws.String(upd)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	unverified := newMember(localtest.UniqueEmail("old-unverified"), community.MemberUnverified, base)
+	unverified.Consent.IP = ""
+	active := newMember(localtest.UniqueEmail("old-active"), community.MemberActive, base)
+	for _, m := range []*community.Member{unverified, active} {
+		if err := s.CreateMember(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	strip("MEMBER#"+unverified.ID, "MEMBER", "expires_at")
+	strip("EMAIL#"+strings.ToLower(unverified.Email), "EMAIL", "expires_at")
+	strip("MEMBER#"+active.ID, "MEMBER", "GSI3PK", "GSI3SK")
+	ev := newEvent(base.Add(-48*time.Hour), community.KindLecture, community.EventPublished)
+	if err := s.CreateEvent(ctx, ev); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(table),
+		Key: map[string]types.AttributeValue{"PK": &types.AttributeValueMemberS{Value: "EVENT#" + ev.ID}, "SK": &types.AttributeValueMemberS{Value: "PRIVACY"}}}); err != nil {
+		t.Fatal(err)
+	}
+	due := community.GuestsAnonymizedAt(ev.EndsAt)
+	if dueEvents(t, s, due)[ev.ID] {
+		t.Fatal("the stripped event is still scheduled")
+	}
+
+	res, err := s.BackfillRetention(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.UnverifiedExpiring != 1 || res.ConsentIPsIndexed != 1 || res.EventsScheduled != 1 {
+		t.Errorf("backfill = %+v", res)
+	}
+	items := scanItems(t, table)
+	expiry := float64(base.Add(community.UnverifiedRetention).Unix())
+	for _, it := range []map[string]any{itemAt(items, "MEMBER#"+unverified.ID, "MEMBER"), itemAt(items, "EMAIL#"+strings.ToLower(unverified.Email), "EMAIL")} {
+		if it == nil || it["expires_at"] != expiry {
+			t.Errorf("item %v, want expires_at %v", it, expiry)
+		}
+	}
+	if got, err := s.DueConsentIPs(ctx, community.ConsentIPDropAt(base)); err != nil || len(got) != 1 || got[0].MemberID != active.ID {
+		t.Errorf("consent IPs due: %+v, %v", got, err)
+	}
+	if !dueEvents(t, s, due)[ev.ID] {
+		t.Error("the event's anonymization is not scheduled")
+	}
+	if again, err := s.BackfillRetention(ctx); err != nil || again.UnverifiedExpiring != 0 || again.ConsentIPsIndexed != 0 {
+		t.Errorf("a second run = %+v, %v", again, err)
+	}
 }

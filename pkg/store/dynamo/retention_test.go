@@ -373,3 +373,32 @@ func TestBackfillRetention(t *testing.T) {
 		t.Errorf("a second run = %+v, %v", again, err)
 	}
 }
+
+// A draft has no anonymization schedule (nobody can register for it);
+// publishing gives it one, and cancelling keeps it: its guests registered
+// all the same.
+func TestAnonymizationScheduleFollowsStatus(t *testing.T) {
+	ctx := context.Background()
+	s, _, _ := newStore(t)
+	ev := newEvent(base.Add(24*time.Hour), community.KindLecture, community.EventDraft)
+	if err := s.CreateEvent(ctx, ev); err != nil {
+		t.Fatal(err)
+	}
+	due := community.GuestsAnonymizedAt(ev.EndsAt)
+	if dueEvents(t, s, due)[ev.ID] {
+		t.Error("a draft is scheduled")
+	}
+	published, _, err := s.PublishEvent(ctx, ev, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !dueEvents(t, s, due)[ev.ID] {
+		t.Error("publishing did not schedule it")
+	}
+	if _, _, err := s.CancelEvent(ctx, published, "講師の急病のため", base.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if !dueEvents(t, s, due)[ev.ID] {
+		t.Error("cancelling dropped the schedule")
+	}
+}

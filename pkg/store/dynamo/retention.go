@@ -10,6 +10,7 @@ package dynamo
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -242,7 +243,8 @@ type consentIPItem struct {
 // members whose IP was dropped have left the index.
 func (s *Store) DueConsentIPs(ctx context.Context, now time.Time) ([]community.DueConsentIP, error) {
 	due, err := dueBefore(ctx, s, consentIPsPartition, now, func(it consentIPItem) (community.DueConsentIP, error) {
-		at, err := time.Parse(keyTime, it.GSI3SK[:len(keyTime)])
+		stamp, _, _ := strings.Cut(it.GSI3SK, "#")
+		at, err := time.Parse(keyTime, stamp)
 		return community.DueConsentIP{MemberID: it.ID, DueAt: at}, err
 	})
 	if err != nil {

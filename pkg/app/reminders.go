@@ -10,5 +10,12 @@ func (d *Deps) Reminders() *community.Reminders {
 		Store: d.Store(), Clock: d.Clock, Log: d.Log,
 		EnsureSeries:  d.SeriesAdmin().EnsureAllSeries,
 		DrawLotteries: d.Applications().DrawDue,
+		Retain:        d.Retention().Sweep,
 	}
+}
+
+// Retention returns the erasing of personal data past its retention
+// (community.RetentionPolicy), run by the reminder sweep.
+func (d *Deps) Retention() *community.Retention {
+	return &community.Retention{Store: d.Store(), Clock: d.Clock, Log: d.Log}
 }

@@ -118,6 +118,12 @@ const (
 	AuditApplicationDecide = "application.decide"
 	AuditApplicationNotify = "application.notify"
 	AuditLotteryDraw       = "event.lottery_draw"
+	// issue 14 — reading personal data is audited too: one entry per
+	// request, naming what was read and how many records, never whom.
+	AuditRegistrationsView = "registrations.view"
+	AuditApplicationsView  = "applications.view"
+	AuditMembersView       = "members.view"
+	AuditSurveyView        = "survey.view"
 )
 
 // AuditQuery selects a page of the audit log, newest first.

@@ -98,11 +98,24 @@ type AttendanceStore interface {
 }
 
 // Attendees returns a page of event id's registrations with the people
-// behind them, one Query per status the page spans.
+// behind them, one Query per status the page spans. The reading is
+// audited: who looked at whose list, and how many people it showed.
 func (a *Attendance) Attendees(ctx context.Context, v Viewer, id string, q AttendeeQuery) (AttendeePage, error) {
 	if err := RequireOrganizer(v); err != nil {
 		return AttendeePage{}, err
 	}
+	page, err := a.attendeePage(ctx, id, q)
+	if err != nil {
+		return AttendeePage{}, err
+	}
+	auditor{a.Store, a.Clock, a.Log}.record(ctx, actorOf(v), AuditRegistrationsView, "event", id,
+		fmt.Sprintf("「%s」の参加者一覧を閲覧（%d件）", page.Event.Title, len(page.Attendees)))
+	return page, nil
+}
+
+// attendeePage is Attendees without the audit entry, for the callers that
+// read every page and record one entry for the whole.
+func (a *Attendance) attendeePage(ctx context.Context, id string, q AttendeeQuery) (AttendeePage, error) {
 	statuses := attendeeStatuses
 	if q.Status != "" {
 		if !slices.Contains(attendeeStatuses, q.Status) {
@@ -226,7 +239,7 @@ func (a *Attendance) ExportAttendees(ctx context.Context, v Viewer, id string) (
 	var e *Event
 	q := AttendeeQuery{Limit: 100}
 	for {
-		page, err := a.Attendees(ctx, v, id, q)
+		page, err := a.attendeePage(ctx, id, q)
 		if err != nil {
 			return nil, nil, err
 		}

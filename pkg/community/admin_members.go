@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -51,7 +52,9 @@ type MemberAdminStore interface {
 }
 
 // Members returns a page of members with status, oldest first; the
-// approval queue is status MemberPendingApproval, the default.
+// approval queue is status MemberPendingApproval, the default. Unverified
+// members past UnverifiedRetention are gone, whether or not TTL has
+// deleted them yet. The reading is audited.
 func (a *MemberAdmin) Members(ctx context.Context, v Viewer, status MemberStatus, limit int, cursor string) (MemberPage, error) {
 	if err := RequireOrganizer(v); err != nil {
 		return MemberPage{}, err
@@ -72,7 +75,15 @@ func (a *MemberAdmin) Members(ctx context.Context, v Viewer, status MemberStatus
 	if limit < 1 || limit > 100 {
 		return MemberPage{}, ErrInvalidLimit
 	}
-	return a.Store.MembersByStatus(ctx, status, limit, cursor)
+	page, err := a.Store.MembersByStatus(ctx, status, limit, cursor)
+	if err != nil {
+		return MemberPage{}, err
+	}
+	now := a.Clock.Now()
+	page.Members = slices.DeleteFunc(page.Members, func(m *Member) bool { return m.Expired(now) })
+	auditor{a.Store, a.Clock, a.Log}.record(ctx, actorOf(v), AuditMembersView, "members", string(status),
+		fmt.Sprintf("会員一覧（%s）を閲覧（%d件）", memberStatusLabel(status), len(page.Members)))
+	return page, nil
 }
 
 // transition moves member id from one status to another with a

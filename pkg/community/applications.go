@@ -80,20 +80,31 @@ type Application struct {
 }
 
 // List returns event id's applications still awaiting a result, arrival
-// order, with eligibility as of the event's rules.
+// order, with eligibility as of the event's rules. The reading is audited.
 func (a *Applications) List(ctx context.Context, v Viewer, id string) ([]Application, error) {
 	if err := RequireOrganizer(v); err != nil {
 		return nil, err
 	}
-	e, err := a.Store.Event(ctx, id)
+	e, apps, err := a.list(ctx, id)
 	if err != nil {
 		return nil, err
+	}
+	auditor{a.Store, a.Clock, a.Log}.record(ctx, actorOf(v), AuditApplicationsView, "event", id,
+		fmt.Sprintf("「%s」の申込一覧を閲覧（%d件）", e.Title, len(apps)))
+	return apps, nil
+}
+
+// list is List without the audit entry.
+func (a *Applications) list(ctx context.Context, id string) (*Event, []Application, error) {
+	e, err := a.Store.Event(ctx, id)
+	if err != nil {
+		return nil, nil, err
 	}
 	apps, err := a.pending(ctx, e)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return apps, nil
+	return e, apps, nil
 }
 
 // pending reads e's applied registrations and their people.

@@ -9,11 +9,10 @@ import (
 // with the event, for a spreadsheet. Like the attendee export it is
 // audited: it carries personal data out.
 func (a *Applications) Export(ctx context.Context, v Viewer, id string) (*Event, []Application, error) {
-	apps, err := a.List(ctx, v, id)
-	if err != nil {
+	if err := RequireOrganizer(v); err != nil {
 		return nil, nil, err
 	}
-	e, err := a.Store.Event(ctx, id)
+	e, apps, err := a.list(ctx, id)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -192,6 +192,16 @@ func (s *Members) signupExisting(ctx context.Context, sub *Member, now time.Time
 		if existing, err = s.Store.MemberByEmail(ctx, sub.Email); err != nil {
 			return err
 		}
+		if existing.Expired(now) {
+			// CreateMember takes over an expired claim, so only a race
+			// lands here: the address is free, and this signup starts afresh.
+			err := s.Store.CreateMember(ctx, sub)
+			if errors.Is(err, ErrEmailTaken) {
+				return ErrMemberChanged // a concurrent signup took it: read again
+			}
+			existing, verify = sub, err == nil
+			return err
+		}
 		switch existing.Status {
 		case MemberUnverified:
 			// Nobody has proved they hold the address yet, so no submission
@@ -224,7 +234,12 @@ func (s *Members) signupExisting(ctx context.Context, sub *Member, now time.Time
 }
 
 func (s *Members) sendVerification(ctx context.Context, m *Member, now time.Time) error {
-	return s.mailLink(ctx, MailVerification, m, TokenVerify, submissionDigest(m), now, VerifyTTL, s.Links.Verify)
+	// A link outliving its member would promise what it cannot keep.
+	ttl := VerifyTTL
+	if at, ok := m.ExpiresAt(); ok && at.Sub(now) < ttl {
+		ttl = at.Sub(now)
+	}
+	return s.mailLink(ctx, MailVerification, m, TokenVerify, submissionDigest(m), now, ttl, s.Links.Verify)
 }
 
 // submissionDigest names what a signup submitted — profile, membership and
@@ -300,7 +315,7 @@ func (s *Members) Verify(ctx context.Context, secret string) (*Member, error) {
 		return nil, err
 	}
 	m, err := s.Store.Member(ctx, tok.MemberID)
-	if ErrorCode(err) == NotFound {
+	if ErrorCode(err) == NotFound || (err == nil && m.Expired(now)) {
 		return nil, ErrInvalidToken
 	}
 	if err != nil {
@@ -351,7 +366,7 @@ func (s *Members) RequestSignIn(ctx context.Context, email, ip string) error {
 	}
 	email = NormalizeEmail(email)
 	m, err := s.Store.MemberByEmail(ctx, email)
-	if ErrorCode(err) == NotFound {
+	if ErrorCode(err) == NotFound || (err == nil && m.Expired(now)) {
 		return nil
 	}
 	if err != nil {

@@ -275,6 +275,17 @@ func (a *Attendance) OrgSurveyResults(ctx context.Context, v Viewer, id string) 
 	if err := RequireOrganizer(v); err != nil {
 		return nil, nil, err
 	}
+	sum, answered, err := a.orgSurveyResults(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	auditor{a.Store, a.Clock, a.Log}.record(ctx, actorOf(v), AuditSurveyView, "event", id,
+		fmt.Sprintf("「%s」の団体向け事後アンケートの結果を閲覧（回答%d件）", sum.Event.Title, len(answered)))
+	return sum, answered, nil
+}
+
+// orgSurveyResults is OrgSurveyResults without the audit entry.
+func (a *Attendance) orgSurveyResults(ctx context.Context, id string) (*SurveySummary, []OrgSurveyAnswer, error) {
 	e, err := a.Store.Event(ctx, id)
 	if err != nil {
 		return nil, nil, err
@@ -313,7 +324,10 @@ func (a *Attendance) OrgSurveyResults(ctx context.Context, v Viewer, id string) 
 // ExportOrgSurvey is OrgSurveyResults for a file of the answers with the
 // organizations' names, recorded in the audit log as ExportSurvey is.
 func (a *Attendance) ExportOrgSurvey(ctx context.Context, v Viewer, id string) (*SurveySummary, []OrgSurveyAnswer, error) {
-	sum, answered, err := a.OrgSurveyResults(ctx, v, id)
+	if err := RequireOrganizer(v); err != nil {
+		return nil, nil, err
+	}
+	sum, answered, err := a.orgSurveyResults(ctx, id)
 	if err != nil {
 		return nil, nil, err
 	}

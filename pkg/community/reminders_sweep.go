@@ -61,6 +61,9 @@ type Reminders struct {
 	// DrawLotteries draws the lotteries due (Applications.DrawDue) and
 	// returns how many it finished; nil skips it.
 	DrawLotteries func(ctx context.Context) (int, error)
+	// Retain erases the personal data past its retention
+	// (Retention.Sweep); nil skips it.
+	Retain func(ctx context.Context) (RetentionResult, error)
 }
 
 // SweepResult is what one sweep did.
@@ -93,6 +96,8 @@ type SweepResult struct {
 	SurveysDue     int
 	SurveysSent    int
 	SurveysDropped int
+	// Retention is what the retention sweep erased.
+	Retention RetentionResult
 }
 
 // Stop reasons of SweepResult.Stopped.
@@ -151,6 +156,13 @@ func (s *Reminders) Sweep(ctx context.Context) (SweepResult, error) {
 		}
 		if err := sw.survey(ctx, d); err != nil {
 			fail("survey failed", err, "event_id", d.EventID)
+		}
+	}
+	if s.Retain != nil && ctx.Err() == nil {
+		res, err := s.Retain(ctx)
+		sw.res.Retention = res
+		if err != nil {
+			fail("retention sweep failed", err)
 		}
 	}
 	if s.EnsureSeries != nil && ctx.Err() == nil {

@@ -37,7 +37,8 @@ type MembershipStore interface {
 	// (reason "invalid_cursor") for a cursor it did not issue for this status.
 	MembersByStatus(ctx context.Context, status MemberStatus, limit int, cursor string) (MemberPage, error)
 	// WithdrawMember marks a member withdrawn, erases their personal data
-	// (email, names, affiliation, department, job, birth date) and frees the
+	// (email, names, affiliation, department, job, birth date, the
+	// consent's source IP) and frees the
 	// email, in one transaction; it returns what is kept. NotFound when
 	// unknown; withdrawing twice is harmless.
 	WithdrawMember(ctx context.Context, id string, now time.Time) (*Member, error)

@@ -430,16 +430,27 @@ type OptionCount struct {
 
 // SurveyResults returns event id's survey and the attendees who answered
 // it, in arrival order. NotFound (reason "survey_not_found") when the
-// event has no survey.
+// event has no survey. The reading is audited.
 func (a *Attendance) SurveyResults(ctx context.Context, v Viewer, id string) (*SurveySummary, []Attendee, error) {
 	if err := RequireOrganizer(v); err != nil {
 		return nil, nil, err
 	}
+	sum, answered, err := a.surveyResults(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	auditor{a.Store, a.Clock, a.Log}.record(ctx, actorOf(v), AuditSurveyView, "event", id,
+		fmt.Sprintf("「%s」の事後アンケートの結果を閲覧（回答%d件）", sum.Event.Title, len(answered)))
+	return sum, answered, nil
+}
+
+// surveyResults is SurveyResults without the audit entry.
+func (a *Attendance) surveyResults(ctx context.Context, id string) (*SurveySummary, []Attendee, error) {
 	var all []Attendee
 	var e *Event
 	q := AttendeeQuery{Status: RegistrationConfirmed, Limit: 100}
 	for {
-		page, err := a.Attendees(ctx, v, id, q)
+		page, err := a.attendeePage(ctx, id, q)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -505,7 +516,10 @@ func summarize(form Form, answers [][]Answer) []QuestionSummary {
 // of those who gave them: personal data leaving tabane, so the audit log
 // records it, as it does the attendee export.
 func (a *Attendance) ExportSurvey(ctx context.Context, v Viewer, id string) (*SurveySummary, []Attendee, error) {
-	sum, answered, err := a.SurveyResults(ctx, v, id)
+	if err := RequireOrganizer(v); err != nil {
+		return nil, nil, err
+	}
+	sum, answered, err := a.surveyResults(ctx, id)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -144,6 +144,9 @@ type data struct {
 	// Organization is the registered name of the organization that
 	// nominated the recipient; Expires when their link stops working.
 	Organization, Expires string
+	// KeptDays is how long an unverified signup is kept
+	// (community.UnverifiedRetentionDays), which no link outlives.
+	KeptDays int
 }
 
 type eventView struct {
@@ -257,13 +260,14 @@ func needEvent(e *community.Event) error {
 // "invalid_message") for a bad address, URL or missing event; name may be
 // empty; links are absolute URLs (see Link).
 
-// Verification asks a new sign-up to confirm the address (link valid 24 h).
+// Verification asks a new sign-up to confirm the address (link valid 24 h,
+// and never past the signup's own retention, which it states).
 func (c *Composer) Verification(to, name, link string) (*Message, error) {
 	if err := checkLink("確認リンク", link); err != nil {
 		return nil, err
 	}
 	return c.compose(mailSpec{template: "verification", to: to, name: name,
-		subject: "メールアドレスの確認のお願い", data: data{Link: link}})
+		subject: "メールアドレスの確認のお願い", data: data{Link: link, KeptDays: community.UnverifiedRetentionDays}})
 }
 
 // AlreadyRegistered answers a sign-up for an address that is already a

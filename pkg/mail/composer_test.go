@@ -2,6 +2,7 @@ package mail
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -64,7 +65,7 @@ func TestComposer(t *testing.T) {
 	}{{
 		name:    "Verification",
 		build:   func() (*Message, error) { return c.Verification("a@example.jp", hostileName, verify) },
-		subject: "メールアドレスの確認", texts: []string{"24時間"}, lines: []string{verify},
+		subject: "メールアドレスの確認", texts: []string{"24時間", "お申し込みの内容は" + strconv.Itoa(community.UnverifiedRetentionDays) + "日後に削除されます"}, lines: []string{verify},
 	}, {
 		name:    "AlreadyRegistered",
 		build:   func() (*Message, error) { return c.AlreadyRegistered("a@example.jp", hostileName, signin) },

@@ -51,7 +51,10 @@ type Result struct {
 	Stopped     string         `json:"stopped,omitempty"`
 	Occurrences int            `json:"occurrences_created"`
 	Draws       int            `json:"lotteries_drawn"`
-	DurationMS  int64          `json:"duration_ms"`
+	// Retention (community.RetentionPolicy): guests anonymized, consent IPs dropped.
+	GuestsAnonymized  int   `json:"guests_anonymized"`
+	ConsentIPsDropped int   `json:"consent_ips_dropped"`
+	DurationMS        int64 `json:"duration_ms"`
 }
 
 // Sweeper runs one sweep until ctx ends; *community.Reminders is one.
@@ -103,6 +106,7 @@ func (h *Handler) Handle(ctx context.Context, ev Event) (Result, error) {
 		Due: res.Due, Sent: res.Sent, Skipped: res.Skipped, SkippedBy: res.SkippedBy, Failed: res.Failed,
 		Finished: res.Finished, Dropped: res.Dropped, Resynced: res.Resynced, Stopped: res.Stopped,
 		Occurrences: res.Occurrences, Draws: res.Draws, DurationMS: time.Since(now).Milliseconds(),
+		GuestsAnonymized: res.Retention.GuestsAnonymized, ConsentIPsDropped: res.Retention.ConsentIPsDropped,
 	}
 	if out.SkippedBy == nil {
 		out.SkippedBy = map[string]int{}
@@ -110,7 +114,8 @@ func (h *Handler) Handle(ctx context.Context, ev Event) (Result, error) {
 	attrs := []any{
 		"due", out.Due, "sent", out.Sent, "skipped", out.Skipped, "failed", out.Failed,
 		"finished", out.Finished, "dropped", out.Dropped, "resynced", out.Resynced,
-		"stopped", out.Stopped, "occurrences_created", out.Occurrences, "lotteries_drawn", out.Draws, "duration_ms", out.DurationMS,
+		"stopped", out.Stopped, "occurrences_created", out.Occurrences, "lotteries_drawn", out.Draws,
+		"guests_anonymized", out.GuestsAnonymized, "consent_ips_dropped", out.ConsentIPsDropped, "duration_ms", out.DurationMS,
 		"budget_ms", stopAt.Sub(now).Milliseconds(), "skipped_by", out.SkippedBy,
 		"execution_id", ev.ExecutionID, "scheduled_time", ev.ScheduledTime, "attempt", ev.AttemptNumber,
 	}

@@ -962,3 +962,80 @@ func TestEligibilityLockedRoute(t *testing.T) {
 		t.Errorf("request not withdrawn: %v", body)
 	}
 }
+
+
+// An unverified member is gone UnverifiedRetentionDays after signing up,
+// whether or not TTL has deleted it yet: its links answer as unknown ones,
+// a sign-in request mails nothing, organizers no longer see it, and the
+// address's owner signs up afresh.
+func TestUnverifiedMemberExpires(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	addr := localtest.UniqueEmail("mistyped")
+	if code, _ := e.doFrom(signupapi.RouteSignup, signupBody(addr, "他人 入力", "regular"), "", "198.51.100.5"); code != 202 {
+		t.Fatal(code)
+	}
+	first := linkToken(t, localtest.WaitMail(t, addr, 1)[0], "/verify")
+	stale, err := e.store.MemberByEmail(ctx, addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	organizer := community.Viewer{Member: &community.Member{ID: community.NewID(e.clock.Now()), Email: "organizer@example.jp",
+		Status: community.MemberActive, Role: community.RoleOrganizer}}
+	admin := &community.MemberAdmin{Store: e.store, Clock: e.clock, Log: communitytest.FailOnError(t)}
+	listed := func() bool {
+		t.Helper()
+		page, err := admin.Members(ctx, organizer, community.MemberUnverified, 100, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range page.Members {
+			if m.ID == stale.ID {
+				return true
+			}
+		}
+		return false
+	}
+	if !listed() {
+		t.Fatal("the unverified member is not listed before its expiry")
+	}
+
+	// An hour before the expiry a sign-in request mails a fresh
+	// verification link: it lasts the hour, not VerifyTTL.
+	e.clock.Advance(community.UnverifiedRetention - time.Hour)
+	if code, _ := e.do(signupapi.RouteLink, `{"email":"`+addr+`"}`, ""); code != 202 {
+		t.Fatal(code)
+	}
+	late := linkToken(t, localtest.WaitMail(t, addr, 2)[1], "/verify")
+
+	e.clock.Advance(time.Hour)
+	_, unknown := e.do(signupapi.RouteVerify, `{"token":"no-such-token"}`, "")
+	for name, tok := range map[string]string{"first": first, "late": late} {
+		if code, body := e.do(signupapi.RouteVerify, `{"token":"`+tok+`"}`, ""); code != 400 || errCode(body) != errCode(unknown) {
+			t.Errorf("%s link after the expiry = %d %v, want as unknown: %v", name, code, body, unknown)
+		}
+	}
+	if listed() {
+		t.Error("organizers still see the expired member")
+	}
+	if code, body := e.do(signupapi.RouteLink, `{"email":"`+addr+`"}`, ""); code != 202 || body["status"] != "link_sent" {
+		t.Errorf("link = %d %v, want the usual 202", code, body)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if n := len(localtest.MailTo(t, addr)); n != 2 {
+		t.Errorf("%d mails, want no new one for an expired member", n)
+	}
+
+	// The owner signs up afresh, as a new member.
+	if code, _ := e.doFrom(signupapi.RouteSignup, signupBody(addr, "本人 確子", "supporting"), "", "203.0.113.20"); code != 202 {
+		t.Fatal(code)
+	}
+	fresh := linkToken(t, localtest.WaitMail(t, addr, 3)[2], "/verify")
+	if code, body := e.do(signupapi.RouteVerify, `{"token":"`+fresh+`"}`, ""); code != 200 || body["status"] != "active" || body["membership"] != "supporting" {
+		t.Fatalf("fresh link = %d %v", code, body)
+	}
+	m, err := e.store.MemberByEmail(ctx, addr)
+	if err != nil || m.ID == stale.ID || m.Name != "本人 確子" {
+		t.Errorf("the address names %+v, %v; want a new member", m, err)
+	}
+}

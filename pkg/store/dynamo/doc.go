@@ -22,8 +22,8 @@
 //	item                   PK                     SK                               TTL (expires_at)
 //	---------------------  ---------------------  -------------------------------  ----------------
 //	event                  EVENT#<eid>            EVENT                            -
-//	member                 MEMBER#<mid>           MEMBER                           -
-//	email claim            EMAIL#<email>          EMAIL                            -
+//	member                 MEMBER#<mid>           MEMBER                           while unverified (created + 7 d)
+//	email claim            EMAIL#<email>          EMAIL                            its member's
 //	session                SESSION#<sid>          SESSION                          yes
 //	token                  TOKEN#<digest>         TOKEN                            yes
 //	rate counter           RATE#<sha256(key)>     <window>#<windowStartUTC>        yes
@@ -43,6 +43,7 @@
 //	suppression            SUPPRESS#<hmac(email)> SUPPRESS                         -
 //	nomination             NOMINATION#<nid>       NOMINATION                       -
 //	nomination counter     EVENT#<eid>            NOMCOUNT#<org mid>               -
+//	anonymization schedule EVENT#<eid>            PRIVACY                          -
 //
 // Index keys, written only where the last column says:
 //
@@ -63,6 +64,8 @@
 //	GSI3   survey schedule         SURVEYS                <dueUTC>#<eid>[#organizations] until handed over to everyone
 //	GSI3   outbox mail             OUTBOX                 <createdUTC>#<mail id>         until settled
 //	GSI3   lottery                 LOTTERIES              <drawUTC>#<eid>                until drawn and applied
+//	GSI3   anonymization schedule  ANONYMIZE              <dueUTC>#<eid>                 until the guests are anonymized
+//	GSI3   member                  CONSENT_IPS            <dropUTC>#<mid>                while the consent holds an IP
 //
 // Notes on the items:
 //   - event (issue 10): mode ("" = first come) and lottery {draw_at,
@@ -123,10 +126,30 @@
 //     default frame only while its own counters are 0.
 //   - member: ver is a version number; every replacing write requires the
 //     version it read, so a member item and its email claim cannot drift.
-//   - email claim: {member_id}. Written in the same transaction as the
-//     member (both attribute_not_exists(PK)), moved transactionally on an
-//     email change, deleted on withdrawal. The table itself keeps emails
-//     unique, case-insensitively.
+//     Retention (issue 14, community/retention.go): an unverified member
+//     carries expires_at = created + community.UnverifiedRetention, and so
+//     does its claim; the write that takes it out of unverified Puts the
+//     claim again without it (IF member_id = :mid), in the same
+//     transaction. Reads treat an expired one as gone (community.Member.
+//     Expired), as TTL deletes late. consent.ip, while present, puts the
+//     member in GSI3 CONSENT_IPS at consent.agreed_at +
+//     community.ConsentIPRetention; the sweep REMOVEs it (and the keys)
+//     ADD ver :1, and withdrawal erases it with the rest.
+//   - email claim: {member_id, expires_at (its unverified member's)}.
+//     Written in the same transaction as the member (IF
+//     attribute_not_exists(PK) OR expires_at <= the new member's created
+//     time: an expired claim is free before TTL deletes it), moved
+//     transactionally on an email change, deleted on withdrawal. The table
+//     itself keeps emails unique, case-insensitively.
+//   - anonymization schedule (retention.go): {event_id, due_at (end +
+//     community.GuestRetention)}. Put by every event write but a draft's
+//     (CreateEvent, SyncEventReminders) IF new OR due_at <> :due; kept for
+//     cancelled events. The retention sweep anonymizes the event's guest
+//     registrations, then REMOVEs the GSI3 keys IF due_at = :read. An
+//     anonymized registration has guest_name "ゲスト（匿名化済み）" and
+//     anonymized_at, and no guest_email, answers, survey_answers,
+//     department, birth_date, attendee_sk nor attendee item; its
+//     nominations' nominees keep only reg_id and that name.
 //   - session: {member_id, created_at, expires_at}. token: {purpose,
 //     member_id, data, created_at, expires_at}; the id is a digest of the
 //     secret in the mailed link, so a table dump yields no usable link.
@@ -447,6 +470,19 @@
 //	mark drawn / finish                              UpdateItem event SET lottery.drawn_at, updated_at IF attribute_not_exists(
 //	                                                   lottery.drawn_at); UpdateItem LOTTERY REMOVE GSI3PK, GSI3SK
 //	published result                                 GetItem LOTTERY (consistent)
+//	retention: guests due                            Query GSI3 GSI3PK = ANONYMIZE AND GSI3SK < <now+1s UTC>, every page
+//	anonymize an event's guests, once each           Query PK = EVENT#<eid> AND begins_with(SK, "REG#") (consistent), then per guest
+//	                                                   registration TransactWriteItems: [Update registration SET guest_name,
+//	                                                   anonymized_at REMOVE guest_email, answers, ... IF attribute_not_exists(
+//	                                                   anonymized_at); Delete attendee IF attribute_not_exists(PK) OR reg_id = :rid];
+//	                                                   Query begins_with(SK, "NOMCOUNT#"), UpdateItem each nomination SET nominees
+//	                                                   IF attribute_not_exists(anonymized_at); UpdateItem PRIVACY REMOVE GSI3 keys
+//	                                                   IF due_at = :read
+//	retention: consent IPs due, drop one             Query GSI3 GSI3PK = CONSENT_IPS AND GSI3SK < <now+1s UTC>; UpdateItem member
+//	                                                   REMOVE consent.ip, GSI3PK, GSI3SK ADD ver :1 IF GSI3SK = :read
+//	backfill retention (once, infra/retention-     Query GSI1 MEMBERS#<status> (each status), EVENTS, CANCELLED, every page; UpdateItem
+//	  backfill)                                        member SET expires_at / GSI3 keys IF ver = :read, claim SET expires_at IF
+//	                                                   member_id = :mid; the schedule Put as an event write puts it
 //	audit log (audit.go)                             PK AUDIT#<aid> SK AUDIT; GSI1 AUDIT <atUTC>#<aid> (everyone), GSI2 AUDIT#<actor mid>
 //	                                                   <atUTC>#<aid> (one organizer); Query ScanIndexForward = false, one Query per page.
 //	                                                   One GSI1 partition: organizers write a few entries a minute at most; split by month

@@ -67,8 +67,9 @@ func waitlistSeqKey(eventID, frameID string) key {
 }
 
 const (
-	eventsPartition  = "EVENTS"
-	membersPartition = "MEMBERS#"
+	eventsPartition     = "EVENTS"
+	membersPartition    = "MEMBERS#"
+	consentIPsPartition = "CONSENT_IPS"
 )
 
 func eventsKindPartition(k community.Kind) string { return "EVENTS#" + string(k) }
@@ -373,7 +374,14 @@ type memberItem struct {
 	SK     string `dynamodbav:"SK"`
 	GSI1PK string `dynamodbav:"GSI1PK"`
 	GSI1SK string `dynamodbav:"GSI1SK"`
+	// GSI3 CONSENT_IPS <dropUTC>#<mid>, while the consent keeps its IP:
+	// the retention sweep finds the IPs due without a scan.
+	GSI3PK string `dynamodbav:"GSI3PK,omitempty"`
+	GSI3SK string `dynamodbav:"GSI3SK,omitempty"`
 	Type   string `dynamodbav:"type"`
+	// ExpiresAt (TTL, epoch seconds) is set while the member is unverified:
+	// community.UnverifiedRetention after signup.
+	ExpiresAt int64 `dynamodbav:"expires_at,omitempty"`
 	// Version guards read-modify-write: every write bumps it and requires the
 	// value it read, so the member item and its EMAIL# item never drift apart.
 	Version int64 `dynamodbav:"ver"`
@@ -483,7 +491,19 @@ func newMemberItem(m *community.Member, version int64) memberItem {
 	}
 	it.BirthDate = birthDay(m.BirthDate)
 	it.EligibilityRequest, it.EligibilityApproval = newClaimItems(m)
+	if at, ok := m.ExpiresAt(); ok {
+		it.ExpiresAt = at.Unix()
+	}
+	if m.Consent.IP != "" {
+		it.GSI3PK, it.GSI3SK = consentIPsPartition, consentIPSortKey(m.ID, m.Consent.AgreedAt)
+	}
 	return it
+}
+
+// consentIPSortKey sorts a member's consent IP in GSI3 CONSENT_IPS by the
+// time it is to be dropped.
+func consentIPSortKey(memberID string, agreed time.Time) string {
+	return keyStamp(community.ConsentIPDropAt(agreed)) + "#" + memberID
 }
 
 func (it memberItem) member() (*community.Member, error) {
@@ -518,11 +538,18 @@ type emailItem struct {
 	SK       string `dynamodbav:"SK"`
 	Type     string `dynamodbav:"type"`
 	MemberID string `dynamodbav:"member_id"`
+	// ExpiresAt is its member's: an unverified member's claim goes with it.
+	ExpiresAt int64 `dynamodbav:"expires_at,omitempty"`
 }
 
-func newEmailItem(email, memberID string) emailItem {
+// newEmailItem is the claim of email by m, expiring with m while m is unverified.
+func newEmailItem(email string, m *community.Member) emailItem {
 	k := emailKey(email)
-	return emailItem{PK: k.PK, SK: k.SK, Type: typeEmail, MemberID: memberID}
+	it := emailItem{PK: k.PK, SK: k.SK, Type: typeEmail, MemberID: m.ID}
+	if at, ok := m.ExpiresAt(); ok {
+		it.ExpiresAt = at.Unix()
+	}
+	return it
 }
 
 type sessionItem struct {

@@ -16,7 +16,8 @@ import (
 )
 
 // CreateMember stores a new member and claims its email in one transaction,
-// so the table itself keeps emails unique. Conflict (reason "email_taken")
+// so the table itself keeps emails unique; an expired unverified member's
+// claim counts as free (TTL deletes it late). Conflict (reason "email_taken")
 // when another member has the email case-insensitively, (reason
 // "member_exists") when the id exists.
 func (s *Store) CreateMember(ctx context.Context, m *community.Member) error {
@@ -28,7 +29,11 @@ func (s *Store) CreateMember(ctx context.Context, m *community.Member) error {
 	if err != nil {
 		return fmt.Errorf("dynamo: create member: %w", err)
 	}
-	email, err := s.txPut(newEmailItem(m.Email, m.ID), notExists)
+	// An unverified member's claim past its expiry is free already: TTL
+	// deletes it late, so the signup takes it over. The expired member it
+	// named stays, unread (community.Member.Expired), until TTL deletes it.
+	free := notExists.Or(expression.Name("expires_at").LessThanEqual(expression.Value(m.CreatedAt.Unix())))
+	email, err := s.txPut(newEmailItem(m.Email, m), free)
 	if err != nil {
 		return fmt.Errorf("dynamo: create member: %w", err)
 	}
@@ -108,7 +113,7 @@ func (s *Store) UpdateMember(ctx context.Context, m *community.Member, mails ...
 	}
 	claim := -1 // index of the new email's claim in items
 	if email := normEmail(m.Email); email != "" && email != normEmail(cur.Email) {
-		put, err := s.txPut(newEmailItem(email, m.ID), expression.AttributeNotExists(expression.Name("PK")))
+		put, err := s.txPut(newEmailItem(email, &next), expression.AttributeNotExists(expression.Name("PK")))
 		if err != nil {
 			return fmt.Errorf("dynamo: update member: %w", err)
 		}
@@ -146,12 +151,22 @@ func (s *Store) replaceMember(cur memberItem, next *community.Member) ([]types.T
 		return nil, err
 	}
 	items := []types.TransactWriteItem{{Put: put}}
-	if old := normEmail(cur.Email); old != "" && old != normEmail(next.Email) {
+	old := normEmail(cur.Email)
+	switch {
+	case old != "" && old != normEmail(next.Email):
 		del, err := s.txDelete(emailKey(old), expression.Name("member_id").Equal(expression.Value(cur.ID)))
 		if err != nil {
 			return nil, err
 		}
 		items = append(items, types.TransactWriteItem{Delete: del})
+	case old != "" && cur.ExpiresAt != 0 && next.Status != community.MemberUnverified:
+		// Verified: the claim stops expiring with the member, or TTL
+		// would free the address of an active member.
+		claim, err := s.txPut(newEmailItem(old, next), expression.Name("member_id").Equal(expression.Value(cur.ID)))
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, types.TransactWriteItem{Put: claim})
 	}
 	return items, nil
 }
@@ -180,9 +195,9 @@ func (s *Store) MembersByStatus(ctx context.Context, status community.MemberStat
 }
 
 // WithdrawMember marks a member withdrawn and erases what identifies them —
-// email, names, affiliation, department, job category, birth date — while
-// keeping membership, dates and the consent record (特定電子メール法 asks
-// that consent be provable). The email's claim is released in the same
+// email, names, affiliation, department, job category, birth date, the
+// consent's source IP — while keeping membership, dates and the rest of the
+// consent record (特定電子メール法 asks that consent be provable). The email's claim is released in the same
 // transaction, so the address may sign up afresh. NotFound (reason
 // "member_not_found") when unknown; Conflict (reason "member_changed") when
 // another write came between this one's read and write.
@@ -258,6 +273,9 @@ func (s *Store) erase(ctx context.Context, cur memberItem, m *community.Member, 
 	m.Affiliation, m.Department, m.JobCategory = "", "", ""
 	m.BirthDate = nil
 	m.EligibilityRequest, m.EligibilityApproval = nil, nil // birth dates and a reason
+	// The consent stays as proof of what was agreed and when; its source
+	// address goes with the person (community.ConsentIPRetention).
+	m.Consent.IP = ""
 	m.Status, m.Role = community.MemberWithdrawn, community.RoleMember
 	m.Preferences = community.Preferences{}
 	m.UpdatedAt = now

@@ -386,15 +386,18 @@ func TestWithdrawMember(t *testing.T) {
 		got.Affiliation != "" || got.Preferences != (community.Preferences{}) || !got.UpdatedAt.Equal(now) {
 		t.Errorf("withdrawn member keeps %+v", got)
 	}
-	if got.Consent != m.Consent || got.Membership != m.Membership || !got.CreatedAt.Equal(m.CreatedAt) {
-		t.Errorf("withdrawal lost the record: %+v", got)
+	// The consent stays as proof, without its source address (issue 14).
+	wantConsent := m.Consent
+	wantConsent.IP = ""
+	if m.Consent.IP == "" || got.Consent != wantConsent || got.Membership != m.Membership || !got.CreatedAt.Equal(m.CreatedAt) {
+		t.Errorf("withdrawal lost the record, or kept the consent IP: %+v", got)
 	}
 	stored, err := s.Member(ctx, m.ID)
 	if err != nil || !reflect.DeepEqual(stored, got) {
 		t.Fatalf("stored %+v, %v\nwant %+v", stored, err, got)
 	}
 	dump := scanText(t, table)
-	for _, personal := range []string{m.Email, strings.ToLower(m.Email), m.Name, m.NameKana, m.Affiliation, m.Department, "1990-02-28", "退会者の回答"} {
+	for _, personal := range []string{m.Email, strings.ToLower(m.Email), m.Name, m.NameKana, m.Affiliation, m.Department, "1990-02-28", "退会者の回答", m.Consent.IP} {
 		if strings.Contains(dump, personal) {
 			t.Errorf("the table still holds %q", personal)
 		}

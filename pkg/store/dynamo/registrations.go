@@ -135,6 +135,8 @@ type registrationItem struct {
 	SurveySentAt     *time.Time   `dynamodbav:"survey_sent_at,omitempty"`
 	SurveyAnswers    []answerItem `dynamodbav:"survey_answers,omitempty"`
 	SurveyAnsweredAt *time.Time   `dynamodbav:"survey_answered_at,omitempty"`
+	// AnonymizedAt: a guest's personal data was erased (retention.go).
+	AnonymizedAt *time.Time `dynamodbav:"anonymized_at,omitempty"`
 }
 
 // answerItem is one stored answer: {q, t} or {q, c}.
@@ -177,7 +179,8 @@ func (it registrationItem) registration() *community.Registration {
 		CheckedInAt: it.CheckedInAt, CancelledAt: it.CancelledAt, Decision: community.Decision(it.Decision),
 		OrganizationID: it.OrganizationID, Department: it.Department, BirthDate: it.BirthDate,
 	}
-	if it.GuestEmail != "" {
+	if it.GuestEmail != "" || it.AnonymizedAt != nil {
+		// An anonymized guest is still a guest, with no address.
 		r.Guest = &community.Guest{Name: it.GuestName, Email: it.GuestEmail}
 	}
 	if len(it.RemindersSent) > 0 {

@@ -198,7 +198,8 @@ func (s *Store) SyncEventReminders(ctx context.Context, e *community.Event) erro
 			return err
 		}
 	}
-	return nil
+	// So does the anonymization of its guests (retention.go).
+	return s.syncAnonymization(ctx, e)
 }
 
 // DueReminders returns the reminders due at or before now (to the second)

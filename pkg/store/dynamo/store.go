@@ -46,7 +46,10 @@ func (s *Store) CreateEvent(ctx context.Context, e *community.Event) error {
 		return errors.New("dynamo: create event: empty id")
 	}
 	if listed(e.Status) && len(community.ReminderOffsetsOf(e)) > 0 {
-		return s.createListedEvent(ctx, e) // with its reminders, in one transaction (reminders.go)
+		if err := s.createListedEvent(ctx, e); err != nil { // with its reminders, in one transaction (reminders.go)
+			return err
+		}
+		return s.syncAnonymization(ctx, e)
 	}
 	put, err := s.putNew(newEventItem(e))
 	if err != nil {
@@ -58,7 +61,9 @@ func (s *Store) CreateEvent(ctx context.Context, e *community.Event) error {
 		}
 		return fmt.Errorf("dynamo: create event: %w", err)
 	}
-	return nil
+	// Its guests' anonymization is scheduled with it (retention.go); a
+	// failure is retried by the event's next write, as its reminders are.
+	return s.syncAnonymization(ctx, e)
 }
 
 // Event returns one event. NotFound (reason "event_not_found") when unknown.

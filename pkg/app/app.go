@@ -177,14 +177,14 @@ func (d *Deps) DynamoDB() *dynamodb.Client {
 func (d *Deps) Store() *dynamo.Store {
 	if d.store == nil {
 		// The suppression list keys addresses as the mail rate limit does.
-		d.store = dynamo.New(d.DynamoDB(), d.Config.TableName).WithDigest(auth.Secrets{Key: d.Config.SessionSecret}.Hash)
+		d.store = dynamo.New(d.DynamoDB(), d.Config.TableName).WithDigest(auth.Secrets{Keys: d.Config.Keys}.Hash)
 	}
 	return d.store
 }
 
 // Links returns the signer of the links mails carry.
 func (d *Deps) Links() auth.Links {
-	return auth.Links{BaseURL: d.Config.BaseURL, Secret: d.Config.SessionSecret}
+	return auth.Links{BaseURL: d.Config.BaseURL, Keys: d.Config.Keys}
 }
 
 // Sessions returns the session keeper every signed-in request goes through.
@@ -192,7 +192,7 @@ func (d *Deps) Sessions() *auth.Sessions {
 	if d.sessions == nil {
 		d.sessions = &auth.Sessions{
 			Store:      d.Store(),
-			Secret:     d.Config.SessionSecret,
+			Keys:       d.Config.Keys,
 			TTL:        d.Config.SessionTTL,
 			Clock:      d.Clock,
 			Organizers: d.Config.IsOrganizer,
@@ -269,7 +269,7 @@ func (d *Deps) Members() *community.Members {
 	if d.members == nil {
 		d.members = &community.Members{
 			Store: d.Store(), Clock: d.Clock, Links: d.Links(),
-			Secrets: auth.Secrets{Key: d.Config.SessionSecret}, Sessions: d.Sessions(),
+			Secrets: auth.Secrets{Keys: d.Config.Keys}, Sessions: d.Sessions(),
 			BeforeWithdraw: d.Registrations().CancelFutureFor,
 		}
 	}

@@ -35,8 +35,9 @@ import (
 
 // Endpoints point the clients at local stand-ins; empty fields mean AWS.
 type Endpoints struct {
-	DynamoDB string
-	SES      string
+	DynamoDB       string
+	SES            string
+	SecretsManager string
 }
 
 // Deps is what a function's constructor builds its handler from: the
@@ -70,6 +71,11 @@ type Deps struct {
 // initialisers alone cost a cold start about a millisecond. The standard
 // AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL_SES (or AWS_ENDPOINT_URL)
 // point the clients elsewhere, as with the SDK.
+//
+// In AWS the keys are in Secrets Manager, not in the environment
+// (config.Config.Keys): Load reads them here, once per cold start, and
+// every service the function builds signs and verifies with that copy.
+// AWS_ENDPOINT_URL_SECRETS_MANAGER points that read elsewhere.
 func Load(ctx context.Context, getenv func(string) string) (*Deps, error) {
 	cfg, err := config.FromEnv(getenv)
 	if err != nil {
@@ -89,7 +95,12 @@ func Load(ctx context.Context, getenv func(string) string) (*Deps, error) {
 		}
 		return getenv("AWS_ENDPOINT_URL")
 	}
-	ep := Endpoints{DynamoDB: endpoint("DYNAMODB"), SES: endpoint("SES")}
+	ep := Endpoints{DynamoDB: endpoint("DYNAMODB"), SES: endpoint("SES"), SecretsManager: endpoint("SECRETS_MANAGER")}
+	if cfg.KeyringSecret != "" {
+		if cfg.Keys, err = LoadKeys(ctx, awsCfg, ep.SecretsManager, cfg.KeyringSecret); err != nil {
+			return nil, err
+		}
+	}
 	return New(cfg, awsCfg, ep, NewLogger(os.Stdout, cfg.LogLevel)), nil
 }
 

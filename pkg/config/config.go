@@ -32,6 +32,10 @@ type Config struct {
 	// them once per cold start.
 	Keys          *auth.Keyring
 	KeyringSecret string // TABANE_KEYRING_SECRET: ARN of the keyring's secret
+	// KeyringRevision (TABANE_KEYRING_REVISION) is read by nothing: it is
+	// in the environment so that changing it after editing the keyring
+	// makes Lambda start every function afresh, reading the new keyring.
+	KeyringRevision string
 
 	SessionTTL     time.Duration
 	SendRatePerSec float64 // TABANE_SES_RATE: SES sends per second one mailer invocation may make (default 10)
@@ -61,15 +65,16 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		return def
 	}
 	c := Config{
-		TableName:     get("TABANE_TABLE", "tabane"),
-		BaseURL:       strings.TrimRight(get("TABANE_BASE_URL", "http://localhost:"+get("PORT", "8080")), "/"),
-		Sender:        get("TABANE_SENDER", DefaultSender),
-		ContactEmail:  get("TABANE_CONTACT", DefaultContact),
-		CommunityName: get("TABANE_COMMUNITY", DefaultCommunity),
-		KeyringSecret: get("TABANE_KEYRING_SECRET", ""),
-		SessionTTL:    30 * 24 * time.Hour,
-		LogLevel:      get("TABANE_LOG_LEVEL", "info"),
-		Region:        get("AWS_REGION", "ap-northeast-1"),
+		TableName:       get("TABANE_TABLE", "tabane"),
+		BaseURL:         strings.TrimRight(get("TABANE_BASE_URL", "http://localhost:"+get("PORT", "8080")), "/"),
+		Sender:          get("TABANE_SENDER", DefaultSender),
+		ContactEmail:    get("TABANE_CONTACT", DefaultContact),
+		CommunityName:   get("TABANE_COMMUNITY", DefaultCommunity),
+		KeyringSecret:   get("TABANE_KEYRING_SECRET", ""),
+		KeyringRevision: get("TABANE_KEYRING_REVISION", ""),
+		SessionTTL:      30 * 24 * time.Hour,
+		LogLevel:        get("TABANE_LOG_LEVEL", "info"),
+		Region:          get("AWS_REGION", "ap-northeast-1"),
 
 		SESConfigurationSet: get("TABANE_SES_CONFIGURATION_SET", ""),
 	}

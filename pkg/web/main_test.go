@@ -235,7 +235,7 @@ func newEnvWith(t *testing.T, o envOptions) *env {
 		Sender:        config.DefaultSender,
 		CommunityName: config.DefaultCommunity,
 		ContactEmail:  config.DefaultContact,
-		Keys: testKeys,
+		Keys:          testKeys,
 		SessionTTL:    30 * 24 * time.Hour,
 		Secure:        o.Secure,
 	}

@@ -319,11 +319,21 @@ func TestTemplateEnvironmentMatchesConfig(t *testing.T) {
 		}
 	}
 	for k := range read {
-		if strings.HasPrefix(k, "TABANE_") && !declared[k] {
+		if strings.HasPrefix(k, "TABANE_") && !declared[k] && !localOnly[k] {
 			t.Errorf("pkg/config reads %s, but template.yaml's Globals.Function.Environment does not set it", k)
 		}
 	}
+	for k := range localOnly {
+		if declared[k] {
+			t.Errorf("template.yaml sets %s: keys are read from Secrets Manager in AWS, never put in a function's environment", k)
+		}
+	}
 }
+
+// localOnly is what pkg/config reads that AWS must never set: the keys
+// (docs/keys.md). Lambda's environment is readable by whoever may read a
+// function's configuration.
+var localOnly = map[string]bool{"TABANE_SESSION_SECRET": true}
 
 // TestEachFunctionLinksOnlyItsOwnHandler runs go list -deps on every
 // functions/<name>: no bootstrap may carry another function's handler
@@ -365,19 +375,26 @@ func TestEachFunctionLinksOnlyItsOwnHandler(t *testing.T) {
 				}
 			}
 			// A function links SES exactly when the template lets it send.
-			links, may := slices.Contains(deps, sesPackage), sesAllowed(r.tpl, samtemplate.LogicalIDOf(dir))
+			links, may := slices.Contains(deps, sesPackage), allowed(r.tpl, samtemplate.LogicalIDOf(dir), "ses:SendRawEmail")
 			if links != may {
 				t.Errorf("./functions/%s links SES: %v; its policy allows ses:SendRawEmail: %v", dir, links, may)
+			}
+			// And reads the keyring exactly when the template lets it.
+			links, may = slices.Contains(deps, secretsManagerPackage), allowed(r.tpl, samtemplate.LogicalIDOf(dir), "secretsmanager:GetSecretValue")
+			if links != may {
+				t.Errorf("./functions/%s links Secrets Manager: %v; its policy allows secretsmanager:GetSecretValue: %v", dir, links, may)
 			}
 		})
 	}
 }
 
-const sesPackage = "github.com/aws/aws-sdk-go-v2/service/ses"
+const (
+	sesPackage            = "github.com/aws/aws-sdk-go-v2/service/ses"
+	secretsManagerPackage = "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+)
 
-// sesAllowed reports whether a function's inline policy statements allow
-// ses:SendRawEmail.
-func sesAllowed(tpl *samtemplate.Template, id string) bool {
+// allowed reports whether a function's inline policy statements allow action.
+func allowed(tpl *samtemplate.Template, id, action string) bool {
 	r, ok := tpl.Resources[id]
 	if !ok {
 		return false
@@ -396,11 +413,11 @@ func sesAllowed(tpl *samtemplate.Template, id string) bool {
 			if acts == nil {
 				continue
 			}
-			if samtemplate.Scalar(acts) == "ses:SendRawEmail" {
+			if samtemplate.Scalar(acts) == action {
 				return true
 			}
 			for _, a := range acts.Content {
-				if a.Value == "ses:SendRawEmail" {
+				if a.Value == action {
 					return true
 				}
 			}

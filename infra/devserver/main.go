@@ -83,8 +83,11 @@ func run(ctx context.Context, getenv func(string) string, out io.Writer, o optio
 		return err
 	}
 	cfg, err := config.FromEnv(func(k string) string {
-		if k == "TABANE_SESSION_SECRET" {
-			return secret
+		switch k {
+		case "TABANE_SESSION_SECRET":
+			return secret // a plain secret or a keyring's JSON (docs/keys.md)
+		case "TABANE_KEYRING_SECRET":
+			return "" // the keys of a local run are never AWS's
 		}
 		return getenv(k)
 	})

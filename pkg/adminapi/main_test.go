@@ -66,9 +66,9 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	notifier := &mail.Notifier{Composer: composer, Sender: mail.NewSender(localtest.SES(), clk)}
-	links := auth.Links{BaseURL: cfg.BaseURL, Secret: cfg.SessionSecret}
+	links := auth.Links{BaseURL: cfg.BaseURL, Keys: cfg.Keys}
 	e := &env{t: t, store: store, table: table, clock: clk, organizers: map[string]bool{}}
-	e.sessions = &auth.Sessions{Store: store, Secret: cfg.SessionSecret, TTL: cfg.SessionTTL, Clock: clk,
+	e.sessions = &auth.Sessions{Store: store, Keys: cfg.Keys, TTL: cfg.SessionTTL, Clock: clk,
 		Organizers: func(email string) bool {
 			e.mu.Lock()
 			defer e.mu.Unlock()

@@ -33,7 +33,7 @@ var afterSurvey = map[string]any{
 }
 
 // surveyLinks signs survey tokens as the env's mails would.
-var surveyLinks = auth.Links{BaseURL: "http://localhost:8080", Secret: []byte("test-secret-test-secret-test-secret-0123")}
+var surveyLinks = auth.Links{BaseURL: "http://localhost:8080", Keys: auth.MustParseKeyring("test-secret-test-secret-test-secret-0123")}
 
 // answerThroughAPI posts survey answers with token to the survey API.
 func (e *env) answerThroughAPI(token string, answers any) result {

@@ -35,8 +35,9 @@ import (
 
 // Endpoints point the clients at local stand-ins; empty fields mean AWS.
 type Endpoints struct {
-	DynamoDB string
-	SES      string
+	DynamoDB       string
+	SES            string
+	SecretsManager string
 }
 
 // Deps is what a function's constructor builds its handler from: the
@@ -70,6 +71,11 @@ type Deps struct {
 // initialisers alone cost a cold start about a millisecond. The standard
 // AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL_SES (or AWS_ENDPOINT_URL)
 // point the clients elsewhere, as with the SDK.
+//
+// In AWS the keys are in Secrets Manager, not in the environment
+// (config.Config.Keys): Load reads them here, once per cold start, and
+// every service the function builds signs and verifies with that copy.
+// AWS_ENDPOINT_URL_SECRETS_MANAGER points that read elsewhere.
 func Load(ctx context.Context, getenv func(string) string) (*Deps, error) {
 	cfg, err := config.FromEnv(getenv)
 	if err != nil {
@@ -89,7 +95,12 @@ func Load(ctx context.Context, getenv func(string) string) (*Deps, error) {
 		}
 		return getenv("AWS_ENDPOINT_URL")
 	}
-	ep := Endpoints{DynamoDB: endpoint("DYNAMODB"), SES: endpoint("SES")}
+	ep := Endpoints{DynamoDB: endpoint("DYNAMODB"), SES: endpoint("SES"), SecretsManager: endpoint("SECRETS_MANAGER")}
+	if cfg.KeyringSecret != "" {
+		if cfg.Keys, err = LoadKeys(ctx, awsCfg, ep.SecretsManager, cfg.KeyringSecret); err != nil {
+			return nil, err
+		}
+	}
 	return New(cfg, awsCfg, ep, NewLogger(os.Stdout, cfg.LogLevel)), nil
 }
 
@@ -177,14 +188,14 @@ func (d *Deps) DynamoDB() *dynamodb.Client {
 func (d *Deps) Store() *dynamo.Store {
 	if d.store == nil {
 		// The suppression list keys addresses as the mail rate limit does.
-		d.store = dynamo.New(d.DynamoDB(), d.Config.TableName).WithDigest(auth.Secrets{Key: d.Config.SessionSecret}.Hash)
+		d.store = dynamo.New(d.DynamoDB(), d.Config.TableName).WithDigest(auth.Secrets{Keys: d.Config.Keys}.Hash)
 	}
 	return d.store
 }
 
 // Links returns the signer of the links mails carry.
 func (d *Deps) Links() auth.Links {
-	return auth.Links{BaseURL: d.Config.BaseURL, Secret: d.Config.SessionSecret}
+	return auth.Links{BaseURL: d.Config.BaseURL, Keys: d.Config.Keys}
 }
 
 // Sessions returns the session keeper every signed-in request goes through.
@@ -192,7 +203,7 @@ func (d *Deps) Sessions() *auth.Sessions {
 	if d.sessions == nil {
 		d.sessions = &auth.Sessions{
 			Store:      d.Store(),
-			Secret:     d.Config.SessionSecret,
+			Keys:       d.Config.Keys,
 			TTL:        d.Config.SessionTTL,
 			Clock:      d.Clock,
 			Organizers: d.Config.IsOrganizer,
@@ -269,7 +280,7 @@ func (d *Deps) Members() *community.Members {
 	if d.members == nil {
 		d.members = &community.Members{
 			Store: d.Store(), Clock: d.Clock, Links: d.Links(),
-			Secrets: auth.Secrets{Key: d.Config.SessionSecret}, Sessions: d.Sessions(),
+			Secrets: auth.Secrets{Keys: d.Config.Keys}, Sessions: d.Sessions(),
 			BeforeWithdraw: d.Registrations().CancelFutureFor,
 		}
 	}
@@ -282,8 +293,8 @@ func (d *Deps) MemberAdmin() *community.MemberAdmin {
 }
 
 // WriteLimiter counts each client's writes in the table
-// (httpapi.WriteLimiter), keyed by digests made with the session secret.
+// (httpapi.WriteLimiter), keyed by digests made with the digest key.
 func (d *Deps) WriteLimiter() *httpapi.WriteLimiter {
-	sec := auth.Secrets{Key: d.Config.SessionSecret}
+	sec := auth.Secrets{Keys: d.Config.Keys}
 	return &httpapi.WriteLimiter{Counter: d.Store(), Hash: sec.Hash, Now: d.Clock.Now}
 }

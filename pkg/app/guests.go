@@ -12,7 +12,7 @@ import (
 func (d *Deps) GuestRequests() *community.GuestRequests {
 	return &community.GuestRequests{
 		Registrations: d.Registrations(), Store: d.Store(), Links: d.Links(),
-		Secrets: auth.Secrets{Key: d.Config.SessionSecret}, Log: d.Log,
+		Secrets: auth.Secrets{Keys: d.Config.Keys}, Log: d.Log,
 	}
 }
 
@@ -21,7 +21,7 @@ func (d *Deps) GuestRequests() *community.GuestRequests {
 // outbox), and the confirmation that makes them applicants.
 func (d *Deps) Nominations() *community.Nominations {
 	return &community.Nominations{
-		Store: d.Store(), Links: d.Links(), Secrets: auth.Secrets{Key: d.Config.SessionSecret},
+		Store: d.Store(), Links: d.Links(), Secrets: auth.Secrets{Keys: d.Config.Keys},
 		Clock: d.Clock, Log: d.Log,
 	}
 }

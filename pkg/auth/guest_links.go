@@ -14,7 +14,7 @@ var _ community.GuestLinks = Links{}
 // it single-use and expire (community.GuestConfirmTTL).
 func (l Links) GuestConfirmToken(eventID, regID string) string {
 	p := eventID + ":" + regID
-	return p + "." + Sign(l.Secret, community.TokenGuestConfirm, p)
+	return l.Keys.Sign(community.TokenGuestConfirm, p)
 }
 
 // GuestConfirmLink is the page that confirms a guest's registration request.
@@ -27,7 +27,7 @@ func (l Links) ParseGuestConfirmToken(token string) (string, string, bool) {
 	if len(token) > 300 {
 		return "", "", false
 	}
-	p, ok := Verify(l.Secret, community.TokenGuestConfirm, token)
+	p, ok := l.Keys.Verify(community.TokenGuestConfirm, token)
 	if !ok {
 		return "", "", false
 	}

@@ -1,9 +1,6 @@
 package auth
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"net/url"
 	"strings"
 
@@ -15,7 +12,7 @@ import (
 // the same token (docs/openapi.yaml).
 type Links struct {
 	BaseURL string // no trailing slash
-	Secret  []byte
+	Keys    *Keyring
 }
 
 var (
@@ -38,7 +35,7 @@ func (l Links) SignIn(token string) string { return l.page("/signin", token) }
 // mail is what proves the right to cancel.
 func (l Links) CancelToken(eventID, regID string) string {
 	p := eventID + ":" + regID
-	return p + "." + Sign(l.Secret, "cancel", p)
+	return l.Keys.Sign("cancel", p)
 }
 
 // CancelLink is the cancel page for one registration.
@@ -48,7 +45,7 @@ func (l Links) CancelLink(eventID, regID string) string {
 
 // ParseCancelToken checks a cancel token and returns what it names.
 func (l Links) ParseCancelToken(token string) (string, string, bool) {
-	p, ok := Verify(l.Secret, "cancel", token)
+	p, ok := l.Keys.Verify("cancel", token)
 	if !ok {
 		return "", "", false
 	}
@@ -59,7 +56,7 @@ func (l Links) ParseCancelToken(token string) (string, string, bool) {
 // UnsubscribeToken signs "<member id>:<list>".
 func (l Links) UnsubscribeToken(memberID, list string) string {
 	p := memberID + ":" + list
-	return p + "." + Sign(l.Secret, "unsubscribe", p)
+	return l.Keys.Sign("unsubscribe", p)
 }
 
 // UnsubscribeLink is the opt-out page (and RFC 8058 one-click target) for one list.
@@ -69,7 +66,7 @@ func (l Links) UnsubscribeLink(memberID, list string) string {
 
 // ParseUnsubscribeToken checks an unsubscribe token; a tampered one is refused.
 func (l Links) ParseUnsubscribeToken(token string) (memberID, list string, ok bool) {
-	p, ok := Verify(l.Secret, "unsubscribe", token)
+	p, ok := l.Keys.Verify("unsubscribe", token)
 	if !ok {
 		return "", "", false
 	}
@@ -78,11 +75,12 @@ func (l Links) ParseUnsubscribeToken(token string) (memberID, list string, ok bo
 }
 
 // Secrets makes mailed single-use secrets and the digests the store keeps.
-// Digests are keyed with Key: what the store keys by a digest of an email
-// address (the mail rate limit) cannot be confirmed by someone who holds a
-// copy of the table and guesses addresses, without the key.
+// Digests are keyed with the keyring's digest key: what the store keys by
+// a digest of an email address (the mail rate limit) cannot be confirmed
+// by someone who holds a copy of the table and guesses addresses, without
+// the key.
 type Secrets struct {
-	Key []byte
+	Keys *Keyring
 }
 
 var _ community.Secrets = Secrets{}
@@ -90,13 +88,8 @@ var _ community.Secrets = Secrets{}
 // NewSecret returns a fresh random secret.
 func (Secrets) NewSecret() string { return NewSecret() }
 
-// Hash returns the keyed digest stored for s.
-func (x Secrets) Hash(s string) string {
-	mac := hmac.New(sha256.New, x.Key)
-	mac.Write([]byte("digest\x00"))
-	mac.Write([]byte(s))
-	return hex.EncodeToString(mac.Sum(nil))
-}
+// Hash returns the keyed digest stored for s (Keyring.Digest).
+func (x Secrets) Hash(s string) string { return x.Keys.Digest(s) }
 
 var _ community.SurveyLinks = Links{}
 
@@ -105,7 +98,7 @@ var _ community.SurveyLinks = Links{}
 // closing time decides how long answers are taken.
 func (l Links) SurveyToken(eventID, regID string) string {
 	p := eventID + ":" + regID
-	return p + "." + Sign(l.Secret, "survey", p)
+	return l.Keys.Sign("survey", p)
 }
 
 // SurveyLink is the survey page for one registration.
@@ -116,7 +109,7 @@ func (l Links) SurveyLink(eventID, regID string) string {
 // ParseSurveyToken checks a survey token and returns what it names; a
 // cancel token (another purpose) or a tampered one is refused.
 func (l Links) ParseSurveyToken(token string) (string, string, bool) {
-	p, ok := Verify(l.Secret, "survey", token)
+	p, ok := l.Keys.Verify("survey", token)
 	if !ok {
 		return "", "", false
 	}
@@ -131,7 +124,7 @@ var _ community.OrgSurveyLinks = Links{}
 // attendees', so a registrant's link never opens an organization's survey.
 func (l Links) OrgSurveyToken(eventID, orgID string) string {
 	p := eventID + ":" + orgID
-	return p + "." + Sign(l.Secret, "org_survey", p)
+	return l.Keys.Sign("org_survey", p)
 }
 
 // OrgSurveyLink is the survey page of one organization.
@@ -142,7 +135,7 @@ func (l Links) OrgSurveyLink(eventID, orgID string) string {
 // ParseOrgSurveyToken checks an organization survey token and returns what
 // it names; another purpose's token or a tampered one is refused.
 func (l Links) ParseOrgSurveyToken(token string) (string, string, bool) {
-	p, ok := Verify(l.Secret, "org_survey", token)
+	p, ok := l.Keys.Verify("org_survey", token)
 	if !ok {
 		return "", "", false
 	}

@@ -15,7 +15,7 @@ var _ community.NominationLinks = Links{}
 // makes it single-use and expire (community.NominationTTL, or the deadline).
 func (l Links) NominationConfirmToken(eventID, regID string) string {
 	p := eventID + ":" + regID
-	return p + "." + Sign(l.Secret, community.TokenNominationConfirm, p)
+	return l.Keys.Sign(community.TokenNominationConfirm, p)
 }
 
 // NominationConfirmLink is the page where a nominee confirms.
@@ -28,7 +28,7 @@ func (l Links) ParseNominationConfirmToken(token string) (string, string, bool) 
 	if len(token) > 300 {
 		return "", "", false
 	}
-	p, ok := Verify(l.Secret, community.TokenNominationConfirm, token)
+	p, ok := l.Keys.Verify(community.TokenNominationConfirm, token)
 	if !ok {
 		return "", "", false
 	}

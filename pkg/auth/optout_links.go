@@ -18,7 +18,7 @@ const optOutPurpose = "optout"
 // the mail is the right to stop what it is part of.
 func (l Links) RegistrationOptOutToken(eventID, regID, list string) string {
 	p := eventID + ":" + regID + ":" + list
-	return p + "." + Sign(l.Secret, optOutPurpose, p)
+	return l.Keys.Sign(optOutPurpose, p)
 }
 
 // RegistrationOptOutLink is the opt-out page (and RFC 8058 one-click
@@ -38,7 +38,7 @@ func (l Links) ParseOptOutToken(token string) (community.OptOut, bool) {
 	if memberID, list, ok := l.ParseUnsubscribeToken(token); ok {
 		return community.OptOut{MemberID: memberID, List: list}, true
 	}
-	p, ok := Verify(l.Secret, optOutPurpose, token)
+	p, ok := l.Keys.Verify(optOutPurpose, token)
 	if !ok {
 		return community.OptOut{}, false
 	}

@@ -1,27 +1,23 @@
 // Package auth signs people in without passwords: it issues and resolves
 // sessions, and signs the self-contained tokens that mails carry (unsubscribe,
-// cancel). Single-use tokens (verification, sign-in links) are random secrets
+// cancel) with the keys of a Keyring (keyring.go). Single-use tokens (verification, sign-in links) are random secrets
 // whose hashes live in the store; see NewSecret in random.go and Secrets in links.go.
 package auth
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
-	"strings"
 	"time"
 
 	"github.com/sorae/tabane/pkg/community"
 )
 
 // Sessions issues, resolves and revokes sessions. A session token is
-// "<session id>.<HMAC of the id>": the signature lets a forged or mangled
+// "<key id>.<session id>.<HMAC of both>" (Keyring.Sign): the signature lets a forged or mangled
 // token be refused without touching the table, and the stored session lets a
 // signed-out token be refused even though its signature is still good.
 type Sessions struct {
 	Store      community.MemberStore
-	Secret     []byte
+	Keys       *Keyring
 	TTL        time.Duration
 	Clock      community.Clock
 	Organizers func(email string) bool // the configured organizer emails
@@ -39,7 +35,7 @@ func (s *Sessions) Issue(ctx context.Context, memberID string) (string, time.Tim
 	if err := s.Store.CreateSession(ctx, sess); err != nil {
 		return "", time.Time{}, err
 	}
-	return sess.ID + "." + s.sign("session", sess.ID), sess.ExpiresAt, nil
+	return s.Keys.Sign("session", sess.ID), sess.ExpiresAt, nil
 }
 
 // Resolve returns who holds token. An empty token is an anonymous viewer; a
@@ -49,7 +45,7 @@ func (s *Sessions) Resolve(ctx context.Context, token string) (community.Viewer,
 	if token == "" {
 		return community.Viewer{}, nil
 	}
-	id, ok := s.verify("session", token)
+	id, ok := s.Keys.Verify("session", token)
 	if !ok {
 		return community.Viewer{}, community.ErrInvalidSession
 	}
@@ -90,42 +86,9 @@ func (s *Sessions) applyRole(m *community.Member) {
 
 // Revoke ends the session behind token; an unknown or malformed token is not an error.
 func (s *Sessions) Revoke(ctx context.Context, token string) error {
-	id, ok := s.verify("session", token)
+	id, ok := s.Keys.Verify("session", token)
 	if !ok {
 		return nil
 	}
 	return s.Store.DeleteSession(ctx, id)
-}
-
-func (s *Sessions) sign(purpose, payload string) string {
-	return Sign(s.Secret, purpose, payload)
-}
-
-func (s *Sessions) verify(purpose, token string) (string, bool) {
-	return Verify(s.Secret, purpose, token)
-}
-
-// Sign returns the HMAC-SHA256 of payload under secret, scoped to purpose so
-// a signature for one use can never be replayed for another.
-func Sign(secret []byte, purpose, payload string) string {
-	mac := hmac.New(sha256.New, secret)
-	mac.Write([]byte(purpose))
-	mac.Write([]byte{0})
-	mac.Write([]byte(payload))
-	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
-}
-
-// Verify splits "<payload>.<signature>" and checks the signature in constant
-// time; it returns the payload and whether it is genuine.
-func Verify(secret []byte, purpose, token string) (string, bool) {
-	i := strings.LastIndexByte(token, '.')
-	if i <= 0 || len(token) > 2048 {
-		return "", false
-	}
-	payload, sig := token[:i], token[i+1:]
-	want := Sign(secret, purpose, payload)
-	if !hmac.Equal([]byte(sig), []byte(want)) {
-		return "", false
-	}
-	return payload, true
 }

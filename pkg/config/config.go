@@ -10,18 +10,33 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sorae/tabane/pkg/auth"
 	"github.com/sorae/tabane/pkg/community"
 )
 
 // Config is every setting a function or the dev server needs.
 type Config struct {
-	TableName      string   // TABANE_TABLE (SAM passes the table's !Ref)
-	BaseURL        string   // TABANE_BASE_URL: links in mails point here; no trailing slash
-	Sender         string   // TABANE_SENDER: From address, e.g. "そらゑ <no-reply@example.jp>"
-	ContactEmail   string   // TABANE_CONTACT: shown in every mail's footer
-	CommunityName  string   // TABANE_COMMUNITY: default そらゑ（行政エンジニア支援機構）
-	Organizers     []string // TABANE_ORGANIZERS: comma-separated bare emails (no display names), lower-cased
-	SessionSecret  []byte   // TABANE_SESSION_SECRET: HMAC key for sessions and tokens (≥ 32 bytes)
+	TableName     string   // TABANE_TABLE (SAM passes the table's !Ref)
+	BaseURL       string   // TABANE_BASE_URL: links in mails point here; no trailing slash
+	Sender        string   // TABANE_SENDER: From address, e.g. "そらゑ <no-reply@example.jp>"
+	ContactEmail  string   // TABANE_CONTACT: shown in every mail's footer
+	CommunityName string   // TABANE_COMMUNITY: default そらゑ（行政エンジニア支援機構）
+	Organizers    []string // TABANE_ORGANIZERS: comma-separated bare emails (no display names), lower-cased
+
+	// Keys sign sessions, CSRF fields and mailed links, and key digests.
+	// Locally they are TABANE_SESSION_SECRET: a keyring's JSON, or a plain
+	// secret of at least 32 bytes (the keyring of one key, k1). In AWS no
+	// key is in the environment, where whoever may read a function's
+	// configuration reads it: TABANE_KEYRING_SECRET names the Secrets
+	// Manager secret that holds them, Keys is nil here, and app.Load reads
+	// them once per cold start.
+	Keys          *auth.Keyring
+	KeyringSecret string // TABANE_KEYRING_SECRET: ARN of the keyring's secret
+	// KeyringRevision (TABANE_KEYRING_REVISION) is read by nothing: it is
+	// in the environment so that changing it after editing the keyring
+	// makes Lambda start every function afresh, reading the new keyring.
+	KeyringRevision string
+
 	SessionTTL     time.Duration
 	SendRatePerSec float64 // TABANE_SES_RATE: SES sends per second one mailer invocation may make (default 10)
 	LogLevel       string  // TABANE_LOG_LEVEL: debug, info (default), warn, error
@@ -50,15 +65,16 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		return def
 	}
 	c := Config{
-		TableName:     get("TABANE_TABLE", "tabane"),
-		BaseURL:       strings.TrimRight(get("TABANE_BASE_URL", "http://localhost:"+get("PORT", "8080")), "/"),
-		Sender:        get("TABANE_SENDER", DefaultSender),
-		ContactEmail:  get("TABANE_CONTACT", DefaultContact),
-		CommunityName: get("TABANE_COMMUNITY", DefaultCommunity),
-		SessionSecret: []byte(getenv("TABANE_SESSION_SECRET")),
-		SessionTTL:    30 * 24 * time.Hour,
-		LogLevel:      get("TABANE_LOG_LEVEL", "info"),
-		Region:        get("AWS_REGION", "ap-northeast-1"),
+		TableName:       get("TABANE_TABLE", "tabane"),
+		BaseURL:         strings.TrimRight(get("TABANE_BASE_URL", "http://localhost:"+get("PORT", "8080")), "/"),
+		Sender:          get("TABANE_SENDER", DefaultSender),
+		ContactEmail:    get("TABANE_CONTACT", DefaultContact),
+		CommunityName:   get("TABANE_COMMUNITY", DefaultCommunity),
+		KeyringSecret:   get("TABANE_KEYRING_SECRET", ""),
+		KeyringRevision: get("TABANE_KEYRING_REVISION", ""),
+		SessionTTL:      30 * 24 * time.Hour,
+		LogLevel:        get("TABANE_LOG_LEVEL", "info"),
+		Region:          get("AWS_REGION", "ap-northeast-1"),
 
 		SESConfigurationSet: get("TABANE_SES_CONFIGURATION_SET", ""),
 	}
@@ -73,8 +89,17 @@ func FromEnv(getenv func(string) string) (Config, error) {
 			c.Organizers = append(c.Organizers, e)
 		}
 	}
-	if len(c.SessionSecret) < 32 {
-		return Config{}, fmt.Errorf("config: TABANE_SESSION_SECRET must be at least 32 bytes (got %d)", len(c.SessionSecret))
+	switch local := getenv("TABANE_SESSION_SECRET"); {
+	case c.KeyringSecret != "" && local != "":
+		// Half-way between the two: refuse, rather than leave a key in
+		// the environment or guess which one signs.
+		return Config{}, fmt.Errorf("config: TABANE_SESSION_SECRET and TABANE_KEYRING_SECRET are both set; keys come from one place")
+	case c.KeyringSecret == "":
+		keys, err := auth.ParseKeyring(local)
+		if err != nil {
+			return Config{}, fmt.Errorf("config: TABANE_SESSION_SECRET: %w", err)
+		}
+		c.Keys = keys
 	}
 	if _, err := mail.ParseAddress(c.Sender); err != nil {
 		return Config{}, fmt.Errorf("config: TABANE_SENDER: %w", err)

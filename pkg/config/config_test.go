@@ -6,6 +6,9 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/sorae/tabane/pkg/auth"
 )
 
 const secret = "0123456789abcdef0123456789abcdef" // 32 bytes, the least allowed
@@ -26,15 +29,17 @@ func TestFromEnvDefaults(t *testing.T) {
 		Sender:         DefaultSender,
 		ContactEmail:   DefaultContact,
 		CommunityName:  DefaultCommunity,
-		SessionSecret:  []byte(secret),
 		SessionTTL:     30 * 24 * time.Hour,
 		SendRatePerSec: 10,
 		LogLevel:       "info",
 		Region:         "ap-northeast-1",
 		Secure:         false,
 	}
-	if diff := cmp.Diff(want, c); diff != "" {
+	if diff := cmp.Diff(want, c, cmpopts.IgnoreFields(Config{}, "Keys")); diff != "" {
 		t.Errorf("defaults (-want +got):\n%s", diff)
+	}
+	if c.Keys == nil || c.Keys.CurrentID() != auth.LegacyKeyID {
+		t.Errorf("Keys = %v, want the plain secret as key %s", c.Keys, auth.LegacyKeyID)
 	}
 }
 
@@ -108,25 +113,45 @@ func TestFromEnvOrganizers(t *testing.T) {
 	}
 }
 
-func TestFromEnvSessionSecret(t *testing.T) {
+func TestFromEnvKeys(t *testing.T) {
+	const ring = `{"current":"k2","keys":[{"id":"k1","key":"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=","legacy":true},` +
+		`{"id":"k2","key":"ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA="}]}`
+	const arn = "arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:tabane-keys-AbCdEf"
 	tests := []struct {
 		name    string
-		value   string
+		env     map[string]string
+		current string // "": no keys in the configuration
 		wantErr bool
 	}{
-		{"Missing", "", true},
-		{"ErrShort", secret[:31], true},
-		{"Exactly32", secret, false},
-		{"Long", secret + secret, false},
+		{"Missing", map[string]string{}, "", true},
+		{"ErrShort", map[string]string{"TABANE_SESSION_SECRET": secret[:31]}, "", true},
+		{"Exactly32", map[string]string{"TABANE_SESSION_SECRET": secret}, "k1", false},
+		{"Long", map[string]string{"TABANE_SESSION_SECRET": secret + secret}, "k1", false},
+		{"Keyring", map[string]string{"TABANE_SESSION_SECRET": ring}, "k2", false},
+		{"ErrBadKeyring", map[string]string{"TABANE_SESSION_SECRET": `{"keys":[]}`}, "", true},
+		{"SecretsManager", map[string]string{"TABANE_KEYRING_SECRET": arn}, "", false},
+		{"ErrBoth", map[string]string{"TABANE_KEYRING_SECRET": arn, "TABANE_SESSION_SECRET": secret}, "", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := FromEnv(env(map[string]string{"TABANE_SESSION_SECRET": tt.value}))
+			c, err := FromEnv(env(tt.env))
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("err = %v, want error %v", err, tt.wantErr)
 			}
-			if err == nil && string(c.SessionSecret) != tt.value {
-				t.Errorf("SessionSecret = %q", c.SessionSecret)
+			if err != nil {
+				if strings.Contains(err.Error(), secret[:31]) {
+					t.Errorf("the error quotes the secret: %v", err)
+				}
+				return
+			}
+			if got := c.Keys != nil; got != (tt.current != "") {
+				t.Fatalf("Keys set: %v, want %v", got, tt.current != "")
+			}
+			if c.Keys != nil && c.Keys.CurrentID() != tt.current {
+				t.Errorf("current key = %s, want %s", c.Keys.CurrentID(), tt.current)
+			}
+			if c.KeyringSecret != tt.env["TABANE_KEYRING_SECRET"] {
+				t.Errorf("KeyringSecret = %q", c.KeyringSecret)
 			}
 		})
 	}

@@ -86,7 +86,7 @@ func newEnv(t *testing.T) *env {
 	}
 	flaky := &flakySES{next: localtest.SES()}
 	sender := &mail.Sender{SES: flaky, Clock: clk, MaxAttempts: 2, BaseDelay: time.Millisecond, MaxDelay: 2 * time.Millisecond}
-	links := auth.Links{BaseURL: cfg.BaseURL, Secret: cfg.SessionSecret}
+	links := auth.Links{BaseURL: cfg.BaseURL, Keys: cfg.Keys}
 	room := &community.Mailroom{Store: store, Notifier: &mail.Notifier{Composer: composer, Sender: sender}, Links: links, Clock: clk,
 		Log: communitytest.Logf(t)}
 	return &env{

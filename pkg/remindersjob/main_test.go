@@ -116,7 +116,7 @@ func newEnv(t testing.TB) *env {
 	sender := &mail.Sender{SES: rec, Clock: clk, BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond}
 	e := &env{
 		t: t, store: dynamo.New(db, table), table: table, clock: clk,
-		links:    auth.Links{BaseURL: cfg.BaseURL, Secret: cfg.SessionSecret},
+		links:    auth.Links{BaseURL: cfg.BaseURL, Keys: cfg.Keys},
 		composer: composer, ses: rec, sender: sender,
 		notifier: &mail.Notifier{Composer: composer, Sender: sender},
 		dbCalls:  dbCalls, sesCalls: sesCalls,

@@ -74,15 +74,15 @@ func newPacedEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	links := auth.Links{BaseURL: cfg.BaseURL, Secret: cfg.SessionSecret}
-	sessions := &auth.Sessions{Store: store, Secret: cfg.SessionSecret, TTL: cfg.SessionTTL, Clock: clk, Organizers: cfg.IsOrganizer}
+	links := auth.Links{BaseURL: cfg.BaseURL, Keys: cfg.Keys}
+	sessions := &auth.Sessions{Store: store, Keys: cfg.Keys, TTL: cfg.SessionTTL, Clock: clk, Organizers: cfg.IsOrganizer}
 	notifier := &mail.Notifier{Composer: composer, Sender: mail.NewSender(localtest.SES(), clk)}
 	// Wired as pkg/app wires them: withdrawal cancels future seats first.
 	regs := &community.Registrations{Events: store, Regs: store, Clock: clk, Links: links, Log: communitytest.FailOnError(t)}
 	room := &community.Mailroom{Store: store, Notifier: notifier, Members: notifier, Admin: notifier, Links: links, Clock: clk, Log: communitytest.FailOnError(t)}
 	localtest.DeliverOutbox(t, func(context.Context) error { communitytest.Deliver(t, room); return nil })
 	members := &community.Members{
-		Store: store, Clock: clk, Links: links, Secrets: auth.Secrets{Key: cfg.SessionSecret}, Sessions: sessions,
+		Store: store, Clock: clk, Links: links, Secrets: auth.Secrets{Keys: cfg.Keys}, Sessions: sessions,
 		BeforeWithdraw: regs.CancelFutureFor,
 	}
 	log := slog.New(slog.DiscardHandler)

@@ -206,7 +206,7 @@ type env struct {
 	room     *community.Mailroom // delivers the outbox, as the mailer would
 }
 
-var testSecret = []byte("0123456789abcdef0123456789abcdef-web-tests")
+var testKeys = auth.MustParseKeyring("0123456789abcdef0123456789abcdef-web-tests")
 
 // testNow is Thursday 1 May 2025, 10:00 in Tokyo.
 var testNow = time.Date(2025, 5, 1, 10, 0, 0, 0, community.Tokyo)
@@ -236,11 +236,11 @@ func newEnvWith(t *testing.T, o envOptions) *env {
 		Sender:        config.DefaultSender,
 		CommunityName: config.DefaultCommunity,
 		ContactEmail:  config.DefaultContact,
-		SessionSecret: testSecret,
+		Keys:          testKeys,
 		SessionTTL:    30 * 24 * time.Hour,
 		Secure:        o.Secure,
 	}
-	sessions := &auth.Sessions{Store: store, Secret: cfg.SessionSecret, TTL: cfg.SessionTTL, Clock: clock, Organizers: cfg.IsOrganizer}
+	sessions := &auth.Sessions{Store: store, Keys: cfg.Keys, TTL: cfg.SessionTTL, Clock: clock, Organizers: cfg.IsOrganizer}
 	box := &mailbox{links: map[string][]string{}}
 	var notifier community.Notifier = &fakeNotifier{
 		VerificationFn:      box.record("verify"),
@@ -266,7 +266,7 @@ func newEnvWith(t *testing.T, o envOptions) *env {
 			orgSurveyNotifier = on
 		}
 	}
-	links := auth.Links{BaseURL: cfg.BaseURL, Secret: cfg.SessionSecret}
+	links := auth.Links{BaseURL: cfg.BaseURL, Keys: cfg.Keys}
 	regs := &community.Registrations{Events: store, Regs: store, Clock: clock, Links: links, Log: communitytest.FailOnError(t)}
 	// The mailer: in a package test no stream invokes it, so each request's
 	// outbox mails are delivered right after it (and before mailbox reads).
@@ -275,14 +275,14 @@ func newEnvWith(t *testing.T, o envOptions) *env {
 	if an, ok := regNotifier.(community.ApplicationNotifier); ok {
 		room.Applications = an
 	}
-	guests := &community.GuestRequests{Registrations: regs, Store: store, Links: links, Secrets: auth.Secrets{Key: cfg.SessionSecret}, Log: communitytest.FailOnError(t)}
+	guests := &community.GuestRequests{Registrations: regs, Store: store, Links: links, Secrets: auth.Secrets{Keys: cfg.Keys}, Log: communitytest.FailOnError(t)}
 	localtest.DeliverOutbox(t, func(context.Context) error { communitytest.Deliver(t, room); return nil })
 	box.deliver = func() { communitytest.Deliver(t, room) }
 	members := &community.Members{
 		Store:          store,
 		Clock:          clock,
 		Links:          links,
-		Secrets:        auth.Secrets{Key: cfg.SessionSecret},
+		Secrets:        auth.Secrets{Keys: cfg.Keys},
 		Sessions:       sessions,
 		BeforeWithdraw: regs.CancelFutureFor,
 	}

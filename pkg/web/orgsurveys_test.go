@@ -50,7 +50,7 @@ func TestOrgSurveyPage(t *testing.T) {
 	if got, err := e.store.HandOverOrgSurvey(ctx, rec, community.OrgSurveyMail(ev.ID, org.ID, e.clock.Now())); err != nil || got != community.HandedOver {
 		t.Fatalf("hand over: %v %v", got, err)
 	}
-	links := auth.Links{BaseURL: e.cfg.BaseURL, Secret: e.cfg.SessionSecret}
+	links := auth.Links{BaseURL: e.cfg.BaseURL, Keys: e.cfg.Keys}
 	token := links.OrgSurveyToken(ev.ID, org.ID)
 	page := "/org-survey?token=" + url.QueryEscape(token)
 	unanswered := func(t *testing.T) {

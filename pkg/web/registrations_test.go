@@ -57,7 +57,7 @@ func (e *env) registration(t *testing.T, eventID, memberID string) *community.Re
 // byLink reads the registration a mailed cancel link names.
 func (e *env) byLink(t *testing.T, link string) *community.Registration {
 	t.Helper()
-	eventID, regID, ok := auth.Links{Secret: testSecret}.ParseCancelToken(tokenOf(t, link))
+	eventID, regID, ok := auth.Links{Keys: testKeys}.ParseCancelToken(tokenOf(t, link))
 	if !ok {
 		t.Fatalf("cancel link %q does not parse", link)
 	}
@@ -456,14 +456,14 @@ func TestCancelByLink(t *testing.T) {
 	})
 
 	t.Run("Refused", func(t *testing.T) {
-		eventID, regID, _ := auth.Links{Secret: testSecret}.ParseCancelToken(token)
-		links := auth.Links{Secret: testSecret}
+		eventID, regID, _ := auth.Links{Keys: testKeys}.ParseCancelToken(token)
+		links := auth.Links{Keys: testKeys}
 		for _, tt := range []struct{ name, token string }{
 			{"Empty", ""},
 			{"Garbage", "nope"},
 			{"Truncated", token[:len(token)-3]},
 			{"OtherEvent", community.NewID(time.Now()) + token[strings.IndexByte(token, ':'):]},
-			{"OtherSecret", auth.Links{Secret: []byte("another-secret-another-secret-32b")}.CancelToken(eventID, regID)},
+			{"OtherSecret", auth.Links{Keys: auth.MustParseKeyring("another-secret-another-secret-32b")}.CancelToken(eventID, regID)},
 			{"UnknownRegistration", links.CancelToken(eventID, community.NewID(time.Now()))},
 			{"UnsubscribeToken", links.UnsubscribeToken(regID, community.ListReminders)},
 		} {

@@ -1,14 +1,12 @@
 package web
 
 import (
-	"crypto/hmac"
 	"mime"
 	"net/url"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/sorae/tabane/pkg/auth"
 	"github.com/sorae/tabane/pkg/community"
 	"github.com/sorae/tabane/pkg/httpapi"
 )
@@ -151,18 +149,17 @@ func (h *Handler) sameOrigin(r *request) bool {
 	return host == h.baseHost || host == strings.ToLower(r.header("host"))
 }
 
-// csrfToken ties a form to the session showing it: an HMAC of the session
-// id, so it needs no storage and dies with the session.
+// csrfToken ties a form to the session showing it: a signature of the
+// session id (Keyring.Tag), so it needs no storage and dies with the session.
 func (h *Handler) csrfToken(r *request) string {
 	if r.viewer.SessionID == "" {
 		return ""
 	}
-	return auth.Sign(h.cfg.SessionSecret, "csrf", r.viewer.SessionID)
+	return h.cfg.Keys.Tag("csrf", r.viewer.SessionID)
 }
 
-// validCSRF checks the token a session form sent back.
+// validCSRF checks the token a session form sent back: signed by any key
+// not retired, so a form shown before a rotation still posts after it.
 func (h *Handler) validCSRF(r *request, form url.Values) bool {
-	want := h.csrfToken(r)
-	got := form.Get("csrf")
-	return want != "" && got != "" && hmac.Equal([]byte(got), []byte(want))
+	return r.viewer.SessionID != "" && h.cfg.Keys.CheckTag("csrf", r.viewer.SessionID, form.Get("csrf"))
 }

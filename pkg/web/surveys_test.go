@@ -49,7 +49,7 @@ func (e *env) surveyed(t *testing.T) (*community.Event, *community.Registration,
 	if err != nil || len(got) != 1 || got[0] != community.HandedOver {
 		t.Fatalf("hand over: %v %v", got, err)
 	}
-	links := auth.Links{BaseURL: e.cfg.BaseURL, Secret: e.cfg.SessionSecret}
+	links := auth.Links{BaseURL: e.cfg.BaseURL, Keys: e.cfg.Keys}
 	return ev, r, "/survey?token=" + url.QueryEscape(links.SurveyToken(ev.ID, r.ID))
 }
 

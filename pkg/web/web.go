@@ -110,7 +110,7 @@ func New(o Options) *Handler {
 		cfg:        o.Config,
 		log:        o.Log,
 		clock:      o.Clock,
-		links:      auth.Links{BaseURL: o.Config.BaseURL, Secret: o.Config.SessionSecret},
+		links:      auth.Links{BaseURL: o.Config.BaseURL, Keys: o.Config.Keys},
 		templates:  pageTemplates(),
 		minTime:    httpapi.MinResponseTime,
 	}

@@ -138,7 +138,7 @@ func TestEveryPageIsProtected(t *testing.T) {
 	e := newEnv(t)
 	m, session := e.member(t, "佐藤 花子", community.MembershipSupporting)
 	ev := e.createEvent(t, "道路メンテナンス講座", jst(5, 14, 19, 0), nil)
-	unsub := unsubscribeToken(testSecret, m.ID, community.ListAnnouncements)
+	unsub := unsubscribeToken(testKeys, m.ID, community.ListAnnouncements)
 
 	tests := []struct {
 		name   string
@@ -809,7 +809,7 @@ func TestSessionForms(t *testing.T) {
 func TestUnsubscribe(t *testing.T) {
 	e := newEnv(t)
 	m, _ := e.member(t, "配信 停止", community.MembershipSupporting)
-	token := unsubscribeToken(testSecret, m.ID, community.ListAnnouncements)
+	token := unsubscribeToken(testKeys, m.ID, community.ListAnnouncements)
 
 	t.Run("Page", func(t *testing.T) {
 		resp := e.do(t, get(t, "/unsubscribe?token="+url.QueryEscape(token), ""))
@@ -849,7 +849,7 @@ func TestUnsubscribe(t *testing.T) {
 	})
 
 	t.Run("Reminders", func(t *testing.T) {
-		rt := unsubscribeToken(testSecret, m.ID, community.ListReminders)
+		rt := unsubscribeToken(testKeys, m.ID, community.ListReminders)
 		resp := e.do(t, post(t, "/unsubscribe?token="+url.QueryEscape(rt), url.Values{"List-Unsubscribe": {"One-Click"}}, ""))
 		wantStatus(t, resp, 200)
 		wantBody(t, resp, "イベント前のリマインダーメール")
@@ -866,10 +866,10 @@ func TestUnsubscribe(t *testing.T) {
 			{"Tampered", tampered},
 			{"Truncated", token[:len(token)-2]},
 			{"Empty", ""},
-			{"UnknownList", unsubscribeToken(testSecret, m.ID, "everything")},
-			{"UnknownMember", unsubscribeToken(testSecret, other, community.ListReminders)},
-			{"OtherSecret", unsubscribeToken([]byte("another-secret-another-secret-32b"), m.ID, community.ListReminders)},
-			{"SessionToken", m.ID + ":reminders." + auth.Sign(testSecret, "session", m.ID+":reminders")},
+			{"UnknownList", unsubscribeToken(testKeys, m.ID, "everything")},
+			{"UnknownMember", unsubscribeToken(testKeys, other, community.ListReminders)},
+			{"OtherSecret", unsubscribeToken(auth.MustParseKeyring("another-secret-another-secret-32b"), m.ID, community.ListReminders)},
+			{"SessionToken", testKeys.Sign("session", m.ID+":reminders")},
 		} {
 			t.Run(tt.name, func(t *testing.T) {
 				resp := e.do(t, post(t, "/unsubscribe?token="+url.QueryEscape(tt.token), url.Values{"List-Unsubscribe": {"One-Click"}}, ""))
@@ -926,8 +926,8 @@ func TestTemplateDeclaresEveryRoute(t *testing.T) {
 }
 
 // unsubscribeToken is the token a mail's opt-out link carries.
-func unsubscribeToken(secret []byte, memberID, list string) string {
-	return auth.Links{Secret: secret}.UnsubscribeToken(memberID, list)
+func unsubscribeToken(keys *auth.Keyring, memberID, list string) string {
+	return auth.Links{Keys: keys}.UnsubscribeToken(memberID, list)
 }
 
 // A cancelled event leaves the list of upcoming ones but is shown as 中止

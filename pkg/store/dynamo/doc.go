@@ -167,8 +167,10 @@
 //     bouncing or complaining (BouncesFunction); the mailer reads it before
 //     every send. <hmac(email)> is a keyed digest (auth.Secrets' HMAC of
 //     "suppression", NUL, <email>; Store.WithDigest), so a table dump does
-//     not confirm a guessed address without the key; rotating the session
-//     secret empties the list in effect. It outlives withdrawal on purpose.
+//     not confirm a guessed address without the key. The key is the
+//     keyring's digest key, which rotating the signing keys leaves alone
+//     (docs/keys.md); changing it empties the list in effect. It outlives
+//     withdrawal on purpose.
 //     The member holding the address, if any, carries a copy as
 //     mail_suppressed {reason, at, message_id} for organizers; a write of the
 //     member that drops the copy (a verification or sign-in link followed)

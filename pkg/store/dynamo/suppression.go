@@ -28,8 +28,9 @@ var errNoDigest = errors.New("no digest key for the suppression list (Store.With
 // WithDigest returns a copy of s that keys the suppression list by
 // hash(address); pkg/app passes auth.Secrets' keyed Hash, the one the mail
 // rate limit uses, so a copy of the table does not confirm a guessed
-// address without the key. Rotating the key empties the list in effect
-// (members' marks stay until cleared).
+// address without the key. That key is the keyring's digest key, which a
+// rotation of the signing keys leaves alone; changing it empties the list
+// in effect (members' marks stay until cleared). docs/keys.md.
 func (s *Store) WithDigest(hash func(string) string) *Store {
 	c := *s
 	c.digest = hash

@@ -963,7 +963,6 @@ func TestEligibilityLockedRoute(t *testing.T) {
 	}
 }
 
-
 // An unverified member is gone UnverifiedRetentionDays after signing up,
 // whether or not TTL has deleted it yet: its links answer as unknown ones,
 // a sign-in request mails nothing, organizers no longer see it, and the

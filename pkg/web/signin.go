@@ -67,7 +67,7 @@ func (h *Handler) useSignInLink(ctx context.Context, r *request, token string) r
 			logger(ctx).WarnContext(ctx, "web: revoke replaced session", "error", err)
 		}
 	}
-	resp := redirect("/me")
-	resp.cookies = []string{h.sessionCookie(session, expires)}
+	resp := redirect(h.afterSignIn(r))
+	resp.cookies = []string{h.sessionCookie(session, expires), h.nextCookie("", 0)}
 	return resp
 }

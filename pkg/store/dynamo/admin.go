@@ -711,3 +711,5 @@ func (s *Store) PastEvents(ctx context.Context, before time.Time, limit int) ([]
 	}
 	return out, nil
 }
+
+var _ community.EventBoardStore = (*Store)(nil)

@@ -255,4 +255,3 @@ func TestConsoleDashboardPastEvents(t *testing.T) {
 		t.Errorf("past events not latest first")
 	}
 }
-

@@ -98,6 +98,7 @@ type page struct {
 	Community string
 	Contact   string
 	Nav       string // which menu entry is current
+	Console   bool   // an organizer's console page: its menu is shown
 	SignedIn  bool
 	CSS       template.CSS
 	CSRF      string
@@ -121,6 +122,7 @@ func (h *Handler) render(ctx context.Context, r *request, status int, name, titl
 		Community: h.cfg.CommunityName,
 		Contact:   h.cfg.ContactEmail,
 		Nav:       nav,
+		Console:   strings.HasPrefix(nav, "admin"),
 		SignedIn:  r.viewer.Member != nil,
 		CSS:       h.css,
 		CSRF:      h.csrfToken(r),

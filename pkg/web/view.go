@@ -117,6 +117,9 @@ type eventDetail struct {
 	DrawAt     string
 	Commitment string
 	LotteryURL string // the published result, once drawn
+	// Preview is the console page to go back to when an organizer previews
+	// the page; "" for everyone else.
+	Preview string
 }
 
 func newEventDetail(v community.EventView, now time.Time) eventDetail {

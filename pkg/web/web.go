@@ -64,6 +64,9 @@ type Options struct {
 	// Limiter counts each client's form posts (httpapi.WriteLimiter); nil
 	// counts none.
 	Limiter *httpapi.WriteLimiter
+	// EventAdmin and Board serve the organizers' console (/admin).
+	EventAdmin *community.EventAdmin
+	Board      *community.EventBoard
 }
 
 // Handler answers API Gateway HTTP API (payload 2.0) requests for the web pages.
@@ -88,6 +91,8 @@ type Handler struct {
 	templates  map[string]func() (*template.Template, error) // parsed on first use
 	routes     map[string]route
 	minTime    time.Duration // floor of the forms' answers that must not reveal who is a member
+	eventAdmin *community.EventAdmin
+	board      *community.EventBoard
 }
 
 // route serves one route key; it gets the request already decoded.
@@ -113,6 +118,8 @@ func New(o Options) *Handler {
 		links:      auth.Links{BaseURL: o.Config.BaseURL, Keys: o.Config.Keys},
 		templates:  pageTemplates(),
 		minTime:    httpapi.MinResponseTime,
+		eventAdmin: o.EventAdmin,
+		board:      o.Board,
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -175,6 +182,16 @@ func (h *Handler) routeTable() map[string]route {
 		"POST /survey":                h.answerSurvey,
 		"GET /org-survey":             h.orgSurveyPage,
 		"POST /org-survey":            h.answerOrgSurvey,
+		// The organizers' console: events (console_events.go).
+		"GET /admin":                      h.consoleDashboard,
+		"GET /admin/events/new":           h.consoleNewEvent,
+		"POST /admin/events":              h.consoleCreateEvent,
+		"GET /admin/events/{id}":          h.consoleEditEvent,
+		"POST /admin/events/{id}":         h.consoleUpdateEvent,
+		"GET /admin/events/{id}/preview":  h.consolePreviewEvent,
+		"POST /admin/events/{id}/publish": h.consolePublishEvent,
+		"GET /admin/events/{id}/cancel":   h.consoleCancelEventPage,
+		"POST /admin/events/{id}/cancel":  h.consoleCancelEvent,
 	}
 }
 

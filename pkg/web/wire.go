@@ -1,6 +1,9 @@
 package web
 
-import "github.com/sorae/tabane/pkg/app"
+import (
+	"github.com/sorae/tabane/pkg/app"
+	"github.com/sorae/tabane/pkg/community"
+)
 
 // Wire builds WebFunction's handler. The pages send no mail themselves:
 // what they cause goes into the outbox, and the mailer sends it.
@@ -9,5 +12,6 @@ func Wire(d *app.Deps) (*Handler, error) {
 		Events: d.Events(), Members: d.Members(), Registrations: d.Registrations(), GuestRequests: d.GuestRequests(), Nominations: d.Nominations(), OptOuts: d.OptOuts(), Sessions: d.Sessions(),
 		Surveys: d.Surveys(), OrgSurveys: d.OrgSurveys(),
 		Config: d.Config, Log: d.Log, Clock: d.Clock, Limiter: d.WriteLimiter(),
+		EventAdmin: d.EventAdmin(), Board: &community.EventBoard{Store: d.Store(), Clock: d.Clock},
 	}), nil
 }

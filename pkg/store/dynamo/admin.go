@@ -30,6 +30,10 @@ var (
 // listings can show the ones not yet past as 中止 (see doc.go).
 const cancelledPartition = "CANCELLED"
 
+// draftsPartition indexes drafts on GSI1 by start, for the organizers'
+// dashboard (see doc.go).
+const draftsPartition = "DRAFTS"
+
 // seriesDetached marks an occurrence an organizer edited by hand; series
 // template edits leave such occurrences alone.
 const seriesDetached = "series_detached"
@@ -52,7 +56,7 @@ var frameEventAttrs = []string{"frames", "multiple_frames"}
 // eventIndexKeys sets the index keys an event carries in status st, so
 // that the listings always agree with the status (doc.go): published events
 // in the upcoming indexes, cancelled ones in the cancelled index, drafts in
-// neither; every occurrence of a series in its series index.
+// the drafts index; every occurrence of a series in its series index.
 func eventIndexKeys(upd expression.UpdateBuilder, st community.EventStatus, e *community.Event) expression.UpdateBuilder {
 	start := keyStamp(e.StartsAt) + "#" + e.ID
 	switch st {
@@ -66,7 +70,8 @@ func eventIndexKeys(upd expression.UpdateBuilder, st community.EventStatus, e *c
 			Set(expression.Name("GSI1SK"), expression.Value(start)).
 			Remove(expression.Name("GSI2PK")).Remove(expression.Name("GSI2SK"))
 	default:
-		upd = upd.Remove(expression.Name("GSI1PK")).Remove(expression.Name("GSI1SK")).
+		upd = upd.Set(expression.Name("GSI1PK"), expression.Value(draftsPartition)).
+			Set(expression.Name("GSI1SK"), expression.Value(start)).
 			Remove(expression.Name("GSI2PK")).Remove(expression.Name("GSI2SK"))
 	}
 	if e.SeriesID != "" {
@@ -672,3 +677,39 @@ func (s *Store) CancelledEvents(ctx context.Context, q community.EventQuery) (co
 	}
 	return page, nil
 }
+
+// DraftEvents returns drafts starting in [From, To) from the drafts index
+// (GSI1 DRAFTS), by start time, one Query per page. Invalid (reason
+// "invalid_limit", "invalid_cursor").
+func (s *Store) DraftEvents(ctx context.Context, q community.EventQuery) (community.EventPage, error) {
+	page, err := s.eventWindow(ctx, q, gsi1, draftsPartition)
+	if err != nil {
+		return community.EventPage{}, fmt.Errorf("dynamo: draft events: %w", err)
+	}
+	return page, nil
+}
+
+// PastEvents returns up to limit (1–100) published events that started
+// before before, the latest first: one Query on GSI1 EVENTS read backwards,
+// whatever the number of past events. Invalid (reason "invalid_limit").
+func (s *Store) PastEvents(ctx context.Context, before time.Time, limit int) ([]*community.Event, error) {
+	if limit < 1 || limit > maxLimit {
+		return nil, community.ErrInvalidLimit
+	}
+	sort := expression.Key(gsi1.sk).LessThan(expression.Value(keyStamp(ceilSecond(before))))
+	raw, _, err := s.page(ctx, pageQuery{idx: gsi1, part: eventsPartition, sort: sort, limit: limit})
+	if err != nil {
+		return nil, fmt.Errorf("dynamo: past events: %w", err)
+	}
+	items, err := unmarshalEventItems(raw)
+	if err != nil {
+		return nil, fmt.Errorf("dynamo: past events: %w", err)
+	}
+	out := make([]*community.Event, 0, len(items))
+	for _, it := range items {
+		out = append(out, it.event())
+	}
+	return out, nil
+}
+
+var _ community.EventBoardStore = (*Store)(nil)

@@ -136,7 +136,7 @@ func TestPublishAndCancelEvent(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := admStamp(draft.StartsAt) + "#" + draft.ID
-	if keys := admIndexKeys(t, table, draft.ID); keys != [6]string{"", "", "", "", "SERIES#" + draft.SeriesID, start} {
+	if keys := admIndexKeys(t, table, draft.ID); keys != [6]string{"DRAFTS", start, "", "", "SERIES#" + draft.SeriesID, start} {
 		t.Fatalf("draft keys %v", keys)
 	}
 	_, _, err := s.CancelEvent(ctx, draft, "理由", now)

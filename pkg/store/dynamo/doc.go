@@ -50,6 +50,8 @@
 //	index  item                    GSInPK                 GSInSK                         written
 //	-----  ----------------------  ---------------------  -----------------------------  -----------------------------
 //	GSI1   event                   EVENTS                 <startsUTC>#<eid>              while published
+//	GSI1   event                   DRAFTS                 <startsUTC>#<eid>              while a draft
+//	GSI1   event                   CANCELLED              <startsUTC>#<eid>              once cancelled
 //	GSI1   member                  MEMBERS#<status>       <createdUTC>#<mid>             always
 //	GSI1   registration            EREG#<eid>#<status>    <rid>                          confirmed, cancelled, applied, declined
 //	GSI1   registration            EREG#<eid>#waitlisted  <seq, 20 digits>#<rid>         waitlisted
@@ -427,6 +429,10 @@
 //	                                                   updated_at = :read. Cancelled events leave GSI1 EVENTS and GSI2 and are indexed
 //	                                                   GSI1 CANCELLED <startsUTC>#<eid>, so listings can show them as 中止
 //	cancelled events not yet started                 Query GSI1 GSI1PK = CANCELLED AND GSI1SK >= <nowUTC>, one Query per page
+//	organizers' dashboard (web console)              Query GSI1 EVENTS, DRAFTS and CANCELLED from <nowUTC> (one page each), and
+//	                                                   Query GSI1 EVENTS GSI1SK < <nowUTC> backwards, one limited page: four Queries
+//	                                                   however many events there ever were. Drafts written before the DRAFTS key
+//	                                                   existed are indexed by their next edit
 //	promote after a capacity increase                Query GSI1 EREG#<eid>#waitlisted (head first), then per seat TransactWriteItems:
 //	                                                   [head → confirmed IF status = waitlisted; event ADD waitlist_count :-1,
 //	                                                   confirmed_count :1 IF status = published AND waitlist_count > 0 AND

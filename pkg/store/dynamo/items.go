@@ -245,6 +245,9 @@ func newEventItem(e *community.Event) eventItem {
 		it.GSI1PK, it.GSI1SK = eventsPartition, start
 		it.GSI2PK, it.GSI2SK = eventsKindPartition(e.Kind), start
 	}
+	if e.Status == community.EventDraft {
+		it.GSI1PK, it.GSI1SK = draftsPartition, start
+	}
 	if e.SeriesID != "" {
 		it.GSI3PK, it.GSI3SK = "SERIES#"+e.SeriesID, start
 	}

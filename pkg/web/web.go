@@ -64,6 +64,9 @@ type Options struct {
 	// Limiter counts each client's form posts (httpapi.WriteLimiter); nil
 	// counts none.
 	Limiter *httpapi.WriteLimiter
+	// MemberAdmin and AuditLog serve the console's member and audit pages.
+	MemberAdmin *community.MemberAdmin
+	AuditLog    *community.AuditLog
 }
 
 // Handler answers API Gateway HTTP API (payload 2.0) requests for the web pages.
@@ -88,6 +91,9 @@ type Handler struct {
 	templates  map[string]func() (*template.Template, error) // parsed on first use
 	routes     map[string]route
 	minTime    time.Duration // floor of the forms' answers that must not reveal who is a member
+
+	memberAdmin *community.MemberAdmin
+	audit       *community.AuditLog
 }
 
 // route serves one route key; it gets the request already decoded.
@@ -113,6 +119,9 @@ func New(o Options) *Handler {
 		links:      auth.Links{BaseURL: o.Config.BaseURL, Keys: o.Config.Keys},
 		templates:  pageTemplates(),
 		minTime:    httpapi.MinResponseTime,
+
+		memberAdmin: o.MemberAdmin,
+		audit:       o.AuditLog,
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -175,6 +184,13 @@ func (h *Handler) routeTable() map[string]route {
 		"POST /survey":                h.answerSurvey,
 		"GET /org-survey":             h.orgSurveyPage,
 		"POST /org-survey":            h.answerOrgSurvey,
+
+		"GET /terms":               h.terms,
+		"GET /privacy":             h.privacy,
+		"GET /admin/members":       h.consoleMembers,
+		"GET /admin/members/{id}":  h.consoleMember,
+		"POST /admin/members/{id}": h.consoleMemberAction,
+		"GET /admin/audit":         h.consoleAudit,
 	}
 }
 

@@ -9,5 +9,6 @@ func Wire(d *app.Deps) (*Handler, error) {
 		Events: d.Events(), Members: d.Members(), Registrations: d.Registrations(), GuestRequests: d.GuestRequests(), Nominations: d.Nominations(), OptOuts: d.OptOuts(), Sessions: d.Sessions(),
 		Surveys: d.Surveys(), OrgSurveys: d.OrgSurveys(),
 		Config: d.Config, Log: d.Log, Clock: d.Clock, Limiter: d.WriteLimiter(),
+		MemberAdmin: d.MemberAdmin(), AuditLog: d.AuditLog(),
 	}), nil
 }

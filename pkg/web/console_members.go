@@ -134,26 +134,26 @@ type requestValues struct {
 
 type consoleMemberData struct {
 	memberRow
-	Email        string
-	JobCategory  string
-	Servant      string
-	BirthDate    string
-	Verified     string
-	Approved     string
-	Consent      string
-	Approval     string // the last approved claim, in words
-	RequestForm  requestValues
-	Pending      bool
-	Active       bool
-	Suspended    bool
-	Self         bool
-	MailStopped  bool
-	Errors       map[string]string
-	Message      string
-	Action       string // the form the errors belong to
-	Reason       string // as typed, after a refusal
-	Done         string
-	AuditFilter  string // the member's audit log
+	Email       string
+	JobCategory string
+	Servant     string
+	BirthDate   string
+	Verified    string
+	Approved    string
+	Consent     string
+	Approval    string // the last approved claim, in words
+	RequestForm requestValues
+	Pending     bool
+	Active      bool
+	Suspended   bool
+	Self        bool
+	MailStopped bool
+	Errors      map[string]string
+	Message     string
+	Action      string // the form the errors belong to
+	Reason      string // as typed, after a refusal
+	Done        string
+	AuditFilter string // the member's audit log
 }
 
 func (h *Handler) newConsoleMember(v community.Viewer, m *community.Member) consoleMemberData {

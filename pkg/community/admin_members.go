@@ -145,12 +145,9 @@ func (a *MemberAdmin) RejectMember(ctx context.Context, v Viewer, id, reason str
 	if err := RequireOrganizer(v); err != nil {
 		return nil, err
 	}
-	reason = strings.TrimSpace(reason)
-	if _, ok := cleanText(strings.NewReplacer("\r\n", " ", "\n", " ").Replace(reason)); !ok {
-		return nil, FieldErrors{"reason": "理由に使えない文字が含まれています。"}.Err()
-	}
-	if utf8.RuneCountInString(reason) > maxReasonRunes {
-		return nil, FieldErrors{"reason": fmt.Sprintf("理由は%d文字以内で入力してください。", maxReasonRunes)}.Err()
+	reason, err := actionReason(reason)
+	if err != nil {
+		return nil, err
 	}
 	m, err := a.Store.Member(ctx, id)
 	if err != nil {
@@ -178,11 +175,35 @@ func (a *MemberAdmin) RejectMember(ctx context.Context, v Viewer, id, reason str
 	return kept, nil
 }
 
+// actionReason checks an organizer's reason for a membership decision.
+func actionReason(reason string) (string, error) {
+	reason = strings.TrimSpace(reason)
+	if _, ok := cleanText(strings.NewReplacer("\r\n", " ", "\n", " ").Replace(reason)); !ok {
+		return "", FieldErrors{"reason": "理由に使えない文字が含まれています。"}.Err()
+	}
+	if utf8.RuneCountInString(reason) > maxReasonRunes {
+		return "", FieldErrors{"reason": fmt.Sprintf("理由は%d文字以内で入力してください。", maxReasonRunes)}.Err()
+	}
+	return reason, nil
+}
+
 // SuspendMember suspends an active member, who can then no longer
 // register for events. Conflict (reason "member_not_suspendable") for any other
 // status, (reason "cannot_suspend_self") for the organizer themselves.
 func (a *MemberAdmin) SuspendMember(ctx context.Context, v Viewer, id string) (*Member, error) {
+	return a.SuspendMemberBecause(ctx, v, id, "")
+}
+
+// SuspendMemberBecause is SuspendMember with the organizer's reason, kept
+// in the audit log (not mailed: a suspension is not announced). Invalid
+// (reason "validation_failed") for a reason too long or of unusable
+// characters.
+func (a *MemberAdmin) SuspendMemberBecause(ctx context.Context, v Viewer, id, reason string) (*Member, error) {
 	if err := RequireOrganizer(v); err != nil {
+		return nil, err
+	}
+	reason, err := actionReason(reason)
+	if err != nil {
 		return nil, err
 	}
 	if v.Member.ID == id {
@@ -196,7 +217,11 @@ func (a *MemberAdmin) SuspendMember(ctx context.Context, v Viewer, id string) (*
 	if err != nil {
 		return nil, err
 	}
-	auditor{a.Store, a.Clock, a.Log}.record(ctx, actorOf(v), AuditMemberSuspend, "member", id, "会員資格を停止")
+	summary := "会員資格を停止"
+	if reason != "" {
+		summary += "（理由: " + reason + "）"
+	}
+	auditor{a.Store, a.Clock, a.Log}.record(ctx, actorOf(v), AuditMemberSuspend, "member", id, summary)
 	return m, nil
 }
 

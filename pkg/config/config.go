@@ -47,6 +47,14 @@ type Config struct {
 	// complaints (TABANE_SES_CONFIGURATION_SET; template.yaml's MailEvents);
 	// empty locally, where the dev server plays the mailbox simulator.
 	SESConfigurationSet string
+
+	// TermsText and PrivacyText (TABANE_TERMS_TEXT, TABANE_PRIVACY_TEXT)
+	// replace the default terms and privacy policy on /terms and /privacy;
+	// paragraphs are separated by a blank line.
+	// Empty keeps the defaults. The retention periods are always stated
+	// after the privacy text: they are what the code does, not a setting.
+	TermsText   string
+	PrivacyText string
 }
 
 // Defaults for the shipped community.
@@ -77,6 +85,8 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		Region:          get("AWS_REGION", "ap-northeast-1"),
 
 		SESConfigurationSet: get("TABANE_SES_CONFIGURATION_SET", ""),
+		TermsText:           get("TABANE_TERMS_TEXT", ""),
+		PrivacyText:         get("TABANE_PRIVACY_TEXT", ""),
 	}
 	for _, e := range strings.Split(getenv("TABANE_ORGANIZERS"), ",") {
 		if e = strings.ToLower(strings.TrimSpace(e)); e != "" {

@@ -53,13 +53,16 @@ func TestFromEnvSettings(t *testing.T) {
 		"TABANE_COMMUNITY":      "自主研",
 		"TABANE_SES_RATE":       "2.5",
 		"AWS_REGION":            "us-east-1",
+		"TABANE_TERMS_TEXT":     "第1条 自主研の規約です。",
+		"TABANE_PRIVACY_TEXT":   "自主研の個人情報の取り扱いです。",
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.TableName != "tabane-prod" || c.BaseURL != "https://tabane.example.jp" || c.CommunityName != "自主研" ||
 		c.Sender != "自主研 <no-reply@jishuken.example.jp>" || c.ContactEmail != "office@jishuken.example.jp" ||
-		c.SendRatePerSec != 2.5 || c.Region != "us-east-1" {
+		c.SendRatePerSec != 2.5 || c.Region != "us-east-1" ||
+		c.TermsText != "第1条 自主研の規約です。" || c.PrivacyText != "自主研の個人情報の取り扱いです。" {
 		t.Errorf("config = %+v", c)
 	}
 	t.Run("PortMakesTheDefaultBaseURL", func(t *testing.T) {

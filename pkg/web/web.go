@@ -67,6 +67,9 @@ type Options struct {
 	// EventAdmin and Board serve the organizers' console (/admin).
 	EventAdmin *community.EventAdmin
 	Board      *community.EventBoard
+	// MemberAdmin and AuditLog serve the console's member and audit pages.
+	MemberAdmin *community.MemberAdmin
+	AuditLog    *community.AuditLog
 }
 
 // Handler answers API Gateway HTTP API (payload 2.0) requests for the web pages.
@@ -93,6 +96,9 @@ type Handler struct {
 	minTime    time.Duration // floor of the forms' answers that must not reveal who is a member
 	eventAdmin *community.EventAdmin
 	board      *community.EventBoard
+
+	memberAdmin *community.MemberAdmin
+	audit       *community.AuditLog
 }
 
 // route serves one route key; it gets the request already decoded.
@@ -120,6 +126,9 @@ func New(o Options) *Handler {
 		minTime:    httpapi.MinResponseTime,
 		eventAdmin: o.EventAdmin,
 		board:      o.Board,
+
+		memberAdmin: o.MemberAdmin,
+		audit:       o.AuditLog,
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -192,6 +201,13 @@ func (h *Handler) routeTable() map[string]route {
 		"POST /admin/events/{id}/publish": h.consolePublishEvent,
 		"GET /admin/events/{id}/cancel":   h.consoleCancelEventPage,
 		"POST /admin/events/{id}/cancel":  h.consoleCancelEvent,
+
+		"GET /terms":               h.terms,
+		"GET /privacy":             h.privacy,
+		"GET /admin/members":       h.consoleMembers,
+		"GET /admin/members/{id}":  h.consoleMember,
+		"POST /admin/members/{id}": h.consoleMemberAction,
+		"GET /admin/audit":         h.consoleAudit,
 	}
 }
 

@@ -13,5 +13,6 @@ func Wire(d *app.Deps) (*Handler, error) {
 		Surveys: d.Surveys(), OrgSurveys: d.OrgSurveys(),
 		Config: d.Config, Log: d.Log, Clock: d.Clock, Limiter: d.WriteLimiter(),
 		EventAdmin: d.EventAdmin(), Board: &community.EventBoard{Store: d.Store(), Clock: d.Clock},
+		MemberAdmin: d.MemberAdmin(), AuditLog: d.AuditLog(),
 	}), nil
 }

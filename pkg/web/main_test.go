@@ -91,7 +91,12 @@ func (m regMail) record(ctx context.Context, kind string, to community.Recipient
 	return m.box.record(kind)(ctx, to, cancelLink)
 }
 
-func (m regMail) RegistrationConfirmed(ctx context.Context, to community.Recipient, _ *community.Event, joinURL, cancelLink string) error {
+func (m regMail) RegistrationConfirmed(ctx context.Context, to community.Recipient, _ *community.Event, joinURL, cancelLink, checkInLink string) error {
+	if checkInLink != "" {
+		if err := m.box.record("checkin")(ctx, to, checkInLink); err != nil {
+			return err
+		}
+	}
 	return m.record(ctx, "confirmed", to, joinURL, cancelLink)
 }
 
@@ -99,7 +104,7 @@ func (m regMail) Waitlisted(ctx context.Context, to community.Recipient, _ *comm
 	return m.record(ctx, "waitlisted", to, "", cancelLink)
 }
 
-func (m regMail) Promoted(ctx context.Context, to community.Recipient, _ *community.Event, joinURL, cancelLink string) error {
+func (m regMail) Promoted(ctx context.Context, to community.Recipient, _ *community.Event, joinURL, cancelLink, _ string) error {
 	return m.record(ctx, "promoted", to, joinURL, cancelLink)
 }
 

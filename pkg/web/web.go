@@ -64,6 +64,10 @@ type Options struct {
 	// Limiter counts each client's form posts (httpapi.WriteLimiter); nil
 	// counts none.
 	Limiter *httpapi.WriteLimiter
+	// Attendance and Messages serve the console's attendee and check-in
+	// pages (console_attendees.go, console_checkin.go).
+	Attendance *community.Attendance
+	Messages   *community.Messages
 }
 
 // Handler answers API Gateway HTTP API (payload 2.0) requests for the web pages.
@@ -88,6 +92,8 @@ type Handler struct {
 	templates  map[string]func() (*template.Template, error) // parsed on first use
 	routes     map[string]route
 	minTime    time.Duration // floor of the forms' answers that must not reveal who is a member
+	attendance *community.Attendance
+	messages   *community.Messages
 }
 
 // route serves one route key; it gets the request already decoded.
@@ -113,6 +119,8 @@ func New(o Options) *Handler {
 		links:      auth.Links{BaseURL: o.Config.BaseURL, Keys: o.Config.Keys},
 		templates:  pageTemplates(),
 		minTime:    httpapi.MinResponseTime,
+		attendance: o.Attendance,
+		messages:   o.Messages,
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -175,6 +183,15 @@ func (h *Handler) routeTable() map[string]route {
 		"POST /survey":                h.answerSurvey,
 		"GET /org-survey":             h.orgSurveyPage,
 		"POST /org-survey":            h.answerOrgSurvey,
+		// The console's attendee and check-in pages.
+		"GET /admin/events/{id}/attendees":               h.consoleAttendees,
+		"GET /admin/events/{id}/attendees/csv":           h.consoleAttendeesCSV,
+		"POST /admin/events/{id}/attendees/{rid}/cancel": h.consoleCancelAttendee,
+		"POST /admin/events/{id}/messages":               h.consoleMessage,
+		"GET /admin/events/{id}/checkin":                 h.consoleCheckInList,
+		"POST /admin/events/{id}/checkin/{rid}":          h.consoleCheckInFromList,
+		"GET /admin/checkin":                             h.consoleCheckInPage,
+		"POST /admin/checkin":                            h.consoleCheckIn,
 	}
 }
 

@@ -2,9 +2,9 @@ package web
 
 import (
 	"bytes"
-	"encoding/base64"
 	"context"
 	"embed"
+	"encoding/base64"
 	"fmt"
 	"html/template"
 	"io/fs"

@@ -81,8 +81,14 @@ func (h *Handler) exportCSV(ctx context.Context, v community.Viewer, id string) 
 	// Base64, so that the BOM, CRLFs and Japanese pass API Gateway byte for byte.
 	resp := httpapi.Body(200, ContentTypeCSV, base64.StdEncoding.EncodeToString(b))
 	resp.IsBase64Encoded = true
-	resp.Headers["Content-Disposition"] = contentDisposition("attendees.csv", csvFilename("参加者一覧", e))
+	resp.Headers["Content-Disposition"] = AttendeesDisposition(e)
 	return resp, nil
+}
+
+// AttendeesDisposition is the attendee export's Content-Disposition, which
+// the console's download shares.
+func AttendeesDisposition(e *community.Event) string {
+	return contentDisposition("attendees.csv", csvFilename("参加者一覧", e))
 }
 
 // AttendeesCSV writes attendees as CSV for Excel: UTF-8 with a BOM, CRLF

@@ -204,6 +204,9 @@ type Mailroom struct {
 	// staff, with the links OrgSurveyLinks makes (orgsurveys.go).
 	OrgSurveys     OrgSurveyNotifier
 	OrgSurveyLinks OrgSurveyLinks
+	// CheckInLinks makes the check-in links whose QR codes confirmation
+	// mails carry (admin_checkin.go); nil sends no code.
+	CheckInLinks CheckInLinks
 }
 
 // ErrRetryLater is what Deliver returns when a mail could not go now (SES
@@ -333,11 +336,15 @@ func (m *Mailroom) sendRegistrationMail(ctx context.Context, mail *Mail) (MailOu
 		return MailSkipped, nil // a withdrawn member, or an address that bounced or complained
 	}
 	cancel := m.Links.CancelLink(e.ID, r.ID)
+	checkIn := ""
+	if m.CheckInLinks != nil && HasCheckIn(e) {
+		checkIn = m.CheckInLinks.CheckInLink(e.ID, r.ID, CheckInUntil(e))
+	}
 	switch mail.Kind {
 	case MailRegistrationConfirmed:
-		err = m.Notifier.RegistrationConfirmed(ctx, to, e, e.JoinURL, cancel)
+		err = m.Notifier.RegistrationConfirmed(ctx, to, e, e.JoinURL, cancel, checkIn)
 	case MailPromoted:
-		err = m.Notifier.Promoted(ctx, to, e, e.JoinURL, cancel)
+		err = m.Notifier.Promoted(ctx, to, e, e.JoinURL, cancel, checkIn)
 	case MailWaitlisted:
 		pos, perr := m.Store.WaitlistPosition(ctx, r)
 		if perr != nil {

@@ -59,9 +59,11 @@ type RegistrationStore interface {
 type RegistrationNotifier interface {
 	// RegistrationConfirmed mails the confirmation; joinURL is "" unless the
 	// person holds a seat (it always does here, but the mailer never decides).
-	RegistrationConfirmed(ctx context.Context, to Recipient, e *Event, joinURL, cancelLink string) error
+	// checkInLink is the signed link of the registrant's check-in QR code,
+	// "" when the event has none (HasCheckIn) or the mailer makes none.
+	RegistrationConfirmed(ctx context.Context, to Recipient, e *Event, joinURL, cancelLink, checkInLink string) error
 	Waitlisted(ctx context.Context, to Recipient, e *Event, position int, cancelLink string) error
-	Promoted(ctx context.Context, to Recipient, e *Event, joinURL, cancelLink string) error
+	Promoted(ctx context.Context, to Recipient, e *Event, joinURL, cancelLink, checkInLink string) error
 	RegistrationCancelled(ctx context.Context, to Recipient, e *Event) error
 }
 

@@ -130,12 +130,14 @@ type data struct {
 	Subject, Community, Contact, SiteURL string
 	Name, Unsubscribe                    string
 	Link, CancelLink, JoinURL            string
-	Membership, Reason, Offset, Body     string
-	Closes                               string   // when a survey stops taking answers
-	Staff                                []string // the staff an organization's survey is about
-	Position                             int
-	Invite                               bool
-	Event                                *eventView
+	// CheckInQR is the cid: URL of the inline check-in QR code, "" for none.
+	CheckInQR                        htmltemplate.URL
+	Membership, Reason, Offset, Body string
+	Closes                           string   // when a survey stops taking answers
+	Staff                            []string // the staff an organization's survey is about
+	Position                         int
+	Invite                           bool
+	Event                            *eventView
 	// ApplicationID is quoted in an application's receipt, so its owner
 	// can find it in a published lottery result.
 	ApplicationID string
@@ -202,6 +204,7 @@ type mailSpec struct {
 	subject     string
 	data        data
 	attachments []Attachment
+	inline      []Inline
 }
 
 // compose runs both templates of s and returns the finished message.
@@ -220,6 +223,7 @@ func (c *Composer) compose(s mailSpec) (*Message, error) {
 		To:          Address{Name: name, Email: to},
 		Subject:     headerText("【" + c.Short + "】" + s.subject),
 		Attachments: s.attachments,
+		Inline:      s.inline,
 		Unsubscribe: s.data.Unsubscribe,
 	}
 	if m.Unsubscribe != "" {
@@ -319,14 +323,20 @@ func (c *Composer) Rejected(to, name, reason string) (*Message, error) {
 // link, passed only when the recipient holds a confirmed seat (e.JoinURL is
 // never read here); the venue comes from e. cancelLink may be empty (members
 // cancel from their page); ics, when given, is attached as invite.ics.
-func (c *Composer) RegistrationConfirmed(to, name string, e *community.Event, joinURL, cancelLink string, ics []byte) (*Message, error) {
+// checkInLink, when given, is shown as a QR code in the HTML part (an
+// inline PNG) for the door; the text part points to my page instead.
+func (c *Composer) RegistrationConfirmed(to, name string, e *community.Event, joinURL, cancelLink, checkInLink string, ics []byte) (*Message, error) {
 	if err := eventLinks(e, joinURL, cancelLink); err != nil {
+		return nil, err
+	}
+	inline, qr, err := checkInInline(checkInLink)
+	if err != nil {
 		return nil, err
 	}
 	return c.compose(mailSpec{template: "registration_confirmed", to: to, name: name,
 		subject:     "参加登録が完了しました：" + e.Title,
-		data:        data{Event: c.event(e), JoinURL: joinURL, CancelLink: cancelLink, Invite: len(ics) > 0},
-		attachments: invite(ics)})
+		data:        data{Event: c.event(e), JoinURL: joinURL, CancelLink: cancelLink, Invite: len(ics) > 0, CheckInQR: qr},
+		attachments: invite(ics), inline: inline})
 }
 
 // Waitlisted tells a registrant they are position-th on the waitlist of e.
@@ -343,15 +353,20 @@ func (c *Composer) Waitlisted(to, name string, e *community.Event, position int,
 }
 
 // Promoted tells a waitlisted registrant that a seat opened and is now
-// theirs; joinURL, cancelLink and ics as for RegistrationConfirmed.
-func (c *Composer) Promoted(to, name string, e *community.Event, joinURL, cancelLink string, ics []byte) (*Message, error) {
+// theirs; joinURL, cancelLink, checkInLink and ics as for
+// RegistrationConfirmed.
+func (c *Composer) Promoted(to, name string, e *community.Event, joinURL, cancelLink, checkInLink string, ics []byte) (*Message, error) {
 	if err := eventLinks(e, joinURL, cancelLink); err != nil {
+		return nil, err
+	}
+	inline, qr, err := checkInInline(checkInLink)
+	if err != nil {
 		return nil, err
 	}
 	return c.compose(mailSpec{template: "promoted", to: to, name: name,
 		subject:     "キャンセル待ちから参加が確定しました：" + e.Title,
-		data:        data{Event: c.event(e), JoinURL: joinURL, CancelLink: cancelLink, Invite: len(ics) > 0},
-		attachments: invite(ics)})
+		data:        data{Event: c.event(e), JoinURL: joinURL, CancelLink: cancelLink, Invite: len(ics) > 0, CheckInQR: qr},
+		attachments: invite(ics), inline: inline})
 }
 
 // RegistrationCancelled confirms that a registration for e was cancelled.

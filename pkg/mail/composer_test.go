@@ -101,20 +101,22 @@ func TestComposer(t *testing.T) {
 	}, {
 		name: "RegistrationConfirmedOnline",
 		build: func() (*Message, error) {
-			return c.RegistrationConfirmed("a@example.jp", hostileName, e, passedJoinURL, cancel, ics)
+			return c.RegistrationConfirmed("a@example.jp", hostileName, e, passedJoinURL, cancel, "", ics)
 		},
 		subject: "参加登録が完了しました：私塾",
 		texts:   []string{"2025年5月14日(水) 19:00〜20:30", "オンライン（Zoom）", "35,000円", "録画・録音なし"},
 		lines:   []string{passedJoinURL, cancel, "https://tabane.example.jp/events/01jv0000000000000000000000"},
 		ics:     true, joinShown: true,
 	}, {
-		name:    "RegistrationConfirmedWithoutJoinURL",
-		build:   func() (*Message, error) { return c.RegistrationConfirmed("a@example.jp", hostileName, e, "", "", nil) },
+		name: "RegistrationConfirmedWithoutJoinURL",
+		build: func() (*Message, error) {
+			return c.RegistrationConfirmed("a@example.jp", hostileName, e, "", "", "", nil)
+		},
 		subject: "参加登録が完了しました", texts: []string{"リマインダーメールとマイページでお知らせします", "マイページ"},
 	}, {
 		name: "RegistrationConfirmedVenue",
 		build: func() (*Message, error) {
-			return c.RegistrationConfirmed("a@example.jp", hostileName, venue, "", cancel, ics)
+			return c.RegistrationConfirmed("a@example.jp", hostileName, venue, "", cancel, "", ics)
 		},
 		subject: "参加登録が完了しました", texts: []string{"伊勢崎市役所 会議室", "群馬県伊勢崎市今泉町2-410"},
 		lines: []string{cancel}, ics: true,
@@ -123,8 +125,10 @@ func TestComposer(t *testing.T) {
 		build:   func() (*Message, error) { return c.Waitlisted("a@example.jp", hostileName, e, 3, cancel) },
 		subject: "キャンセル待ちで受け付けました（3番目）", texts: []string{"3 番目", "キャンセル待ちを取り消す"}, lines: []string{cancel},
 	}, {
-		name:    "Promoted",
-		build:   func() (*Message, error) { return c.Promoted("a@example.jp", hostileName, e, passedJoinURL, "", ics) },
+		name: "Promoted",
+		build: func() (*Message, error) {
+			return c.Promoted("a@example.jp", hostileName, e, passedJoinURL, "", "", ics)
+		},
 		subject: "キャンセル待ちから参加が確定しました", texts: []string{"参加が確定しました"}, lines: []string{passedJoinURL},
 		ics: true, joinShown: true,
 	}, {
@@ -254,7 +258,7 @@ func TestComposerInvalid(t *testing.T) {
 		{"ScriptLink", func() (*Message, error) { return c.SignInLink("a@example.jp", "x", "javascript:alert(1)") }, community.ErrInvalidLink},
 		{"EmptyLink", func() (*Message, error) { return c.SignInLink("a@example.jp", "x", "") }, community.ErrInvalidLink},
 		{"BadJoinURL", func() (*Message, error) {
-			return c.RegistrationConfirmed("a@example.jp", "x", e, "zoom.example/j/1", "", nil)
+			return c.RegistrationConfirmed("a@example.jp", "x", e, "zoom.example/j/1", "", "", nil)
 		}, community.ErrInvalidLink},
 		{"NoEvent", func() (*Message, error) { return c.EventCancelled("a@example.jp", "x", nil, "") }, community.ErrInvalidMessage},
 		{"WaitlistPositionZero", func() (*Message, error) { return c.Waitlisted("a@example.jp", "x", e, 0, "") }, community.ErrInvalidMessage},

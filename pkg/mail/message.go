@@ -34,6 +34,15 @@ type Attachment struct {
 	Data        []byte
 }
 
+// Inline is an image the HTML part shows by its Content-ID
+// (<img src="cid:…">), sent inside multipart/related so mail programs
+// show it in place rather than as an attachment.
+type Inline struct {
+	ContentID   string // without angle brackets, e.g. "checkin-qr@tabane"
+	ContentType string // e.g. "image/png"
+	Data        []byte
+}
+
 // Message is one mail to one recipient, ready to encode. Non-transactional
 // mail (announcements, organizer messages, reminders someone may turn off)
 // sets Unsubscribe; transactional mail (verification, sign-in) leaves it empty.
@@ -42,8 +51,9 @@ type Message struct {
 	ReplyTo     string // bare address; optional
 	To          Address
 	Subject     string
-	Text        string // the text/plain part; required
-	HTML        string // the text/html part; optional
+	Text        string   // the text/plain part; required
+	HTML        string   // the text/html part; optional
+	Inline      []Inline // images the HTML part shows; only with HTML
 	Attachments []Attachment
 	// Unsubscribe is the http(s) opt-out URL. When set, the mail carries
 	// List-Unsubscribe with it (and UnsubscribeMailto, if set) and
@@ -106,6 +116,11 @@ func (m *Message) validate() error {
 	}
 	if m.Unsubscribe == "" && m.UnsubscribeMailto != "" {
 		return community.ErrInvalidMessage.Messagef("配信停止URLがありません。")
+	}
+	for _, in := range m.Inline {
+		if m.HTML == "" || !contentID(in.ContentID) || !strings.HasPrefix(in.ContentType, "image/") {
+			return community.ErrInvalidMessage.Messagef("埋め込み画像が正しくありません。")
+		}
 	}
 	for _, a := range m.Attachments {
 		name := headerText(a.Filename)
@@ -195,16 +210,21 @@ func (m *Message) Encode(date time.Time) ([]byte, error) {
 			return nil, err
 		}
 	}
-	if err := altw.Close(); err != nil {
+	err := altw.Close()
+	if err != nil {
 		return nil, fmt.Errorf("mail: alternative: %w", err)
 	}
-	w, err := mixed.CreatePart(textproto.MIMEHeader{
-		"Content-Type": {mime.FormatMediaType("multipart/alternative", map[string]string{"boundary": altw.Boundary()})},
-	})
+	body, bodyType := alt.Bytes(), mime.FormatMediaType("multipart/alternative", map[string]string{"boundary": altw.Boundary()})
+	if len(m.Inline) > 0 {
+		if body, bodyType, err = related(body, bodyType, m.Inline); err != nil {
+			return nil, err
+		}
+	}
+	w, err := mixed.CreatePart(textproto.MIMEHeader{"Content-Type": {bodyType}})
 	if err != nil {
 		return nil, fmt.Errorf("mail: alternative part: %w", err)
 	}
-	if _, err := w.Write(alt.Bytes()); err != nil {
+	if _, err := w.Write(body); err != nil {
 		return nil, fmt.Errorf("mail: alternative part: %w", err)
 	}
 
@@ -217,6 +237,54 @@ func (m *Message) Encode(date time.Time) ([]byte, error) {
 		return nil, fmt.Errorf("mail: close: %w", err)
 	}
 	return b.Bytes(), nil
+}
+
+// related wraps the alternative body (of type altType) with the inline
+// images in multipart/related (RFC 2387), whose root is the first part.
+func related(alt []byte, altType string, inline []Inline) ([]byte, string, error) {
+	var b bytes.Buffer
+	rw := multipart.NewWriter(&b)
+	if err := rw.SetBoundary(boundary()); err != nil {
+		return nil, "", fmt.Errorf("mail: boundary: %w", err)
+	}
+	w, err := rw.CreatePart(textproto.MIMEHeader{"Content-Type": {altType}})
+	if err != nil {
+		return nil, "", fmt.Errorf("mail: related part: %w", err)
+	}
+	if _, err := w.Write(alt); err != nil {
+		return nil, "", fmt.Errorf("mail: related part: %w", err)
+	}
+	for _, in := range inline {
+		w, err := rw.CreatePart(textproto.MIMEHeader{
+			"Content-Type":              {in.ContentType},
+			"Content-Id":                {"<" + in.ContentID + ">"},
+			"Content-Disposition":       {"inline"},
+			"Content-Transfer-Encoding": {"base64"},
+		})
+		if err != nil {
+			return nil, "", fmt.Errorf("mail: inline part: %w", err)
+		}
+		if err := writeBase64(w, in.Data); err != nil {
+			return nil, "", err
+		}
+	}
+	if err := rw.Close(); err != nil {
+		return nil, "", fmt.Errorf("mail: related: %w", err)
+	}
+	return b.Bytes(), mime.FormatMediaType("multipart/related", map[string]string{"boundary": rw.Boundary(), "type": "multipart/alternative"}), nil
+}
+
+// contentID admits a Content-ID of the form local@domain in plain ASCII.
+func contentID(s string) bool {
+	if len(s) == 0 || len(s) > 100 || strings.Count(s, "@") != 1 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("@.-_", c)) {
+			return false
+		}
+	}
+	return true
 }
 
 // boundary returns a fresh multipart boundary. It starts with "=_", which

@@ -72,8 +72,8 @@ func (n *Notifier) invite(e *community.Event, joinURL string) []byte {
 }
 
 // RegistrationConfirmed mails a confirmed seat with the calendar file.
-func (n *Notifier) RegistrationConfirmed(ctx context.Context, to community.Recipient, e *community.Event, joinURL, cancelLink string) error {
-	m, err := n.Composer.RegistrationConfirmed(to.Email, to.Name, e, joinURL, cancelLink, n.invite(e, joinURL))
+func (n *Notifier) RegistrationConfirmed(ctx context.Context, to community.Recipient, e *community.Event, joinURL, cancelLink, checkInLink string) error {
+	m, err := n.Composer.RegistrationConfirmed(to.Email, to.Name, e, joinURL, cancelLink, checkInLink, n.invite(e, joinURL))
 	return n.send(ctx, m, err)
 }
 
@@ -84,8 +84,8 @@ func (n *Notifier) Waitlisted(ctx context.Context, to community.Recipient, e *co
 }
 
 // Promoted mails someone who moved from the waitlist to a seat.
-func (n *Notifier) Promoted(ctx context.Context, to community.Recipient, e *community.Event, joinURL, cancelLink string) error {
-	m, err := n.Composer.Promoted(to.Email, to.Name, e, joinURL, cancelLink, n.invite(e, joinURL))
+func (n *Notifier) Promoted(ctx context.Context, to community.Recipient, e *community.Event, joinURL, cancelLink, checkInLink string) error {
+	m, err := n.Composer.Promoted(to.Email, to.Name, e, joinURL, cancelLink, checkInLink, n.invite(e, joinURL))
 	return n.send(ctx, m, err)
 }
 

@@ -32,7 +32,7 @@ func TestSESRoundTrip(t *testing.T) {
 	}{{
 		name: "RegistrationConfirmed",
 		build: func(to string) (*Message, error) {
-			return c.RegistrationConfirmed(to, name, e, passedJoinURL, c.Link("/cancel", "c-token"), ics)
+			return c.RegistrationConfirmed(to, name, e, passedJoinURL, c.Link("/cancel", "c-token"), "", ics)
 		},
 		texts:   []string{name + " 様", "2025年5月14日(水) 19:00〜20:30", passedJoinURL, config.DefaultContact},
 		wantICS: true,

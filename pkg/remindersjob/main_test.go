@@ -134,13 +134,13 @@ func newEnv(t testing.TB) *env {
 // so each mailbox holds the reminders alone.
 type unmailed struct{}
 
-func (unmailed) RegistrationConfirmed(context.Context, community.Recipient, *community.Event, string, string) error {
+func (unmailed) RegistrationConfirmed(context.Context, community.Recipient, *community.Event, string, string, string) error {
 	return nil
 }
 func (unmailed) Waitlisted(context.Context, community.Recipient, *community.Event, int, string) error {
 	return nil
 }
-func (unmailed) Promoted(context.Context, community.Recipient, *community.Event, string, string) error {
+func (unmailed) Promoted(context.Context, community.Recipient, *community.Event, string, string, string) error {
 	return nil
 }
 func (unmailed) RegistrationCancelled(context.Context, community.Recipient, *community.Event) error {

@@ -25,8 +25,13 @@ const nextCookie = "tabane_next"
 func (h *Handler) organizer(ctx context.Context, r *request) (community.Viewer, response, bool) {
 	v := r.viewer
 	if v.Member == nil {
-		resp := redirect("/signin?next=" + url.QueryEscape(r.raw.RawPath))
-		resp.cookies = append(resp.cookies, h.nextCookie(r.raw.RawPath, 600))
+		// The query comes back too: a scanned check-in link is its query.
+		back := r.raw.RawPath
+		if q := r.raw.RawQueryString; q != "" {
+			back += "?" + q
+		}
+		resp := redirect("/signin?next=" + url.QueryEscape(back))
+		resp.cookies = append(resp.cookies, h.nextCookie(back, 600))
 		return v, resp, false
 	}
 	if !v.Organizer() {

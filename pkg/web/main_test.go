@@ -91,7 +91,12 @@ func (m regMail) record(ctx context.Context, kind string, to community.Recipient
 	return m.box.record(kind)(ctx, to, cancelLink)
 }
 
-func (m regMail) RegistrationConfirmed(ctx context.Context, to community.Recipient, _ *community.Event, joinURL, cancelLink string) error {
+func (m regMail) RegistrationConfirmed(ctx context.Context, to community.Recipient, _ *community.Event, joinURL, cancelLink, checkInLink string) error {
+	if checkInLink != "" {
+		if err := m.box.record("checkin")(ctx, to, checkInLink); err != nil {
+			return err
+		}
+	}
 	return m.record(ctx, "confirmed", to, joinURL, cancelLink)
 }
 
@@ -99,7 +104,7 @@ func (m regMail) Waitlisted(ctx context.Context, to community.Recipient, _ *comm
 	return m.record(ctx, "waitlisted", to, "", cancelLink)
 }
 
-func (m regMail) Promoted(ctx context.Context, to community.Recipient, _ *community.Event, joinURL, cancelLink string) error {
+func (m regMail) Promoted(ctx context.Context, to community.Recipient, _ *community.Event, joinURL, cancelLink, _ string) error {
 	return m.record(ctx, "promoted", to, joinURL, cancelLink)
 }
 
@@ -239,6 +244,7 @@ func newEnvWith(t *testing.T, o envOptions) *env {
 		Keys:          testKeys,
 		SessionTTL:    30 * 24 * time.Hour,
 		Secure:        o.Secure,
+		Organizers:    []string{testOrganizerEmail},
 	}
 	sessions := &auth.Sessions{Store: store, Keys: cfg.Keys, TTL: cfg.SessionTTL, Clock: clock, Organizers: cfg.IsOrganizer}
 	box := &mailbox{links: map[string][]string{}}
@@ -275,6 +281,10 @@ func newEnvWith(t *testing.T, o envOptions) *env {
 	if an, ok := regNotifier.(community.ApplicationNotifier); ok {
 		room.Applications = an
 	}
+	room.CheckInLinks, room.OptOuts = links, links
+	if an, ok := notifier.(community.AdminNotifier); ok {
+		room.Admin = an
+	}
 	guests := &community.GuestRequests{Registrations: regs, Store: store, Links: links, Secrets: auth.Secrets{Keys: cfg.Keys}, Log: communitytest.FailOnError(t)}
 	localtest.DeliverOutbox(t, func(context.Context) error { communitytest.Deliver(t, room); return nil })
 	box.deliver = func() { communitytest.Deliver(t, room) }
@@ -295,6 +305,8 @@ func newEnvWith(t *testing.T, o envOptions) *env {
 		Config:        cfg,
 		Surveys:       &community.Surveys{Store: store, Links: links, Clock: clock},
 		OrgSurveys:    &community.OrgSurveys{Store: store, Links: links, Clock: clock},
+		Attendance:    &community.Attendance{Store: store, Clock: clock, Log: communitytest.FailOnError(t)},
+		Messages:      &community.Messages{Store: store, Clock: clock, Log: communitytest.FailOnError(t)},
 	})
 	if !o.Paced {
 		h.SetMinResponseTime(0)
@@ -302,12 +314,21 @@ func newEnvWith(t *testing.T, o envOptions) *env {
 	return &env{h: h, store: store, members: members, regs: regs, sessions: sessions, mail: box, clock: clock, cfg: cfg, room: room}
 }
 
+// testOrganizerEmail is the one organizer of every test's configuration.
+const testOrganizerEmail = "organizer@web-tests.example.jp"
+
 // member signs someone up and verifies them through the domain, and
 // returns them with a session token for the cookie.
 func (e *env) member(t *testing.T, name string, membership community.Membership) (*community.Member, string) {
 	t.Helper()
+	return e.memberAt(t, localtest.UniqueEmail("web"), name, membership)
+}
+
+// memberAt is member with the address given: testOrganizerEmail makes the
+// organizer.
+func (e *env) memberAt(t *testing.T, email, name string, membership community.Membership) (*community.Member, string) {
+	t.Helper()
 	ctx := context.Background()
-	email := localtest.UniqueEmail("web")
 	err := e.members.Signup(ctx, community.SignupInput{
 		Email: email, Name: name, NameKana: "てすと", Membership: membership,
 		Affiliation: "伊勢崎市", Terms: true, Announcements: true, IP: "192.0.2.1",

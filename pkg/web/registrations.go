@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"html/template"
 	"net/http"
 	"net/url"
 	"slices"
@@ -590,6 +591,9 @@ type myRegistration struct {
 	JoinURL        string
 	EventCancelled bool
 	Answers        []answerLine // what the member answered the event's questions
+	// CheckInQR is the data: URL of the check-in code, for a confirmed
+	// seat at an upcoming event with a venue; "" otherwise.
+	CheckInQR template.URL
 }
 
 // myRegistrations lists the member's live registrations: upcoming ones
@@ -631,6 +635,9 @@ func (h *Handler) myRegistrations(ctx context.Context, r *request) (upcoming, pa
 		fe := e.ForFrame(reg.FrameID)
 		if view := community.View(fe, r.viewer, reg.Status == community.RegistrationConfirmed); view.ShowJoinURL && !line.EventCancelled {
 			line.JoinURL = fe.JoinURL
+		}
+		if reg.Status == community.RegistrationConfirmed && !line.EventCancelled && community.HasCheckIn(e) {
+			line.CheckInQR = h.checkInQR(e, reg.ID)
 		}
 		upcoming = append(upcoming, line)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"embed"
+	"encoding/base64"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -58,7 +59,13 @@ type response struct {
 	cookies  []string // Set-Cookie values
 	// referrer overrides the Referrer-Policy; "" keeps same-origin.
 	referrer string
+	// download, when set, makes the response a file (the console's CSV):
+	// its type, its Content-Disposition, and a base64 body so that bytes
+	// such as a BOM pass API Gateway unchanged.
+	download *download
 }
+
+type download struct{ contentType, disposition string }
 
 // apiGateway turns the page into the gateway's response; secure says the
 // site is served over HTTPS (config.Config.Secure), so browsers are told to
@@ -83,6 +90,11 @@ func (resp response) apiGateway(csp string, secure bool) events.APIGatewayV2HTTP
 	}
 	if resp.location != "" {
 		headers["Location"] = resp.location
+	}
+	if d := resp.download; d != nil {
+		headers["Content-Type"], headers["Content-Disposition"] = d.contentType, d.disposition
+		return events.APIGatewayV2HTTPResponse{StatusCode: resp.status, Headers: headers, Cookies: resp.cookies,
+			Body: base64.StdEncoding.EncodeToString([]byte(resp.body)), IsBase64Encoded: true}
 	}
 	return events.APIGatewayV2HTTPResponse{
 		StatusCode: resp.status,

@@ -70,6 +70,10 @@ type Options struct {
 	// MemberAdmin and AuditLog serve the console's member and audit pages.
 	MemberAdmin *community.MemberAdmin
 	AuditLog    *community.AuditLog
+	// Attendance and Messages serve the console's attendee and check-in
+	// pages (console_attendees.go, console_checkin.go).
+	Attendance *community.Attendance
+	Messages   *community.Messages
 }
 
 // Handler answers API Gateway HTTP API (payload 2.0) requests for the web pages.
@@ -99,6 +103,8 @@ type Handler struct {
 
 	memberAdmin *community.MemberAdmin
 	audit       *community.AuditLog
+	attendance  *community.Attendance
+	messages    *community.Messages
 }
 
 // route serves one route key; it gets the request already decoded.
@@ -129,6 +135,8 @@ func New(o Options) *Handler {
 
 		memberAdmin: o.MemberAdmin,
 		audit:       o.AuditLog,
+		attendance:  o.Attendance,
+		messages:    o.Messages,
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -208,6 +216,15 @@ func (h *Handler) routeTable() map[string]route {
 		"GET /admin/members/{id}":  h.consoleMember,
 		"POST /admin/members/{id}": h.consoleMemberAction,
 		"GET /admin/audit":         h.consoleAudit,
+		// The console's attendee and check-in pages.
+		"GET /admin/events/{id}/attendees":               h.consoleAttendees,
+		"GET /admin/events/{id}/attendees/csv":           h.consoleAttendeesCSV,
+		"POST /admin/events/{id}/attendees/{rid}/cancel": h.consoleCancelAttendee,
+		"POST /admin/events/{id}/messages":               h.consoleMessage,
+		"GET /admin/events/{id}/checkin":                 h.consoleCheckInList,
+		"POST /admin/events/{id}/checkin/{rid}":          h.consoleCheckInFromList,
+		"GET /admin/checkin":                             h.consoleCheckInPage,
+		"POST /admin/checkin":                            h.consoleCheckIn,
 	}
 }
 

@@ -10,7 +10,7 @@ import (
 func Wire(d *app.Deps) (*Handler, error) {
 	return New(Options{
 		Events: d.Events(), Members: d.Members(), Registrations: d.Registrations(), GuestRequests: d.GuestRequests(), Nominations: d.Nominations(), OptOuts: d.OptOuts(), Sessions: d.Sessions(),
-		Surveys: d.Surveys(), OrgSurveys: d.OrgSurveys(),
+		Surveys: d.Surveys(), OrgSurveys: d.OrgSurveys(), Attendance: d.Attendance(), Messages: d.Messages(),
 		Config: d.Config, Log: d.Log, Clock: d.Clock, Limiter: d.WriteLimiter(),
 		EventAdmin: d.EventAdmin(), Board: &community.EventBoard{Store: d.Store(), Clock: d.Clock},
 		MemberAdmin: d.MemberAdmin(), AuditLog: d.AuditLog(),

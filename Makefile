@@ -77,9 +77,15 @@ run: node-deps java-deps
 bin/withstack: FORCE
 	@$(GO) build -o $@ ./infra/withstack
 
+# The browser tests save a screenshot of every page they visit (member pages
+# and the organizer console, at phone and desktop size) here, for a
+# reviewer to look at.
+SCREENSHOTS := $(CURDIR)/test-artifacts/screenshots
+
 test: deps bin/withstack
-	@echo "==> go test ./... (DynamoDB Local, one per core, and the SES stand-in for the whole run)"
-	@bin/withstack $(GO) test $(TESTFLAGS) ./...
+	@mkdir -p $(SCREENSHOTS)
+	@echo "==> go test ./... (DynamoDB Local, one per core, and the SES stand-in for the whole run); page screenshots go to test-artifacts/screenshots/"
+	@TABANE_WEB_SCREENSHOTS=$(SCREENSHOTS) bin/withstack $(GO) test $(TESTFLAGS) ./...
 
 bench: node-deps java-deps bin/withstack
 	@echo "==> benchmarks against the local stack (go test -bench, -benchtime=$(BENCHTIME))"

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sorae/tabane/pkg/community"
+	"github.com/sorae/tabane/pkg/csvexport"
 	"github.com/sorae/tabane/pkg/httpapi"
 )
 
@@ -171,9 +172,9 @@ func (h *Handler) exportApplicationsCSV(ctx context.Context, v community.Viewer,
 		return httpapi.Response{}, err
 	}
 	// Base64, so that the BOM, CRLFs and Japanese pass API Gateway byte for byte.
-	resp := httpapi.Body(200, ContentTypeCSV, base64.StdEncoding.EncodeToString(b))
+	resp := httpapi.Body(200, csvexport.ContentType, base64.StdEncoding.EncodeToString(b))
 	resp.IsBase64Encoded = true
-	resp.Headers["Content-Disposition"] = contentDisposition("applications.csv", csvFilename("申込一覧", e))
+	resp.Headers["Content-Disposition"] = csvexport.Disposition("applications.csv", csvexport.Filename("申込一覧", e))
 	return resp, nil
 }
 

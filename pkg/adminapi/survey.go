@@ -5,11 +5,11 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/csv"
-	"fmt"
 	"time"
 
 	"github.com/sorae/tabane/pkg/apijson"
 	"github.com/sorae/tabane/pkg/community"
+	"github.com/sorae/tabane/pkg/csvexport"
 	"github.com/sorae/tabane/pkg/httpapi"
 )
 
@@ -77,10 +77,9 @@ func (h *Handler) survey(ctx context.Context, v community.Viewer, req httpapi.Re
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	resp := httpapi.Body(200, ContentTypeCSV, base64.StdEncoding.EncodeToString(b))
+	resp := httpapi.Body(200, csvexport.ContentType, base64.StdEncoding.EncodeToString(b))
 	resp.IsBase64Encoded = true
-	resp.Headers["Content-Disposition"] = `attachment; filename="survey.csv"; filename*=UTF-8''` +
-		rfc5987(fmt.Sprintf("%s_%s_%s.csv", name, sum.Event.StartsAt.In(community.Tokyo).Format("20060102"), fileTitle(sum.Event)))
+	resp.Headers["Content-Disposition"] = csvexport.Disposition("survey.csv", csvexport.Filename(name, sum.Event))
 	return resp, nil
 }
 
@@ -101,7 +100,7 @@ func writeSurveyCSV(lead []string, form community.Form, rows []surveyRow) ([]byt
 	w.UseCRLF = true
 	header := append([]string(nil), lead...)
 	for _, q := range form {
-		header = append(header, safeCell(q.Label))
+		header = append(header, csvexport.SafeCell(q.Label))
 	}
 	if err := w.Write(header); err != nil {
 		return nil, err
@@ -118,7 +117,7 @@ func writeSurveyCSV(lead []string, form community.Form, rows []surveyRow) ([]byt
 			row = append(row, cell)
 		}
 		for i, cell := range row {
-			row[i] = safeCell(cell)
+			row[i] = csvexport.SafeCell(cell)
 		}
 		if err := w.Write(row); err != nil {
 			return nil, err

@@ -5,8 +5,8 @@ import (
 	"net/http"
 	"net/url"
 
-	"github.com/sorae/tabane/pkg/adminapi"
 	"github.com/sorae/tabane/pkg/community"
+	"github.com/sorae/tabane/pkg/csvexport"
 	"github.com/sorae/tabane/pkg/jadate"
 )
 
@@ -130,12 +130,12 @@ func (h *Handler) consoleAttendeesCSV(ctx context.Context, r *request) response 
 	if err != nil {
 		return h.errorPage(ctx, r, err)
 	}
-	b, err := adminapi.AttendeesCSV(list, e.Questions...)
+	b, err := csvexport.Attendees(list, e.Questions...)
 	if err != nil {
 		return h.errorPage(ctx, r, err)
 	}
 	return response{status: http.StatusOK, body: string(b), download: &download{
-		contentType: adminapi.ContentTypeCSV, disposition: adminapi.AttendeesDisposition(e)}}
+		contentType: csvexport.ContentType, disposition: csvexport.AttendeesDisposition(e)}}
 }
 
 // consoleCancelAttendee cancels one registration on its registrant's

@@ -296,5 +296,5 @@ func (d *Deps) MemberAdmin() *community.MemberAdmin {
 // (httpapi.WriteLimiter), keyed by digests made with the digest key.
 func (d *Deps) WriteLimiter() *httpapi.WriteLimiter {
 	sec := auth.Secrets{Keys: d.Config.Keys}
-	return &httpapi.WriteLimiter{Counter: d.Store(), Hash: sec.Hash, Now: d.Clock.Now}
+	return &httpapi.WriteLimiter{Counter: d.Store(), Hash: sec.Hash, Now: d.Clock.Now, Log: d.Log}
 }

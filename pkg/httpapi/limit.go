@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"log/slog"
 	"time"
 
 	"github.com/sorae/tabane/pkg/community"
@@ -38,11 +39,12 @@ type WriteLimiter struct {
 	Counter HitCounter
 	Hash    func(string) string // keyed digest: no token or address is stored
 	Now     func() time.Time
+	Log     *slog.Logger // nil: slog.Default()
 }
 
 // Check counts req when it is a write and answers Throttled (reason
 // "too_many_requests") past the limit. Reads, and a nil limiter, pass
-// without a count.
+// without a count; so does a write whose count failed (fail open).
 func (l *WriteLimiter) Check(ctx context.Context, req Request) error {
 	if l == nil || !writes(req) {
 		return nil
@@ -53,7 +55,15 @@ func (l *WriteLimiter) Check(ctx context.Context, req Request) error {
 	}
 	n, err := l.Counter.Hit(ctx, key, WriteWindow, l.Now())
 	if err != nil {
-		return err
+		// The limit protects the others; it must never be why a
+		// registration fails. A counter that cannot be read lets the write
+		// through (and says so in the log).
+		log := l.Log
+		if log == nil {
+			log = slog.Default()
+		}
+		Logger(ctx, log).WarnContext(ctx, "write limit not counted", "error", err)
+		return nil
 	}
 	if n > limit {
 		return community.ErrTooManyRequests

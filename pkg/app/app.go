@@ -169,9 +169,16 @@ func (d *Deps) DynamoDB() *dynamodb.Client {
 			// retry at all, turning contention into errors. The store
 			// retries transactions itself; let the SDK retry transient
 			// failures without a budget.
+			attempts := 5
+			if d.Endpoints.DynamoDB != "" {
+				// DynamoDB Local answers a request that waited on its one
+				// SQLite writer with a 500: under a whole test run's load a
+				// rush sees more of them than AWS would ever send.
+				attempts = 10
+			}
 			o.Retryer = retry.NewStandard(func(so *retry.StandardOptions) {
 				so.RateLimiter = ratelimit.None
-				so.MaxAttempts = 5
+				so.MaxAttempts = attempts
 			})
 			if d.Endpoints.DynamoDB != "" {
 				o.BaseEndpoint = aws.String(d.Endpoints.DynamoDB)

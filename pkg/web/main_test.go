@@ -15,9 +15,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/sorae/tabane/pkg/apicontract"
 	"github.com/sorae/tabane/pkg/auth"
+	"github.com/sorae/tabane/pkg/awsmetrics"
 	"github.com/sorae/tabane/pkg/community"
 	"github.com/sorae/tabane/pkg/community/communitytest"
 	"github.com/sorae/tabane/pkg/config"
@@ -175,7 +177,7 @@ func (b *mailbox) record(kind string) func(context.Context, community.Recipient,
 }
 
 // last returns the newest link of kind mailed to email.
-func (b *mailbox) last(t *testing.T, kind, email string) string {
+func (b *mailbox) last(t testing.TB, kind, email string) string {
 	t.Helper()
 	if b.deliver != nil {
 		b.deliver()
@@ -230,11 +232,18 @@ type envOptions struct {
 	// Paced keeps the handler's minimum response time for the signup and
 	// sign-in forms; other tests turn it off so they do not wait for it.
 	Paced bool
+	// Calls, when set, counts the store's DynamoDB calls, for benchmarks
+	// that state what a page costs.
+	Calls *awsmetrics.Counter
 }
 
-func newEnvWith(t *testing.T, o envOptions) *env {
+func newEnvWith(t testing.TB, o envOptions) *env {
 	t.Helper()
-	store := dynamo.New(localtest.DynamoDB(), localtest.NewTable(t))
+	db := localtest.DynamoDB()
+	if o.Calls != nil {
+		db = dynamodb.New(db.Options(), func(do *dynamodb.Options) { do.APIOptions = append(do.APIOptions, o.Calls.Middleware()) })
+	}
+	store := dynamo.New(db, localtest.NewTable(t))
 	clock := communitytest.NewClock(testNow)
 	cfg := config.Config{
 		BaseURL:       o.BaseURL,
@@ -326,7 +335,7 @@ func (e *env) member(t *testing.T, name string, membership community.Membership)
 
 // memberAt is member with the address given: testOrganizerEmail makes the
 // organizer.
-func (e *env) memberAt(t *testing.T, email, name string, membership community.Membership) (*community.Member, string) {
+func (e *env) memberAt(t testing.TB, email, name string, membership community.Membership) (*community.Member, string) {
 	t.Helper()
 	ctx := context.Background()
 	err := e.members.Signup(ctx, community.SignupInput{
@@ -387,7 +396,7 @@ func (e *env) confirmGuest(t *testing.T, req events.APIGatewayV2HTTPRequest) eve
 }
 
 // tokenOf returns the token a mailed link carries.
-func tokenOf(t *testing.T, link string) string {
+func tokenOf(t testing.TB, link string) string {
 	t.Helper()
 	u, err := url.Parse(link)
 	if err != nil {
@@ -401,7 +410,7 @@ func tokenOf(t *testing.T, link string) string {
 }
 
 // fixture reads an API Gateway v2 event from testdata.
-func fixture(t *testing.T, name string) events.APIGatewayV2HTTPRequest {
+func fixture(t testing.TB, name string) events.APIGatewayV2HTTPRequest {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", name))
 	if err != nil {
@@ -416,7 +425,7 @@ func fixture(t *testing.T, name string) events.APIGatewayV2HTTPRequest {
 
 // get builds a GET for path (with its query) from the GET fixture, carrying
 // the session cookie when session is not "".
-func get(t *testing.T, target, session string) events.APIGatewayV2HTTPRequest {
+func get(t testing.TB, target, session string) events.APIGatewayV2HTTPRequest {
 	t.Helper()
 	req := fixture(t, "get-home.json")
 	setTarget(t, &req, "GET", target)
@@ -444,7 +453,7 @@ func post(t *testing.T, target string, form url.Values, session string) events.A
 
 // setTarget points req at method and target as API Gateway would: route
 // key, raw path and query, path parameters.
-func setTarget(t *testing.T, req *events.APIGatewayV2HTTPRequest, method, target string) {
+func setTarget(t testing.TB, req *events.APIGatewayV2HTTPRequest, method, target string) {
 	t.Helper()
 	u, err := url.Parse(target)
 	if err != nil {
@@ -466,7 +475,7 @@ func setTarget(t *testing.T, req *events.APIGatewayV2HTTPRequest, method, target
 }
 
 // do runs req through the handler.
-func (e *env) do(t *testing.T, req events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
+func (e *env) do(t testing.TB, req events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
 	t.Helper()
 	resp, err := e.h.Handle(context.Background(), req)
 	communitytest.Deliver(t, e.room)

@@ -29,7 +29,7 @@ func jst(month time.Month, day, hour, minute int) time.Time {
 func intp(n int) *int { return &n }
 
 // createEvent stores a published event built from base and changed by mutate.
-func (e *env) createEvent(t *testing.T, title string, start time.Time, mutate func(*community.Event)) *community.Event {
+func (e *env) createEvent(t testing.TB, title string, start time.Time, mutate func(*community.Event)) *community.Event {
 	t.Helper()
 	now := e.clock.Now()
 	ev := &community.Event{

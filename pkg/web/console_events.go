@@ -28,6 +28,7 @@ type boardRow struct {
 	StatusKey string // draft, published, cancelled
 	Seats     string // 12 / 30, 12 / 定員なし
 	Waitlist  int
+	CheckedIn int
 }
 
 type dashboardData struct {
@@ -56,7 +57,7 @@ func newBoardRow(e *community.Event) boardRow {
 	return boardRow{
 		ID: e.ID, Title: e.Title, When: jadate.DateTimeRange(e.StartsAt, e.EndsAt), KindLabel: e.Kind.Label(),
 		Status: statusWords(e.Status), StatusKey: string(e.Status),
-		Seats: fmt.Sprintf("%d / %s", e.ConfirmedCount, capacity), Waitlist: e.WaitlistCount,
+		Seats: fmt.Sprintf("%d / %s", e.ConfirmedCount, capacity), Waitlist: e.WaitlistCount, CheckedIn: e.CheckedInCount,
 	}
 }
 

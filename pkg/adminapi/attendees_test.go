@@ -222,12 +222,18 @@ func TestCheckIn(t *testing.T) {
 	if r.body["checked_in_at"] != at {
 		t.Errorf("checking in again moved the time: %v, want %s", r.body["checked_in_at"], at)
 	}
+	if got := e.as(call{route: adminapi.RouteGetEvent, params: map[string]string{"id": ev.ID}}); got.body["checked_in_count"] != 1.0 {
+		t.Errorf("checked_in_count after two check-ins of one registration = %v, want 1", got.body["checked_in_count"])
+	}
 	r = e.as(call{route: adminapi.RouteUndoCheckIn, params: p})
 	want(t, r, 200, "")
 	if r.body["checked_in"] != false || r.body["checked_in_at"] != nil {
 		t.Errorf("undo %v", r.body)
 	}
 	e.audited(community.AuditCheckInUndo, seat.ID, "")
+	if got := e.as(call{route: adminapi.RouteGetEvent, params: map[string]string{"id": ev.ID}}); got.body["checked_in_count"] != 0.0 {
+		t.Errorf("checked_in_count after undo = %v, want 0", got.body["checked_in_count"])
+	}
 	want(t, e.as(call{route: adminapi.RouteUndoCheckIn, params: p}), 200, "")
 
 	t.Run("ErrWaitlisted", func(t *testing.T) {

@@ -189,7 +189,7 @@ func TestCheckFailsOnDrift(t *testing.T) {
 	bearer := map[string]string{"authorization": "Bearer tok", "content-type": "application/json"}
 	adminEvent := func(extra map[string]any) map[string]any {
 		e := validEvent()
-		e["confirmed_count"], e["waitlist_count"] = 0, 0
+		e["confirmed_count"], e["waitlist_count"], e["checked_in_count"] = 0, 0, 0
 		e["created_at"], e["updated_at"] = "2025-04-01T10:00:00+09:00", "2025-04-01T10:00:00+09:00"
 		for k, v := range extra {
 			e[k] = v

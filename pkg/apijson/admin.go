@@ -16,6 +16,7 @@ type AdminEvent struct {
 	Frames         []AdminFrame `json:"frames,omitempty"`
 	ConfirmedCount int          `json:"confirmed_count"`
 	WaitlistCount  int          `json:"waitlist_count"`
+	CheckedInCount int          `json:"checked_in_count"`
 	CreatedAt      time.Time    `json:"created_at"`
 	UpdatedAt      time.Time    `json:"updated_at"`
 	// Survey is the after-event survey, null when the event has none.
@@ -44,6 +45,7 @@ func AdminEventJSON(e *community.Event, v community.Viewer) AdminEvent {
 		Event:          EventJSON(community.View(e, v, false)),
 		ConfirmedCount: e.ConfirmedCount,
 		WaitlistCount:  e.WaitlistCount,
+		CheckedInCount: e.CheckedInCount,
 		CreatedAt:      e.CreatedAt.In(community.Tokyo),
 		UpdatedAt:      e.UpdatedAt.In(community.Tokyo),
 		Survey:         SurveyJSON(e),

@@ -205,7 +205,7 @@ func (a *EventAdmin) CreateEvent(ctx context.Context, v Viewer, in *Event) (*Eve
 	now := a.Clock.Now()
 	e := cloneEvent(in)
 	e.ID, e.Status, e.CancelReason = NewID(now), EventDraft, ""
-	e.ConfirmedCount, e.WaitlistCount = 0, 0
+	e.ConfirmedCount, e.WaitlistCount, e.CheckedInCount = 0, 0, 0
 	e.CreatedAt, e.UpdatedAt = now, now
 	if e.ReminderOffsets == nil {
 		e.ReminderOffsets = slices.Clone(DefaultReminderOffsets)
@@ -273,6 +273,7 @@ func (a *EventAdmin) UpdateEvent(ctx context.Context, v Viewer, id string, apply
 		}
 		next.ID, next.Status, next.SeriesID, next.CancelReason = cur.ID, cur.Status, cur.SeriesID, cur.CancelReason
 		next.ConfirmedCount, next.WaitlistCount, next.CreatedAt = cur.ConfirmedCount, cur.WaitlistCount, cur.CreatedAt
+		next.CheckedInCount = cur.CheckedInCount
 		normalizeEvent(next)
 		if err := next.Validate(); err != nil {
 			return err

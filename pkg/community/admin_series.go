@@ -106,7 +106,7 @@ func (s *Series) Occurrence(start, now time.Time) *Event {
 	if s.Publish {
 		e.Status = EventPublished
 	}
-	e.CancelReason, e.ConfirmedCount, e.WaitlistCount = "", 0, 0
+	e.CancelReason, e.ConfirmedCount, e.WaitlistCount, e.CheckedInCount = "", 0, 0, 0
 	e.CreatedAt, e.UpdatedAt = now, now
 	normalizeEvent(e)
 	return e

@@ -150,6 +150,10 @@ type Event struct {
 
 	ConfirmedCount int // maintained by the store, atomically with registrations
 	WaitlistCount  int
+	// CheckedInCount is how many registrations are checked in, kept by the
+	// store with each check-in and undo so the dashboard needs no query
+	// per event. Whole event, frames together.
+	CheckedInCount int
 
 	// Frames are the event's 参加枠 (issue 10); none means one implicit
 	// frame made of the fields above (see Frame).

@@ -28,6 +28,7 @@ type boardRow struct {
 	StatusKey string // draft, published, cancelled
 	Seats     string // 12 / 30, 12 / 定員なし
 	Waitlist  int
+	CheckedIn int
 }
 
 type dashboardData struct {
@@ -56,7 +57,7 @@ func newBoardRow(e *community.Event) boardRow {
 	return boardRow{
 		ID: e.ID, Title: e.Title, When: jadate.DateTimeRange(e.StartsAt, e.EndsAt), KindLabel: e.Kind.Label(),
 		Status: statusWords(e.Status), StatusKey: string(e.Status),
-		Seats: fmt.Sprintf("%d / %s", e.ConfirmedCount, capacity), Waitlist: e.WaitlistCount,
+		Seats: fmt.Sprintf("%d / %s", e.ConfirmedCount, capacity), Waitlist: e.WaitlistCount, CheckedIn: e.CheckedInCount,
 	}
 }
 
@@ -227,25 +228,7 @@ func (f eventForm) apply(e *community.Event) error {
 		}
 		return &t
 	}
-	number := func(field, s string) int {
-		s = strings.TrimSpace(s)
-		if s == "" {
-			return 0
-		}
-		n, err := strconv.Atoi(s)
-		if err != nil {
-			errs.Add(field, "半角数字で入力してください。")
-		}
-		return n
-	}
-	age := func(field, s string) *int {
-		if strings.TrimSpace(s) == "" {
-			return nil
-		}
-		n := number(field, s)
-		return &n
-	}
-	e.Title, e.Kind, e.Audience, e.Description = f.Title, community.Kind(f.Kind), community.Audience(f.Audience), f.Description
+	f.applyTemplate(e, errs)
 	e.StartsAt, e.EndsAt = time.Time{}, time.Time{}
 	if t := at("starts_at", f.StartsDate, f.StartsTime); t != nil {
 		e.StartsAt = *t
@@ -253,18 +236,53 @@ func (f eventForm) apply(e *community.Event) error {
 	if t := at("ends_at", f.EndsDate, f.EndsTime); t != nil {
 		e.EndsAt = *t
 	}
+	e.RegistrationOpensAt = at("registration_opens_at", f.OpensDate, f.OpensTime)
+	e.RegistrationClosesAt = at("registration_closes_at", f.ClosesDate, f.ClosesTime)
+	if len(errs) == 0 {
+		return nil
+	}
+	// The event's own rules speak too, so every field is answered at once.
+	for k, msg := range community.ErrorFields(e.Validate()) {
+		errs.Add(k, msg)
+	}
+	return errs.Err()
+}
+
+// formNumber reads a whole number typed into field; blank is 0.
+func formNumber(errs community.FieldErrors, field, s string) int {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		errs.Add(field, "半角数字で入力してください。")
+	}
+	return n
+}
+
+// applyTemplate sets on e what an event and a series' template share: all
+// but the times and the registration window, which a series gives relative
+// to each start. What cannot be read goes into errs.
+func (f eventForm) applyTemplate(e *community.Event, errs community.FieldErrors) {
+	age := func(field, s string) *int {
+		if strings.TrimSpace(s) == "" {
+			return nil
+		}
+		n := formNumber(errs, field, s)
+		return &n
+	}
+	e.Title, e.Kind, e.Audience, e.Description = f.Title, community.Kind(f.Kind), community.Audience(f.Audience), f.Description
 	e.Venue = nil
 	if strings.TrimSpace(f.VenueName) != "" || strings.TrimSpace(f.VenueAddress) != "" {
 		e.Venue = &community.Venue{Name: f.VenueName, Address: f.VenueAddress}
 	}
 	e.OnlinePlatform, e.JoinURL = f.OnlinePlatform, f.JoinURL
-	e.Capacity, e.Waitlist = number("capacity", f.Capacity), f.Waitlist
-	e.RegistrationOpensAt = at("registration_opens_at", f.OpensDate, f.OpensTime)
-	e.RegistrationClosesAt = at("registration_closes_at", f.ClosesDate, f.ClosesTime)
+	e.Capacity, e.Waitlist = formNumber(errs, "capacity", f.Capacity), f.Waitlist
 	e.Eligibility = &community.Eligibility{PublicServantOnly: f.PublicServantOnly,
 		MinAge: age("eligibility.min_age", f.MinAge), MaxAge: age("eligibility.max_age", f.MaxAge)}
-	e.FeeJPY = number("fee_jpy", f.Fee)
-	e.NominationCap = number("nomination_cap", f.NominationCap)
+	e.FeeJPY = formNumber(errs, "fee_jpy", f.Fee)
+	e.NominationCap = formNumber(errs, "nomination_cap", f.NominationCap)
 	e.Speakers = nil
 	for _, s := range strings.Split(f.Speakers, "\n") {
 		if s = strings.TrimSpace(s); s != "" {
@@ -278,14 +296,6 @@ func (f eventForm) apply(e *community.Event) error {
 			e.ReminderOffsets = append(e.ReminderOffsets, time.Duration(c.Hours)*time.Hour)
 		}
 	}
-	if len(errs) == 0 {
-		return nil
-	}
-	// The event's own rules speak too, so every field is answered at once.
-	for k, msg := range community.ErrorFields(e.Validate()) {
-		errs.Add(k, msg)
-	}
-	return errs.Err()
 }
 
 // kindChoice and audienceChoice are the options of the form's choices.

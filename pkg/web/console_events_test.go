@@ -255,3 +255,31 @@ func TestConsoleDashboardPastEvents(t *testing.T) {
 		t.Errorf("past events not latest first")
 	}
 }
+
+// The dashboard's 受付済み is the event's counter: a repeated check-in
+// counts once and an undo takes it back.
+func TestConsoleDashboardCheckedIn(t *testing.T) {
+	e := newEnv(t)
+	e.h.board = &community.EventBoard{Store: e.store, Clock: e.clock}
+	f := newConsoleFixture(t, e)
+	checkedIn := func(want string) {
+		t.Helper()
+		body := e.do(t, get(t, "/admin", f.organizer)).Body
+		_, row, ok := strings.Cut(body, `data-event="`+f.ev.ID+`"`)
+		row, _, _ = strings.Cut(row, "</tr>")
+		if !ok || !strings.Contains(row, `data-label="受付済み">`+want+`</td>`) {
+			t.Errorf("dashboard row, want 受付済み %s:\n%s", want, row)
+		}
+	}
+	checkedIn("0")
+	csrf := e.pageCSRF(t, "/admin/events/"+f.ev.ID+"/checkin", f.organizer)
+	for range 2 {
+		wantStatus(t, e.do(t, post(t, "/admin/events/"+f.ev.ID+"/checkin/"+f.regID, url.Values{"csrf": {csrf}}, f.organizer)), 303)
+	}
+	checkedIn("1")
+	org := community.Viewer{Member: &community.Member{ID: community.NewID(testNow), Role: community.RoleOrganizer, Status: community.MemberActive}}
+	if _, err := e.h.attendance.UndoCheckIn(context.Background(), org, f.ev.ID, f.regID); err != nil {
+		t.Fatal(err)
+	}
+	checkedIn("0")
+}

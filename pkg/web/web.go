@@ -74,6 +74,8 @@ type Options struct {
 	// pages (console_attendees.go, console_checkin.go).
 	Attendance *community.Attendance
 	Messages   *community.Messages
+	// Series serves the console's series pages (console_series.go).
+	Series *community.SeriesAdmin
 }
 
 // Handler answers API Gateway HTTP API (payload 2.0) requests for the web pages.
@@ -105,6 +107,7 @@ type Handler struct {
 	audit       *community.AuditLog
 	attendance  *community.Attendance
 	messages    *community.Messages
+	series      *community.SeriesAdmin
 }
 
 // route serves one route key; it gets the request already decoded.
@@ -137,6 +140,7 @@ func New(o Options) *Handler {
 		audit:       o.AuditLog,
 		attendance:  o.Attendance,
 		messages:    o.Messages,
+		series:      o.Series,
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -209,6 +213,12 @@ func (h *Handler) routeTable() map[string]route {
 		"POST /admin/events/{id}/publish": h.consolePublishEvent,
 		"GET /admin/events/{id}/cancel":   h.consoleCancelEventPage,
 		"POST /admin/events/{id}/cancel":  h.consoleCancelEvent,
+		// Monthly series (console_series.go).
+		"GET /admin/series":       h.consoleSeriesList,
+		"GET /admin/series/new":   h.consoleNewSeries,
+		"POST /admin/series":      h.consoleCreateSeries,
+		"GET /admin/series/{id}":  h.consoleEditSeries,
+		"POST /admin/series/{id}": h.consoleUpdateSeries,
 
 		"GET /terms":               h.terms,
 		"GET /privacy":             h.privacy,

@@ -583,31 +583,81 @@ func (s *Store) updateItem(ctx context.Context, k key, upd expression.UpdateBuil
 	return out.Attributes, true, nil
 }
 
-// SetCheckIn records (at != nil) or clears a registration's check-in with
-// one conditional UpdateItem. Only a confirmed registration can be checked
-// in; a second check-in keeps the first time.
+// SetCheckIn records (at != nil) or clears a registration's check-in, and
+// moves the event's checked_in_count by one in the same transaction: the
+// registration's condition (not checked in / checked in) lets only the
+// write that changes the flag through, so repeated and concurrent scans of
+// one code count once. Only a confirmed registration can be checked in; a
+// second check-in keeps the first time.
 func (s *Store) SetCheckIn(ctx context.Context, eventID, regID string, at *time.Time) (*community.Registration, error) {
 	exists := expression.AttributeExists(expression.Name("PK"))
-	upd := expression.Remove(expression.Name("checked_in_at"))
-	cond := exists
+	regUpd := expression.Remove(expression.Name("checked_in_at"))
+	regCond := expression.AttributeExists(expression.Name("checked_in_at"))
+	evUpd := expression.Add(expression.Name("checked_in_count"), expression.Value(-1))
+	// An undo never takes the counter below zero: a check-in made before
+	// the counter existed was never counted.
+	evCond := exists.And(expression.Name("checked_in_count").GreaterThan(expression.Value(0)))
 	if at != nil {
-		upd = expression.Set(expression.Name("checked_in_at"), expression.Value(at.UTC()))
-		cond = exists.And(
+		regUpd = expression.Set(expression.Name("checked_in_at"), expression.Value(at.UTC()))
+		regCond = exists.And(
 			expression.Name("status").Equal(expression.Value(string(community.RegistrationConfirmed))),
 			expression.AttributeNotExists(expression.Name("checked_in_at")))
+		evUpd = expression.Add(expression.Name("checked_in_count"), expression.Value(1))
+		evCond = exists
 	}
-	item, ok, err := s.updateItem(ctx, registrationKey(eventID, regID), upd, cond)
+	reg, err := s.txUpdate(registrationKey(eventID, regID), regUpd, regCond)
 	if err != nil {
 		return nil, fmt.Errorf("dynamo: check in: %w", err)
 	}
-	if len(item) == 0 {
-		return nil, community.ErrRegistrationNotFound
-	}
-	var it registrationItem
-	if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+	reg.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
+	ev, err := s.txUpdate(eventKey(eventID), evUpd, evCond)
+	if err != nil {
 		return nil, fmt.Errorf("dynamo: check in: %w", err)
 	}
-	if !ok && it.Status != string(community.RegistrationConfirmed) {
+	txErr := s.transact(ctx, []types.TransactWriteItem{{Update: reg}, {Update: ev}})
+	codes := cancelCodes(txErr)
+	switch {
+	case txErr == nil:
+		return s.checkedIn(ctx, eventID, regID, at != nil, nil)
+	case failedAt(codes, 0):
+		var tc *types.TransactionCanceledException
+		errors.As(txErr, &tc)
+		return s.checkedIn(ctx, eventID, regID, at != nil, tc.CancellationReasons[0].Item)
+	case failedAt(codes, 1) && at == nil:
+		// Uncounted check-in (see above): clear the flag alone.
+		item, _, err := s.updateItem(ctx, registrationKey(eventID, regID), regUpd, exists)
+		if err != nil {
+			return nil, fmt.Errorf("dynamo: check in: %w", err)
+		}
+		return s.checkedIn(ctx, eventID, regID, false, item)
+	case failedAt(codes, 1):
+		return nil, community.ErrEventNotFound
+	}
+	return nil, fmt.Errorf("dynamo: check in: %w", txErr)
+}
+
+// checkedIn decodes the registration item a check-in or undo left (reading
+// it when the write returned none); a check-in of a registration that holds
+// no seat is refused.
+func (s *Store) checkedIn(ctx context.Context, eventID, regID string, checkIn bool, item map[string]types.AttributeValue) (*community.Registration, error) {
+	var it registrationItem
+	if item == nil {
+		ok, err := s.get(ctx, registrationKey(eventID, regID), true, &it)
+		if err != nil {
+			return nil, fmt.Errorf("dynamo: check in: %w", err)
+		}
+		if !ok {
+			return nil, community.ErrRegistrationNotFound
+		}
+	} else {
+		if len(item) == 0 {
+			return nil, community.ErrRegistrationNotFound
+		}
+		if err := attributevalue.UnmarshalMap(item, &it); err != nil {
+			return nil, fmt.Errorf("dynamo: check in: %w", err)
+		}
+	}
+	if checkIn && it.Status != string(community.RegistrationConfirmed) {
 		return nil, community.ErrNotConfirmed
 	}
 	return it.registration(), nil

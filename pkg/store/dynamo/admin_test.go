@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -376,4 +377,82 @@ func TestMembersByID(t *testing.T) {
 	if m, err := s.MembersByID(ctx, nil); err != nil || len(m) != 0 {
 		t.Errorf("no ids = %v %v", m, err)
 	}
+}
+
+// TestCheckInCount checks that the event's checked_in_count moves only with
+// a check-in that flips the flag: many phones scanning one code at once
+// count it once.
+func TestCheckInCount(t *testing.T) {
+	ctx := context.Background()
+	s, _, table := newStore(t)
+	e := seatsEvent(t, s, 3, false)
+	a, b := memberReg(e), guestReg(e, "ゲスト", localtest.UniqueEmail("g"))
+	register(t, s, e, a, community.RegistrationConfirmed)
+	register(t, s, e, b, community.RegistrationConfirmed)
+	count := func(want int) {
+		t.Helper()
+		got, err := s.Event(ctx, e.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.CheckedInCount != want {
+			t.Errorf("checked_in_count = %d, want %d", got.CheckedInCount, want)
+		}
+	}
+	count(0)
+
+	const scans = 6
+	times := make([]time.Time, scans)
+	var wg sync.WaitGroup
+	for i := range scans {
+		wg.Go(func() {
+			at := base.Add(time.Duration(i) * time.Second)
+			r, err := s.SetCheckIn(ctx, e.ID, a.ID, &at)
+			if err != nil || r.CheckedInAt == nil {
+				t.Errorf("scan %d = %+v %v", i, r, err)
+				return
+			}
+			times[i] = *r.CheckedInAt
+		})
+	}
+	wg.Wait()
+	for i := range times {
+		if !times[i].Equal(times[0]) {
+			t.Errorf("scan %d saw check-in time %v, scan 0 %v: one check-in should win", i, times[i], times[0])
+		}
+	}
+	count(1)
+	if _, err := s.SetCheckIn(ctx, e.ID, b.ID, &base); err != nil {
+		t.Fatal(err)
+	}
+	count(2)
+
+	for range 2 {
+		if r, err := s.SetCheckIn(ctx, e.ID, a.ID, nil); err != nil || r.CheckedInAt != nil {
+			t.Fatalf("undo = %+v %v", r, err)
+		}
+	}
+	count(1)
+
+	// A check-in from before the counter: its undo clears the flag and
+	// leaves the counter at zero, not below.
+	if _, err := s.SetCheckIn(ctx, e.ID, a.ID, &base); err != nil {
+		t.Fatal(err)
+	}
+	k, err := attributevalue.MarshalMap(map[string]string{"PK": "EVENT#" + e.ID, "SK": "EVENT"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := localtest.DynamoDB().UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(table), Key: k, UpdateExpression: aws.String("REMOVE checked_in_count"),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	count(0)
+	for _, r := range []*community.Registration{a, b} {
+		if got, err := s.SetCheckIn(ctx, e.ID, r.ID, nil); err != nil || got.CheckedInAt != nil {
+			t.Fatalf("undo of an uncounted check-in = %+v %v", got, err)
+		}
+	}
+	count(0)
 }

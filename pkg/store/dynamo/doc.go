@@ -86,8 +86,8 @@
 //     stored result (lottery.Result JSON, which includes it) is published.
 //     Indexed on GSI3 LOTTERIES by draw time until the draw is drawn and
 //     applied, so the sweep's Query costs what is due.
-//   - event: the counters confirmed_count and waitlist_count live on the
-//     event item, so a registration and its counter change in one
+//   - event: the counters confirmed_count and waitlist_count (and
+//     checked_in_count, whole event, absent = 0) live on the event item, so a registration and its counter change in one
 //     transaction. They change without touching updated_at, which is the
 //     organizer's edit time (the iCalendar SEQUENCE follows it). Any other
 //     write of the event item must leave them alone (UpdateItem of the
@@ -447,8 +447,13 @@
 //	                                                   run again without them (1,000 recipients: 10 transactions)
 //	an organizer message's progress                  GetItem MESSAGE#<msg id>; Query GSI1 GSI1PK = MSG#<msg id> (projection: state),
 //	                                                   every page, counted by state
-//	check in / undo                                  UpdateItem SET checked_in_at IF status = confirmed AND attribute_not_exists(
-//	                                                   checked_in_at) / REMOVE checked_in_at IF attribute_exists(PK)
+//	check in / undo                                  TransactWriteItems: [Update registration SET checked_in_at IF status =
+//	                                                   confirmed AND attribute_not_exists(checked_in_at), Update event ADD
+//	                                                   checked_in_count :1] / [Update registration REMOVE checked_in_at IF
+//	                                                   attribute_exists(checked_in_at), Update event ADD checked_in_count :-1 IF
+//	                                                   checked_in_count > 0]; the registration's condition lets only the write
+//	                                                   that flips the flag count. An undo the event refuses (a check-in from
+//	                                                   before the counter) is UpdateItem REMOVE checked_in_at alone
 //	attendees' names for lists and the CSV           BatchGetItem MEMBER#<mid> / MEMBER, 100 keys a call, unprocessed keys retried
 //	series (series.go)                               PK SERIES#<sid> SK SERIES {ver, template, rule_*, months, publish}; GSI1 SERIES
 //	                                                   <createdUTC>#<sid>; GetItem; replace with PutItem IF ver = :read

@@ -110,6 +110,8 @@ func decodeEventItem(m map[string]types.AttributeValue, it *eventItem) bool {
 			it.ConfirmedCount, ok = avInt(av)
 		case "waitlist_count":
 			it.WaitlistCount, ok = avInt(av)
+		case "checked_in_count":
+			it.CheckedInCount, ok = avInt(av)
 		case "created_at":
 			it.CreatedAt, ok = avTime(av)
 		case "updated_at":

@@ -180,6 +180,7 @@ type eventItem struct {
 	OrgSurvey            *surveyItem      `dynamodbav:"org_survey,omitempty"`
 	ConfirmedCount       int              `dynamodbav:"confirmed_count"`
 	WaitlistCount        int              `dynamodbav:"waitlist_count"`
+	CheckedInCount       int              `dynamodbav:"checked_in_count,omitempty"` // absent on events from before the counter: 0
 	CreatedAt            time.Time        `dynamodbav:"created_at"`
 	UpdatedAt            time.Time        `dynamodbav:"updated_at"`
 	// Frames are the organizer's 参加枠 as entered; FState holds each
@@ -238,7 +239,7 @@ func newEventItem(e *community.Event) eventItem {
 		RegistrationOpensAt: utcPtr(e.RegistrationOpensAt), RegistrationClosesAt: utcPtr(e.RegistrationClosesAt),
 		FeeJPY: e.FeeJPY, Speakers: e.Speakers, Notes: e.Notes, Status: string(e.Status),
 		SeriesID: e.SeriesID, CancelReason: e.CancelReason,
-		ConfirmedCount: e.ConfirmedCount, WaitlistCount: e.WaitlistCount,
+		ConfirmedCount: e.ConfirmedCount, WaitlistCount: e.WaitlistCount, CheckedInCount: e.CheckedInCount,
 		CreatedAt: e.CreatedAt.UTC(), UpdatedAt: e.UpdatedAt.UTC(),
 	}
 	if listed(e.Status) {
@@ -294,7 +295,7 @@ func (it eventItem) event() *community.Event {
 		RegistrationOpensAt: it.RegistrationOpensAt, RegistrationClosesAt: it.RegistrationClosesAt,
 		FeeJPY: it.FeeJPY, Speakers: it.Speakers, Notes: it.Notes, Status: community.EventStatus(it.Status),
 		SeriesID: it.SeriesID, CancelReason: it.CancelReason,
-		ConfirmedCount: it.ConfirmedCount, WaitlistCount: it.WaitlistCount,
+		ConfirmedCount: it.ConfirmedCount, WaitlistCount: it.WaitlistCount, CheckedInCount: it.CheckedInCount,
 		CreatedAt: it.CreatedAt, UpdatedAt: it.UpdatedAt,
 	}
 	if v := it.Venue; v != nil {

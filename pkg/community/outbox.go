@@ -297,25 +297,39 @@ func (m *Mailroom) send(ctx context.Context, mail *Mail) (MailOutcome, error) {
 	return MailRefused, errors.New("community: unknown outbox mail kind " + string(mail.Kind))
 }
 
-// sendRegistrationMail sends the mails about a person's place at an event.
-func (m *Mailroom) sendRegistrationMail(ctx context.Context, mail *Mail) (MailOutcome, error) {
+// placeOf reads what a mail about one registration speaks of: the
+// registration, and the event as the registrant's frame has it — that
+// frame's mode and joining details only, never another frame's join URL.
+// Every mail about a place reads through here, so none can take the
+// event's own details by mistake. ok is false when either is gone, and
+// the mail is skipped.
+func (m *Mailroom) placeOf(ctx context.Context, mail *Mail) (*Event, *Registration, bool, error) {
 	e, err := m.Store.Event(ctx, mail.EventID)
 	if errors.Is(err, ErrEventNotFound) {
-		return MailSkipped, nil
+		return nil, nil, false, nil
 	}
 	if err != nil {
-		return "", err
+		return nil, nil, false, err
 	}
 	r, err := m.Store.Registration(ctx, mail.EventID, mail.RegistrationID)
 	if errors.Is(err, ErrRegistrationNotFound) {
-		return MailSkipped, nil
+		return nil, nil, false, nil
 	}
+	if err != nil {
+		return nil, nil, false, err
+	}
+	return e.ForFrame(r.FrameID), r, true, nil
+}
+
+// sendRegistrationMail sends the mails about a person's place at an event.
+func (m *Mailroom) sendRegistrationMail(ctx context.Context, mail *Mail) (MailOutcome, error) {
+	e, r, ok, err := m.placeOf(ctx, mail)
 	if err != nil {
 		return "", err
 	}
-	// The event as the registrant's frame has it: that frame's joining
-	// details only, never another frame's join URL.
-	e = e.ForFrame(r.FrameID)
+	if !ok {
+		return MailSkipped, nil // the event or the place is gone
+	}
 	// A mail about a place that has changed since says what is no longer
 	// so: the mail of the later change follows instead.
 	switch mail.Kind {

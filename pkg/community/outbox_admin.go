@@ -90,23 +90,13 @@ func (m *Mailroom) sendAdminMail(ctx context.Context, mail *Mail) (MailOutcome, 
 	if m.Admin == nil {
 		return "", errors.New("community: mailroom has no admin notifier")
 	}
-	e, err := m.Store.Event(ctx, mail.EventID)
-	if errors.Is(err, ErrEventNotFound) {
-		return MailSkipped, nil
-	}
+	e, r, ok, err := m.placeOf(ctx, mail)
 	if err != nil {
 		return "", err
 	}
-	r, err := m.Store.Registration(ctx, mail.EventID, mail.RegistrationID)
-	if errors.Is(err, ErrRegistrationNotFound) {
-		return MailSkipped, nil
+	if !ok {
+		return MailSkipped, nil // the event or the place is gone
 	}
-	if err != nil {
-		return "", err
-	}
-	// The event as the registrant's frame has it: that frame's joining
-	// details only, never another frame's join URL.
-	e = e.ForFrame(r.FrameID)
 	var msg *Message
 	if mail.Kind == MailOrganizerMessage {
 		// A message is for those still registered; whoever cancelled

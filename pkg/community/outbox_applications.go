@@ -57,23 +57,13 @@ func (m *Mailroom) sendApplicationMail(ctx context.Context, mail *Mail) (MailOut
 	if m.Applications == nil {
 		return MailRefused, errors.New("community: no application notifier for " + string(mail.Kind))
 	}
-	e, err := m.Store.Event(ctx, mail.EventID)
-	if errors.Is(err, ErrEventNotFound) {
-		return MailSkipped, nil
-	}
+	e, r, ok, err := m.placeOf(ctx, mail)
 	if err != nil {
 		return "", err
 	}
-	r, err := m.Store.Registration(ctx, mail.EventID, mail.RegistrationID)
-	if errors.Is(err, ErrRegistrationNotFound) {
-		return MailSkipped, nil
+	if !ok {
+		return MailSkipped, nil // the event or the place is gone
 	}
-	if err != nil {
-		return "", err
-	}
-	// The applicant's frame: its mode words the mail, and only its join
-	// URL may go to the selected.
-	e = e.ForFrame(r.FrameID)
 	want := map[MailKind]RegistrationStatus{
 		MailApplicationReceived: RegistrationApplied,
 		MailApplicationSelected: RegistrationConfirmed,

@@ -404,41 +404,44 @@ var savedWords = map[string]string{
 	"cancelled": "中止しました。申込者への中止のお知らせは順次メールで送られます。",
 }
 
-// consoleEvent reads the event named by the path for an organizer.
-func (h *Handler) consoleEvent(ctx context.Context, r *request, v community.Viewer) (*community.Event, error) {
+// consoleEvent is the start of every page about one event: the organizer
+// (h.organizer), for a form post its CSRF-checked form (h.sessionForm),
+// then the event the path names — in that order, so nobody learns of an
+// event before the checks pass. ok false: resp is the answer.
+func (h *Handler) consoleEvent(ctx context.Context, r *request, post bool) (v community.Viewer, form url.Values, e *community.Event, resp response, ok bool) {
+	if v, resp, ok = h.organizer(ctx, r); !ok {
+		return v, nil, nil, resp, false
+	}
+	if post {
+		if form, resp, ok = h.sessionForm(ctx, r); !ok {
+			return v, nil, nil, resp, false
+		}
+	}
 	id := r.params["id"]
 	if !community.ValidID(id) {
-		return nil, community.ErrEventNotFound
+		return v, nil, nil, h.errorPage(ctx, r, community.ErrEventNotFound), false
 	}
-	return h.eventAdmin.Event(ctx, v, id)
+	e, err := h.eventAdmin.Event(ctx, v, id)
+	if err != nil {
+		return v, nil, nil, h.errorPage(ctx, r, err), false
+	}
+	return v, form, e, response{}, true
 }
 
 // consoleEditEvent shows an event's state, its actions and its form.
 func (h *Handler) consoleEditEvent(ctx context.Context, r *request) response {
-	v, resp, ok := h.organizer(ctx, r)
+	_, _, e, resp, ok := h.consoleEvent(ctx, r, false)
 	if !ok {
 		return resp
-	}
-	e, err := h.consoleEvent(ctx, r, v)
-	if err != nil {
-		return h.errorPage(ctx, r, err)
 	}
 	return h.renderEventForm(ctx, r, http.StatusOK, eventFormData{Event: e, Form: formOf(e), Saved: savedWords[r.query.Get("saved")]})
 }
 
 // consoleUpdateEvent saves the form over the event.
 func (h *Handler) consoleUpdateEvent(ctx context.Context, r *request) response {
-	v, resp, ok := h.organizer(ctx, r)
+	v, form, e, resp, ok := h.consoleEvent(ctx, r, true)
 	if !ok {
 		return resp
-	}
-	form, resp, ok := h.sessionForm(ctx, r)
-	if !ok {
-		return resp
-	}
-	e, err := h.consoleEvent(ctx, r, v)
-	if err != nil {
-		return h.errorPage(ctx, r, err)
 	}
 	f := readEventForm(form)
 	edit, err := h.eventAdmin.UpdateEvent(ctx, v, e.ID, f.apply)
@@ -467,13 +470,9 @@ func (h *Handler) consoleUpdateEvent(ctx context.Context, r *request) response {
 // consolePreviewEvent shows the event page as an active member will see
 // it, whatever its status, with the way back to editing.
 func (h *Handler) consolePreviewEvent(ctx context.Context, r *request) response {
-	v, resp, ok := h.organizer(ctx, r)
+	_, _, e, resp, ok := h.consoleEvent(ctx, r, false)
 	if !ok {
 		return resp
-	}
-	e, err := h.consoleEvent(ctx, r, v)
-	if err != nil {
-		return h.errorPage(ctx, r, err)
 	}
 	member := community.Viewer{Member: &community.Member{Status: community.MemberActive, Membership: community.MembershipRegular}}
 	view := community.View(e, member, false)
@@ -498,16 +497,9 @@ func seatsWords(e *community.Event) string {
 
 // consolePublishEvent publishes a draft.
 func (h *Handler) consolePublishEvent(ctx context.Context, r *request) response {
-	v, resp, ok := h.organizer(ctx, r)
+	v, _, e, resp, ok := h.consoleEvent(ctx, r, true)
 	if !ok {
 		return resp
-	}
-	if _, resp, ok := h.sessionForm(ctx, r); !ok {
-		return resp
-	}
-	e, err := h.consoleEvent(ctx, r, v)
-	if err != nil {
-		return h.errorPage(ctx, r, err)
 	}
 	if _, err := h.eventAdmin.PublishEvent(ctx, v, e.ID); err != nil {
 		switch community.ErrorCode(err) {
@@ -539,13 +531,9 @@ func newConsoleCancelData(e *community.Event) consoleCancelData {
 
 // consoleCancelEventPage is the confirmation step: who will be mailed.
 func (h *Handler) consoleCancelEventPage(ctx context.Context, r *request) response {
-	v, resp, ok := h.organizer(ctx, r)
+	_, _, e, resp, ok := h.consoleEvent(ctx, r, false)
 	if !ok {
 		return resp
-	}
-	e, err := h.consoleEvent(ctx, r, v)
-	if err != nil {
-		return h.errorPage(ctx, r, err)
 	}
 	if e.Status == community.EventDraft {
 		return h.errorPage(ctx, r, community.ErrEventNotPublished)
@@ -555,17 +543,9 @@ func (h *Handler) consoleCancelEventPage(ctx context.Context, r *request) respon
 
 // consoleCancelEvent cancels the event with the reason given.
 func (h *Handler) consoleCancelEvent(ctx context.Context, r *request) response {
-	v, resp, ok := h.organizer(ctx, r)
+	v, form, e, resp, ok := h.consoleEvent(ctx, r, true)
 	if !ok {
 		return resp
-	}
-	form, resp, ok := h.sessionForm(ctx, r)
-	if !ok {
-		return resp
-	}
-	e, err := h.consoleEvent(ctx, r, v)
-	if err != nil {
-		return h.errorPage(ctx, r, err)
 	}
 	reason := form.Get("reason")
 	res, err := h.eventAdmin.CancelEvent(ctx, v, e.ID, reason)

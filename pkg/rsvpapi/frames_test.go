@@ -3,8 +3,6 @@ package rsvpapi_test
 import (
 	"context"
 	"net/url"
-	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -74,14 +72,11 @@ func (e *env) rushFrame(t *testing.T, ev *community.Event, fid, tag string, peop
 // registrant's own frame's joining details.
 //
 // A run of every test rushes 60 people per frame (10 places each), which
-// keeps `make test` within its budget on 2 cores; TABANE_FRAMES_RUSH=200
-// runs the acceptance size (measured 32 s on its own).
+// keeps `make test` within its budget on 2 cores; TABANE_RUSH=200 runs
+// the acceptance size (measured 32 s on its own).
 func TestFramesRush(t *testing.T) {
 	localtest.Crowd(t)
-	people, seats := 60, 10
-	if n, err := strconv.Atoi(os.Getenv("TABANE_FRAMES_RUSH")); err == nil && n > seats {
-		people = n
-	}
+	people, seats := localtest.RushSize(60), 10
 	e := newEnv(t)
 	ev := e.framedEvent(seats)
 	ctx := context.Background()

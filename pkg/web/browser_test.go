@@ -429,6 +429,9 @@ func screenshotter() func(name string) chromedp.Action[chromedp.Void] {
 			if err != nil {
 				return chromedp.Void{}, err
 			}
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return chromedp.Void{}, err
+			}
 			return chromedp.Void{}, os.WriteFile(filepath.Join(dir, name+".png"), buf, 0o644)
 		}
 	}

@@ -432,3 +432,15 @@ func pickDynamoDB(list string) string {
 
 // heldDynamoDB keeps the lock of the chosen DynamoDB Local open.
 var heldDynamoDB *os.File
+
+// RushSize is how many people a rush test sends at once: def in a run of
+// every test, which has to fit its time on a 2-core machine, or the
+// acceptance size that TABANE_RUSH (e.g. 200) names when set larger. The
+// rush is a race either way: everyone holds the same snapshot and only
+// the store's conditions decide.
+func RushSize(def int) int {
+	if n, err := strconv.Atoi(os.Getenv("TABANE_RUSH")); err == nil && n > def {
+		return n
+	}
+	return def
+}

@@ -134,9 +134,12 @@ func checkPositions(t *testing.T, s *dynamo.Store, e *community.Event, want []st
 	}
 }
 
+// TestRegisterRush: everyone at once for 10 seats. The store's race runs
+// 60 people in `make test` (the handler's TestConcurrentRegistrations runs
+// the acceptance's 200 through the same store); TABANE_RUSH=200 runs it here.
 func TestRegisterRush(t *testing.T) {
 	localtest.Crowd(t)
-	const people, seats = 200, 10
+	people, seats := localtest.RushSize(60), 10
 	tests := []struct {
 		name     string
 		waitlist bool

@@ -438,3 +438,7 @@ func (s *Series) UpcomingSlots(now time.Time) []Slot {
 	}
 	return out
 }
+
+// Upcoming previews series s's dates from now to its horizon, holiday
+// policy applied.
+func (a *SeriesAdmin) Upcoming(s *Series) []Slot { return s.UpcomingSlots(a.Clock.Now()) }

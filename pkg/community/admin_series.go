@@ -442,3 +442,15 @@ func (s *Series) UpcomingSlots(now time.Time) []Slot {
 // Upcoming previews series s's dates from now to its horizon, holiday
 // policy applied.
 func (a *SeriesAdmin) Upcoming(s *Series) []Slot { return s.UpcomingSlots(a.Clock.Now()) }
+
+// SkippedMonth reports whether occurrence o was made for a month the
+// series' holiday policy now skips, and the holiday that skips it: an
+// occurrence created before the organizer chose skip stays until cancelled
+// by hand, and the console marks it.
+func (s *Series) SkippedMonth(o *Event) (string, bool) {
+	slot, ok := s.slotOf(o)
+	if !ok || !slot.Skipped() {
+		return "", false
+	}
+	return slot.Holiday, true
+}

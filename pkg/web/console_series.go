@@ -164,7 +164,7 @@ var weekdayChoices = func() []weekChoice {
 // occurrenceRow is one coming occurrence on the series page.
 type occurrenceRow struct {
 	ID, When, Status, StatusKey, Seats string
-	Holiday                            string // the national holiday it falls on, if any
+	Holiday                            string // why it is marked: on a holiday, or in a skipped month
 }
 
 type seriesFormData struct {
@@ -295,12 +295,20 @@ func (h *Handler) consoleSeries(ctx context.Context, r *request, v community.Vie
 	return h.series.Series(ctx, v, id)
 }
 
-func occurrenceRows(occ []*community.Event) []occurrenceRow {
+// occurrenceRows lists s's coming occurrences, marking those on a holiday
+// and those made for a month the holiday policy now skips.
+func occurrenceRows(s *community.Series, occ []*community.Event) []occurrenceRow {
 	out := make([]occurrenceRow, 0, len(occ))
 	for _, e := range occ {
 		b := newBoardRow(e)
-		holiday, _ := jaholiday.Name(e.StartsAt)
-		out = append(out, occurrenceRow{ID: e.ID, When: b.When, Status: b.Status, StatusKey: b.StatusKey, Seats: b.Seats, Holiday: holiday})
+		row := occurrenceRow{ID: e.ID, When: b.When, Status: b.Status, StatusKey: b.StatusKey, Seats: b.Seats}
+		if name, ok := jaholiday.Name(e.StartsAt); ok {
+			row.Holiday = "祝日（" + name + "）"
+		}
+		if name, ok := s.SkippedMonth(e); ok && e.Status != community.EventCancelled {
+			row.Holiday = "休みの月（" + name + "）：不要なら中止してください"
+		}
+		out = append(out, row)
 	}
 	return out
 }
@@ -315,7 +323,7 @@ func (h *Handler) consoleEditSeries(ctx context.Context, r *request) response {
 	if err != nil {
 		return h.errorPage(ctx, r, err)
 	}
-	d := seriesFormData{Series: s, Occurrences: occurrenceRows(occ), Form: formOf(&s.Template), Rule: ruleFormOf(s)}
+	d := seriesFormData{Series: s, Occurrences: occurrenceRows(s, occ), Form: formOf(&s.Template), Rule: ruleFormOf(s)}
 	switch r.query.Get("saved") {
 	case "created":
 		d.Saved = fmt.Sprintf("シリーズを作成し、開催を%s件作成しました。", r.query.Get("n"))
@@ -353,7 +361,7 @@ func (h *Handler) consoleUpdateSeries(ctx context.Context, r *request) response 
 			return h.errorPage(ctx, r, rerr)
 		}
 		rf.Week, rf.Weekday = strconv.Itoa(s.Rule.Week), strconv.Itoa(int(s.Rule.Weekday))
-		return h.renderSeriesForm(ctx, r, http.StatusBadRequest, seriesFormData{Series: s, Occurrences: occurrenceRows(occ),
+		return h.renderSeriesForm(ctx, r, http.StatusBadRequest, seriesFormData{Series: s, Occurrences: occurrenceRows(s, occ),
 			Form: f, Rule: rf, Errors: community.ErrorFields(err), Message: community.ErrorMessage(err)})
 	}
 	if err != nil && edit == nil {

@@ -232,4 +232,9 @@ func TestConsoleSeriesHolidays(t *testing.T) {
 	if !strings.Contains(page.Body, `data-mark="skipped"`) || !strings.Contains(page.Body, `祝日（建国記念の日）のため休み`) || !strings.Contains(page.Body, `value="skip" checked`) {
 		t.Errorf("after choosing skip the preview lacks the skipped February")
 	}
+	// February's occurrence, made on the 12th before skip was chosen, stays
+	// and is marked for the organizer to cancel.
+	if !strings.Contains(page.Body, `data-holiday>休みの月（建国記念の日）：不要なら中止してください</span>`) {
+		t.Errorf("the occurrence of the skipped month is not marked")
+	}
 }

@@ -18,6 +18,9 @@ type ruleJSON struct {
 	Weekday         *string `json:"weekday"`
 	StartTime       *string `json:"start_time"` // HH:MM, Japan time
 	DurationMinutes *int    `json:"duration_minutes"`
+	// Holidays is what a day that is a national holiday does: "keep"
+	// (the default), "skip", "next_weekday" or "previous_weekday".
+	Holidays *string `json:"holidays"`
 }
 
 // seriesRequest is the body of POST /api/admin/series and PATCH
@@ -125,6 +128,13 @@ func (r *ruleJSON) apply(rule *community.MonthlyRule, f community.FieldErrors, c
 	if need("duration_minutes", r.DurationMinutes != nil) {
 		rule.Duration = time.Duration(*r.DurationMinutes) * time.Minute
 	}
+	if r.Holidays != nil { // optional: a series without it keeps holidays
+		p, ok := community.ParseHolidayPolicy(strings.TrimSpace(*r.Holidays))
+		if !ok {
+			f.Add("rule.holidays", `祝日の扱いは "keep"、"skip"、"next_weekday"、"previous_weekday" のいずれかで指定してください。`)
+		}
+		rule.Holidays = p
+	}
 }
 
 // Series is a series as the API gives it.
@@ -158,7 +168,36 @@ type ruleOut struct {
 	Weekday         string `json:"weekday"`
 	StartTime       string `json:"start_time"`
 	DurationMinutes int    `json:"duration_minutes"`
-	Label           string `json:"label"` // 毎月第2火曜日 18:00〜19:00
+	Holidays        string `json:"holidays"` // keep, skip, next_weekday, previous_weekday
+	Label           string `json:"label"`    // 毎月第2火曜日 18:00〜19:00（祝日は休み）
+}
+
+// slotOut is one month of the preview of coming dates: the rule's day,
+// when it takes place (null when skipped), and the holiday on the rule's
+// day that moved or skipped it.
+type slotOut struct {
+	RuleDate string     `json:"rule_date"` // YYYY-MM-DD, Japan
+	StartsAt *time.Time `json:"starts_at"`
+	Holiday  *string    `json:"holiday"`
+	Moved    bool       `json:"moved"`
+	Skipped  bool       `json:"skipped"`
+}
+
+func slotsJSON(slots []community.Slot) []slotOut {
+	out := make([]slotOut, 0, len(slots))
+	for _, s := range slots {
+		o := slotOut{RuleDate: s.Nominal.In(community.Tokyo).Format(time.DateOnly), Moved: s.Moved(), Skipped: s.Skipped()}
+		if !s.Skipped() {
+			t := s.Start.In(community.Tokyo)
+			o.StartsAt = &t
+		}
+		if s.Holiday != "" {
+			h := s.Holiday
+			o.Holiday = &h
+		}
+		out = append(out, o)
+	}
+	return out
 }
 
 func seriesJSON(s *community.Series) Series {
@@ -171,7 +210,7 @@ func seriesJSON(s *community.Series) Series {
 		Rule: ruleOut{
 			Week: s.Rule.Week, Weekday: strings.ToLower(s.Rule.Weekday.String()),
 			StartTime:       fmt.Sprintf("%02d:%02d", s.Rule.Hour, s.Rule.Minute),
-			DurationMinutes: int(s.Rule.Duration / time.Minute), Label: s.Rule.Label(),
+			DurationMinutes: int(s.Rule.Duration / time.Minute), Holidays: s.Rule.Holidays.String(), Label: s.Rule.Label(),
 		},
 		Months: s.Months, Publish: s.Publish,
 		CreatedAt: s.CreatedAt.In(community.Tokyo), UpdatedAt: s.UpdatedAt.In(community.Tokyo),
@@ -204,6 +243,9 @@ type seriesResponse struct {
 	Created     []apijson.AdminEvent `json:"created,omitempty"`
 	Updated     []apijson.AdminEvent `json:"updated,omitempty"`
 	Kept        []apijson.AdminEvent `json:"kept,omitempty"`
+	// Upcoming previews the rule's dates to the series' horizon, holidays
+	// applied, on GET.
+	Upcoming []slotOut `json:"upcoming,omitempty"`
 }
 
 func (h *Handler) createSeries(ctx context.Context, v community.Viewer, req httpapi.Request) (httpapi.Response, error) {
@@ -260,7 +302,8 @@ func (h *Handler) getSeries(ctx context.Context, v community.Viewer, req httpapi
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	return httpapi.JSON(200, seriesResponse{Series: seriesJSON(s), Occurrences: apijson.AdminEventsJSON(occ, v)}), nil
+	return httpapi.JSON(200, seriesResponse{Series: seriesJSON(s), Occurrences: apijson.AdminEventsJSON(occ, v),
+		Upcoming: slotsJSON(h.svc.Series.Upcoming(s))}), nil
 }
 
 func (h *Handler) listSeries(ctx context.Context, v community.Viewer, req httpapi.Request) (httpapi.Response, error) {

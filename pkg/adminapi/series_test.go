@@ -10,6 +10,7 @@ import (
 
 	"github.com/sorae/tabane/pkg/adminapi"
 	"github.com/sorae/tabane/pkg/community"
+	"github.com/sorae/tabane/pkg/jaholiday"
 )
 
 const idobataSeries = `{
@@ -261,4 +262,83 @@ func TestSeriesSkipsTakenDays(t *testing.T) {
 	if got := occurrenceStarts(t, e, id, time.Time{}); !slices.Equal(got, want) {
 		t.Errorf("occurrences %v, want %v", got, want)
 	}
+}
+
+// TestSeriesHolidays: the second-Tuesday meeting with holidays skipped has
+// no occurrence on 2025-02-11 (建国記念の日) nor on any other holiday to
+// the end of 2030; moving puts February on a 平日 under the same id, and
+// the preview says which months moved or were skipped.
+func TestSeriesHolidays(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.clock.Set(time.Date(2024, 12, 20, 12, 0, 0, 0, community.Tokyo))
+	e.orgToken = e.token(e.org)
+	body := strings.Replace(idobataSeries, `"duration_minutes": 60}`, `"duration_minutes": 60, "holidays": "skip"}`, 1)
+	r := e.as(call{route: adminapi.RouteCreateSeries, body: body})
+	want(t, r, 201, "")
+	s := r.body["series"].(map[string]any)
+	id := s["id"].(string)
+	if rule := s["rule"].(map[string]any); rule["holidays"] != "skip" || rule["label"] != "毎月第2火曜日 18:00〜19:00（祝日は休み）" {
+		t.Errorf("rule %v", rule)
+	}
+	if got := startsOf(r.body["created"].([]any)); !slices.Equal(got, []string{"2025-01-14T18:00:00+09:00", "2025-03-11T18:00:00+09:00"}) {
+		t.Fatalf("created %v, want January and March only", got)
+	}
+
+	g := e.as(call{route: adminapi.RouteGetSeries, params: map[string]string{"id": id}})
+	want(t, g, 200, "")
+	up := g.body["upcoming"].([]any)
+	if len(up) != 3 || mustJSON(up[1]) != `{"holiday":"建国記念の日","moved":false,"rule_date":"2025-02-11","skipped":true,"starts_at":null}` {
+		t.Errorf("upcoming %v", mustJSON(up))
+	}
+
+	t.Run("MoveNext", func(t *testing.T) {
+		r := e.as(call{route: adminapi.RouteUpdateSeries, params: map[string]string{"id": id}, body: `{"rule":{"holidays":"next_weekday"}}`})
+		want(t, r, 200, "")
+		if got := startsOf(r.body["created"].([]any)); !slices.Equal(got, []string{"2025-02-12T18:00:00+09:00"}) {
+			t.Errorf("created %v, want the 12th", got)
+		}
+	})
+	feb := community.OccurrenceID(id, time.Date(2025, 2, 11, 18, 0, 0, 0, community.Tokyo))
+	t.Run("MovePrevious", func(t *testing.T) {
+		r := e.as(call{route: adminapi.RouteUpdateSeries, params: map[string]string{"id": id}, body: `{"rule":{"holidays":"previous_weekday"}}`})
+		want(t, r, 200, "")
+		o, err := e.store.Event(ctx, feb)
+		if err != nil || o.StartsAt.In(community.Tokyo).Format(time.DateTime) != "2025-02-10 18:00:00" {
+			t.Errorf("February's occurrence %v %v, want moved to the 10th under its id", o, err)
+		}
+		want := []string{"2025-01-14T18:00:00+09:00", "2025-02-10T18:00:00+09:00", "2025-03-11T18:00:00+09:00"}
+		if got := occurrenceStarts(t, e, id, time.Time{}); !slices.Equal(got, want) {
+			t.Errorf("occurrences %v, want %v", got, want)
+		}
+	})
+	t.Run("ErrPolicy", func(t *testing.T) {
+		r := e.as(call{route: adminapi.RouteUpdateSeries, params: map[string]string{"id": id}, body: `{"rule":{"holidays":"monday"}}`})
+		want(t, r, 400, "validation_failed")
+		if _, ok := r.fields()["rule.holidays"]; !ok {
+			t.Errorf("fields %v", r.fields())
+		}
+	})
+	t.Run("Skip2025To2030", func(t *testing.T) {
+		r := e.as(call{route: adminapi.RouteCreateSeries, body: strings.Replace(body, `"title": "正会員の井戸端会議"`, `"title": "全会員の井戸端会議"`, 1)})
+		want(t, r, 201, "")
+		sid := r.body["series"].(map[string]any)["id"].(string)
+		if _, err := e.admin.Series.EnsureSeriesOccurrences(ctx, sid, time.Date(2031, 1, 1, 0, 0, 0, 0, community.Tokyo)); err != nil {
+			t.Fatal(err)
+		}
+		occ, err := e.store.SeriesOccurrences(ctx, sid, time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range occ {
+			if name, ok := jaholiday.Name(o.StartsAt); ok {
+				t.Errorf("an occurrence on %s (%s)", o.StartsAt.Format(time.DateOnly), name)
+			}
+		}
+		// 72 months less the two whose second Tuesday is a holiday:
+		// 2025-02-11 建国記念の日 and 2026-08-11 山の日.
+		if len(occ) != 70 {
+			t.Errorf("%d occurrences, want 70", len(occ))
+		}
+	})
 }

@@ -90,8 +90,15 @@ func OccurrenceID(seriesID string, start time.Time) string {
 // Occurrence returns the series' event starting at start (a time the rule
 // gives), as it would be created at now.
 func (s *Series) Occurrence(start, now time.Time) *Event {
+	return s.occurrence(Slot{Nominal: start, Start: start}, now)
+}
+
+// occurrence returns the series' event for a slot that is not skipped: its
+// id comes from the rule's day, its times from the day it takes place.
+func (s *Series) occurrence(slot Slot, now time.Time) *Event {
+	start := slot.Start
 	e := cloneEvent(&s.Template)
-	e.ID, e.SeriesID = OccurrenceID(s.ID, start), s.ID
+	e.ID, e.SeriesID = OccurrenceID(s.ID, slot.Nominal), s.ID
 	e.StartsAt, e.EndsAt = start, start.Add(s.Rule.Duration)
 	e.RegistrationOpensAt, e.RegistrationClosesAt = nil, nil
 	if s.RegistrationOpensBefore > 0 {
@@ -224,7 +231,15 @@ func (a *SeriesAdmin) ensure(ctx context.Context, s *Series, until time.Time) ([
 	var created []*Event
 	from := now
 	for {
-		next := s.Rule.Next(from, 1)[0]
+		slot := s.Rule.Slots(from, 1)[0]
+		if slot.Skipped() {
+			if !slot.Nominal.Before(until) {
+				return created, nil
+			}
+			from = slot.Nominal
+			continue
+		}
+		next := slot.Start
 		if !next.Before(until) {
 			return created, nil
 		}
@@ -232,7 +247,7 @@ func (a *SeriesAdmin) ensure(ctx context.Context, s *Series, until time.Time) ([
 		if taken[next.Format(time.DateOnly)] {
 			continue
 		}
-		e := s.Occurrence(next, now)
+		e := s.occurrence(slot, now)
 		err := a.Store.CreateEvent(ctx, e)
 		if ErrorCode(err) == Conflict {
 			continue
@@ -373,7 +388,11 @@ func (a *SeriesAdmin) applyTemplate(ctx context.Context, s *Series, o *Event) (*
 	if err != nil || has {
 		return o, false, err
 	}
-	next := s.Occurrence(s.Rule.occurrenceStart(o.StartsAt), a.Clock.Now())
+	start := s.Rule.occurrenceStart(o.StartsAt)
+	if slot, ok := s.slotOf(o); ok && !slot.Skipped() {
+		start = slot.Start // the holiday policy may have changed: follow it
+	}
+	next := s.Occurrence(start, a.Clock.Now())
 	next.ID, next.Status, next.CreatedAt = o.ID, o.Status, o.CreatedAt
 	if len(changedFields(o, next)) == 0 {
 		return o, true, nil // already as the template says
@@ -387,4 +406,51 @@ func (a *SeriesAdmin) applyTemplate(ctx context.Context, s *Series, o *Event) (*
 		return stored, true, err // stored; err is only about its reminders
 	}
 	return o, false, err
+}
+
+// slotOf finds the month whose slot o was made for, by its derived id: the
+// rule's day in o's month or a neighbour (a moved occurrence may have
+// crossed a month's end). An event an organizer added to the series by
+// hand has none.
+func (s *Series) slotOf(o *Event) (Slot, bool) {
+	t := o.StartsAt.In(Tokyo)
+	for _, k := range []int{0, -1, 1} {
+		m := time.Date(t.Year(), t.Month()+time.Month(k), 1, 0, 0, 0, 0, Tokyo)
+		slot := s.Rule.SlotIn(m.Year(), m.Month())
+		if OccurrenceID(s.ID, slot.Nominal) == o.ID {
+			return slot, true
+		}
+	}
+	return Slot{}, false
+}
+
+// UpcomingSlots returns the series' slots from now to its horizon (now
+// plus Months months), skipped and moved ones marked, for the organizer's
+// preview of coming dates.
+func (s *Series) UpcomingSlots(now time.Time) []Slot {
+	until := now.AddDate(0, s.Months, 0)
+	var out []Slot
+	for _, slot := range s.Rule.Slots(now, s.Months+2) {
+		if !slot.Nominal.Before(until) {
+			break
+		}
+		out = append(out, slot)
+	}
+	return out
+}
+
+// Upcoming previews series s's dates from now to its horizon, holiday
+// policy applied.
+func (a *SeriesAdmin) Upcoming(s *Series) []Slot { return s.UpcomingSlots(a.Clock.Now()) }
+
+// SkippedMonth reports whether occurrence o was made for a month the
+// series' holiday policy now skips, and the holiday that skips it: an
+// occurrence created before the organizer chose skip stays until cancelled
+// by hand, and the console marks it.
+func (s *Series) SkippedMonth(o *Event) (string, bool) {
+	slot, ok := s.slotOf(o)
+	if !ok || !slot.Skipped() {
+		return "", false
+	}
+	return slot.Holiday, true
 }

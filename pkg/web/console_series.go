@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/sorae/tabane/pkg/community"
+	"github.com/sorae/tabane/pkg/jadate"
+	"github.com/sorae/tabane/pkg/jaholiday"
 )
 
 // The console's series pages: the list, and one form to create or edit a
@@ -27,6 +29,7 @@ type ruleForm struct {
 	Months             string
 	OpensDays          string // registration opens this many days before each start
 	ClosesHours        string // and closes this many hours before
+	Holidays           string // a HolidayPolicy's name: keep, skip, next_weekday, previous_weekday
 	Publish            bool
 }
 
@@ -36,6 +39,7 @@ func ruleFormOf(s *community.Series) ruleForm {
 	f := ruleForm{
 		Week: strconv.Itoa(r.Week), Weekday: strconv.Itoa(int(r.Weekday)),
 		StartTime: start.Format("15:04"), Months: strconv.Itoa(s.Months), Publish: s.Publish,
+		Holidays: r.Holidays.String(),
 	}
 	if r.Duration > 0 {
 		f.EndTime = start.Add(r.Duration).Format("15:04")
@@ -53,7 +57,7 @@ func readRuleForm(v url.Values) ruleForm {
 	return ruleForm{
 		Week: v.Get("week"), Weekday: v.Get("weekday"), StartTime: v.Get("start_time"), EndTime: v.Get("end_time"),
 		Months: v.Get("months"), OpensDays: v.Get("opens_days"), ClosesHours: v.Get("closes_hours"),
-		Publish: v.Get("publish") == "yes",
+		Holidays: v.Get("holidays"), Publish: v.Get("publish") == "yes",
 	}
 }
 
@@ -91,6 +95,11 @@ func (f ruleForm) apply(s *community.Series, errs community.FieldErrors, create 
 		}
 		s.Rule.Duration = end.Sub(start)
 	}
+	if p, ok := community.ParseHolidayPolicy(f.Holidays); ok {
+		s.Rule.Holidays = p
+	} else {
+		errs.Add("rule.holidays", "祝日に当たるときの扱いを選んでください。")
+	}
 	s.Months = formNumber(errs, "months", f.Months)
 	s.RegistrationOpensBefore = time.Duration(formNumber(errs, "registration_opens_before", f.OpensDays)) * 24 * time.Hour
 	s.RegistrationClosesBefore = time.Duration(formNumber(errs, "registration_closes_before", f.ClosesHours)) * time.Hour
@@ -98,6 +107,49 @@ func (f ruleForm) apply(s *community.Series, errs community.FieldErrors, create 
 }
 
 type weekChoice struct{ Value, Label string }
+
+// holidayChoice is one holiday policy on the form, with what it does in
+// words.
+type holidayChoice struct{ Value, Label, Hint string }
+
+var holidayChoices = func() []holidayChoice {
+	hints := map[community.HolidayPolicy]string{
+		community.HolidayKeep:        "祝日でも、ルールどおりの日に開催します。",
+		community.HolidaySkip:        "その月は開催を作りません。例：第2火曜日が建国記念の日（2025年2月11日）の月はお休み。",
+		community.HolidayNextWeekday: "例：2025年2月11日（火・祝）→ 2月12日（水）。連休なら明けた最初の平日です。",
+		community.HolidayPrevWeekday: "例：2025年2月11日（火・祝）→ 2月10日（月）。",
+	}
+	var out []holidayChoice
+	for _, p := range community.HolidayPolicies {
+		out = append(out, holidayChoice{p.String(), p.Label(), hints[p]})
+	}
+	return out
+}()
+
+// upcomingRow is one month of the preview of coming dates.
+type upcomingRow struct {
+	RuleDate, When, Note, Mark string
+}
+
+func upcomingRows(slots []community.Slot) []upcomingRow {
+	out := make([]upcomingRow, 0, len(slots))
+	for _, s := range slots {
+		row := upcomingRow{RuleDate: jadate.Date(s.Nominal), When: "なし"}
+		if !s.Skipped() {
+			row.When = jadate.DateTime(s.Start)
+		}
+		switch {
+		case s.Skipped():
+			row.Note, row.Mark = "祝日（"+s.Holiday+"）のため休み", "skipped"
+		case s.Moved():
+			row.Note, row.Mark = "祝日（"+s.Holiday+"）のため移動", "moved"
+		case s.Holiday != "":
+			row.Note, row.Mark = "祝日（"+s.Holiday+"）に開催", "holiday"
+		}
+		out = append(out, row)
+	}
+	return out
+}
 
 var weekChoices = []weekChoice{{"1", "第1"}, {"2", "第2"}, {"3", "第3"}, {"4", "第4"}, {"-1", "最終"}}
 
@@ -112,12 +164,14 @@ var weekdayChoices = func() []weekChoice {
 // occurrenceRow is one coming occurrence on the series page.
 type occurrenceRow struct {
 	ID, When, Status, StatusKey, Seats string
+	Holiday                            string // why it is marked: on a holiday, or in a skipped month
 }
 
 type seriesFormData struct {
 	Series      *community.Series // nil for a new series
 	RuleLabel   string
 	Occurrences []occurrenceRow
+	Upcoming    []upcomingRow
 	Form        eventForm
 	Rule        ruleForm
 	Errors      map[string]string
@@ -127,6 +181,7 @@ type seriesFormData struct {
 	Audiences   []audienceChoice
 	Weeks       []weekChoice
 	Weekdays    []weekChoice
+	Holidays    []holidayChoice
 	Action      string
 }
 
@@ -134,12 +189,13 @@ func (h *Handler) renderSeriesForm(ctx context.Context, r *request, status int, 
 	for _, k := range community.Kinds {
 		d.Kinds = append(d.Kinds, kindChoice{string(k), k.Label()})
 	}
-	d.Audiences, d.Weeks, d.Weekdays = audienceChoices, weekChoices, weekdayChoices
+	d.Audiences, d.Weeks, d.Weekdays, d.Holidays = audienceChoices, weekChoices, weekdayChoices, holidayChoices
 	title := "シリーズの作成"
 	d.Action = "/admin/series"
 	if d.Series != nil {
 		title, d.Action = "シリーズの編集", "/admin/series/"+d.Series.ID
 		d.RuleLabel = d.Series.Rule.Label()
+		d.Upcoming = upcomingRows(h.series.Upcoming(d.Series))
 	}
 	if status != http.StatusOK {
 		title += "（入力内容の確認）"
@@ -239,11 +295,20 @@ func (h *Handler) consoleSeries(ctx context.Context, r *request, v community.Vie
 	return h.series.Series(ctx, v, id)
 }
 
-func occurrenceRows(occ []*community.Event) []occurrenceRow {
+// occurrenceRows lists s's coming occurrences, marking those on a holiday
+// and those made for a month the holiday policy now skips.
+func occurrenceRows(s *community.Series, occ []*community.Event) []occurrenceRow {
 	out := make([]occurrenceRow, 0, len(occ))
 	for _, e := range occ {
 		b := newBoardRow(e)
-		out = append(out, occurrenceRow{ID: e.ID, When: b.When, Status: b.Status, StatusKey: b.StatusKey, Seats: b.Seats})
+		row := occurrenceRow{ID: e.ID, When: b.When, Status: b.Status, StatusKey: b.StatusKey, Seats: b.Seats}
+		if name, ok := jaholiday.Name(e.StartsAt); ok {
+			row.Holiday = "祝日（" + name + "）"
+		}
+		if name, ok := s.SkippedMonth(e); ok && e.Status != community.EventCancelled {
+			row.Holiday = "休みの月（" + name + "）：不要なら中止してください"
+		}
+		out = append(out, row)
 	}
 	return out
 }
@@ -258,7 +323,7 @@ func (h *Handler) consoleEditSeries(ctx context.Context, r *request) response {
 	if err != nil {
 		return h.errorPage(ctx, r, err)
 	}
-	d := seriesFormData{Series: s, Occurrences: occurrenceRows(occ), Form: formOf(&s.Template), Rule: ruleFormOf(s)}
+	d := seriesFormData{Series: s, Occurrences: occurrenceRows(s, occ), Form: formOf(&s.Template), Rule: ruleFormOf(s)}
 	switch r.query.Get("saved") {
 	case "created":
 		d.Saved = fmt.Sprintf("シリーズを作成し、開催を%s件作成しました。", r.query.Get("n"))
@@ -296,7 +361,7 @@ func (h *Handler) consoleUpdateSeries(ctx context.Context, r *request) response 
 			return h.errorPage(ctx, r, rerr)
 		}
 		rf.Week, rf.Weekday = strconv.Itoa(s.Rule.Week), strconv.Itoa(int(s.Rule.Weekday))
-		return h.renderSeriesForm(ctx, r, http.StatusBadRequest, seriesFormData{Series: s, Occurrences: occurrenceRows(occ),
+		return h.renderSeriesForm(ctx, r, http.StatusBadRequest, seriesFormData{Series: s, Occurrences: occurrenceRows(s, occ),
 			Form: f, Rule: rf, Errors: community.ErrorFields(err), Message: community.ErrorMessage(err)})
 	}
 	if err != nil && edit == nil {

@@ -171,3 +171,70 @@ func TestConsoleSeriesLifecycle(t *testing.T) {
 		}
 	}
 }
+
+// The holiday choice on the series form: refused values answered by the
+// field, a moved February in the preview and in the occurrences, and the
+// choice shown as stored.
+func TestConsoleSeriesHolidays(t *testing.T) {
+	e, org, _ := seriesEnv(t)
+	e.clock.Set(time.Date(2025, 1, 20, 10, 0, 0, 0, community.Tokyo))
+	csrf := e.pageCSRF(t, "/admin/series/new", org)
+	form := e.do(t, get(t, "/admin/series/new", org))
+	for _, want := range []string{`<legend>祝日に当たるとき`, `id="sr-holidays-keep" name="holidays" value="keep" checked`, `翌日以降の最初の平日に移す`} {
+		if !strings.Contains(form.Body, want) {
+			t.Errorf("new series form lacks %s", want)
+		}
+	}
+
+	bad := seriesFormValues(csrf)
+	bad.Set("holidays", "monday")
+	resp := e.do(t, post(t, "/admin/series", bad, org))
+	if resp.StatusCode != 400 || !strings.Contains(resp.Body, `id="error-rule.holidays">`) || !strings.Contains(resp.Body, `aria-describedby="error-rule.holidays"`) {
+		t.Fatalf("refused policy: %d, want the error by the field\n%s", resp.StatusCode, resp.Body)
+	}
+
+	v := seriesFormValues(csrf)
+	v.Set("holidays", "next_weekday")
+	resp = e.do(t, post(t, "/admin/series", v, org))
+	if resp.StatusCode != 303 {
+		t.Fatalf("create: %d\n%s", resp.StatusCode, resp.Body)
+	}
+	loc := resp.Headers["Location"]
+	id := strings.TrimPrefix(strings.SplitN(loc, "?", 2)[0], "/admin/series/")
+	_, occ, err := e.h.series.Series(context.Background(), organizerViewer, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var days []string
+	for _, o := range occ {
+		days = append(days, o.StartsAt.In(community.Tokyo).Format(time.DateOnly))
+	}
+	if strings.Join(days, " ") != "2025-02-12 2025-03-11 2025-04-08" {
+		t.Errorf("occurrences %v, want February moved to the 12th", days)
+	}
+	page := e.do(t, get(t, loc, org))
+	for _, want := range []string{
+		`value="next_weekday" checked`, `data-mark="moved"`, `祝日（建国記念の日）のため移動`, `（祝日は翌日以降の最初の平日）`,
+	} {
+		if !strings.Contains(page.Body, want) {
+			t.Errorf("series page lacks %s", want)
+		}
+	}
+
+	edit := seriesFormValues(csrfOf(t, page.Body))
+	edit.Del("week")
+	edit.Del("weekday")
+	edit.Set("holidays", "skip")
+	if resp := e.do(t, post(t, "/admin/series/"+id, edit, org)); resp.StatusCode != 303 {
+		t.Fatalf("edit: %d\n%s", resp.StatusCode, resp.Body)
+	}
+	page = e.do(t, get(t, loc, org))
+	if !strings.Contains(page.Body, `data-mark="skipped"`) || !strings.Contains(page.Body, `祝日（建国記念の日）のため休み`) || !strings.Contains(page.Body, `value="skip" checked`) {
+		t.Errorf("after choosing skip the preview lacks the skipped February")
+	}
+	// February's occurrence, made on the 12th before skip was chosen, stays
+	// and is marked for the organizer to cancel.
+	if !strings.Contains(page.Body, `data-holiday>休みの月（建国記念の日）：不要なら中止してください</span>`) {
+		t.Errorf("the occurrence of the skipped month is not marked")
+	}
+}

@@ -455,7 +455,7 @@
 //	                                                   that flips the flag count. An undo the event refuses (a check-in from
 //	                                                   before the counter) is UpdateItem REMOVE checked_in_at alone
 //	attendees' names for lists and the CSV           BatchGetItem MEMBER#<mid> / MEMBER, 100 keys a call, unprocessed keys retried
-//	series (series.go)                               PK SERIES#<sid> SK SERIES {ver, template, rule_*, months, publish}; GSI1 SERIES
+//	series (series.go)                               PK SERIES#<sid> SK SERIES {ver, template, rule_* (rule_holidays absent = keep), months, publish}; GSI1 SERIES
 //	                                                   <createdUTC>#<sid>; GetItem; replace with PutItem IF ver = :read
 //	every series (for the clock)                     Query GSI1 GSI1PK = SERIES, every page
 //	a series' occurrences from a time                Query GSI3 GSI3PK = SERIES#<sid> AND GSI3SK >= <fromUTC> (every status)

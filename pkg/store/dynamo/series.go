@@ -58,12 +58,15 @@ type seriesItem struct {
 	RuleHour     int          `dynamodbav:"rule_hour"`
 	RuleMinute   int          `dynamodbav:"rule_minute"`
 	RuleDuration int64        `dynamodbav:"rule_duration_s"`
-	OpensBefore  int64        `dynamodbav:"registration_opens_before_s"`
-	ClosesBefore int64        `dynamodbav:"registration_closes_before_s"`
-	Months       int          `dynamodbav:"months"`
-	Publish      bool         `dynamodbav:"publish"`
-	CreatedAt    time.Time    `dynamodbav:"created_at"`
-	UpdatedAt    time.Time    `dynamodbav:"updated_at"`
+	// RuleHolidays is the holiday policy; absent (series stored before
+	// it existed) is keep.
+	RuleHolidays string    `dynamodbav:"rule_holidays,omitempty"`
+	OpensBefore  int64     `dynamodbav:"registration_opens_before_s"`
+	ClosesBefore int64     `dynamodbav:"registration_closes_before_s"`
+	Months       int       `dynamodbav:"months"`
+	Publish      bool      `dynamodbav:"publish"`
+	CreatedAt    time.Time `dynamodbav:"created_at"`
+	UpdatedAt    time.Time `dynamodbav:"updated_at"`
 }
 
 func newSeriesItem(s *community.Series, version int64) seriesItem {
@@ -78,8 +81,8 @@ func newSeriesItem(s *community.Series, version int64) seriesItem {
 			FeeJPY: t.FeeJPY, Speakers: t.Speakers, Notes: t.Notes, ReminderOffsets: []int64{},
 		},
 		RuleWeek: s.Rule.Week, RuleWeekday: int(s.Rule.Weekday), RuleHour: s.Rule.Hour, RuleMinute: s.Rule.Minute,
-		RuleDuration: int64(s.Rule.Duration / time.Second),
-		OpensBefore:  int64(s.RegistrationOpensBefore / time.Second), ClosesBefore: int64(s.RegistrationClosesBefore / time.Second),
+		RuleDuration: int64(s.Rule.Duration / time.Second), RuleHolidays: string(s.Rule.Holidays),
+		OpensBefore: int64(s.RegistrationOpensBefore / time.Second), ClosesBefore: int64(s.RegistrationClosesBefore / time.Second),
 		Months: s.Months, Publish: s.Publish, CreatedAt: s.CreatedAt.UTC(), UpdatedAt: s.UpdatedAt.UTC(),
 	}
 	if v := t.Venue; v != nil {
@@ -105,7 +108,7 @@ func (it seriesItem) series() *community.Series {
 		},
 		Rule: community.MonthlyRule{
 			Week: it.RuleWeek, Weekday: time.Weekday(it.RuleWeekday), Hour: it.RuleHour, Minute: it.RuleMinute,
-			Duration: time.Duration(it.RuleDuration) * time.Second,
+			Duration: time.Duration(it.RuleDuration) * time.Second, Holidays: community.HolidayPolicy(it.RuleHolidays),
 		},
 		RegistrationOpensBefore:  time.Duration(it.OpensBefore) * time.Second,
 		RegistrationClosesBefore: time.Duration(it.ClosesBefore) * time.Second,

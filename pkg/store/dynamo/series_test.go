@@ -21,7 +21,7 @@ func admSeries() *community.Series {
 			Eligibility: &community.Eligibility{PublicServantOnly: true, MinAge: &lo, MaxAge: &hi},
 			Speakers:    []string{"運営"}, Notes: "録画・録音なし", ReminderOffsets: []time.Duration{24 * time.Hour, time.Hour},
 		},
-		Rule:                     community.MonthlyRule{Week: 2, Weekday: time.Tuesday, Hour: 18, Duration: time.Hour},
+		Rule:                     community.MonthlyRule{Week: 2, Weekday: time.Tuesday, Hour: 18, Duration: time.Hour, Holidays: community.HolidayNextWeekday},
 		RegistrationOpensBefore:  30 * 24 * time.Hour,
 		RegistrationClosesBefore: time.Hour,
 		Months:                   6, Publish: true, CreatedAt: base, UpdatedAt: base,
@@ -53,12 +53,14 @@ func TestSeries(t *testing.T) {
 	t.Run("Update", func(t *testing.T) {
 		stale := *got
 		got.Template.Title, got.Template.ReminderOffsets = "全会員の井戸端会議", []time.Duration{}
+		got.Rule.Holidays = community.HolidayKeep // stored as no attribute, as series made before the policy are
 		if err := s.UpdateSeries(ctx, got); err != nil {
 			t.Fatal(err)
 		}
 		again, err := s.Series(ctx, sr.ID)
 		if err != nil || again.Template.Title != "全会員の井戸端会議" || again.Version != 2 ||
-			again.Template.ReminderOffsets == nil || len(again.Template.ReminderOffsets) != 0 {
+			again.Template.ReminderOffsets == nil || len(again.Template.ReminderOffsets) != 0 ||
+			again.Rule.Holidays != community.HolidayKeep {
 			t.Fatalf("after update %+v %v (no reminders must stay no reminders)", again, err)
 		}
 		err = s.UpdateSeries(ctx, &stale)

@@ -89,7 +89,7 @@ func TestCommands(t *testing.T) {
 		switch {
 		case r.URL.Path == "/api/admin/events" && r.Method == "POST":
 			w.WriteHeader(201)
-			io.WriteString(w, `{"id":"01hevent","title":"私塾","status":"draft","display":{"datetime":"2026年5月13日(水) 19:00〜20:30"}}`)
+			io.WriteString(w, `{"id":"01hevent","title":"私塾","status":"draft","display":{"datetime":"令和8年5月13日(水) 19:00〜20:30"}}`)
 		case strings.HasSuffix(r.URL.Path, "/registrations"):
 			w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 			io.WriteString(w, "\uFEFFステータス,氏名\r\n参加確定,山田\r\n")

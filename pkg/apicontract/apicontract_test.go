@@ -150,8 +150,8 @@ func validEvent() map[string]any {
 		"eligibility": map[string]any{"public_servant_only": true, "min_age": nil, "max_age": 39},
 		"fee_jpy":     0, "speakers": []string{"山田太郎"}, "notes": "録画・録音なし", "status": "published",
 		"series_id": nil, "reminder_offsets": []string{"24h", "1h"}, "restricted": false,
-		"display": map[string]any{"date": "2025年5月14日(水)", "wareki": "令和7年5月14日(水)", "time": "19:00〜20:30",
-			"datetime": "2025年5月14日(水) 19:00〜20:30"},
+		"display": map[string]any{"date": "令和7年5月14日(水)", "wareki": "令和7年5月14日(水)", "time": "19:00〜20:30",
+			"datetime": "令和7年5月14日(水) 19:00〜20:30"},
 	}
 }
 

@@ -118,12 +118,15 @@ func FrameJSON(e *community.Event, f community.Frame) Frame {
 	return out
 }
 
-// Display is an event's start and end written for people, in Asia/Tokyo.
+// Display is an event's start and end written for people, in Asia/Tokyo,
+// as the pages and mails write them (jadate). date and wareki are the same
+// 令和 day: date once carried the Western form, and the contract renames no
+// field; a client that wants another calendar formats starts_at itself.
 type Display struct {
-	Date     string `json:"date"`     // "2025年5月14日(水)"
+	Date     string `json:"date"`     // "令和7年5月14日(水)"
 	Wareki   string `json:"wareki"`   // "令和7年5月14日(水)"
 	Time     string `json:"time"`     // "19:00〜20:30"
-	DateTime string `json:"datetime"` // "2025年5月14日(水) 19:00〜20:30"
+	DateTime string `json:"datetime"` // "令和7年5月14日(水) 19:00〜20:30"
 }
 
 // List is the contract's JSON shape of a page of events.
@@ -169,7 +172,7 @@ func EventJSON(v community.EventView) Event {
 		NominationCap:        e.NominationCap,
 		Display: Display{
 			Date:     jadate.Date(e.StartsAt),
-			Wareki:   jadate.Wareki(e.StartsAt),
+			Wareki:   jadate.Date(e.StartsAt),
 			Time:     jadate.TimeRange(e.StartsAt, e.EndsAt),
 			DateTime: jadate.DateTimeRange(e.StartsAt, e.EndsAt),
 		},

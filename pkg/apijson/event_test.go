@@ -73,10 +73,10 @@ func TestEventJSON(t *testing.T) {
 		"reminder_offsets": ["24h", "1h", "30m"],
 		"restricted": true,
 		"display": {
-			"date": "2025年9月1日(月)",
+			"date": "令和7年9月1日(月)",
 			"wareki": "令和7年9月1日(月)",
-			"time": "2025年9月1日(月) 9:30〜9月5日(金) 17:00",
-			"datetime": "2025年9月1日(月) 9:30〜9月5日(金) 17:00"
+			"time": "令和7年9月1日(月) 9:30〜9月5日(金) 17:00",
+			"datetime": "令和7年9月1日(月) 9:30〜9月5日(金) 17:00"
 		},
 		"questions": [
 			{"id": "motive", "label": "受講の動機", "help": "事前資料: （参加URLは参加が確定した方にお知らせします）", "kind": "long_text", "required": true, "max_length": 400},
@@ -143,7 +143,7 @@ func TestEventJSONVariants(t *testing.T) {
 					t.Errorf("reminder_offsets = %v, want []", m["reminder_offsets"])
 				}
 				d := m["display"].(map[string]any)
-				if d["datetime"] != "2025年5月14日(水) 19:00〜20:30" || d["time"] != "19:00〜20:30" || d["wareki"] != "令和7年5月14日(水)" {
+				if d["datetime"] != "令和7年5月14日(水) 19:00〜20:30" || d["time"] != "19:00〜20:30" || d["wareki"] != "令和7年5月14日(水)" {
 					t.Errorf("display = %v", d)
 				}
 			},

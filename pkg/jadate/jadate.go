@@ -1,7 +1,12 @@
-// Package jadate writes dates and times the way people in Japan read them —
-// "2025年5月14日(水) 19:00〜20:30", or with the era, "令和7年5月14日(水)" — always
-// in Asia/Tokyo, whatever location the time.Time carries, because events are
-// stored in UTC and Lambda runs in UTC.
+// Package jadate writes dates and times for people the way the community
+// and the public bodies its members work for write them: with the era,
+// "令和7年5月14日(水) 19:00〜20:30", the first year of an era as 元年 —
+// always in Asia/Tokyo, whatever location the time.Time carries, because
+// events are stored in UTC and Lambda runs in UTC.
+//
+// Every page and mail that shows a date to a person goes through this
+// package, so there is one way to write one. Machine formats (RFC 3339 in
+// JSON, ISO columns in CSV, iCalendar) are not written here.
 package jadate
 
 import (
@@ -34,36 +39,51 @@ var eras = func() []era {
 	return es
 }()
 
-// Date returns the Tokyo calendar day of t, e.g. "2025年5月14日(水)".
-func Date(t time.Time) string {
-	t = t.In(community.Tokyo)
-	return strconv.Itoa(t.Year()) + "年" + monthDay(t)
-}
-
-// Wareki returns the Tokyo calendar day of t with the Japanese era, e.g.
-// "令和7年5月14日(水)"; the first year of an era is 元年 ("令和元年5月1日(水)").
-// Days before 昭和 are written as Date writes them.
-func Wareki(t time.Time) string {
-	t = t.In(community.Tokyo)
+// year writes the era and year of a time already in Tokyo, "令和7年", with
+// 元年 for an era's first year ("令和元年"). Days before 昭和 (no event or
+// living member's birth falls there in practice) keep the Western year,
+// "1926年", rather than a made-up era.
+func year(t time.Time) string {
 	day := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, community.Tokyo)
 	for _, e := range eras {
 		if day.Before(e.startsAt) {
 			continue
 		}
-		y := t.Year() - e.year + 1
-		year := strconv.Itoa(y) + "年"
-		if y == 1 {
-			year = "元年"
+		if y := t.Year() - e.year + 1; y > 1 {
+			return e.name + strconv.Itoa(y) + "年"
 		}
-		return e.name + year + monthDay(t)
+		return e.name + "元年"
 	}
-	return Date(t)
+	return strconv.Itoa(t.Year()) + "年"
+}
+
+// Date returns the Tokyo calendar day of t with its era, e.g.
+// "令和7年5月14日(水)", "令和元年5月1日(水)", "平成31年4月30日(火)".
+func Date(t time.Time) string {
+	t = t.In(community.Tokyo)
+	return year(t) + monthDay(t)
+}
+
+// Month returns the Tokyo calendar month of t, "令和7年5月": a heading
+// over a month's events.
+func Month(t time.Time) string {
+	t = t.In(community.Tokyo)
+	return year(t) + strconv.Itoa(int(t.Month())) + "月"
+}
+
+// DateTime returns the Tokyo day and clock time of t, e.g.
+// "令和7年5月14日(水) 19:00": a deadline.
+func DateTime(t time.Time) string {
+	t = t.In(community.Tokyo)
+	return year(t) + monthDay(t) + " " + clock(t)
 }
 
 // TimeRange returns the Tokyo clock times of start and end, "19:00〜20:30".
-// When end falls on another day the days are written too, the end's year
-// only when it differs: "2025年5月14日(水) 9:00〜5月16日(金) 17:00". A zero
-// end gives an open range, "19:00〜".
+// When end falls on another day the days are written too, the end's era
+// and year only when they differ from the start's:
+// "令和7年9月1日(月) 9:30〜9月5日(金) 17:00", but
+// "令和7年12月31日(水) 22:00〜令和8年1月1日(木) 1:00". A zero end gives
+// an open range, "19:00〜".
 func TimeRange(start, end time.Time) string {
 	start = start.In(community.Tokyo)
 	if end.IsZero() {
@@ -73,27 +93,22 @@ func TimeRange(start, end time.Time) string {
 	if sameDay(start, end) {
 		return clock(start) + "〜" + clock(end)
 	}
+	sy, ey := year(start), year(end)
 	endDay := monthDay(end)
-	if end.Year() != start.Year() {
-		endDay = Date(end)
+	if ey != sy {
+		endDay = ey + endDay
 	}
-	return Date(start) + " " + clock(start) + "〜" + endDay + " " + clock(end)
+	return sy + monthDay(start) + " " + clock(start) + "〜" + endDay + " " + clock(end)
 }
 
 // DateTimeRange returns the day and times of an event,
-// "2025年5月14日(水) 19:00〜20:30"; across days it is what TimeRange writes.
+// "令和7年5月14日(水) 19:00〜20:30"; across days it is what TimeRange writes.
+// It is the form every page and mail shows an event's date in.
 func DateTimeRange(start, end time.Time) string {
 	if !end.IsZero() && !sameDay(start.In(community.Tokyo), end.In(community.Tokyo)) {
 		return TimeRange(start, end)
 	}
 	return Date(start) + " " + TimeRange(start, end)
-}
-
-// DateTime returns the Tokyo day and clock time of t, e.g.
-// "2025年5月14日(水) 19:00": a deadline.
-func DateTime(t time.Time) string {
-	t = t.In(community.Tokyo)
-	return Date(t) + " " + clock(t)
 }
 
 // monthDay writes "5月14日(水)" for a time already in Tokyo. (strconv

@@ -25,7 +25,7 @@ func (c *Composer) NominationConfirmation(to, organization string, e *community.
 	}
 	d := data{Event: c.event(e), Link: link, Organization: organization, Lottery: e.Mode == community.ModeLottery}
 	if !expires.IsZero() {
-		d.Expires = jadate.Date(expires) + expires.In(community.Tokyo).Format(" 15:04")
+		d.Expires = jadate.DateTime(expires)
 	}
 	return c.compose(mailSpec{template: "nomination_confirmation", to: to,
 		subject: "団体推薦の確認のお願い：" + e.Title, data: d})

@@ -104,7 +104,7 @@ func TestComposer(t *testing.T) {
 			return c.RegistrationConfirmed("a@example.jp", hostileName, e, passedJoinURL, cancel, "", ics)
 		},
 		subject: "参加登録が完了しました：私塾",
-		texts:   []string{"2025年5月14日(水) 19:00〜20:30", "オンライン（Zoom）", "35,000円", "録画・録音なし"},
+		texts:   []string{"令和7年5月14日(水) 19:00〜20:30", "オンライン（Zoom）", "35,000円", "録画・録音なし"},
 		lines:   []string{passedJoinURL, cancel, "https://tabane.example.jp/events/01jv0000000000000000000000"},
 		ics:     true, joinShown: true,
 	}, {
@@ -358,7 +358,7 @@ func TestComposerSurvey(t *testing.T) {
 		t.Errorf("subject %q, want %q", m.Subject, want)
 	}
 	for _, part := range []string{m.Text, m.HTML} {
-		for _, s := range []string{"山田 太郎", "事後アンケート", "2025年5月28日(水) 14:30", e.Title} {
+		for _, s := range []string{"山田 太郎", "事後アンケート", "令和7年5月28日(水) 14:30", e.Title} {
 			if !strings.Contains(part, s) {
 				t.Errorf("survey mail lacks %q:\n%s", s, part)
 			}

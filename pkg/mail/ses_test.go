@@ -34,7 +34,7 @@ func TestSESRoundTrip(t *testing.T) {
 		build: func(to string) (*Message, error) {
 			return c.RegistrationConfirmed(to, name, e, passedJoinURL, c.Link("/cancel", "c-token"), "", ics)
 		},
-		texts:   []string{name + " 様", "2025年5月14日(水) 19:00〜20:30", passedJoinURL, config.DefaultContact},
+		texts:   []string{name + " 様", "令和7年5月14日(水) 19:00〜20:30", passedJoinURL, config.DefaultContact},
 		wantICS: true,
 	}, {
 		name: "OrganizerMessage",

@@ -169,7 +169,7 @@ func TestSweep(t *testing.T) {
 		}
 		e.checkMail(t, m1.Email, []want{aMail, aMail, {
 			subject: "リマインダー（2時間後に開始）：体験 B",
-			texts:   []string{"2030年6月11日(火) 20:00〜21:00", "伊勢崎市役所 会議室", "群馬県伊勢崎市今泉町2-410", e.links.CancelLink(evB.ID, b1.ID), unsub1},
+			texts:   []string{"令和12年6月11日(火) 20:00〜21:00", "伊勢崎市役所 会議室", "群馬県伊勢崎市今泉町2-410", e.links.CancelLink(evB.ID, b1.ID), unsub1},
 			absent:  []string{"zoom.example"},
 			optOut:  true,
 		}, {

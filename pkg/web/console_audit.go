@@ -6,6 +6,7 @@ import (
 	"net/url"
 
 	"github.com/sorae/tabane/pkg/community"
+	"github.com/sorae/tabane/pkg/jadate"
 )
 
 // The console's audit log page: what organizers (and the clock) did,
@@ -49,7 +50,7 @@ type auditRow struct {
 }
 
 func newAuditRow(e *community.AuditEntry) auditRow {
-	row := auditRow{At: dateTime(e.At), Action: auditActions[e.Action], Summary: e.Summary, Actor: e.ActorID}
+	row := auditRow{At: jadate.DateTime(e.At), Action: auditActions[e.Action], Summary: e.Summary, Actor: e.ActorID}
 	if row.Action == "" {
 		row.Action = e.Action
 	}

@@ -170,17 +170,17 @@ func (h *Handler) newConsoleMember(v community.Viewer, m *community.Member) cons
 	}
 	d.Servant, d.BirthDate = claimWords(m.PublicServant, m.BirthDate)
 	if m.VerifiedAt != nil {
-		d.Verified = dateTime(*m.VerifiedAt)
+		d.Verified = jadate.DateTime(*m.VerifiedAt)
 	}
 	if m.ApprovedAt != nil {
-		d.Approved = dateTime(*m.ApprovedAt)
+		d.Approved = jadate.DateTime(*m.ApprovedAt)
 	}
 	if c := m.Consent; c.Terms {
-		d.Consent = dateTime(c.AgreedAt) + "（フォームの版: " + c.FormVersion + "）"
+		d.Consent = jadate.DateTime(c.AgreedAt) + "（フォームの版: " + c.FormVersion + "）"
 	}
 	if a := m.EligibilityApproval; a != nil {
 		ps, bd := claimWords(a.PublicServant, a.BirthDate)
-		d.Approval = "公務員: " + ps + "、生年月日: " + bd + "（" + dateTime(a.At) + " 承認）"
+		d.Approval = "公務員: " + ps + "、生年月日: " + bd + "（" + jadate.DateTime(a.At) + " 承認）"
 	}
 	if rq := m.EligibilityRequest; rq != nil {
 		d.RequestForm.PublicServant = "no"

@@ -214,7 +214,7 @@ func TestConsoleEligibilityRequest(t *testing.T) {
 		t.Fatal(err)
 	}
 	list := c.do(t, get(t, "/admin/members", c.orgSession))
-	wantBody(t, list, "参加資格の変更申請（1件）", "会員 花子", "公務員 はい・生年月日 1990年4月1日(日)", "4月に市役所に採用されました。")
+	wantBody(t, list, "参加資格の変更申請（1件）", "会員 花子", "公務員 はい・生年月日 平成2年4月1日(日)", "4月に市役所に採用されました。")
 	page := c.do(t, get(t, "/admin/members/"+c.plain.ID, c.orgSession))
 	wantBody(t, page, "参加資格の変更申請", `name="birth_date" value="1990-04-01"`, "申請どおりに変更を承認する")
 	checkAccessible(t, page.Body)

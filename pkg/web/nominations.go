@@ -223,7 +223,7 @@ func (h *Handler) myNominations(ctx context.Context, r *request) ([]myNomination
 	out := make([]myNomination, 0, len(sts))
 	for _, st := range sts {
 		n := myNomination{EventID: st.Nomination.EventID, Title: "（削除されたイベント）",
-			Expires: jadate.Date(st.Nomination.ExpiresAt) + st.Nomination.ExpiresAt.In(community.Tokyo).Format(" 15:04")}
+			Expires: jadate.DateTime(st.Nomination.ExpiresAt)}
 		if e := st.Event; e != nil {
 			n.Title, n.When = e.Title, jadate.DateTimeRange(e.StartsAt, e.EndsAt)
 		}

@@ -119,7 +119,7 @@ func TestRegisterAsMember(t *testing.T) {
 		wantStatus(t, resp, 200)
 		checkPageHeaders(t, resp)
 		wantBody(t, resp, "<h1>参加登録が完了しました</h1>", "「私塾 橋の長寿命化」への参加を受け付けました。",
-			"2025年5月14日(水) 19:00〜20:30", m.Email, "参加登録の確認メールをお送りしました", `href="/me"`)
+			"令和7年5月14日(水) 19:00〜20:30", m.Email, "参加登録の確認メールをお送りしました", `href="/me"`)
 		wantNotBody(t, resp, "zoom.example.com")
 		if r := e.registration(t, lecture.ID, m.ID); r == nil || r.Status != community.RegistrationConfirmed {
 			t.Fatalf("registration = %+v, want confirmed", r)
@@ -417,7 +417,7 @@ func TestCancelByLink(t *testing.T) {
 			if got := resp.Headers["Referrer-Policy"]; got != "no-referrer" {
 				t.Errorf("Referrer-Policy = %q", got)
 			}
-			wantBody(t, resp, "<h1>申込の取り消し</h1>", "公開私塾 橋の話", "2025年5月14日(水) 19:00〜20:30", "先着 花子", "参加確定",
+			wantBody(t, resp, "<h1>申込の取り消し</h1>", "公開私塾 橋の話", "令和7年5月14日(水) 19:00〜20:30", "先着 花子", "参加確定",
 				`<form method="post" action="/cancel">`, "申込を取り消す")
 			if m := hiddenToken.FindStringSubmatch(resp.Body); m == nil || m[1] != token {
 				t.Error("the page does not carry the token in its form")
@@ -438,7 +438,7 @@ func TestCancelByLink(t *testing.T) {
 			resp := e.do(t, req)
 			wantStatus(t, resp, 200)
 			checkPageHeaders(t, resp)
-			wantBody(t, resp, "<h1>申込を取り消しました</h1>", "「公開私塾 橋の話」（2025年5月14日(水) 19:00〜20:30）への申込を取り消しました。")
+			wantBody(t, resp, "<h1>申込を取り消しました</h1>", "「公開私塾 橋の話」（令和7年5月14日(水) 19:00〜20:30）への申込を取り消しました。")
 		}
 		if r := e.byLink(t, link.String()); r.Status != community.RegistrationCancelled {
 			t.Errorf("registration is %s, want cancelled", r.Status)
@@ -541,8 +541,8 @@ func TestMyPageRegistrations(t *testing.T) {
 	wantStatus(t, resp, 200)
 	checkPageHeaders(t, resp)
 	wantBody(t, resp,
-		`<a href="/events/`+trip.ID+`">体験 5月10日</a>`, "2025年5月10日(土) 9:00〜10:30", "キャンセル待ち 1番目",
-		`<a href="/events/`+lecture.ID+`">私塾 5月20日</a>`, "2025年5月20日(火) 19:00〜20:30", "参加確定",
+		`<a href="/events/`+trip.ID+`">体験 5月10日</a>`, "令和7年5月10日(土) 9:00〜10:30", "キャンセル待ち 1番目",
+		`<a href="/events/`+lecture.ID+`">私塾 5月20日</a>`, "令和7年5月20日(火) 19:00〜20:30", "参加確定",
 		`href="https://zoom.example.com/j/4242`, "終了したイベント", "井戸端 5月2日",
 		`<form method="post" action="`+cancelPath(lecture)+`" class="inline">`,
 		`<form method="post" action="`+cancelPath(trip)+`" class="inline">`, `name="from" value="me"`)

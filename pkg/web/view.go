@@ -31,7 +31,7 @@ type eventCard struct {
 	Title         string
 	Kind          string
 	KindLabel     string
-	When          string // 2025年5月14日(水) 19:00〜20:30
+	When          string // 令和7年5月14日(水) 19:00〜20:30
 	AudienceLabel string
 	Restricted    bool
 	Cancelled     bool
@@ -72,15 +72,14 @@ func newEventCard(v community.EventView, now time.Time) eventCard {
 
 // monthGroup is the events of one Tokyo calendar month.
 type monthGroup struct {
-	Label  string // 2025年5月
+	Label  string // 令和7年5月
 	Events []eventCard
 }
 
 func groupByMonth(views []community.EventView, now time.Time) []monthGroup {
 	var out []monthGroup
 	for _, v := range views {
-		t := v.StartsAt.In(community.Tokyo)
-		label := fmt.Sprintf("%d年%d月", t.Year(), int(t.Month()))
+		label := jadate.Month(v.StartsAt)
 		if len(out) == 0 || out[len(out)-1].Label != label {
 			out = append(out, monthGroup{Label: label})
 		}
@@ -94,8 +93,7 @@ func groupByMonth(views []community.EventView, now time.Time) []monthGroup {
 type eventDetail struct {
 	eventCard
 	Description    string
-	Date           string // 2025年5月14日(水) 19:00〜20:30
-	Wareki         string // 令和7年5月14日(水) 19:00〜20:30
+	Date           string // 令和7年5月14日(水) 19:00〜20:30
 	VenueName      string
 	VenueAddress   string
 	OnlinePlatform string
@@ -128,7 +126,6 @@ func newEventDetail(v community.EventView, now time.Time) eventDetail {
 		eventCard:      newEventCard(v, now),
 		Description:    e.Description,
 		Date:           jadate.DateTimeRange(e.StartsAt, e.EndsAt),
-		Wareki:         warekiRange(e.StartsAt, e.EndsAt),
 		OnlinePlatform: e.OnlinePlatform,
 		Capacity:       "定員なし",
 		Eligibility:    eligibility(e.Eligibility),
@@ -159,10 +156,10 @@ func newEventDetail(v community.EventView, now time.Time) eventDetail {
 		d.Capacity, d.Framed = "参加枠ごと（"+strings.Join(parts, "・")+"）", true
 	}
 	if e.RegistrationOpensAt != nil {
-		d.OpensAt = dateTime(*e.RegistrationOpensAt)
+		d.OpensAt = jadate.DateTime(*e.RegistrationOpensAt)
 	}
 	if e.RegistrationClosesAt != nil {
-		d.Deadline = dateTime(*e.RegistrationClosesAt)
+		d.Deadline = jadate.DateTime(*e.RegistrationClosesAt)
 	}
 	if !e.HasFrames() && (e.Mode == community.ModeSelection || e.Mode == community.ModeLottery) {
 		d.ModeLabel = e.Mode.Label()
@@ -174,37 +171,12 @@ func newEventDetail(v community.EventView, now time.Time) eventDetail {
 		d.ModeLabel = "参加枠ごと（" + strings.Join(parts, "・") + "）"
 	}
 	if l := e.Lottery; e.UsesMode(community.ModeLottery) && l != nil {
-		d.DrawAt, d.Commitment = dateTime(l.DrawAt), l.Commitment
+		d.DrawAt, d.Commitment = jadate.DateTime(l.DrawAt), l.Commitment
 		if l.DrawnAt != nil {
 			d.LotteryURL = "/api/events/" + e.ID + "/lottery"
 		}
 	}
 	return d
-}
-
-// warekiRange writes the start day with the era, then the times as
-// jadate writes them: 令和7年5月14日(水) 19:00〜20:30; across days the end
-// day is written in the era too.
-func warekiRange(start, end time.Time) string {
-	s, e := start.In(community.Tokyo), end.In(community.Tokyo)
-	if end.IsZero() || sameDay(s, e) {
-		return jadate.Wareki(start) + " " + jadate.TimeRange(start, end)
-	}
-	return jadate.Wareki(start) + " " + clock(s) + "〜" + jadate.Wareki(end) + " " + clock(e)
-}
-
-// dateTime writes one instant, 2025年5月1日(木) 23:59.
-func dateTime(t time.Time) string {
-	return jadate.Date(t) + " " + clock(t.In(community.Tokyo))
-}
-
-// clock writes 9:00 or 19:30 as jadate does, for a time already in Tokyo.
-func clock(t time.Time) string { return fmt.Sprintf("%d:%02d", t.Hour(), t.Minute()) }
-
-func sameDay(a, b time.Time) bool {
-	ay, am, ad := a.Date()
-	by, bm, bd := b.Date()
-	return ay == by && am == bm && ad == bd
 }
 
 // eligibility writes the conditions beyond the audience, e.g. 公務員限定 and

@@ -23,9 +23,9 @@ import (
 
 	"github.com/go-pdf/fpdf"
 
+	"github.com/sorae/tabane/pkg/certwords"
 	"github.com/sorae/tabane/pkg/community"
 	"github.com/sorae/tabane/pkg/csvexport"
-	"github.com/sorae/tabane/pkg/jadate"
 	"github.com/sorae/tabane/pkg/qr"
 )
 
@@ -148,8 +148,8 @@ func page(pdf *fpdf.Fpdf, is Issuer, issued time.Time, c community.Certificate, 
 	// The particulars.
 	rows := [][2]string{
 		{"行事名", e.Title},
-		{"開催日時", When(e.StartsAt, e.EndsAt)},
-		place(e),
+		{"開催日時", certwords.When(e.StartsAt, e.EndsAt)},
+		certwords.Row(e),
 		{"主催", is.Name},
 	}
 	y := 136.0
@@ -176,7 +176,7 @@ func page(pdf *fpdf.Fpdf, is Issuer, issued time.Time, c community.Certificate, 
 	bx := pageW/2 - 8
 	bw := pageW - left - bx
 	pdf.SetFont(font, "", 11)
-	pdf.Text(bx, 206, Day(issued))
+	pdf.Text(bx, 206, certwords.Day(issued))
 	pdf.SetFont(font, "", 13)
 	yy := 215.0
 	for i, l := range wrap(pdf, is.Name, bw) {
@@ -245,55 +245,6 @@ func wrap(pdf *fpdf.Fpdf, s string, w float64) []string {
 		}
 	}
 	return append(out, line)
-}
-
-// place is the row saying where the event was: its venue (name and
-// address), online and how, or both.
-func place(e *community.Event) [2]string {
-	var at []string
-	if v := e.Venue; v != nil {
-		s := v.Name
-		if v.Address != "" {
-			s += "（" + v.Address + "）"
-		}
-		at = append(at, s)
-	}
-	if e.OnlinePlatform != "" {
-		at = append(at, "オンライン（"+e.OnlinePlatform+"）")
-	}
-	switch {
-	case len(at) == 0:
-		return [2]string{"開催方法", "—"}
-	case e.Venue == nil:
-		return [2]string{"開催方法", at[0]}
-	default:
-		return [2]string{"会場", strings.Join(at, "／")}
-	}
-}
-
-// When is an event's day and hours with the era, as the certificate
-// prints them: "令和7年5月14日(水) 19:00〜20:30", and across days
-// "令和7年8月4日(月) 9:00〜令和7年8月8日(金) 17:00".
-func When(start, end time.Time) string {
-	if end.IsZero() || jadate.Wareki(start) == jadate.Wareki(end) {
-		return jadate.Wareki(start) + " " + jadate.TimeRange(start, end)
-	}
-	return jadate.Wareki(start) + " " + clock(start) + "〜" + jadate.Wareki(end) + " " + clock(end)
-}
-
-// clock is t's Tokyo clock time as jadate writes it ("9:00").
-func clock(t time.Time) string {
-	return strings.TrimSuffix(jadate.TimeRange(t, time.Time{}), "〜")
-}
-
-// Day is the date of issue with the era and without the weekday, as
-// documents date themselves: "令和7年6月1日".
-func Day(t time.Time) string {
-	d := jadate.Wareki(t)
-	if i := strings.IndexByte(d, '('); i > 0 {
-		return d[:i]
-	}
-	return d
 }
 
 // Disposition is the download's Content-Disposition: one attendee's

@@ -66,28 +66,6 @@ func TestWriteText(t *testing.T) {
 	}
 }
 
-// An event across days prints both days with the era.
-func TestWhen(t *testing.T) {
-	start := time.Date(2025, 8, 4, 0, 0, 0, 0, time.UTC) // 9:00 JST
-	for name, c := range map[string]struct {
-		end  time.Time
-		want string
-	}{
-		"SameDay":    {start.Add(8 * time.Hour), "令和7年8月4日(月) 9:00〜17:00"},
-		"AcrossDays": {start.Add(4*24*time.Hour + 8*time.Hour), "令和7年8月4日(月) 9:00〜令和7年8月8日(金) 17:00"},
-		"OpenEnd":    {time.Time{}, "令和7年8月4日(月) 9:00〜"},
-	} {
-		t.Run(name, func(t *testing.T) {
-			if got := When(start, c.end); got != c.want {
-				t.Errorf("When = %q, want %q", got, c.want)
-			}
-		})
-	}
-	if got := Day(start); got != "令和7年8月4日" {
-		t.Errorf("Day = %q", got)
-	}
-}
-
 // One page per certificate.
 func TestWriteMany(t *testing.T) {
 	var certs []community.Certificate

@@ -29,7 +29,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_INSTALL := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
 NODE_STAMP := infra/node_modules/.package-lock.json
 
-.PHONY: help deps node-deps java-deps chromium-deps run test bench lint build deploy clean $(addprefix build-,$(FUNCTIONS))
+.PHONY: help deps node-deps java-deps chromium-deps poppler-deps run test bench lint build deploy clean $(addprefix build-,$(FUNCTIONS))
 
 help:
 	@echo "make run      start tabane locally (API, pages, mailbox, DynamoDB Local) — Ctrl-C stops it"
@@ -41,7 +41,7 @@ help:
 
 # ------------------------------------------------------------------- deps
 
-deps: node-deps java-deps chromium-deps
+deps: node-deps java-deps chromium-deps poppler-deps
 
 node-deps: $(NODE_STAMP)
 
@@ -63,6 +63,16 @@ chromium-deps:
 		! command -v google-chrome >/dev/null 2>&1 && ! command -v google-chrome-stable >/dev/null 2>&1; then \
 		echo "==> installing Chromium with apt-get: the browser tests drive it headless"; \
 		$(APT_INSTALL) update -qq && $(APT_INSTALL) install -y -qq --no-install-recommends chromium; \
+	fi
+
+# The certificate tests read the PDFs back as a reader's tools do: pdftotext
+# (the name and the 令和 date must be selectable text) and pdfinfo (a page per
+# attendee). Both come with Debian's poppler-utils, installed only when
+# pdftotext is missing.
+poppler-deps:
+	@if ! command -v pdftotext >/dev/null 2>&1; then \
+		echo "==> installing poppler-utils (pdftotext, pdfinfo) with apt-get: the certificate tests read the PDFs back with them"; \
+		$(APT_INSTALL) update -qq && $(APT_INSTALL) install -y -qq --no-install-recommends poppler-utils; \
 	fi
 
 # -------------------------------------------------------------------- run

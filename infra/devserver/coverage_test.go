@@ -257,7 +257,7 @@ func TestFolderNames(t *testing.T) {
 // packages themselves; a template route its function does not answer would
 // be a 404 in every environment.
 var handlerRoutes = map[string][]string{
-	"EventsFunction": {eventsapi.RouteList, eventsapi.RouteDetail, eventsapi.RouteFeed, eventsapi.RouteLottery},
+	"EventsFunction": {eventsapi.RouteList, eventsapi.RouteDetail, eventsapi.RouteFeed, eventsapi.RouteLottery, eventsapi.RouteCertificate},
 	"SignupFunction": {signupapi.RouteSignup, signupapi.RouteVerify, signupapi.RouteLink, signupapi.RouteSession,
 		signupapi.RouteSignOut, signupapi.RouteMe, signupapi.RouteUpdateMe, signupapi.RouteEligibilityRequest, signupapi.RouteWithdraw, signupapi.RouteUnsubscribe},
 	"RsvpFunction": {rsvpapi.RouteRegister, rsvpapi.RouteCancelMine, rsvpapi.RouteCancelByToken, rsvpapi.RouteConfirmGuest, rsvpapi.RouteMyRegistrations,

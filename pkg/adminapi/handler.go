@@ -13,6 +13,7 @@ import (
 	"log/slog"
 
 	"github.com/sorae/tabane/pkg/awscalls"
+	"github.com/sorae/tabane/pkg/certpdf"
 	"github.com/sorae/tabane/pkg/community"
 	"github.com/sorae/tabane/pkg/httpapi"
 	"github.com/sorae/tabane/pkg/idempotency"
@@ -51,6 +52,8 @@ const (
 	RouteDecision       = "PUT /api/admin/events/{id}/applications/{rid}/decision"
 	RouteNotifyDecision = "POST /api/admin/events/{id}/decisions/notify"
 	RouteSurvey         = "GET /api/admin/events/{id}/survey"
+	// issue 12 — attendance certificates (参加証明書), one PDF for the event.
+	RouteCertificates = "GET /api/admin/events/{id}/certificates"
 )
 
 // Routes lists every route of the handler, for template.yaml and tests.
@@ -61,6 +64,7 @@ var Routes = []string{
 	RouteMembers, RouteApprove, RouteReject, RouteSuspend, RouteReinstate, RouteEligibility,
 	RouteAudit, RouteSurvey,
 	RouteApplications, RouteDecision, RouteNotifyDecision,
+	RouteCertificates,
 }
 
 // Services are the administration services the handler calls, one per
@@ -74,6 +78,10 @@ type Services struct {
 	Audit      *community.AuditLog
 	// Applications runs selection: decisions and the 決定通知.
 	Applications *community.Applications
+	// Certificates issues an event's attendance certificates, which
+	// Issuer signs off.
+	Certificates *community.Certificates
+	Issuer       certpdf.Issuer
 }
 
 // Handler serves the admin routes.
@@ -127,6 +135,7 @@ func (h *Handler) table() map[string]route {
 		RouteDecision:       h.decide,
 		RouteNotifyDecision: h.notifyDecisions,
 		RouteSurvey:         h.survey,
+		RouteCertificates:   h.certificates,
 	}
 }
 

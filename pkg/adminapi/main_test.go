@@ -16,6 +16,7 @@ import (
 	"github.com/sorae/tabane/pkg/adminapi"
 	"github.com/sorae/tabane/pkg/apicontract"
 	"github.com/sorae/tabane/pkg/auth"
+	"github.com/sorae/tabane/pkg/certpdf"
 	"github.com/sorae/tabane/pkg/community"
 	"github.com/sorae/tabane/pkg/community/communitytest"
 	"github.com/sorae/tabane/pkg/config"
@@ -85,6 +86,8 @@ func newEnv(t *testing.T) *env {
 		Audit:      &community.AuditLog{Store: store},
 
 		Applications: &community.Applications{Store: store, Clock: clk, Log: failures},
+		Certificates: &community.Certificates{Store: store, Links: links, Clock: clk, Log: failures},
+		Issuer:       certpdf.Issuer{Name: cfg.CommunityName, Contact: cfg.ContactEmail},
 	}
 	e.regs = &community.Registrations{Events: store, Regs: store, Clock: clk, Links: links}
 	// The mailer: in a package test no stream invokes it, so each request's

@@ -2,6 +2,7 @@ package adminapi
 
 import (
 	"github.com/sorae/tabane/pkg/app"
+	"github.com/sorae/tabane/pkg/certpdf"
 )
 
 // Wire builds AdminFunction's handler. Nothing it does sends mail itself:
@@ -12,5 +13,6 @@ func Wire(d *app.Deps) (*Handler, error) {
 		Events: d.EventAdmin(), Series: d.SeriesAdmin(), Members: d.MemberAdmin(),
 		Attendance: d.Attendance(), Messages: d.Messages(), Audit: d.AuditLog(),
 		Applications: d.Applications(),
+		Certificates: d.Certificates(), Issuer: certpdf.Issuer{Name: d.Config.CommunityName, Contact: d.Config.ContactEmail},
 	}, d.Sessions(), d.Keeper(), d.Log), nil
 }

@@ -305,3 +305,9 @@ func (d *Deps) WriteLimiter() *httpapi.WriteLimiter {
 	sec := auth.Secrets{Keys: d.Config.Keys}
 	return &httpapi.WriteLimiter{Counter: d.Store(), Hash: sec.Hash, Now: d.Clock.Now, Log: d.Log}
 }
+
+// Certificates returns attendance certificates: issuing them to the
+// attendee and to organizers, and verifying them for anyone.
+func (d *Deps) Certificates() *community.Certificates {
+	return &community.Certificates{Store: d.Store(), Links: d.Links(), Clock: d.Clock, Log: d.Log}
+}

@@ -175,3 +175,13 @@ var (
 	ErrUnknownFrame          = declare(Invalid, "unknown_frame", "このイベントにその参加枠はありません。")
 	ErrFrameHasRegistrations = declare(Conflict, "frame_has_registrations", "申込のある参加枠は削除できません。")
 )
+
+// issue 12 — attendance certificates (参加証明書).
+var (
+	// ErrCertificateNotVerified is the one answer to a certificate id that
+	// is not genuine: forged, altered, signed by an unknown or retired key,
+	// or naming an attendance that no longer stands. The cases are not told
+	// apart, so a forger learns nothing from trying.
+	ErrCertificateNotVerified = declare(NotFound, "certificate_not_verified", "この参加証明書は確認できませんでした。URLが正しくないか、証明書が改変されたか、参加の記録が取り消されています。")
+	ErrNotCheckedIn           = declare(Conflict, "not_checked_in", "当日の受付の記録がないため、参加証明書は発行できません。")
+)

@@ -29,6 +29,8 @@ const (
 	RouteFeed   = "GET /api/events.ics"
 	// RouteLottery publishes a drawn lottery (docs/lottery.md).
 	RouteLottery = "GET /api/events/{id}/lottery"
+	// RouteCertificate confirms an attendance certificate (参加証明書).
+	RouteCertificate = "GET /api/certificates/{id}"
 )
 
 // How long shared caches may keep anonymous answers: short, because seats
@@ -49,6 +51,8 @@ type Handler struct {
 	log     *slog.Logger
 	// Lotteries publishes drawn lotteries; nil answers that none is drawn.
 	Lotteries *community.Applications
+	// Certificates verifies attendance certificates; nil verifies none.
+	Certificates *community.Certificates
 }
 
 // New returns a Handler on ready services.
@@ -74,6 +78,8 @@ func (h *Handler) Handle(ctx context.Context, req httpapi.Request) (httpapi.Resp
 			return h.feed(ctx, req)
 		case RouteLottery:
 			return h.lottery(ctx, req)
+		case RouteCertificate:
+			return h.certificate(ctx, req)
 		}
 		return httpapi.Response{}, community.ErrRouteNotFound
 	}), nil

@@ -56,13 +56,16 @@ type messageProgress struct {
 
 type attendeesData struct {
 	EventID, Title, When string
-	Confirmed            []attendeeRow
-	Waitlisted           []attendeeRow
-	Cancelled            []attendeeRow
-	Next                 string // the next page's URL, "" on the last
-	Saved                string
-	Compose              messageForm
-	Progress             *messageProgress
+	// CheckedIn is how many were checked in: the certificates' PDF has
+	// a page for each, and is offered only when there is one.
+	CheckedIn  int
+	Confirmed  []attendeeRow
+	Waitlisted []attendeeRow
+	Cancelled  []attendeeRow
+	Next       string // the next page's URL, "" on the last
+	Saved      string
+	Compose    messageForm
+	Progress   *messageProgress
 }
 
 // consoleAttendees lists an event's registrations, a page at a time:
@@ -90,6 +93,9 @@ func (h *Handler) renderAttendees(ctx context.Context, r *request, v community.V
 		return h.errorPage(ctx, r, err)
 	}
 	d.EventID, d.Title, d.When = page.Event.ID, page.Event.Title, jadate.DateTimeRange(page.Event.StartsAt, page.Event.EndsAt)
+	if page.Event.Status == community.EventPublished {
+		d.CheckedIn = page.Event.CheckedInCount
+	}
 	csrf := h.csrfToken(r)
 	for _, a := range page.Attendees {
 		row := rowOf(a)

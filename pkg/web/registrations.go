@@ -594,6 +594,9 @@ type myRegistration struct {
 	// CheckInQR is the data: URL of the check-in code, for a confirmed
 	// seat at an upcoming event with a venue; "" otherwise.
 	CheckInQR template.URL
+	// Certificate: the member was checked in at this past event, so my
+	// page offers the attendance certificate (参加証明書).
+	Certificate bool
 }
 
 // myRegistrations lists the member's live registrations: upcoming ones
@@ -627,6 +630,7 @@ func (h *Handler) myRegistrations(ctx context.Context, r *request) (upcoming, pa
 		}
 		if !now.Before(end) {
 			line.Cancellable = false
+			line.Certificate = reg.Status == community.RegistrationConfirmed && reg.CheckedInAt != nil && e.Status == community.EventPublished
 			past = append(past, line)
 			continue
 		}

@@ -59,6 +59,8 @@ type response struct {
 	cookies  []string // Set-Cookie values
 	// referrer overrides the Referrer-Policy; "" keeps same-origin.
 	referrer string
+	// noindex keeps the page out of search engines (X-Robots-Tag).
+	noindex bool
 	// download, when set, makes the response a file (the console's CSV):
 	// its type, its Content-Disposition, and a base64 body so that bytes
 	// such as a BOM pass API Gateway unchanged.
@@ -90,6 +92,9 @@ func (resp response) apiGateway(csp string, secure bool) events.APIGatewayV2HTTP
 	}
 	if resp.location != "" {
 		headers["Location"] = resp.location
+	}
+	if resp.noindex {
+		headers["X-Robots-Tag"] = "noindex, nofollow"
 	}
 	if d := resp.download; d != nil {
 		headers["Content-Type"], headers["Content-Disposition"] = d.contentType, d.disposition

@@ -76,6 +76,9 @@ type Options struct {
 	Messages   *community.Messages
 	// Series serves the console's series pages (console_series.go).
 	Series *community.SeriesAdmin
+	// Certificates issues and verifies attendance certificates
+	// (certificates.go).
+	Certificates *community.Certificates
 }
 
 // Handler answers API Gateway HTTP API (payload 2.0) requests for the web pages.
@@ -108,6 +111,7 @@ type Handler struct {
 	attendance  *community.Attendance
 	messages    *community.Messages
 	series      *community.SeriesAdmin
+	certs       *community.Certificates
 }
 
 // route serves one route key; it gets the request already decoded.
@@ -141,6 +145,7 @@ func New(o Options) *Handler {
 		attendance:  o.Attendance,
 		messages:    o.Messages,
 		series:      o.Series,
+		certs:       o.Certificates,
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -234,7 +239,11 @@ func (h *Handler) routeTable() map[string]route {
 		"GET /admin/events/{id}/checkin":                 h.consoleCheckInList,
 		"POST /admin/events/{id}/checkin/{rid}":          h.consoleCheckInFromList,
 		"GET /admin/checkin":                             h.consoleCheckInPage,
-		"POST /admin/checkin":                            h.consoleCheckIn,
+		// Attendance certificates (certificates.go).
+		"GET /certificates/{id}":              h.certificatePage,
+		"GET /me/certificates/{id}":           h.myCertificate,
+		"GET /admin/events/{id}/certificates": h.consoleCertificates,
+		"POST /admin/checkin":                 h.consoleCheckIn,
 	}
 }
 

@@ -45,25 +45,15 @@ func Row(e *community.Event) [2]string {
 	}
 }
 
-// When is an event's day and hours with the era, as the certificate
-// prints them: "令和7年5月14日(水) 19:00〜20:30", and across days
-// "令和7年8月4日(月) 9:00〜令和7年8月8日(金) 17:00".
-func When(start, end time.Time) string {
-	if end.IsZero() || jadate.Wareki(start) == jadate.Wareki(end) {
-		return jadate.Wareki(start) + " " + jadate.TimeRange(start, end)
-	}
-	return jadate.Wareki(start) + " " + clock(start) + "〜" + jadate.Wareki(end) + " " + clock(end)
-}
-
-// clock is t's Tokyo clock time as jadate writes it ("9:00").
-func clock(t time.Time) string {
-	return strings.TrimSuffix(jadate.TimeRange(t, time.Time{}), "〜")
-}
+// When is an event's day and hours as every page and mail writes them
+// (jadate.DateTimeRange, with the era): "令和7年5月14日(水) 19:00〜20:30",
+// and across days "令和7年8月4日(月) 9:00〜8月8日(金) 17:00".
+func When(start, end time.Time) string { return jadate.DateTimeRange(start, end) }
 
 // Day is the date of issue with the era and without the weekday, as
 // documents date themselves: "令和7年6月1日".
 func Day(t time.Time) string {
-	d := jadate.Wareki(t)
+	d := jadate.Date(t)
 	if i := strings.IndexByte(d, '('); i > 0 {
 		return d[:i]
 	}

@@ -7,7 +7,7 @@ import (
 	"github.com/sorae/tabane/pkg/community"
 )
 
-// An event across days prints both days with the era.
+// The certificate writes an event's day and hours as pages and mails do.
 func TestWhen(t *testing.T) {
 	start := time.Date(2025, 8, 4, 0, 0, 0, 0, time.UTC) // 9:00 JST
 	for name, c := range map[string]struct {
@@ -15,7 +15,7 @@ func TestWhen(t *testing.T) {
 		want string
 	}{
 		"SameDay":    {start.Add(8 * time.Hour), "令和7年8月4日(月) 9:00〜17:00"},
-		"AcrossDays": {start.Add(4*24*time.Hour + 8*time.Hour), "令和7年8月4日(月) 9:00〜令和7年8月8日(金) 17:00"},
+		"AcrossDays": {start.Add(4*24*time.Hour + 8*time.Hour), "令和7年8月4日(月) 9:00〜8月8日(金) 17:00"},
 		"OpenEnd":    {time.Time{}, "令和7年8月4日(月) 9:00〜"},
 	} {
 		t.Run(name, func(t *testing.T) {

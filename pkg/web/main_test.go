@@ -316,6 +316,7 @@ func newEnvWith(t testing.TB, o envOptions) *env {
 		OrgSurveys:    &community.OrgSurveys{Store: store, Links: links, Clock: clock},
 		Attendance:    &community.Attendance{Store: store, Clock: clock, Log: communitytest.FailOnError(t)},
 		Messages:      &community.Messages{Store: store, Clock: clock, Log: communitytest.FailOnError(t)},
+		History:       &community.EventHistory{Store: store, Clock: clock},
 	})
 	if !o.Paced {
 		h.SetMinResponseTime(0)

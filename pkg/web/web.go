@@ -76,6 +76,8 @@ type Options struct {
 	Messages   *community.Messages
 	// Series serves the console's series pages (console_series.go).
 	Series *community.SeriesAdmin
+	// History serves the past events (開催履歴, /past); nil serves no such page.
+	History *community.EventHistory
 }
 
 // Handler answers API Gateway HTTP API (payload 2.0) requests for the web pages.
@@ -108,6 +110,7 @@ type Handler struct {
 	attendance  *community.Attendance
 	messages    *community.Messages
 	series      *community.SeriesAdmin
+	history     *community.EventHistory
 }
 
 // route serves one route key; it gets the request already decoded.
@@ -141,6 +144,7 @@ func New(o Options) *Handler {
 		attendance:  o.Attendance,
 		messages:    o.Messages,
 		series:      o.Series,
+		history:     o.History,
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -177,6 +181,7 @@ func (h *Handler) SetMinResponseTime(d time.Duration) { h.minTime = d }
 func (h *Handler) routeTable() map[string]route {
 	return map[string]route{
 		"GET /":                       h.eventList,
+		"GET /past":                   h.pastEvents,
 		"GET /events/{id}":            h.eventDetail,
 		"POST /events/{id}/register":  h.register,
 		"POST /events/{id}/cancel":    h.cancelMine,

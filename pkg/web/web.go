@@ -182,6 +182,7 @@ func (h *Handler) routeTable() map[string]route {
 	return map[string]route{
 		"GET /":                       h.eventList,
 		"GET /past":                   h.pastEvents,
+		"GET /share.png":              h.shareImage,
 		"GET /events/{id}":            h.eventDetail,
 		"POST /events/{id}/register":  h.register,
 		"POST /events/{id}/cancel":    h.cancelMine,

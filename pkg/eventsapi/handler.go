@@ -1,6 +1,6 @@
 // Package eventsapi is the HTTP side of event listing, the `events`
 // function: GET /api/events (upcoming published events, paginated and
-// filtered), GET /api/events/{id} and GET /api/events.ics (the public
+// filtered, or with ?when=past the held ones, latest first), GET /api/events/{id} and GET /api/events.ics (the public
 // iCalendar feed). The visibility rules are community's; this package turns
 // requests into queries and views into the contract's JSON.
 package eventsapi
@@ -53,6 +53,9 @@ type Handler struct {
 	Lotteries *community.Applications
 	// Certificates verifies attendance certificates; nil verifies none.
 	Certificates *community.Certificates
+	// History lists held events for ?when=past; nil answers that
+	// parameter 400, as for a value it does not know.
+	History *community.EventHistory
 }
 
 // New returns a Handler on ready services.
@@ -89,15 +92,24 @@ func (h *Handler) Handle(ctx context.Context, req httpapi.Request) (httpapi.Resp
 const maxCursor = 1024
 
 func (h *Handler) list(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
-	q, err := parseListQuery(req)
+	q, past, err := parseListQuery(req)
 	if err != nil {
 		return httpapi.Response{}, err
+	}
+	if past && h.History == nil {
+		return httpapi.Response{}, httpapi.InvalidParam("when", "when は upcoming で指定してください。")
 	}
 	v, err := httpapi.Viewer(ctx, req, h.viewers)
 	if err != nil {
 		return httpapi.Response{}, err
 	}
-	views, next, err := h.events.List(ctx, v, q)
+	var views []community.EventView
+	var next string
+	if past {
+		views, next, err = h.History.Page(ctx, v, community.HistoryQuery{Kind: q.Kind, Limit: q.Limit, Cursor: q.Cursor})
+	} else {
+		views, next, err = h.events.List(ctx, v, q)
+	}
 	if err != nil {
 		return httpapi.Response{}, err
 	}
@@ -105,36 +117,50 @@ func (h *Handler) list(ctx context.Context, req httpapi.Request) (httpapi.Respon
 }
 
 // parseListQuery checks every parameter before anything is read, so a bad
-// request costs no DynamoDB call.
-func parseListQuery(req httpapi.Request) (community.EventQuery, error) {
-	qs, err := httpapi.ParseQuery(req, "cursor", "limit", "kind", "from", "to")
+// request costs no DynamoDB call. past says ?when=past: the held events,
+// the latest first (開催履歴), which take no from or to.
+func parseListQuery(req httpapi.Request) (community.EventQuery, bool, error) {
+	qs, err := httpapi.ParseQuery(req, "cursor", "limit", "kind", "from", "to", "when")
 	if err != nil {
-		return community.EventQuery{}, err
+		return community.EventQuery{}, false, err
 	}
 	var q community.EventQuery
+	past := false
+	switch qs.Get("when") {
+	case "", "upcoming":
+	case "past":
+		past = true
+		for _, name := range []string{"from", "to"} {
+			if qs.Get(name) != "" {
+				return q, false, httpapi.InvalidParam(name, name+" は when=past と一緒には指定できません。")
+			}
+		}
+	default:
+		return q, false, httpapi.InvalidParam("when", "when は upcoming か past で指定してください。")
+	}
 	if q.Limit, err = qs.Int("limit", 20, 1, 100); err != nil {
-		return q, err
+		return q, false, err
 	}
 	if k := community.Kind(qs.Get("kind")); k != "" {
 		if !k.Valid() {
-			return q, httpapi.InvalidParam("kind", "kind は meeting, lecture, field_trip, workshop のいずれかで指定してください。")
+			return q, false, httpapi.InvalidParam("kind", "kind は meeting, lecture, field_trip, workshop のいずれかで指定してください。")
 		}
 		q.Kind = k
 	}
 	if q.From, err = qs.Time("from", httpapi.StartOfDay); err != nil {
-		return q, err
+		return q, false, err
 	}
 	if q.To, err = qs.Time("to", httpapi.EndOfDay); err != nil {
-		return q, err
+		return q, false, err
 	}
 	if !q.From.IsZero() && !q.To.IsZero() && !q.To.After(q.From) {
-		return q, httpapi.InvalidParam("to", "to は from より後の日時で指定してください。")
+		return q, false, httpapi.InvalidParam("to", "to は from より後の日時で指定してください。")
 	}
 	q.Cursor = qs.Get("cursor")
 	if len(q.Cursor) > maxCursor {
-		return q, httpapi.InvalidParam("cursor", "cursor が正しくありません。前のページの next_cursor をそのまま指定してください。")
+		return q, false, httpapi.InvalidParam("cursor", "cursor が正しくありません。前のページの next_cursor をそのまま指定してください。")
 	}
-	return q, nil
+	return q, past, nil
 }
 
 func (h *Handler) detail(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {

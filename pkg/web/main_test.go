@@ -317,6 +317,7 @@ func newEnvWith(t testing.TB, o envOptions) *env {
 		Attendance:    &community.Attendance{Store: store, Clock: clock, Log: communitytest.FailOnError(t)},
 		Messages:      &community.Messages{Store: store, Clock: clock, Log: communitytest.FailOnError(t)},
 		Certificates:  &community.Certificates{Store: store, Links: links, Clock: clock, Log: communitytest.FailOnError(t)},
+		History:       &community.EventHistory{Store: store, Clock: clock},
 	})
 	if !o.Paced {
 		h.SetMinResponseTime(0)

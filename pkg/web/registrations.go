@@ -291,6 +291,7 @@ func (h *Handler) eventPage(ctx context.Context, r *request, id string, status i
 		p.Questions = questionFields(v.Questions, p.Form.Answers, p.Errors)
 	}
 	d.Apply = p
+	d.Share = h.shareCardOf(v.Event)
 	return h.render(ctx, r, status, "event", v.Title, "events", d)
 }
 

@@ -67,7 +67,9 @@ type response struct {
 	download *download
 }
 
-type download struct{ contentType, disposition string }
+// cache, when set, replaces the pages' no-store: a file that is the same
+// for everyone (the share card's image) may be kept.
+type download struct{ contentType, disposition, cache string }
 
 // apiGateway turns the page into the gateway's response; secure says the
 // site is served over HTTPS (config.Config.Secure), so browsers are told to
@@ -97,7 +99,13 @@ func (resp response) apiGateway(csp string, secure bool) events.APIGatewayV2HTTP
 		headers["X-Robots-Tag"] = "noindex, nofollow"
 	}
 	if d := resp.download; d != nil {
-		headers["Content-Type"], headers["Content-Disposition"] = d.contentType, d.disposition
+		headers["Content-Type"] = d.contentType
+		if d.disposition != "" {
+			headers["Content-Disposition"] = d.disposition
+		}
+		if d.cache != "" {
+			headers["Cache-Control"] = d.cache
+		}
 		return events.APIGatewayV2HTTPResponse{StatusCode: resp.status, Headers: headers, Cookies: resp.cookies,
 			Body: base64.StdEncoding.EncodeToString([]byte(resp.body)), IsBase64Encoded: true}
 	}
@@ -120,6 +128,9 @@ type page struct {
 	CSS       template.CSS
 	CSRF      string
 	Data      any
+	// Share is the page's link-preview card (Open Graph, Twitter); nil
+	// for pages that have none.
+	Share *shareCard
 }
 
 // render executes the named page template.
@@ -144,6 +155,9 @@ func (h *Handler) render(ctx context.Context, r *request, status int, name, titl
 		CSS:       h.css,
 		CSRF:      h.csrfToken(r),
 		Data:      data,
+	}
+	if s, ok := data.(interface{ share() *shareCard }); ok {
+		p.Share = s.share()
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {

@@ -118,7 +118,11 @@ type eventDetail struct {
 	// Preview is the console page to go back to when an organizer previews
 	// the page; "" for everyone else.
 	Preview string
+	// Share is the page's link-preview card (share.go).
+	Share *shareCard
 }
+
+func (d eventDetail) share() *shareCard { return d.Share }
 
 func newEventDetail(v community.EventView, now time.Time) eventDetail {
 	e := v.Event

@@ -79,6 +79,8 @@ type Options struct {
 	// Certificates issues and verifies attendance certificates
 	// (certificates.go).
 	Certificates *community.Certificates
+	// History serves the past events (開催履歴, /past); nil serves no such page.
+	History *community.EventHistory
 }
 
 // Handler answers API Gateway HTTP API (payload 2.0) requests for the web pages.
@@ -112,6 +114,7 @@ type Handler struct {
 	messages    *community.Messages
 	series      *community.SeriesAdmin
 	certs       *community.Certificates
+	history     *community.EventHistory
 }
 
 // route serves one route key; it gets the request already decoded.
@@ -146,6 +149,7 @@ func New(o Options) *Handler {
 		messages:    o.Messages,
 		series:      o.Series,
 		certs:       o.Certificates,
+		history:     o.History,
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -182,6 +186,8 @@ func (h *Handler) SetMinResponseTime(d time.Duration) { h.minTime = d }
 func (h *Handler) routeTable() map[string]route {
 	return map[string]route{
 		"GET /":                       h.eventList,
+		"GET /past":                   h.pastEvents,
+		"GET /share.png":              h.shareImage,
 		"GET /events/{id}":            h.eventDetail,
 		"POST /events/{id}/register":  h.register,
 		"POST /events/{id}/cancel":    h.cancelMine,

@@ -15,5 +15,6 @@ func Wire(d *app.Deps) (*Handler, error) {
 		EventAdmin: d.EventAdmin(), Board: &community.EventBoard{Store: d.Store(), Clock: d.Clock},
 		MemberAdmin: d.MemberAdmin(), AuditLog: d.AuditLog(), Series: d.SeriesAdmin(),
 		Certificates: d.Certificates(),
+		History:      &community.EventHistory{Store: d.Store(), Clock: d.Clock},
 	}), nil
 }

@@ -323,6 +323,9 @@
 //	upcoming published events, all kinds             Query GSI1 GSI1PK = EVENTS AND GSI1SK BETWEEN <from> AND <to> (or >= <from>),
 //	  or one date range                                Limit n+1, one Query per page; the cursor is the key of the page's last item
 //	upcoming published events of one kind            the same on GSI2 with GSI2PK = EVENTS#<kind>
+//	past published events (開催履歴), latest first    Query GSI1 GSI1PK = EVENTS AND GSI1SK < <now>, ScanIndexForward false, Limit n+1,
+//	                                                   one Query per page, cursor as above (a cursor at or past <now> is invalid);
+//	                                                   cancelled events are not in EVENTS, so the history lists what was held
 //	member by id                                     GetItem MEMBER#<mid> / MEMBER (consistent)
 //	member by email (unique, case-insensitive)       GetItem EMAIL#<email> / EMAIL, then GetItem MEMBER#<member_id>
 //	sign up (email uniqueness)                       TransactWriteItems: Put member + Put email claim, both IF attribute_not_exists(PK)

@@ -566,3 +566,55 @@ func (h *Handler) consoleCancelEvent(ctx context.Context, r *request) response {
 	}
 	return redirect("/admin/events/" + e.ID + "?saved=cancelled")
 }
+
+// The list of every event (/admin/events): drafts, published and
+// cancelled, upcoming and past, the latest start first, a page at a time.
+// The page's place travels as ?before=<unix seconds>.<id>, the last event
+// shown: plain enough to read, and checked before it reaches a key.
+
+type consoleListData struct {
+	Rows      []boardRow
+	Next      string // the next page's link, "" on the last
+	Continued bool   // not the first page
+}
+
+// listMark reads ?before; ok false when it is there but malformed.
+func listMark(s string) (community.EventMark, bool) {
+	if s == "" {
+		return community.EventMark{}, true
+	}
+	secs, id, found := strings.Cut(s, ".")
+	n, err := strconv.ParseInt(secs, 10, 64)
+	if !found || err != nil || n <= 0 || !community.ValidID(id) {
+		return community.EventMark{}, false
+	}
+	return community.EventMark{StartsAt: time.Unix(n, 0).UTC(), ID: id}, true
+}
+
+func listMarkParam(m community.EventMark) string {
+	return strconv.FormatInt(m.StartsAt.Unix(), 10) + "." + m.ID
+}
+
+// consoleEventList shows a page of every event.
+func (h *Handler) consoleEventList(ctx context.Context, r *request) response {
+	v, resp, ok := h.organizer(ctx, r)
+	if !ok {
+		return resp
+	}
+	mark, ok := listMark(r.query.Get("before"))
+	if !ok {
+		return h.errorPage(ctx, r, community.ErrInvalidCursor)
+	}
+	list, err := h.board.List(ctx, v, mark, community.EventListLimit)
+	if err != nil {
+		return h.errorPage(ctx, r, err)
+	}
+	d := consoleListData{Continued: r.query.Get("before") != ""}
+	for _, e := range list.Events {
+		d.Rows = append(d.Rows, newBoardRow(e))
+	}
+	if list.Next != nil {
+		d.Next = "/admin/events?before=" + url.QueryEscape(listMarkParam(*list.Next))
+	}
+	return h.render(ctx, r, http.StatusOK, "console_events", "イベント", "admin-events", d)
+}

@@ -766,4 +766,43 @@ func (s *Store) PastEvents(ctx context.Context, before time.Time, limit int) ([]
 	return out, nil
 }
 
+// statusPartitions names the GSI1 partition each event status is listed
+// under: every event is in exactly one of them.
+var statusPartitions = map[community.EventStatus]string{
+	community.EventPublished: eventsPartition,
+	community.EventDraft:     draftsPartition,
+	community.EventCancelled: cancelledPartition,
+}
+
+// EventsBefore returns up to limit (1–100) events of status st whose
+// (start, id) sorts before mark, the latest first: one Query of GSI1 <st's
+// partition> AND GSI1SK < "<startsUTC>#<id>" read backwards (the whole
+// partition backwards for the zero mark). Invalid (reason "invalid_limit").
+func (s *Store) EventsBefore(ctx context.Context, st community.EventStatus, mark community.EventMark, limit int) ([]*community.Event, error) {
+	if limit < 1 || limit > maxLimit {
+		return nil, community.ErrInvalidLimit
+	}
+	part, ok := statusPartitions[st]
+	if !ok {
+		return nil, fmt.Errorf("dynamo: events before: unknown status %q", st)
+	}
+	var sort expression.KeyConditionBuilder
+	if !mark.StartsAt.IsZero() {
+		sort = expression.Key(gsi1.sk).LessThan(expression.Value(keyStamp(mark.StartsAt) + "#" + mark.ID))
+	}
+	raw, _, err := s.page(ctx, pageQuery{idx: gsi1, part: part, sort: sort, limit: limit})
+	if err != nil {
+		return nil, fmt.Errorf("dynamo: events before: %w", err)
+	}
+	items, err := unmarshalEventItems(raw)
+	if err != nil {
+		return nil, fmt.Errorf("dynamo: events before: %w", err)
+	}
+	out := make([]*community.Event, 0, len(items))
+	for _, it := range items {
+		out = append(out, it.event())
+	}
+	return out, nil
+}
+
 var _ community.EventBoardStore = (*Store)(nil)

@@ -452,6 +452,9 @@
 //	                                                   run again without them (1,000 recipients: 10 transactions)
 //	an organizer message's progress                  GetItem MESSAGE#<msg id>; Query GSI1 GSI1PK = MSG#<msg id> (projection: state),
 //	                                                   every page, counted by state
+//	every event, latest first (web console)          per status (EVENTS, DRAFTS, CANCELLED): Query GSI1 GSI1PK = <partition> AND GSI1SK <
+//	                                                   "<startsUTC>#<eid>" of the page's mark, backwards, Limit page + 1; three
+//	                                                   bounded Queries a page, merged by (start, id)
 //	check in / undo                                  TransactWriteItems: [Update registration SET checked_in_at IF status =
 //	                                                   confirmed AND attribute_not_exists(checked_in_at), Update event ADD
 //	                                                   checked_in_count :1] / [Update registration REMOVE checked_in_at IF

@@ -118,6 +118,9 @@ type eventForm struct {
 	NominationCap                                string
 	Reminders                                    []reminderChoice
 	From                                         string // the event duplicated, for a new one
+	// Sections are the mode, frames, questions and surveys
+	// (console_event_sections.go); an event's only, not a series'.
+	Sections eventSections
 }
 
 func splitTime(t *time.Time) (string, string) {
@@ -182,6 +185,7 @@ func formOf(e *community.Event) eventForm {
 		offsets = community.DefaultReminderOffsets
 	}
 	f.Reminders = reminderForm(offsets)
+	f.Sections = sectionsOf(e)
 	return f
 }
 
@@ -205,6 +209,7 @@ func readEventForm(v url.Values) eventForm {
 		}
 	}
 	f.Reminders = reminderForm(offsets)
+	f.Sections = readSections(v)
 	return f
 }
 
@@ -212,22 +217,7 @@ func readEventForm(v url.Values) eventForm {
 // number) is refused together with what the event's own rules refuse.
 func (f eventForm) apply(e *community.Event) error {
 	errs := community.FieldErrors{}
-	at := func(field, date, clock string) *time.Time {
-		date, clock = strings.TrimSpace(date), strings.TrimSpace(clock)
-		switch {
-		case date == "" && clock == "":
-			return nil
-		case date == "" || clock == "":
-			errs.Add(field, "日付と時刻の両方を入力してください。")
-			return nil
-		}
-		t, err := time.ParseInLocation("2006-01-02 15:04", date+" "+clock, community.Tokyo)
-		if err != nil {
-			errs.Add(field, "日付と時刻を正しく入力してください。")
-			return nil
-		}
-		return &t
-	}
+	at := func(field, date, clock string) *time.Time { return formTime(errs, field, date, clock) }
 	f.applyTemplate(e, errs)
 	e.StartsAt, e.EndsAt = time.Time{}, time.Time{}
 	if t := at("starts_at", f.StartsDate, f.StartsTime); t != nil {
@@ -238,6 +228,7 @@ func (f eventForm) apply(e *community.Event) error {
 	}
 	e.RegistrationOpensAt = at("registration_opens_at", f.OpensDate, f.OpensTime)
 	e.RegistrationClosesAt = at("registration_closes_at", f.ClosesDate, f.ClosesTime)
+	f.Sections.apply(e, errs) // after the times: a lottery's rules read them
 	if len(errs) == 0 {
 		return nil
 	}
@@ -340,6 +331,7 @@ func (h *Handler) renderEventForm(ctx context.Context, r *request, status int, d
 	if status != http.StatusOK {
 		title += "（入力内容の確認）"
 	}
+	d.Form.Sections.setErrors(d.Errors)
 	return h.render(ctx, r, status, "console_event", title, "admin-events", d)
 }
 
@@ -364,8 +356,10 @@ func (h *Handler) consoleNewEvent(ctx context.Context, r *request) response {
 	return h.renderEventForm(ctx, r, http.StatusOK, eventFormData{Form: f})
 }
 
-// consoleCreateEvent stores the form as a draft. A duplicate keeps what
-// the form does not show (its application form and surveys).
+// consoleCreateEvent stores the form as a draft; a duplicate's form
+// carries every field of its source, frames and questions included. A
+// press of an add-a-row button shows the form again with the row, saving
+// nothing.
 func (h *Handler) consoleCreateEvent(ctx context.Context, r *request) response {
 	v, resp, ok := h.organizer(ctx, r)
 	if !ok {
@@ -376,20 +370,17 @@ func (h *Handler) consoleCreateEvent(ctx context.Context, r *request) response {
 		return resp
 	}
 	f := readEventForm(form)
-	e := &community.Event{}
-	if f.From != "" && community.ValidID(f.From) {
-		src, err := h.eventAdmin.Event(ctx, v, f.From)
-		if err != nil {
-			return h.errorPage(ctx, r, err)
-		}
-		e.Questions, e.Survey, e.OrgSurvey = src.Questions, src.Survey, src.OrgSurvey
+	if form.Get(addField) != "" {
+		return h.renderEventForm(ctx, r, http.StatusOK, eventFormData{Form: f})
 	}
+	e := &community.Event{}
 	err := f.apply(e)
 	if err == nil {
 		e, err = h.eventAdmin.CreateEvent(ctx, v, e)
 	}
 	if community.ErrorCode(err) == community.Invalid {
-		return h.renderEventForm(ctx, r, http.StatusBadRequest, eventFormData{Form: f, Errors: community.ErrorFields(err), Message: community.ErrorMessage(err)})
+		return h.renderEventForm(ctx, r, http.StatusBadRequest, eventFormData{Form: f,
+			Errors: sectionErrors(err, community.ErrorFields(err), hasFrameRows(f)), Message: community.ErrorMessage(err)})
 	}
 	if err != nil {
 		return h.errorPage(ctx, r, err)
@@ -444,14 +435,14 @@ func (h *Handler) consoleUpdateEvent(ctx context.Context, r *request) response {
 		return resp
 	}
 	f := readEventForm(form)
+	if form.Get(addField) != "" {
+		return h.renderEventForm(ctx, r, http.StatusOK, eventFormData{Event: e, Form: f})
+	}
 	edit, err := h.eventAdmin.UpdateEvent(ctx, v, e.ID, f.apply)
 	switch code := community.ErrorCode(err); {
 	case err == nil:
 	case code == community.Invalid, code == community.Conflict, code == community.Closed:
-		d := eventFormData{Event: e, Form: f, Errors: community.ErrorFields(err), Message: community.ErrorMessage(err)}
-		if d.Errors == nil && strings.Contains(d.Message, "定員") {
-			d.Errors = map[string]string{"capacity": d.Message}
-		}
+		d := eventFormData{Event: e, Form: f, Errors: sectionErrors(err, community.ErrorFields(err), hasFrameRows(f)), Message: community.ErrorMessage(err)}
 		st := http.StatusConflict
 		if code == community.Invalid {
 			st = http.StatusBadRequest
@@ -504,7 +495,7 @@ func (h *Handler) consolePublishEvent(ctx context.Context, r *request) response 
 	if _, err := h.eventAdmin.PublishEvent(ctx, v, e.ID); err != nil {
 		switch community.ErrorCode(err) {
 		case community.Invalid, community.Conflict, community.Closed:
-			return h.renderEventForm(ctx, r, http.StatusConflict, eventFormData{Event: e, Form: formOf(e), Errors: community.ErrorFields(err),
+			return h.renderEventForm(ctx, r, http.StatusConflict, eventFormData{Event: e, Form: formOf(e), Errors: sectionErrors(err, community.ErrorFields(err), e.HasFrames()),
 				Message: "公開できませんでした。" + community.ErrorMessage(err)})
 		}
 		return h.errorPage(ctx, r, err)

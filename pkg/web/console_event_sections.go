@@ -67,17 +67,17 @@ type lotteryForm struct {
 // frameRow is one 参加枠 row. Name is its inputs' prefix ("frames[0]"),
 // DOM its ids' ("fr-0").
 type frameRow struct {
-	Name, DOM                          string
-	ID, Title, Capacity, Mode          string
-	Waitlist                           bool
-	VenueName, VenueAddress            string
-	OnlinePlatform, JoinURL            string
-	PublicServantOnly                  bool
-	MinAge, MaxAge                     string
-	Errors                             map[string]string
-	Registered                         int // people holding a place or waiting, for the organizer to see
-	Number                             int // 1-based, for the legend
-	DisplayedModes                     []modeChoice
+	Name, DOM                 string
+	ID, Title, Capacity, Mode string
+	Waitlist                  bool
+	VenueName, VenueAddress   string
+	OnlinePlatform, JoinURL   string
+	PublicServantOnly         bool
+	MinAge, MaxAge            string
+	Errors                    map[string]string
+	Registered                int // people holding a place or waiting, for the organizer to see
+	Number                    int // 1-based, for the legend
+	DisplayedModes            []modeChoice
 }
 
 // questionSet is a form's question rows: the application form's

@@ -11,8 +11,6 @@ import (
 	"github.com/sorae/tabane/pkg/community"
 )
 
-
-
 // sectionValues is the event form with two frames (the online one by
 // lottery), two questions and a survey, each section with a blank row
 // the form sends too.

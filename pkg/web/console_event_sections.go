@@ -504,3 +504,72 @@ func hasFrameRows(f eventForm) bool {
 	}
 	return false
 }
+
+// previewSections is what the preview adds for the organizer.
+type previewSections struct {
+	Lottery   string
+	Questions []questionField
+	Surveys   []previewSurvey
+}
+
+type previewSurvey struct {
+	Title, When string
+	Questions   []questionField
+}
+
+// newPreviewSections lays out e's lottery, questions and surveys as the
+// pages that ask them will (questionFields), under ids of their own.
+func newPreviewSections(e *community.Event) *previewSections {
+	p := &previewSections{Questions: previewFields("pv-q-", e.Questions)}
+	if l := e.Lottery; l != nil && e.UsesMode(community.ModeLottery) {
+		words := "抽選日時: " + dateTime(l.DrawAt)
+		if l.Reserves > 0 {
+			words += fmt.Sprintf("、補欠 %d人", l.Reserves)
+		}
+		if l.FirstTimeWeight > 1 {
+			words += fmt.Sprintf("、初参加の方は%d倍当たりやすく", l.FirstTimeWeight)
+		}
+		if l.FillRemaining {
+			words += "、抽選後の残席は開始まで先着順で受付"
+		}
+		p.Lottery = words + "。"
+	}
+	for _, s := range []struct {
+		title, prefix string
+		a             community.SurveyAudience
+	}{{"事後アンケート（参加者へ）", "pv-s-", community.AudienceAttendees}, {"団体向け事後アンケート", "pv-o-", community.AudienceOrganizations}} {
+		ps := previewSurvey{Title: s.title}
+		if sv := e.SurveyFor(s.a); sv != nil {
+			send := community.SurveySendAtFor(e, s.a).Sub(e.EndsAt.UTC().Truncate(time.Second))
+			closes := community.SurveyClosesAtFor(e, s.a).Sub(e.EndsAt.UTC().Truncate(time.Second))
+			ps.When = fmt.Sprintf("終了の%sにメールで回答を依頼し、終了の%sに締め切ります。", afterWords(send), afterWords(closes))
+			ps.Questions = previewFields(s.prefix, sv.Form)
+		}
+		p.Surveys = append(p.Surveys, ps)
+	}
+	return p
+}
+
+// afterWords says a duration after the end: 60分後, 2時間後, 14日後.
+func afterWords(d time.Duration) string {
+	switch {
+	case d >= 24*time.Hour && d%(24*time.Hour) == 0:
+		return fmt.Sprintf("%d日後", d/(24*time.Hour))
+	case d >= time.Hour && d%time.Hour == 0:
+		return fmt.Sprintf("%d時間後", d/time.Hour)
+	}
+	return fmt.Sprintf("%d分後", d/time.Minute)
+}
+
+// previewFields is questionFields with ids of the preview's own, so two
+// forms with a question "q1" each stay apart on one page.
+func previewFields(prefix string, form community.Form) []questionField {
+	fields := questionFields(form, nil, nil)
+	for i := range fields {
+		fields[i].ID = prefix + fields[i].ID
+		for j := range fields[i].Options {
+			fields[i].Options[j].ID = prefix + fields[i].Options[j].ID
+		}
+	}
+	return fields
+}

@@ -469,6 +469,7 @@ func (h *Handler) consolePreviewEvent(ctx context.Context, r *request) response 
 	view := community.View(e, member, false)
 	d := newEventDetail(view, h.clock.Now())
 	d.Preview = "/admin/events/" + e.ID
+	d.PreviewSections = newPreviewSections(e)
 	d.Apply = applyPanel{EventID: e.ID, Seats: seatsWords(e), Blocked: "（プレビュー）会員にはここに申込ボタンが表示されます。"}
 	return h.render(ctx, r, http.StatusOK, "event", "プレビュー: "+e.Title, "events", d)
 }

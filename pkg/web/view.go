@@ -120,6 +120,9 @@ type eventDetail struct {
 	// Preview is the console page to go back to when an organizer previews
 	// the page; "" for everyone else.
 	Preview string
+	// PreviewSections shows the organizer, in the preview only, what the
+	// page itself shows only in the forms (console_event_sections.go).
+	PreviewSections *previewSections
 }
 
 func newEventDetail(v community.EventView, now time.Time) eventDetail {

@@ -97,7 +97,6 @@ func TestBrowserConsoleEventSections(t *testing.T) {
 				chromedp.SendKeys(css("#qs-1-options"), "ある\nない"),
 				chromedp.SendKeys(css("#svq-0-label"), "満足度を教えてください"),
 				chromedp.SendKeys(css("#sv-send-after"), "120"),
-				snap("event-form-sections"),
 				chromedp.Click(css("#save")),
 				chromedp.WaitVisible(css(`[id="error-frames[1].capacity"]`)),
 				chromedp.ScrollIntoView(css(`[id="error-frames[1].capacity"]`)),

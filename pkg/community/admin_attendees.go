@@ -88,7 +88,9 @@ type AttendanceStore interface {
 	// SetCheckIn records (at != nil) or clears (at == nil) a registration's
 	// check-in and returns the registration. Checking in twice keeps the
 	// first time. NotFound (reason "registration_not_found"); Closed
-	// (reason "not_confirmed") when checking in one that is not confirmed.
+	// (reason "not_confirmed") when checking in one that is not confirmed,
+	// or undoing the check-in of one cancelled since (its cancellation
+	// took it off the event's checked-in count already).
 	SetCheckIn(ctx context.Context, eventID, regID string, at *time.Time) (*Registration, error)
 	// EventOrgSurveys returns the organizations' survey records of an
 	// event, in the order they were handed over (orgsurveys.go).

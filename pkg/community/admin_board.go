@@ -3,6 +3,7 @@ package community
 import (
 	"context"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -25,6 +26,7 @@ type EventBoardStore interface {
 	// PastEvents returns up to limit published events that started before
 	// before, the latest first. Invalid (reason "invalid_limit").
 	PastEvents(ctx context.Context, before time.Time, limit int) ([]*Event, error)
+	EventsByStartDesc
 }
 
 // Board is the dashboard's events.
@@ -79,3 +81,73 @@ func (b *EventBoard) Board(ctx context.Context, v Viewer) (*Board, error) {
 func sortByStart(es []*Event) {
 	slices.SortStableFunc(es, func(a, b *Event) int { return a.StartsAt.Compare(b.StartsAt) })
 }
+
+// EventMark is a place in the console's list of every event: the start,
+// then the id, as the listing indexes sort them. The zero mark is the top.
+type EventMark struct {
+	StartsAt time.Time
+	ID       string
+}
+
+// Mark is where e sits in the list of every event.
+func (e *Event) Mark() EventMark { return EventMark{StartsAt: e.StartsAt, ID: e.ID} }
+
+// EventList is one page of every event, the latest start first.
+type EventList struct {
+	Events []*Event
+	// Next is where the next page starts (after its last event); nil on
+	// the last page.
+	Next *EventMark
+}
+
+// EventListLimit is how many events a page of the console's list shows.
+const EventListLimit = 30
+
+// EventsByStartDesc is what the list of every event reads: events of one
+// status that start before a mark, the latest first, one index Query.
+type EventsByStartDesc interface {
+	// EventsBefore returns up to limit (1–100) events of status st whose
+	// (start, id) comes before mark (every one for the zero mark), the
+	// latest first. Invalid (reason "invalid_limit").
+	EventsBefore(ctx context.Context, st EventStatus, mark EventMark, limit int) ([]*Event, error)
+}
+
+// List returns a page of every event, drafts and cancellations included,
+// upcoming and past alike, the latest start first, from after mark (the
+// zero mark: the top). It reads one bounded Query per status, whatever the
+// number of events ever held: each asks for one more than a page, so the
+// merged page knows whether another follows.
+func (b *EventBoard) List(ctx context.Context, v Viewer, mark EventMark, limit int) (*EventList, error) {
+	if err := RequireOrganizer(v); err != nil {
+		return nil, err
+	}
+	if limit < 1 || limit >= maxListLimit {
+		return nil, ErrInvalidLimit
+	}
+	var all []*Event
+	for _, st := range []EventStatus{EventPublished, EventDraft, EventCancelled} {
+		es, err := b.Store.EventsBefore(ctx, st, mark, limit+1)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, es...)
+	}
+	slices.SortFunc(all, func(x, y *Event) int {
+		if c := y.StartsAt.Compare(x.StartsAt); c != 0 {
+			return c
+		}
+		return strings.Compare(y.ID, x.ID)
+	})
+	out := &EventList{Events: all}
+	if len(all) > limit {
+		// Every status read more than this page could hold, or ran out:
+		// what is cut here is exactly what the next page reads again.
+		out.Events = all[:limit]
+		m := out.Events[limit-1].Mark()
+		out.Next = &m
+	}
+	return out, nil
+}
+
+// maxListLimit bounds a page of the list (the store's Query limit).
+const maxListLimit = 100

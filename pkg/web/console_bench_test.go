@@ -47,6 +47,7 @@ func BenchmarkConsole(b *testing.B) {
 			_, organizer := e.memberAt(b, testOrganizerEmail, "運営 太郎", community.MembershipSupporting)
 			for _, page := range []struct{ name, path string }{
 				{"Dashboard", "/admin"},
+				{"EventList", "/admin/events"},
 				{"Attendees", "/admin/events/" + ev.ID + "/attendees"},
 			} {
 				b.Run(page.name, func(b *testing.B) {

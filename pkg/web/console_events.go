@@ -118,6 +118,9 @@ type eventForm struct {
 	NominationCap                                string
 	Reminders                                    []reminderChoice
 	From                                         string // the event duplicated, for a new one
+	// Sections are the mode, frames, questions and surveys
+	// (console_event_sections.go); an event's only, not a series'.
+	Sections eventSections
 }
 
 func splitTime(t *time.Time) (string, string) {
@@ -182,6 +185,7 @@ func formOf(e *community.Event) eventForm {
 		offsets = community.DefaultReminderOffsets
 	}
 	f.Reminders = reminderForm(offsets)
+	f.Sections = sectionsOf(e)
 	return f
 }
 
@@ -205,6 +209,7 @@ func readEventForm(v url.Values) eventForm {
 		}
 	}
 	f.Reminders = reminderForm(offsets)
+	f.Sections = readSections(v)
 	return f
 }
 
@@ -212,22 +217,7 @@ func readEventForm(v url.Values) eventForm {
 // number) is refused together with what the event's own rules refuse.
 func (f eventForm) apply(e *community.Event) error {
 	errs := community.FieldErrors{}
-	at := func(field, date, clock string) *time.Time {
-		date, clock = strings.TrimSpace(date), strings.TrimSpace(clock)
-		switch {
-		case date == "" && clock == "":
-			return nil
-		case date == "" || clock == "":
-			errs.Add(field, "日付と時刻の両方を入力してください。")
-			return nil
-		}
-		t, err := time.ParseInLocation("2006-01-02 15:04", date+" "+clock, community.Tokyo)
-		if err != nil {
-			errs.Add(field, "日付と時刻を正しく入力してください。")
-			return nil
-		}
-		return &t
-	}
+	at := func(field, date, clock string) *time.Time { return formTime(errs, field, date, clock) }
 	f.applyTemplate(e, errs)
 	e.StartsAt, e.EndsAt = time.Time{}, time.Time{}
 	if t := at("starts_at", f.StartsDate, f.StartsTime); t != nil {
@@ -238,6 +228,7 @@ func (f eventForm) apply(e *community.Event) error {
 	}
 	e.RegistrationOpensAt = at("registration_opens_at", f.OpensDate, f.OpensTime)
 	e.RegistrationClosesAt = at("registration_closes_at", f.ClosesDate, f.ClosesTime)
+	f.Sections.apply(e, errs) // after the times: a lottery's rules read them
 	if len(errs) == 0 {
 		return nil
 	}
@@ -340,6 +331,7 @@ func (h *Handler) renderEventForm(ctx context.Context, r *request, status int, d
 	if status != http.StatusOK {
 		title += "（入力内容の確認）"
 	}
+	d.Form.Sections.setErrors(d.Errors)
 	return h.render(ctx, r, status, "console_event", title, "admin-events", d)
 }
 
@@ -364,8 +356,10 @@ func (h *Handler) consoleNewEvent(ctx context.Context, r *request) response {
 	return h.renderEventForm(ctx, r, http.StatusOK, eventFormData{Form: f})
 }
 
-// consoleCreateEvent stores the form as a draft. A duplicate keeps what
-// the form does not show (its application form and surveys).
+// consoleCreateEvent stores the form as a draft; a duplicate's form
+// carries every field of its source, frames and questions included. A
+// press of an add-a-row button shows the form again with the row, saving
+// nothing.
 func (h *Handler) consoleCreateEvent(ctx context.Context, r *request) response {
 	v, resp, ok := h.organizer(ctx, r)
 	if !ok {
@@ -376,20 +370,17 @@ func (h *Handler) consoleCreateEvent(ctx context.Context, r *request) response {
 		return resp
 	}
 	f := readEventForm(form)
-	e := &community.Event{}
-	if f.From != "" && community.ValidID(f.From) {
-		src, err := h.eventAdmin.Event(ctx, v, f.From)
-		if err != nil {
-			return h.errorPage(ctx, r, err)
-		}
-		e.Questions, e.Survey, e.OrgSurvey = src.Questions, src.Survey, src.OrgSurvey
+	if form.Get(addField) != "" {
+		return h.renderEventForm(ctx, r, http.StatusOK, eventFormData{Form: f})
 	}
+	e := &community.Event{}
 	err := f.apply(e)
 	if err == nil {
 		e, err = h.eventAdmin.CreateEvent(ctx, v, e)
 	}
 	if community.ErrorCode(err) == community.Invalid {
-		return h.renderEventForm(ctx, r, http.StatusBadRequest, eventFormData{Form: f, Errors: community.ErrorFields(err), Message: community.ErrorMessage(err)})
+		return h.renderEventForm(ctx, r, http.StatusBadRequest, eventFormData{Form: f,
+			Errors: sectionErrors(err, community.ErrorFields(err), hasFrameRows(f)), Message: community.ErrorMessage(err)})
 	}
 	if err != nil {
 		return h.errorPage(ctx, r, err)
@@ -444,14 +435,14 @@ func (h *Handler) consoleUpdateEvent(ctx context.Context, r *request) response {
 		return resp
 	}
 	f := readEventForm(form)
+	if form.Get(addField) != "" {
+		return h.renderEventForm(ctx, r, http.StatusOK, eventFormData{Event: e, Form: f})
+	}
 	edit, err := h.eventAdmin.UpdateEvent(ctx, v, e.ID, f.apply)
 	switch code := community.ErrorCode(err); {
 	case err == nil:
 	case code == community.Invalid, code == community.Conflict, code == community.Closed:
-		d := eventFormData{Event: e, Form: f, Errors: community.ErrorFields(err), Message: community.ErrorMessage(err)}
-		if d.Errors == nil && strings.Contains(d.Message, "定員") {
-			d.Errors = map[string]string{"capacity": d.Message}
-		}
+		d := eventFormData{Event: e, Form: f, Errors: sectionErrors(err, community.ErrorFields(err), hasFrameRows(f)), Message: community.ErrorMessage(err)}
 		st := http.StatusConflict
 		if code == community.Invalid {
 			st = http.StatusBadRequest
@@ -478,6 +469,7 @@ func (h *Handler) consolePreviewEvent(ctx context.Context, r *request) response 
 	view := community.View(e, member, false)
 	d := newEventDetail(view, h.clock.Now())
 	d.Preview = "/admin/events/" + e.ID
+	d.PreviewSections = newPreviewSections(e)
 	d.Apply = applyPanel{EventID: e.ID, Seats: seatsWords(e), Blocked: "（プレビュー）会員にはここに申込ボタンが表示されます。"}
 	return h.render(ctx, r, http.StatusOK, "event", "プレビュー: "+e.Title, "events", d)
 }
@@ -504,7 +496,7 @@ func (h *Handler) consolePublishEvent(ctx context.Context, r *request) response 
 	if _, err := h.eventAdmin.PublishEvent(ctx, v, e.ID); err != nil {
 		switch community.ErrorCode(err) {
 		case community.Invalid, community.Conflict, community.Closed:
-			return h.renderEventForm(ctx, r, http.StatusConflict, eventFormData{Event: e, Form: formOf(e), Errors: community.ErrorFields(err),
+			return h.renderEventForm(ctx, r, http.StatusConflict, eventFormData{Event: e, Form: formOf(e), Errors: sectionErrors(err, community.ErrorFields(err), e.HasFrames()),
 				Message: "公開できませんでした。" + community.ErrorMessage(err)})
 		}
 		return h.errorPage(ctx, r, err)
@@ -565,4 +557,56 @@ func (h *Handler) consoleCancelEvent(ctx context.Context, r *request) response {
 		return h.render(ctx, r, http.StatusAccepted, "console_cancel", "イベントの中止（未完了）", "admin-events", d)
 	}
 	return redirect("/admin/events/" + e.ID + "?saved=cancelled")
+}
+
+// The list of every event (/admin/events): drafts, published and
+// cancelled, upcoming and past, the latest start first, a page at a time.
+// The page's place travels as ?before=<unix seconds>.<id>, the last event
+// shown: plain enough to read, and checked before it reaches a key.
+
+type consoleListData struct {
+	Rows      []boardRow
+	Next      string // the next page's link, "" on the last
+	Continued bool   // not the first page
+}
+
+// listMark reads ?before; ok false when it is there but malformed.
+func listMark(s string) (community.EventMark, bool) {
+	if s == "" {
+		return community.EventMark{}, true
+	}
+	secs, id, found := strings.Cut(s, ".")
+	n, err := strconv.ParseInt(secs, 10, 64)
+	if !found || err != nil || n <= 0 || !community.ValidID(id) {
+		return community.EventMark{}, false
+	}
+	return community.EventMark{StartsAt: time.Unix(n, 0).UTC(), ID: id}, true
+}
+
+func listMarkParam(m community.EventMark) string {
+	return strconv.FormatInt(m.StartsAt.Unix(), 10) + "." + m.ID
+}
+
+// consoleEventList shows a page of every event.
+func (h *Handler) consoleEventList(ctx context.Context, r *request) response {
+	v, resp, ok := h.organizer(ctx, r)
+	if !ok {
+		return resp
+	}
+	mark, ok := listMark(r.query.Get("before"))
+	if !ok {
+		return h.errorPage(ctx, r, community.ErrInvalidCursor)
+	}
+	list, err := h.board.List(ctx, v, mark, community.EventListLimit)
+	if err != nil {
+		return h.errorPage(ctx, r, err)
+	}
+	d := consoleListData{Continued: r.query.Get("before") != ""}
+	for _, e := range list.Events {
+		d.Rows = append(d.Rows, newBoardRow(e))
+	}
+	if list.Next != nil {
+		d.Next = "/admin/events?before=" + url.QueryEscape(listMarkParam(*list.Next))
+	}
+	return h.render(ctx, r, http.StatusOK, "console_events", "イベント", "admin-events", d)
 }

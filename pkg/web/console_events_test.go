@@ -95,7 +95,7 @@ func TestConsoleEventPagesAccess(t *testing.T) {
 	if _, err := e.h.eventAdmin.PublishEvent(context.Background(), community.Viewer{Member: &community.Member{Role: community.RoleOrganizer, Status: community.MemberActive}}, pub.ID); err != nil {
 		t.Fatal(err)
 	}
-	gets := []string{"/admin", "/admin/events/new", "/admin/events/new?from=" + ev.ID, "/admin/events/" + ev.ID,
+	gets := []string{"/admin", "/admin/events", "/admin/events/new", "/admin/events/new?from=" + ev.ID, "/admin/events/" + ev.ID,
 		"/admin/events/" + ev.ID + "/preview", "/admin/events/" + pub.ID + "/cancel"}
 	posts := []string{"/admin/events", "/admin/events/" + ev.ID, "/admin/events/" + ev.ID + "/publish", "/admin/events/" + pub.ID + "/cancel"}
 	for _, p := range gets {

@@ -120,6 +120,9 @@ type eventDetail struct {
 	Preview string
 	// Share is the page's link-preview card (share.go).
 	Share *shareCard
+	// PreviewSections shows the organizer, in the preview only, what the
+	// page itself shows only in the forms (console_event_sections.go).
+	PreviewSections *previewSections
 }
 
 func (d eventDetail) share() *shareCard { return d.Share }

@@ -216,6 +216,7 @@ func (h *Handler) routeTable() map[string]route {
 		"POST /org-survey":            h.answerOrgSurvey,
 		// The organizers' console: events (console_events.go).
 		"GET /admin":                      h.consoleDashboard,
+		"GET /admin/events":               h.consoleEventList,
 		"GET /admin/events/new":           h.consoleNewEvent,
 		"POST /admin/events":              h.consoleCreateEvent,
 		"GET /admin/events/{id}":          h.consoleEditEvent,

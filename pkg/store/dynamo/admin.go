@@ -587,21 +587,23 @@ func (s *Store) updateItem(ctx context.Context, k key, upd expression.UpdateBuil
 // moves the event's checked_in_count by one in the same transaction: the
 // registration's condition (not checked in / checked in) lets only the
 // write that changes the flag through, so repeated and concurrent scans of
-// one code count once. Only a confirmed registration can be checked in; a
-// second check-in keeps the first time.
+// one code count once. Only a confirmed registration can be checked in,
+// or have its check-in undone: a cancelled one keeps its check-in as a
+// record, and its cancellation took it off the counter already
+// (cancelItems), so an undo then would count it off twice. A second
+// check-in keeps the first time.
 func (s *Store) SetCheckIn(ctx context.Context, eventID, regID string, at *time.Time) (*community.Registration, error) {
 	exists := expression.AttributeExists(expression.Name("PK"))
+	confirmed := expression.Name("status").Equal(expression.Value(string(community.RegistrationConfirmed)))
 	regUpd := expression.Remove(expression.Name("checked_in_at"))
-	regCond := expression.AttributeExists(expression.Name("checked_in_at"))
+	regCond := expression.AttributeExists(expression.Name("checked_in_at")).And(confirmed)
 	evUpd := expression.Add(expression.Name("checked_in_count"), expression.Value(-1))
 	// An undo never takes the counter below zero: a check-in made before
 	// the counter existed was never counted.
 	evCond := exists.And(expression.Name("checked_in_count").GreaterThan(expression.Value(0)))
 	if at != nil {
 		regUpd = expression.Set(expression.Name("checked_in_at"), expression.Value(at.UTC()))
-		regCond = exists.And(
-			expression.Name("status").Equal(expression.Value(string(community.RegistrationConfirmed))),
-			expression.AttributeNotExists(expression.Name("checked_in_at")))
+		regCond = exists.And(confirmed, expression.AttributeNotExists(expression.Name("checked_in_at")))
 		evUpd = expression.Add(expression.Name("checked_in_count"), expression.Value(1))
 		evCond = exists
 	}
@@ -625,7 +627,7 @@ func (s *Store) SetCheckIn(ctx context.Context, eventID, regID string, at *time.
 		return s.checkedIn(ctx, eventID, regID, at != nil, tc.CancellationReasons[0].Item)
 	case failedAt(codes, 1) && at == nil:
 		// Uncounted check-in (see above): clear the flag alone.
-		item, _, err := s.updateItem(ctx, registrationKey(eventID, regID), regUpd, exists)
+		item, _, err := s.updateItem(ctx, registrationKey(eventID, regID), regUpd, exists.And(confirmed))
 		if err != nil {
 			return nil, fmt.Errorf("dynamo: check in: %w", err)
 		}
@@ -638,7 +640,8 @@ func (s *Store) SetCheckIn(ctx context.Context, eventID, regID string, at *time.
 
 // checkedIn decodes the registration item a check-in or undo left (reading
 // it when the write returned none); a check-in of a registration that holds
-// no seat is refused.
+// no seat is refused, and so is an undo of one that was checked in but
+// holds no seat any more.
 func (s *Store) checkedIn(ctx context.Context, eventID, regID string, checkIn bool, item map[string]types.AttributeValue) (*community.Registration, error) {
 	var it registrationItem
 	if item == nil {
@@ -657,7 +660,8 @@ func (s *Store) checkedIn(ctx context.Context, eventID, regID string, checkIn bo
 			return nil, fmt.Errorf("dynamo: check in: %w", err)
 		}
 	}
-	if checkIn && it.Status != string(community.RegistrationConfirmed) {
+	if it.Status != string(community.RegistrationConfirmed) && (checkIn || it.CheckedInAt != nil) {
+		// Not checked in, or (undo) checked in but holding no seat any more.
 		return nil, community.ErrNotConfirmed
 	}
 	return it.registration(), nil
@@ -754,6 +758,45 @@ func (s *Store) PastEvents(ctx context.Context, before time.Time, limit int) ([]
 	items, err := unmarshalEventItems(raw)
 	if err != nil {
 		return nil, fmt.Errorf("dynamo: past events: %w", err)
+	}
+	out := make([]*community.Event, 0, len(items))
+	for _, it := range items {
+		out = append(out, it.event())
+	}
+	return out, nil
+}
+
+// statusPartitions names the GSI1 partition each event status is listed
+// under: every event is in exactly one of them.
+var statusPartitions = map[community.EventStatus]string{
+	community.EventPublished: eventsPartition,
+	community.EventDraft:     draftsPartition,
+	community.EventCancelled: cancelledPartition,
+}
+
+// EventsBefore returns up to limit (1–100) events of status st whose
+// (start, id) sorts before mark, the latest first: one Query of GSI1 <st's
+// partition> AND GSI1SK < "<startsUTC>#<id>" read backwards (the whole
+// partition backwards for the zero mark). Invalid (reason "invalid_limit").
+func (s *Store) EventsBefore(ctx context.Context, st community.EventStatus, mark community.EventMark, limit int) ([]*community.Event, error) {
+	if limit < 1 || limit > maxLimit {
+		return nil, community.ErrInvalidLimit
+	}
+	part, ok := statusPartitions[st]
+	if !ok {
+		return nil, fmt.Errorf("dynamo: events before: unknown status %q", st)
+	}
+	var sort expression.KeyConditionBuilder
+	if !mark.StartsAt.IsZero() {
+		sort = expression.Key(gsi1.sk).LessThan(expression.Value(keyStamp(mark.StartsAt) + "#" + mark.ID))
+	}
+	raw, _, err := s.page(ctx, pageQuery{idx: gsi1, part: part, sort: sort, limit: limit})
+	if err != nil {
+		return nil, fmt.Errorf("dynamo: events before: %w", err)
+	}
+	items, err := unmarshalEventItems(raw)
+	if err != nil {
+		return nil, fmt.Errorf("dynamo: events before: %w", err)
 	}
 	out := make([]*community.Event, 0, len(items))
 	for _, it := range items {

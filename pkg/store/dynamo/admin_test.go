@@ -2,6 +2,7 @@ package dynamo_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -455,4 +456,110 @@ func TestCheckInCount(t *testing.T) {
 		}
 	}
 	count(0)
+}
+
+// TestCancelCheckedIn checks that ending a checked-in seat — by its owner,
+// with a promotion, or by the event's cancellation — takes it off the
+// event's checked_in_count in the same transaction, once however many
+// cancels race, and that its check-in can no longer be undone (which would
+// take it off twice).
+func TestCancelCheckedIn(t *testing.T) {
+	ctx := context.Background()
+	s, _, _ := newStore(t)
+	count := func(e *community.Event, want int) {
+		t.Helper()
+		got, err := s.Event(ctx, e.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.CheckedInCount != want {
+			t.Errorf("checked_in_count = %d, want %d", got.CheckedInCount, want)
+		}
+	}
+	checkIn := func(e *community.Event, r *community.Registration) {
+		t.Helper()
+		if _, err := s.SetCheckIn(ctx, e.ID, r.ID, &base); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	t.Run("OwnerCancelsRacing", func(t *testing.T) {
+		e := seatsEvent(t, s, 3, false)
+		a, b := memberReg(e), memberReg(e)
+		register(t, s, e, a, community.RegistrationConfirmed)
+		register(t, s, e, b, community.RegistrationConfirmed)
+		checkIn(e, a)
+		checkIn(e, b)
+		count(e, 2)
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		won := 0
+		for range 5 {
+			wg.Go(func() {
+				_, _, err := s.CancelRegistration(ctx, e.ID, a.ID, base)
+				switch {
+				case err == nil:
+					mu.Lock()
+					won++
+					mu.Unlock()
+				case !errors.Is(err, community.ErrAlreadyCancelled):
+					t.Errorf("cancel: %v", err)
+				}
+			})
+		}
+		wg.Wait()
+		if won != 1 {
+			t.Errorf("%d cancels won, want 1", won)
+		}
+		count(e, 1)
+		if c, _ := counters(t, s, e); c != 1 {
+			t.Errorf("confirmed = %d, want 1", c)
+		}
+		// The cancelled registration keeps its check-in as a record; an
+		// undo of it is refused and counts nothing off.
+		r, err := s.Registration(ctx, e.ID, a.ID)
+		if err != nil || r.CheckedInAt == nil {
+			t.Fatalf("cancelled registration = %+v %v, want its check-in kept", r, err)
+		}
+		for range 2 {
+			if _, err := s.SetCheckIn(ctx, e.ID, a.ID, nil); !errors.Is(err, community.ErrNotConfirmed) {
+				t.Errorf("undo of a cancelled check-in = %v, want not_confirmed", err)
+			}
+		}
+		count(e, 1)
+		// Not checked in: its cancel leaves the count alone.
+		c := memberReg(e)
+		register(t, s, e, c, community.RegistrationConfirmed)
+		if _, _, err := s.CancelRegistration(ctx, e.ID, c.ID, base); err != nil {
+			t.Fatal(err)
+		}
+		count(e, 1)
+	})
+
+	t.Run("WithPromotion", func(t *testing.T) {
+		e := seatsEvent(t, s, 1, true)
+		a, w := memberReg(e), memberReg(e)
+		register(t, s, e, a, community.RegistrationConfirmed)
+		register(t, s, e, w, community.RegistrationWaitlisted)
+		checkIn(e, a)
+		_, promoted, err := s.CancelRegistration(ctx, e.ID, a.ID, base)
+		if err != nil || promoted == nil || promoted.ID != w.ID {
+			t.Fatalf("cancel = %+v %v, want %s promoted", promoted, err, w.ID)
+		}
+		count(e, 0)
+	})
+
+	t.Run("EventCancelled", func(t *testing.T) {
+		e := seatsEvent(t, s, 3, false)
+		a := memberReg(e)
+		register(t, s, e, a, community.RegistrationConfirmed)
+		checkIn(e, a)
+		for range 2 {
+			_, _, err := s.EndRegistration(ctx, e.ID, a.ID, base)
+			if err != nil && !errors.Is(err, community.ErrAlreadyCancelled) {
+				t.Fatal(err)
+			}
+		}
+		count(e, 0)
+	})
 }

@@ -369,6 +369,11 @@
 //	                                                   seq}] — confirmed_count unchanged.
 //	                                                   Nobody waiting (or event not published): event ADD confirmed_count :-1 IF
 //	                                                   confirmed_count > 0 AND (waitlist_count = 0 OR status <> published)
+//	                                                   A seat's registration condition also pins checked_in_at as read
+//	                                                   (attribute_exists / attribute_not_exists); a checked-in seat's event
+//	                                                   update also ADDs checked_in_count :-1 IF checked_in_count > 0, once, with
+//	                                                   the one transaction that ends it. The registration keeps checked_in_at
+//	                                                   (the record that the person came); its undo is refused (status <> confirmed)
 //	an event's registrations by status               Query GSI1 GSI1PK = EREG#<eid>#<status>, arrival order, paginated like events
 //	waitlist in arrival order                        Query GSI1 GSI1PK = EREG#<eid>#waitlisted
 //	a place in the waitlist                          GetItem WAITLIST_SEQ (consistent); place = seq − burned below − left below
@@ -450,10 +455,14 @@
 //	                                                   run again without them (1,000 recipients: 10 transactions)
 //	an organizer message's progress                  GetItem MESSAGE#<msg id>; Query GSI1 GSI1PK = MSG#<msg id> (projection: state),
 //	                                                   every page, counted by state
+//	every event, latest first (web console)          per status (EVENTS, DRAFTS, CANCELLED): Query GSI1 GSI1PK = <partition> AND GSI1SK <
+//	                                                   "<startsUTC>#<eid>" of the page's mark, backwards, Limit page + 1; three
+//	                                                   bounded Queries a page, merged by (start, id)
 //	check in / undo                                  TransactWriteItems: [Update registration SET checked_in_at IF status =
 //	                                                   confirmed AND attribute_not_exists(checked_in_at), Update event ADD
 //	                                                   checked_in_count :1] / [Update registration REMOVE checked_in_at IF
-//	                                                   attribute_exists(checked_in_at), Update event ADD checked_in_count :-1 IF
+//	                                                   attribute_exists(checked_in_at) AND status = confirmed, Update event ADD
+//	                                                   checked_in_count :-1 IF
 //	                                                   checked_in_count > 0]; the registration's condition lets only the write
 //	                                                   that flips the flag count. An undo the event refuses (a check-in from
 //	                                                   before the counter) is UpdateItem REMOVE checked_in_at alone

@@ -246,8 +246,13 @@ func newEventItem(e *community.Event) eventItem {
 		it.GSI1PK, it.GSI1SK = eventsPartition, start
 		it.GSI2PK, it.GSI2SK = eventsKindPartition(e.Kind), start
 	}
-	if e.Status == community.EventDraft {
+	switch e.Status {
+	case community.EventDraft:
 		it.GSI1PK, it.GSI1SK = draftsPartition, start
+	case community.EventCancelled:
+		// Written cancelled (an import, a test): indexed as CancelEvent
+		// indexes one, so every event is in exactly one GSI1 partition.
+		it.GSI1PK, it.GSI1SK = cancelledPartition, start
 	}
 	if e.SeriesID != "" {
 		it.GSI3PK, it.GSI3SK = "SERIES#"+e.SeriesID, start

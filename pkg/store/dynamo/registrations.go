@@ -680,6 +680,9 @@ func (s *Store) cancelRegistration(ctx context.Context, eventID, regID string, n
 			return nil, nil, err
 		}
 		var head *registrationItem
+		// uncount: cur was checked in and counted, so its seat's end takes
+		// it off the event's checked_in_count in the same transaction.
+		uncount := false
 		switch community.RegistrationStatus(cur.Status) {
 		case community.RegistrationCancelled:
 			return nil, nil, community.ErrAlreadyCancelled
@@ -692,6 +695,9 @@ func (s *Store) cancelRegistration(ctx context.Context, eventID, regID string, n
 			if !ok {
 				return nil, nil, community.ErrEventNotFound
 			}
+			// A check-in from before the counter existed was never counted
+			// (the counter reads 0): ending it leaves the counter at 0.
+			uncount = cur.CheckedInAt != nil && ev.CheckedInCount > 0
 			if _, _, _, waiting := ev.counters(cur.FrameID); ev.Status == string(community.EventPublished) && waiting > 0 {
 				if head, err = s.waitlistHead(ctx, eventID, cur.FrameID, skip); err != nil {
 					return nil, nil, fmt.Errorf("dynamo: cancel registration: %w", err)
@@ -715,7 +721,7 @@ func (s *Store) cancelRegistration(ctx context.Context, eventID, regID string, n
 		default:
 			return nil, nil, fmt.Errorf("dynamo: cancel registration: unknown status %q", cur.Status)
 		}
-		items, err := s.cancelItems(cur, head, now, owed)
+		items, err := s.cancelItems(cur, head, uncount, now, owed)
 		if err != nil {
 			return nil, nil, fmt.Errorf("dynamo: cancel registration: %w", err)
 		}
@@ -774,18 +780,35 @@ func headOnly(codes []string) bool {
 }
 
 // cancelItems is the cancelling transaction: [0] the registration, IF its
-// status is still the one read; [1] release of its attendee item; then,
-// when head is set, [2] the head promoted IF still waitlisted and [3] the
-// event's waitlist_count less one; else [2] the event's counter of cur's
-// status less one. Last come the mails owed, in the outbox: the
-// cancellation's (owed: the registrant's own, or the event-cancelled
-// notice) and the promotion's.
-func (s *Store) cancelItems(cur registrationItem, head *registrationItem, now time.Time, owed func(*community.Registration, time.Time) community.Mail) ([]types.TransactWriteItem, error) {
+// status is still the one read (and, for a seat, its check-in as read);
+// [1] release of its attendee item; then, when head is set, [2] the head
+// promoted IF still waitlisted and [3] the event's waitlist_count less
+// one; else [2] the event's counter of cur's status less one. With
+// uncount the event's update also takes one off checked_in_count. Last
+// come the mails owed, in the outbox: the cancellation's (owed: the
+// registrant's own, or the event-cancelled notice) and the promotion's.
+//
+// The registration's condition is what keeps checked_in_count true under
+// retries and races: only the one transaction that ends the seat commits,
+// and a check-in or undo landing between the read and the write fails it
+// (the loop reads again), so the counter moves with exactly the check-in
+// the registration holds. The cancelled registration keeps checked_in_at
+// as the record that the person came; an undo of it is refused, as it
+// holds no seat any more (SetCheckIn).
+func (s *Store) cancelItems(cur registrationItem, head *registrationItem, uncount bool, now time.Time, owed func(*community.Registration, time.Time) community.Mail) ([]types.TransactWriteItem, error) {
 	st := community.RegistrationStatus(cur.Status)
+	regCond := expression.Name("status").Equal(expression.Value(cur.Status))
+	if st == community.RegistrationConfirmed {
+		if cur.CheckedInAt != nil {
+			regCond = regCond.And(expression.AttributeExists(expression.Name("checked_in_at")))
+		} else {
+			regCond = regCond.And(expression.AttributeNotExists(expression.Name("checked_in_at")))
+		}
+	}
 	reg, err := s.txUpdate(registrationKey(cur.EventID, cur.ID),
 		moveRegistration(cur, community.RegistrationCancelled, now).
 			Set(expression.Name("cancelled_at"), expression.Value(now.UTC())),
-		expression.Name("status").Equal(expression.Value(cur.Status)))
+		regCond)
 	if err != nil {
 		return nil, err
 	}
@@ -834,6 +857,10 @@ func (s *Store) cancelItems(cur registrationItem, head *registrationItem, now ti
 		cond = frameAttr(fid, "confirmed_count").GreaterThan(expression.Value(0)).And(expression.Or(
 			frameAttr(fid, "waitlist_count").Equal(expression.Value(0)),
 			statusIs(community.EventPublished).Not()))
+	}
+	if uncount {
+		counter = counter.Add(expression.Name("checked_in_count"), expression.Value(-1))
+		cond = cond.And(expression.Name("checked_in_count").GreaterThan(expression.Value(0)))
 	}
 	ev, err := s.txUpdate(eventKey(cur.EventID), counter, cond)
 	if err != nil {

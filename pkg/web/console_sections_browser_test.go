@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/sorae/tabane/pkg/community"
 	"github.com/sorae/tabane/pkg/standins/localtest"
@@ -14,7 +15,8 @@ import (
 // An organizer, in Chromium at phone and desktop size, opens the list of
 // events, adds a frame row (nothing saved), fills two frames (one by
 // lottery), two questions and a survey, meets a refused capacity by its
-// field, corrects it, saves and previews; the stored event has it all.
+// field, corrects it, saves with Enter and previews; the stored event has
+// it all.
 func TestBrowserConsoleEventSections(t *testing.T) {
 	for _, size := range []struct {
 		name string
@@ -105,9 +107,11 @@ func TestBrowserConsoleEventSections(t *testing.T) {
 			if got := read(chromedp.Text(css(`[id="error-frames[1].capacity"]`))); !strings.Contains(got, "定員は0（無制限）以上") {
 				t.Errorf("the refused capacity says %q", got)
 			}
-			do("correct it, save and preview",
+			// Enter in a field saves, as in any form: the form's first
+			// submit button is a save, not 参加枠を追加.
+			do("correct it, save with Enter and preview",
 				chromedp.SetValue(css("#fr-1-capacity"), "50"),
-				chromedp.Click(css("#save")),
+				chromedp.SendKeys(css("#fr-1-capacity"), kb.Enter),
 				chromedp.WaitVisible(css("#publish")),
 				chromedp.Click(css(`a[href$="/preview"]`)),
 				chromedp.WaitVisible(css(".preview-sections")),

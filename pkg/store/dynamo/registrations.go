@@ -137,6 +137,12 @@ type registrationItem struct {
 	SurveyAnsweredAt *time.Time   `dynamodbav:"survey_answered_at,omitempty"`
 	// AnonymizedAt: a guest's personal data was erased (retention.go).
 	AnonymizedAt *time.Time `dynamodbav:"anonymized_at,omitempty"`
+	// The reconfirmation (reconfirm.go): when it was handed over, the
+	// answer and when it was given; why a release cancelled it.
+	ReconfirmAskedAt    *time.Time `dynamodbav:"reconfirm_asked_at,omitempty"`
+	ReconfirmAnswer     string     `dynamodbav:"reconfirm_answer,omitempty"`
+	ReconfirmAnsweredAt *time.Time `dynamodbav:"reconfirm_answered_at,omitempty"`
+	CancelReason        string     `dynamodbav:"cancel_reason,omitempty"`
 }
 
 // answerItem is one stored answer: {q, t} or {q, c}.
@@ -169,6 +175,8 @@ func newRegistrationItem(r *community.Registration) registrationItem {
 	}
 	it.SurveySentAt, it.SurveyAnsweredAt = utcPtr(r.SurveySentAt), utcPtr(r.SurveyAnsweredAt)
 	it.SurveyAnswers = answerItems(r.SurveyAnswers)
+	it.ReconfirmAskedAt, it.ReconfirmAnswer, it.ReconfirmAnsweredAt = utcPtr(r.ReconfirmAskedAt), r.ReconfirmAnswer, utcPtr(r.ReconfirmAnsweredAt)
+	it.CancelReason = r.CancelReason
 	return it
 }
 
@@ -197,6 +205,8 @@ func (it registrationItem) registration() *community.Registration {
 	for _, a := range it.SurveyAnswers {
 		r.SurveyAnswers = append(r.SurveyAnswers, community.Answer{QuestionID: a.QuestionID, Text: a.Text, Choices: a.Choices})
 	}
+	r.ReconfirmAskedAt, r.ReconfirmAnswer, r.ReconfirmAnsweredAt = it.ReconfirmAskedAt, it.ReconfirmAnswer, it.ReconfirmAnsweredAt
+	r.CancelReason = it.CancelReason
 	return r
 }
 
@@ -655,7 +665,7 @@ func (s *Store) heldRegistrations(ctx context.Context, base key, mine func(regis
 // (reason "already_cancelled") when already cancelled; Unavailable (reason
 // "busy") when contention outlasts every attempt.
 func (s *Store) CancelRegistration(ctx context.Context, eventID, regID string, now time.Time) (cancelled, promoted *community.Registration, err error) {
-	return s.cancelRegistration(ctx, eventID, regID, now, community.CancelledMail)
+	return s.cancelRegistration(ctx, eventID, regID, now, cancelKind{owed: community.CancelledMail, counted: true})
 }
 
 // EndRegistration cancels a registration as CancelRegistration does, for
@@ -664,12 +674,22 @@ func (s *Store) CancelRegistration(ctx context.Context, eventID, regID string, n
 // registrant's own cancellation mail. The transaction commits once, so the
 // notice is owed once however often the event's cancel is repeated.
 func (s *Store) EndRegistration(ctx context.Context, eventID, regID string, now time.Time) (cancelled, promoted *community.Registration, err error) {
-	return s.cancelRegistration(ctx, eventID, regID, now, community.EventCancelledMail)
+	return s.cancelRegistration(ctx, eventID, regID, now, cancelKind{owed: community.EventCancelledMail})
+}
+
+// cancelKind is what a cancellation is, for the one cancelling
+// transaction: the mail it owes the registrant; whether it counts in the
+// event's tally (a cancelled event's cancellations do not); whether it is
+// a release of an unanswered reconfirmation (ReleaseUnanswered).
+type cancelKind struct {
+	owed    func(*community.Registration, time.Time) community.Mail
+	counted bool
+	release bool
 }
 
 // cancelRegistration ends a registration and puts the mail owed makes in
 // the outbox, in one transaction.
-func (s *Store) cancelRegistration(ctx context.Context, eventID, regID string, now time.Time, owed func(*community.Registration, time.Time) community.Mail) (cancelled, promoted *community.Registration, err error) {
+func (s *Store) cancelRegistration(ctx context.Context, eventID, regID string, now time.Time, k cancelKind) (cancelled, promoted *community.Registration, err error) {
 	// Registrations known not to be waitlisted. A registration never returns
 	// to the waitlist, so once a head turns out taken (by a racing
 	// cancellation, or a stale index) it is skipped for good.
@@ -680,6 +700,16 @@ func (s *Store) cancelRegistration(ctx context.Context, eventID, regID string, n
 			return nil, nil, err
 		}
 		var head *registrationItem
+		if k.release {
+			switch {
+			case cur.Status == string(community.RegistrationCancelled):
+				return nil, nil, community.ErrAlreadyCancelled
+			case cur.Status != string(community.RegistrationConfirmed):
+				return nil, nil, community.ErrNotConfirmed
+			case cur.ReconfirmAskedAt == nil || cur.ReconfirmAnswer != "":
+				return nil, nil, community.ErrReconfirmAnswered
+			}
+		}
 		switch community.RegistrationStatus(cur.Status) {
 		case community.RegistrationCancelled:
 			return nil, nil, community.ErrAlreadyCancelled
@@ -692,7 +722,12 @@ func (s *Store) cancelRegistration(ctx context.Context, eventID, regID string, n
 			if !ok {
 				return nil, nil, community.ErrEventNotFound
 			}
-			if _, _, _, waiting := ev.counters(cur.FrameID); ev.Status == string(community.EventPublished) && waiting > 0 {
+			_, _, _, waiting := ev.counters(cur.FrameID)
+			if k.release && (ev.Status != string(community.EventPublished) || waiting == 0) {
+				// A seat nobody waits for stays with its holder.
+				return nil, nil, community.ErrNobodyWaiting
+			}
+			if ev.Status == string(community.EventPublished) && waiting > 0 {
 				if head, err = s.waitlistHead(ctx, eventID, cur.FrameID, skip); err != nil {
 					return nil, nil, fmt.Errorf("dynamo: cancel registration: %w", err)
 				}
@@ -715,7 +750,7 @@ func (s *Store) cancelRegistration(ctx context.Context, eventID, regID string, n
 		default:
 			return nil, nil, fmt.Errorf("dynamo: cancel registration: unknown status %q", cur.Status)
 		}
-		items, err := s.cancelItems(cur, head, now, owed)
+		items, err := s.cancelItems(cur, head, now, k)
 		if err != nil {
 			return nil, nil, fmt.Errorf("dynamo: cancel registration: %w", err)
 		}
@@ -723,6 +758,11 @@ func (s *Store) cancelRegistration(ctx context.Context, eventID, regID string, n
 		if err == nil {
 			c := cur.registration()
 			c.Status, c.UpdatedAt, c.CancelledAt = community.RegistrationCancelled, now.UTC(), utcPtr(&now)
+			if k.release {
+				c.CancelReason = community.CancelReasonUnanswered
+			} else if answersByCancel(cur, k) {
+				c.ReconfirmAnswer, c.ReconfirmAnsweredAt = community.ReconfirmCancel, utcPtr(&now)
+			}
 			if head != nil {
 				promoted = head.registration()
 				promoted.Status, promoted.UpdatedAt = community.RegistrationConfirmed, now.UTC()
@@ -780,12 +820,30 @@ func headOnly(codes []string) bool {
 // status less one. Last come the mails owed, in the outbox: the
 // cancellation's (owed: the registrant's own, or the event-cancelled
 // notice) and the promotion's.
-func (s *Store) cancelItems(cur registrationItem, head *registrationItem, now time.Time, owed func(*community.Registration, time.Time) community.Mail) ([]types.TransactWriteItem, error) {
+func (s *Store) cancelItems(cur registrationItem, head *registrationItem, now time.Time, k cancelKind) ([]types.TransactWriteItem, error) {
 	st := community.RegistrationStatus(cur.Status)
-	reg, err := s.txUpdate(registrationKey(cur.EventID, cur.ID),
-		moveRegistration(cur, community.RegistrationCancelled, now).
-			Set(expression.Name("cancelled_at"), expression.Value(now.UTC())),
-		expression.Name("status").Equal(expression.Value(cur.Status)))
+	owed := k.owed
+	if k.release {
+		owed = community.ReleasedMail
+	}
+	upd := moveRegistration(cur, community.RegistrationCancelled, now).
+		Set(expression.Name("cancelled_at"), expression.Value(now.UTC()))
+	regCond := expression.Name("status").Equal(expression.Value(cur.Status))
+	answering := answersByCancel(cur, k)
+	switch {
+	case k.release:
+		// Released only while still unanswered: a 「参加します」 that
+		// lands first keeps the seat.
+		upd = upd.Set(expression.Name("cancel_reason"), expression.Value(community.CancelReasonUnanswered))
+		regCond = regCond.And(expression.AttributeNotExists(expression.Name("reconfirm_answer")))
+	case answering:
+		// An asked registrant who cancels before the deadline answered
+		// 「キャンセルします」, whichever way they cancelled.
+		upd = upd.Set(expression.Name("reconfirm_answer"), expression.Value(community.ReconfirmCancel)).
+			Set(expression.Name("reconfirm_answered_at"), expression.Value(now.UTC()))
+		regCond = regCond.And(expression.AttributeNotExists(expression.Name("reconfirm_answer")))
+	}
+	reg, err := s.txUpdate(registrationKey(cur.EventID, cur.ID), upd, regCond)
 	if err != nil {
 		return nil, err
 	}
@@ -835,6 +893,15 @@ func (s *Store) cancelItems(cur registrationItem, head *registrationItem, now ti
 			frameAttr(fid, "waitlist_count").Equal(expression.Value(0)),
 			statusIs(community.EventPublished).Not()))
 	}
+	if k.counted && st == community.RegistrationConfirmed {
+		counter = counter.Add(expression.Name("cancelled_count"), expression.Value(1))
+	}
+	if k.release {
+		counter = counter.Add(expression.Name("released_count"), expression.Value(1))
+	}
+	if answering {
+		counter = counter.Add(expression.Name("reconfirm_cancelled"), expression.Value(1))
+	}
 	ev, err := s.txUpdate(eventKey(cur.EventID), counter, cond)
 	if err != nil {
 		return nil, err
@@ -862,6 +929,15 @@ func (s *Store) cancelItems(cur registrationItem, head *registrationItem, now ti
 		items = append(items, mail)
 	}
 	return items, nil
+}
+
+// answersByCancel reports whether cancelling cur answers its
+// reconfirmation: it was asked, has not answered, holds a seat, and the
+// cancellation is the registrant's or an organizer's, not a release or an
+// event's cancellation.
+func answersByCancel(cur registrationItem, k cancelKind) bool {
+	return k.counted && !k.release && cur.ReconfirmAskedAt != nil && cur.ReconfirmAnswer == "" &&
+		cur.Status == string(community.RegistrationConfirmed)
 }
 
 // leavesLine is the ticket that a cancellation takes out of the waitlist:

@@ -184,13 +184,13 @@ type eventItem struct {
 	Reconfirm            *reconfirmItem   `dynamodbav:"reconfirmation,omitempty"`
 	// The attendance tally (community.EventTally), ADDed by the
 	// transactions that change registrations; absent = 0.
-	CancelledCount     int `dynamodbav:"cancelled_count,omitempty"`
-	ReleasedCount      int `dynamodbav:"released_count,omitempty"`
-	ReconfirmAsked     int `dynamodbav:"reconfirm_asked,omitempty"`
-	ReconfirmKept      int `dynamodbav:"reconfirm_kept,omitempty"`
-	ReconfirmCancelled int `dynamodbav:"reconfirm_cancelled,omitempty"`
-	CreatedAt            time.Time        `dynamodbav:"created_at"`
-	UpdatedAt            time.Time        `dynamodbav:"updated_at"`
+	CancelledCount     int       `dynamodbav:"cancelled_count,omitempty"`
+	ReleasedCount      int       `dynamodbav:"released_count,omitempty"`
+	ReconfirmAsked     int       `dynamodbav:"reconfirm_asked,omitempty"`
+	ReconfirmKept      int       `dynamodbav:"reconfirm_kept,omitempty"`
+	ReconfirmCancelled int       `dynamodbav:"reconfirm_cancelled,omitempty"`
+	CreatedAt          time.Time `dynamodbav:"created_at"`
+	UpdatedAt          time.Time `dynamodbav:"updated_at"`
 	// Frames are the organizer's 参加枠 as entered; FState holds each
 	// frame's places and counters by frame id, which the registering
 	// transaction conditions and updates (doc.go).

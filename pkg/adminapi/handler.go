@@ -51,6 +51,8 @@ const (
 	RouteDecision       = "PUT /api/admin/events/{id}/applications/{rid}/decision"
 	RouteNotifyDecision = "POST /api/admin/events/{id}/decisions/notify"
 	RouteSurvey         = "GET /api/admin/events/{id}/survey"
+	// issue 12 — attendance figures
+	RouteAttendance = "GET /api/admin/events/{id}/attendance"
 )
 
 // Routes lists every route of the handler, for template.yaml and tests.
@@ -59,7 +61,7 @@ var Routes = []string{
 	RouteRegistrations, RouteCheckIn, RouteUndoCheckIn, RouteCancelReg, RouteMessage, RouteMessageStatus,
 	RouteListSeries, RouteCreateSeries, RouteGetSeries, RouteUpdateSeries,
 	RouteMembers, RouteApprove, RouteReject, RouteSuspend, RouteReinstate, RouteEligibility,
-	RouteAudit, RouteSurvey,
+	RouteAudit, RouteSurvey, RouteAttendance,
 	RouteApplications, RouteDecision, RouteNotifyDecision,
 }
 
@@ -127,6 +129,7 @@ func (h *Handler) table() map[string]route {
 		RouteDecision:       h.decide,
 		RouteNotifyDecision: h.notifyDecisions,
 		RouteSurvey:         h.survey,
+		RouteAttendance:     h.attendanceFigures,
 	}
 }
 

@@ -76,6 +76,9 @@ type Options struct {
 	Messages   *community.Messages
 	// Series serves the console's series pages (console_series.go).
 	Series *community.SeriesAdmin
+	// Reconfirmations takes the answers behind reconfirmation mails'
+	// links (/reconfirm); nil serves no such page.
+	Reconfirmations *community.Reconfirmations
 }
 
 // Handler answers API Gateway HTTP API (payload 2.0) requests for the web pages.
@@ -108,6 +111,7 @@ type Handler struct {
 	attendance  *community.Attendance
 	messages    *community.Messages
 	series      *community.SeriesAdmin
+	reconfirms  *community.Reconfirmations
 }
 
 // route serves one route key; it gets the request already decoded.
@@ -141,6 +145,7 @@ func New(o Options) *Handler {
 		attendance:  o.Attendance,
 		messages:    o.Messages,
 		series:      o.Series,
+		reconfirms:  o.Reconfirmations,
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -182,6 +187,8 @@ func (h *Handler) routeTable() map[string]route {
 		"POST /events/{id}/cancel":    h.cancelMine,
 		"GET /cancel":                 h.cancelPage,
 		"POST /cancel":                h.cancelByToken,
+		"GET /reconfirm":              h.reconfirmPage,
+		"POST /reconfirm":             h.reconfirm,
 		"GET /registrations/confirm":  h.confirmGuestPage,
 		"POST /registrations/confirm": h.confirmGuest,
 		"GET /nominations/confirm":    h.confirmNominationPage,

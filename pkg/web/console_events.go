@@ -118,6 +118,9 @@ type eventForm struct {
 	NominationCap                                string
 	Reminders                                    []reminderChoice
 	From                                         string // the event duplicated, for a new one
+
+	// Reconfirm is the 参加予定の再確認 part (console_reconfirm.go).
+	Reconfirm reconfirmForm
 }
 
 func splitTime(t *time.Time) (string, string) {
@@ -182,6 +185,7 @@ func formOf(e *community.Event) eventForm {
 		offsets = community.DefaultReminderOffsets
 	}
 	f.Reminders = reminderForm(offsets)
+	f.Reconfirm = reconfirmFormOf(e)
 	return f
 }
 
@@ -205,6 +209,7 @@ func readEventForm(v url.Values) eventForm {
 		}
 	}
 	f.Reminders = reminderForm(offsets)
+	f.Reconfirm = readReconfirmForm(v)
 	return f
 }
 
@@ -238,6 +243,7 @@ func (f eventForm) apply(e *community.Event) error {
 	}
 	e.RegistrationOpensAt = at("registration_opens_at", f.OpensDate, f.OpensTime)
 	e.RegistrationClosesAt = at("registration_closes_at", f.ClosesDate, f.ClosesTime)
+	f.Reconfirm.apply(e, errs)
 	if len(errs) == 0 {
 		return nil
 	}

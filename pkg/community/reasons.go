@@ -172,7 +172,7 @@ var (
 // issue 12 — reconfirmation
 var (
 	ErrReconfirmAnswered = declare(Conflict, "reconfirm_answered", "この申込はすでに回答済みです。")
-	ErrReconfirmClosed   = declare(Closed, "reconfirm_closed", "参加予定の確認の回答期限を過ぎました。")
+	ErrReconfirmClosed   = declare(Closed, "reconfirm_closed", "参加予定の確認の回答期限を過ぎたため、「参加します」のご回答は受け付けられませんでした。")
 )
 
 // issue 10 — frames

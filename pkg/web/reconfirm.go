@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"net/http"
 
 	"github.com/sorae/tabane/pkg/community"
@@ -26,6 +27,12 @@ type reconfirmData struct {
 	Cancelled   bool   // the registration is cancelled
 	Released    bool   // cancelled by the deadline's release
 	Done        string // what the button just did: keep or cancel
+	// Late says the deadline passed with the seat held and no answer:
+	// 「参加します」 is no longer taken.
+	Late bool
+	// Refused is why the button's answer was not taken, shown on the page
+	// with the state it was refused in.
+	Refused string
 }
 
 func (h *Handler) reconfirmView(v *community.ReconfirmView, token, answer string) reconfirmData {
@@ -39,6 +46,8 @@ func (h *Handler) reconfirmView(v *community.ReconfirmView, token, answer string
 	if !v.Deadline.IsZero() {
 		d.Deadline = jadate.DateTime(v.Deadline)
 	}
+	d.Late = !v.Open && !d.Kept && !d.Cancelled && r.Status == community.RegistrationConfirmed && !v.Deadline.IsZero() &&
+		!h.clock.Now().Before(v.Deadline)
 	d.Cancellable = !d.Cancelled && h.clock.Now().Before(e.StartsAt) && e.Status == community.EventPublished
 	if d.Answer != community.ReconfirmCancel {
 		d.Answer = community.ReconfirmKeep
@@ -75,6 +84,15 @@ func (h *Handler) reconfirm(ctx context.Context, r *request) response {
 	}
 	token, answer := f.Get("token"), f.Get("answer")
 	v, err := h.reconfirms.Answer(ctx, token, answer)
+	if errors.Is(err, community.ErrReconfirmClosed) {
+		// Say so beside the state it was refused in, and keep the way
+		// to give the seat back.
+		if v, lerr := h.reconfirms.Look(ctx, token); lerr == nil {
+			d := h.reconfirmView(v, token, answer)
+			d.Refused = community.ErrorMessage(err)
+			return h.tokenPage(h.render(ctx, r, http.StatusUnprocessableEntity, "reconfirm", "参加予定のご確認", "", d))
+		}
+	}
 	if err != nil {
 		return h.tokenPage(h.errorPage(ctx, r, err))
 	}

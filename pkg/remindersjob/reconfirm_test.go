@@ -243,3 +243,142 @@ func TestReconfirmReleaseOnce(t *testing.T) {
 		t.Errorf("a later sweep: %+v", res)
 	}
 }
+
+// TestReconfirmReleaseFrames: an event with two 参加枠, each with its own
+// waitlist. At the deadline three sweeps at once release each frame's
+// non-responder to the head of that frame's waitlist only — never the
+// other frame's, even when the other frame's waiter registered first —
+// the per-frame counters stay right, and each person is mailed exactly
+// once: one request per seat, one release notice per released seat, one
+// promotion per promoted waiter, nothing to those still waiting.
+func TestReconfirmReleaseFrames(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	e.room.Notifier = e.notifier
+	e.room.Reconfirms, e.room.ReconfirmLinks = e.notifier, e.links
+
+	ev := e.event("再確認 参加枠", T.Add(48*time.Hour), func(ev *community.Event) {
+		ev.Reconfirm = &community.Reconfirmation{DaysBefore: 3, DeadlineHours: 24, Release: true}
+		ev.Frames = []community.Frame{
+			{ID: "hall", Name: "会場", Capacity: 2, Waitlist: true, Venue: &community.Venue{Name: "伊勢崎市役所"}},
+			{ID: "online", Name: "オンライン", Capacity: 2, Waitlist: true, OnlinePlatform: "Zoom", JoinURL: "https://zoom.example.jp/j/1"},
+		}
+	})
+	regAt := T.Add(-7 * 24 * time.Hour)
+	n := 0
+	in := func(frame string) *community.Registration {
+		t.Helper()
+		n++
+		at := regAt.Add(time.Duration(n) * time.Minute)
+		r := &community.Registration{ID: community.NewID(at), EventID: ev.ID, EventStartsAt: ev.StartsAt, FrameID: frame,
+			CreatedAt: at, UpdatedAt: at, Guest: &community.Guest{Name: "枠 " + frame, Email: localtest.UniqueEmail("frame")}}
+		cur, err := e.store.Event(ctx, ev.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.store.Register(ctx, cur, r); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	a0, a1 := in("hall"), in("hall")     // a0 keeps, a1 does not answer
+	b0, b1 := in("online"), in("online") // b0 does not answer, b1 keeps
+	bw0 := in("online")                  // waits first of all
+	aw0, aw1 := in("hall"), in("hall")   // the hall's waitlist, after bw0
+	for _, r := range []*community.Registration{bw0, aw0, aw1} {
+		if r.Status != community.RegistrationWaitlisted {
+			t.Fatalf("%s is %s, want waitlisted", r.ID, r.Status)
+		}
+	}
+	everyone := []*community.Registration{a0, a1, b0, b1, bw0, aw0, aw1}
+	e.deliverAll(t, 3)
+
+	asked := 0
+	for _, res := range e.sweep3() {
+		asked += res.ReconfirmsAsked
+	}
+	if asked != 4 {
+		t.Errorf("three sweeps asked %d, want the 4 seats", asked)
+	}
+	e.deliverAll(t, 3)
+	rc := e.reconfirmations()
+	for _, r := range []*community.Registration{a0, b1} {
+		if _, err := rc.Answer(ctx, e.links.ReconfirmToken(ev.ID, r.ID), community.ReconfirmKeep); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	e.clock.Set(T.Add(24*time.Hour + 2*time.Minute))
+	released, promoted := 0, 0
+	for _, res := range e.sweep3() {
+		released += res.Released
+		promoted += res.ReleasePromoted
+	}
+	if released != 2 || promoted != 2 {
+		t.Errorf("three sweeps released %d and promoted %d, want 2 and 2", released, promoted)
+	}
+	e.deliverAll(t, 3)
+
+	type wantReg struct {
+		status                 community.RegistrationStatus
+		requests, notices, ups int
+	}
+	wants := map[string]wantReg{
+		a0.ID:  {community.RegistrationConfirmed, 1, 0, 0},
+		a1.ID:  {community.RegistrationCancelled, 1, 1, 0},
+		b0.ID:  {community.RegistrationCancelled, 1, 1, 0},
+		b1.ID:  {community.RegistrationConfirmed, 1, 0, 0},
+		bw0.ID: {community.RegistrationConfirmed, 0, 0, 1}, // b0's seat, not a1's
+		aw0.ID: {community.RegistrationConfirmed, 0, 0, 1}, // a1's seat
+		aw1.ID: {community.RegistrationWaitlisted, 0, 0, 0},
+	}
+	count := func(r *community.Registration, subject string) int {
+		c := 0
+		for _, m := range localtest.MailTo(t, r.Guest.Email) {
+			if strings.Contains(m.Subject, subject) {
+				c++
+			}
+		}
+		return c
+	}
+	for _, r := range everyone {
+		cur, err := e.store.Registration(ctx, ev.ID, r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := wants[r.ID]
+		if cur.Status != w.status || cur.FrameID != r.FrameID {
+			t.Errorf("%s (%s) is %s in %q, want %s in %q", r.Guest.Name, r.ID, cur.Status, cur.FrameID, w.status, r.FrameID)
+		}
+		if got := count(r, "参加予定のご確認"); got != w.requests {
+			t.Errorf("%s got %d requests, want %d", r.ID, got, w.requests)
+		}
+		if got := count(r, "参加予定の確認に回答がなかった"); got != w.notices {
+			t.Errorf("%s got %d release notices, want %d", r.ID, got, w.notices)
+		}
+		if got := count(r, "キャンセル待ちから参加が確定しました"); got != w.ups {
+			t.Errorf("%s got %d promotion mails, want %d", r.ID, got, w.ups)
+		}
+	}
+
+	cur, err := e.store.Event(ctx, ev.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []struct {
+		id                  string
+		confirmed, waitlist int
+	}{{"hall", 2, 1}, {"online", 2, 0}} {
+		f, err := cur.Frame(w.id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.ConfirmedCount != w.confirmed || f.WaitlistCount != w.waitlist {
+			t.Errorf("frame %s counts %d confirmed, %d waiting; want %d and %d", w.id, f.ConfirmedCount, f.WaitlistCount, w.confirmed, w.waitlist)
+		}
+	}
+	if f := community.FiguresOf(cur, e.clock.Now()); f.Confirmed != 4 || f.Waitlist != 1 || f.Released != 2 || f.Cancelled != 2 ||
+		f.Reconfirm.Asked != 4 || f.Reconfirm.Kept != 2 || f.Reconfirm.Unanswered != 2 {
+		t.Errorf("figures %+v %+v", f, f.Reconfirm)
+	}
+}

@@ -103,7 +103,7 @@ func TestReconfirmPage(t *testing.T) {
 				if page.Headers["Referrer-Policy"] != "no-referrer" {
 					t.Errorf("Referrer-Policy %q: the token would leak to the event page", page.Headers["Referrer-Policy"])
 				}
-				wantBody(t, page, "<h1>参加予定のご確認</h1>", "橋梁点検の実務", "2025年5月10日(土) 19:00", "2025年5月9日(金) 19:00", "未回答",
+				wantBody(t, page, "<h1>参加予定のご確認</h1>", "「橋梁点検の実務」に参加される予定ですか？", "橋梁点検の実務", "2025年5月10日(土) 19:00", "2025年5月9日(金) 19:00", "未回答",
 					`name="answer" value="cancel"`)
 				if answer == community.ReconfirmKeep {
 					wantBody(t, page, `<button type="submit">参加します</button>`)

@@ -178,3 +178,21 @@ func (h *Handler) messageProgress(ctx context.Context, v community.Viewer, req h
 		Recipients: p.Recipients, Sent: p.Sent, Pending: p.Pending, Skipped: p.Skipped, Failed: p.Failed,
 	}), nil
 }
+
+// attendanceFigures answers an event's attendance figures (confirmed,
+// checked in, cancellations, releases, no-shows, reconfirmation answers),
+// read from the event item's counters: one GetItem.
+func (h *Handler) attendanceFigures(ctx context.Context, v community.Viewer, req httpapi.Request) (httpapi.Response, error) {
+	id, err := eventID(req)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	if _, err := httpapi.ParseQuery(req); err != nil {
+		return httpapi.Response{}, err
+	}
+	f, err := h.svc.Attendance.Figures(ctx, v, id)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	return httpapi.JSON(200, apijson.AttendanceJSON(f)), nil
+}

@@ -54,6 +54,8 @@ const (
 	RouteSurvey         = "GET /api/admin/events/{id}/survey"
 	// issue 12 — attendance certificates (参加証明書), one PDF for the event.
 	RouteCertificates = "GET /api/admin/events/{id}/certificates"
+	// issue 12 — attendance figures
+	RouteAttendance = "GET /api/admin/events/{id}/attendance"
 )
 
 // Routes lists every route of the handler, for template.yaml and tests.
@@ -62,7 +64,7 @@ var Routes = []string{
 	RouteRegistrations, RouteCheckIn, RouteUndoCheckIn, RouteCancelReg, RouteMessage, RouteMessageStatus,
 	RouteListSeries, RouteCreateSeries, RouteGetSeries, RouteUpdateSeries,
 	RouteMembers, RouteApprove, RouteReject, RouteSuspend, RouteReinstate, RouteEligibility,
-	RouteAudit, RouteSurvey,
+	RouteAudit, RouteSurvey, RouteAttendance,
 	RouteApplications, RouteDecision, RouteNotifyDecision,
 	RouteCertificates,
 }
@@ -136,6 +138,7 @@ func (h *Handler) table() map[string]route {
 		RouteNotifyDecision: h.notifyDecisions,
 		RouteSurvey:         h.survey,
 		RouteCertificates:   h.certificates,
+		RouteAttendance:     h.attendanceFigures,
 	}
 }
 

@@ -62,6 +62,8 @@ type eventRequest struct {
 	Survey *apijson.Survey `json:"survey"`
 	// OrgSurvey replaces the organizations' survey as a whole; null removes it.
 	OrgSurvey *apijson.Survey `json:"org_survey"`
+	// Reconfirmation replaces the 参加予定の再確認 as a whole; null removes it.
+	Reconfirmation *apijson.Reconfirmation `json:"reconfirmation"`
 	// issue 10 — apply: how places are handed out.
 	Mode    *string      `json:"mode"`
 	Lottery *lotteryJSON `json:"lottery"`
@@ -300,6 +302,12 @@ func (r *eventRequest) apply(e *community.Event, p presence, f community.FieldEr
 	}
 	if p.has("org_survey") {
 		e.OrgSurvey = apijson.SurveyFrom(r.OrgSurvey)
+	}
+	if p.has("reconfirmation") {
+		if rc := r.Reconfirmation; rc != nil && (rc.AskAt != nil || rc.Deadline != nil) {
+			f.Add("reconfirmation", "ask_at と deadline は計算される項目のため、送信できません。")
+		}
+		e.Reconfirm = apijson.ReconfirmationFrom(r.Reconfirmation)
 	}
 	if p.has("questions") {
 		e.Questions = community.Form(r.Questions)

@@ -24,6 +24,8 @@ type AdminEvent struct {
 	// OrgSurvey is the survey each nominating organization is asked about
 	// its staff, null when the event has none.
 	OrgSurvey *Survey `json:"org_survey"`
+	// Reconfirmation is the 参加予定の再確認, null when the event asks none.
+	Reconfirmation *Reconfirmation `json:"reconfirmation"`
 }
 
 // AdminFrame is a frame as organizers see it.
@@ -50,6 +52,7 @@ func AdminEventJSON(e *community.Event, v community.Viewer) AdminEvent {
 		UpdatedAt:      e.UpdatedAt.In(community.Tokyo),
 		Survey:         SurveyJSON(e),
 		OrgSurvey:      SurveyJSONFor(e, community.AudienceOrganizations),
+		Reconfirmation: ReconfirmationJSON(e),
 	}
 }
 

@@ -11,6 +11,7 @@ func (d *Deps) Reminders() *community.Reminders {
 		EnsureSeries:  d.SeriesAdmin().EnsureAllSeries,
 		DrawLotteries: d.Applications().DrawDue,
 		Retain:        d.Retention().Sweep,
+		Reconfirms:    d.Store(),
 	}
 }
 

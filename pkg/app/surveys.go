@@ -12,3 +12,9 @@ func (d *Deps) Surveys() *community.Surveys {
 func (d *Deps) OrgSurveys() *community.OrgSurveys {
 	return &community.OrgSurveys{Store: d.Store(), Links: d.Links(), Clock: d.Clock, Log: d.Log}
 }
+
+// Reconfirmations takes the answers behind a reconfirmation mail's links
+// (参加します, キャンセルします).
+func (d *Deps) Reconfirmations() *community.Reconfirmations {
+	return &community.Reconfirmations{Regs: d.Registrations(), Store: d.Store(), Links: d.Links(), Clock: d.Clock}
+}

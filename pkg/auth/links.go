@@ -142,3 +142,28 @@ func (l Links) ParseOrgSurveyToken(token string) (string, string, bool) {
 	eventID, orgID, ok := strings.Cut(p, ":")
 	return eventID, orgID, ok && community.ValidID(eventID) && community.ValidID(orgID)
 }
+
+var _ community.ReconfirmLinks = Links{}
+
+// ReconfirmToken signs "<event id>:<registration id>" for the
+// reconfirmation's answers. The answer is not signed: both answers are the
+// registrant's to give, and the page asks with a button either way.
+func (l Links) ReconfirmToken(eventID, regID string) string {
+	return l.Keys.Sign("reconfirm", eventID+":"+regID)
+}
+
+// ReconfirmLink is the page answering answer for one registration.
+func (l Links) ReconfirmLink(eventID, regID, answer string) string {
+	return l.page("/reconfirm", l.ReconfirmToken(eventID, regID)) + "&answer=" + url.QueryEscape(answer)
+}
+
+// ParseReconfirmToken checks a reconfirmation token; a cancel token
+// (another purpose) or a tampered one is refused.
+func (l Links) ParseReconfirmToken(token string) (string, string, bool) {
+	p, ok := l.Keys.Verify("reconfirm", token)
+	if !ok {
+		return "", "", false
+	}
+	eventID, regID, ok := strings.Cut(p, ":")
+	return eventID, regID, ok && community.ValidID(eventID) && community.ValidID(regID)
+}

@@ -48,6 +48,14 @@ func normalizeEvent(e *Event) {
 	e.Questions = e.Questions.Normalized()
 	e.Survey = e.Survey.clone()
 	e.OrgSurvey = e.OrgSurvey.clone()
+	if r := e.Reconfirm; r != nil {
+		x := *r
+		if r.DeadlineAt != nil {
+			t := r.DeadlineAt.UTC().Truncate(time.Second)
+			x.DeadlineAt = &t
+		}
+		e.Reconfirm = &x
+	}
 	sec := func(t time.Time) time.Time {
 		if t.IsZero() {
 			return t
@@ -98,6 +106,14 @@ func cloneEvent(e *Event) *Event {
 	c.Questions = e.Questions.Normalized()
 	c.Survey = e.Survey.clone()
 	c.OrgSurvey = e.OrgSurvey.clone()
+	if r := e.Reconfirm; r != nil {
+		x := *r
+		if r.DeadlineAt != nil {
+			t := *r.DeadlineAt
+			x.DeadlineAt = &t
+		}
+		c.Reconfirm = &x
+	}
 	c.ReminderOffsets = slices.Clone(e.ReminderOffsets)
 	if e.Lottery != nil {
 		l := *e.Lottery
@@ -539,6 +555,7 @@ func changedFields(a, b *Event) []string {
 	add("questions", a.Questions.Equal(b.Questions))
 	add("survey", a.Survey.Equal(b.Survey))
 	add("org_survey", a.OrgSurvey.Equal(b.OrgSurvey))
+	add("reconfirmation", a.Reconfirm.Equal(b.Reconfirm))
 	return out
 }
 

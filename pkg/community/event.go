@@ -147,6 +147,9 @@ type Event struct {
 	// OrgSurvey is the after-event questionnaire each nominating
 	// organization is asked about its staff (orgsurveys.go); nil for none.
 	OrgSurvey *Survey
+	// Reconfirm asks confirmed registrants 「参加予定ですか？」 before the
+	// start (reconfirm.go); nil for none.
+	Reconfirm *Reconfirmation
 
 	ConfirmedCount int // maintained by the store, atomically with registrations
 	WaitlistCount  int
@@ -154,6 +157,9 @@ type Event struct {
 	// store with each check-in and undo so the dashboard needs no query
 	// per event. Whole event, frames together.
 	CheckedInCount int
+	// Tally holds the counters of the attendance figures (reconfirm.go),
+	// kept by the store like the ones above.
+	Tally EventTally
 
 	// Frames are the event's 参加枠 (issue 10); none means one implicit
 	// frame made of the fields above (see Frame).
@@ -313,6 +319,9 @@ func (e *Event) Validate() error {
 	}
 	if e.OrgSurvey != nil {
 		e.OrgSurvey.check(f, "org_survey")
+	}
+	if e.Reconfirm != nil {
+		e.Reconfirm.check(f, e)
 	}
 	e.validateFrames(f)
 	if o := e.RegistrationOpensAt; o != nil && !e.StartsAt.IsZero() && !o.Before(e.StartsAt) {

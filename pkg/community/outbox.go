@@ -207,6 +207,10 @@ type Mailroom struct {
 	// CheckInLinks makes the check-in links whose QR codes confirmation
 	// mails carry (admin_checkin.go); nil sends no code.
 	CheckInLinks CheckInLinks
+	// Reconfirms sends reconfirmation requests, with the links
+	// ReconfirmLinks makes, and release notices (reconfirm.go).
+	Reconfirms     ReconfirmNotifier
+	ReconfirmLinks ReconfirmLinks
 }
 
 // ErrRetryLater is what Deliver returns when a mail could not go now (SES
@@ -293,6 +297,8 @@ func (m *Mailroom) send(ctx context.Context, mail *Mail) (MailOutcome, error) {
 		return m.sendSurvey(ctx, mail)
 	case MailOrgSurvey:
 		return m.sendOrgSurvey(ctx, mail)
+	case MailReconfirm, MailReconfirmReleased:
+		return m.sendReconfirm(ctx, mail)
 	}
 	return MailRefused, errors.New("community: unknown outbox mail kind " + string(mail.Kind))
 }

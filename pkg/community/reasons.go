@@ -169,6 +169,12 @@ var (
 	ErrSurveyClosed      = declare(Closed, "survey_closed", "このアンケートの回答受付は終了しました。ご協力ありがとうございました。")
 )
 
+// issue 12 — reconfirmation
+var (
+	ErrReconfirmAnswered = declare(Conflict, "reconfirm_answered", "この申込はすでに回答済みです。")
+	ErrReconfirmClosed   = declare(Closed, "reconfirm_closed", "参加予定の確認の回答期限を過ぎたため、「参加します」のご回答は受け付けられませんでした。")
+)
+
 // issue 10 — frames
 var (
 	ErrFrameRequired         = declare(Invalid, "frame_required", "参加枠を選んでください。")

@@ -63,4 +63,15 @@ type Registration struct {
 	// they were last given; personal data, erased with the rest.
 	SurveyAnswers    []Answer
 	SurveyAnsweredAt *time.Time
+	// ReconfirmAskedAt is when the reconfirmation request was handed over
+	// to the mailer (once); ReconfirmAnswer the answer (ReconfirmKeep,
+	// ReconfirmCancel) and ReconfirmAnsweredAt when it was given
+	// (reconfirm.go).
+	ReconfirmAskedAt    *time.Time
+	ReconfirmAnswer     string
+	ReconfirmAnsweredAt *time.Time
+	// CancelReason says why a cancelled registration was cancelled when
+	// it was not its registrant's or an organizer's act:
+	// CancelReasonUnanswered for a seat released to the waitlist.
+	CancelReason string
 }

@@ -64,6 +64,9 @@ type Reminders struct {
 	// Retain erases the personal data past its retention
 	// (Retention.Sweep); nil skips it.
 	Retain func(ctx context.Context) (RetentionResult, error)
+	// Reconfirms runs the reconfirmation steps (reconfirm.go); nil skips
+	// them.
+	Reconfirms ReconfirmStore
 }
 
 // SweepResult is what one sweep did.
@@ -98,6 +101,17 @@ type SweepResult struct {
 	SurveysDropped int
 	// Retention is what the retention sweep erased.
 	Retention RetentionResult
+	// ReconfirmsDue counts the reconfirmation steps due; ReconfirmsAsked
+	// the requests handed over to the mailer; Released the seats released
+	// to the waitlist at a deadline, ReleasePromoted the promotions they
+	// made; ReconfirmsFinished and ReconfirmsDropped the steps taken out
+	// of the schedule, done or no longer wanted.
+	ReconfirmsDue      int
+	ReconfirmsAsked    int
+	Released           int
+	ReleasePromoted    int
+	ReconfirmsFinished int
+	ReconfirmsDropped  int
 }
 
 // Stop reasons of SweepResult.Stopped.
@@ -156,6 +170,21 @@ func (s *Reminders) Sweep(ctx context.Context) (SweepResult, error) {
 		}
 		if err := sw.survey(ctx, d); err != nil {
 			fail("survey failed", err, "event_id", d.EventID)
+		}
+	}
+	if s.Reconfirms != nil && ctx.Err() == nil {
+		dues, err := s.Reconfirms.DueReconfirms(ctx, sw.now)
+		if err != nil {
+			fail("due reconfirmations not read", err)
+		}
+		sw.res.ReconfirmsDue = len(dues)
+		for _, d := range dues {
+			if ctx.Err() != nil {
+				break
+			}
+			if err := sw.reconfirm(ctx, d); err != nil {
+				fail("reconfirmation failed", err, "event_id", d.EventID, "step", string(d.Step))
+			}
 		}
 	}
 	if s.Retain != nil && ctx.Err() == nil {

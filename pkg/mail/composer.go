@@ -445,6 +445,36 @@ func (c *Composer) OrgSurvey(to, name string, e *community.Event, staff []string
 		data:    data{Event: c.event(e), Link: link, Closes: jadate.DateTime(closesAt), Staff: staff}})
 }
 
+// Reconfirm asks a confirmed registrant of e 「参加予定ですか？」 with the
+// one-click links keep and cancel (each opens a page whose button
+// answers), answerable until deadline. It carries no join URL.
+func (c *Composer) Reconfirm(to, name string, e *community.Event, deadline time.Time, keep, cancel string) (*Message, error) {
+	if err := needEvent(e); err != nil {
+		return nil, err
+	}
+	if err := checkLink("参加の回答", keep); err != nil {
+		return nil, err
+	}
+	if err := checkLink("キャンセルの回答", cancel); err != nil {
+		return nil, err
+	}
+	release := e.Reconfirm != nil && e.Reconfirm.Release
+	return c.compose(mailSpec{template: "reconfirm", to: to, name: name,
+		subject: "参加予定のご確認：" + e.Title,
+		data:    data{Event: c.event(e), Link: keep, CancelLink: cancel, Closes: jadate.DateTime(deadline), Invite: release}})
+}
+
+// Released tells a registrant their seat at e went to the waitlist because
+// the reconfirmation was not answered by deadline.
+func (c *Composer) Released(to, name string, e *community.Event, deadline time.Time) (*Message, error) {
+	if err := needEvent(e); err != nil {
+		return nil, err
+	}
+	return c.compose(mailSpec{template: "reconfirm_released", to: to, name: name,
+		subject: "お申し込みを取り消しました（参加予定の確認に回答がなかったため）：" + e.Title,
+		data:    data{Event: c.event(e), Closes: jadate.DateTime(deadline)}})
+}
+
 func checkLink(what, s string) error { return checkURL(what, s, true) }
 
 func eventLinks(e *community.Event, joinURL, cancelLink string) error {

@@ -33,3 +33,17 @@ func (n *Notifier) OrgSurvey(ctx context.Context, to community.Recipient, e *com
 	m, err := n.Composer.OrgSurvey(to.Email, to.Name, e, staff, link, closesAt)
 	return n.send(ctx, m, err)
 }
+
+var _ community.ReconfirmNotifier = (*Notifier)(nil)
+
+// Reconfirm mails the reconfirmation request with its keep and cancel links.
+func (n *Notifier) Reconfirm(ctx context.Context, to community.Recipient, e *community.Event, deadline time.Time, keep, cancel string) error {
+	m, err := n.Composer.Reconfirm(to.Email, to.Name, e, deadline, keep, cancel)
+	return n.send(ctx, m, err)
+}
+
+// Released mails the notice that an unanswered reconfirmation released the seat.
+func (n *Notifier) Released(ctx context.Context, to community.Recipient, e *community.Event, deadline time.Time) error {
+	m, err := n.Composer.Released(to.Email, to.Name, e, deadline)
+	return n.send(ctx, m, err)
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strconv"
+	"time"
 
 	"github.com/sorae/tabane/pkg/community"
 	"github.com/sorae/tabane/pkg/csvexport"
@@ -66,6 +68,30 @@ type attendeesData struct {
 	Saved      string
 	Compose    messageForm
 	Progress   *messageProgress
+	Figures    *figuresView
+}
+
+// figuresView is the event's attendance figures as the console shows them,
+// from the counters of the event the page already read (no extra call).
+type figuresView struct {
+	Confirmed, CheckedIn, Cancelled, Released int
+	Rate                                      string // "80%", "" when nobody is confirmed
+	NoShows                                   *int   // after the event only
+	Reconfirm                                 *community.ReconfirmFigures
+	AskAt, Deadline                           string
+}
+
+func figuresOf(e *community.Event, now time.Time) *figuresView {
+	f := community.FiguresOf(e, now)
+	v := &figuresView{Confirmed: f.Confirmed, CheckedIn: f.CheckedIn, Cancelled: f.Cancelled, Released: f.Released,
+		NoShows: f.NoShows, Reconfirm: f.Reconfirm}
+	if f.CheckInRate != nil {
+		v.Rate = strconv.Itoa(int(*f.CheckInRate*100+0.5)) + "%"
+	}
+	if r := f.Reconfirm; r != nil && !r.AskAt.IsZero() {
+		v.AskAt, v.Deadline = jadate.DateTime(r.AskAt), jadate.DateTime(r.Deadline)
+	}
+	return v
 }
 
 // consoleAttendees lists an event's registrations, a page at a time:
@@ -96,6 +122,7 @@ func (h *Handler) renderAttendees(ctx context.Context, r *request, v community.V
 	if page.Event.Status == community.EventPublished {
 		d.CheckedIn = page.Event.CheckedInCount
 	}
+	d.Figures = figuresOf(page.Event, h.clock.Now())
 	csrf := h.csrfToken(r)
 	for _, a := range page.Attendees {
 		row := rowOf(a)

@@ -121,6 +121,9 @@ type eventForm struct {
 	// Sections are the mode, frames, questions and surveys
 	// (console_event_sections.go); an event's only, not a series'.
 	Sections eventSections
+
+	// Reconfirm is the 参加予定の再確認 part (console_reconfirm.go).
+	Reconfirm reconfirmForm
 }
 
 func splitTime(t *time.Time) (string, string) {
@@ -186,6 +189,7 @@ func formOf(e *community.Event) eventForm {
 	}
 	f.Reminders = reminderForm(offsets)
 	f.Sections = sectionsOf(e)
+	f.Reconfirm = reconfirmFormOf(e)
 	return f
 }
 
@@ -210,6 +214,7 @@ func readEventForm(v url.Values) eventForm {
 	}
 	f.Reminders = reminderForm(offsets)
 	f.Sections = readSections(v)
+	f.Reconfirm = readReconfirmForm(v)
 	return f
 }
 
@@ -229,6 +234,7 @@ func (f eventForm) apply(e *community.Event) error {
 	e.RegistrationOpensAt = at("registration_opens_at", f.OpensDate, f.OpensTime)
 	e.RegistrationClosesAt = at("registration_closes_at", f.ClosesDate, f.ClosesTime)
 	f.Sections.apply(e, errs) // after the times: a lottery's rules read them
+	f.Reconfirm.apply(e, errs)
 	if len(errs) == 0 {
 		return nil
 	}

@@ -115,6 +115,9 @@ type eventDetail struct {
 	DrawAt     string
 	Commitment string
 	LotteryURL string // the published result, once drawn
+	// Reconfirm says when registrants are asked 「参加予定ですか？」 and
+	// what happens without an answer; "" when the event asks none.
+	Reconfirm string
 	// Preview is the console page to go back to when an organizer previews
 	// the page; "" for everyone else.
 	Preview string
@@ -140,6 +143,7 @@ func newEventDetail(v community.EventView, now time.Time) eventDetail {
 		Speakers:       e.Speakers,
 		Notes:          e.Notes,
 		CancelReason:   e.CancelReason,
+		Reconfirm:      reconfirmWords(e),
 	}
 	if v.ShowJoinURL {
 		d.JoinURL = e.JoinURL

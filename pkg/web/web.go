@@ -81,6 +81,9 @@ type Options struct {
 	Certificates *community.Certificates
 	// History serves the past events (開催履歴, /past); nil serves no such page.
 	History *community.EventHistory
+	// Reconfirmations takes the answers behind reconfirmation mails'
+	// links (/reconfirm); nil serves no such page.
+	Reconfirmations *community.Reconfirmations
 }
 
 // Handler answers API Gateway HTTP API (payload 2.0) requests for the web pages.
@@ -115,6 +118,7 @@ type Handler struct {
 	series      *community.SeriesAdmin
 	certs       *community.Certificates
 	history     *community.EventHistory
+	reconfirms  *community.Reconfirmations
 }
 
 // route serves one route key; it gets the request already decoded.
@@ -150,6 +154,7 @@ func New(o Options) *Handler {
 		series:      o.Series,
 		certs:       o.Certificates,
 		history:     o.History,
+		reconfirms:  o.Reconfirmations,
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -193,6 +198,8 @@ func (h *Handler) routeTable() map[string]route {
 		"POST /events/{id}/cancel":    h.cancelMine,
 		"GET /cancel":                 h.cancelPage,
 		"POST /cancel":                h.cancelByToken,
+		"GET /reconfirm":              h.reconfirmPage,
+		"POST /reconfirm":             h.reconfirm,
 		"GET /registrations/confirm":  h.confirmGuestPage,
 		"POST /registrations/confirm": h.confirmGuest,
 		"GET /nominations/confirm":    h.confirmNominationPage,

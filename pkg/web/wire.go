@@ -14,7 +14,8 @@ func Wire(d *app.Deps) (*Handler, error) {
 		Config: d.Config, Log: d.Log, Clock: d.Clock, Limiter: d.WriteLimiter(),
 		EventAdmin: d.EventAdmin(), Board: &community.EventBoard{Store: d.Store(), Clock: d.Clock},
 		MemberAdmin: d.MemberAdmin(), AuditLog: d.AuditLog(), Series: d.SeriesAdmin(),
-		Certificates: d.Certificates(),
-		History:      &community.EventHistory{Store: d.Store(), Clock: d.Clock},
+		Certificates:    d.Certificates(),
+		History:         &community.EventHistory{Store: d.Store(), Clock: d.Clock},
+		Reconfirmations: d.Reconfirmations(),
 	}), nil
 }

@@ -46,7 +46,7 @@ var editableEventAttrs = []string{
 	"online_platform", "join_url", "capacity", "waitlist", "registration_opens_at",
 	"registration_closes_at", "eligibility", "fee_jpy", "speakers", "notes",
 	"reminder_offsets_s", "questions", "survey", "org_survey", "updated_at", "mode", "lottery",
-	"nomination_cap",
+	"nomination_cap", "reconfirmation",
 }
 
 // frameEventAttrs are the frames as the organizer entered them, written by

@@ -112,6 +112,16 @@ func decodeEventItem(m map[string]types.AttributeValue, it *eventItem) bool {
 			it.WaitlistCount, ok = avInt(av)
 		case "checked_in_count":
 			it.CheckedInCount, ok = avInt(av)
+		case "cancelled_count":
+			it.CancelledCount, ok = avInt(av)
+		case "released_count":
+			it.ReleasedCount, ok = avInt(av)
+		case "reconfirm_asked":
+			it.ReconfirmAsked, ok = avInt(av)
+		case "reconfirm_kept":
+			it.ReconfirmKept, ok = avInt(av)
+		case "reconfirm_cancelled":
+			it.ReconfirmCancelled, ok = avInt(av)
 		case "created_at":
 			it.CreatedAt, ok = avTime(av)
 		case "updated_at":

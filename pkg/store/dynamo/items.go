@@ -181,8 +181,16 @@ type eventItem struct {
 	ConfirmedCount       int              `dynamodbav:"confirmed_count"`
 	WaitlistCount        int              `dynamodbav:"waitlist_count"`
 	CheckedInCount       int              `dynamodbav:"checked_in_count,omitempty"` // absent on events from before the counter: 0
-	CreatedAt            time.Time        `dynamodbav:"created_at"`
-	UpdatedAt            time.Time        `dynamodbav:"updated_at"`
+	Reconfirm            *reconfirmItem   `dynamodbav:"reconfirmation,omitempty"`
+	// The attendance tally (community.EventTally), ADDed by the
+	// transactions that change registrations; absent = 0.
+	CancelledCount     int       `dynamodbav:"cancelled_count,omitempty"`
+	ReleasedCount      int       `dynamodbav:"released_count,omitempty"`
+	ReconfirmAsked     int       `dynamodbav:"reconfirm_asked,omitempty"`
+	ReconfirmKept      int       `dynamodbav:"reconfirm_kept,omitempty"`
+	ReconfirmCancelled int       `dynamodbav:"reconfirm_cancelled,omitempty"`
+	CreatedAt          time.Time `dynamodbav:"created_at"`
+	UpdatedAt          time.Time `dynamodbav:"updated_at"`
 	// Frames are the organizer's 参加枠 as entered; FState holds each
 	// frame's places and counters by frame id, which the registering
 	// transaction conditions and updates (doc.go).
@@ -275,6 +283,10 @@ func newEventItem(e *community.Event) eventItem {
 	}
 	it.Survey = newSurveyItem(e.Survey)
 	it.OrgSurvey = newSurveyItem(e.OrgSurvey)
+	it.Reconfirm = newReconfirmItem(e.Reconfirm)
+	t := e.Tally
+	it.CancelledCount, it.ReleasedCount = t.Cancelled, t.Released
+	it.ReconfirmAsked, it.ReconfirmKept, it.ReconfirmCancelled = t.ReconfirmAsked, t.ReconfirmKept, t.ReconfirmCancelled
 	if e.ReminderOffsets != nil {
 		it.ReminderOffsets = make([]int64, 0, len(e.ReminderOffsets))
 	}
@@ -321,6 +333,9 @@ func (it eventItem) event() *community.Event {
 	}
 	e.Survey = it.Survey.survey()
 	e.OrgSurvey = it.OrgSurvey.survey()
+	e.Reconfirm = it.Reconfirm.reconfirmation()
+	e.Tally = community.EventTally{Cancelled: it.CancelledCount, Released: it.ReleasedCount,
+		ReconfirmAsked: it.ReconfirmAsked, ReconfirmKept: it.ReconfirmKept, ReconfirmCancelled: it.ReconfirmCancelled}
 	if it.ReminderOffsets != nil {
 		e.ReminderOffsets = make([]time.Duration, 0, len(it.ReminderOffsets))
 	}

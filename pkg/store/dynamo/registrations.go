@@ -137,6 +137,12 @@ type registrationItem struct {
 	SurveyAnsweredAt *time.Time   `dynamodbav:"survey_answered_at,omitempty"`
 	// AnonymizedAt: a guest's personal data was erased (retention.go).
 	AnonymizedAt *time.Time `dynamodbav:"anonymized_at,omitempty"`
+	// The reconfirmation (reconfirm.go): when it was handed over, the
+	// answer and when it was given; why a release cancelled it.
+	ReconfirmAskedAt    *time.Time `dynamodbav:"reconfirm_asked_at,omitempty"`
+	ReconfirmAnswer     string     `dynamodbav:"reconfirm_answer,omitempty"`
+	ReconfirmAnsweredAt *time.Time `dynamodbav:"reconfirm_answered_at,omitempty"`
+	CancelReason        string     `dynamodbav:"cancel_reason,omitempty"`
 }
 
 // answerItem is one stored answer: {q, t} or {q, c}.
@@ -169,6 +175,8 @@ func newRegistrationItem(r *community.Registration) registrationItem {
 	}
 	it.SurveySentAt, it.SurveyAnsweredAt = utcPtr(r.SurveySentAt), utcPtr(r.SurveyAnsweredAt)
 	it.SurveyAnswers = answerItems(r.SurveyAnswers)
+	it.ReconfirmAskedAt, it.ReconfirmAnswer, it.ReconfirmAnsweredAt = utcPtr(r.ReconfirmAskedAt), r.ReconfirmAnswer, utcPtr(r.ReconfirmAnsweredAt)
+	it.CancelReason = r.CancelReason
 	return it
 }
 
@@ -197,6 +205,8 @@ func (it registrationItem) registration() *community.Registration {
 	for _, a := range it.SurveyAnswers {
 		r.SurveyAnswers = append(r.SurveyAnswers, community.Answer{QuestionID: a.QuestionID, Text: a.Text, Choices: a.Choices})
 	}
+	r.ReconfirmAskedAt, r.ReconfirmAnswer, r.ReconfirmAnsweredAt = it.ReconfirmAskedAt, it.ReconfirmAnswer, it.ReconfirmAnsweredAt
+	r.CancelReason = it.CancelReason
 	return r
 }
 
@@ -655,7 +665,7 @@ func (s *Store) heldRegistrations(ctx context.Context, base key, mine func(regis
 // (reason "already_cancelled") when already cancelled; Unavailable (reason
 // "busy") when contention outlasts every attempt.
 func (s *Store) CancelRegistration(ctx context.Context, eventID, regID string, now time.Time) (cancelled, promoted *community.Registration, err error) {
-	return s.cancelRegistration(ctx, eventID, regID, now, community.CancelledMail)
+	return s.cancelRegistration(ctx, eventID, regID, now, cancelKind{owed: community.CancelledMail, counted: true})
 }
 
 // EndRegistration cancels a registration as CancelRegistration does, for
@@ -664,12 +674,25 @@ func (s *Store) CancelRegistration(ctx context.Context, eventID, regID string, n
 // registrant's own cancellation mail. The transaction commits once, so the
 // notice is owed once however often the event's cancel is repeated.
 func (s *Store) EndRegistration(ctx context.Context, eventID, regID string, now time.Time) (cancelled, promoted *community.Registration, err error) {
-	return s.cancelRegistration(ctx, eventID, regID, now, community.EventCancelledMail)
+	return s.cancelRegistration(ctx, eventID, regID, now, cancelKind{owed: community.EventCancelledMail})
+}
+
+// cancelKind is what a cancellation is, for the one cancelling
+// transaction: the mail it owes the registrant; whether it counts in the
+// event's tally (a cancelled event's cancellations do not); whether it is
+// a release of an unanswered reconfirmation (ReleaseUnanswered).
+type cancelKind struct {
+	owed    func(*community.Registration, time.Time) community.Mail
+	counted bool
+	release bool
+	// uncount is set by each attempt: the seat ends checked in and
+	// counted, so checked_in_count goes down with it.
+	uncount bool
 }
 
 // cancelRegistration ends a registration and puts the mail owed makes in
 // the outbox, in one transaction.
-func (s *Store) cancelRegistration(ctx context.Context, eventID, regID string, now time.Time, owed func(*community.Registration, time.Time) community.Mail) (cancelled, promoted *community.Registration, err error) {
+func (s *Store) cancelRegistration(ctx context.Context, eventID, regID string, now time.Time, k cancelKind) (cancelled, promoted *community.Registration, err error) {
 	// Registrations known not to be waitlisted. A registration never returns
 	// to the waitlist, so once a head turns out taken (by a racing
 	// cancellation, or a stale index) it is skipped for good.
@@ -682,7 +705,17 @@ func (s *Store) cancelRegistration(ctx context.Context, eventID, regID string, n
 		var head *registrationItem
 		// uncount: cur was checked in and counted, so its seat's end takes
 		// it off the event's checked_in_count in the same transaction.
-		uncount := false
+		k.uncount = false
+		if k.release {
+			switch {
+			case cur.Status == string(community.RegistrationCancelled):
+				return nil, nil, community.ErrAlreadyCancelled
+			case cur.Status != string(community.RegistrationConfirmed):
+				return nil, nil, community.ErrNotConfirmed
+			case cur.ReconfirmAskedAt == nil || cur.ReconfirmAnswer != "":
+				return nil, nil, community.ErrReconfirmAnswered
+			}
+		}
 		switch community.RegistrationStatus(cur.Status) {
 		case community.RegistrationCancelled:
 			return nil, nil, community.ErrAlreadyCancelled
@@ -697,8 +730,13 @@ func (s *Store) cancelRegistration(ctx context.Context, eventID, regID string, n
 			}
 			// A check-in from before the counter existed was never counted
 			// (the counter reads 0): ending it leaves the counter at 0.
-			uncount = cur.CheckedInAt != nil && ev.CheckedInCount > 0
-			if _, _, _, waiting := ev.counters(cur.FrameID); ev.Status == string(community.EventPublished) && waiting > 0 {
+			k.uncount = cur.CheckedInAt != nil && ev.CheckedInCount > 0
+			_, _, _, waiting := ev.counters(cur.FrameID)
+			if k.release && (ev.Status != string(community.EventPublished) || waiting == 0) {
+				// A seat nobody waits for stays with its holder.
+				return nil, nil, community.ErrNobodyWaiting
+			}
+			if ev.Status == string(community.EventPublished) && waiting > 0 {
 				if head, err = s.waitlistHead(ctx, eventID, cur.FrameID, skip); err != nil {
 					return nil, nil, fmt.Errorf("dynamo: cancel registration: %w", err)
 				}
@@ -721,7 +759,7 @@ func (s *Store) cancelRegistration(ctx context.Context, eventID, regID string, n
 		default:
 			return nil, nil, fmt.Errorf("dynamo: cancel registration: unknown status %q", cur.Status)
 		}
-		items, err := s.cancelItems(cur, head, uncount, now, owed)
+		items, err := s.cancelItems(cur, head, now, k)
 		if err != nil {
 			return nil, nil, fmt.Errorf("dynamo: cancel registration: %w", err)
 		}
@@ -729,6 +767,11 @@ func (s *Store) cancelRegistration(ctx context.Context, eventID, regID string, n
 		if err == nil {
 			c := cur.registration()
 			c.Status, c.UpdatedAt, c.CancelledAt = community.RegistrationCancelled, now.UTC(), utcPtr(&now)
+			if k.release {
+				c.CancelReason = community.CancelReasonUnanswered
+			} else if answersByCancel(cur, k) {
+				c.ReconfirmAnswer, c.ReconfirmAnsweredAt = community.ReconfirmCancel, utcPtr(&now)
+			}
 			if head != nil {
 				promoted = head.registration()
 				promoted.Status, promoted.UpdatedAt = community.RegistrationConfirmed, now.UTC()
@@ -784,9 +827,11 @@ func headOnly(codes []string) bool {
 // [1] release of its attendee item; then, when head is set, [2] the head
 // promoted IF still waitlisted and [3] the event's waitlist_count less
 // one; else [2] the event's counter of cur's status less one. With
-// uncount the event's update also takes one off checked_in_count. Last
-// come the mails owed, in the outbox: the cancellation's (owed: the
-// registrant's own, or the event-cancelled notice) and the promotion's.
+// k.uncount the event's update also takes one off checked_in_count; it
+// also counts the cancellation in the event's tally (k.counted, releases,
+// answers by cancelling). Last come the mails owed, in the outbox: the
+// cancellation's (k.owed: the registrant's own, or the event-cancelled
+// notice; a release's notice) and the promotion's.
 //
 // The registration's condition is what keeps checked_in_count true under
 // retries and races: only the one transaction that ends the seat commits,
@@ -795,8 +840,14 @@ func headOnly(codes []string) bool {
 // the registration holds. The cancelled registration keeps checked_in_at
 // as the record that the person came; an undo of it is refused, as it
 // holds no seat any more (SetCheckIn).
-func (s *Store) cancelItems(cur registrationItem, head *registrationItem, uncount bool, now time.Time, owed func(*community.Registration, time.Time) community.Mail) ([]types.TransactWriteItem, error) {
+func (s *Store) cancelItems(cur registrationItem, head *registrationItem, now time.Time, k cancelKind) ([]types.TransactWriteItem, error) {
 	st := community.RegistrationStatus(cur.Status)
+	owed := k.owed
+	if k.release {
+		owed = community.ReleasedMail
+	}
+	upd := moveRegistration(cur, community.RegistrationCancelled, now).
+		Set(expression.Name("cancelled_at"), expression.Value(now.UTC()))
 	regCond := expression.Name("status").Equal(expression.Value(cur.Status))
 	if st == community.RegistrationConfirmed {
 		if cur.CheckedInAt != nil {
@@ -805,10 +856,21 @@ func (s *Store) cancelItems(cur registrationItem, head *registrationItem, uncoun
 			regCond = regCond.And(expression.AttributeNotExists(expression.Name("checked_in_at")))
 		}
 	}
-	reg, err := s.txUpdate(registrationKey(cur.EventID, cur.ID),
-		moveRegistration(cur, community.RegistrationCancelled, now).
-			Set(expression.Name("cancelled_at"), expression.Value(now.UTC())),
-		regCond)
+	answering := answersByCancel(cur, k)
+	switch {
+	case k.release:
+		// Released only while still unanswered: a 「参加します」 that
+		// lands first keeps the seat.
+		upd = upd.Set(expression.Name("cancel_reason"), expression.Value(community.CancelReasonUnanswered))
+		regCond = regCond.And(expression.AttributeNotExists(expression.Name("reconfirm_answer")))
+	case answering:
+		// An asked registrant who cancels before the deadline answered
+		// 「キャンセルします」, whichever way they cancelled.
+		upd = upd.Set(expression.Name("reconfirm_answer"), expression.Value(community.ReconfirmCancel)).
+			Set(expression.Name("reconfirm_answered_at"), expression.Value(now.UTC()))
+		regCond = regCond.And(expression.AttributeNotExists(expression.Name("reconfirm_answer")))
+	}
+	reg, err := s.txUpdate(registrationKey(cur.EventID, cur.ID), upd, regCond)
 	if err != nil {
 		return nil, err
 	}
@@ -858,9 +920,18 @@ func (s *Store) cancelItems(cur registrationItem, head *registrationItem, uncoun
 			frameAttr(fid, "waitlist_count").Equal(expression.Value(0)),
 			statusIs(community.EventPublished).Not()))
 	}
-	if uncount {
+	if k.uncount {
 		counter = counter.Add(expression.Name("checked_in_count"), expression.Value(-1))
 		cond = cond.And(expression.Name("checked_in_count").GreaterThan(expression.Value(0)))
+	}
+	if k.counted && st == community.RegistrationConfirmed {
+		counter = counter.Add(expression.Name("cancelled_count"), expression.Value(1))
+	}
+	if k.release {
+		counter = counter.Add(expression.Name("released_count"), expression.Value(1))
+	}
+	if answering {
+		counter = counter.Add(expression.Name("reconfirm_cancelled"), expression.Value(1))
 	}
 	ev, err := s.txUpdate(eventKey(cur.EventID), counter, cond)
 	if err != nil {
@@ -889,6 +960,15 @@ func (s *Store) cancelItems(cur registrationItem, head *registrationItem, uncoun
 		items = append(items, mail)
 	}
 	return items, nil
+}
+
+// answersByCancel reports whether cancelling cur answers its
+// reconfirmation: it was asked, has not answered, holds a seat, and the
+// cancellation is the registrant's or an organizer's, not a release or an
+// event's cancellation.
+func answersByCancel(cur registrationItem, k cancelKind) bool {
+	return k.counted && !k.release && cur.ReconfirmAskedAt != nil && cur.ReconfirmAnswer == "" &&
+		cur.Status == string(community.RegistrationConfirmed)
 }
 
 // leavesLine is the ticket that a cancellation takes out of the waitlist:

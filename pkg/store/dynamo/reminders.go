@@ -89,7 +89,11 @@ func (s *Store) reminderPuts(e *community.Event) ([]types.TransactWriteItem, err
 			out = append(out, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.table), Item: av}})
 		}
 	}
-	return out, nil
+	rec, err := s.reconfirmPuts(e)
+	if err != nil {
+		return nil, err
+	}
+	return append(out, rec...), nil
 }
 
 // createListedEvent stores a new published event and its reminders in one
@@ -198,7 +202,11 @@ func (s *Store) SyncEventReminders(ctx context.Context, e *community.Event) erro
 			return err
 		}
 	}
-	// So does the anonymization of its guests (retention.go).
+	// So does its reconfirmation (reconfirm.go), and the anonymization of
+	// its guests (retention.go).
+	if err := s.syncReconfirm(ctx, e); err != nil {
+		return err
+	}
 	return s.syncAnonymization(ctx, e)
 }
 
@@ -291,7 +299,7 @@ const handOverBatch = 50
 func (s *Store) HandOverReminders(ctx context.Context, mails []community.Mail) ([]community.HandOver, error) {
 	out := make([]community.HandOver, 0, len(mails))
 	for start := 0; start < len(mails); start += handOverBatch {
-		got, err := s.handOver(ctx, mails[start:min(start+handOverBatch, len(mails))], s.markReminder, reminderMarked)
+		got, err := s.handOver(ctx, mails[start:min(start+handOverBatch, len(mails))], s.markReminder, reminderMarked, nil)
 		if err != nil {
 			return out, fmt.Errorf("dynamo: hand over reminders: %w", err)
 		}
@@ -319,16 +327,17 @@ func reminderMarked(old registrationItem, _ community.Mail) bool {
 	return old.Status == string(community.RegistrationConfirmed)
 }
 
-// handOver is one transaction of HandOverReminders (or HandOverSurveys),
-// run again without the mails whose condition failed until the rest
-// commits. mark is the registration's conditional update that goes with
-// each mail; done says, of a registration as it was when its condition
-// failed, whether the mail was handed over before (else it is no longer
-// confirmed).
-func (s *Store) handOver(ctx context.Context, mails []community.Mail, mark func(community.Mail) (*types.Update, error), done func(registrationItem, community.Mail) bool) ([]community.HandOver, error) {
+// handOver is one transaction of HandOverReminders (or HandOverSurveys,
+// HandOverReconfirms), run again without the mails whose condition failed
+// until the rest commits. mark is the registration's conditional update
+// that goes with each mail; done says, of a registration as it was when its
+// condition failed, whether the mail was handed over before (else it is no
+// longer confirmed); tail, when set, gives the items that go with n mails
+// handed over together (a counter), after the mails' own.
+func (s *Store) handOver(ctx context.Context, mails []community.Mail, mark func(community.Mail) (*types.Update, error), done func(registrationItem, community.Mail) bool, tail func(n int) ([]types.TransactWriteItem, error)) ([]community.HandOver, error) {
 	got := make([]community.HandOver, len(mails))
 	left := make([]int, 0, len(mails)) // indexes into mails still to hand over
-	var items []types.TransactWriteItem
+	var pairs []types.TransactWriteItem
 	for i, m := range mails {
 		upd, err := mark(m)
 		if err != nil {
@@ -339,10 +348,18 @@ func (s *Store) handOver(ctx context.Context, mails []community.Mail, mark func(
 		if err != nil {
 			return nil, err
 		}
-		items = append(items, types.TransactWriteItem{Update: upd}, put)
+		pairs = append(pairs, types.TransactWriteItem{Update: upd}, put)
 		left = append(left, i)
 	}
 	for len(left) > 0 {
+		items := pairs
+		if tail != nil {
+			extra, err := tail(len(left))
+			if err != nil {
+				return nil, err
+			}
+			items = append(pairs[:len(pairs):len(pairs)], extra...)
+		}
 		err := s.transact(ctx, items)
 		if err == nil {
 			for _, i := range left {
@@ -355,10 +372,10 @@ func (s *Store) handOver(ctx context.Context, mails []community.Mail, mark func(
 			return nil, err
 		}
 		codes := cancelCodes(err)
-		keepItems, keepLeft := items[:0:0], left[:0:0]
+		keepPairs, keepLeft := pairs[:0:0], left[:0:0]
 		for j, i := range left {
 			if !failedAt(codes, 2*j) {
-				keepItems = append(keepItems, items[2*j], items[2*j+1])
+				keepPairs = append(keepPairs, pairs[2*j], pairs[2*j+1])
 				keepLeft = append(keepLeft, i)
 				continue
 			}
@@ -376,7 +393,7 @@ func (s *Store) handOver(ctx context.Context, mails []community.Mail, mark func(
 		if len(keepLeft) == len(left) {
 			return nil, err // cancelled for a reason no condition explains
 		}
-		items, left = keepItems, keepLeft
+		pairs, left = keepPairs, keepLeft
 	}
 	return got, nil
 }

@@ -202,7 +202,7 @@ func (s *Store) HandOverSurveys(ctx context.Context, mails []community.Mail, now
 	done := func(old registrationItem, _ community.Mail) bool { return old.SurveySentAt != nil }
 	out := make([]community.HandOver, 0, len(mails))
 	for start := 0; start < len(mails); start += handOverBatch {
-		got, err := s.handOver(ctx, mails[start:min(start+handOverBatch, len(mails))], mark, done)
+		got, err := s.handOver(ctx, mails[start:min(start+handOverBatch, len(mails))], mark, done, nil)
 		if err != nil {
 			return out, fmt.Errorf("dynamo: hand over surveys: %w", err)
 		}

@@ -75,6 +75,12 @@ func TestEventMailsWriteReiwa(t *testing.T) {
 		"GuestConfirmation": func(e *community.Event) (*Message, error) {
 			return c.GuestConfirmation("guest@example.jp", e, link)
 		},
+		"Reconfirm": func(e *community.Event) (*Message, error) {
+			return c.Reconfirm("a@example.jp", "会員 花子", e, e.StartsAt.Add(-24*time.Hour), link, cancel)
+		},
+		"Released": func(e *community.Event) (*Message, error) {
+			return c.Released("a@example.jp", "会員 花子", e, e.StartsAt.Add(-24*time.Hour))
+		},
 		"NominationConfirmation": func(e *community.Event) (*Message, error) {
 			return c.NominationConfirmation("org@example.jp", "伊勢崎市", e, link, e.StartsAt.Add(-7*24*time.Hour))
 		},

@@ -7,5 +7,6 @@ import "github.com/sorae/tabane/pkg/app"
 func Wire(d *app.Deps) (*Handler, error) {
 	h := New(d.Events(), d.Sessions(), d.Config, d.Log)
 	h.Lotteries = d.Applications()
+	h.Calendars = d.Calendars()
 	return h, nil
 }

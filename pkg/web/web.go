@@ -61,6 +61,9 @@ type Options struct {
 	// Clock decides whether registration windows are open; nil uses
 	// Events.Clock, then the wall clock.
 	Clock community.Clock
+	// Calendars issues, renews and stops my page's calendar feed URL
+	// (カレンダー連携); nil leaves the section out.
+	Calendars *community.Calendars
 	// Limiter counts each client's form posts (httpapi.WriteLimiter); nil
 	// counts none.
 	Limiter *httpapi.WriteLimiter
@@ -108,6 +111,7 @@ type Handler struct {
 	attendance  *community.Attendance
 	messages    *community.Messages
 	series      *community.SeriesAdmin
+	calendars   *community.Calendars
 }
 
 // route serves one route key; it gets the request already decoded.
@@ -141,6 +145,7 @@ func New(o Options) *Handler {
 		attendance:  o.Attendance,
 		messages:    o.Messages,
 		series:      o.Series,
+		calendars:   o.Calendars,
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.NewTextHandler(io.Discard, nil))

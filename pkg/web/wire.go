@@ -13,6 +13,6 @@ func Wire(d *app.Deps) (*Handler, error) {
 		Surveys: d.Surveys(), OrgSurveys: d.OrgSurveys(), Attendance: d.Attendance(), Messages: d.Messages(),
 		Config: d.Config, Log: d.Log, Clock: d.Clock, Limiter: d.WriteLimiter(),
 		EventAdmin: d.EventAdmin(), Board: &community.EventBoard{Store: d.Store(), Clock: d.Clock},
-		MemberAdmin: d.MemberAdmin(), AuditLog: d.AuditLog(), Series: d.SeriesAdmin(),
+		MemberAdmin: d.MemberAdmin(), AuditLog: d.AuditLog(), Series: d.SeriesAdmin(), Calendars: d.Calendars(),
 	}), nil
 }

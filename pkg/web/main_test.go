@@ -316,6 +316,7 @@ func newEnvWith(t testing.TB, o envOptions) *env {
 		OrgSurveys:    &community.OrgSurveys{Store: store, Links: links, Clock: clock},
 		Attendance:    &community.Attendance{Store: store, Clock: clock, Log: communitytest.FailOnError(t)},
 		Messages:      &community.Messages{Store: store, Clock: clock, Log: communitytest.FailOnError(t)},
+		Calendars:     &community.Calendars{Store: store, Clock: clock, Secrets: auth.Secrets{Keys: cfg.Keys}},
 	})
 	if !o.Paced {
 		h.SetMinResponseTime(0)

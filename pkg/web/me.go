@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"html/template"
 	"net/http"
 	"net/url"
 	"strings"
@@ -52,8 +53,11 @@ type meData struct {
 
 // calendarView is my page's calendar feed section.
 type calendarView struct {
-	URL       string // the feed's secret URL, "" when the member has none
-	Subscribe string // the same as webcal://, which calendar apps open to subscribe
+	URL string // the feed's secret URL, "" when the member has none
+	// Subscribe is the same as webcal://, which calendar apps open to
+	// subscribe; html/template refuses the scheme unless told it is ours
+	// (it is: the configured base URL and a hex token).
+	Subscribe template.URL
 }
 
 // claimView is an eligibility claim in words.
@@ -292,7 +296,7 @@ func (h *Handler) calendarView(m *community.Member) *calendarView {
 	if token, ok := h.calendars.Token(m); ok {
 		v.URL = community.CalendarFeedURL(h.cfg.BaseURL, token)
 		if rest, ok := strings.CutPrefix(v.URL, "https://"); ok {
-			v.Subscribe = "webcal://" + rest
+			v.Subscribe = template.URL("webcal://" + rest)
 		}
 	}
 	return v

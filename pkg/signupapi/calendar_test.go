@@ -56,7 +56,7 @@ func TestMyCalendarRoutes(t *testing.T) {
 	// The cookie alone, from a form of another site: refused, nothing changed.
 	req := events.APIGatewayV2HTTPRequest{
 		Version: "2.0", RouteKey: signupapi.RouteStopCalendar, RawPath: "/api/me/calendar",
-		Headers: map[string]string{"content-type": "text/plain", "cookie": httpapi.SessionCookie + "=" + session},
+		Headers:        map[string]string{"content-type": "text/plain", "cookie": httpapi.SessionCookie + "=" + session},
 		RequestContext: events.APIGatewayV2HTTPRequestContext{HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: "DELETE", Path: "/api/me/calendar", SourceIP: "192.0.2.10"}},
 	}
 	resp, _ := e.h.Handle(context.Background(), req)

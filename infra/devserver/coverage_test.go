@@ -257,9 +257,10 @@ func TestFolderNames(t *testing.T) {
 // packages themselves; a template route its function does not answer would
 // be a 404 in every environment.
 var handlerRoutes = map[string][]string{
-	"EventsFunction": {eventsapi.RouteList, eventsapi.RouteDetail, eventsapi.RouteFeed, eventsapi.RouteLottery, eventsapi.RouteCertificate},
+	"EventsFunction": {eventsapi.RouteList, eventsapi.RouteDetail, eventsapi.RouteFeed, eventsapi.RouteLottery, eventsapi.RouteCertificate, eventsapi.RouteMyCalendar},
 	"SignupFunction": {signupapi.RouteSignup, signupapi.RouteVerify, signupapi.RouteLink, signupapi.RouteSession,
-		signupapi.RouteSignOut, signupapi.RouteMe, signupapi.RouteUpdateMe, signupapi.RouteEligibilityRequest, signupapi.RouteWithdraw, signupapi.RouteUnsubscribe},
+		signupapi.RouteSignOut, signupapi.RouteMe, signupapi.RouteUpdateMe, signupapi.RouteEligibilityRequest, signupapi.RouteWithdraw, signupapi.RouteUnsubscribe,
+		signupapi.RouteCalendar, signupapi.RouteIssueCalendar, signupapi.RouteStopCalendar},
 	"RsvpFunction": {rsvpapi.RouteRegister, rsvpapi.RouteCancelMine, rsvpapi.RouteCancelByToken, rsvpapi.RouteConfirmGuest, rsvpapi.RouteMyRegistrations,
 		rsvpapi.RouteNominate, rsvpapi.RouteConfirmNominee, rsvpapi.RouteMyNominations, rsvpapi.RouteAnswerSurvey},
 	"AdminFunction": adminapi.Routes,

@@ -107,6 +107,9 @@ type Member struct {
 	// suppression list (it bounced permanently, or they complained), so
 	// organizers see why mail does not reach them; nil otherwise.
 	MailSuppressed *Suppression
+	// Calendar is the member's personal calendar feed (calendar.go); nil
+	// while they have none.
+	Calendar *CalendarFeed
 	// Version is the store's write counter as read. A change is written
 	// only if nobody wrote in between, so a stale copy (a session's
 	// snapshot, a concurrent click) never undoes a newer change such as a

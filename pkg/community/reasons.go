@@ -74,6 +74,9 @@ var (
 	ErrIdempotencyNotFound  = declare(NotFound, "idempotency_not_found", "記録がありません。")
 	ErrPageNotFound         = declare(NotFound, "page_not_found", "お探しのページは見つかりませんでした。URLをお確かめください。")
 	ErrRouteNotFound        = declare(NotFound, "route_not_found", "指定されたURLは存在しません。")
+	// ErrCalendarNotFound answers a calendar feed URL that is unknown,
+	// stopped, renewed away or its member's no longer: all alike.
+	ErrCalendarNotFound = declare(NotFound, "calendar_not_found", "このカレンダーのURLは無効です。マイページで発行し直してください。")
 )
 
 // Writes that met another write, or a state that refuses them (409).

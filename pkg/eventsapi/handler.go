@@ -1,12 +1,14 @@
 // Package eventsapi is the HTTP side of event listing, the `events`
 // function: GET /api/events (upcoming published events, paginated and
-// filtered, or with ?when=past the held ones, latest first), GET /api/events/{id} and GET /api/events.ics (the public
-// iCalendar feed). The visibility rules are community's; this package turns
+// filtered, or with ?when=past the held ones, latest first), GET /api/events/{id}, GET /api/events.ics (the public
+// iCalendar feed) and GET /api/me/calendar.ics (a member's personal feed,
+// found by the secret token in its URL). The visibility rules are community's; this package turns
 // requests into queries and views into the contract's JSON.
 package eventsapi
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -31,6 +33,14 @@ const (
 	RouteLottery = "GET /api/events/{id}/lottery"
 	// RouteCertificate confirms an attendance certificate (参加証明書).
 	RouteCertificate = "GET /api/certificates/{id}"
+	// RouteMyCalendar is a member's personal feed of their confirmed
+	// events. It is served here, not by SignupFunction, which manages the
+	// URL: this function only reads, so the route calendar apps poll every
+	// hour, with a secret that travels in a query string, reaches a role
+	// that cannot write anything; and its reads (the token item, the
+	// member, GSI2 MREG#, events by BatchGetItem) are nearly this
+	// function's already.
+	RouteMyCalendar = "GET /api/me/calendar.ics"
 )
 
 // How long shared caches may keep anonymous answers: short, because seats
@@ -38,6 +48,9 @@ const (
 const (
 	listMaxAge = time.Minute
 	feedMaxAge = 15 * time.Minute
+	// myFeedMaxAge lets the member's own calendar app keep the personal
+	// feed for a while; shared caches may not keep it at all (private).
+	myFeedMaxAge = 15 * time.Minute
 )
 
 // feedHorizon is how far ahead the iCalendar feed looks.
@@ -56,6 +69,9 @@ type Handler struct {
 	// History lists held events for ?when=past; nil answers that
 	// parameter 400, as for a value it does not know.
 	History *community.EventHistory
+	// Calendars serves members' personal feeds; nil answers every
+	// token not found.
+	Calendars *community.Calendars
 }
 
 // New returns a Handler on ready services.
@@ -71,7 +87,7 @@ func New(events *community.Events, viewers httpapi.ViewerResolver, cfg config.Co
 // not retry or replace a deliberate 4xx/5xx.
 func (h *Handler) Handle(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
 	ctx = awscalls.WithFunction(ctx, function)
-	return httpapi.Serve(ctx, h.log, req, func(ctx context.Context) (httpapi.Response, error) {
+	resp := httpapi.Serve(ctx, h.log, req, func(ctx context.Context) (httpapi.Response, error) {
 		switch req.RouteKey {
 		case RouteList:
 			return h.list(ctx, req)
@@ -83,9 +99,16 @@ func (h *Handler) Handle(ctx context.Context, req httpapi.Request) (httpapi.Resp
 			return h.lottery(ctx, req)
 		case RouteCertificate:
 			return h.certificate(ctx, req)
+		case RouteMyCalendar:
+			return h.myCalendar(ctx, req)
 		}
 		return httpapi.Response{}, community.ErrRouteNotFound
-	}), nil
+	})
+	if req.RouteKey == RouteMyCalendar {
+		// Whatever the answer, a secret URL is not for search engines.
+		resp.Headers["X-Robots-Tag"] = "noindex, nofollow, noarchive"
+	}
+	return resp, nil
 }
 
 // maxCursor bounds what is handed to the store; real cursors are far shorter.
@@ -221,4 +244,33 @@ func (h *Handler) lottery(ctx context.Context, req httpapi.Request) (httpapi.Res
 		return httpapi.Response{}, err
 	}
 	return httpapi.CachePublic(req, httpapi.JSON(200, raw), feedMaxAge), nil
+}
+
+// myCalendar serves a member's personal feed. The token is the only
+// credential (calendar apps send no cookie), so every refusal — unknown,
+// renewed away, stopped, a member withdrawn or suspended — is the same
+// 404, and the token is never logged: errors carry no part of it, and the
+// query string reaches no log line (see the test). The events are those
+// the member holds a confirmed place in, as their frame has them; ics.Feed
+// writes no join URL, and every join URL the events hold is redacted from
+// their texts.
+func (h *Handler) myCalendar(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
+	qs, err := httpapi.ParseQuery(req, "token")
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	if h.Calendars == nil {
+		return httpapi.Response{}, community.ErrCalendarNotFound
+	}
+	events, secrets, err := h.Calendars.Feed(ctx, qs.Get("token"))
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	name := h.cfg.CommunityName + "（参加予定）"
+	resp := httpapi.Body(200, httpapi.ContentTypeCalendar, string(ics.Feed(name, events, h.cfg.BaseURL, ics.Redact(secrets...))))
+	resp.Headers["Content-Disposition"] = `inline; filename="my-events.ics"`
+	// private: the answer is one member's, so no shared cache may keep it;
+	// max-age: their calendar app may, and polls again after it.
+	resp.Headers["Cache-Control"] = fmt.Sprintf("private, max-age=%d", int(myFeedMaxAge/time.Second))
+	return resp, nil
 }

@@ -12,5 +12,6 @@ func Wire(d *app.Deps) (*Handler, error) {
 	h.Lotteries = d.Applications()
 	h.Certificates = d.Certificates()
 	h.History = &community.EventHistory{Store: d.Store(), Clock: d.Clock}
+	h.Calendars = d.Calendars()
 	return h, nil
 }

@@ -53,12 +53,21 @@ type options struct {
 	joinURL        bool
 	organizerName  string
 	organizerEmail string
+	secrets        []string // more text to keep out (Redact)
 }
 
 // WithJoinURL puts the event's join URL into the DESCRIPTION (and nowhere
 // else). Pass it only when the mail goes to a confirmed attendee: without
 // it no join URL is ever written.
 func WithJoinURL() Option { return func(o *options) { o.joinURL = true } }
+
+// Redact keeps each of secrets out of every text written, besides each
+// event's own join URL: a personal feed gives events as the member's frame
+// has them, and the other frames' join URLs, which an organizer may have
+// pasted into the description, must not leak either.
+func Redact(secrets ...string) Option {
+	return func(o *options) { o.secrets = append(o.secrets, secrets...) }
+}
 
 // WithOrganizer sets ORGANIZER, which Request and Cancel objects should carry.
 func WithOrganizer(name, email string) Option {
@@ -67,8 +76,14 @@ func WithOrganizer(name, email string) Option {
 
 // Feed returns a calendar named name holding events (drafts are skipped,
 // cancelled ones marked CANCELLED), each linking to its page under baseURL.
-// No join URL is written, whatever the events hold.
-func Feed(name string, events []*community.Event, baseURL string) []byte {
+// No join URL is written, whatever the events hold: of the options only
+// Redact applies (WithJoinURL is ignored).
+func Feed(name string, events []*community.Event, baseURL string, opts ...Option) []byte {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	o = options{secrets: o.secrets}
 	cal := newCalendar()
 	cal.SetXWRCalName(clean(name))
 	cal.SetXWRTimezone(TZID)
@@ -80,7 +95,7 @@ func Feed(name string, events []*community.Event, baseURL string) []byte {
 		if e == nil || e.Status == community.EventDraft {
 			continue
 		}
-		cal.AddVEvent(vevent(e, baseURL, options{}))
+		cal.AddVEvent(vevent(e, baseURL, o))
 	}
 	return serialize(cal)
 }
@@ -172,10 +187,11 @@ func vevent(e *community.Event, baseURL string, o options) *ical.VEvent {
 		ev.SetStatus(ical.ObjectStatusConfirmed)
 	}
 	page := EventURL(baseURL, e.ID)
-	ev.SetSummary(redact(clean(summary), e.JoinURL))
-	ev.SetDescription(description(e, page, o.joinURL))
+	secrets := append(e.JoinURLs(), o.secrets...)
+	ev.SetSummary(redact(clean(summary), secrets...))
+	ev.SetDescription(description(e, page, o.joinURL, secrets))
 	if loc := location(e); loc != "" {
-		ev.SetLocation(redact(clean(loc), e.JoinURL))
+		ev.SetLocation(redact(clean(loc), secrets...))
 	}
 	ev.SetURL(page)
 	ev.AddCategory(clean(e.Kind.Label()))
@@ -211,7 +227,7 @@ func location(e *community.Event) string {
 	return strings.Join(parts, "／")
 }
 
-func description(e *community.Event, page string, withJoinURL bool) string {
+func description(e *community.Event, page string, withJoinURL bool, secrets []string) string {
 	var parts []string
 	if e.Status == community.EventCancelled {
 		p := "このイベントは中止になりました。"
@@ -236,7 +252,7 @@ func description(e *community.Event, page string, withJoinURL bool) string {
 	text := strings.Join(parts, "\n\n")
 	if !withJoinURL {
 		// An organizer may have pasted the link into the text; it must not leak.
-		text = redact(text, e.JoinURL)
+		text = redact(text, secrets...)
 	} else if e.JoinURL != "" {
 		text += "\n\n参加URL: " + e.JoinURL
 	}
@@ -244,12 +260,14 @@ func description(e *community.Event, page string, withJoinURL bool) string {
 	return clean(strings.TrimLeft(text, "\n"))
 }
 
-// redact removes secret from s.
-func redact(s, secret string) string {
-	if secret == "" {
-		return s
+// redact removes each secret from s.
+func redact(s string, secrets ...string) string {
+	for _, secret := range secrets {
+		if secret != "" {
+			s = strings.ReplaceAll(s, secret, "（参加URLは参加確定の方にお知らせします）")
+		}
 	}
-	return strings.ReplaceAll(s, secret, "（参加URLは参加確定の方にお知らせします）")
+	return s
 }
 
 // clean makes s safe as iCalendar TEXT: line breaks become LF (which the

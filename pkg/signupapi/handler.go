@@ -34,6 +34,12 @@ const (
 	RouteEligibilityRequest = "POST /api/me/eligibility-request"
 	RouteWithdraw           = "DELETE /api/me"
 	RouteUnsubscribe        = "POST /api/unsubscribe"
+	// The member's personal calendar feed URL: shown, issued or renewed
+	// (the old URL stops at once), stopped. The feed itself is
+	// EventsFunction's (eventsapi.RouteMyCalendar).
+	RouteCalendar      = "GET /api/me/calendar"
+	RouteIssueCalendar = "POST /api/me/calendar"
+	RouteStopCalendar  = "DELETE /api/me/calendar"
 )
 
 // Handler serves the membership routes.
@@ -46,6 +52,10 @@ type Handler struct {
 	minTime  time.Duration // floor of the answers that must not reveal who is a member
 	// limit counts each client's writes (nil: none counted); Wire sets it.
 	limit *httpapi.WriteLimiter
+	// Calendars manages personal calendar feeds; BaseURL is where their
+	// URLs point. Wire sets both.
+	Calendars *community.Calendars
+	BaseURL   string
 }
 
 // New returns a Handler on ready services. optOuts stops what an opt-out
@@ -99,6 +109,8 @@ func (h *Handler) Handle(ctx context.Context, req httpapi.Request) (httpapi.Resp
 			return h.withdraw(ctx, req)
 		case RouteUnsubscribe:
 			return h.unsubscribe(ctx, req)
+		case RouteCalendar, RouteIssueCalendar, RouteStopCalendar:
+			return h.calendar(ctx, req)
 		}
 		return httpapi.Response{}, community.ErrRouteNotFound
 	}), nil
@@ -296,6 +308,48 @@ func (h *Handler) unsubscribe(ctx context.Context, req httpapi.Request) (httpapi
 	out := map[string]string{"status": "unsubscribed", "list": o.List}
 	if o.ForRegistration() {
 		out["event_id"], out["registration_id"] = o.EventID, o.RegistrationID
+	}
+	return httpapi.JSON(200, out), nil
+}
+
+// calendarBody is the contract's CalendarFeed: the feed's URL, null when
+// the member has none.
+type calendarBody struct {
+	URL *string `json:"url"`
+}
+
+// calendar shows, issues (or renews) and stops the member's feed. A write
+// with the session cookie must come as JSON from our own pages
+// (httpapi.SessionToken), like every cookie write; the body is not read.
+func (h *Handler) calendar(ctx context.Context, req httpapi.Request) (httpapi.Response, error) {
+	if _, err := httpapi.ParseQuery(req); err != nil {
+		return httpapi.Response{}, err
+	}
+	v, err := httpapi.Member(ctx, req, h.sessions)
+	if err != nil {
+		return httpapi.Response{}, err
+	}
+	if h.Calendars == nil {
+		return httpapi.Response{}, community.ErrRouteNotFound
+	}
+	switch req.RouteKey {
+	case RouteIssueCalendar:
+		token, err := h.Calendars.Issue(ctx, v)
+		if err != nil {
+			return httpapi.Response{}, err
+		}
+		u := community.CalendarFeedURL(h.BaseURL, token)
+		return httpapi.JSON(200, calendarBody{URL: &u}), nil
+	case RouteStopCalendar:
+		if err := h.Calendars.Stop(ctx, v); err != nil {
+			return httpapi.Response{}, err
+		}
+		return httpapi.NoContent(), nil
+	}
+	out := calendarBody{}
+	if token, ok := h.Calendars.Token(v.Member); ok {
+		u := community.CalendarFeedURL(h.BaseURL, token)
+		out.URL = &u
 	}
 	return httpapi.JSON(200, out), nil
 }

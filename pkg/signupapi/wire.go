@@ -8,5 +8,6 @@ import "github.com/sorae/tabane/pkg/app"
 func Wire(d *app.Deps) (*Handler, error) {
 	h := New(d.Members(), d.OptOuts(), d.Sessions(), d.Links(), d.Log)
 	h.limit = d.WriteLimiter()
+	h.Calendars, h.BaseURL = d.Calendars(), d.Config.BaseURL
 	return h, nil
 }

@@ -318,6 +318,7 @@ func newEnvWith(t testing.TB, o envOptions) *env {
 		Messages:      &community.Messages{Store: store, Clock: clock, Log: communitytest.FailOnError(t)},
 		Certificates:  &community.Certificates{Store: store, Links: links, Clock: clock, Log: communitytest.FailOnError(t)},
 		History:       &community.EventHistory{Store: store, Clock: clock},
+		Calendars:     &community.Calendars{Store: store, Clock: clock, Secrets: auth.Secrets{Keys: cfg.Keys}},
 	})
 	if !o.Paced {
 		h.SetMinResponseTime(0)

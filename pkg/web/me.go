@@ -2,8 +2,10 @@ package web
 
 import (
 	"context"
+	"html/template"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/sorae/tabane/pkg/community"
@@ -45,6 +47,17 @@ type meData struct {
 	Requested       *claimView
 	EligibilityForm claimValues
 	EligibilityErrs map[string]string
+	// Calendar is the カレンダー連携 section; nil leaves it out.
+	Calendar *calendarView
+}
+
+// calendarView is my page's calendar feed section.
+type calendarView struct {
+	URL string // the feed's secret URL, "" when the member has none
+	// Subscribe is the same as webcal://, which calendar apps open to
+	// subscribe; html/template refuses the scheme unless told it is ours
+	// (it is: the configured base URL and a hex token).
+	Subscribe template.URL
 }
 
 // claimView is an eligibility claim in words.
@@ -123,6 +136,12 @@ func (h *Handler) me(ctx context.Context, r *request) response {
 		d.Saved = "参加資格の変更を申請しました。運営者が確認するまで、これまでの内容のままです。"
 	case "nominated":
 		d.Saved = "推薦を受け付けました。推薦した方それぞれに確認メールをお送りしました（ご本人の確定で申込となります）。"
+	case "calendar_issued":
+		d.Saved = "カレンダー連携のURLを発行しました。カレンダーアプリに登録してください。"
+	case "calendar_renewed":
+		d.Saved = "カレンダー連携のURLを再発行しました。古いURLは使えなくなりました。カレンダーアプリの登録を新しいURLに替えてください。"
+	case "calendar_stopped":
+		d.Saved = "カレンダー連携を停止しました。これまでのURLは使えなくなりました。"
 	}
 	return h.renderMe(ctx, r, http.StatusOK, "マイページ", d)
 }
@@ -138,6 +157,7 @@ func (h *Handler) renderMe(ctx context.Context, r *request, status int, title st
 	if d.Nominations, err = h.myNominations(ctx, r); err != nil {
 		return h.errorPage(ctx, r, err)
 	}
+	d.Calendar = h.calendarView(r.viewer.Member)
 	return h.render(ctx, r, status, "me", title, "me", d)
 }
 
@@ -200,6 +220,8 @@ func (h *Handler) updateMe(ctx context.Context, r *request) response {
 			return h.errorPage(ctx, r, err)
 		}
 		return redirect("/me?saved=profile")
+	case "calendar":
+		return h.updateCalendar(ctx, r, f.Get("action"))
 	case "eligibility":
 		c := claimValues{PublicServant: f.Get("public_servant"), BirthDate: f.Get("birth_date"), Reason: f.Get("reason")}
 		_, err := h.members.RequestEligibilityChange(ctx, r.viewer, c.PublicServant == "yes", c.BirthDate, c.Reason)
@@ -263,4 +285,46 @@ func (h *Handler) signout(ctx context.Context, r *request) response {
 	resp = redirect("/")
 	resp.cookies = []string{h.expiredCookie()}
 	return resp
+}
+
+// calendarView is the calendar feed section for m; nil without the service.
+func (h *Handler) calendarView(m *community.Member) *calendarView {
+	if h.calendars == nil {
+		return nil
+	}
+	v := &calendarView{}
+	if token, ok := h.calendars.Token(m); ok {
+		v.URL = community.CalendarFeedURL(h.cfg.BaseURL, token)
+		if rest, ok := strings.CutPrefix(v.URL, "https://"); ok {
+			v.Subscribe = template.URL("webcal://" + rest)
+		}
+	}
+	return v
+}
+
+// updateCalendar issues, renews or stops the member's calendar feed URL
+// (the form's action), then comes back to the section.
+func (h *Handler) updateCalendar(ctx context.Context, r *request, action string) response {
+	if h.calendars == nil {
+		return h.errorPage(ctx, r, community.ErrInvalidForm)
+	}
+	var saved string
+	switch action {
+	case "issue", "renew":
+		saved = "calendar_issued"
+		if _, had := h.calendars.Token(r.viewer.Member); had {
+			saved = "calendar_renewed"
+		}
+		if _, err := h.calendars.Issue(ctx, r.viewer); err != nil {
+			return h.errorPage(ctx, r, err)
+		}
+	case "stop":
+		saved = "calendar_stopped"
+		if err := h.calendars.Stop(ctx, r.viewer); err != nil {
+			return h.errorPage(ctx, r, err)
+		}
+	default:
+		return h.errorPage(ctx, r, community.ErrInvalidForm)
+	}
+	return redirect("/me?saved=" + saved + "#calendar")
 }

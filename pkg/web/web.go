@@ -61,6 +61,9 @@ type Options struct {
 	// Clock decides whether registration windows are open; nil uses
 	// Events.Clock, then the wall clock.
 	Clock community.Clock
+	// Calendars issues, renews and stops my page's calendar feed URL
+	// (カレンダー連携); nil leaves the section out.
+	Calendars *community.Calendars
 	// Limiter counts each client's form posts (httpapi.WriteLimiter); nil
 	// counts none.
 	Limiter *httpapi.WriteLimiter
@@ -119,6 +122,7 @@ type Handler struct {
 	certs       *community.Certificates
 	history     *community.EventHistory
 	reconfirms  *community.Reconfirmations
+	calendars   *community.Calendars
 }
 
 // route serves one route key; it gets the request already decoded.
@@ -155,6 +159,7 @@ func New(o Options) *Handler {
 		certs:       o.Certificates,
 		history:     o.History,
 		reconfirms:  o.Reconfirmations,
+		calendars:   o.Calendars,
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.NewTextHandler(io.Discard, nil))

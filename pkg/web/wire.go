@@ -14,6 +14,7 @@ func Wire(d *app.Deps) (*Handler, error) {
 		Config: d.Config, Log: d.Log, Clock: d.Clock, Limiter: d.WriteLimiter(),
 		EventAdmin: d.EventAdmin(), Board: &community.EventBoard{Store: d.Store(), Clock: d.Clock},
 		MemberAdmin: d.MemberAdmin(), AuditLog: d.AuditLog(), Series: d.SeriesAdmin(),
+		Calendars:       d.Calendars(),
 		Certificates:    d.Certificates(),
 		History:         &community.EventHistory{Store: d.Store(), Clock: d.Clock},
 		Reconfirmations: d.Reconfirmations(),

@@ -10,7 +10,6 @@ var Untested = map[string]string{
 	// check allows them there.
 	"EventsFunction dynamodb:GetItem table SESSION#*":          "viewer stand-in in eventsapi's tests; exercised in pkg/rsvpapi",
 	"EventsFunction dynamodb:Query table EVENT#*":              "the viewer's own registrations; exercised in pkg/rsvpapi",
-	"EventsFunction dynamodb:BatchGetItem table EVENT#*":       "the viewer's own registrations; exercised in pkg/rsvpapi",
 	"AdminFunction dynamodb:GetItem table IDEM#*":              "a repeated Idempotency-Key reads its record; adminapi's tests repeat none",
 	"BouncesFunction dynamodb:GetItem table MEMBER#*":          "marking the member who holds a bounced address; bouncesjob's tests bounce addresses no member holds",
 	"BouncesFunction dynamodb:UpdateItem table MEMBER#*":       "marking the member who holds a bounced address; bouncesjob's tests bounce addresses no member holds",

@@ -44,6 +44,7 @@
 //	nomination             NOMINATION#<nid>       NOMINATION                       -
 //	nomination counter     EVENT#<eid>            NOMCOUNT#<org mid>               -
 //	anonymization schedule EVENT#<eid>            PRIVACY                          -
+//	calendar feed token    CALTOKEN#<hmac(token)> CALTOKEN                         -
 //
 // Index keys, written only where the last column says:
 //
@@ -152,6 +153,15 @@
 //     anonymized_at, and no guest_email, answers, survey_answers,
 //     department, birth_date, attendee_sk nor attendee item; its
 //     nominations' nominees keep only reg_id and that name.
+//   - calendar feed token (personal calendar feed, community.CalendarFeed):
+//     {member_id, issued_at}. <hmac(token)> is the keyed digest of the
+//     feed URL's token, never the token. The member item carries calendar
+//     {nonce, token_digest, issued_at}, the current feed; issuing, renewing
+//     and stopping write both in one transaction (member: ADD ver :1 IF
+//     ver = :read; old token item deleted; new one put IF new), so a
+//     renewed or stopped URL is unknown at once. Withdrawal drops the
+//     member's calendar and deletes its token item in the erasing
+//     transaction.
 //   - session: {member_id, created_at, expires_at}. token: {purpose,
 //     member_id, data, created_at, expires_at}; the id is a digest of the
 //     secret in the mailed link, so a table dump yields no usable link.
@@ -384,6 +394,12 @@
 //	count an event's confirmed registrations         Query PK = EVENT#<eid> AND begins_with(SK, "REG#"), consistent, filter status,
 //	                                                   Select COUNT (checks the counter; reads the event's registrations)
 //	a member's registrations (my page)               Query GSI2 GSI2PK = MREG#<mid>, soonest event first, every page
+//	personal calendar feed (GET /api/me/calendar.ics) GetItem CALTOKEN#<hmac(token)>, GetItem MEMBER#<mid> (consistent), Query GSI2
+//	                                                   MREG#<mid> AND GSI2SK BETWEEN <now-1y> AND <now+3y> (every page), then
+//	                                                   BatchGetItem of the confirmed ones' events, 100 a call: 4 calls for up to 100
+//	                                                   events in the window
+//	issue, renew, stop a calendar feed               TransactWriteItems: [Update member SET|REMOVE calendar ADD ver :1 IF ver = :read;
+//	                                                   Delete old CALTOKEN# IF absent OR member_id = :mid; Put new CALTOKEN# IF new]
 //	reminders due now                                Query GSI3 GSI3PK = REMINDERS AND GSI3SK < <now+1s UTC>, every page; cost grows with
 //	                                                   what is due (handled reminders leave the index)
 //	mail owed with its change                        TransactWriteItems: the change's items + Put OUTBOX#<rid>.<kind>

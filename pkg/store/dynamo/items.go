@@ -435,6 +435,8 @@ type memberItem struct {
 	EligibilityApproval *claimItem `dynamodbav:"eligibility_approval,omitempty"`
 	// MailSuppressed mirrors the address's suppression item (suppression.go).
 	MailSuppressed *suppressionMark `dynamodbav:"mail_suppressed,omitempty"`
+	// Calendar is the member's personal calendar feed (calendar.go).
+	Calendar *calendarFeedItem `dynamodbav:"calendar,omitempty"`
 }
 
 // claimItem is an eligibility claim with its moment: a request (Reason)
@@ -512,6 +514,7 @@ func newMemberItem(m *community.Member, version int64) memberItem {
 		CreatedAt: m.CreatedAt.UTC(), UpdatedAt: m.UpdatedAt.UTC(),
 		VerifiedAt: utcPtr(m.VerifiedAt), ApprovedAt: utcPtr(m.ApprovedAt), SessionsEndedAt: utcPtr(m.SessionsEndedAt),
 		MailSuppressed: newSuppressionMark(m.MailSuppressed),
+		Calendar:       newCalendarFeedItem(m.Calendar),
 	}
 	it.BirthDate = birthDay(m.BirthDate)
 	it.EligibilityRequest, it.EligibilityApproval = newClaimItems(m)
@@ -545,6 +548,7 @@ func (it memberItem) member() (*community.Member, error) {
 		},
 		CreatedAt: it.CreatedAt, UpdatedAt: it.UpdatedAt, VerifiedAt: it.VerifiedAt, ApprovedAt: it.ApprovedAt,
 		SessionsEndedAt: it.SessionsEndedAt, MailSuppressed: it.MailSuppressed.suppression(),
+		Calendar: it.Calendar.feed(),
 	}
 	bd, err := parseBirthDay(it.BirthDate)
 	if err != nil {

@@ -279,9 +279,18 @@ func (s *Store) erase(ctx context.Context, cur memberItem, m *community.Member, 
 	m.Status, m.Role = community.MemberWithdrawn, community.RoleMember
 	m.Preferences = community.Preferences{}
 	m.UpdatedAt = now
+	feed := m.Calendar
+	m.Calendar = nil // the feed URL stops with the membership (calendar.go)
 	items, err := s.replaceMember(cur, m)
 	if err != nil {
 		return nil, fmt.Errorf("dynamo: withdraw member: %w", err)
+	}
+	if feed != nil && feed.TokenDigest != "" {
+		del, err := s.deleteCalendarToken(m.ID, feed.TokenDigest)
+		if err != nil {
+			return nil, fmt.Errorf("dynamo: withdraw member: %w", err)
+		}
+		items = append(items, types.TransactWriteItem{Delete: del})
 	}
 	if items, err = s.withMails(items, mails); err != nil {
 		return nil, fmt.Errorf("dynamo: withdraw member: %w", err)

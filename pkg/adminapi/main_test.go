@@ -12,10 +12,12 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/sorae/tabane/pkg/adminapi"
 	"github.com/sorae/tabane/pkg/apicontract"
 	"github.com/sorae/tabane/pkg/auth"
+	"github.com/sorae/tabane/pkg/awsmetrics"
 	"github.com/sorae/tabane/pkg/certpdf"
 	"github.com/sorae/tabane/pkg/community"
 	"github.com/sorae/tabane/pkg/community/communitytest"
@@ -39,6 +41,7 @@ type env struct {
 	regs     *community.Registrations
 	events   *community.Events
 	sessions *auth.Sessions
+	calls    *awsmetrics.Counter // the store's DynamoDB calls
 
 	mu         sync.Mutex
 	organizers map[string]bool // lower-case emails with the organizer role
@@ -60,7 +63,12 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	table := localtest.NewTable(t)
-	store := dynamo.New(localtest.DynamoDB(), table)
+	// Every call the store makes is counted, so a test can say what a
+	// request costs (calls, not seconds: the machine is shared).
+	calls := awsmetrics.NewCounter()
+	db := localtest.DynamoDB()
+	db = dynamodb.New(db.Options(), func(o *dynamodb.Options) { o.APIOptions = append(o.APIOptions, calls.Middleware()) })
+	store := dynamo.New(db, table)
 	clk := communitytest.NewClock(time.Now().UTC().Truncate(time.Second))
 	composer, err := mail.NewComposer(cfg)
 	if err != nil {
@@ -68,7 +76,7 @@ func newEnv(t *testing.T) *env {
 	}
 	notifier := &mail.Notifier{Composer: composer, Sender: mail.NewSender(localtest.SES(), clk)}
 	links := auth.Links{BaseURL: cfg.BaseURL, Keys: cfg.Keys}
-	e := &env{t: t, store: store, table: table, clock: clk, organizers: map[string]bool{}}
+	e := &env{t: t, store: store, table: table, clock: clk, organizers: map[string]bool{}, calls: calls}
 	e.sessions = &auth.Sessions{Store: store, Keys: cfg.Keys, TTL: cfg.SessionTTL, Clock: clk,
 		Organizers: func(email string) bool {
 			e.mu.Lock()

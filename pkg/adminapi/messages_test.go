@@ -96,6 +96,12 @@ func exactlyOnce(t *testing.T, counts map[string]int, addrs []string, n int) {
 // call again after a lost answer) mails nobody again. The same without a
 // key is TestMessageWithoutKey's: it is about the message's name, not the
 // size, so it runs on a few attendees and leaves 1,000 mails out of the run.
+// maxMessageCalls bounds the DynamoDB calls of a message to 1,000
+// attendees: 18 measured (10 TransactWriteItems of 100 mails, one Query
+// page of recipients, the session, event, idempotency and message items).
+// A call per recipient would be over 1,000.
+const maxMessageCalls = 25
+
 func TestMessageThousandAttendees(t *testing.T) {
 	if testing.Short() {
 		t.Skip("1,000 registrations and mails")
@@ -111,7 +117,12 @@ func TestMessageThousandAttendees(t *testing.T) {
 	body := mustJSON(map[string]any{"subject": subject, "body": "当日は受付で名前をお伝えください。"})
 	key := "msg-" + localtest.UniqueID()
 
-	// The request alone, as the function runs it: no delivery.
+	// The request alone, as the function runs it: no delivery. What keeps
+	// it inside the admin function's 29 s is how many calls it makes (a
+	// page of recipients per Query, 25 mails per BatchWriteItem), not how
+	// fast this shared machine happens to be, so the calls are what is
+	// checked; the time is only logged.
+	e.calls.Reset()
 	start := time.Now()
 	resp, err := e.h.Handle(context.Background(), e.request(call{route: adminapi.RouteMessage, params: p, body: body,
 		token: e.orgToken, header: map[string]string{"idempotency-key": key}}))
@@ -119,9 +130,12 @@ func TestMessageThousandAttendees(t *testing.T) {
 	if err != nil || resp.StatusCode != 202 {
 		t.Fatalf("message = %d %s %v", resp.StatusCode, resp.Body, err)
 	}
-	t.Logf("1,000 recipients stored and answered in %v", took)
-	if took > 15*time.Second {
-		t.Errorf("the request took %v; the admin function has 29 s", took)
+	t.Logf("1,000 recipients stored and answered in %v with %d DynamoDB calls %v", took, e.calls.Total(), e.calls.Snapshot())
+	if n := e.calls.Total(); n > maxMessageCalls {
+		t.Errorf("the request made %d DynamoDB calls %v, want at most %d", n, e.calls.Snapshot(), maxMessageCalls)
+	}
+	if n := e.calls.Count("DynamoDB.Scan"); n > 0 {
+		t.Errorf("the request scanned the table %d times", n)
 	}
 	if !strings.Contains(resp.Body, `"recipients":1000`) || !strings.Contains(resp.Body, `"queued":1000`) {
 		t.Fatalf("answer %s", resp.Body)

@@ -420,13 +420,22 @@ func TestFeed(t *testing.T) {
 		t.Fatalf("feed does not parse: %v\n%s", err, resp.Body)
 	}
 
+	// The upcoming public events, and the cancelled one marked so: a
+	// calendar that subscribed while it was on learns it is off.
 	t.Run("OnlyUpcomingPublishedPublic", func(t *testing.T) {
 		var got []string
 		for _, ev := range cal.Events() {
 			got = append(got, ev.Id())
+			status := ""
+			if p := ev.GetProperty(ical.ComponentPropertyStatus); p != nil {
+				status = p.Value
+			}
+			if cancelled := ev.Id() == s.cancelled.ID+"@tabane"; cancelled != (status == "CANCELLED") {
+				t.Errorf("%s: STATUS %q", ev.Id(), status)
+			}
 		}
 		slices.Sort(got)
-		want := []string{s.pub.ID + "@tabane", inPerson.ID + "@tabane"}
+		want := []string{s.pub.ID + "@tabane", inPerson.ID + "@tabane", s.cancelled.ID + "@tabane"}
 		slices.Sort(want)
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("UIDs (-want +got):\n%s", diff)

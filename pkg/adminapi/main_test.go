@@ -42,6 +42,8 @@ type env struct {
 	events   *community.Events
 	sessions *auth.Sessions
 	calls    *awsmetrics.Counter // the store's DynamoDB calls
+	// calendars issues members' personal feeds, which a rejection erases.
+	calendars *community.Calendars
 
 	mu         sync.Mutex
 	organizers map[string]bool // lower-case emails with the organizer role
@@ -77,6 +79,7 @@ func newEnv(t *testing.T) *env {
 	notifier := &mail.Notifier{Composer: composer, Sender: mail.NewSender(localtest.SES(), clk)}
 	links := auth.Links{BaseURL: cfg.BaseURL, Keys: cfg.Keys}
 	e := &env{t: t, store: store, table: table, clock: clk, organizers: map[string]bool{}, calls: calls}
+	e.calendars = &community.Calendars{Store: store, Clock: clk, Secrets: auth.Secrets{Keys: cfg.Keys}}
 	e.sessions = &auth.Sessions{Store: store, Keys: cfg.Keys, TTL: cfg.SessionTTL, Clock: clk,
 		Organizers: func(email string) bool {
 			e.mu.Lock()

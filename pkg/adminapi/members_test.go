@@ -90,6 +90,16 @@ func TestApproveRejectSuspend(t *testing.T) {
 		m := e.member(community.MemberPendingApproval, community.MembershipOrganization, "却下 団体")
 		p := map[string]string{"id": m.ID}
 		const reason = "団体正会員は地方公共団体に限っています。"
+		// An applicant may already follow their calendar feed; rejecting
+		// them erases it with the rest.
+		token, err := e.calendars.Issue(ctx, community.Viewer{Member: m})
+		if err != nil {
+			t.Fatal(err)
+		}
+		held, err := e.store.Member(ctx, m.ID)
+		if err != nil || held.Calendar == nil {
+			t.Fatalf("calendar feed not stored: %+v %v", held, err)
+		}
 		r := e.as(call{route: adminapi.RouteReject, params: p, body: mustJSON(map[string]string{"reason": reason})})
 		want(t, r, 200, "")
 		if r.body["status"] != "withdrawn" || len(r.body) != 2 {
@@ -105,6 +115,12 @@ func TestApproveRejectSuspend(t *testing.T) {
 		}
 		if _, err := e.store.MemberByEmail(ctx, m.Email); community.ErrorCode(err) != community.NotFound {
 			t.Errorf("the address is still claimed: %v", err)
+		}
+		if _, err := e.store.CalendarMember(ctx, held.Calendar.TokenDigest); community.ErrorCode(err) != community.NotFound {
+			t.Errorf("the calendar feed's lookup item outlived the rejection: %v", err)
+		}
+		if _, _, err := e.calendars.Feed(ctx, token); community.ErrorCode(err) != community.NotFound {
+			t.Errorf("the rejected applicant's feed answers %v", err)
 		}
 		a := e.audited(community.AuditMemberReject, m.ID, "")
 		if s := a["summary"].(string); strings.Contains(s, m.Email) || strings.Contains(s, "却下 団体") || strings.Contains(s, reason) {

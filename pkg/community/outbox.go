@@ -211,6 +211,9 @@ type Mailroom struct {
 	// ReconfirmLinks makes, and release notices (reconfirm.go).
 	Reconfirms     ReconfirmNotifier
 	ReconfirmLinks ReconfirmLinks
+	// ReconfirmMarks records each request SES took; without it nobody's
+	// silence releases a seat.
+	ReconfirmMarks ReconfirmMailStore
 }
 
 // ErrRetryLater is what Deliver returns when a mail could not go now (SES

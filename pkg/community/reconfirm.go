@@ -17,8 +17,9 @@ package community
 //     sets the registration's ReconfirmAskedAt, so overlapping sweeps owe
 //     it once. Who got the seat later (a late registration, a promotion) is
 //     not asked, and so never released: they just said they would come.
-//   - deadline: with release on, each registrant asked and not answering is
-//     cancelled through the one cancel-and-promote transaction
+//   - deadline: with release on, each registrant asked, really mailed (SES
+//     took the request: ReconfirmMailedAt, set by the mailer) and not
+//     answering is cancelled through the one cancel-and-promote transaction
 //     (ReconfirmStore.ReleaseUnanswered: the same as every cancellation,
 //     conditioned on the registration being still confirmed and still
 //     unanswered), only while somebody waits in that registrant's frame —
@@ -229,14 +230,19 @@ type ReconfirmStore interface {
 // is empty: the seat stays with its holder.
 var ErrNobodyWaiting = errors.New("community: nobody waits for the seat")
 
+// ErrReconfirmNotMailed is ReleaseUnanswered's answer when the request
+// never reached SES (ReconfirmMailedAt unset): the seat stays.
+var ErrReconfirmNotMailed = errors.New("community: the reconfirmation request was never mailed")
+
 // Why a reconfirmation is not asked of, or released from, someone
 // (SweepResult.SkippedBy keys).
 const (
-	SkipReconfirmLate     = "reconfirm_confirmed_after_ask" // got the seat after the request was due
-	SkipReconfirmAsked    = "reconfirm_already_asked"       // an earlier or concurrent sweep handed it over
-	SkipReconfirmAnswered = "reconfirm_answered"            // answered (or cancelled) before the deadline
-	SkipReconfirmNotAsked = "reconfirm_not_asked"           // never asked: keeps the seat
-	SkipNobodyWaiting     = "reconfirm_nobody_waiting"      // nobody waits in the frame: the seat stays
+	SkipReconfirmLate      = "reconfirm_confirmed_after_ask" // got the seat after the request was due
+	SkipReconfirmAsked     = "reconfirm_already_asked"       // an earlier or concurrent sweep handed it over
+	SkipReconfirmAnswered  = "reconfirm_answered"            // answered (or cancelled) before the deadline
+	SkipReconfirmNotAsked  = "reconfirm_not_asked"           // never asked: keeps the seat
+	SkipNobodyWaiting      = "reconfirm_nobody_waiting"      // nobody waits in the frame: the seat stays
+	SkipReconfirmNotMailed = "reconfirm_not_mailed"          // the request never reached SES: the seat stays
 )
 
 // reconfirm handles one due step of an event's reconfirmation: everyone
@@ -348,6 +354,11 @@ func (sw *sweep) release(ctx context.Context, e *Event, regs []*Registration) er
 		case r.ReconfirmAnswer != "":
 			sw.skip(SkipReconfirmAnswered)
 			continue
+		case r.ReconfirmMailedAt == nil:
+			// Handed over but never taken by SES (a suppressed or vanished
+			// address, a mail still held): nobody asked them, really.
+			sw.skip(SkipReconfirmNotMailed)
+			continue
 		}
 		if f, err := e.Frame(r.FrameID); err == nil && f.WaitlistCount == 0 {
 			// As read at the start: the store decides, this only saves a
@@ -371,6 +382,8 @@ func (sw *sweep) release(ctx context.Context, e *Event, regs []*Registration) er
 			sw.skip(SkipCancelled)
 		case errors.Is(err, ErrReconfirmAnswered):
 			sw.skip(SkipReconfirmAnswered)
+		case errors.Is(err, ErrReconfirmNotMailed):
+			sw.skip(SkipReconfirmNotMailed)
 		default:
 			return err
 		}
@@ -437,7 +450,24 @@ func (m *Mailroom) sendReconfirm(ctx context.Context, mail *Mail) (MailOutcome, 
 	}
 	keep := m.ReconfirmLinks.ReconfirmLink(e.ID, r.ID, ReconfirmKeep)
 	cancel := m.ReconfirmLinks.ReconfirmLink(e.ID, r.ID, ReconfirmCancel)
-	return sendOutcome(ctx, m.Reconfirms.Reconfirm(ctx, to, e, deadline, keep, cancel))
+	outcome, err := sendOutcome(ctx, m.Reconfirms.Reconfirm(ctx, to, e, deadline, keep, cancel))
+	if outcome == MailSent && m.ReconfirmMarks != nil {
+		// Only now can not answering cost the seat. A failed mark keeps
+		// the seat with its holder rather than send the mail again.
+		if err := m.ReconfirmMarks.MarkReconfirmMailed(ctx, e.ID, r.ID, m.Clock.Now()); err != nil {
+			logFailure(ctx, m.Log, "reconfirmation mailed but not marked; the seat stays with its holder", err,
+				"event_id", e.ID, "registration_id", r.ID)
+		}
+	}
+	return outcome, err
+}
+
+// ReconfirmMailStore records that a registrant's reconfirmation request
+// reached SES, which is what makes not answering it count.
+type ReconfirmMailStore interface {
+	// MarkReconfirmMailed sets the registration's ReconfirmMailedAt to at
+	// unless it has one; an unknown registration is no error.
+	MarkReconfirmMailed(ctx context.Context, eventID, regID string, at time.Time) error
 }
 
 // ReconfirmAnswerStore records a registrant's 「参加します」.

@@ -70,6 +70,10 @@ type Registration struct {
 	ReconfirmAskedAt    *time.Time
 	ReconfirmAnswer     string
 	ReconfirmAnsweredAt *time.Time
+	// ReconfirmMailedAt is when SES took the request: only a registrant
+	// who was really mailed can lose the seat for not answering (an
+	// address on the suppression list, or gone, never got the question).
+	ReconfirmMailedAt *time.Time
 	// CancelReason says why a cancelled registration was cancelled when
 	// it was not its registrant's or an organizer's act:
 	// CancelReasonUnanswered for a seat released to the waitlist.

@@ -57,7 +57,7 @@ func TestReconfirmReleaseOnce(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
 	e.room.Notifier = e.notifier // the promotion mails are part of what is checked
-	e.room.Reconfirms, e.room.ReconfirmLinks = e.notifier, e.links
+	e.room.Reconfirms, e.room.ReconfirmLinks, e.room.ReconfirmMarks = e.notifier, e.links, e.store
 
 	ev := e.reconfirmEvent("再確認 A", 4, true)
 	off := e.reconfirmEvent("再確認 B（解放なし）", 1, false)
@@ -255,7 +255,7 @@ func TestReconfirmReleaseFrames(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
 	e.room.Notifier = e.notifier
-	e.room.Reconfirms, e.room.ReconfirmLinks = e.notifier, e.links
+	e.room.Reconfirms, e.room.ReconfirmLinks, e.room.ReconfirmMarks = e.notifier, e.links, e.store
 
 	ev := e.event("再確認 参加枠", T.Add(48*time.Hour), func(ev *community.Event) {
 		ev.Reconfirm = &community.Reconfirmation{DaysBefore: 3, DeadlineHours: 24, Release: true}
@@ -380,5 +380,59 @@ func TestReconfirmReleaseFrames(t *testing.T) {
 	if f := community.FiguresOf(cur, e.clock.Now()); f.Confirmed != 4 || f.Waitlist != 1 || f.Released != 2 || f.Cancelled != 2 ||
 		f.Reconfirm.Asked != 4 || f.Reconfirm.Kept != 2 || f.Reconfirm.Unanswered != 2 {
 		t.Errorf("figures %+v %+v", f, f.Reconfirm)
+	}
+}
+
+// TestReconfirmUnmailedKeepsSeat: a registrant whose request never reached
+// SES — the address bounced for good and is on the suppression list — was
+// never really asked, so at the deadline their seat stays with them while
+// a registrant who was mailed and kept silent gives theirs to the waitlist.
+func TestReconfirmUnmailedKeepsSeat(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	e.room.Reconfirms, e.room.ReconfirmLinks, e.room.ReconfirmMarks = e.notifier, e.links, e.store
+	list := e.store.WithDigest(func(s string) string { return "test-" + s })
+	e.room.Suppressions = list
+	ev := e.reconfirmEvent("再確認 C（届かない宛先）", 2, true)
+	regAt := T.Add(-7 * 24 * time.Hour)
+	bounced := e.member("不達 一郎", false, community.MemberActive)
+	mailed := e.member("沈黙 二郎", false, community.MemberActive)
+	unreachable := e.register(ev, bounced, regAt)
+	silent := e.register(ev, mailed, regAt.Add(time.Minute))
+	waiter := e.register(ev, nil, regAt.Add(2*time.Minute))
+	if err := list.Suppress(ctx, bounced.Email, community.Suppression{Reason: community.SuppressedBounce, At: regAt}); err != nil {
+		t.Fatal(err)
+	}
+	e.deliverAll(t, 3)
+
+	s := e.service()
+	s.Reconfirms = e.store
+	if res := e.sweep(s); res.ReconfirmsAsked != 2 {
+		t.Fatalf("asked %d, want both seats handed over", res.ReconfirmsAsked)
+	}
+	e.deliverAll(t, 3)
+	if n := len(localtest.MailTo(t, bounced.Email)); n != 0 {
+		t.Fatalf("%d mails went to the suppressed address", n)
+	}
+
+	e.clock.Set(T.Add(24*time.Hour + 2*time.Minute))
+	res := e.sweep(s)
+	if res.Released != 1 || res.SkippedBy[community.SkipReconfirmNotMailed] != 1 {
+		t.Errorf("deadline sweep: released %d, skipped as never mailed %d; want 1 and 1 (%+v)", res.Released, res.SkippedBy[community.SkipReconfirmNotMailed], res)
+	}
+	for r, want := range map[*community.Registration]community.RegistrationStatus{
+		unreachable: community.RegistrationConfirmed, silent: community.RegistrationCancelled, waiter: community.RegistrationConfirmed,
+	} {
+		cur, err := e.store.Registration(ctx, ev.ID, r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cur.Status != want {
+			t.Errorf("%s is %s, want %s", r.ID, cur.Status, want)
+		}
+	}
+	// Even asked directly, the store keeps the unmailed seat.
+	if _, _, err := e.store.ReleaseUnanswered(ctx, ev.ID, unreachable.ID, e.clock.Now()); !errors.Is(err, community.ErrReconfirmNotMailed) {
+		t.Errorf("releasing the unmailed seat: %v, want ErrReconfirmNotMailed", err)
 	}
 }

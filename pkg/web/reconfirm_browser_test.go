@@ -31,7 +31,7 @@ func TestBrowserReconfirm(t *testing.T) {
 		t.Fatalf("the env's notifier is %T", e.room.Notifier)
 	}
 	links := auth.Links{BaseURL: base, Keys: e.cfg.Keys}
-	e.room.Reconfirms, e.room.ReconfirmLinks = n, links
+	e.room.Reconfirms, e.room.ReconfirmLinks, e.room.ReconfirmMarks = n, links, e.store
 	e.h.reconfirms = &community.Reconfirmations{Regs: e.regs, Store: e.store, Links: links, Clock: e.clock}
 
 	ev := e.createEvent(t, "橋梁点検の実務（第3回）", jst(5, 10, 19, 0), func(ev *community.Event) {
@@ -96,8 +96,8 @@ func TestBrowserReconfirm(t *testing.T) {
 		}
 		return m
 	}
-	req := check("reconfirm", keeper, "参加予定のご確認", "参加予定ですか", "橋梁点検の実務（第3回）", "2025年5月10日(土) 19:00",
-		"回答の期限", "2025年5月9日(金) 19:00", "/reconfirm?token=")
+	req := check("reconfirm", keeper, "参加予定のご確認", "参加予定ですか", "橋梁点検の実務（第3回）", "令和7年5月10日(土) 19:00",
+		"回答の期限", "令和7年5月9日(金) 19:00", "/reconfirm?token=")
 	keep = linkIn(t, []localtest.Mail{req}, "/reconfirm")
 	if !strings.HasSuffix(keep, "answer=keep") && !strings.Contains(req.Body.Text, keep+"&answer=keep") {
 		t.Errorf("the first link is not the keep link: %s", keep)
@@ -116,7 +116,7 @@ func TestBrowserReconfirm(t *testing.T) {
 	}
 	keepURL := links.ReconfirmLink(ev.ID, keeper.ID, community.ReconfirmKeep)
 	do("open the keep link", chromedp.Navigate(keepURL), chromedp.WaitVisible(css("h1")), both("reconfirm-keep"))
-	if got := read(chromedp.Text(css("main"))); !strings.Contains(got, "未回答") || !strings.Contains(got, "2025年5月9日(金) 19:00") {
+	if got := read(chromedp.Text(css("main"))); !strings.Contains(got, "未回答") || !strings.Contains(got, "令和7年5月9日(金) 19:00") {
 		t.Errorf("the page before answering:\n%s", got)
 	}
 	do("press 参加します", chromedp.Click(css(`form button[type="submit"]`)), chromedp.WaitVisible(css(".notice")), both("reconfirm-kept"))
@@ -137,7 +137,7 @@ func TestBrowserReconfirm(t *testing.T) {
 		t.Fatal(err)
 	}
 	communitytest.Deliver(t, e.room)
-	check("released", silent, "参加予定の確認に回答がなかった", "橋梁点検の実務（第3回）", "2025年5月10日(土) 19:00", "2025年5月9日(金) 19:00")
+	check("released", silent, "参加予定の確認に回答がなかった", "橋梁点検の実務（第3回）", "令和7年5月10日(土) 19:00", "令和7年5月9日(金) 19:00")
 	if r, _ := e.store.Registration(bg, ev.ID, waiter.ID); r.Status != community.RegistrationConfirmed {
 		t.Errorf("the waiter is %s", r.Status)
 	}

@@ -26,7 +26,7 @@ func newReconfirmFixture(t *testing.T, e *env) reconfirmFixture {
 	ctx := context.Background()
 	links := auth.Links{BaseURL: e.cfg.BaseURL, Keys: e.cfg.Keys}
 	e.h.reconfirms = &community.Reconfirmations{Regs: e.regs, Store: e.store, Links: links, Clock: e.clock}
-	e.room.Reconfirms, e.room.ReconfirmLinks = reconfirmMail{box: e.mail}, links
+	e.room.Reconfirms, e.room.ReconfirmLinks, e.room.ReconfirmMarks = reconfirmMail{box: e.mail}, links, e.store
 	ev := e.createEvent(t, "橋梁点検の実務", jst(5, 10, 19, 0), func(ev *community.Event) {
 		ev.Capacity, ev.Waitlist = 2, true
 		ev.Reconfirm = &community.Reconfirmation{DaysBefore: 3, DeadlineHours: 24, Release: true}
@@ -103,7 +103,7 @@ func TestReconfirmPage(t *testing.T) {
 				if page.Headers["Referrer-Policy"] != "no-referrer" {
 					t.Errorf("Referrer-Policy %q: the token would leak to the event page", page.Headers["Referrer-Policy"])
 				}
-				wantBody(t, page, "<h1>参加予定のご確認</h1>", "「橋梁点検の実務」に参加される予定ですか？", "橋梁点検の実務", "2025年5月10日(土) 19:00", "2025年5月9日(金) 19:00", "未回答",
+				wantBody(t, page, "<h1>参加予定のご確認</h1>", "「橋梁点検の実務」に参加される予定ですか？", "橋梁点検の実務", "令和7年5月10日(土) 19:00", "令和7年5月9日(金) 19:00", "未回答",
 					`name="answer" value="cancel"`)
 				if answer == community.ReconfirmKeep {
 					wantBody(t, page, `<button type="submit">参加します</button>`)
@@ -169,7 +169,7 @@ func TestReconfirmPage(t *testing.T) {
 		e.clock.Set(jst(5, 9, 20, 0))
 		page := e.do(t, get(t, f.link(t, f.seat2, "keep"), ""))
 		wantStatus(t, page, 200)
-		wantBody(t, page, "回答の期限（2025年5月9日(金) 19:00）を過ぎたため、「参加します」のご回答は受け付けを終了しました。")
+		wantBody(t, page, "回答の期限（令和7年5月9日(金) 19:00）を過ぎたため、「参加します」のご回答は受け付けを終了しました。")
 		wantNotBody(t, page, `value="keep"`)
 		resp := e.do(t, post(t, "/reconfirm", url.Values{"token": {f.token(f.seat2)}, "answer": {"keep"}}, ""))
 		wantStatus(t, resp, 422)

@@ -64,5 +64,5 @@ func (d *Deps) Mailroom() (*community.Mailroom, error) {
 	return &community.Mailroom{Store: d.Store(), Notifier: n, Members: n, Admin: n, Guests: n, Reminders: n, Applications: n, Nominations: n,
 		Suppressions: d.Store(), Links: d.Links(), OptOuts: d.Links(), Clock: d.Clock, Log: d.Log,
 		Surveys: n, SurveyLinks: d.Links(), OrgSurveys: n, OrgSurveyLinks: d.Links(), CheckInLinks: d.Links(),
-		Reconfirms: n, ReconfirmLinks: d.Links()}, nil
+		Reconfirms: n, ReconfirmLinks: d.Links(), ReconfirmMarks: d.Store()}, nil
 }

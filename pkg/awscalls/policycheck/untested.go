@@ -15,6 +15,7 @@ var Untested = map[string]string{
 	"BouncesFunction dynamodb:UpdateItem table MEMBER#*":       "marking the member who holds a bounced address; bouncesjob's tests bounce addresses no member holds",
 	"MailerFunction dynamodb:GetItem table MEMBER#*":           "member mails' recipients; mailerjob's tests send registration mails only (the Mailroom is tested in pkg/community)",
 	"MailerFunction dynamodb:GetItem table MESSAGE#*":          "organizer messages' text; not sent in mailerjob's tests",
+	"MailerFunction dynamodb:UpdateItem table EVENT#*":         "a reconfirmation request marked as mailed; mailerjob's tests send registration mails only (tested in pkg/remindersjob, below the handler)",
 	"MailerFunction dynamodb:GetItem table SUPPRESS#*":         "the suppression list read before a send to a member address; not reached in mailerjob's tests",
 	"RemindersFunction dynamodb:GetItem table NOMINATION#*":    "nominations anonymized with an event's guests; the nominee path is tested in pkg/store/dynamo (TestAnonymizeGuests), below the handler",
 	"RemindersFunction dynamodb:UpdateItem table NOMINATION#*": "nominations anonymized with an event's guests; tested in pkg/store/dynamo, below the handler",

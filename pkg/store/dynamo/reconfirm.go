@@ -17,6 +17,7 @@ import (
 var (
 	_ community.ReconfirmStore       = (*Store)(nil)
 	_ community.ReconfirmAnswerStore = (*Store)(nil)
+	_ community.ReconfirmMailStore   = (*Store)(nil)
 )
 
 // Reconfirmation (see doc.go): the event item carries the setting
@@ -24,7 +25,8 @@ var (
 // EVENT#<eid> / RECONFIRM#ask and RECONFIRM#deadline, sit in the GSI3
 // partition RECONFIRMS sorted by due time until their step was done for
 // everyone. A registration records reconfirm_asked_at in the transaction
-// that puts its request, and its answer.
+// that puts its request, reconfirm_mailed_at when the mailer saw SES take
+// it (MarkReconfirmMailed; a release requires it), and its answer.
 const (
 	reconfirmsPartition = "RECONFIRMS"
 	typeReconfirm       = "reconfirm_schedule"
@@ -252,6 +254,18 @@ func (s *Store) HandOverReconfirms(ctx context.Context, mails []community.Mail, 
 // racing sweeps commits it; the others find it cancelled.
 func (s *Store) ReleaseUnanswered(ctx context.Context, eventID, regID string, now time.Time) (released, promoted *community.Registration, err error) {
 	return s.cancelRegistration(ctx, eventID, regID, now, cancelKind{counted: true, release: true})
+}
+
+// MarkReconfirmMailed sets reconfirm_mailed_at on the registration IF it
+// has none (a repeated delivery keeps the first) and the registration
+// exists; either way it is done.
+func (s *Store) MarkReconfirmMailed(ctx context.Context, eventID, regID string, at time.Time) error {
+	upd := expression.Set(expression.Name("reconfirm_mailed_at"), expression.Value(at.UTC()))
+	cond := expression.AttributeExists(expression.Name("PK")).And(expression.AttributeNotExists(expression.Name("reconfirm_mailed_at")))
+	if _, _, err := s.updateItem(ctx, registrationKey(eventID, regID), upd, cond); err != nil {
+		return fmt.Errorf("dynamo: mark reconfirmation mailed: %w", err)
+	}
+	return nil
 }
 
 // KeepSeat records 「参加します」 in one TransactWriteItems: [Update

@@ -142,6 +142,7 @@ type registrationItem struct {
 	ReconfirmAskedAt    *time.Time `dynamodbav:"reconfirm_asked_at,omitempty"`
 	ReconfirmAnswer     string     `dynamodbav:"reconfirm_answer,omitempty"`
 	ReconfirmAnsweredAt *time.Time `dynamodbav:"reconfirm_answered_at,omitempty"`
+	ReconfirmMailedAt   *time.Time `dynamodbav:"reconfirm_mailed_at,omitempty"`
 	CancelReason        string     `dynamodbav:"cancel_reason,omitempty"`
 }
 
@@ -176,6 +177,7 @@ func newRegistrationItem(r *community.Registration) registrationItem {
 	it.SurveySentAt, it.SurveyAnsweredAt = utcPtr(r.SurveySentAt), utcPtr(r.SurveyAnsweredAt)
 	it.SurveyAnswers = answerItems(r.SurveyAnswers)
 	it.ReconfirmAskedAt, it.ReconfirmAnswer, it.ReconfirmAnsweredAt = utcPtr(r.ReconfirmAskedAt), r.ReconfirmAnswer, utcPtr(r.ReconfirmAnsweredAt)
+	it.ReconfirmMailedAt = utcPtr(r.ReconfirmMailedAt)
 	it.CancelReason = r.CancelReason
 	return it
 }
@@ -206,6 +208,7 @@ func (it registrationItem) registration() *community.Registration {
 		r.SurveyAnswers = append(r.SurveyAnswers, community.Answer{QuestionID: a.QuestionID, Text: a.Text, Choices: a.Choices})
 	}
 	r.ReconfirmAskedAt, r.ReconfirmAnswer, r.ReconfirmAnsweredAt = it.ReconfirmAskedAt, it.ReconfirmAnswer, it.ReconfirmAnsweredAt
+	r.ReconfirmMailedAt = it.ReconfirmMailedAt
 	r.CancelReason = it.CancelReason
 	return r
 }
@@ -714,6 +717,8 @@ func (s *Store) cancelRegistration(ctx context.Context, eventID, regID string, n
 				return nil, nil, community.ErrNotConfirmed
 			case cur.ReconfirmAskedAt == nil || cur.ReconfirmAnswer != "":
 				return nil, nil, community.ErrReconfirmAnswered
+			case cur.ReconfirmMailedAt == nil:
+				return nil, nil, community.ErrReconfirmNotMailed
 			}
 		}
 		switch community.RegistrationStatus(cur.Status) {
@@ -862,7 +867,8 @@ func (s *Store) cancelItems(cur registrationItem, head *registrationItem, now ti
 		// Released only while still unanswered: a 「参加します」 that
 		// lands first keeps the seat.
 		upd = upd.Set(expression.Name("cancel_reason"), expression.Value(community.CancelReasonUnanswered))
-		regCond = regCond.And(expression.AttributeNotExists(expression.Name("reconfirm_answer")))
+		regCond = regCond.And(expression.AttributeNotExists(expression.Name("reconfirm_answer"))).
+			And(expression.AttributeExists(expression.Name("reconfirm_mailed_at")))
 	case answering:
 		// An asked registrant who cancels before the deadline answered
 		// 「キャンセルします」, whichever way they cancelled.

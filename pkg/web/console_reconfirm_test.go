@@ -89,13 +89,13 @@ func TestConsoleEventReconfirmation(t *testing.T) {
 	checkLabelsAndHeadings(t, "edit", edit)
 	for _, want := range []string{`name="reconfirm" value="yes" checked>`, `id="ev-reconfirm-by-time" name="reconfirm_deadline" value="at" checked>`,
 		`name="reconfirm_deadline_date" value="2025-05-19"`, `name="reconfirm_deadline_time" value="12:00"`, `name="reconfirm_release" value="yes" checked>`,
-		`開始の3日前（2025年5月17日(土) 19:00）に`, `回答の期限は2025年5月19日(月) 12:00です。`, `キャンセル待ちの方に順にお回しします`} {
+		`開始の3日前（令和7年5月17日(土) 19:00）に`, `回答の期限は令和7年5月19日(月) 12:00です。`, `キャンセル待ちの方に順にお回しします`} {
 		if !strings.Contains(edit, want) {
 			t.Errorf("edit page lacks %s", want)
 		}
 	}
 	preview := e.do(t, get(t, "/admin/events/"+id+"/preview", org)).Body
-	if !strings.Contains(preview, "<dt>参加予定の確認</dt>") || !strings.Contains(preview, `回答の期限は2025年5月19日(月) 12:00です。`) {
+	if !strings.Contains(preview, "<dt>参加予定の確認</dt>") || !strings.Contains(preview, `回答の期限は令和7年5月19日(月) 12:00です。`) {
 		t.Errorf("preview does not tell of the reconfirmation")
 	}
 
@@ -113,7 +113,7 @@ func TestConsoleEventReconfirmation(t *testing.T) {
 		t.Errorf("edit page after hours")
 	}
 	preview = e.do(t, get(t, "/admin/events/"+id+"/preview", org)).Body
-	if !strings.Contains(preview, `開始の5日前（2025年5月15日(木) 19:00）に`) || strings.Contains(preview, "キャンセル待ちの方に順にお回し") {
+	if !strings.Contains(preview, `開始の5日前（令和7年5月15日(木) 19:00）に`) || strings.Contains(preview, "キャンセル待ちの方に順にお回し") {
 		t.Errorf("preview after hours: release still said, or the new day missing")
 	}
 

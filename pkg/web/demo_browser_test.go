@@ -1,7 +1,12 @@
 package web
 
 import (
+	"bytes"
 	"context"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -87,6 +92,29 @@ func TestBrowserDemoPages(t *testing.T) {
 	}
 	links := auth.Links{BaseURL: base, Keys: e.cfg.Keys}
 	link := links.CertificateLink(held.Event.ID, held.Attendees[0].ID)
+	t.Run("CertificatePDF", func(t *testing.T) {
+		// Fetched as the download link does; kept beside the screenshots
+		// (demo-certificate.pdf) for people checking how it prints.
+		req, err := http.NewRequest("GET", base+"/me/certificates/"+held.Event.ID, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.AddCookie(&http.Cookie{Name: cookie, Value: token})
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		pdf, err := io.ReadAll(resp.Body)
+		if err != nil || resp.StatusCode != 200 || !bytes.HasPrefix(pdf, []byte("%PDF-")) {
+			t.Fatalf("GET the certificate = %d, %.20q (%v)", resp.StatusCode, pdf, err)
+		}
+		if dir := os.Getenv("TABANE_WEB_SCREENSHOTS"); dir != "" {
+			if err := os.WriteFile(filepath.Join(dir, "demo-certificate.pdf"), pdf, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
 	t.Run("CertificateGenuine", func(t *testing.T) {
 		do("open the printed URL", chromedp.Navigate(link), chromedp.WaitVisible(css("h1")))
 		body := read(chromedp.Text(css("main")))

@@ -415,7 +415,8 @@ func printBanner(out io.Writer, b banner) {
 	default:
 		emails := append([]string(nil), b.seed.MemberEmails...)
 		sort.Strings(emails)
-		fmt.Fprintf(out, "Demo data: %d events and %d members stored (%s); sign in from the mailbox page\n", b.seed.Events, b.seed.Members, strings.Join(emails, ", "))
+		fmt.Fprintf(out, "Demo data: %d upcoming and %d past events (開催履歴, with attendance), %d members stored (%s); sign in from the mailbox page\n",
+			b.seed.Events, b.seed.PastEvents, b.seed.Members, strings.Join(emails, ", "))
 	}
 	if b.tableCreated {
 		fmt.Fprintf(out, "Table %q created from template.yaml\n", b.cfg.TableName)

@@ -82,37 +82,45 @@ func deadline(start time.Time, days int) time.Time {
 	return t
 }
 
+// RegularRule is the regular members' 井戸端会議: the second Tuesday,
+// 18:00–19:00 JST. The members attend from their offices after work, so a
+// second Tuesday that is a national holiday (建国記念の日 in February 2025,
+// 秋分の日 in September 2026) moves to the next 平日 rather than meeting
+// on a day off.
+var RegularRule = community.MonthlyRule{
+	Week: 2, Weekday: time.Tuesday, Hour: 18, Duration: time.Hour,
+	Holidays: community.HolidayNextWeekday,
+}
+
 // RegularMeetings returns the next n regular members' 井戸端会議 starts
-// (second Tuesday, 18:00 JST) after now.
+// after now, as RegularRule places them.
 func RegularMeetings(now time.Time, n int) []time.Time {
-	var out []time.Time
-	y, m, _ := now.In(community.Tokyo).Date()
-	for i := 0; len(out) < n; i++ {
-		t := SecondTuesday(y, m+time.Month(i), 18)
-		if t.After(now) {
-			out = append(out, t)
-		}
-	}
-	return out
+	return RegularRule.Next(now, n)
 }
 
 func ptr[T any](v T) *T { return &v }
 
-// Store is what seeding writes: events, members and a series.
+// Store is what seeding writes: events, members, a series, and the
+// registrations and check-ins of the events already held.
 type Store interface {
 	community.Store
 	community.SeriesStore
+	Register(ctx context.Context, e *community.Event, r *community.Registration) error
+	CancelRegistration(ctx context.Context, eventID, regID string, now time.Time) (cancelled, promoted *community.Registration, err error)
+	SetCheckIn(ctx context.Context, eventID, regID string, at *time.Time) (*community.Registration, error)
+	ClaimMail(ctx context.Context, id, owner string, now time.Time, ttl time.Duration) (*community.Mail, community.MailClaim, error)
+	SettleMail(ctx context.Context, id, owner string, outcome community.MailOutcome, messageID string, now time.Time) error
 }
 
-// RegularSeries is the monthly regular members' 井戸端会議 (second Tuesday,
-// 18:00–19:00 JST) whose first occurrences Events returns; meeting is one of them.
+// RegularSeries is the monthly regular members' 井戸端会議 (RegularRule)
+// whose first occurrences Events returns; meeting is one of them.
 func RegularSeries(meeting *community.Event, now time.Time) *community.Series {
 	tmpl := *meeting
 	tmpl.ID, tmpl.Title, tmpl.SeriesID = "", "正会員の井戸端会議", ""
 	return &community.Series{
 		ID:        meeting.SeriesID,
 		Template:  tmpl,
-		Rule:      community.MonthlyRule{Week: 2, Weekday: time.Tuesday, Hour: 18, Duration: time.Hour},
+		Rule:      RegularRule,
 		Months:    3,
 		Publish:   true,
 		CreatedAt: now, UpdatedAt: now,
@@ -139,7 +147,7 @@ func Events(now time.Time) []*community.Event {
 			Title:    fmt.Sprintf("正会員の井戸端会議（%d月）", start.Month()),
 			Kind:     community.KindMeeting,
 			Audience: community.AudienceRegular,
-			Description: "現役の公務員である正会員だけの、毎月第2火曜日のオンライン井戸端会議です。\n" +
+			Description: "現役の公務員である正会員だけの、毎月第2火曜日（祝日の月は翌日以降の平日）のオンライン井戸端会議です。\n" +
 				"日々の業務の悩みや工夫、最近の出来事を気軽に話しましょう。出入り自由です。",
 			StartsAt:       start,
 			EndsAt:         start.Add(time.Hour),
@@ -211,7 +219,11 @@ func Events(now time.Time) []*community.Event {
 		Capacity:             12,
 		Waitlist:             true,
 		RegistrationClosesAt: ptr(deadline(trip, 7).UTC()),
-		Notes:                "定員12名。満席の場合はキャンセル待ちで受け付けます。雨天時は内容を変更します。",
+		// Few seats and a waitlist: three days before, those holding a
+		// seat are asked whether they still come, and the seats of those
+		// who do not answer by the day before go to the waitlist.
+		Reconfirm: &community.Reconfirmation{DaysBefore: 3, DeadlineHours: 24, Release: true},
+		Notes:     "定員12名。満席の場合はキャンセル待ちで受け付けます。開催3日前に参加確認のメールをお送りします。前日の同時刻までにご回答がない場合、キャンセル待ちの方に席をお譲りします。雨天時は内容を変更します。",
 	})
 
 	ws := nextWeekday(now, time.Monday, 56, 9, 30)
@@ -279,7 +291,9 @@ func Members(now time.Time, organizers []string) []*community.Member {
 // Result says what Seed did.
 type Result struct {
 	AlreadySeeded bool // the demo data was there from an earlier start
-	Events        int  // events stored now
+	Events        int  // upcoming events stored now
+	PastEvents    int  // held events stored now (History)
+	Registrations int  // registrations stored now at held and upcoming events
 	Members       int  // members stored now
 	MemberEmails  []string
 }
@@ -324,5 +338,91 @@ func Seed(ctx context.Context, store Store, organizers []string, now time.Time) 
 		res.Members++
 		res.MemberEmails = append(res.MemberEmails, m.Email)
 	}
+	for _, h := range History(now) {
+		err := store.CreateEvent(ctx, h.Event)
+		switch {
+		case err == nil:
+			res.PastEvents++
+		case community.ErrorCode(err) != community.Conflict:
+			return res, fmt.Errorf("demo: event %q: %w", h.Event.Title, err)
+		}
+		for _, a := range h.Attendees {
+			ok, err := attend(ctx, store, h.Event, a, now)
+			if err != nil {
+				return res, fmt.Errorf("demo: registration at %q: %w", h.Event.Title, err)
+			}
+			if ok {
+				res.Registrations++
+			}
+		}
+	}
+	// The regular member holds a seat at the next 井戸端会議 and at the
+	// field trip, which asks for reconfirmation: my page and the calendar
+	// feed have something coming.
+	for _, e := range events {
+		if e.ID != ID("event/regular-meeting/0") && e.ID != ID("event/field-trip") {
+			continue
+		}
+		ok, err := attend(ctx, store, e, Attendee{ID: ID("registration/" + e.ID)}, now)
+		if err != nil {
+			return res, fmt.Errorf("demo: registration at %q: %w", e.Title, err)
+		}
+		if ok {
+			res.Registrations++
+		}
+	}
 	return res, nil
+}
+
+// attend stores a's registration at e as the demo has it (the regular
+// member's when a has no guest), checked in or cancelled; false when it
+// was stored by an earlier start. The registration was made a couple of
+// weeks before e (or an hour before now, when e is near), and nobody is
+// owed a mail about what the demo says happened: its outbox items are
+// settled as skipped before the mailer can see them.
+func attend(ctx context.Context, store Store, e *community.Event, a Attendee, now time.Time) (bool, error) {
+	made := e.StartsAt.AddDate(0, 0, -14)
+	if made.After(now) {
+		made = now.Add(-time.Hour)
+	}
+	r := &community.Registration{
+		ID: a.ID, EventID: e.ID, Guest: a.Guest, EventStartsAt: e.StartsAt,
+		CreatedAt: made.UTC(), UpdatedAt: made.UTC(),
+	}
+	if a.Guest == nil {
+		r.MemberID = ID("member/regular")
+	}
+	err := store.Register(ctx, e, r)
+	if community.ErrorCode(err) == community.Conflict {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	mails := []string{community.RegistrationMail(r, made).ID}
+	switch {
+	case a.Cancelled:
+		if _, _, err := store.CancelRegistration(ctx, e.ID, r.ID, e.StartsAt.Add(-48*time.Hour)); err != nil {
+			return false, err
+		}
+		mails = append(mails, community.CancelledMail(r, now).ID)
+	case a.CheckedIn:
+		at := e.StartsAt.Add(-5 * time.Minute)
+		if _, err := store.SetCheckIn(ctx, e.ID, r.ID, &at); err != nil {
+			return false, err
+		}
+	}
+	for _, id := range mails {
+		_, got, err := store.ClaimMail(ctx, id, "demo", now, time.Minute)
+		if err != nil {
+			return false, err
+		}
+		if got != community.MailWon {
+			continue
+		}
+		if err := store.SettleMail(ctx, id, "demo", community.MailSkipped, "", now); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
 }

@@ -68,7 +68,7 @@ func TestMyPageCalendar(t *testing.T) {
 		}
 		page := e.do(t, get(t, "/me?saved=calendar_issued", session))
 		wantBody(t, page, "カレンダー連携のURLを発行しました。", `<label class="block" for="calendar-url">`,
-			"URLを再発行（古いURLは使えなくなります）", "連携を停止", "Googleカレンダー", "iPhone", "Outlook", `href="webcal://tabane.example.jp/api/me/calendar.ics?token=`)
+			"URLを再発行", "いままでのURLは使えなくなります", "連携を停止", "Googleカレンダー", "iPhone", "Outlook", `href="webcal://tabane.example.jp/api/me/calendar.ics?token=`)
 		if !works(t, first) {
 			t.Error("the shown URL does not work")
 		}

@@ -632,6 +632,16 @@ func (h *Handler) myRegistrations(ctx context.Context, r *request) (upcoming, pa
 		if !now.Before(end) {
 			line.Cancellable = false
 			line.Certificate = reg.Status == community.RegistrationConfirmed && reg.CheckedInAt != nil && e.Status == community.EventPublished
+			// Once the event is over, "参加確定" no longer says anything
+			// the member needs: whether they were recorded as present does
+			// (it decides the certificate).
+			if reg.Status == community.RegistrationConfirmed && !line.EventCancelled {
+				attended := "出席の記録なし"
+				if reg.CheckedInAt != nil {
+					attended = "出席"
+				}
+				line.Label = strings.TrimSuffix(line.Label, "参加確定") + attended
+			}
 			past = append(past, line)
 			continue
 		}

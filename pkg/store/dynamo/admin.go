@@ -673,7 +673,20 @@ const batchGetMax = 100
 // MembersByID reads members with BatchGetItem, 100 keys a call, retrying
 // what DynamoDB leaves unprocessed. Unknown ids are absent from the map.
 func (s *Store) MembersByID(ctx context.Context, ids []string) (map[string]*community.Member, error) {
-	out := make(map[string]*community.Member, len(ids))
+	out, err := batchGet(ctx, s, ids, memberKey, memberItem.member, func(m *community.Member) string { return m.ID })
+	if err != nil {
+		return nil, fmt.Errorf("dynamo: members by id: %w", err)
+	}
+	return out, nil
+}
+
+// batchGet reads the items of ids (keyed by keyOf; blanks and repeats
+// left out) with BatchGetItem, batchGetMax keys a call, retrying what
+// DynamoDB leaves unprocessed, and returns them converted by conv, by
+// idOf. Unknown ids are absent from the map. Busy when DynamoDB keeps
+// leaving keys unprocessed.
+func batchGet[I, T any](ctx context.Context, s *Store, ids []string, keyOf func(string) key, conv func(I) (T, error), idOf func(T) string) (map[string]T, error) {
+	out := make(map[string]T, len(ids))
 	seen := map[string]bool{}
 	var keys []map[string]types.AttributeValue
 	for _, id := range ids {
@@ -681,9 +694,9 @@ func (s *Store) MembersByID(ctx context.Context, ids []string) (map[string]*comm
 			continue
 		}
 		seen[id] = true
-		k, err := attributevalue.MarshalMap(memberKey(id))
+		k, err := attributevalue.MarshalMap(keyOf(id))
 		if err != nil {
-			return nil, fmt.Errorf("dynamo: members by id: %w", err)
+			return nil, err
 		}
 		keys = append(keys, k)
 	}
@@ -694,18 +707,18 @@ func (s *Store) MembersByID(ctx context.Context, ids []string) (map[string]*comm
 		for attempt := 1; len(req) > 0; attempt++ {
 			res, err := s.client.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
 			if err != nil {
-				return nil, fmt.Errorf("dynamo: members by id: %w", err)
+				return nil, err
 			}
-			var items []memberItem
+			var items []I
 			if err := attributevalue.UnmarshalListOfMaps(res.Responses[s.table], &items); err != nil {
-				return nil, fmt.Errorf("dynamo: members by id: %w", err)
+				return nil, err
 			}
 			for _, it := range items {
-				m, err := it.member()
+				v, err := conv(it)
 				if err != nil {
-					return nil, fmt.Errorf("dynamo: members by id: %w", err)
+					return nil, err
 				}
-				out[m.ID] = m
+				out[idOf(v)] = v
 			}
 			req = res.UnprocessedKeys
 			if len(req) > 0 {
@@ -713,7 +726,7 @@ func (s *Store) MembersByID(ctx context.Context, ids []string) (map[string]*comm
 					return nil, community.ErrBusy
 				}
 				if err := pause(ctx, attempt); err != nil {
-					return nil, fmt.Errorf("dynamo: members by id: %w", err)
+					return nil, err
 				}
 			}
 		}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -245,18 +244,7 @@ func (s *Store) EnsureLottery(ctx context.Context, eventID string, drawAt time.T
 // DueLotteries queries GSI3 LOTTERIES for draw times before now+1s,
 // every page.
 func (s *Store) DueLotteries(ctx context.Context, now time.Time) ([]string, error) {
-	bound := keyStamp(now.UTC().Truncate(time.Second).Add(time.Second))
-	expr, err := expression.NewBuilder().WithKeyCondition(
-		expression.Key(reminderIndex.pk).Equal(expression.Value(lotteriesPartition)).
-			And(expression.Key(reminderIndex.sk).LessThan(expression.Value(bound)))).Build()
-	if err != nil {
-		return nil, fmt.Errorf("dynamo: due lotteries: %w", err)
-	}
-	ids, err := queryAll(ctx, s.client, &dynamodb.QueryInput{
-		TableName: aws.String(s.table), IndexName: aws.String(reminderIndex.name),
-		KeyConditionExpression: expr.KeyCondition(), ExpressionAttributeNames: expr.Names(),
-		ExpressionAttributeValues: expr.Values(), ScanIndexForward: aws.Bool(true),
-	}, infallible(func(it lotteryItem) string { return it.EventID }))
+	ids, err := dueBefore(ctx, s, lotteriesPartition, now, infallible(func(it lotteryItem) string { return it.EventID }))
 	if err != nil {
 		return nil, fmt.Errorf("dynamo: due lotteries: %w", err)
 	}

@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/sorae/tabane/pkg/community"
@@ -127,47 +125,9 @@ func (s *Store) deleteCalendarToken(memberID, digest string) (*types.Delete, err
 // what DynamoDB leaves unprocessed (eventually consistent, as event reads
 // for pages are). Unknown ids are absent from the map.
 func (s *Store) EventsByID(ctx context.Context, ids []string) (map[string]*community.Event, error) {
-	out := make(map[string]*community.Event, len(ids))
-	seen := map[string]bool{}
-	var keys []map[string]types.AttributeValue
-	for _, id := range ids {
-		if id == "" || seen[id] {
-			continue
-		}
-		seen[id] = true
-		k, err := attributevalue.MarshalMap(eventKey(id))
-		if err != nil {
-			return nil, fmt.Errorf("dynamo: events by id: %w", err)
-		}
-		keys = append(keys, k)
-	}
-	for len(keys) > 0 {
-		n := min(len(keys), batchGetMax)
-		req := map[string]types.KeysAndAttributes{s.table: {Keys: keys[:n]}}
-		keys = keys[n:]
-		for attempt := 1; len(req) > 0; attempt++ {
-			res, err := s.client.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
-			if err != nil {
-				return nil, fmt.Errorf("dynamo: events by id: %w", err)
-			}
-			var items []eventItem
-			if err := attributevalue.UnmarshalListOfMaps(res.Responses[s.table], &items); err != nil {
-				return nil, fmt.Errorf("dynamo: events by id: %w", err)
-			}
-			for _, it := range items {
-				e := it.event()
-				out[e.ID] = e
-			}
-			req = res.UnprocessedKeys
-			if len(req) > 0 {
-				if attempt == promoteAttempts {
-					return nil, community.ErrBusy
-				}
-				if err := pause(ctx, attempt); err != nil {
-					return nil, fmt.Errorf("dynamo: events by id: %w", err)
-				}
-			}
-		}
+	out, err := batchGet(ctx, s, ids, eventKey, infallible(eventItem.event), func(e *community.Event) string { return e.ID })
+	if err != nil {
+		return nil, fmt.Errorf("dynamo: events by id: %w", err)
 	}
 	return out, nil
 }

@@ -152,20 +152,7 @@ func (s *Store) syncReconfirm(ctx context.Context, e *community.Event) error {
 				return fmt.Errorf("dynamo: sync reconfirmation: %w", err)
 			}
 		case want:
-			av, err := attributevalue.MarshalMap(it)
-			if err != nil {
-				return fmt.Errorf("dynamo: sync reconfirmation: %w", err)
-			}
-			cond, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name("PK")).
-				Or(expression.Name("due_at").NotEqual(expression.Value(it.DueAt)))).Build()
-			if err != nil {
-				return fmt.Errorf("dynamo: sync reconfirmation: %w", err)
-			}
-			_, err = s.client.PutItem(ctx, &dynamodb.PutItemInput{
-				TableName: aws.String(s.table), Item: av, ConditionExpression: cond.Condition(),
-				ExpressionAttributeNames: cond.Names(), ExpressionAttributeValues: cond.Values(),
-			})
-			if err != nil && !conditionFailed(err) {
+			if err := s.putSchedule(ctx, it, it.DueAt); err != nil {
 				return fmt.Errorf("dynamo: sync reconfirmation: %w", err)
 			}
 		}
@@ -176,18 +163,7 @@ func (s *Store) syncReconfirm(ctx context.Context, e *community.Event) error {
 // DueReconfirms is a Query of GSI3 RECONFIRMS for GSI3SK < <now+1s>, every
 // page: finished steps have left the index.
 func (s *Store) DueReconfirms(ctx context.Context, now time.Time) ([]community.DueReconfirm, error) {
-	bound := keyStamp(now.UTC().Truncate(time.Second).Add(time.Second))
-	expr, err := expression.NewBuilder().WithKeyCondition(
-		expression.Key(reminderIndex.pk).Equal(expression.Value(reconfirmsPartition)).
-			And(expression.Key(reminderIndex.sk).LessThan(expression.Value(bound)))).Build()
-	if err != nil {
-		return nil, fmt.Errorf("dynamo: due reconfirmations: %w", err)
-	}
-	due, err := queryAll(ctx, s.client, &dynamodb.QueryInput{
-		TableName: aws.String(s.table), IndexName: aws.String(reminderIndex.name),
-		KeyConditionExpression: expr.KeyCondition(), ExpressionAttributeNames: expr.Names(),
-		ExpressionAttributeValues: expr.Values(), ScanIndexForward: aws.Bool(true),
-	}, infallible(reconfirmScheduleItem.due))
+	due, err := dueBefore(ctx, s, reconfirmsPartition, now, infallible(reconfirmScheduleItem.due))
 	if err != nil {
 		return nil, fmt.Errorf("dynamo: due reconfirmations: %w", err)
 	}
@@ -196,9 +172,7 @@ func (s *Store) DueReconfirms(ctx context.Context, now time.Time) ([]community.D
 
 // FinishReconfirm removes d's GSI3 keys IF its due time is unchanged.
 func (s *Store) FinishReconfirm(ctx context.Context, d community.DueReconfirm) error {
-	upd := expression.Remove(expression.Name(reminderIndex.pk)).Remove(expression.Name(reminderIndex.sk))
-	cond := expression.Name("due_at").Equal(expression.Value(d.DueAt.UTC()))
-	if _, _, err := s.updateItem(ctx, reconfirmKey(d.EventID, d.Step), upd, cond); err != nil {
+	if err := s.finishSchedule(ctx, reconfirmKey(d.EventID, d.Step), d.DueAt); err != nil {
 		return fmt.Errorf("dynamo: finish reconfirmation: %w", err)
 	}
 	return nil

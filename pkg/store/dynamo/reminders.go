@@ -215,18 +215,7 @@ func (s *Store) SyncEventReminders(ctx context.Context, e *community.Event) erro
 // REMINDERS for GSI3SK < <now+1s>, every page. Finished reminders have left
 // the index, so the cost is what is due, never the table.
 func (s *Store) DueReminders(ctx context.Context, now time.Time) ([]community.DueReminder, error) {
-	bound := keyStamp(now.UTC().Truncate(time.Second).Add(time.Second))
-	expr, err := expression.NewBuilder().WithKeyCondition(
-		expression.Key(reminderIndex.pk).Equal(expression.Value(remindersPartition)).
-			And(expression.Key(reminderIndex.sk).LessThan(expression.Value(bound)))).Build()
-	if err != nil {
-		return nil, fmt.Errorf("dynamo: due reminders: %w", err)
-	}
-	due, err := queryAll(ctx, s.client, &dynamodb.QueryInput{
-		TableName: aws.String(s.table), IndexName: aws.String(reminderIndex.name),
-		KeyConditionExpression: expr.KeyCondition(), ExpressionAttributeNames: expr.Names(),
-		ExpressionAttributeValues: expr.Values(), ScanIndexForward: aws.Bool(true),
-	}, infallible(reminderItem.due))
+	due, err := dueBefore(ctx, s, remindersPartition, now, infallible(reminderItem.due))
 	if err != nil {
 		return nil, fmt.Errorf("dynamo: due reminders: %w", err)
 	}

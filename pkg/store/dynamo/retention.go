@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -58,39 +57,10 @@ func (s *Store) syncAnonymization(ctx context.Context, e *community.Event) error
 	due := community.GuestsAnonymizedAt(e.EndsAt).UTC()
 	it := anonymizationItem{PK: k.PK, SK: k.SK, GSI3PK: anonymizationPartition, GSI3SK: keyStamp(due) + "#" + e.ID,
 		Type: typeAnonymization, EventID: e.ID, DueAt: due}
-	av, err := attributevalue.MarshalMap(it)
-	if err != nil {
-		return fmt.Errorf("dynamo: sync anonymization: %w", err)
-	}
-	expr, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name("PK")).
-		Or(expression.Name("due_at").NotEqual(expression.Value(due)))).Build()
-	if err != nil {
-		return fmt.Errorf("dynamo: sync anonymization: %w", err)
-	}
-	_, err = s.client.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: aws.String(s.table), Item: av, ConditionExpression: expr.Condition(),
-		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-	})
-	if err != nil && !conditionFailed(err) {
+	if err := s.putSchedule(ctx, it, due); err != nil {
 		return fmt.Errorf("dynamo: sync anonymization: %w", err)
 	}
 	return nil
-}
-
-// dueBefore queries GSI3 partition part for GSI3SK < <now+1s>, every page.
-func dueBefore[I, T any](ctx context.Context, s *Store, part string, now time.Time, conv func(I) (T, error)) ([]T, error) {
-	bound := keyStamp(now.UTC().Truncate(time.Second).Add(time.Second))
-	expr, err := expression.NewBuilder().WithKeyCondition(
-		expression.Key(reminderIndex.pk).Equal(expression.Value(part)).
-			And(expression.Key(reminderIndex.sk).LessThan(expression.Value(bound)))).Build()
-	if err != nil {
-		return nil, err
-	}
-	return queryAll(ctx, s.client, &dynamodb.QueryInput{
-		TableName: aws.String(s.table), IndexName: aws.String(reminderIndex.name),
-		KeyConditionExpression: expr.KeyCondition(), ExpressionAttributeNames: expr.Names(),
-		ExpressionAttributeValues: expr.Values(), ScanIndexForward: aws.Bool(true),
-	}, conv)
 }
 
 // DueAnonymizations is a Query of GSI3 ANONYMIZE for GSI3SK < <now+1s>:
@@ -106,10 +76,7 @@ func (s *Store) DueAnonymizations(ctx context.Context, now time.Time) ([]communi
 // FinishAnonymization removes the schedule's GSI3 keys IF due_at is still
 // the one read: an event moved since is due again at its new time.
 func (s *Store) FinishAnonymization(ctx context.Context, d community.DueAnonymization) error {
-	upd := expression.Remove(expression.Name(reminderIndex.pk)).Remove(expression.Name(reminderIndex.sk))
-	_, _, err := s.updateItem(ctx, anonymizationKey(d.EventID), upd,
-		expression.Name("due_at").Equal(expression.Value(d.DueAt.UTC())))
-	if err != nil {
+	if err := s.finishSchedule(ctx, anonymizationKey(d.EventID), d.DueAt); err != nil {
 		return fmt.Errorf("dynamo: finish anonymization: %w", err)
 	}
 	return nil

@@ -5,10 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/sorae/tabane/pkg/community"
@@ -135,20 +132,7 @@ func (s *Store) syncSurvey(ctx context.Context, e *community.Event, a community.
 		}
 		return nil
 	}
-	av, err := attributevalue.MarshalMap(it)
-	if err != nil {
-		return fmt.Errorf("dynamo: sync survey: %w", err)
-	}
-	expr, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name("PK")).
-		Or(expression.Name("due_at").NotEqual(expression.Value(it.DueAt)))).Build()
-	if err != nil {
-		return fmt.Errorf("dynamo: sync survey: %w", err)
-	}
-	_, err = s.client.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: aws.String(s.table), Item: av, ConditionExpression: expr.Condition(),
-		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-	})
-	if err != nil && !conditionFailed(err) {
+	if err := s.putSchedule(ctx, it, it.DueAt); err != nil {
 		return fmt.Errorf("dynamo: sync survey: %w", err)
 	}
 	return nil
@@ -157,18 +141,7 @@ func (s *Store) syncSurvey(ctx context.Context, e *community.Event, a community.
 // DueSurveys is a Query of GSI3 SURVEYS for GSI3SK < <now+1s>, every
 // page: finished surveys have left the index.
 func (s *Store) DueSurveys(ctx context.Context, now time.Time) ([]community.DueSurvey, error) {
-	bound := keyStamp(now.UTC().Truncate(time.Second).Add(time.Second))
-	expr, err := expression.NewBuilder().WithKeyCondition(
-		expression.Key(reminderIndex.pk).Equal(expression.Value(surveysPartition)).
-			And(expression.Key(reminderIndex.sk).LessThan(expression.Value(bound)))).Build()
-	if err != nil {
-		return nil, fmt.Errorf("dynamo: due surveys: %w", err)
-	}
-	due, err := queryAll(ctx, s.client, &dynamodb.QueryInput{
-		TableName: aws.String(s.table), IndexName: aws.String(reminderIndex.name),
-		KeyConditionExpression: expr.KeyCondition(), ExpressionAttributeNames: expr.Names(),
-		ExpressionAttributeValues: expr.Values(), ScanIndexForward: aws.Bool(true),
-	}, infallible(surveyScheduleItem.due))
+	due, err := dueBefore(ctx, s, surveysPartition, now, infallible(surveyScheduleItem.due))
 	if err != nil {
 		return nil, fmt.Errorf("dynamo: due surveys: %w", err)
 	}
@@ -177,9 +150,7 @@ func (s *Store) DueSurveys(ctx context.Context, now time.Time) ([]community.DueS
 
 // FinishSurvey removes d's GSI3 keys IF its due time is unchanged.
 func (s *Store) FinishSurvey(ctx context.Context, d community.DueSurvey) error {
-	upd := expression.Remove(expression.Name(reminderIndex.pk)).Remove(expression.Name(reminderIndex.sk))
-	cond := expression.Name("due_at").Equal(expression.Value(d.DueAt.UTC()))
-	if _, _, err := s.updateItem(ctx, surveyScheduleKey(d.EventID, d.Audience), upd, cond); err != nil {
+	if err := s.finishSchedule(ctx, surveyScheduleKey(d.EventID, d.Audience), d.DueAt); err != nil {
 		return fmt.Errorf("dynamo: finish survey: %w", err)
 	}
 	return nil

@@ -149,7 +149,7 @@ func (h *Handler) renderAttendees(ctx context.Context, r *request, v community.V
 				Delivered: p.Sent, Pending: p.Pending, Skipped: p.Skipped, Failed: p.Failed, Done: p.Pending == 0}
 		}
 	}
-	return h.render(ctx, r, status, "console_attendees", "参加者一覧："+d.Title, "", d)
+	return h.render(ctx, r, status, "console_attendees", "参加者一覧："+d.Title, "admin-events", d)
 }
 
 // consoleAttendeesCSV downloads every registration of the event for Excel:

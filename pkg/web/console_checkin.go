@@ -83,7 +83,7 @@ func (h *Handler) checkInPage(ctx context.Context, r *request, v community.Viewe
 		d.Done, d.Person = true, rowOf(community.Attendee{Registration: reg, Name: a.Name, NameKana: a.NameKana,
 			Affiliation: a.Affiliation, Email: a.Email, Guest: a.Guest, FrameName: a.FrameName, Organization: a.Organization})
 	}
-	return h.render(ctx, r, http.StatusOK, "console_checkin", "受付", "", d)
+	return h.render(ctx, r, http.StatusOK, "console_checkin", "受付", "admin-events", d)
 }
 
 func statusWord(a community.Attendee) string {
@@ -133,7 +133,7 @@ func (h *Handler) consoleCheckInList(ctx context.Context, r *request) response {
 		d.People = append(d.People, row)
 	}
 	d.Total = len(d.People)
-	return h.render(ctx, r, http.StatusOK, "console_checkin_list", "受付リスト："+e.Title, "", d)
+	return h.render(ctx, r, http.StatusOK, "console_checkin_list", "受付リスト："+e.Title, "admin-events", d)
 }
 
 // consoleCheckInFromList checks one person in from the list and goes back

@@ -115,9 +115,9 @@ type holidayChoice struct{ Value, Label, Hint string }
 var holidayChoices = func() []holidayChoice {
 	hints := map[community.HolidayPolicy]string{
 		community.HolidayKeep:        "祝日でも、ルールどおりの日に開催します。",
-		community.HolidaySkip:        "その月は開催を作りません。例：第2火曜日が建国記念の日（2025年2月11日）の月はお休み。",
-		community.HolidayNextWeekday: "例：2025年2月11日（火・祝）→ 2月12日（水）。連休なら明けた最初の平日です。",
-		community.HolidayPrevWeekday: "例：2025年2月11日（火・祝）→ 2月10日（月）。",
+		community.HolidaySkip:        "その月は開催を作りません。例：第2火曜日が建国記念の日（令和7年2月11日）の月はお休み。",
+		community.HolidayNextWeekday: "例：令和7年2月11日（火・祝）→ 2月12日（水）。連休なら明けた最初の平日です。",
+		community.HolidayPrevWeekday: "例：令和7年2月11日（火・祝）→ 2月10日（月）。",
 	}
 	var out []holidayChoice
 	for _, p := range community.HolidayPolicies {

@@ -174,8 +174,9 @@ func TestBrowserDemoPages(t *testing.T) {
 }
 
 // checkLayout fails when the page is wider than the screen (a long URL or
-// table pushing it sideways), when a button, field or button-styled link
-// is under 44 px high, or when a date is written in the Western calendar.
+// table pushing it sideways), when a button, field, menu link or
+// button-styled link is under 44 px high, or when a date is written in the
+// Western calendar.
 func checkLayout(t *testing.T, ctx context.Context, page string) {
 	t.Helper()
 	type problem struct{ What, Text string }
@@ -189,7 +190,7 @@ func checkLayout(t *testing.T, ctx context.Context, page string) {
 			if (r.width > 0 && r.right > vw + 1 && getComputedStyle(el).position !== "fixed")
 				out.push({What: "sticks out right by " + Math.round(r.right - vw) + "px", Text: el.tagName + " " + (el.className || "") + " " + (el.textContent || el.value || "").slice(0, 40)});
 		}
-		for (const el of document.querySelectorAll("button, input:not([type=hidden]):not([type=checkbox]):not([type=radio]), select, a.button, .pager a, .kinds a")) {
+		for (const el of document.querySelectorAll("button, input:not([type=hidden]):not([type=checkbox]):not([type=radio]), select, a.button, .pager a, .kinds a, .site-nav a, .console-nav a")) {
 			const r = el.getBoundingClientRect();
 			if (r.width > 0 && r.height < 44)
 				out.push({What: "touch target " + Math.round(r.height) + "px high", Text: el.tagName + " " + (el.textContent || el.value || "").trim().slice(0, 40)});

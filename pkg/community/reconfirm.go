@@ -231,8 +231,21 @@ type ReconfirmStore interface {
 var ErrNobodyWaiting = errors.New("community: nobody waits for the seat")
 
 // ErrReconfirmNotMailed is ReleaseUnanswered's answer when the request
-// never reached SES (ReconfirmMailedAt unset): the seat stays.
-var ErrReconfirmNotMailed = errors.New("community: the reconfirmation request was never mailed")
+// never reached SES (ReconfirmMailedAt unset), or reached it too close to
+// the deadline to give a fair chance to answer: the seat stays.
+var ErrReconfirmNotMailed = errors.New("community: the reconfirmation request was not mailed in time")
+
+// ErrReconfirmCheckedIn is ReleaseUnanswered's answer for a registrant
+// already checked in (a door opening before the deadline): they came.
+var ErrReconfirmCheckedIn = errors.New("community: the registrant is checked in")
+
+// ReconfirmMailedInTime reports whether a request SES took at mailedAt
+// left its registrant the fair window (minReconfirmWindow) before e's
+// deadline. A request sent later — reconfirmation turned on the day
+// before, a mail held by an outage — asks, but its silence costs nothing.
+func ReconfirmMailedInTime(e *Event, mailedAt *time.Time) bool {
+	return mailedAt != nil && !mailedAt.After(ReconfirmDeadline(e).Add(-minReconfirmWindow))
+}
 
 // Why a reconfirmation is not asked of, or released from, someone
 // (SweepResult.SkippedBy keys).
@@ -242,7 +255,8 @@ const (
 	SkipReconfirmAnswered  = "reconfirm_answered"            // answered (or cancelled) before the deadline
 	SkipReconfirmNotAsked  = "reconfirm_not_asked"           // never asked: keeps the seat
 	SkipNobodyWaiting      = "reconfirm_nobody_waiting"      // nobody waits in the frame: the seat stays
-	SkipReconfirmNotMailed = "reconfirm_not_mailed"          // the request never reached SES: the seat stays
+	SkipReconfirmNotMailed = "reconfirm_not_mailed"          // the request did not reach SES in time: the seat stays
+	SkipReconfirmCheckedIn = "reconfirm_checked_in"          // already checked in: the seat stays
 )
 
 // reconfirm handles one due step of an event's reconfirmation: everyone
@@ -267,8 +281,9 @@ func (sw *sweep) reconfirm(ctx context.Context, d DueReconfirm) error {
 		sw.res.Resynced++
 		return sw.s.Store.SyncEventReminders(ctx, e)
 	}
-	if d.Step == StepAsk && !sw.now.Before(ReconfirmDeadline(e)) {
-		// Asked after the deadline, nobody could answer in time.
+	if d.Step == StepAsk && !sw.now.Before(ReconfirmDeadline(e).Add(-minReconfirmWindow)) {
+		// Asked now, nobody would have a fair chance to answer in time
+		// (reconfirmation turned on too late, or the sweeps were down).
 		sw.res.ReconfirmsDropped++
 		return st.FinishReconfirm(ctx, d)
 	}
@@ -354,10 +369,14 @@ func (sw *sweep) release(ctx context.Context, e *Event, regs []*Registration) er
 		case r.ReconfirmAnswer != "":
 			sw.skip(SkipReconfirmAnswered)
 			continue
-		case r.ReconfirmMailedAt == nil:
+		case !ReconfirmMailedInTime(e, r.ReconfirmMailedAt):
 			// Handed over but never taken by SES (a suppressed or vanished
-			// address, a mail still held): nobody asked them, really.
+			// address, a mail still held), or taken too late to answer:
+			// nobody asked them, really.
 			sw.skip(SkipReconfirmNotMailed)
+			continue
+		case r.CheckedInAt != nil:
+			sw.skip(SkipReconfirmCheckedIn)
 			continue
 		}
 		if f, err := e.Frame(r.FrameID); err == nil && f.WaitlistCount == 0 {
@@ -384,6 +403,8 @@ func (sw *sweep) release(ctx context.Context, e *Event, regs []*Registration) er
 			sw.skip(SkipReconfirmAnswered)
 		case errors.Is(err, ErrReconfirmNotMailed):
 			sw.skip(SkipReconfirmNotMailed)
+		case errors.Is(err, ErrReconfirmCheckedIn):
+			sw.skip(SkipReconfirmCheckedIn)
 		default:
 			return err
 		}

@@ -436,3 +436,96 @@ func TestReconfirmUnmailedKeepsSeat(t *testing.T) {
 		t.Errorf("releasing the unmailed seat: %v, want ErrReconfirmNotMailed", err)
 	}
 }
+
+// TestReconfirmFairChance: silence costs a seat only when the registrant
+// had a fair chance to answer and has not come. Of four asked, unanswered
+// seats with three people waiting, one checked in at an early door keeps
+// the seat, as does one whose request SES took an hour before the deadline,
+// while
+// the two mailed in time and silent give theirs to the waitlist; and an
+// organizer cancelling an asked seat after the deadline is not counted as
+// its answer.
+func TestReconfirmFairChance(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	e.room.Reconfirms, e.room.ReconfirmLinks, e.room.ReconfirmMarks = e.notifier, e.links, e.store
+	list := e.store.WithDigest(func(s string) string { return "test-" + s })
+	e.room.Suppressions = list
+	ev := e.reconfirmEvent("再確認 D（公平な猶予）", 4, true)
+	regAt := T.Add(-7 * 24 * time.Hour)
+	late := e.member("遅延 一郎", false, community.MemberActive)
+	var seats []*community.Registration
+	for i, m := range []*community.Member{e.member("早着 花子", false, community.MemberActive), late,
+		e.member("沈黙 三郎", false, community.MemberActive), e.member("欠席 四郎", false, community.MemberActive)} {
+		seats = append(seats, e.register(ev, m, regAt.Add(time.Duration(i)*time.Minute)))
+	}
+	early, lateSeat, silent, noShow := seats[0], seats[1], seats[2], seats[3]
+	for i := range 3 {
+		e.register(ev, nil, regAt.Add(time.Duration(10+i)*time.Minute))
+	}
+	// The late one's request is held back (as by an outage) and taken by
+	// SES an hour before the deadline.
+	if err := list.Suppress(ctx, late.Email, community.Suppression{Reason: community.SuppressedBounce, At: regAt}); err != nil {
+		t.Fatal(err)
+	}
+	e.deliverAll(t, 3)
+	s := e.service()
+	s.Reconfirms = e.store
+	if res := e.sweep(s); res.ReconfirmsAsked != 4 {
+		t.Fatalf("asked %d, want 4", res.ReconfirmsAsked)
+	}
+	e.deliverAll(t, 3)
+	deadline := community.ReconfirmDeadline(ev)
+	if err := e.store.MarkReconfirmMailed(ctx, ev.ID, lateSeat.ID, deadline.Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	// The door opens before the deadline.
+	door := deadline.Add(-10 * time.Minute)
+	if _, err := e.store.SetCheckIn(ctx, ev.ID, early.ID, &door); err != nil {
+		t.Fatal(err)
+	}
+
+	e.clock.Set(deadline.Add(2 * time.Minute))
+	res := e.sweep(s)
+	if res.Released != 2 || res.SkippedBy[community.SkipReconfirmCheckedIn] != 1 || res.SkippedBy[community.SkipReconfirmNotMailed] != 1 {
+		t.Errorf("deadline sweep released %d, skipped checked in %d and mailed late %d; want 2, 1, 1 (%+v)",
+			res.Released, res.SkippedBy[community.SkipReconfirmCheckedIn], res.SkippedBy[community.SkipReconfirmNotMailed], res.SkippedBy)
+	}
+	for r, want := range map[*community.Registration]community.RegistrationStatus{
+		early: community.RegistrationConfirmed, lateSeat: community.RegistrationConfirmed,
+		silent: community.RegistrationCancelled, noShow: community.RegistrationCancelled,
+	} {
+		cur, err := e.store.Registration(ctx, ev.ID, r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cur.Status != want {
+			t.Errorf("%s is %s, want %s", r.ID, cur.Status, want)
+		}
+	}
+	// The store refuses the two kept seats even when asked directly.
+	if _, _, err := e.store.ReleaseUnanswered(ctx, ev.ID, early.ID, e.clock.Now()); !errors.Is(err, community.ErrReconfirmCheckedIn) {
+		t.Errorf("releasing the checked-in seat: %v", err)
+	}
+	if _, _, err := e.store.ReleaseUnanswered(ctx, ev.ID, lateSeat.ID, e.clock.Now()); !errors.Is(err, community.ErrReconfirmNotMailed) {
+		t.Errorf("releasing the seat mailed late: %v", err)
+	}
+	before, err := e.store.Event(ctx, ev.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// After the deadline an organizer cancels the late one's seat: a
+	// cancellation, not an answer to the request.
+	if _, _, err := e.store.CancelRegistration(ctx, ev.ID, lateSeat.ID, e.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	after, err := e.store.Event(ctx, ev.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fb, fa := community.FiguresOf(before, e.clock.Now()), community.FiguresOf(after, e.clock.Now())
+	if fa.Reconfirm.Cancelled != fb.Reconfirm.Cancelled || fa.Cancelled != fb.Cancelled+1 {
+		t.Errorf("cancelling after the deadline: answers cancelled %d → %d, cancellations %d → %d; want the answers unchanged",
+			fb.Reconfirm.Cancelled, fa.Reconfirm.Cancelled, fb.Cancelled, fa.Cancelled)
+	}
+}

@@ -691,6 +691,10 @@ type cancelKind struct {
 	// uncount is set by each attempt: the seat ends checked in and
 	// counted, so checked_in_count goes down with it.
 	uncount bool
+	// deadline is the event's reconfirmation deadline as each attempt
+	// read it (zero when it asks none): a cancellation before it answers
+	// an asked registrant's request.
+	deadline time.Time
 }
 
 // cancelRegistration ends a registration and puts the mail owed makes in
@@ -708,7 +712,7 @@ func (s *Store) cancelRegistration(ctx context.Context, eventID, regID string, n
 		var head *registrationItem
 		// uncount: cur was checked in and counted, so its seat's end takes
 		// it off the event's checked_in_count in the same transaction.
-		k.uncount = false
+		k.uncount, k.deadline = false, time.Time{}
 		if k.release {
 			switch {
 			case cur.Status == string(community.RegistrationCancelled):
@@ -719,6 +723,9 @@ func (s *Store) cancelRegistration(ctx context.Context, eventID, regID string, n
 				return nil, nil, community.ErrReconfirmAnswered
 			case cur.ReconfirmMailedAt == nil:
 				return nil, nil, community.ErrReconfirmNotMailed
+			case cur.CheckedInAt != nil:
+				// Here already: the seat is theirs whatever the mail.
+				return nil, nil, community.ErrReconfirmCheckedIn
 			}
 		}
 		switch community.RegistrationStatus(cur.Status) {
@@ -736,6 +743,12 @@ func (s *Store) cancelRegistration(ctx context.Context, eventID, regID string, n
 			// A check-in from before the counter existed was never counted
 			// (the counter reads 0): ending it leaves the counter at 0.
 			k.uncount = cur.CheckedInAt != nil && ev.CheckedInCount > 0
+			e := ev.event()
+			k.deadline = community.ReconfirmDeadline(e)
+			if k.release && !community.ReconfirmMailedInTime(e, cur.ReconfirmMailedAt) {
+				// Mailed too close to the deadline to count as asked.
+				return nil, nil, community.ErrReconfirmNotMailed
+			}
 			_, _, _, waiting := ev.counters(cur.FrameID)
 			if k.release && (ev.Status != string(community.EventPublished) || waiting == 0) {
 				// A seat nobody waits for stays with its holder.
@@ -774,7 +787,7 @@ func (s *Store) cancelRegistration(ctx context.Context, eventID, regID string, n
 			c.Status, c.UpdatedAt, c.CancelledAt = community.RegistrationCancelled, now.UTC(), utcPtr(&now)
 			if k.release {
 				c.CancelReason = community.CancelReasonUnanswered
-			} else if answersByCancel(cur, k) {
+			} else if answersByCancel(cur, k, now) {
 				c.ReconfirmAnswer, c.ReconfirmAnsweredAt = community.ReconfirmCancel, utcPtr(&now)
 			}
 			if head != nil {
@@ -861,7 +874,7 @@ func (s *Store) cancelItems(cur registrationItem, head *registrationItem, now ti
 			regCond = regCond.And(expression.AttributeNotExists(expression.Name("checked_in_at")))
 		}
 	}
-	answering := answersByCancel(cur, k)
+	answering := answersByCancel(cur, k, now)
 	switch {
 	case k.release:
 		// Released only while still unanswered: a 「参加します」 that
@@ -968,13 +981,14 @@ func (s *Store) cancelItems(cur registrationItem, head *registrationItem, now ti
 	return items, nil
 }
 
-// answersByCancel reports whether cancelling cur answers its
-// reconfirmation: it was asked, has not answered, holds a seat, and the
-// cancellation is the registrant's or an organizer's, not a release or an
-// event's cancellation.
-func answersByCancel(cur registrationItem, k cancelKind) bool {
+// answersByCancel reports whether cancelling cur at now answers its
+// reconfirmation: it was asked, has not answered, holds a seat, the
+// deadline is still ahead, and the cancellation is the registrant's or an
+// organizer's, not a release or an event's cancellation. (A no-show
+// cancelled after the day did not answer.)
+func answersByCancel(cur registrationItem, k cancelKind, now time.Time) bool {
 	return k.counted && !k.release && cur.ReconfirmAskedAt != nil && cur.ReconfirmAnswer == "" &&
-		cur.Status == string(community.RegistrationConfirmed)
+		cur.Status == string(community.RegistrationConfirmed) && !k.deadline.IsZero() && now.Before(k.deadline)
 }
 
 // leavesLine is the ticket that a cancellation takes out of the waitlist:

@@ -287,30 +287,14 @@ func (sw *sweep) reconfirm(ctx context.Context, d DueReconfirm) error {
 		sw.res.ReconfirmsDropped++
 		return st.FinishReconfirm(ctx, d)
 	}
-	cursor := ""
-	for {
-		regs, next, err := sw.s.Store.EventRegistrations(ctx, e.ID, RegistrationConfirmed, regsPage, cursor)
-		if err != nil {
-			return err
-		}
+	done, err := sw.eachConfirmedPage(ctx, e.ID, d.DueAt, func(regs []*Registration) error {
 		if d.Step == StepAsk {
-			err = sw.askReconfirm(ctx, d, regs)
-		} else {
-			err = sw.release(ctx, e, regs)
+			return sw.askReconfirm(ctx, d, regs)
 		}
-		if err != nil {
-			return err
-		}
-		if next == "" {
-			break
-		}
-		if ctx.Err() != nil {
-			return nil // out of time: the rest stays due
-		}
-		cursor = next
-	}
-	if sw.now.Before(d.DueAt.Add(indexSettle)) || ctx.Err() != nil {
-		return nil
+		return sw.release(ctx, e, regs)
+	})
+	if err != nil || !done {
+		return err
 	}
 	if err := st.FinishReconfirm(ctx, d); err != nil {
 		return err

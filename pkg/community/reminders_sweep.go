@@ -245,25 +245,11 @@ func (sw *sweep) remind(ctx context.Context, d DueReminder) error {
 		sw.res.Resynced++
 		return st.SyncEventReminders(ctx, e)
 	}
-	cursor := ""
-	for {
-		regs, next, err := st.EventRegistrations(ctx, e.ID, RegistrationConfirmed, regsPage, cursor)
-		if err != nil {
-			return err
-		}
-		if err := sw.handOver(ctx, e, d, regs); err != nil {
-			return err
-		}
-		if next == "" {
-			break
-		}
-		if ctx.Err() != nil {
-			return nil // out of time: the rest stays due
-		}
-		cursor = next
-	}
-	if sw.now.Before(d.DueAt.Add(indexSettle)) || ctx.Err() != nil {
-		return nil
+	done, err := sw.eachConfirmedPage(ctx, e.ID, d.DueAt, func(regs []*Registration) error {
+		return sw.handOver(ctx, e, d, regs)
+	})
+	if err != nil || !done {
+		return err
 	}
 	if err := st.FinishReminder(ctx, d); err != nil {
 		return err
@@ -332,4 +318,30 @@ func (sw *sweep) handOver(ctx context.Context, e *Event, d DueReminder, regs []*
 		sw.res.Failed += len(mails) - len(got)
 	}
 	return err
+}
+
+// eachConfirmedPage runs do on each page of the event's confirmed
+// registrations and reports whether the step due at dueAt is done for
+// everyone: every page ran, time is left, and the index has settled
+// since dueAt (a registration confirmed just before it may not be listed
+// yet). Out of time it stops between pages; the rest stays due.
+func (sw *sweep) eachConfirmedPage(ctx context.Context, eventID string, dueAt time.Time, do func([]*Registration) error) (bool, error) {
+	cursor := ""
+	for {
+		regs, next, err := sw.s.Store.EventRegistrations(ctx, eventID, RegistrationConfirmed, regsPage, cursor)
+		if err != nil {
+			return false, err
+		}
+		if err := do(regs); err != nil {
+			return false, err
+		}
+		if next == "" {
+			break
+		}
+		if ctx.Err() != nil {
+			return false, nil
+		}
+		cursor = next
+	}
+	return !sw.now.Before(dueAt.Add(indexSettle)) && ctx.Err() == nil, nil
 }

@@ -65,3 +65,18 @@ func (h *Handler) afterSignIn(r *request) string {
 func consolePath(p string) bool {
 	return (p == "/admin" || strings.HasPrefix(p, "/admin/")) && !strings.ContainsAny(p, "\\\r\n") && !strings.HasPrefix(p, "//")
 }
+
+// organizerForm is organizer, then the posted form with its CSRF token
+// checked (sessionForm), in that order: every console post starts so, and
+// a forged post from a non-organizer learns only that it is forbidden.
+func (h *Handler) organizerForm(ctx context.Context, r *request) (community.Viewer, url.Values, response, bool) {
+	v, resp, ok := h.organizer(ctx, r)
+	if !ok {
+		return v, nil, resp, false
+	}
+	f, resp, ok := h.sessionForm(ctx, r)
+	if !ok {
+		return v, nil, resp, false
+	}
+	return v, f, response{}, true
+}

@@ -175,11 +175,7 @@ func (h *Handler) consoleAttendeesCSV(ctx context.Context, r *request) response 
 // behalf, as the JSON API does: the seat goes to the waitlist's head and
 // both get their mails.
 func (h *Handler) consoleCancelAttendee(ctx context.Context, r *request) response {
-	v, resp, ok := h.organizer(ctx, r)
-	if !ok {
-		return resp
-	}
-	f, resp, ok := h.sessionForm(ctx, r)
+	v, f, resp, ok := h.organizerForm(ctx, r)
 	if !ok {
 		return resp
 	}
@@ -194,11 +190,7 @@ func (h *Handler) consoleCancelAttendee(ctx context.Context, r *request) respons
 // names the message, so a second press of the button, or a reload of the
 // answer, mails nobody twice.
 func (h *Handler) consoleMessage(ctx context.Context, r *request) response {
-	v, resp, ok := h.organizer(ctx, r)
-	if !ok {
-		return resp
-	}
-	f, resp, ok := h.sessionForm(ctx, r)
+	v, f, resp, ok := h.organizerForm(ctx, r)
 	if !ok {
 		return resp
 	}

@@ -48,11 +48,7 @@ func (h *Handler) consoleCheckInPage(ctx context.Context, r *request) response {
 // consoleCheckIn checks the person in; a second press answers with the
 // first time.
 func (h *Handler) consoleCheckIn(ctx context.Context, r *request) response {
-	v, resp, ok := h.organizer(ctx, r)
-	if !ok {
-		return resp
-	}
-	f, resp, ok := h.sessionForm(ctx, r)
+	v, f, resp, ok := h.organizerForm(ctx, r)
 	if !ok {
 		return resp
 	}
@@ -139,11 +135,7 @@ func (h *Handler) consoleCheckInList(ctx context.Context, r *request) response {
 // consoleCheckInFromList checks one person in from the list and goes back
 // to the same search.
 func (h *Handler) consoleCheckInFromList(ctx context.Context, r *request) response {
-	v, resp, ok := h.organizer(ctx, r)
-	if !ok {
-		return resp
-	}
-	f, resp, ok := h.sessionForm(ctx, r)
+	v, f, resp, ok := h.organizerForm(ctx, r)
 	if !ok {
 		return resp
 	}

@@ -367,11 +367,7 @@ func (h *Handler) consoleNewEvent(ctx context.Context, r *request) response {
 // press of an add-a-row button shows the form again with the row, saving
 // nothing.
 func (h *Handler) consoleCreateEvent(ctx context.Context, r *request) response {
-	v, resp, ok := h.organizer(ctx, r)
-	if !ok {
-		return resp
-	}
-	form, resp, ok := h.sessionForm(ctx, r)
+	v, form, resp, ok := h.organizerForm(ctx, r)
 	if !ok {
 		return resp
 	}
@@ -406,13 +402,13 @@ var savedWords = map[string]string{
 // then the event the path names — in that order, so nobody learns of an
 // event before the checks pass. ok false: resp is the answer.
 func (h *Handler) consoleEvent(ctx context.Context, r *request, post bool) (v community.Viewer, form url.Values, e *community.Event, resp response, ok bool) {
-	if v, resp, ok = h.organizer(ctx, r); !ok {
-		return v, nil, nil, resp, false
-	}
 	if post {
-		if form, resp, ok = h.sessionForm(ctx, r); !ok {
-			return v, nil, nil, resp, false
-		}
+		v, form, resp, ok = h.organizerForm(ctx, r)
+	} else {
+		v, resp, ok = h.organizer(ctx, r)
+	}
+	if !ok {
+		return v, nil, nil, resp, false
 	}
 	id := r.params["id"]
 	if !community.ValidID(id) {

@@ -220,11 +220,7 @@ func (h *Handler) consoleMember(ctx context.Context, r *request) response {
 // consoleMemberAction runs the action a member's page posted: approve,
 // reject, suspend, reinstate, or approve an eligibility request.
 func (h *Handler) consoleMemberAction(ctx context.Context, r *request) response {
-	v, resp, ok := h.organizer(ctx, r)
-	if !ok {
-		return resp
-	}
-	f, resp, ok := h.sessionForm(ctx, r)
+	v, f, resp, ok := h.organizerForm(ctx, r)
 	if !ok {
 		return resp
 	}

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"strings"
 	"testing"
 
@@ -27,15 +26,7 @@ func TestBrowserConsoleEventSections(t *testing.T) {
 			e, base := serveWithSES(t)
 			e.h.eventAdmin = &community.EventAdmin{Store: e.store, Clock: e.clock}
 			e.h.board = &community.EventBoard{Store: e.store, Clock: e.clock}
-			email := localtest.UniqueEmail("sections")
-			if err := e.members.Signup(context.Background(), community.SignupInput{Email: email, Name: "運営 花子", NameKana: "うんえい はなこ",
-				Membership: community.MembershipSupporting, Affiliation: "伊勢崎市", Terms: true, IP: "192.0.2.1"}); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := e.members.Verify(context.Background(), tokenOf(t, linkIn(t, localtest.WaitMail(t, email, 1), "/verify"))); err != nil {
-				t.Fatal(err)
-			}
-			e.sessions.Organizers = func(s string) bool { return strings.EqualFold(s, email) }
+			email := newOrganizer(t, e, "sections")
 			draftEvent(t, e, "既存の下書き", 20)
 
 			shot := screenshotter()

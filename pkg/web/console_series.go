@@ -245,11 +245,7 @@ func (h *Handler) consoleNewSeries(ctx context.Context, r *request) response {
 
 // consoleCreateSeries stores the series and creates its occurrences.
 func (h *Handler) consoleCreateSeries(ctx context.Context, r *request) response {
-	v, resp, ok := h.organizer(ctx, r)
-	if !ok {
-		return resp
-	}
-	form, resp, ok := h.sessionForm(ctx, r)
+	v, form, resp, ok := h.organizerForm(ctx, r)
 	if !ok {
 		return resp
 	}
@@ -336,11 +332,7 @@ func (h *Handler) consoleEditSeries(ctx context.Context, r *request) response {
 // consoleUpdateSeries saves the form over the series and its untouched
 // coming occurrences.
 func (h *Handler) consoleUpdateSeries(ctx context.Context, r *request) response {
-	v, resp, ok := h.organizer(ctx, r)
-	if !ok {
-		return resp
-	}
-	form, resp, ok := h.sessionForm(ctx, r)
+	v, form, resp, ok := h.organizerForm(ctx, r)
 	if !ok {
 		return resp
 	}

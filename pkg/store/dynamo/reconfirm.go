@@ -144,17 +144,12 @@ func (s *Store) syncReconfirm(ctx context.Context, e *community.Event) error {
 	for _, st := range reconfirmSteps {
 		k := reconfirmKey(e.ID, st)
 		it, want := newReconfirmScheduleItem(e, st)
-		due, had := haveDue[k.SK]
-		switch {
-		case want && had && due.Equal(it.DueAt):
-		case !want && had:
-			if _, _, err := s.deleteItem(ctx, k, expression.AttributeExists(expression.Name("PK"))); err != nil {
-				return fmt.Errorf("dynamo: sync reconfirmation: %w", err)
-			}
-		case want:
-			if err := s.putSchedule(ctx, it, it.DueAt); err != nil {
-				return fmt.Errorf("dynamo: sync reconfirmation: %w", err)
-			}
+		var had *time.Time
+		if due, ok := haveDue[k.SK]; ok {
+			had = &due
+		}
+		if err := s.syncSchedule(ctx, k, it, it.DueAt, want, had); err != nil {
+			return fmt.Errorf("dynamo: sync reconfirmation: %w", err)
 		}
 	}
 	return nil

@@ -65,3 +65,21 @@ func (s *Store) finishSchedule(ctx context.Context, k key, due time.Time) error 
 	_, _, err := s.updateItem(ctx, k, upd, expression.Name("due_at").Equal(expression.Value(due.UTC())))
 	return err
 }
+
+// syncSchedule makes the schedule item at k follow what is wanted: it (due
+// at due) when want, none otherwise. haveDue is the due time of the item
+// as the caller read it, nil when there was none: what is already as
+// wanted costs no write, a wanted one is put as putSchedule does, an
+// unwanted one deleted.
+func (s *Store) syncSchedule(ctx context.Context, k key, it any, due time.Time, want bool, haveDue *time.Time) error {
+	switch {
+	case want && haveDue != nil && haveDue.Equal(due):
+		return nil
+	case want:
+		return s.putSchedule(ctx, it, due)
+	case haveDue != nil:
+		_, _, err := s.deleteItem(ctx, k, expression.AttributeExists(expression.Name("PK")))
+		return err
+	}
+	return nil
+}

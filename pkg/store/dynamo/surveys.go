@@ -120,19 +120,7 @@ func (it surveyScheduleItem) due() community.DueSurvey {
 // what is already as wanted costs no write.
 func (s *Store) syncSurvey(ctx context.Context, e *community.Event, a community.SurveyAudience, haveDue *time.Time) error {
 	it, want := newSurveyScheduleItem(e, a)
-	if want && haveDue != nil && haveDue.Equal(it.DueAt) {
-		return nil
-	}
-	if !want {
-		if haveDue == nil {
-			return nil
-		}
-		if _, _, err := s.deleteItem(ctx, surveyScheduleKey(e.ID, a), expression.AttributeExists(expression.Name("PK"))); err != nil {
-			return fmt.Errorf("dynamo: sync survey: %w", err)
-		}
-		return nil
-	}
-	if err := s.putSchedule(ctx, it, it.DueAt); err != nil {
+	if err := s.syncSchedule(ctx, surveyScheduleKey(e.ID, a), it, it.DueAt, want, haveDue); err != nil {
 		return fmt.Errorf("dynamo: sync survey: %w", err)
 	}
 	return nil
